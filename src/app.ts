@@ -1,0 +1,155 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import type { Config } from './config.ts';
+import { authenticateApiKey, type ApiKeyIdentity } from './modules/api-keys/api-keys.service.ts';
+import { registerApiKeyRoutes } from './modules/api-keys/api-keys.routes.ts';
+import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
+import { registerWorkspaceRoutes } from './modules/workspaces/workspaces.routes.ts';
+import { listWorkspacesForUser, membershipOf } from './modules/workspaces/workspaces.service.ts';
+import { createAuth, type Auth } from './platform/auth/auth.ts';
+import { registerAuthRoutes, toWebHeaders } from './platform/auth/auth.routes.ts';
+import type { Role } from './platform/auth/roles.ts';
+import { createDb, type DbHandle } from './platform/db/db.ts';
+import { AppError } from './platform/errors.ts';
+import type { Identity } from './platform/http/access.ts';
+import { buildHttpApp, type HttpApp } from './platform/http/app.ts';
+import { createMetrics } from './platform/metrics.ts';
+import { maintenanceJobs } from './platform/queue/maintenance.ts';
+import { type JobDefinitions, mergeJobs } from './platform/queue/queue.ts';
+
+export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const WEB_DIST = path.join(ROOT_DIR, 'web', 'dist');
+
+export interface Clientela {
+  http: HttpApp;
+  dbHandle: DbHandle;
+  auth: Auth;
+  jobs: JobDefinitions;
+  markReady(): void;
+  close(): Promise<void>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NOBODY: Identity = { principal: null, workspace: null, workspaceName: null };
+
+function apiKeyIdentity(key: ApiKeyIdentity, request: FastifyRequest): Identity {
+  return {
+    principal: { kind: 'api_key', key: { id: key.id, name: key.name, prefix: key.prefix } },
+    workspace: {
+      workspaceId: key.workspaceId,
+      role: key.role,
+      actor: { type: 'api_key', id: key.id, label: `${key.name} (${key.prefix}…)` },
+      ip: request.ip,
+      requestId: request.id,
+    },
+    workspaceName: key.workspaceName,
+  };
+}
+
+/**
+ * The composition root: one database handle, better-auth, metrics, the HTTP app with every
+ * module's routes, and the job definitions a worker runs. `serve`, `worker`, tests and
+ * benchmarks all build the product through this one function.
+ */
+export async function createClientela(options: {
+  config: Config;
+  databaseUrl: string;
+  secretKey: string;
+  logger: FastifyBaseLogger | false;
+  webDist?: string | null;
+}): Promise<Clientela> {
+  const { config } = options;
+  const dbHandle = createDb(options.databaseUrl, { max: config.dbPoolMax });
+  const { db, pool } = dbHandle;
+  const auth = createAuth({
+    db,
+    secret: options.secretKey,
+    publicUrl: config.publicUrl,
+    sessionDays: config.sessionDays,
+    trustProxy: config.trustProxy,
+  });
+  const metrics = createMetrics(pool);
+  let ready = false;
+
+  async function identify(request: FastifyRequest): Promise<Identity> {
+    const authorization = request.headers.authorization;
+    if (authorization) {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+      if (!match) throw new AppError('UNAUTHENTICATED', 'Authorization must be "Bearer <api key>"');
+      const key = await authenticateApiKey(db, match[1]!);
+      if (!key) throw new AppError('UNAUTHENTICATED', 'The API key is invalid, revoked or expired');
+      return apiKeyIdentity(key, request);
+    }
+    if (!request.headers.cookie?.includes('clientela.')) return NOBODY;
+    const session = await auth.api.getSession({ headers: toWebHeaders(request) });
+    if (!session) return NOBODY;
+    const user = { id: session.user.id, email: session.user.email, name: session.user.name };
+    const principal = { kind: 'user' as const, user };
+    const requested = request.headers['x-workspace-id'];
+    let workspaceId: string | null = null;
+    let role: Role | null = null;
+    let workspaceName: string | null = null;
+    if (typeof requested === 'string' && requested !== '') {
+      const membership = UUID.test(requested) ? await membershipOf(db, requested, user.id) : null;
+      if (!membership) {
+        return {
+          principal,
+          workspace: null,
+          workspaceName: null,
+          workspaceError: new AppError('FORBIDDEN', 'You are not a member of the workspace in X-Workspace-Id'),
+        };
+      }
+      workspaceId = requested;
+      role = membership.role;
+      workspaceName = membership.workspaceName;
+    } else {
+      const [first] = await listWorkspacesForUser(db, user.id);
+      if (first) {
+        workspaceId = first.id;
+        role = first.role as Role;
+        workspaceName = first.name;
+      }
+    }
+    return {
+      principal,
+      workspace:
+        workspaceId && role
+          ? { workspaceId, role, actor: { type: 'user', id: user.id, label: user.email }, ip: request.ip, requestId: request.id }
+          : null,
+      workspaceName,
+    };
+  }
+
+  const http = await buildHttpApp({
+    config,
+    metrics,
+    identify,
+    isReady: () => ready,
+    pingDatabase: async () => {
+      await pool.query('select 1');
+    },
+    webDist: options.webDist === undefined ? WEB_DIST : options.webDist,
+    logger: options.logger,
+  });
+  registerAuthRoutes(http, { auth, db });
+  registerWorkspaceRoutes(http, { db, config });
+  registerApiKeyRoutes(http, { db });
+  registerAuditRoutes(http, { db });
+
+  const jobs = mergeJobs(maintenanceJobs(db, config.maintenanceCron));
+
+  return {
+    http,
+    dbHandle,
+    auth,
+    jobs,
+    markReady: () => {
+      ready = true;
+    },
+    close: async () => {
+      await http.close();
+      await dbHandle.close();
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import path from 'node:path';
+
+/**
+ * The only reader of process.env. Every setting is parsed and validated once, at start;
+ * a bad value stops the process with a message naming the variable.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | null;
+  publicUrl: string | null;
+  secretKey: string | null;
+  logLevel: string;
+  dbPoolMax: number;
+  workerConcurrency: number;
+  trustProxy: boolean;
+  sessionDays: number;
+  metricsToken: string | null;
+  adminEmail: string;
+  bodyLimitBytes: number;
+  maintenanceCron: string;
+  embeddedPostgresPort: number | null;
+}
+
+/** One line per variable, used by the README table and `clientela --help`. */
+export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; description: string }> = [
+  { name: 'PORT', default: '3000', description: 'HTTP port of the API and dashboard.' },
+  { name: 'HOST', default: '0.0.0.0', description: 'Interface to listen on.' },
+  {
+    name: 'CLIENTELA_DATA_DIR',
+    default: './data',
+    description: 'Folder for the embedded PostgreSQL cluster, generated secrets and uploads.',
+  },
+  {
+    name: 'DATABASE_URL',
+    default: '(unset: embedded PostgreSQL)',
+    description: 'postgres://user:pass@host:5432/db of an external PostgreSQL 13+; no embedded one is started.',
+  },
+  {
+    name: 'PUBLIC_URL',
+    default: '(derived from the request)',
+    description: 'Address clients and providers reach (links, webhook signatures, secure cookies when https).',
+  },
+  {
+    name: 'SECRET_KEY',
+    default: '(generated into the data folder)',
+    description: 'Key for session signing and encryption of provider secrets; set it when you run several machines.',
+  },
+  { name: 'LOG_LEVEL', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace.' },
+  { name: 'DB_POOL_MAX', default: '20', description: 'PostgreSQL connections per process.' },
+  { name: 'WORKER_CONCURRENCY', default: '4', description: 'Jobs one worker process runs at once.' },
+  {
+    name: 'TRUST_PROXY',
+    default: 'false',
+    description: 'Trust X-Forwarded-For/-Proto from a reverse proxy (true behind nginx, Caddy, a load balancer).',
+  },
+  { name: 'SESSION_DAYS', default: '14', description: 'Dashboard session lifetime in days.' },
+  {
+    name: 'METRICS_TOKEN',
+    default: '(unset: open)',
+    description: 'When set, GET /metrics requires Authorization: Bearer <token>.',
+  },
+  {
+    name: 'CLIENTELA_ADMIN_EMAIL',
+    default: 'admin@clientela.local',
+    description: 'Email of the owner account created on first start.',
+  },
+  { name: 'BODY_LIMIT_BYTES', default: '1048576', description: 'Largest JSON body accepted (413 above).' },
+  {
+    name: 'MAINTENANCE_CRON',
+    default: '17 * * * *',
+    description: 'When the housekeeping job runs (expired sessions, old login failures).',
+  },
+  {
+    name: 'EMBEDDED_PG_PORT',
+    default: '(a free port)',
+    description: 'Port of the embedded PostgreSQL; by default a free one is picked at each start.',
+  },
+];
+
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+function url(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | null {
+  const raw = env[name];
+  if (!raw) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL: "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const secretKey = env.SECRET_KEY || null;
+  if (secretKey !== null && secretKey.length < 32) {
+    throw new ConfigError('SECRET_KEY must be at least 32 characters');
+  }
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  const adminEmail = (env.CLIENTELA_ADMIN_EMAIL || 'admin@clientela.local').trim().toLowerCase();
+  if (!/^[^@\s]+@[^@\s]+$/.test(adminEmail)) throw new ConfigError('CLIENTELA_ADMIN_EMAIL is not an email');
+  return {
+    port: int(env, 'PORT', 3000, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    dataDir: path.resolve(env.CLIENTELA_DATA_DIR || './data'),
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    publicUrl: url(env, 'PUBLIC_URL', ['http:', 'https:']),
+    secretKey,
+    logLevel,
+    dbPoolMax: int(env, 'DB_POOL_MAX', 20, 2, 500),
+    workerConcurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 100),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    sessionDays: int(env, 'SESSION_DAYS', 14, 1, 365),
+    metricsToken: env.METRICS_TOKEN || null,
+    adminEmail,
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maintenanceCron: env.MAINTENANCE_CRON || '17 * * * *',
+    embeddedPostgresPort: env.EMBEDDED_PG_PORT ? int(env, 'EMBEDDED_PG_PORT', 0, 1, 65535) : null,
+  };
+}

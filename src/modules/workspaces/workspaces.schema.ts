@@ -1,0 +1,57 @@
+import { sql } from 'drizzle-orm';
+import { check, index, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { users } from '../../platform/auth/auth.schema.ts';
+
+const ROLE_CHECK = sql`in ('owner', 'admin', 'marketer', 'agent', 'viewer')`;
+
+export const workspaces = pgTable('workspaces', {
+  id: uuid().primaryKey().default(sql`gen_random_uuid()`),
+  name: text().notNull(),
+  defaultCountry: text().notNull().default('ES'),
+  defaultTimezone: text().notNull().default('Europe/Madrid'),
+  defaultLocale: text().notNull().default('es'),
+  createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});
+
+export const workspaceMembers = pgTable(
+  'workspace_members',
+  {
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    userId: uuid()
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text().notNull(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.userId] }),
+    index().on(t.userId),
+    check('workspace_members_role_check', sql`${t.role} ${ROLE_CHECK}`),
+  ],
+);
+
+export const invitations = pgTable(
+  'invitations',
+  {
+    id: uuid().primaryKey().default(sql`gen_random_uuid()`),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    email: text(),
+    role: text().notNull(),
+    tokenHash: text().notNull().unique(),
+    invitedByUserId: uuid().references(() => users.id, { onDelete: 'set null' }),
+    expiresAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    acceptedAt: timestamp({ withTimezone: true, precision: 3 }),
+    acceptedByUserId: uuid().references(() => users.id, { onDelete: 'set null' }),
+    revokedAt: timestamp({ withTimezone: true, precision: 3 }),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    index().on(t.workspaceId, t.createdAt),
+    check('invitations_role_check', sql`${t.role} ${ROLE_CHECK}`),
+  ],
+);

@@ -1,0 +1,41 @@
+import { type TSchema, Type } from '@sinclair/typebox';
+import { ROLES } from '../auth/roles.ts';
+
+/** Building blocks shared by every module's TypeBox contracts. */
+export const Uuid = Type.String({ format: 'uuid' });
+export const Timestamp = Type.String({ format: 'date-time' });
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/** A string enum as plain JSON Schema `enum`, so errors read "must be one of a, b, c". */
+export const StringEnum = <T extends readonly string[]>(values: T, options: { description?: string } = {}) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+
+export const RoleSchema = StringEnum(ROLES, { description: 'viewer < agent < marketer < admin < owner' });
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      details: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
+    }),
+  },
+  { description: 'Error envelope' },
+);
+
+export const PageQuery = {
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+};
+
+export const IdParams = Type.Object({ id: Uuid });
+
+/** Common error responses, so every operation documents them. */
+export const errors = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  404: ErrorResponse,
+  409: ErrorResponse,
+  422: ErrorResponse,
+  429: ErrorResponse,
+};

@@ -1,0 +1,84 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsPlugin from 'ajv-formats';
+import type { FastifySchemaCompiler } from 'fastify';
+import { AppError, type ErrorDetail } from '../errors.ts';
+
+/**
+ * Two validators: bodies are strict (no type coercion, unknown fields rejected where the schema
+ * says so), while query strings, params and headers arrive as text and are coerced. Both report
+ * every problem at once.
+ */
+function makeAjv(coerce: boolean) {
+  const ajv = new Ajv({
+    allErrors: true,
+    coerceTypes: coerce ? 'array' : false,
+    useDefaults: true,
+    removeAdditional: false,
+    strict: false,
+  });
+  // ajv-formats is CommonJS: its default export arrives wrapped under ESM.
+  const addFormats = ((addFormatsPlugin as unknown as { default?: unknown }).default ?? addFormatsPlugin) as (
+    ajv: Ajv,
+  ) => Ajv;
+  addFormats(ajv);
+  return ajv;
+}
+
+const bodyAjv = makeAjv(false);
+const textAjv = makeAjv(true);
+
+export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
+  const validate = (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object);
+  return (data: unknown) => {
+    if (validate(data)) return { value: data };
+    return { error: new ValidationErrors(httpPart ?? 'body', validate.errors ?? []) };
+  };
+};
+
+function pointerOf(error: ErrorObject): string {
+  const base = error.instancePath;
+  if (error.keyword === 'required') return `${base}/${(error.params as { missingProperty: string }).missingProperty}`;
+  if (error.keyword === 'additionalProperties')
+    return `${base}/${(error.params as { additionalProperty: string }).additionalProperty}`;
+  return base || '/';
+}
+
+function messageOf(error: ErrorObject): string {
+  switch (error.keyword) {
+    case 'required':
+      return 'is required';
+    case 'additionalProperties':
+      return 'is not a known field';
+    case 'enum':
+      return `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+    case 'format':
+      return `must be a valid ${(error.params as { format: string }).format}`;
+    default:
+      return error.message ?? 'is invalid';
+  }
+}
+
+export class ValidationErrors extends Error {
+  readonly details: ErrorDetail[];
+
+  constructor(part: string, errors: ErrorObject[]) {
+    super(`Invalid ${part}`);
+    const seen = new Set<string>();
+    this.details = [];
+    for (const error of errors) {
+      // anyOf/oneOf produce a summary error on top of the branch errors; the branches say more.
+      if (error.keyword === 'anyOf' || error.keyword === 'oneOf' || error.keyword === 'if') continue;
+      const prefix = part === 'body' ? '' : `/${part === 'querystring' ? 'query' : part}`;
+      const detail = { path: `${prefix}${pointerOf(error)}`, message: messageOf(error) };
+      const key = `${detail.path} ${detail.message}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        this.details.push(detail);
+      }
+    }
+  }
+
+  toAppError(): AppError {
+    return AppError.validation(this.details);
+  }
+}

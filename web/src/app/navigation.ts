@@ -1,0 +1,63 @@
+import {
+  type Icon,
+  IconAdjustmentsHorizontal,
+  IconBuildingStore,
+  IconFileImport,
+  IconFilter,
+  IconHistory,
+  IconHome,
+  IconInbox,
+  IconKey,
+  IconPlugConnected,
+  IconSend,
+  IconTemplate,
+  IconTicket,
+  IconUsers,
+  IconUsersGroup,
+} from '@tabler/icons-react';
+import type { Role } from '../api/types';
+
+export type NavLabel =
+  | 'home'
+  | 'clients'
+  | 'segments'
+  | 'campaigns'
+  | 'templates'
+  | 'coupons'
+  | 'imports'
+  | 'outbox'
+  | 'settings'
+  | 'workspace'
+  | 'members'
+  | 'apiKeys'
+  | 'channels'
+  | 'auditLog';
+
+export interface NavItem {
+  to: string;
+  label: NavLabel;
+  icon: Icon;
+  /** Hidden from lower roles. */
+  minRole?: Role;
+}
+
+export const MAIN_NAV: NavItem[] = [
+  { to: '/', label: 'home', icon: IconHome },
+  { to: '/clients', label: 'clients', icon: IconUsers },
+  { to: '/segments', label: 'segments', icon: IconFilter },
+  { to: '/campaigns', label: 'campaigns', icon: IconSend },
+  { to: '/templates', label: 'templates', icon: IconTemplate },
+  { to: '/coupons', label: 'coupons', icon: IconTicket },
+  { to: '/imports', label: 'imports', icon: IconFileImport },
+  { to: '/outbox', label: 'outbox', icon: IconInbox },
+];
+
+export const SETTINGS_ICON = IconAdjustmentsHorizontal;
+
+export const SETTINGS_NAV: NavItem[] = [
+  { to: '/settings/workspace', label: 'workspace', icon: IconBuildingStore },
+  { to: '/settings/members', label: 'members', icon: IconUsersGroup },
+  { to: '/settings/api-keys', label: 'apiKeys', icon: IconKey, minRole: 'admin' },
+  { to: '/settings/channels', label: 'channels', icon: IconPlugConnected },
+  { to: '/settings/audit-log', label: 'auditLog', icon: IconHistory, minRole: 'admin' },
+];

@@ -1,0 +1,69 @@
+import { createBrowserRouter, Navigate } from 'react-router';
+import { LoginPage } from '../features/auth/LoginPage';
+import { CampaignsPage } from '../features/campaigns/CampaignsPage';
+import { ChannelsPage } from '../features/channels/ChannelsPage';
+import { ClientsPage } from '../features/clients/ClientsPage';
+import { CouponsPage } from '../features/coupons/CouponsPage';
+import { HomePage } from '../features/home/HomePage';
+import { ImportsPage } from '../features/imports/ImportsPage';
+import { InvitePage } from '../features/invite/InvitePage';
+import { NotFoundPage } from '../features/not-found/NotFoundPage';
+import { OutboxPage } from '../features/outbox/OutboxPage';
+import { SegmentsPage } from '../features/segments/SegmentsPage';
+import { ApiKeysPage } from '../features/settings/api-keys/ApiKeysPage';
+import { AuditLogPage } from '../features/settings/audit-log/AuditLogPage';
+import { MembersPage } from '../features/settings/members/MembersPage';
+import { WorkspaceSettingsPage } from '../features/settings/workspace/WorkspaceSettingsPage';
+import { TemplatesPage } from '../features/templates/TemplatesPage';
+import { RequireRole } from '../ui/RequireRole';
+import { AppLayout } from './layout/AppLayout';
+import { RequireAuth } from './RequireAuth';
+
+export const router = createBrowserRouter([
+  { path: '/login', element: <LoginPage /> },
+  { path: '/invite/:token', element: <InvitePage /> },
+  {
+    element: <RequireAuth />,
+    children: [
+      {
+        element: <AppLayout />,
+        children: [
+          { index: true, element: <HomePage /> },
+          { path: 'clients', element: <ClientsPage /> },
+          { path: 'segments', element: <SegmentsPage /> },
+          { path: 'campaigns', element: <CampaignsPage /> },
+          { path: 'templates', element: <TemplatesPage /> },
+          { path: 'coupons', element: <CouponsPage /> },
+          { path: 'imports', element: <ImportsPage /> },
+          { path: 'outbox', element: <OutboxPage /> },
+          {
+            path: 'settings',
+            children: [
+              { index: true, element: <Navigate to="workspace" replace /> },
+              { path: 'workspace', element: <WorkspaceSettingsPage /> },
+              { path: 'members', element: <MembersPage /> },
+              {
+                path: 'api-keys',
+                element: (
+                  <RequireRole minimum="admin">
+                    <ApiKeysPage />
+                  </RequireRole>
+                ),
+              },
+              { path: 'channels', element: <ChannelsPage /> },
+              {
+                path: 'audit-log',
+                element: (
+                  <RequireRole minimum="admin">
+                    <AuditLogPage />
+                  </RequireRole>
+                ),
+              },
+            ],
+          },
+          { path: '*', element: <NotFoundPage /> },
+        ],
+      },
+    ],
+  },
+]);
