@@ -132,7 +132,7 @@ export async function createClientela(options: {
     webDist: options.webDist === undefined ? WEB_DIST : options.webDist,
     logger: options.logger,
   });
-  registerAuthRoutes(http, { auth, db });
+  registerAuthRoutes(http, { auth, db, config });
   registerWorkspaceRoutes(http, { db, config });
   registerApiKeyRoutes(http, { db });
   registerAuditRoutes(http, { db });

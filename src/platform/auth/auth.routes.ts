@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../../config.ts';
 import type { Database } from '../db/db.ts';
+import { expectedOrigin } from '../http/access.ts';
 import { sendError, type HttpApp } from '../http/app.ts';
 import { AUTH_BASE_PATH, type Auth } from './auth.ts';
 import { isSignInBlocked, recordSignInFailure } from './login-limiter.ts';
@@ -19,9 +21,14 @@ const SIGN_IN_PATH = `${AUTH_BASE_PATH}/sign-in/email`;
  * Hands /api/auth/* to better-auth as a Fetch Request, after our own sign-in limiter: more than
  * ten failures in a minute for one email or one IP answers 429 before any password is checked.
  */
-export function registerAuthRoutes(app: HttpApp, deps: { auth: Auth; db: Database }) {
+export function registerAuthRoutes(app: HttpApp, deps: { auth: Auth; db: Database; config: Config }) {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0];
+    // Browsers always send Origin on POST: a foreign one is a cross-site (login CSRF) attempt.
+    const origin = request.headers.origin;
+    if (request.method === 'POST' && origin && origin !== expectedOrigin(deps.config, request)) {
+      return sendError(reply, 403, 'FORBIDDEN', 'Cross-site request refused: the Origin header does not match this server');
+    }
     const isSignIn = request.method === 'POST' && path === SIGN_IN_PATH;
     const email = isSignIn ? String((request.body as { email?: unknown } | undefined)?.email ?? '') || null : null;
     if (isSignIn && (await isSignInBlocked(deps.db, email, request.ip))) {

@@ -41,7 +41,8 @@ export function createAuth(options: AuthOptions) {
     session: {
       expiresIn: options.sessionDays * 24 * 3600,
       updateAge: 24 * 3600,
-      cookieCache: { enabled: true, maxAge: 60 },
+      // No cookie cache: sign-out and "revoke other sessions" must take effect at once.
+      cookieCache: { enabled: false },
     },
     rateLimit: { enabled: false },
     telemetry: { enabled: false },

@@ -63,19 +63,21 @@ export class ValidationErrors extends Error {
 
   constructor(part: string, errors: ErrorObject[]) {
     super(`Invalid ${part}`);
-    const seen = new Set<string>();
-    this.details = [];
+    const prefix = part === 'body' ? '' : `/${part === 'querystring' ? 'query' : part}`;
+    // One message per path. anyOf/oneOf add a summary on top of their branches' errors, and a
+    // nullable field adds "must be null": the other branch says what was really expected.
+    const byPath = new Map<string, string[]>();
     for (const error of errors) {
-      // anyOf/oneOf produce a summary error on top of the branch errors; the branches say more.
       if (error.keyword === 'anyOf' || error.keyword === 'oneOf' || error.keyword === 'if') continue;
-      const prefix = part === 'body' ? '' : `/${part === 'querystring' ? 'query' : part}`;
-      const detail = { path: `${prefix}${pointerOf(error)}`, message: messageOf(error) };
-      const key = `${detail.path} ${detail.message}`;
-      if (!seen.has(key)) {
-        seen.add(key);
-        this.details.push(detail);
-      }
+      const path = `${prefix}${pointerOf(error)}`;
+      const messages = byPath.get(path) ?? [];
+      messages.push(messageOf(error));
+      byPath.set(path, messages);
     }
+    this.details = [...byPath].map(([path, messages]) => ({
+      path,
+      message: messages.find((m) => m !== 'must be null') ?? messages[0]!,
+    }));
   }
 
   toAppError(): AppError {

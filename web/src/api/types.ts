@@ -27,9 +27,9 @@ export interface WorkspaceSummary extends WorkspaceRef {
 }
 
 export interface Workspace extends WorkspaceRef {
-  default_country: string | null;
-  default_timezone: string | null;
-  default_locale: string | null;
+  default_country: string;
+  default_timezone: string;
+  default_locale: string;
   created_at: string;
 }
 
@@ -54,7 +54,8 @@ export interface Invitation {
   status: InvitationStatus;
   created_at: string;
   expires_at: string;
-  url: string;
+  /** Not sent by every server version: the link is normally shown only when the invitation is created. */
+  url?: string;
 }
 
 export interface CreatedInvitation {

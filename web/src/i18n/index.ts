@@ -8,18 +8,14 @@ import { initReactI18next } from 'react-i18next';
 import en from './en.json';
 import es from './es.json';
 import fr from './fr.json';
+import { isLanguage, LANGUAGES, type Language } from './languages';
+
+export { LANGUAGES, type Language } from './languages';
 
 dayjs.extend(relativeTime);
 dayjs.extend(localizedFormat);
 
-export const LANGUAGES = ['en', 'es', 'fr'] as const;
-export type Language = (typeof LANGUAGES)[number];
-
 const STORAGE_KEY = 'clientela.language';
-
-function isLanguage(value: string | null | undefined): value is Language {
-  return !!value && (LANGUAGES as readonly string[]).includes(value);
-}
 
 function initialLanguage(): Language {
   try {

@@ -1,12 +1,17 @@
-/** ISO 3166-1 alpha-2 codes; names come from the browser (Intl.DisplayNames) in the UI language. */
+import { LANGUAGES } from '../i18n/languages';
+
+/**
+ * ISO 3166-1 alpha-2 codes of places with a telephone numbering plan (the server's libphonenumber list);
+ * names come from the browser (Intl.DisplayNames) in the UI language.
+ */
 const COUNTRY_CODES =
-  `AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
-BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ
-FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT
+  `AD AE AF AG AI AL AM AO AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
+BT BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ
+FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GT GU GW GY HK HN HR HT HU ID IE IL IM IN IO IQ IR IS IT
 JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP
-MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE
-RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV
-TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW`.split(/\s+/);
+MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PR PS PT PW PY QA RE
+RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TG TH TJ TK TL TM TN TO TR TT TV
+TW TZ UA UG US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW AC TA XK`.split(/\s+/);
 
 export interface Option {
   value: string;
@@ -29,17 +34,12 @@ export function countryOptions(locale: string): Option[] {
   );
 }
 
-/** Languages a workspace can default to for client-facing messages. */
-const LANGUAGE_CODES = ['en', 'es', 'fr', 'pt', 'ca', 'de', 'it', 'nl', 'pl', 'ro', 'eu', 'gl'];
-
-export function languageOptions(locale: string, current?: string | null): Option[] {
+/** Languages a workspace can default to for client-facing messages: the ones Clientela speaks. */
+export function languageOptions(locale: string): Option[] {
   const names =
     typeof Intl.DisplayNames === 'function' ? new Intl.DisplayNames([locale], { type: 'language' }) : null;
-  const codes = current && !LANGUAGE_CODES.includes(current) ? [...LANGUAGE_CODES, current] : LANGUAGE_CODES;
-  return codes
-    .map((code) => {
-      const name = displayName(names, code);
-      return { value: code, label: name.charAt(0).toLocaleUpperCase(locale) + name.slice(1) };
-    })
-    .sort((a, b) => a.label.localeCompare(b.label, locale));
+  return LANGUAGES.map((code) => {
+    const name = displayName(names, code);
+    return { value: code, label: name.charAt(0).toLocaleUpperCase(locale) + name.slice(1) };
+  });
 }

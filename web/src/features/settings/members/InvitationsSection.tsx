@@ -97,7 +97,12 @@ export function InvitationsSection() {
       render: (invitation) =>
         invitation.status === 'pending' ? (
           <Group gap={4} justify="flex-end" wrap="nowrap">
-            <CopyIconButton value={absoluteUrl(invitation.url)} label={t('settings.invitations.copyLink')} />
+            {invitation.url ? (
+              <CopyIconButton
+                value={absoluteUrl(invitation.url)}
+                label={t('settings.invitations.copyLink')}
+              />
+            ) : null}
             <RevokeButton invitation={invitation} />
           </Group>
         ) : null,

@@ -1,6 +1,6 @@
 import { Alert, Button, Group, Modal, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { IconInfoCircle } from '@tabler/icons-react';
+import { IconAlertTriangle } from '@tabler/icons-react';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { absoluteUrl, useCreateInvitation } from '../../../api/invitations';
@@ -58,7 +58,14 @@ export function InviteModal({ opened, onClose }: { opened: boolean; onClose: () 
   const roles = assignableRoles(me?.role).map((role) => ({ value: role, label: t(`roles.${role}`) }));
 
   return (
-    <Modal opened={opened} onClose={close} title={t('settings.invitations.modalTitle')} centered size="lg">
+    <Modal
+      opened={opened}
+      onClose={close}
+      title={t('settings.invitations.modalTitle')}
+      centered
+      size="lg"
+      closeOnClickOutside={!created}
+    >
       {created ? (
         <Stack>
           <Text size="sm">
@@ -67,7 +74,7 @@ export function InviteModal({ opened, onClose }: { opened: boolean; onClose: () 
               : t('settings.invitations.linkReady')}
           </Text>
           <CopyValue value={absoluteUrl(created.url)} label={t('settings.invitations.copyLink')} />
-          <Alert variant="light" color="blue" icon={<IconInfoCircle size={20} aria-hidden />}>
+          <Alert variant="light" color="orange" icon={<IconAlertTriangle size={20} aria-hidden />}>
             {t('settings.invitations.linkHint')}
           </Alert>
           <Group justify="flex-end">

@@ -5,7 +5,7 @@ import dayjs from 'dayjs';
 import { useEffect, useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useMe } from '../../../api/me';
-import type { Workspace } from '../../../api/types';
+import type { Workspace, WorkspacePatch } from '../../../api/types';
 import { useUpdateWorkspace, useWorkspace } from '../../../api/workspace';
 import { countryOptions, languageOptions } from '../../../lib/countries';
 import { hasRole } from '../../../lib/roles';
@@ -15,13 +15,10 @@ import { notifyError, notifySuccess } from '../../../ui/notify';
 import { PageHeader } from '../../../ui/PageHeader';
 import { QueryError } from '../../../ui/QueryError';
 import { SettingsSection } from '../../../ui/SettingsSection';
+import { applyServerErrors } from '../../../ui/server-errors';
 
-interface Values {
-  name: string;
-  default_country: string | null;
-  default_timezone: string | null;
-  default_locale: string | null;
-}
+type Values = Required<WorkspacePatch>;
+const FIELDS = ['name', 'default_country', 'default_timezone', 'default_locale'] as const;
 
 function toValues(workspace: Workspace): Values {
   return {
@@ -75,21 +72,21 @@ function WorkspaceForm({ workspace }: { workspace: Workspace }) {
   }, [workspace]);
 
   const countries = useMemo(() => countryOptions(language), [language]);
-  const languages = useMemo(
-    () => languageOptions(language, workspace.default_locale),
-    [language, workspace.default_locale],
-  );
+  const languages = useMemo(() => languageOptions(language), [language]);
   const zones = useMemo(() => timeZoneOptions(workspace.default_timezone), [workspace.default_timezone]);
 
-  const submit = form.onSubmit((values) =>
-    update.mutate(
-      { ...values, name: values.name.trim() },
-      {
-        onSuccess: () => notifySuccess(t('settings.workspace.saved')),
-        onError: (error) => notifyError(errorMessage(error)),
+  const submit = form.onSubmit((values) => {
+    const patch: WorkspacePatch = {};
+    for (const field of FIELDS) {
+      if (form.isDirty(field)) patch[field] = field === 'name' ? values.name.trim() : values[field];
+    }
+    update.mutate(patch, {
+      onSuccess: () => notifySuccess(t('settings.workspace.saved')),
+      onError: (error) => {
+        if (!applyServerErrors(form, error, FIELDS)) notifyError(errorMessage(error));
       },
-    ),
-  );
+    });
+  });
 
   return (
     <SettingsSection
@@ -116,7 +113,7 @@ function WorkspaceForm({ workspace }: { workspace: Workspace }) {
             description={t('settings.workspace.countryHelp')}
             data={countries}
             searchable
-            clearable
+            allowDeselect={false}
             readOnly={!canEdit}
             nothingFoundMessage={t('common.nothingFound')}
             {...form.getInputProps('default_country')}
@@ -126,7 +123,7 @@ function WorkspaceForm({ workspace }: { workspace: Workspace }) {
             description={t('settings.workspace.timezoneHelp')}
             data={zones}
             searchable
-            clearable
+            allowDeselect={false}
             limit={100}
             readOnly={!canEdit}
             nothingFoundMessage={t('common.nothingFound')}
@@ -136,8 +133,7 @@ function WorkspaceForm({ workspace }: { workspace: Workspace }) {
             label={t('settings.workspace.locale')}
             description={t('settings.workspace.localeHelp')}
             data={languages}
-            searchable
-            clearable
+            allowDeselect={false}
             readOnly={!canEdit}
             nothingFoundMessage={t('common.nothingFound')}
             {...form.getInputProps('default_locale')}

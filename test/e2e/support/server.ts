@@ -1,0 +1,180 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, found from this file so tests run from any working directory. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const CLI = join(REPO_ROOT, 'bin', 'clientela.mjs');
+
+export const OWNER = { name: 'Ana', email: 'ana@example.com', password: 'correct-horse-battery' } as const;
+
+export interface SeededWorkspace {
+  id: string;
+  name: string;
+}
+
+export interface TestServer {
+  url: string;
+  clinic: SeededWorkspace;
+  rentals: SeededWorkspace;
+  /** Last lines the server printed, for failure messages. */
+  logs: () => string;
+  stop: () => Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Environment of the product under test: no test-runner variables, a fresh data folder, a free port. */
+function productEnv(port: number, dataDir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('VITEST') && key !== 'NODE_ENV' && key !== 'TEST') env[key] = value;
+  }
+  env.PORT = String(port);
+  env.CLIENTELA_DATA_DIR = dataDir;
+  env.LOG_LEVEL = process.env.E2E_LOG_LEVEL ?? 'warn';
+  // DATABASE_URL, when set, is inherited as is: the product then uses that PostgreSQL.
+  return env;
+}
+
+/** Runs one CLI command with --json and returns the JSON document it prints on stdout. */
+function cli<T>(args: string[], env: NodeJS.ProcessEnv): Promise<T> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args, '--json'],
+      { cwd: REPO_ROOT, env, timeout: 120_000, maxBuffer: 10 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const lastLine = stdout.trim().split('\n').pop() ?? '';
+        if (error) {
+          reject(new Error(`clientela ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
+          return;
+        }
+        try {
+          resolve(JSON.parse(lastLine) as T);
+        } catch {
+          reject(new Error(`clientela ${args.join(' ')} printed no JSON:\n${stdout}\n${stderr}`));
+        }
+      },
+    );
+  });
+}
+
+async function waitForHealth(url: string, child: ChildProcess, logs: () => string, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`The server exited with code ${child.exitCode}:\n${logs()}`);
+    try {
+      const response = await fetch(`${url}/healthz`);
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`The server did not become healthy within ${timeoutMs / 1000} s:\n${logs()}`);
+}
+
+function stopChild(child: ChildProcess, graceMs = 30_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(killer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Seeds two workspaces ("Clínica Sol" owned by Ana, "Rentals Norte" where she is admin) with the CLI,
+ * then starts `clientela serve` and waits until /healthz answers 200.
+ */
+export async function startServer(): Promise<TestServer> {
+  const port = await freePort();
+  const dataDir = await mkdtemp(join(tmpdir(), 'clientela-e2e-'));
+  const env = productEnv(port, dataDir);
+
+  const clinic = await cli<SeededWorkspace>(['workspace', 'create', '--name', 'Clínica Sol'], env);
+  await cli(
+    [
+      'user',
+      'create',
+      '--email',
+      OWNER.email,
+      '--password',
+      OWNER.password,
+      '--name',
+      OWNER.name,
+      '--workspace',
+      clinic.id,
+      '--role',
+      'owner',
+    ],
+    env,
+  );
+  const rentals = await cli<SeededWorkspace>(['workspace', 'create', '--name', 'Rentals Norte'], env);
+  await cli(
+    [
+      'user',
+      'create',
+      '--email',
+      OWNER.email,
+      '--password',
+      OWNER.password,
+      '--workspace',
+      rentals.id,
+      '--role',
+      'admin',
+    ],
+    env,
+  );
+
+  const output: string[] = [];
+  const child = spawn(process.execPath, [CLI, 'serve'], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const collect = (chunk: Buffer) => {
+    output.push(chunk.toString());
+    if (output.length > 200) output.splice(0, output.length - 200);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const logs = () => output.join('').slice(-8000);
+
+  const url = `http://localhost:${port}`;
+  try {
+    await waitForHealth(url, child, logs);
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+
+  return {
+    url,
+    clinic,
+    rentals,
+    logs,
+    stop: async () => {
+      await stopChild(child);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
