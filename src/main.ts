@@ -1,15 +1,16 @@
 import { Command, Option } from 'commander';
 import { CONFIG_DOC, ConfigError, type Config, loadConfig } from './config.ts';
-import { createApiKey } from './modules/api-keys/api-keys.service.ts';
-import { addMember, createWorkspace, getWorkspace } from './modules/workspaces/workspaces.service.ts';
 import { systemContext } from './platform/auth/context.ts';
 import { isRole, ROLES, type Role } from './platform/auth/roles.ts';
-import { createPasswordUser, findUserByEmail, setPassword } from './platform/auth/users.ts';
-import { openDatabase } from './platform/db/database.ts';
-import { migrateDatabase } from './platform/db/db.ts';
 import { AppError } from './platform/errors.ts';
-import { runSeedDemo } from './seed/seed-demo.ts';
-import { serve, withDatabase, workerOnly } from './server.ts';
+
+// Commands import what they use when they run: `--help` stays instant, and the CLI's one-shot
+// commands don't load the HTTP stack.
+const server = () => import('./server.ts');
+const workspaces = () => import('./modules/workspaces/workspaces.service.ts');
+const users = () => import('./platform/auth/users.ts');
+const withDatabase: typeof import('./platform/db/database.ts').withDatabase = async (...args) =>
+  (await import('./platform/db/database.ts')).withDatabase(...args);
 
 /**
  * `clientela` — every command has --help and --json. With --json, stdout carries exactly one JSON
@@ -50,27 +51,21 @@ program
   .description('Run the API, the dashboard and (unless --no-worker) a job worker')
   .option('--no-worker', 'do not run jobs in this process')
   .action(async (options: { worker: boolean }) => {
-    await serve(config(), { worker: options.worker });
+    await (await server()).serve(config(), { worker: options.worker });
   });
 
 program
   .command('worker')
   .description('Run job workers only (scale out: start more on other machines with the same DATABASE_URL)')
   .action(async () => {
-    await workerOnly(config());
+    await (await server()).workerOnly(config());
   });
 
 program
   .command('migrate')
   .description('Apply database migrations and exit')
   .action(async () => {
-    const cfg = config();
-    const database = await openDatabase(cfg, (m) => process.stderr.write(`${m}\n`));
-    try {
-      await migrateDatabase(database.url);
-    } finally {
-      await database.stop();
-    }
+    await withDatabase(config(), async () => {});
     print(globals().json, { migrated: true }, 'Migrations applied.');
   });
 
@@ -83,6 +78,7 @@ workspace
   .option('--timezone <zone>', 'default IANA time zone')
   .option('--locale <locale>', 'default language: en, es or fr')
   .action(async (options: { name: string; country?: string; timezone?: string; locale?: string }) => {
+    const { createWorkspace } = await workspaces();
     const created = await withDatabase(config(), ({ db }) =>
       createWorkspace(db, {
         name: options.name,
@@ -104,6 +100,8 @@ user
   .option('--workspace <id>', 'add the user to this workspace')
   .addOption(new Option('--role <role>', 'role in --workspace').choices([...ROLES]).default('viewer'))
   .action(async (options: { email: string; password: string; name?: string; workspace?: string; role: string }) => {
+    const { findUserByEmail, createPasswordUser } = await users();
+    const { addMember, getWorkspace } = await workspaces();
     const result = await withDatabase(config(), async ({ db }) => {
       const existing = await findUserByEmail(db, options.email);
       if (existing && !options.workspace) throw new AppError('EMAIL_TAKEN', `A user with email ${options.email} already exists`);
@@ -123,6 +121,7 @@ user
   .requiredOption('--email <email>', 'the user')
   .requiredOption('--password <password>', 'at least 10 characters')
   .action(async (options: { email: string; password: string }) => {
+    const { findUserByEmail, setPassword } = await users();
     await withDatabase(config(), async ({ db }) => {
       const found = await findUserByEmail(db, options.email);
       if (!found) throw AppError.notFound('User');
@@ -139,6 +138,8 @@ apiKey
   .requiredOption('--name <label>', 'what the key is for, e.g. "booking system"')
   .addOption(new Option('--role <role>', 'role of the key').choices([...ROLES]).default('agent'))
   .action(async (options: { workspace: string; name: string; role: string }) => {
+    const { getWorkspace } = await workspaces();
+    const { createApiKey } = await import('./modules/api-keys/api-keys.service.ts');
     const created = await withDatabase(config(), async ({ db }) => {
       await getWorkspace(db, options.workspace);
       return createApiKey(db, systemContext(options.workspace, 'cli'), { name: options.name, role: role(options.role) });
@@ -157,6 +158,7 @@ program
       throw new AppError('VALIDATION_FAILED', '--clients must be an integer between 0 and 2000000');
     }
     const json = globals().json;
+    const { runSeedDemo } = await import('./seed/seed-demo.ts');
     const summary = await withDatabase(config(), ({ db }) =>
       runSeedDemo(db, { workspaceId: options.workspace ?? null, clients, progress: (m) => process.stderr.write(`${m}\n`) }),
     );

@@ -5,7 +5,7 @@ import { createClientela } from './app.ts';
 import { ensureFirstOwner, printFirstLogin } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import { openDatabase, resolveSecretKey } from './platform/db/database.ts';
-import { createDb, migrateDatabase } from './platform/db/db.ts';
+import { migrateDatabase } from './platform/db/db.ts';
 import { startWorker } from './platform/queue/queue.ts';
 
 export function createLogger(config: Config) {
@@ -108,24 +108,4 @@ export async function workerOnly(config: Config): Promise<void> {
     await database.stop();
   });
   logger.info(`worker running with concurrency ${config.workerConcurrency}`);
-}
-
-/** For CLI commands: the same database the server uses (attached or started for this run). */
-export async function withDatabase<T>(
-  config: Config,
-  work: (handle: ReturnType<typeof createDb>) => Promise<T>,
-  log: (message: string) => void = (m) => process.stderr.write(`${m}\n`),
-): Promise<T> {
-  const database = await openDatabase(config, log);
-  try {
-    await migrateDatabase(database.url);
-    const handle = createDb(database.url, { max: 4, applicationName: 'clientela-cli' });
-    try {
-      return await work(handle);
-    } finally {
-      await handle.close();
-    }
-  } finally {
-    await database.stop();
-  }
 }

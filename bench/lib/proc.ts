@@ -479,10 +479,23 @@ export function postmasterPid(dataDir: string): number | null {
   return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
-/** Every running process whose command line mentions the data dir (the postmaster and its backends). */
+/** The postmaster of `dataDir` and its children (backends and auxiliary processes), running. */
+export function postgresPids(dataDir: string): number[] {
+  const pm = postmasterPid(dataDir);
+  if (pm === null || !isRunning(pm)) return [];
+  return [pm, ...descendantsOf(pm).filter(isRunning)];
+}
+
+/**
+ * Every running process of the data dir's PostgreSQL: those whose command line names the cluster
+ * folder (the postmaster, `-D <dataDir>/pg`) and their descendants (backends rename themselves).
+ */
 export function processesUsing(dataDir: string): number[] {
   const clusterDir = path.join(dataDir, 'pg');
-  return allPids().filter((pid) => pid !== process.pid && isRunning(pid) && cmdline(pid).includes(clusterDir));
+  const roots = allPids().filter((pid) => pid !== process.pid && isRunning(pid) && cmdline(pid).includes(clusterDir));
+  const all = new Set<number>(roots);
+  for (const root of roots) for (const pid of descendantsOf(root)) if (isRunning(pid)) all.add(pid);
+  return [...all];
 }
 
 /**

@@ -2,10 +2,9 @@ import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import type { Database } from '../db/db.ts';
 import { accounts, sessions, users, verifications } from './auth.schema.ts';
-import { hashPassword, verifyPassword } from './password.ts';
+import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './password.ts';
 
 export const AUTH_BASE_PATH = '/api/auth';
-export const MIN_PASSWORD_LENGTH = 10;
 
 export interface AuthOptions {
   db: Database;

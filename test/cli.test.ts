@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabaseForTest } from './support/db.ts';
+
+const run = promisify(execFile);
+const BIN = path.resolve(import.meta.dirname, '../bin/clientela.mjs');
+
+/** The CLI against this file's own database, through DATABASE_URL like a scaled-out install. */
+let env: NodeJS.ProcessEnv;
+let drop: () => Promise<void>;
+beforeAll(async () => {
+  const database = await createDatabaseForTest();
+  drop = database.drop;
+  env = { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn' };
+});
+afterAll(async () => drop());
+
+async function cli(...args: string[]) {
+  try {
+    const { stdout, stderr } = await run('node', [BIN, ...args], { env, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('clientela CLI', () => {
+  it('creates a workspace, a user in it and an API key, with pure JSON on stdout', async () => {
+    const workspace = await cli('workspace', 'create', '--name', 'Clínica Sol', '--json');
+    expect(workspace.code).toBe(0);
+    const { id } = JSON.parse(workspace.stdout);
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const user = await cli('--json', 'user', 'create', '--email', 'Ana@Example.com', '--password', 'correct-horse-battery', '--workspace', id, '--role', 'admin');
+    expect(user.code).toBe(0);
+    expect(JSON.parse(user.stdout)).toMatchObject({ email: 'ana@example.com', created: true, workspace: id });
+    const key = await cli('--json', 'api-key', 'create', '--workspace', id, '--role', 'agent', '--name', 'booking');
+    expect(key.code).toBe(0);
+    expect(JSON.parse(key.stdout)).toMatchObject({ role: 'agent', name: 'booking' });
+    expect(JSON.parse(key.stdout).key).toMatch(/^ck_/);
+  }, 90_000);
+
+  it('explains bad input and exits non-zero', async () => {
+    const badRole = await cli('api-key', 'create', '--workspace', '00000000-0000-4000-8000-000000000000', '--role', 'boss', '--name', 'x');
+    expect(badRole.code).not.toBe(0);
+    expect(badRole.stderr).toMatch(/boss/);
+    const noWorkspace = await cli('--json', 'api-key', 'create', '--workspace', '00000000-0000-4000-8000-000000000000', '--name', 'x');
+    expect(noWorkspace.code).toBe(1);
+    expect(JSON.parse(noWorkspace.stdout).error.code).toBe('NOT_FOUND');
+    const shortPassword = await cli('--json', 'user', 'create', '--email', 'bob@example.com', '--password', 'short');
+    expect(JSON.parse(shortPassword.stdout).error.message).toMatch(/password.*10/);
+  }, 90_000);
+
+  it('has --help for every command', async () => {
+    for (const command of [[], ['serve'], ['worker'], ['migrate'], ['workspace', 'create'], ['user', 'create'], ['api-key', 'create'], ['seed-demo']]) {
+      const help = await cli(...command, '--help');
+      expect(help.code, command.join(' ')).toBe(0);
+      expect(help.stdout, command.join(' ')).toMatch(/Usage: clientela/);
+    }
+  }, 90_000);
+});
