@@ -214,9 +214,13 @@ async function oneStart(
   };
 }
 
-const BARE_SERVER = "require('http').createServer((q,s)=>s.end('ok')).listen(Number(process.env.PORT),'127.0.0.1')";
+const BARE_SERVER =
+  "require('http').createServer((q,s)=>s.end('ok')).listen(Number(process.env.PORT),'127.0.0.1')";
 
-async function baselineStart(scope: Scope, idle: boolean): Promise<{ readyMs: number; rssKb: number | null }> {
+async function baselineStart(
+  scope: Scope,
+  idle: boolean,
+): Promise<{ readyMs: number; rssKb: number | null }> {
   const port = await freePort();
   const proc = launch(scope, 'bare node http', process.execPath, ['-e', BARE_SERVER], {
     env: { ...process.env, PORT: String(port) },
@@ -231,7 +235,9 @@ async function baselineStart(scope: Scope, idle: boolean): Promise<{ readyMs: nu
   return { readyMs: timing.readyMs, rssKb };
 }
 
-export async function runStartup(log: Log = (m) => process.stderr.write(`[startup] ${m}\n`)): Promise<StartupResult> {
+export async function runStartup(
+  log: Log = (m) => process.stderr.write(`[startup] ${m}\n`),
+): Promise<StartupResult> {
   const machine = machineInfo();
   const date = utcNow();
   const scope = new Scope();
@@ -252,7 +258,9 @@ export async function runStartup(log: Log = (m) => process.stderr.write(`[startu
       const result = await baselineStart(scope, i === LATER_STARTS);
       baselineReady.push(result.readyMs);
       baselineRss ??= result.rssKb;
-      log(`bare node http ${i}: answered after ${fmtMs(result.readyMs)}${result.rssKb ? `, VmRSS ${fmtMiB(result.rssKb)}` : ''}`);
+      log(
+        `bare node http ${i}: answered after ${fmtMs(result.readyMs)}${result.rssKb ? `, VmRSS ${fmtMiB(result.rssKb)}` : ''}`,
+      );
     }
     return {
       date,
@@ -261,14 +269,20 @@ export async function runStartup(log: Log = (m) => process.stderr.write(`[startu
       later,
       laterMedianMs: median(later.map((r) => r.readyMs)),
       idle: idle!,
-      baseline: { readyMs: baselineReady, medianMs: median(baselineReady), rssKb: baselineRss, idleSeconds: IDLE_SECONDS },
+      baseline: {
+        readyMs: baselineReady,
+        medianMs: median(baselineReady),
+        rssKb: baselineRss,
+        idleSeconds: IDLE_SECONDS,
+      },
     };
   } finally {
     await scope.close();
   }
 }
 
-const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? 'n/a' : `${(a / b).toFixed(1)}×`);
+const ratio = (a: number | null, b: number | null) =>
+  a === null || b === null || b === 0 ? 'n/a' : `${(a / b).toFixed(1)}×`;
 
 export function renderStartup(r: StartupResult): string {
   const runs = [

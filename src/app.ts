@@ -2,13 +2,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { Config } from './config.ts';
-import { authenticateApiKey, type ApiKeyIdentity } from './modules/api-keys/api-keys.service.ts';
 import { registerApiKeyRoutes } from './modules/api-keys/api-keys.routes.ts';
+import { type ApiKeyIdentity, authenticateApiKey } from './modules/api-keys/api-keys.service.ts';
 import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
 import { registerWorkspaceRoutes } from './modules/workspaces/workspaces.routes.ts';
 import { listWorkspacesForUser, membershipOf } from './modules/workspaces/workspaces.service.ts';
-import { createAuth, type Auth } from './platform/auth/auth.ts';
 import { registerAuthRoutes, toWebHeaders } from './platform/auth/auth.routes.ts';
+import { type Auth, createAuth } from './platform/auth/auth.ts';
 import type { Role } from './platform/auth/roles.ts';
 import { createDb, type DbHandle } from './platform/db/db.ts';
 import { AppError } from './platform/errors.ts';
@@ -97,7 +97,10 @@ export async function createClientela(options: {
           principal,
           workspace: null,
           workspaceName: null,
-          workspaceError: new AppError('FORBIDDEN', 'You are not a member of the workspace in X-Workspace-Id'),
+          workspaceError: new AppError(
+            'FORBIDDEN',
+            'You are not a member of the workspace in X-Workspace-Id',
+          ),
         };
       }
       workspaceId = requested;
@@ -115,7 +118,13 @@ export async function createClientela(options: {
       principal,
       workspace:
         workspaceId && role
-          ? { workspaceId, role, actor: { type: 'user', id: user.id, label: user.email }, ip: request.ip, requestId: request.id }
+          ? {
+              workspaceId,
+              role,
+              actor: { type: 'user', id: user.id, label: user.email },
+              ip: request.ip,
+              requestId: request.id,
+            }
           : null,
       workspaceName,
     };

@@ -39,5 +39,7 @@ export function printFirstLogin(owner: FirstOwner, url: string): void {
   ];
   const width = Math.max(...lines.map((l) => l.length)) + 4;
   const bar = '═'.repeat(width);
-  process.stdout.write(`\n╔${bar}╗\n${lines.map((l) => `║  ${l.padEnd(width - 2)}║`).join('\n')}\n╚${bar}╝\n\n`);
+  process.stdout.write(
+    `\n╔${bar}╗\n${lines.map((l) => `║  ${l.padEnd(width - 2)}║`).join('\n')}\n╚${bar}╝\n\n`,
+  );
 }

@@ -35,17 +35,20 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; descript
   {
     name: 'DATABASE_URL',
     default: '(unset: embedded PostgreSQL)',
-    description: 'postgres://user:pass@host:5432/db of an external PostgreSQL 13+; no embedded one is started.',
+    description:
+      'postgres://user:pass@host:5432/db of an external PostgreSQL 13+; no embedded one is started.',
   },
   {
     name: 'PUBLIC_URL',
     default: '(derived from the request)',
-    description: 'Address clients and providers reach (links, webhook signatures, secure cookies when https).',
+    description:
+      'Address clients and providers reach (links, webhook signatures, secure cookies when https).',
   },
   {
     name: 'SECRET_KEY',
     default: '(generated into the data folder)',
-    description: 'Key for session signing and encryption of provider secrets; set it when you run several machines.',
+    description:
+      'Key for session signing and encryption of provider secrets; set it when you run several machines.',
   },
   { name: 'LOG_LEVEL', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace.' },
   { name: 'DB_POOL_MAX', default: '20', description: 'PostgreSQL connections per process.' },
@@ -53,7 +56,8 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; descript
   {
     name: 'TRUST_PROXY',
     default: 'false',
-    description: 'Trust X-Forwarded-For/-Proto from a reverse proxy (true behind nginx, Caddy, a load balancer).',
+    description:
+      'Trust X-Forwarded-For/-Proto from a reverse proxy (true behind nginx, Caddy, a load balancer).',
   },
   { name: 'SESSION_DAYS', default: '14', description: 'Dashboard session lifetime in days.' },
   {

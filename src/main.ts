@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { CONFIG_DOC, ConfigError, type Config, loadConfig } from './config.ts';
+import { CONFIG_DOC, type Config, ConfigError, loadConfig } from './config.ts';
 import { systemContext } from './platform/auth/context.ts';
 import { isRole, ROLES, type Role } from './platform/auth/roles.ts';
 import { AppError } from './platform/errors.ts';
@@ -99,21 +99,29 @@ user
   .option('--name <name>', 'display name')
   .option('--workspace <id>', 'add the user to this workspace')
   .addOption(new Option('--role <role>', 'role in --workspace').choices([...ROLES]).default('viewer'))
-  .action(async (options: { email: string; password: string; name?: string; workspace?: string; role: string }) => {
-    const { findUserByEmail, createPasswordUser } = await users();
-    const { addMember, getWorkspace } = await workspaces();
-    const result = await withDatabase(config(), async ({ db }) => {
-      const existing = await findUserByEmail(db, options.email);
-      if (existing && !options.workspace) throw new AppError('EMAIL_TAKEN', `A user with email ${options.email} already exists`);
-      const created = existing ?? (await createPasswordUser(db, options));
-      if (options.workspace) {
-        await getWorkspace(db, options.workspace);
-        await addMember(db, systemContext(options.workspace, 'cli'), created, role(options.role));
-      }
-      return { id: created.id, email: created.email, created: !existing, workspace: options.workspace ?? null };
-    });
-    print(globals().json, result, `${result.created ? 'Created' : 'Added'} ${result.email} (${result.id})`);
-  });
+  .action(
+    async (options: { email: string; password: string; name?: string; workspace?: string; role: string }) => {
+      const { findUserByEmail, createPasswordUser } = await users();
+      const { addMember, getWorkspace } = await workspaces();
+      const result = await withDatabase(config(), async ({ db }) => {
+        const existing = await findUserByEmail(db, options.email);
+        if (existing && !options.workspace)
+          throw new AppError('EMAIL_TAKEN', `A user with email ${options.email} already exists`);
+        const created = existing ?? (await createPasswordUser(db, options));
+        if (options.workspace) {
+          await getWorkspace(db, options.workspace);
+          await addMember(db, systemContext(options.workspace, 'cli'), created, role(options.role));
+        }
+        return {
+          id: created.id,
+          email: created.email,
+          created: !existing,
+          workspace: options.workspace ?? null,
+        };
+      });
+      print(globals().json, result, `${result.created ? 'Created' : 'Added'} ${result.email} (${result.id})`);
+    },
+  );
 
 user
   .command('set-password')
@@ -142,14 +150,23 @@ apiKey
     const { createApiKey } = await import('./modules/api-keys/api-keys.service.ts');
     const created = await withDatabase(config(), async ({ db }) => {
       await getWorkspace(db, options.workspace);
-      return createApiKey(db, systemContext(options.workspace, 'cli'), { name: options.name, role: role(options.role) });
+      return createApiKey(db, systemContext(options.workspace, 'cli'), {
+        name: options.name,
+        role: role(options.role),
+      });
     });
-    print(globals().json, { id: created.id, key: created.key, role: created.role, name: created.name }, created.key);
+    print(
+      globals().json,
+      { id: created.id, key: created.key, role: created.role, name: created.name },
+      created.key,
+    );
   });
 
 program
   .command('seed-demo')
-  .description('Fill a workspace with a realistic demo (members, roles, API key, and the data of every module)')
+  .description(
+    'Fill a workspace with a realistic demo (members, roles, API key, and the data of every module)',
+  )
   .option('--workspace <id>', 'seed this workspace (default: a new "Demo" workspace)')
   .option('--clients <n>', 'how many clients', '2000')
   .action(async (options: { workspace?: string; clients: string }) => {
@@ -160,7 +177,11 @@ program
     const json = globals().json;
     const { runSeedDemo } = await import('./seed/seed-demo.ts');
     const summary = await withDatabase(config(), ({ db }) =>
-      runSeedDemo(db, { workspaceId: options.workspace ?? null, clients, progress: (m) => process.stderr.write(`${m}\n`) }),
+      runSeedDemo(db, {
+        workspaceId: options.workspace ?? null,
+        clients,
+        progress: (m) => process.stderr.write(`${m}\n`),
+      }),
     );
     print(json, summary, `Seeded workspace ${summary.workspace.name} (${summary.workspace.id}).`);
   });
@@ -182,12 +203,12 @@ program
     if (!LONG_RUNNING.has(program.args[0] ?? '')) process.exit(0);
   })
   .catch((error: unknown) => {
-  const json = program.opts<GlobalOptions>().json;
-  if (json) {
-    const code = error instanceof AppError ? error.code : error instanceof ConfigError ? 'CONFIG' : 'ERROR';
-    process.stdout.write(`${JSON.stringify({ error: { code, message: explain(error) } })}\n`);
-  } else {
-    process.stderr.write(`clientela: ${explain(error)}\n`);
-  }
-  process.exit(1);
-});
+    const json = program.opts<GlobalOptions>().json;
+    if (json) {
+      const code = error instanceof AppError ? error.code : error instanceof ConfigError ? 'CONFIG' : 'ERROR';
+      process.stdout.write(`${JSON.stringify({ error: { code, message: explain(error) } })}\n`);
+    } else {
+      process.stderr.write(`clientela: ${explain(error)}\n`);
+    }
+    process.exit(1);
+  });

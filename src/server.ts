@@ -14,8 +14,12 @@ export function createLogger(config: Config) {
 
 function workerLogger(logger: pino.Logger): WorkerLogger {
   return new WorkerLogger((scope) => (level, message, meta) => {
-    const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'debug' ? 'debug' : 'info';
-    logger[method]({ scope: { label: scope.label, task: scope.taskIdentifier, job: scope.jobId }, ...meta }, message);
+    const method =
+      level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'debug' ? 'debug' : 'info';
+    logger[method](
+      { scope: { label: scope.label, task: scope.taskIdentifier, job: scope.jobId }, ...meta },
+      message,
+    );
   });
 }
 
@@ -58,7 +62,12 @@ export async function serve(config: Config, options: { worker: boolean }): Promi
     logger.info('stopped');
   });
   try {
-    app = await createClientela({ config, databaseUrl: database.url, secretKey: await resolveSecretKey(config), logger });
+    app = await createClientela({
+      config,
+      databaseUrl: database.url,
+      secretKey: await resolveSecretKey(config),
+      logger,
+    });
     await app.http.listen({ port: config.port, host: config.host });
     await migrateDatabase(database.url);
     if (options.worker) {
@@ -71,7 +80,9 @@ export async function serve(config: Config, options: { worker: boolean }): Promi
     }
     app.markReady();
     const url = config.publicUrl ?? `http://localhost:${config.port}`;
-    logger.info(`Clientela is up on ${url} in ${Date.now() - startedAt} ms (${options.worker ? 'API, worker and dashboard' : 'API and dashboard, no worker'})`);
+    logger.info(
+      `Clientela is up on ${url} in ${Date.now() - startedAt} ms (${options.worker ? 'API, worker and dashboard' : 'API and dashboard, no worker'})`,
+    );
     const owner = await ensureFirstOwner(app.dbHandle.db, config.adminEmail);
     if (owner) printFirstLogin(owner, url);
   } catch (error) {

@@ -33,28 +33,84 @@ describe('clientela CLI', () => {
     expect(workspace.code).toBe(0);
     const { id } = JSON.parse(workspace.stdout);
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    const user = await cli('--json', 'user', 'create', '--email', 'Ana@Example.com', '--password', 'correct-horse-battery', '--workspace', id, '--role', 'admin');
+    const user = await cli(
+      '--json',
+      'user',
+      'create',
+      '--email',
+      'Ana@Example.com',
+      '--password',
+      'correct-horse-battery',
+      '--workspace',
+      id,
+      '--role',
+      'admin',
+    );
     expect(user.code).toBe(0);
     expect(JSON.parse(user.stdout)).toMatchObject({ email: 'ana@example.com', created: true, workspace: id });
-    const key = await cli('--json', 'api-key', 'create', '--workspace', id, '--role', 'agent', '--name', 'booking');
+    const key = await cli(
+      '--json',
+      'api-key',
+      'create',
+      '--workspace',
+      id,
+      '--role',
+      'agent',
+      '--name',
+      'booking',
+    );
     expect(key.code).toBe(0);
     expect(JSON.parse(key.stdout)).toMatchObject({ role: 'agent', name: 'booking' });
     expect(JSON.parse(key.stdout).key).toMatch(/^ck_/);
   }, 90_000);
 
   it('explains bad input and exits non-zero', async () => {
-    const badRole = await cli('api-key', 'create', '--workspace', '00000000-0000-4000-8000-000000000000', '--role', 'boss', '--name', 'x');
+    const badRole = await cli(
+      'api-key',
+      'create',
+      '--workspace',
+      '00000000-0000-4000-8000-000000000000',
+      '--role',
+      'boss',
+      '--name',
+      'x',
+    );
     expect(badRole.code).not.toBe(0);
     expect(badRole.stderr).toMatch(/boss/);
-    const noWorkspace = await cli('--json', 'api-key', 'create', '--workspace', '00000000-0000-4000-8000-000000000000', '--name', 'x');
+    const noWorkspace = await cli(
+      '--json',
+      'api-key',
+      'create',
+      '--workspace',
+      '00000000-0000-4000-8000-000000000000',
+      '--name',
+      'x',
+    );
     expect(noWorkspace.code).toBe(1);
     expect(JSON.parse(noWorkspace.stdout).error.code).toBe('NOT_FOUND');
-    const shortPassword = await cli('--json', 'user', 'create', '--email', 'bob@example.com', '--password', 'short');
+    const shortPassword = await cli(
+      '--json',
+      'user',
+      'create',
+      '--email',
+      'bob@example.com',
+      '--password',
+      'short',
+    );
     expect(JSON.parse(shortPassword.stdout).error.message).toMatch(/password.*10/);
   }, 90_000);
 
   it('has --help for every command', async () => {
-    for (const command of [[], ['serve'], ['worker'], ['migrate'], ['workspace', 'create'], ['user', 'create'], ['api-key', 'create'], ['seed-demo']]) {
+    for (const command of [
+      [],
+      ['serve'],
+      ['worker'],
+      ['migrate'],
+      ['workspace', 'create'],
+      ['user', 'create'],
+      ['api-key', 'create'],
+      ['seed-demo'],
+    ]) {
       const help = await cli(...command, '--help');
       expect(help.code, command.join(' ')).toBe(0);
       expect(help.stdout, command.join(' ')).toMatch(/Usage: clientela/);

@@ -6,7 +6,7 @@ import { createInvitation } from '../src/modules/workspaces/workspaces.service.t
 import { systemContext } from '../src/platform/auth/context.ts';
 import { ROLES, type Role, roleRank } from '../src/platform/auth/roles.ts';
 import type { User } from '../src/platform/auth/users.ts';
-import { newApiKey, newUser, newWorkspace, signIn, type TestApp, useTestApp } from './support/app.ts';
+import { newApiKey, newUser, newWorkspace, setupTestApp, signIn, type TestApp } from './support/app.ts';
 
 /**
  * The cross-workspace isolation harness. It reads every /api/v1 operation from the OpenAPI
@@ -46,12 +46,20 @@ interface World {
 /** Creates an entity in workspace B and returns the path parameters that address it. */
 const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>> = {
   '/api/v1/api-keys/{id}': async ({ t, b }) => {
-    const key = await createApiKey(t.app.dbHandle.db, systemContext(b.workspaceId), { name: 'b-key', role: 'viewer' });
+    const key = await createApiKey(t.app.dbHandle.db, systemContext(b.workspaceId), {
+      name: 'b-key',
+      role: 'viewer',
+    });
     return { id: key.id };
   },
   '/api/v1/members/{user_id}': async ({ b }) => ({ user_id: b.owner.id }),
   '/api/v1/invitations/{id}': async ({ t, b }) => {
-    const inv = await createInvitation(t.app.dbHandle.db, systemContext(b.workspaceId), { role: 'viewer' }, 'http://x');
+    const inv = await createInvitation(
+      t.app.dbHandle.db,
+      systemContext(b.workspaceId),
+      { role: 'viewer' },
+      'http://x',
+    );
     return { id: inv.id };
   },
 };
@@ -88,16 +96,19 @@ function fill(path: string, params: Record<string, string>): string {
   return path.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? randomUUID());
 }
 
-const t = useTestApp();
-let operations: Operation[] = [];
+const t = setupTestApp();
+const operations: Operation[] = [];
 let world: World;
 
 beforeAll(async () => {
   const doc = (await t.inject({ method: 'GET', url: '/api/openapi.json' })).json();
-  for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, Record<string, unknown>>>)) {
+  for (const [path, methods] of Object.entries(
+    doc.paths as Record<string, Record<string, Record<string, unknown>>>,
+  )) {
     if (!path.startsWith('/api/v1')) continue;
     for (const [method, op] of Object.entries(methods)) {
-      const content = (op.requestBody as { content?: Record<string, { schema: JsonSchema }> } | undefined)?.content;
+      const content = (op.requestBody as { content?: Record<string, { schema: JsonSchema }> } | undefined)
+        ?.content;
       operations.push({
         method: method.toUpperCase(),
         path,
@@ -188,7 +199,12 @@ describe('cross-workspace isolation harness', () => {
       const params = op.path.includes('{') ? await FIXTURES[op.path]!(world) : {};
       const response = await call(
         op,
-        { cookie: session.cookie, origin: 'http://clientela.test', host: 'clientela.test', 'x-workspace-id': world.b.workspaceId },
+        {
+          cookie: session.cookie,
+          origin: 'http://clientela.test',
+          host: 'clientela.test',
+          'x-workspace-id': world.b.workspaceId,
+        },
         params,
       );
       expect(response.statusCode, `${op.method} ${op.path}`).toBe(403);

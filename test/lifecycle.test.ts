@@ -18,14 +18,23 @@ delete env.DATABASE_URL;
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 async function start(port: number) {
-  const child = spawn('node', [BIN, 'serve'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('node', [BIN, 'serve'], {
+    env: { ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return { child, output: () => output };
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -78,7 +87,11 @@ describe('clientela serve on embedded PostgreSQL', () => {
     expect(await signInStatus(port, email, password)).toBe(200);
 
     // The CLI attaches to the running embedded server instead of starting a second one.
-    const cli = await promisify(execFile)('node', [BIN, 'workspace', 'create', '--name', 'Second', '--json'], { env });
+    const cli = await promisify(execFile)(
+      'node',
+      [BIN, 'workspace', 'create', '--name', 'Second', '--json'],
+      { env },
+    );
     expect(JSON.parse(cli.stdout).name).toBe('Second');
     expect(cli.stderr).toMatch(/already running/);
 

@@ -17,6 +17,14 @@ export interface LoadSummary {
   errors: number;
   timeouts: number;
   statusCodes: Record<string, number>;
-  latencyMs: { average: number; p50: number; p90: number; p97_5: number; p99: number; p99_9: number; max: number };
+  latencyMs: {
+    average: number;
+    p50: number;
+    p90: number;
+    p97_5: number;
+    p99: number;
+    p99_9: number;
+    max: number;
+  };
   bytesPerSecAvg: number;
 }

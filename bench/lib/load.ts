@@ -21,7 +21,9 @@ function summarize(result: autocannon.Result): LoadSummary {
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
-    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count])),
+    statusCodes: Object.fromEntries(
+      Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]),
+    ),
     latencyMs: {
       average: result.latency.average,
       p50: result.latency.p50,

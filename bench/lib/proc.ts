@@ -134,7 +134,10 @@ export function launch(
   name: string,
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; /** Called with each complete line of stdout. */ onLine?: (line: string) => void } = {},
+  options: {
+    env?: NodeJS.ProcessEnv /** Called with each complete line of stdout. */;
+    onLine?: (line: string) => void;
+  } = {},
 ): Managed {
   let buffer = '';
   let pending = '';
@@ -230,7 +233,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -248,12 +253,21 @@ export function httpGet(
   timeoutMs = 2_000,
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const request = http.get({ host: '127.0.0.1', port, path: urlPath, headers, agent: false, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
-      res.on('error', reject);
-    });
+    const request = http.get(
+      { host: '127.0.0.1', port, path: urlPath, headers, agent: false, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            headers: res.headers,
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     request.on('timeout', () => request.destroy(new Error(`GET ${urlPath} timed out after ${timeoutMs} ms`)));
     request.on('error', reject);
   });
@@ -283,7 +297,9 @@ export async function waitForOk(
   let polls = 0;
   for (let tick = 1; ; tick++) {
     if (proc.exitInfo) {
-      throw new Error(`${proc.name} exited (${JSON.stringify(proc.exitInfo)}) before ${urlPath} answered 200:\n${proc.output()}`);
+      throw new Error(
+        `${proc.name} exited (${JSON.stringify(proc.exitInfo)}) before ${urlPath} answered 200:\n${proc.output()}`,
+      );
     }
     const elapsed = performance.now() - t0;
     if (elapsed > options.timeoutMs) {
@@ -369,7 +385,9 @@ export function exePath(pid: number): string {
 /** A field of /proc/<pid>/status in kB (VmRSS, VmHWM, …), or null. */
 export function statusKb(pid: number, field: string): number | null {
   try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8'),
+    );
     return match ? Number(match[1]) : null;
   } catch {
     return null;
@@ -463,8 +481,17 @@ export interface ProductHandle {
   port: number;
 }
 
-export function productEnv(dataDir: string, port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', CLIENTELA_DATA_DIR: dataDir };
+export function productEnv(
+  dataDir: string,
+  port: number,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    CLIENTELA_DATA_DIR: dataDir,
+  };
   delete env.DATABASE_URL;
   delete env.EMBEDDED_PG_PORT;
   delete env.NODE_OPTIONS;
@@ -492,7 +519,9 @@ export function postgresPids(dataDir: string): number[] {
  */
 export function processesUsing(dataDir: string): number[] {
   const clusterDir = path.join(dataDir, 'pg');
-  const roots = allPids().filter((pid) => pid !== process.pid && isRunning(pid) && cmdline(pid).includes(clusterDir));
+  const roots = allPids().filter(
+    (pid) => pid !== process.pid && isRunning(pid) && cmdline(pid).includes(clusterDir),
+  );
   const all = new Set<number>(roots);
   for (const root of roots) for (const pid of descendantsOf(root)) if (isRunning(pid)) all.add(pid);
   return [...all];
@@ -548,7 +577,9 @@ export async function stopLeftoverPostgres(dataDir: string): Promise<void> {
   const lockPid = postmasterPid(dataDir);
   if (lockPid !== null && isRunning(lockPid)) pids.add(lockPid);
   if (pids.size === 0) return;
-  process.stderr.write(`[bench] PostgreSQL still running on ${dataDir} (pids ${[...pids].join(', ')}): stopping it\n`);
+  process.stderr.write(
+    `[bench] PostgreSQL still running on ${dataDir} (pids ${[...pids].join(', ')}): stopping it\n`,
+  );
   const postmaster = lockPid !== null && pids.has(lockPid) ? lockPid : Math.min(...pids);
   try {
     process.kill(postmaster, 'SIGINT');

@@ -56,6 +56,8 @@ export class AppError extends Error {
 
 /** Postgres unique_violation etc., recognised without leaking SQL to the client. */
 export function pgErrorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown; cause?: { code?: unknown } })?.code ?? (error as { cause?: { code?: unknown } })?.cause?.code;
+  const code =
+    (error as { code?: unknown; cause?: { code?: unknown } })?.code ??
+    (error as { cause?: { code?: unknown } })?.cause?.code;
   return typeof code === 'string' ? code : undefined;
 }

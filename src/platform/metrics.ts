@@ -1,5 +1,5 @@
-import client from 'prom-client';
 import type pg from 'pg';
+import client from 'prom-client';
 
 /** One registry per process: HTTP latency, job queue depth, DB pool, and Node's defaults. */
 export function createMetrics(pool: pg.Pool) {

@@ -32,7 +32,9 @@ const teamSeeder: Seeder = {
     const members = [];
     for (const person of team) {
       const email = `${demoPeople.slug(person.name)}@demo.clientela.local`;
-      const user = (await findUserByEmail(db, email)) ?? (await createPasswordUser(db, { email, name: person.name, password: DEMO_PASSWORD }));
+      const user =
+        (await findUserByEmail(db, email)) ??
+        (await createPasswordUser(db, { email, name: person.name, password: DEMO_PASSWORD }));
       await addMember(db, ctx, user, person.role);
       members.push({ email, role: person.role });
     }
@@ -52,7 +54,11 @@ export async function runSeedDemo(
 ) {
   const workspace = options.workspaceId
     ? await getWorkspace(db, options.workspaceId)
-    : await createWorkspace(db, { name: 'Demo — Clínica Sol', default_country: 'ES', default_timezone: 'Europe/Madrid' });
+    : await createWorkspace(db, {
+        name: 'Demo — Clínica Sol',
+        default_country: 'ES',
+        default_timezone: 'Europe/Madrid',
+      });
   const seed: SeedContext = {
     db,
     ctx: systemContext(workspace.id, 'seed-demo'),

@@ -23,7 +23,7 @@ export interface TestApp {
  * One product instance per test file, on the file's own database. Tests create their own
  * workspaces through `workspaceWith…` helpers, so no two tests share data.
  */
-export function useTestApp(env: Record<string, string> = {}): TestApp {
+export function setupTestApp(env: Record<string, string> = {}): TestApp {
   const holder = {} as TestApp;
   let drop: () => Promise<void> = async () => {};
   beforeAll(async () => {
@@ -53,7 +53,11 @@ function unique(label: string): string {
 }
 
 export async function newUser(t: TestApp, name = 'Test user'): Promise<User> {
-  return createPasswordUser(t.app.dbHandle.db, { email: `${unique('user')}@example.com`, password: PASSWORD, name });
+  return createPasswordUser(t.app.dbHandle.db, {
+    email: `${unique('user')}@example.com`,
+    password: PASSWORD,
+    name,
+  });
 }
 
 export async function newWorkspace(t: TestApp, owner?: User) {
@@ -65,7 +69,10 @@ export async function join(t: TestApp, workspaceId: string, user: User, role: Ro
 }
 
 export async function newApiKey(t: TestApp, workspaceId: string, role: Role = 'owner'): Promise<string> {
-  const created = await createApiKey(t.app.dbHandle.db, systemContext(workspaceId, 'test'), { name: unique('key'), role });
+  const created = await createApiKey(t.app.dbHandle.db, systemContext(workspaceId, 'test'), {
+    name: unique('key'),
+    role,
+  });
   return created.key;
 }
 
@@ -82,7 +89,11 @@ export async function signIn(t: TestApp, email: string, password = PASSWORD) {
   return {
     cookie,
     /** Same-origin request as the dashboard makes it; pass a workspace to select it. */
-    request: (method: string, url: string, options: { payload?: unknown; workspace?: string; headers?: Record<string, string> } = {}) =>
+    request: (
+      method: string,
+      url: string,
+      options: { payload?: unknown; workspace?: string; headers?: Record<string, string> } = {},
+    ) =>
       t.inject({
         method: method as 'GET',
         url,

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../../src/platform/db/embedded.ts';
 import { migrateDatabase } from '../../src/platform/db/db.ts';
+import { startEmbeddedPostgres } from '../../src/platform/db/embedded.ts';
 
 /**
  * Once per `npm test`: a PostgreSQL server (DATABASE_URL's when set — CI's system cluster —
@@ -54,7 +54,8 @@ export default async function setup(project: TestProject) {
       `select datname from pg_database where datname like $1 or datname = $2`,
       [`clientela_t_${process.pid}_%`, template],
     );
-    for (const { datname } of leftovers.rows) await client.query(`drop database if exists ${datname} with (force)`);
+    for (const { datname } of leftovers.rows)
+      await client.query(`drop database if exists ${datname} with (force)`);
     await client.end();
     await stopServer();
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });

@@ -18,7 +18,9 @@ export async function listApiKeyRows(db: DbOrTx, workspaceId: string, cursor: Cu
     .where(
       and(
         eq(apiKeys.workspaceId, workspaceId),
-        cursor ? sql`(${apiKeys.createdAt}, ${apiKeys.id}) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)` : undefined,
+        cursor
+          ? sql`(${apiKeys.createdAt}, ${apiKeys.id}) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)`
+          : undefined,
       ),
     )
     .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
@@ -66,5 +68,10 @@ export async function touchLastUsed(db: DbOrTx, id: string): Promise<void> {
   await db
     .update(apiKeys)
     .set({ lastUsedAt: new Date() })
-    .where(and(eq(apiKeys.id, id), sql`(${apiKeys.lastUsedAt} is null or ${apiKeys.lastUsedAt} < now() - interval '1 minute')`));
+    .where(
+      and(
+        eq(apiKeys.id, id),
+        sql`(${apiKeys.lastUsedAt} is null or ${apiKeys.lastUsedAt} < now() - interval '1 minute')`,
+      ),
+    );
 }

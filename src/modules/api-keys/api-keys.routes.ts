@@ -2,7 +2,15 @@ import { Type } from '@sinclair/typebox';
 import type { Database } from '../../platform/db/db.ts';
 import { workspaceOf } from '../../platform/http/access.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { errors, IdParams, Nullable, PageQuery, RoleSchema, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import {
+  errors,
+  IdParams,
+  Nullable,
+  PageQuery,
+  RoleSchema,
+  Timestamp,
+  Uuid,
+} from '../../platform/http/schemas.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.service.ts';
 
 const ApiKeyJson = Type.Object({
@@ -26,7 +34,10 @@ export function registerApiKeyRoutes(app: HttpApp, deps: { db: Database }) {
         tags,
         summary: 'List API keys (never the keys themselves)',
         querystring: Type.Object(PageQuery),
-        response: { 200: Type.Object({ api_keys: Type.Array(ApiKeyJson), next_cursor: Nullable(Type.String()) }), ...errors },
+        response: {
+          200: Type.Object({ api_keys: Type.Array(ApiKeyJson), next_cursor: Nullable(Type.String()) }),
+          ...errors,
+        },
       },
     },
     async (request) => listApiKeys(deps.db, workspaceOf(request).workspaceId, request.query),
@@ -50,14 +61,20 @@ export function registerApiKeyRoutes(app: HttpApp, deps: { db: Database }) {
         response: { 201: Type.Intersect([ApiKeyJson, Type.Object({ key: Type.String() })]), ...errors },
       },
     },
-    async (request, reply) => reply.status(201).send(await createApiKey(deps.db, workspaceOf(request), request.body)),
+    async (request, reply) =>
+      reply.status(201).send(await createApiKey(deps.db, workspaceOf(request), request.body)),
   );
 
   app.delete(
     '/api/v1/api-keys/:id',
     {
       config: { access: { minRole: 'admin' } },
-      schema: { tags, summary: 'Revoke an API key', params: IdParams, response: { 204: Type.Null(), ...errors } },
+      schema: {
+        tags,
+        summary: 'Revoke an API key',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errors },
+      },
     },
     async (request, reply) => {
       await revokeApiKey(deps.db, workspaceOf(request), request.params.id);

@@ -47,10 +47,12 @@ export async function createApiKey(
   if (!name) problems.push({ path: '/name', message: 'must not be empty' });
   if (!isRole(input.role)) problems.push({ path: '/role', message: 'unknown role' });
   const expiresAt = input.expires_at ? new Date(input.expires_at) : null;
-  if (expiresAt && expiresAt <= new Date()) problems.push({ path: '/expires_at', message: 'must be in the future' });
+  if (expiresAt && expiresAt <= new Date())
+    problems.push({ path: '/expires_at', message: 'must be in the future' });
   if (problems.length) throw AppError.validation(problems);
   const role = input.role as Role;
-  if (!hasRole(ctx.role, role)) throw new AppError('FORBIDDEN', `You cannot create a key with a role above yours (${ctx.role})`);
+  if (!hasRole(ctx.role, role))
+    throw new AppError('FORBIDDEN', `You cannot create a key with a role above yours (${ctx.role})`);
   const key = `${API_KEY_PREFIX}${randomToken(32)}`;
   return db.transaction(async (tx) => {
     const row = await insertApiKey(tx, {
@@ -72,7 +74,11 @@ export async function createApiKey(
   });
 }
 
-export async function listApiKeys(db: DbOrTx, workspaceId: string, options: { cursor?: string; limit: number }) {
+export async function listApiKeys(
+  db: DbOrTx,
+  workspaceId: string,
+  options: { cursor?: string; limit: number },
+) {
   const rows = await listApiKeyRows(db, workspaceId, decodeCursor(options.cursor), options.limit);
   const { items, nextCursor } = page(rows, options.limit, (r) => [r.createdAt, r.id]);
   return { api_keys: items.map(toApiKeyJson), next_cursor: nextCursor };
@@ -113,5 +119,12 @@ export async function authenticateApiKey(db: DbOrTx, token: string): Promise<Api
     recentlyTouched.set(row.id, now);
     touchLastUsed(db, row.id).catch(() => recentlyTouched.delete(row.id));
   }
-  return { id: row.id, name: row.name, prefix: row.prefix, role: row.role as Role, workspaceId: row.workspaceId, workspaceName: row.workspaceName };
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    role: row.role as Role,
+    workspaceId: row.workspaceId,
+    workspaceName: row.workspaceName,
+  };
 }

@@ -1,8 +1,16 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { join, newApiKey, newUser, newWorkspace, signIn, useTestApp, withKey } from '../../../test/support/app.ts';
+import {
+  join,
+  newApiKey,
+  newUser,
+  newWorkspace,
+  setupTestApp,
+  signIn,
+  withKey,
+} from '../../../test/support/app.ts';
 
-const t = useTestApp();
+const t = setupTestApp();
 
 describe('API keys', () => {
   it('shows the key once, stores only its hash, and lists it by prefix', async () => {
@@ -32,7 +40,13 @@ describe('API keys', () => {
     const after = await withKey(t, key)('GET', '/api/v1/me');
     expect(after.statusCode).toBe(401);
     expect(after.json().error.code).toBe('UNAUTHENTICATED');
-    const soon = (await admin('POST', '/api/v1/api-keys', { name: 'short', role: 'viewer', expires_at: new Date(Date.now() + 1500).toISOString() })).json();
+    const soon = (
+      await admin('POST', '/api/v1/api-keys', {
+        name: 'short',
+        role: 'viewer',
+        expires_at: new Date(Date.now() + 1500).toISOString(),
+      })
+    ).json();
     expect((await withKey(t, soon.key)('GET', '/api/v1/me')).statusCode).toBe(200);
     await new Promise((r) => setTimeout(r, 1600));
     expect((await withKey(t, soon.key)('GET', '/api/v1/me')).statusCode).toBe(401);
@@ -40,7 +54,11 @@ describe('API keys', () => {
 
   it('rejects malformed or unknown bearer tokens without touching other routes', async () => {
     for (const header of ['Bearer ck_nope', 'Basic abc', 'Bearer', `Bearer ck_${'x'.repeat(43)}`]) {
-      const response = await t.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: header } });
+      const response = await t.inject({
+        method: 'GET',
+        url: '/api/v1/me',
+        headers: { authorization: header },
+      });
       expect(response.statusCode, header).toBe(401);
     }
   });
@@ -51,9 +69,15 @@ describe('API keys', () => {
     const workspace = await newWorkspace(t, owner);
     await join(t, workspace.id, admin, 'admin');
     const session = await signIn(t, admin.email);
-    const denied = await session.request('POST', '/api/v1/api-keys', { payload: { name: 'root', role: 'owner' }, workspace: workspace.id });
+    const denied = await session.request('POST', '/api/v1/api-keys', {
+      payload: { name: 'root', role: 'owner' },
+      workspace: workspace.id,
+    });
     expect(denied.statusCode).toBe(403);
-    const allowed = await session.request('POST', '/api/v1/api-keys', { payload: { name: 'ops', role: 'admin' }, workspace: workspace.id });
+    const allowed = await session.request('POST', '/api/v1/api-keys', {
+      payload: { name: 'ops', role: 'admin' },
+      workspace: workspace.id,
+    });
     expect(allowed.statusCode).toBe(201);
   });
 
@@ -63,7 +87,9 @@ describe('API keys', () => {
     const { key, id } = (await admin('POST', '/api/v1/api-keys', { name: 'used', role: 'viewer' })).json();
     await withKey(t, key)('GET', '/api/v1/me');
     await new Promise((r) => setTimeout(r, 100));
-    const listed = (await admin('GET', '/api/v1/api-keys')).json().api_keys.find((k: { id: string }) => k.id === id);
+    const listed = (await admin('GET', '/api/v1/api-keys'))
+      .json()
+      .api_keys.find((k: { id: string }) => k.id === id);
     expect(listed.last_used_at).not.toBeNull();
   });
 });

@@ -41,11 +41,16 @@ export function registerAuditRoutes(app: HttpApp, deps: { db: Database }) {
           actor_id: Type.Optional(Uuid),
           entity_type: Type.Optional(Type.String({ maxLength: 100 })),
           entity_id: Type.Optional(Type.String({ maxLength: 200 })),
-          action: Type.Optional(Type.String({ maxLength: 100, description: 'An action or its prefix, e.g. api_key' })),
+          action: Type.Optional(
+            Type.String({ maxLength: 100, description: 'An action or its prefix, e.g. api_key' }),
+          ),
           from: Type.Optional(Type.String({ format: 'date-time' })),
           to: Type.Optional(Type.String({ format: 'date-time' })),
         }),
-        response: { 200: Type.Object({ entries: Type.Array(AuditEntry), next_cursor: Nullable(Type.String()) }), ...errors },
+        response: {
+          200: Type.Object({ entries: Type.Array(AuditEntry), next_cursor: Nullable(Type.String()) }),
+          ...errors,
+        },
       },
     },
     async (request) => {

@@ -1,6 +1,6 @@
 import type { Actor, WorkspaceContext } from '../../platform/auth/context.ts';
-import { iso } from '../../platform/http/json.ts';
 import type { DbOrTx } from '../../platform/db/db.ts';
+import { iso } from '../../platform/http/json.ts';
 import { decodeCursor, page } from '../../platform/pagination.ts';
 import { type AuditFilter, type AuditRow, insertAuditRow, listAuditRows } from './audit.repo.ts';
 

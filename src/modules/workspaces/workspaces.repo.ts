@@ -6,9 +6,14 @@ import { invitations, workspaceMembers, workspaces } from './workspaces.schema.t
 
 export type Workspace = typeof workspaces.$inferSelect;
 export type Invitation = typeof invitations.$inferSelect;
-export type WorkspacePatch = Partial<Pick<Workspace, 'name' | 'defaultCountry' | 'defaultTimezone' | 'defaultLocale'>>;
+export type WorkspacePatch = Partial<
+  Pick<Workspace, 'name' | 'defaultCountry' | 'defaultTimezone' | 'defaultLocale'>
+>;
 
-export async function insertWorkspace(db: DbOrTx, values: typeof workspaces.$inferInsert): Promise<Workspace> {
+export async function insertWorkspace(
+  db: DbOrTx,
+  values: typeof workspaces.$inferInsert,
+): Promise<Workspace> {
   const [row] = await db.insert(workspaces).values(values).returning();
   return row!;
 }
@@ -35,7 +40,12 @@ export async function updateWorkspaceRow(db: DbOrTx, id: string, patch: Workspac
 
 export async function listWorkspacesOfUser(db: DbOrTx, userId: string) {
   return db
-    .select({ id: workspaces.id, name: workspaces.name, role: workspaceMembers.role, createdAt: workspaces.createdAt })
+    .select({
+      id: workspaces.id,
+      name: workspaces.name,
+      role: workspaceMembers.role,
+      createdAt: workspaces.createdAt,
+    })
     .from(workspaceMembers)
     .innerJoin(workspaces, eq(workspaces.id, workspaceMembers.workspaceId))
     .where(eq(workspaceMembers.userId, userId))
@@ -51,7 +61,12 @@ export async function findMembership(db: DbOrTx, workspaceId: string, userId: st
   return row ? { role: row.role as Role, workspaceName: row.name } : null;
 }
 
-export async function insertMember(db: DbOrTx, workspaceId: string, userId: string, role: Role): Promise<boolean> {
+export async function insertMember(
+  db: DbOrTx,
+  workspaceId: string,
+  userId: string,
+  role: Role,
+): Promise<boolean> {
   const rows = await db
     .insert(workspaceMembers)
     .values({ workspaceId, userId, role })
@@ -96,7 +111,10 @@ export async function countOwners(db: DbOrTx, workspaceId: string): Promise<numb
   return row?.n ?? 0;
 }
 
-export async function insertInvitation(db: DbOrTx, values: typeof invitations.$inferInsert): Promise<Invitation> {
+export async function insertInvitation(
+  db: DbOrTx,
+  values: typeof invitations.$inferInsert,
+): Promise<Invitation> {
   const [row] = await db.insert(invitations).values(values).returning();
   return row!;
 }
@@ -110,7 +128,11 @@ export async function listInvitationRows(db: DbOrTx, workspaceId: string): Promi
     .limit(200);
 }
 
-export async function findInvitation(db: DbOrTx, workspaceId: string, id: string): Promise<Invitation | null> {
+export async function findInvitation(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+): Promise<Invitation | null> {
   const [row] = await db
     .select()
     .from(invitations)

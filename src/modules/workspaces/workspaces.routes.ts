@@ -6,7 +6,15 @@ import type { Database } from '../../platform/db/db.ts';
 import { AppError } from '../../platform/errors.ts';
 import { expectedOrigin, sessionUserOf, workspaceOf } from '../../platform/http/access.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { errors, IdParams, Nullable, RoleSchema, StringEnum, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import {
+  errors,
+  IdParams,
+  Nullable,
+  RoleSchema,
+  StringEnum,
+  Timestamp,
+  Uuid,
+} from '../../platform/http/schemas.ts';
 import { LOCALES } from '../../platform/locale.ts';
 import {
   acceptInvitation,
@@ -28,7 +36,9 @@ const WorkspaceRef = Type.Object({ id: Uuid, name: Type.String() });
 const WorkspaceJson = Type.Object({
   id: Uuid,
   name: Type.String(),
-  default_country: Type.String({ description: 'ISO 3166-1 alpha-2; phones without a country code are read as this' }),
+  default_country: Type.String({
+    description: 'ISO 3166-1 alpha-2; phones without a country code are read as this',
+  }),
   default_timezone: Type.String({ description: 'IANA time zone' }),
   default_locale: Type.String(),
   created_at: Timestamp,
@@ -77,7 +87,9 @@ export function registerWorkspaceRoutes(app: HttpApp, deps: { db: Database; conf
             role: RoleSchema,
             user: Type.Optional(Type.Object({ id: Uuid, email: Type.String(), name: Type.String() })),
             api_key: Type.Optional(Type.Object({ id: Uuid, name: Type.String(), prefix: Type.String() })),
-            workspaces: Type.Optional(Type.Array(Type.Object({ id: Uuid, name: Type.String(), role: RoleSchema }))),
+            workspaces: Type.Optional(
+              Type.Array(Type.Object({ id: Uuid, name: Type.String(), role: RoleSchema })),
+            ),
           }),
           ...errors,
         },
@@ -89,7 +101,11 @@ export function registerWorkspaceRoutes(app: HttpApp, deps: { db: Database; conf
       if (principal?.kind === 'api_key') return { ...base, api_key: principal.key };
       const user = sessionUserOf(request);
       const workspaces = await listWorkspacesForUser(db, user.id);
-      return { ...base, user, workspaces: workspaces.map(({ id, name, role }) => ({ id, name, role: role as Role })) };
+      return {
+        ...base,
+        user,
+        workspaces: workspaces.map(({ id, name, role }) => ({ id, name, role: role as Role })),
+      };
     },
   );
 
@@ -102,7 +118,9 @@ export function registerWorkspaceRoutes(app: HttpApp, deps: { db: Database; conf
         summary: 'The workspaces the signed-in user belongs to',
         response: {
           200: Type.Object({
-            workspaces: Type.Array(Type.Object({ id: Uuid, name: Type.String(), role: RoleSchema, created_at: Timestamp })),
+            workspaces: Type.Array(
+              Type.Object({ id: Uuid, name: Type.String(), role: RoleSchema, created_at: Timestamp }),
+            ),
           }),
           ...errors,
         },
@@ -110,7 +128,14 @@ export function registerWorkspaceRoutes(app: HttpApp, deps: { db: Database; conf
     },
     async (request) => {
       const rows = await listWorkspacesForUser(db, sessionUserOf(request).id);
-      return { workspaces: rows.map((r) => ({ id: r.id, name: r.name, role: r.role as Role, created_at: r.createdAt.toISOString() })) };
+      return {
+        workspaces: rows.map((r) => ({
+          id: r.id,
+          name: r.name,
+          role: r.role as Role,
+          created_at: r.createdAt.toISOString(),
+        })),
+      };
     },
   );
 
@@ -121,7 +146,10 @@ export function registerWorkspaceRoutes(app: HttpApp, deps: { db: Database; conf
       schema: {
         tags: ['Workspaces'],
         summary: 'Create a workspace; you become its owner',
-        body: Type.Intersect([WorkspaceSettings, Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) })]),
+        body: Type.Intersect([
+          WorkspaceSettings,
+          Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }),
+        ]),
         response: { 201: WorkspaceJson, ...errors },
       },
     },
@@ -141,7 +169,11 @@ export function registerWorkspaceRoutes(app: HttpApp, deps: { db: Database; conf
     '/api/v1/workspace',
     {
       config: { access: { minRole: 'viewer' } },
-      schema: { tags: ['Workspaces'], summary: 'The current workspace and its defaults', response: { 200: WorkspaceJson, ...errors } },
+      schema: {
+        tags: ['Workspaces'],
+        summary: 'The current workspace and its defaults',
+        response: { 200: WorkspaceJson, ...errors },
+      },
     },
     async (request) => toWorkspaceJson(await getWorkspace(db, workspaceOf(request).workspaceId)),
   );
@@ -170,7 +202,7 @@ export function registerWorkspaceRoutes(app: HttpApp, deps: { db: Database; conf
         response: { 200: Type.Object({ members: Type.Array(MemberJson) }), ...errors },
       },
     },
-    async (request) => ({ members: (await listMembers(db, workspaceOf(request).workspaceId)) }),
+    async (request) => ({ members: await listMembers(db, workspaceOf(request).workspaceId) }),
   );
 
   const UserIdParams = Type.Object({ user_id: Uuid });
@@ -198,7 +230,12 @@ export function registerWorkspaceRoutes(app: HttpApp, deps: { db: Database; conf
     '/api/v1/members/:user_id',
     {
       config: { access: { minRole: 'admin' } },
-      schema: { tags: ['Members'], summary: 'Remove a member', params: UserIdParams, response: { 204: Type.Null(), ...errors } },
+      schema: {
+        tags: ['Members'],
+        summary: 'Remove a member',
+        params: UserIdParams,
+        response: { 204: Type.Null(), ...errors },
+      },
     },
     async (request, reply) => {
       await removeMember(db, workspaceOf(request), request.params.user_id);
@@ -216,7 +253,7 @@ export function registerWorkspaceRoutes(app: HttpApp, deps: { db: Database; conf
         response: { 200: Type.Object({ invitations: Type.Array(InvitationJson) }), ...errors },
       },
     },
-    async (request) => ({ invitations: (await listInvitations(db, workspaceOf(request).workspaceId)) }),
+    async (request) => ({ invitations: await listInvitations(db, workspaceOf(request).workspaceId) }),
   );
 
   app.post(
@@ -241,7 +278,12 @@ export function registerWorkspaceRoutes(app: HttpApp, deps: { db: Database; conf
       },
     },
     async (request, reply) => {
-      const result = await createInvitation(db, workspaceOf(request), request.body, expectedOrigin(deps.config, request));
+      const result = await createInvitation(
+        db,
+        workspaceOf(request),
+        request.body,
+        expectedOrigin(deps.config, request),
+      );
       return reply.status(201).send(result);
     },
   );
@@ -250,7 +292,12 @@ export function registerWorkspaceRoutes(app: HttpApp, deps: { db: Database; conf
     '/api/v1/invitations/:id',
     {
       config: { access: { minRole: 'admin' } },
-      schema: { tags: ['Members'], summary: 'Revoke an invitation', params: IdParams, response: { 204: Type.Null(), ...errors } },
+      schema: {
+        tags: ['Members'],
+        summary: 'Revoke an invitation',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errors },
+      },
     },
     async (request, reply) => {
       await revokeInvitation(db, workspaceOf(request), request.params.id);
@@ -278,7 +325,7 @@ export function registerWorkspaceRoutes(app: HttpApp, deps: { db: Database; conf
         },
       },
     },
-    async (request) => (await lookupInvitation(db, request.params.token)),
+    async (request) => await lookupInvitation(db, request.params.token),
   );
 
   app.post(
@@ -310,11 +357,12 @@ export function registerWorkspaceRoutes(app: HttpApp, deps: { db: Database; conf
       if (principal?.kind === 'user') {
         const user = await getUser(db, principal.user.id);
         if (!user) throw new AppError('UNAUTHENTICATED', 'Sign in first');
-        return (await acceptInvitation(db, request.params.token, { user }, meta));
+        return await acceptInvitation(db, request.params.token, { user }, meta);
       }
       const { name, email, password } = request.body;
-      if (!password) throw AppError.validation([{ path: '/password', message: 'is required to create your account' }]);
-      return (await acceptInvitation(db, request.params.token, { newUser: { name, email, password } }, meta));
+      if (!password)
+        throw AppError.validation([{ path: '/password', message: 'is required to create your account' }]);
+      return await acceptInvitation(db, request.params.token, { newUser: { name, email, password } }, meta);
     },
   );
 }

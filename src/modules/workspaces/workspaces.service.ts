@@ -1,6 +1,12 @@
-import { type Role, hasRole, isRole } from '../../platform/auth/roles.ts';
 import type { WorkspaceContext } from '../../platform/auth/context.ts';
-import { createPasswordUser, findUserByEmail, normalizeEmail, EMAIL_PATTERN, type User } from '../../platform/auth/users.ts';
+import { hasRole, isRole, type Role } from '../../platform/auth/roles.ts';
+import {
+  createPasswordUser,
+  EMAIL_PATTERN,
+  findUserByEmail,
+  normalizeEmail,
+  type User,
+} from '../../platform/auth/users.ts';
 import { randomToken, sha256 } from '../../platform/crypto.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
 import { AppError, type ErrorDetail } from '../../platform/errors.ts';
@@ -14,10 +20,10 @@ import {
   findInvitationByTokenHash,
   findMembership,
   findWorkspace,
+  type Invitation,
   insertInvitation,
   insertMember,
   insertWorkspace,
-  type Invitation,
   listInvitationRows,
   listMemberRows,
   listWorkspacesOfUser,
@@ -48,7 +54,8 @@ function validateSettings(input: WorkspaceSettingsInput): WorkspacePatch {
   }
   if (input.default_country !== undefined) {
     const country = input.default_country.toUpperCase();
-    if (!isCountryCode(country)) problems.push({ path: '/default_country', message: 'not an ISO 3166-1 alpha-2 country code' });
+    if (!isCountryCode(country))
+      problems.push({ path: '/default_country', message: 'not an ISO 3166-1 alpha-2 country code' });
     patch.defaultCountry = country;
   }
   if (input.default_timezone !== undefined) {
@@ -99,7 +106,12 @@ export async function createWorkspace(
       action: 'workspace.created',
       entityType: 'workspace',
       entityId: workspace.id,
-      changes: diff(null, toWorkspaceJson(workspace), ['name', 'default_country', 'default_timezone', 'default_locale']),
+      changes: diff(null, toWorkspaceJson(workspace), [
+        'name',
+        'default_country',
+        'default_timezone',
+        'default_locale',
+      ]),
     });
     if (creator.user) await addMemberAudited(tx, ctx, creator.user, 'owner');
     return workspace;
@@ -146,7 +158,12 @@ export async function updateWorkspace(db: Database, ctx: WorkspaceContext, input
       'default_locale',
     ]);
     if (Object.keys(changes).length)
-      await recordAudit(tx, ctx, { action: 'workspace.updated', entityType: 'workspace', entityId: after.id, changes });
+      await recordAudit(tx, ctx, {
+        action: 'workspace.updated',
+        entityType: 'workspace',
+        entityId: after.id,
+        changes,
+      });
     return after;
   });
 }
@@ -156,7 +173,13 @@ export const membershipOf = findMembership;
 
 export async function listMembers(db: DbOrTx, workspaceId: string) {
   const rows = await listMemberRows(db, workspaceId);
-  return rows.map((r) => ({ user_id: r.userId, email: r.email, name: r.name, role: r.role as Role, joined_at: iso(r.joinedAt) }));
+  return rows.map((r) => ({
+    user_id: r.userId,
+    email: r.email,
+    name: r.name,
+    role: r.role as Role,
+    joined_at: iso(r.joinedAt),
+  }));
 }
 
 /**
@@ -240,7 +263,8 @@ export async function createInvitation(
 ) {
   const problems: ErrorDetail[] = [];
   const email = input.email ? normalizeEmail(input.email) : null;
-  if (email && !EMAIL_PATTERN.test(email)) problems.push({ path: '/email', message: 'not a valid email address' });
+  if (email && !EMAIL_PATTERN.test(email))
+    problems.push({ path: '/email', message: 'not a valid email address' });
   if (!isRole(input.role)) problems.push({ path: '/role', message: 'unknown role' });
   if (problems.length) throw AppError.validation(problems);
   const role = input.role as Role;
@@ -322,7 +346,10 @@ export async function acceptInvitation(
       const email = inv.email ?? who.newUser.email;
       if (!email) throw AppError.validation([{ path: '/email', message: 'required' }]);
       if (await findUserByEmail(tx, email))
-        throw new AppError('EMAIL_TAKEN', 'An account with this email exists: sign in, then open the link again');
+        throw new AppError(
+          'EMAIL_TAKEN',
+          'An account with this email exists: sign in, then open the link again',
+        );
       user = await createPasswordUser(tx, { email, password: who.newUser.password, name: who.newUser.name });
       userCreated = true;
     }
@@ -344,6 +371,10 @@ export async function acceptInvitation(
     });
     const workspace = await getWorkspace(tx, inv.workspaceId);
     const membership = await findMembership(tx, inv.workspaceId, user.id);
-    return { workspace: { id: workspace.id, name: workspace.name }, role: membership!.role, user_created: userCreated };
+    return {
+      workspace: { id: workspace.id, name: workspace.name },
+      role: membership!.role,
+      user_created: userCreated,
+    };
   });
 }

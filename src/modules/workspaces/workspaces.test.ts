@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { join, newUser, newWorkspace, ORIGIN, PASSWORD, signIn, useTestApp } from '../../../test/support/app.ts';
+import {
+  join,
+  newUser,
+  newWorkspace,
+  ORIGIN,
+  PASSWORD,
+  setupTestApp,
+  signIn,
+} from '../../../test/support/app.ts';
 
-const t = useTestApp();
+const t = setupTestApp();
 
 describe('workspaces', () => {
   it('lets a user belong to several workspaces and switch with X-Workspace-Id', async () => {
@@ -28,15 +36,26 @@ describe('workspaces', () => {
       payload: { name: 'Salón Luz', default_country: 'XX', default_timezone: 'Mars/Olympus' },
     });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().error.details.map((d: { path: string }) => d.path).sort()).toEqual([
-      '/default_country',
-      '/default_timezone',
-    ]);
+    expect(
+      bad
+        .json()
+        .error.details.map((d: { path: string }) => d.path)
+        .sort(),
+    ).toEqual(['/default_country', '/default_timezone']);
     const created = await session.request('POST', '/api/v1/workspaces', {
-      payload: { name: 'Salón Luz 💇', default_country: 'fr', default_timezone: 'Europe/Paris', default_locale: 'fr' },
+      payload: {
+        name: 'Salón Luz 💇',
+        default_country: 'fr',
+        default_timezone: 'Europe/Paris',
+        default_locale: 'fr',
+      },
     });
     expect(created.statusCode).toBe(201);
-    expect(created.json()).toMatchObject({ name: 'Salón Luz 💇', default_country: 'FR', default_timezone: 'Europe/Paris' });
+    expect(created.json()).toMatchObject({
+      name: 'Salón Luz 💇',
+      default_country: 'FR',
+      default_timezone: 'Europe/Paris',
+    });
     const me = await session.request('GET', '/api/v1/me', { workspace: created.json().id });
     expect(me.json().role).toBe('owner');
   });
@@ -47,14 +66,23 @@ describe('workspaces', () => {
     const workspace = await newWorkspace(t, owner);
     await join(t, workspace.id, viewer, 'viewer');
     const asViewer = await signIn(t, viewer.email);
-    expect((await asViewer.request('PATCH', '/api/v1/workspace', { payload: { name: 'X' }, workspace: workspace.id })).statusCode).toBe(403);
+    expect(
+      (
+        await asViewer.request('PATCH', '/api/v1/workspace', {
+          payload: { name: 'X' },
+          workspace: workspace.id,
+        })
+      ).statusCode,
+    ).toBe(403);
     const asOwner = await signIn(t, owner.email);
     const patched = await asOwner.request('PATCH', '/api/v1/workspace', {
       payload: { name: 'Clínica Sol', default_timezone: 'Atlantic/Canary' },
       workspace: workspace.id,
     });
     expect(patched.statusCode).toBe(200);
-    const audit = (await asOwner.request('GET', '/api/v1/audit-log?action=workspace.updated', { workspace: workspace.id })).json();
+    const audit = (
+      await asOwner.request('GET', '/api/v1/audit-log?action=workspace.updated', { workspace: workspace.id })
+    ).json();
     expect(audit.entries).toHaveLength(1);
     expect(audit.entries[0].changes).toEqual({
       name: { before: workspace.name, after: 'Clínica Sol' },
@@ -69,12 +97,19 @@ describe('members and roles', () => {
     const owner = await newUser(t);
     const workspace = await newWorkspace(t, owner);
     const session = await signIn(t, owner.email);
-    const demote = await session.request('PATCH', `/api/v1/members/${owner.id}`, { payload: { role: 'admin' }, workspace: workspace.id });
+    const demote = await session.request('PATCH', `/api/v1/members/${owner.id}`, {
+      payload: { role: 'admin' },
+      workspace: workspace.id,
+    });
     expect(demote.statusCode).toBe(422);
     expect(demote.json().error.code).toBe('LAST_OWNER');
-    const remove = await session.request('DELETE', `/api/v1/members/${owner.id}`, { workspace: workspace.id });
+    const remove = await session.request('DELETE', `/api/v1/members/${owner.id}`, {
+      workspace: workspace.id,
+    });
     expect(remove.statusCode).toBe(422);
-    const audit = (await session.request('GET', '/api/v1/audit-log?entity_type=member', { workspace: workspace.id })).json();
+    const audit = (
+      await session.request('GET', '/api/v1/audit-log?entity_type=member', { workspace: workspace.id })
+    ).json();
     expect(audit.entries.map((e: { action: string }) => e.action)).toEqual(['member.added']);
   });
 
@@ -87,8 +122,18 @@ describe('members and roles', () => {
     await join(t, workspace.id, agent, 'agent');
     const asAdmin = await signIn(t, admin.email);
     const ws = { workspace: workspace.id };
-    expect((await asAdmin.request('PATCH', `/api/v1/members/${agent.id}`, { payload: { role: 'marketer' }, ...ws })).statusCode).toBe(200);
-    expect((await asAdmin.request('PATCH', `/api/v1/members/${agent.id}`, { payload: { role: 'owner' }, ...ws })).statusCode).toBe(403);
+    expect(
+      (
+        await asAdmin.request('PATCH', `/api/v1/members/${agent.id}`, {
+          payload: { role: 'marketer' },
+          ...ws,
+        })
+      ).statusCode,
+    ).toBe(200);
+    expect(
+      (await asAdmin.request('PATCH', `/api/v1/members/${agent.id}`, { payload: { role: 'owner' }, ...ws }))
+        .statusCode,
+    ).toBe(403);
     expect((await asAdmin.request('DELETE', `/api/v1/members/${owner.id}`, ws)).statusCode).toBe(403);
     expect((await asAdmin.request('DELETE', `/api/v1/members/${agent.id}`, ws)).statusCode).toBe(204);
     const members = (await asAdmin.request('GET', '/api/v1/members', ws)).json().members;
@@ -106,12 +151,19 @@ describe('invitations', () => {
     const owner = await newUser(t);
     const workspace = await newWorkspace(t, owner);
     const session = await signIn(t, owner.email);
-    const invite = await session.request('POST', '/api/v1/invitations', { payload: { role: 'agent' }, workspace: workspace.id });
+    const invite = await session.request('POST', '/api/v1/invitations', {
+      payload: { role: 'agent' },
+      workspace: workspace.id,
+    });
     expect(invite.statusCode).toBe(201);
     const { token, url } = invite.json();
     expect(url).toBe(`${ORIGIN}/invite/${token}`);
     const lookup = await t.inject({ method: 'GET', url: `/api/v1/invitations/by-token/${token}` });
-    expect(lookup.json()).toMatchObject({ workspace: { id: workspace.id }, role: 'agent', status: 'pending' });
+    expect(lookup.json()).toMatchObject({
+      workspace: { id: workspace.id },
+      role: 'agent',
+      status: 'pending',
+    });
     const accept = await t.inject({
       method: 'POST',
       url: `/api/v1/invitations/by-token/${token}/accept`,
@@ -120,7 +172,10 @@ describe('invitations', () => {
     expect(accept.statusCode).toBe(200);
     expect(accept.json()).toMatchObject({ role: 'agent', user_created: true });
     const nuria = await signIn(t, 'nuria.pena@example.com');
-    expect((await nuria.request('GET', '/api/v1/me')).json()).toMatchObject({ role: 'agent', workspace: { id: workspace.id } });
+    expect((await nuria.request('GET', '/api/v1/me')).json()).toMatchObject({
+      role: 'agent',
+      workspace: { id: workspace.id },
+    });
     const again = await t.inject({
       method: 'POST',
       url: `/api/v1/invitations/by-token/${token}/accept`,
@@ -135,17 +190,37 @@ describe('invitations', () => {
     const workspace = await newWorkspace(t, owner);
     const asOwner = await signIn(t, owner.email);
     const ws = { workspace: workspace.id };
-    const forOther = (await asOwner.request('POST', '/api/v1/invitations', { payload: { role: 'viewer', email: 'other@example.com' }, ...ws })).json();
+    const forOther = (
+      await asOwner.request('POST', '/api/v1/invitations', {
+        payload: { role: 'viewer', email: 'other@example.com' },
+        ...ws,
+      })
+    ).json();
     const asGuest = await signIn(t, guest.email);
-    const wrongPerson = await asGuest.request('POST', `/api/v1/invitations/by-token/${forOther.token}/accept`, { payload: {} });
+    const wrongPerson = await asGuest.request(
+      'POST',
+      `/api/v1/invitations/by-token/${forOther.token}/accept`,
+      { payload: {} },
+    );
     expect(wrongPerson.statusCode).toBe(403);
-    const revoked = (await asOwner.request('POST', '/api/v1/invitations', { payload: { role: 'viewer' }, ...ws })).json();
+    const revoked = (
+      await asOwner.request('POST', '/api/v1/invitations', { payload: { role: 'viewer' }, ...ws })
+    ).json();
     expect((await asOwner.request('DELETE', `/api/v1/invitations/${revoked.id}`, ws)).statusCode).toBe(204);
-    expect((await asGuest.request('POST', `/api/v1/invitations/by-token/${revoked.token}/accept`, { payload: {} })).statusCode).toBe(410);
-    const open = (await asOwner.request('POST', '/api/v1/invitations', { payload: { role: 'marketer' }, ...ws })).json();
-    const accepted = await asGuest.request('POST', `/api/v1/invitations/by-token/${open.token}/accept`, { payload: {} });
+    expect(
+      (await asGuest.request('POST', `/api/v1/invitations/by-token/${revoked.token}/accept`, { payload: {} }))
+        .statusCode,
+    ).toBe(410);
+    const open = (
+      await asOwner.request('POST', '/api/v1/invitations', { payload: { role: 'marketer' }, ...ws })
+    ).json();
+    const accepted = await asGuest.request('POST', `/api/v1/invitations/by-token/${open.token}/accept`, {
+      payload: {},
+    });
     expect(accepted.json()).toMatchObject({ role: 'marketer', user_created: false });
-    const statuses = (await asOwner.request('GET', '/api/v1/invitations', ws)).json().invitations.map((i: { status: string }) => i.status);
+    const statuses = (await asOwner.request('GET', '/api/v1/invitations', ws))
+      .json()
+      .invitations.map((i: { status: string }) => i.status);
     expect(statuses.sort()).toEqual(['accepted', 'pending', 'revoked']);
   });
 
@@ -154,7 +229,12 @@ describe('invitations', () => {
     const existing = await newUser(t);
     const workspace = await newWorkspace(t, owner);
     const session = await signIn(t, owner.email);
-    const { token } = (await session.request('POST', '/api/v1/invitations', { payload: { role: 'viewer' }, workspace: workspace.id })).json();
+    const { token } = (
+      await session.request('POST', '/api/v1/invitations', {
+        payload: { role: 'viewer' },
+        workspace: workspace.id,
+      })
+    ).json();
     const response = await t.inject({
       method: 'POST',
       url: `/api/v1/invitations/by-token/${token}/accept`,

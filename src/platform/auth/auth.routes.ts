@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Database } from '../db/db.ts';
 import { expectedOrigin } from '../http/access.ts';
-import { sendError, type HttpApp } from '../http/app.ts';
+import { type HttpApp, sendError } from '../http/app.ts';
 import { AUTH_BASE_PATH, type Auth } from './auth.ts';
 import { isSignInBlocked, recordSignInFailure } from './login-limiter.ts';
 
@@ -27,10 +27,17 @@ export function registerAuthRoutes(app: HttpApp, deps: { auth: Auth; db: Databas
     // Browsers always send Origin on POST: a foreign one is a cross-site (login CSRF) attempt.
     const origin = request.headers.origin;
     if (request.method === 'POST' && origin && origin !== expectedOrigin(deps.config, request)) {
-      return sendError(reply, 403, 'FORBIDDEN', 'Cross-site request refused: the Origin header does not match this server');
+      return sendError(
+        reply,
+        403,
+        'FORBIDDEN',
+        'Cross-site request refused: the Origin header does not match this server',
+      );
     }
     const isSignIn = request.method === 'POST' && path === SIGN_IN_PATH;
-    const email = isSignIn ? String((request.body as { email?: unknown } | undefined)?.email ?? '') || null : null;
+    const email = isSignIn
+      ? String((request.body as { email?: unknown } | undefined)?.email ?? '') || null
+      : null;
     if (isSignIn && (await isSignInBlocked(deps.db, email, request.ip))) {
       reply.header('retry-after', '60');
       return sendError(reply, 429, 'RATE_LIMITED', 'Too many failed sign-ins; wait a minute and try again');
@@ -40,7 +47,8 @@ export function registerAuthRoutes(app: HttpApp, deps: { auth: Auth; db: Databas
       new Request(url, {
         method: request.method,
         headers: toWebHeaders(request),
-        body: request.body === undefined || request.method === 'GET' ? undefined : JSON.stringify(request.body),
+        body:
+          request.body === undefined || request.method === 'GET' ? undefined : JSON.stringify(request.body),
       }),
     );
     if (isSignIn && response.status === 401) await recordSignInFailure(deps.db, email, request.ip);

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { cookieHeader, newUser, newWorkspace, ORIGIN, PASSWORD, signIn, useTestApp } from '../../../test/support/app.ts';
+import {
+  cookieHeader,
+  newUser,
+  newWorkspace,
+  ORIGIN,
+  PASSWORD,
+  setupTestApp,
+  signIn,
+} from '../../../test/support/app.ts';
 
-const t = useTestApp();
+const t = setupTestApp();
 
 function signInRequest(email: string, password: string, ip = '10.0.0.1') {
   return t.inject({
@@ -25,7 +33,11 @@ describe('dashboard sign-in', () => {
     expect(cookie).toMatch(/SameSite=Lax/i);
     expect(response.json().token).toBeUndefined();
     expect(response.json().user.email).toBe(user.email);
-    const me = await t.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: cookieHeader(response) } });
+    const me = await t.inject({
+      method: 'GET',
+      url: '/api/v1/me',
+      headers: { cookie: cookieHeader(response) },
+    });
     expect(me.statusCode).toBe(200);
     expect(me.json().user.email).toBe(user.email);
     expect(me.json().role).toBe('owner');
@@ -53,7 +65,9 @@ describe('dashboard sign-in', () => {
   it('answers 429 after 10 failures in a minute from one IP, across accounts', async () => {
     const victim = await newUser(t);
     for (let i = 0; i < 10; i++) {
-      expect((await signInRequest(`nobody${i}@example.com`, 'nope-nope-nope', '10.2.0.1')).statusCode).toBe(401);
+      expect((await signInRequest(`nobody${i}@example.com`, 'nope-nope-nope', '10.2.0.1')).statusCode).toBe(
+        401,
+      );
     }
     expect((await signInRequest(victim.email, PASSWORD, '10.2.0.1')).statusCode).toBe(429);
     expect((await signInRequest(victim.email, PASSWORD, '10.2.0.2')).statusCode).toBe(200);
@@ -114,10 +128,16 @@ describe('CSRF protection for cookie sessions', () => {
       headers: { origin: 'https://evil.example' },
     });
     expect(foreign.statusCode).toBe(403);
-    const same = await session.request('POST', '/api/v1/api-keys', { payload: { name: 'k', role: 'viewer' } });
+    const same = await session.request('POST', '/api/v1/api-keys', {
+      payload: { name: 'k', role: 'viewer' },
+    });
     expect(same.statusCode).toBe(201);
     // Reads need no Origin.
-    const read = await t.inject({ method: 'GET', url: '/api/v1/api-keys', headers: { cookie: session.cookie } });
+    const read = await t.inject({
+      method: 'GET',
+      url: '/api/v1/api-keys',
+      headers: { cookie: session.cookie },
+    });
     expect(read.statusCode).toBe(200);
   });
 

@@ -15,5 +15,11 @@ export interface WorkspaceContext {
 }
 
 export function systemContext(workspaceId: string, label = 'system'): WorkspaceContext {
-  return { workspaceId, role: 'owner', actor: { type: 'system', id: null, label }, ip: null, requestId: null };
+  return {
+    workspaceId,
+    role: 'owner',
+    actor: { type: 'system', id: null, label },
+    ip: null,
+    requestId: null,
+  };
 }

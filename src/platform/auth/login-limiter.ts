@@ -17,15 +17,27 @@ export async function isSignInBlocked(db: DbOrTx, email: string | null, ip: stri
   if (!keys.length) return false;
   const result = await db.execute<{ n: number }>(sql`
     select count(*)::int as n from auth_failures
-    where key in (${sql.join(keys.map((k) => sql`${k}`), sql`, `)}) and at > now() - interval '1 minute'
+    where key in (${sql.join(
+      keys.map((k) => sql`${k}`),
+      sql`, `,
+    )}) and at > now() - interval '1 minute'
     group by key order by n desc limit 1`);
   return (result.rows[0]?.n ?? 0) >= MAX_FAILURES_PER_MINUTE;
 }
 
-export async function recordSignInFailure(db: DbOrTx, email: string | null, ip: string | null): Promise<void> {
+export async function recordSignInFailure(
+  db: DbOrTx,
+  email: string | null,
+  ip: string | null,
+): Promise<void> {
   const keys = keysFor(email, ip);
   if (!keys.length) return;
-  await db.execute(sql`insert into auth_failures (key) values ${sql.join(keys.map((k) => sql`(${k})`), sql`, `)}`);
+  await db.execute(
+    sql`insert into auth_failures (key) values ${sql.join(
+      keys.map((k) => sql`(${k})`),
+      sql`, `,
+    )}`,
+  );
 }
 
 export async function purgeOldSignInFailures(db: DbOrTx): Promise<number> {

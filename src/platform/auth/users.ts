@@ -13,7 +13,10 @@ export function normalizeEmail(email: string): string {
 export const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 export async function findUserByEmail(db: DbOrTx, email: string): Promise<User | null> {
-  const [row] = await db.select().from(users).where(eq(users.email, normalizeEmail(email)));
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(eq(users.email, normalizeEmail(email)));
   return row ?? null;
 }
 
@@ -36,7 +39,8 @@ export async function createPasswordUser(
   if (input.password.length < MIN_PASSWORD_LENGTH)
     problems.push({ path: '/password', message: `must be at least ${MIN_PASSWORD_LENGTH} characters` });
   if (problems.length) throw AppError.validation(problems);
-  if (await findUserByEmail(db, email)) throw new AppError('EMAIL_TAKEN', `A user with email ${email} already exists`);
+  if (await findUserByEmail(db, email))
+    throw new AppError('EMAIL_TAKEN', `A user with email ${email} already exists`);
   const name = input.name?.trim() || email.split('@')[0]!;
   const [user] = await db.insert(users).values({ email, name, emailVerified: false }).returning();
   await db.insert(accounts).values({
@@ -50,7 +54,9 @@ export async function createPasswordUser(
 
 export async function setPassword(db: DbOrTx, userId: string, password: string): Promise<void> {
   if (password.length < MIN_PASSWORD_LENGTH)
-    throw AppError.validation([{ path: '/password', message: `must be at least ${MIN_PASSWORD_LENGTH} characters` }]);
+    throw AppError.validation([
+      { path: '/password', message: `must be at least ${MIN_PASSWORD_LENGTH} characters` },
+    ]);
   await db
     .update(accounts)
     .set({ password: await hashPassword(password), updatedAt: new Date() })

@@ -10,9 +10,16 @@ export interface DatabaseLocation {
 }
 
 /** DATABASE_URL when set; otherwise the embedded cluster in the data folder (started or attached). */
-export async function openDatabase(config: Config, log: (message: string) => void): Promise<DatabaseLocation> {
+export async function openDatabase(
+  config: Config,
+  log: (message: string) => void,
+): Promise<DatabaseLocation> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, stop: async () => {} };
-  const handle = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort, log });
+  const handle = await startEmbeddedPostgres({
+    dataDir: config.dataDir,
+    port: config.embeddedPostgresPort,
+    log,
+  });
   return { url: handle.url, embedded: true, stop: handle.stop };
 }
 

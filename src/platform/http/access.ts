@@ -58,9 +58,13 @@ export function expectedOrigin(config: Config, request: FastifyRequest): string 
  * are exempt.
  */
 function assertSameOrigin(config: Config, request: FastifyRequest) {
-  const origin = request.headers.origin ?? (request.headers.referer ? safeOrigin(request.headers.referer) : undefined);
+  const origin =
+    request.headers.origin ?? (request.headers.referer ? safeOrigin(request.headers.referer) : undefined);
   if (!origin || origin !== expectedOrigin(config, request)) {
-    throw new AppError('FORBIDDEN', 'Cross-site request refused: the Origin header does not match this server');
+    throw new AppError(
+      'FORBIDDEN',
+      'Cross-site request refused: the Origin header does not match this server',
+    );
   }
 }
 
@@ -87,7 +91,11 @@ export function registerAccessControl(app: FastifyInstance, deps: AccessDeps & {
     if (!access) throw new Error(`Route ${route.method} ${route.url} does not declare config.access`);
     const { minRole, security } = describeAccess(access);
     const schema = (route.schema ?? {}) as Record<string, unknown>;
-    route.schema = { ...schema, 'x-min-role': minRole, ...(security ? { security } : {}) } as typeof route.schema;
+    route.schema = {
+      ...schema,
+      'x-min-role': minRole,
+      ...(security ? { security } : {}),
+    } as typeof route.schema;
   });
 
   app.addHook('onRequest', async (request) => {
@@ -95,18 +103,26 @@ export function registerAccessControl(app: FastifyInstance, deps: AccessDeps & {
     if (!access) return;
     request.identity = await deps.identify(request);
     const { principal, workspace } = request.identity;
-    if (principal?.kind === 'user' && !SAFE_METHODS.has(request.method)) assertSameOrigin(deps.config, request);
+    if (principal?.kind === 'user' && !SAFE_METHODS.has(request.method))
+      assertSameOrigin(deps.config, request);
     if ('public' in access) return;
     if (!principal) throw new AppError('UNAUTHENTICATED', 'Sign in, or send Authorization: Bearer <api key>');
     if ('user' in access) {
-      if (principal.kind !== 'user') throw new AppError('FORBIDDEN', 'This endpoint is for signed-in users, not API keys');
+      if (principal.kind !== 'user')
+        throw new AppError('FORBIDDEN', 'This endpoint is for signed-in users, not API keys');
       return;
     }
     if (!workspace) {
-      throw request.identity.workspaceError ?? new AppError('NO_WORKSPACE', 'You are not a member of any workspace yet');
+      throw (
+        request.identity.workspaceError ??
+        new AppError('NO_WORKSPACE', 'You are not a member of any workspace yet')
+      );
     }
     if (!hasRole(workspace.role, access.minRole)) {
-      throw new AppError('FORBIDDEN', `This needs the ${access.minRole} role or above; yours is ${workspace.role}`);
+      throw new AppError(
+        'FORBIDDEN',
+        `This needs the ${access.minRole} role or above; yours is ${workspace.role}`,
+      );
     }
   });
 }

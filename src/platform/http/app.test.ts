@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { newApiKey, newUser, newWorkspace, useTestApp, withKey } from '../../../test/support/app.ts';
+import { newApiKey, newUser, newWorkspace, setupTestApp, withKey } from '../../../test/support/app.ts';
 
-const t = useTestApp({ BODY_LIMIT_BYTES: '4096' });
+const t = setupTestApp({ BODY_LIMIT_BYTES: '4096' });
 
 describe('API conventions', () => {
   it('answers an unknown route with 404 in the error envelope', async () => {
@@ -16,13 +16,19 @@ describe('API conventions', () => {
     const owner = await newUser(t);
     const workspace = await newWorkspace(t, owner);
     const call = withKey(t, await newApiKey(t, workspace.id));
-    const response = await call('POST', '/api/v1/api-keys', { role: 'boss', expires_at: 'tomorrow', extra: 1 });
+    const response = await call('POST', '/api/v1/api-keys', {
+      role: 'boss',
+      expires_at: 'tomorrow',
+      extra: 1,
+    });
     expect(response.statusCode).toBe(400);
     const body = response.json();
     expect(body.error.code).toBe('VALIDATION_FAILED');
     const paths = body.error.details.map((d: { path: string }) => d.path).sort();
     expect(paths).toEqual(['/expires_at', '/extra', '/name', '/role']);
-    expect(body.error.details.find((d: { path: string }) => d.path === '/role').message).toMatch(/one of viewer/);
+    expect(body.error.details.find((d: { path: string }) => d.path === '/role').message).toMatch(
+      /one of viewer/,
+    );
   });
 
   it('rejects malformed JSON and oversized bodies with clear codes', async () => {
@@ -63,7 +69,11 @@ describe('API conventions', () => {
   it('gives every response a request id, and echoes a sane incoming one', async () => {
     const generated = await t.inject({ method: 'GET', url: '/healthz' });
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-    const echoed = await t.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'trace-12345678' } });
+    const echoed = await t.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { 'x-request-id': 'trace-12345678' },
+    });
     expect(echoed.headers['x-request-id']).toBe('trace-12345678');
   });
 
@@ -72,9 +82,9 @@ describe('API conventions', () => {
     expect(response.statusCode).toBe(200);
     const doc = response.json();
     expect(doc.openapi).toBe('3.1.0');
-    const operations = Object.entries(doc.paths as Record<string, Record<string, Record<string, unknown>>>).flatMap(
-      ([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })),
-    );
+    const operations = Object.entries(
+      doc.paths as Record<string, Record<string, Record<string, unknown>>>,
+    ).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })));
     expect(operations.length).toBeGreaterThan(10);
     for (const { path, op } of operations.filter((o) => o.path.startsWith('/api/v1'))) {
       expect(op['x-min-role'], path).toBeDefined();

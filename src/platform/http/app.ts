@@ -5,7 +5,12 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import type { Config } from '../../config.ts';
 import { AppError, ERROR_STATUS, type ErrorDetail } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
@@ -30,13 +35,25 @@ export interface HttpDeps extends AccessDeps {
   logger: FastifyBaseLogger | false;
 }
 
-export function sendError(reply: FastifyReply, status: number, code: string, message: string, details: ErrorDetail[] = []) {
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+  details: ErrorDetail[] = [],
+) {
   return reply.status(status).type('application/json').send({ error: { code, message, details } });
 }
 
 /** Maps every thrown thing to the one error envelope; 5xx never reveal stacks or SQL. */
-function errorHandler(this: FastifyInstance, error: FastifyError | Error, request: { log: FastifyBaseLogger }, reply: FastifyReply) {
-  if (error instanceof AppError) return sendError(reply, error.status, error.code, error.message, error.details);
+function errorHandler(
+  this: FastifyInstance,
+  error: FastifyError | Error,
+  request: { log: FastifyBaseLogger },
+  reply: FastifyReply,
+) {
+  if (error instanceof AppError)
+    return sendError(reply, error.status, error.code, error.message, error.details);
   if (error instanceof ValidationErrors) {
     return sendError(reply, 400, 'VALIDATION_FAILED', 'The request has invalid fields', error.details);
   }
@@ -47,7 +64,9 @@ function errorHandler(this: FastifyInstance, error: FastifyError | Error, reques
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return sendError(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Send JSON with Content-Type: application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return sendError(reply, 400, 'VALIDATION_FAILED', 'The JSON body is empty', [{ path: '/', message: 'is required' }]);
+      return sendError(reply, 400, 'VALIDATION_FAILED', 'The JSON body is empty', [
+        { path: '/', message: 'is required' },
+      ]);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return sendError(reply, 400, 'VALIDATION_FAILED', 'The body is not valid JSON', [
         { path: '/', message: 'is not valid JSON' },
@@ -67,7 +86,12 @@ function errorHandler(this: FastifyInstance, error: FastifyError | Error, reques
     return sendError(reply, fastifyError.statusCode, 'BAD_REQUEST', fastifyError.message);
   }
   request.log.error({ err: error }, 'unhandled error');
-  return sendError(reply, 500, 'INTERNAL', 'Something went wrong on our side; the request id is in X-Request-Id');
+  return sendError(
+    reply,
+    500,
+    'INTERNAL',
+    'Something went wrong on our side; the request id is in X-Request-Id',
+  );
 }
 
 export async function buildHttpApp(deps: HttpDeps): Promise<HttpApp> {
@@ -125,7 +149,10 @@ export async function buildHttpApp(deps: HttpDeps): Promise<HttpApp> {
     },
     hideUntagged: false,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true, docExpansion: 'list' } });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { deepLinking: true, docExpansion: 'list' },
+  });
 
   registerAccessControl(app, deps);
 
@@ -168,7 +195,9 @@ export async function buildHttpApp(deps: HttpDeps): Promise<HttpApp> {
     if (!isApi && !dist && request.method === 'GET' && url === '/') {
       return reply
         .type('text/html')
-        .send('<p>The dashboard is not built. Run <code>npm run build:web</code> or <code>npm start</code>.</p>');
+        .send(
+          '<p>The dashboard is not built. Run <code>npm run build:web</code> or <code>npm start</code>.</p>',
+        );
     }
     return sendError(reply, 404, 'NOT_FOUND', `No route ${request.method} ${url}`);
   });

@@ -31,7 +31,11 @@ describe('/healthz before start-up finishes', () => {
 
   it('protects /metrics with METRICS_TOKEN when set', async () => {
     expect((await app.http.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
-    const ok = await app.http.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer scrape-secret' } });
+    const ok = await app.http.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: 'Bearer scrape-secret' },
+    });
     expect(ok.statusCode).toBe(200);
   });
 });

@@ -37,7 +37,8 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
 
 function pointerOf(error: ErrorObject): string {
   const base = error.instancePath;
-  if (error.keyword === 'required') return `${base}/${(error.params as { missingProperty: string }).missingProperty}`;
+  if (error.keyword === 'required')
+    return `${base}/${(error.params as { missingProperty: string }).missingProperty}`;
   if (error.keyword === 'additionalProperties')
     return `${base}/${(error.params as { additionalProperty: string }).additionalProperty}`;
   return base || '/';

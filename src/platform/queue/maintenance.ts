@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import type { Database } from '../db/db.ts';
 import { purgeOldSignInFailures } from '../auth/login-limiter.ts';
+import type { Database } from '../db/db.ts';
 import type { JobDefinitions } from './queue.ts';
 
 /** Housekeeping that keeps auth tables small: old sign-in failures, expired sessions and tokens. */
@@ -16,6 +16,13 @@ export function maintenanceJobs(db: Database, cron: string): JobDefinitions {
         );
       },
     },
-    cron: [{ task: 'platform.maintenance', match: cron, identifier: 'platform.maintenance', options: { backfillPeriod: 0 } }],
+    cron: [
+      {
+        task: 'platform.maintenance',
+        match: cron,
+        identifier: 'platform.maintenance',
+        options: { backfillPeriod: 0 },
+      },
+    ],
   };
 }

@@ -1,4 +1,13 @@
-import { type CronItem, type Logger, makeWorkerUtils, parseCronItems, run, type Runner, type TaskList, type WorkerUtils } from 'graphile-worker';
+import {
+  type CronItem,
+  type Logger,
+  makeWorkerUtils,
+  parseCronItems,
+  type Runner,
+  run,
+  type TaskList,
+  type WorkerUtils,
+} from 'graphile-worker';
 import type pg from 'pg';
 
 /**
