@@ -5,6 +5,18 @@ import type { Config } from './config.ts';
 import { registerApiKeyRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { type ApiKeyIdentity, authenticateApiKey } from './modules/api-keys/api-keys.service.ts';
 import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
+import { registerClientData } from './modules/clients/client-data.ts';
+import { clientsGdprJobs } from './modules/clients/clients.gdpr.ts';
+import { registerClientGdprRoutes } from './modules/clients/clients.gdpr.routes.ts';
+import { registerClientRoutes } from './modules/clients/clients.routes.ts';
+import { registerConsentRoutes } from './modules/consent/consent.routes.ts';
+import { consentParticipant } from './modules/consent/consent.service.ts';
+import { createSuppressionList } from './modules/consent/suppressions.service.ts';
+import { registerCustomFieldRoutes } from './modules/custom-fields/custom-fields.routes.ts';
+import { registerLocationRoutes } from './modules/locations/locations.routes.ts';
+import { registerNoteRoutes } from './modules/notes/notes.routes.ts';
+import { notesParticipant } from './modules/notes/notes.service.ts';
+import { registerTagRoutes } from './modules/tags/tags.routes.ts';
 import { registerWorkspaceRoutes } from './modules/workspaces/workspaces.routes.ts';
 import { listWorkspacesForUser, membershipOf } from './modules/workspaces/workspaces.service.ts';
 import { registerAuthRoutes, toWebHeaders } from './platform/auth/auth.routes.ts';
@@ -145,8 +157,18 @@ export async function createClientela(options: {
   registerWorkspaceRoutes(http, { db, config });
   registerApiKeyRoutes(http, { db });
   registerAuditRoutes(http, { db });
+  registerClientRoutes(http, { db });
+  registerCustomFieldRoutes(http, { db });
+  registerTagRoutes(http, { db });
+  registerLocationRoutes(http, { db });
+  const suppressions = createSuppressionList(options.secretKey);
+  registerClientData(notesParticipant);
+  registerClientData(consentParticipant);
+  registerNoteRoutes(http, { db });
+  registerConsentRoutes(http, { db, suppressions });
+  registerClientGdprRoutes(http, { db, suppressions });
 
-  const jobs = mergeJobs(maintenanceJobs(db, config.maintenanceCron));
+  const jobs = mergeJobs(maintenanceJobs(db, config.maintenanceCron), clientsGdprJobs(db, { suppressions }));
 
   return {
     http,

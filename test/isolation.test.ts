@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../src/modules/api-keys/api-keys.service.ts';
+import { createClient } from '../src/modules/clients/clients.service.ts';
+import { createCustomField } from '../src/modules/custom-fields/custom-fields.service.ts';
+import { createLocation } from '../src/modules/locations/locations.service.ts';
+import { createTag } from '../src/modules/tags/tags.service.ts';
 import { createInvitation } from '../src/modules/workspaces/workspaces.service.ts';
 import { systemContext } from '../src/platform/auth/context.ts';
 import { ROLES, type Role, roleRank } from '../src/platform/auth/roles.ts';
@@ -33,6 +37,7 @@ type JsonSchema = {
   format?: string;
   minimum?: number;
   minLength?: number;
+  minItems?: number;
   anyOf?: JsonSchema[];
   allOf?: JsonSchema[];
   items?: JsonSchema;
@@ -53,6 +58,25 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
     return { id: key.id };
   },
   '/api/v1/members/{user_id}': async ({ b }) => ({ user_id: b.owner.id }),
+  '/api/v1/clients/{id}': async (world) => ({ id: (await clientInB(world)).id }),
+  '/api/v1/clients/{id}/merge': async (world) => ({ id: (await clientInB(world)).id }),
+  '/api/v1/clients/{id}/tags': async (world) => ({ id: (await clientInB(world)).id }),
+  '/api/v1/clients/by-external-id/{external_id}': async (world) => ({ external_id: (await clientInB(world)).external_id! }),
+  '/api/v1/tags/{id}': async ({ t, b }) => ({
+    id: (await createTag(t.app.dbHandle.db, systemContext(b.workspaceId), { name: `b-tag-${randomUUID()}` })).id,
+  }),
+  '/api/v1/custom-fields/{id}': async ({ t, b }) => ({
+    id: (
+      await createCustomField(t.app.dbHandle.db, systemContext(b.workspaceId), {
+        key: `f_${randomUUID().slice(0, 8)}`,
+        label: 'B field',
+        type: 'text',
+      })
+    ).id,
+  }),
+  '/api/v1/locations/{id}': async ({ t, b }) => ({
+    id: (await createLocation(t.app.dbHandle.db, systemContext(b.workspaceId), { name: 'B clinic' })).id,
+  }),
   '/api/v1/invitations/{id}': async ({ t, b }) => {
     const inv = await createInvitation(
       t.app.dbHandle.db,
@@ -62,6 +86,22 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
     );
     return { id: inv.id };
   },
+};
+
+async function clientInB({ t, b }: World) {
+  return createClient(t.app.dbHandle.db, systemContext(b.workspaceId), {
+    first_name: 'Secret',
+    email: `${randomUUID()}@b.example`,
+    external_id: `b-${randomUUID()}`,
+  });
+}
+
+/**
+ * Routes where an unknown id in A's namespace legitimately creates something in A rather than
+ * answering 404 (an upsert by external id). B must still be untouched.
+ */
+const CROSS_WORKSPACE_STATUS: Record<string, number[]> = {
+  'PUT /api/v1/clients/by-external-id/{external_id}': [201, 400],
 };
 
 /** A minimal body that passes the schema, so requests reach the handler instead of stopping at 400. */
@@ -78,7 +118,7 @@ function sampleOf(schema: JsonSchema | undefined): unknown {
       return out;
     }
     case 'array':
-      return [];
+      return Array.from({ length: schema.minItems ?? 0 }, () => sampleOf(schema.items));
     case 'integer':
     case 'number':
       return schema.minimum ?? 1;
@@ -179,7 +219,10 @@ describe('cross-workspace isolation harness', () => {
     for (const op of workspaceRoutes().filter((o) => o.path.includes('{'))) {
       const params = await FIXTURES[op.path]!(world);
       const response = await call(op, { authorization: `Bearer ${keyA}` }, params);
-      expect(response.statusCode, `${op.method} ${op.path} → ${response.body.slice(0, 200)}`).toBe(404);
+      const expected = CROSS_WORKSPACE_STATUS[`${op.method} ${op.path}`] ?? [404];
+      expect(expected, `${op.method} ${op.path} → ${response.statusCode} ${response.body.slice(0, 200)}`).toContain(
+        response.statusCode,
+      );
     }
     const touched = await t.app.dbHandle.db.execute<{ n: number }>(
       sql`select count(*)::int as n from audit_log where workspace_id = ${world.b.workspaceId} and actor_id = ${keyIdA}`,

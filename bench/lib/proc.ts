@@ -360,6 +360,17 @@ export function procStat(pid: number): ProcStat | null {
   };
 }
 
+/** Machine-wide CPU ticks from the first line of /proc/stat (all cores summed). */
+export function machineTicks(): { busy: number; idle: number; steal: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+  return { busy: user + nice + system + irq + softirq, idle: idle + iowait, steal };
+}
+
 /** Alive and not a zombie (a zombie still answers kill(pid, 0) but holds nothing). */
 export function isRunning(pid: number): boolean {
   const stat = procStat(pid);

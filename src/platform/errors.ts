@@ -33,12 +33,15 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetail[];
+  /** Extra fields of the error object, e.g. `existing_id` on a duplicate. */
+  readonly extra: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message: string, details: ErrorDetail[] = []) {
+  constructor(code: ErrorCode, message: string, details: ErrorDetail[] = [], extra: Record<string, unknown> = {}) {
     super(message);
     this.name = 'AppError';
     this.code = code;
     this.details = details;
+    this.extra = extra;
   }
 
   get status(): number {

@@ -41,8 +41,9 @@ export function sendError(
   code: string,
   message: string,
   details: ErrorDetail[] = [],
+  extra: Record<string, unknown> = {},
 ) {
-  return reply.status(status).type('application/json').send({ error: { code, message, details } });
+  return reply.status(status).type('application/json').send({ error: { code, message, details, ...extra } });
 }
 
 /** Maps every thrown thing to the one error envelope; 5xx never reveal stacks or SQL. */
@@ -53,7 +54,7 @@ function errorHandler(
   reply: FastifyReply,
 ) {
   if (error instanceof AppError)
-    return sendError(reply, error.status, error.code, error.message, error.details);
+    return sendError(reply, error.status, error.code, error.message, error.details, error.extra);
   if (error instanceof ValidationErrors) {
     return sendError(reply, 400, 'VALIDATION_FAILED', 'The request has invalid fields', error.details);
   }

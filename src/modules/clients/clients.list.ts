@@ -1,0 +1,152 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { WorkspaceContext } from '../../platform/auth/context.ts';
+import type { DbOrTx } from '../../platform/db/db.ts';
+import { AppError } from '../../platform/errors.ts';
+import { listCustomFields } from '../custom-fields/custom-fields.service.ts';
+import { tagKey } from '../tags/tags.service.ts';
+import { countClients, selectClientPage } from './clients.repo.ts';
+import { clients } from './clients.schema.ts';
+import { CHANNELS, canSeeField, clientsToJson, foldText } from './clients.service.ts';
+
+export interface ClientListQuery {
+  q?: string;
+  tag?: string;
+  label?: string;
+  location_id?: string;
+  consent?: string;
+  created_from?: string;
+  created_to?: string;
+  sort?: string;
+  limit: number;
+  cursor?: string;
+}
+
+type SortKind = 'text' | 'number' | 'date';
+
+/**
+ * Sortable columns. Each sorts by a non-null expression (a sentinel stands in for "unset", so
+ * unset values come first ascending and last descending) with the id as tie-breaker: that pair is
+ * the keyset cursor, so pages never skip or repeat while clients change.
+ */
+const SORTS: Record<string, { expr: SQL; kind: SortKind }> = {
+  name: { expr: sql`lower(coalesce(${clients.firstName}, '') || ' ' || coalesce(${clients.lastName}, ''))`, kind: 'text' },
+  first_name: { expr: sql`lower(coalesce(${clients.firstName}, ''))`, kind: 'text' },
+  last_name: { expr: sql`lower(coalesce(${clients.lastName}, ''))`, kind: 'text' },
+  email: { expr: sql`coalesce(${clients.email}, '')`, kind: 'text' },
+  phone: { expr: sql`coalesce(${clients.phone}, '')`, kind: 'text' },
+  city: { expr: sql`lower(coalesce(${clients.city}, ''))`, kind: 'text' },
+  country: { expr: sql`coalesce(${clients.country}, '')`, kind: 'text' },
+  label: { expr: sql`coalesce(${clients.label}, '')`, kind: 'text' },
+  source: { expr: sql`lower(coalesce(${clients.source}, ''))`, kind: 'text' },
+  external_id: { expr: sql`coalesce(${clients.externalId}, '')`, kind: 'text' },
+  lifetime_value: { expr: sql`${clients.lifetimeValue}`, kind: 'number' },
+  booking_count: { expr: sql`${clients.bookingCount}::numeric`, kind: 'number' },
+  risk_score: { expr: sql`coalesce(${clients.riskOverride}, ${clients.riskScore}, -1)::numeric`, kind: 'number' },
+  created_at: { expr: sql`${clients.createdAt}`, kind: 'date' },
+  updated_at: { expr: sql`${clients.updatedAt}`, kind: 'date' },
+  last_activity_at: { expr: sql`coalesce(${clients.lastActivityAt}, '-infinity')`, kind: 'date' },
+  last_contacted_at: { expr: sql`coalesce(${clients.lastContactedAt}, '-infinity')`, kind: 'date' },
+  last_booking_at: { expr: sql`coalesce(${clients.lastBookingAt}, '-infinity')`, kind: 'date' },
+};
+
+const CAST: Record<SortKind, SQL> = { text: sql`text`, number: sql`numeric`, date: sql`timestamptz` };
+
+function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** A phone-like query ("612 34", "+34 612") searches digits; anything else searches folded text. */
+function searchCondition(q: string): SQL | undefined {
+  const trimmed = q.trim();
+  if (!trimmed) return undefined;
+  const digits = trimmed.replace(/\D/g, '');
+  if (/^[\d\s()+.-]+$/.test(trimmed) && digits.length >= 3) {
+    return sql`${clients.searchText} like ${likePattern(digits)}`;
+  }
+  const words = foldText(trimmed).split(/\s+/).filter(Boolean).slice(0, 8);
+  return sql.join(
+    words.map((w) => sql`${clients.searchText} like ${likePattern(w)}`),
+    sql` and `,
+  );
+}
+
+function encode(value: unknown, id: string): string {
+  return Buffer.from(JSON.stringify([value, id])).toString('base64url');
+}
+
+function decode(cursor: string): [unknown, string] {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[1] !== 'string') throw new Error();
+    return parsed as [unknown, string];
+  } catch {
+    throw AppError.validation([{ path: '/query/cursor', message: 'not a cursor this API returned' }]);
+  }
+}
+
+export async function listClients(db: DbOrTx, ctx: WorkspaceContext, query: ClientListQuery) {
+  const problems = [];
+  const conditions: SQL[] = [sql`${clients.workspaceId} = ${ctx.workspaceId}`, sql`${clients.erasedAt} is null`];
+  if (query.q) {
+    const condition = searchCondition(query.q);
+    if (condition) conditions.push(condition);
+  }
+  if (query.tag) {
+    conditions.push(sql`exists (select 1 from client_tags ct join tags t on t.id = ct.tag_id
+      where ct.client_id = ${clients.id} and t.workspace_id = ${ctx.workspaceId} and t.name_key = ${tagKey(query.tag)})`);
+  }
+  if (query.label) conditions.push(sql`${clients.label} = ${query.label}`);
+  if (query.location_id) conditions.push(sql`${clients.locationId} = ${query.location_id}`);
+  if (query.consent) {
+    if (!(CHANNELS as readonly string[]).includes(query.consent))
+      problems.push({ path: '/query/consent', message: `one of ${CHANNELS.join(', ')}` });
+    else conditions.push(sql`${sql.identifier(`consent_${query.consent}`)} = true`);
+  }
+  if (query.created_from) conditions.push(sql`${clients.createdAt} >= ${query.created_from}::timestamptz`);
+  if (query.created_to) conditions.push(sql`${clients.createdAt} < ${query.created_to}::timestamptz`);
+
+  const sortParam = query.sort ?? '-created_at';
+  const descending = sortParam.startsWith('-');
+  const sortKey = descending ? sortParam.slice(1) : sortParam;
+  let sort = SORTS[sortKey];
+  if (!sort && sortKey.startsWith('custom.')) {
+    const fieldKey = sortKey.slice(7);
+    const field = (await listCustomFields(db, ctx.workspaceId)).find((f) => f.key === fieldKey && canSeeField(ctx.role, f));
+    if (field) {
+      sort =
+        field.type === 'number'
+          ? { expr: sql`coalesce((${clients.custom} ->> ${fieldKey})::numeric, -1e18)`, kind: 'number' }
+          : { expr: sql`lower(coalesce(${clients.custom} ->> ${fieldKey}, ''))`, kind: 'text' };
+    }
+  }
+  if (!sort) problems.push({ path: '/query/sort', message: `sort by ${Object.keys(SORTS).join(', ')} or custom.<key>, "-" for descending` });
+  if (problems.length) throw AppError.validation(problems);
+
+  const where = sql.join(conditions, sql` and `);
+  const direction = descending ? sql`desc` : sql`asc`;
+  const pageConditions = [...conditions];
+  if (query.cursor) {
+    const [value, id] = decode(query.cursor);
+    const op = descending ? sql`<` : sql`>`;
+    pageConditions.push(sql`(${sort!.expr}, ${clients.id}) ${op} (${value}::${CAST[sort!.kind]}, ${id}::uuid)`);
+  }
+  const [rows, total] = await Promise.all([
+    selectClientPage(
+      db,
+      sql.join(pageConditions, sql` and `),
+      sql`${sort!.expr} ${direction}, ${clients.id} ${direction}`,
+      query.limit + 1,
+    ),
+    countClients(db, where),
+  ]);
+  const page = rows.slice(0, query.limit);
+  let nextCursor: string | null = null;
+  if (rows.length > query.limit) {
+    const last = page.at(-1)!;
+    const [{ value }] = (
+      await db.execute<{ value: unknown }>(sql`select ${sort!.expr}::text as value from clients where id = ${last.id}`)
+    ).rows as [{ value: unknown }];
+    nextCursor = encode(value, last.id);
+  }
+  return { clients: await clientsToJson(db, ctx, page), next_cursor: nextCursor, total };
+}

@@ -1,0 +1,155 @@
+import { and, asc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../platform/db/db.ts';
+import { clientHistory, clientLabels, clients } from './clients.schema.ts';
+
+export type ClientRow = typeof clients.$inferSelect;
+export type ClientValues = Partial<typeof clients.$inferInsert>;
+export type ClientLabel = typeof clientLabels.$inferSelect;
+
+export async function insertClient(db: DbOrTx, values: typeof clients.$inferInsert): Promise<ClientRow> {
+  const [row] = await db.insert(clients).values(values).returning();
+  return row!;
+}
+
+export async function findClient(db: DbOrTx, workspaceId: string, id: string, lock = false): Promise<ClientRow | null> {
+  const query = db
+    .select()
+    .from(clients)
+    .where(and(eq(clients.workspaceId, workspaceId), eq(clients.id, id), isNull(clients.erasedAt)));
+  const [row] = lock ? await query.for('update') : await query;
+  return row ?? null;
+}
+
+export async function findClientsByIds(db: DbOrTx, workspaceId: string, ids: string[]): Promise<ClientRow[]> {
+  if (!ids.length) return [];
+  return db
+    .select()
+    .from(clients)
+    .where(and(eq(clients.workspaceId, workspaceId), inArray(clients.id, ids), isNull(clients.erasedAt)));
+}
+
+export async function findClientByExternalId(db: DbOrTx, workspaceId: string, externalId: string, lock = false) {
+  const query = db
+    .select()
+    .from(clients)
+    .where(and(eq(clients.workspaceId, workspaceId), eq(clients.externalId, externalId), isNull(clients.erasedAt)));
+  const [row] = lock ? await query.for('update') : await query;
+  return row ?? null;
+}
+
+/** Another live client holding this email or phone (the duplicate check of create). */
+export async function findClientWithContact(
+  db: DbOrTx,
+  workspaceId: string,
+  contact: { email: string | null; phone: string | null },
+  exceptId: string | null,
+): Promise<{ id: string; field: 'email' | 'phone' } | null> {
+  const conditions: SQL[] = [];
+  if (contact.email) conditions.push(sql`${clients.email} = ${contact.email}`);
+  if (contact.phone) conditions.push(sql`${clients.phone} = ${contact.phone}`);
+  if (!conditions.length) return null;
+  const [row] = await db
+    .select({ id: clients.id, email: clients.email })
+    .from(clients)
+    .where(
+      and(
+        eq(clients.workspaceId, workspaceId),
+        isNull(clients.erasedAt),
+        exceptId ? sql`${clients.id} <> ${exceptId}` : undefined,
+        sql`(${sql.join(conditions, sql` or `)})`,
+      ),
+    )
+    .limit(1);
+  if (!row) return null;
+  return { id: row.id, field: contact.email && row.email === contact.email ? 'email' : 'phone' };
+}
+
+export async function updateClientRow(db: DbOrTx, id: string, values: ClientValues): Promise<ClientRow> {
+  const [row] = await db
+    .update(clients)
+    .set({ ...values, updatedAt: new Date() })
+    .where(eq(clients.id, id))
+    .returning();
+  return row!;
+}
+
+export async function deleteClientRow(db: DbOrTx, workspaceId: string, id: string): Promise<void> {
+  await db.delete(clients).where(and(eq(clients.workspaceId, workspaceId), eq(clients.id, id)));
+}
+
+export async function countClients(db: DbOrTx, where: SQL): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(clients).where(where);
+  return row?.n ?? 0;
+}
+
+export async function selectClientPage(db: DbOrTx, where: SQL, orderBy: SQL, limit: number): Promise<ClientRow[]> {
+  return db.select().from(clients).where(where).orderBy(orderBy).limit(limit);
+}
+
+export async function duplicateGroups(db: DbOrTx, workspaceId: string, limit: number) {
+  const result = await db.execute<{ reason: string; value: string; ids: string[] }>(sql`
+    (select 'email' as reason, email as value, array_agg(id order by created_at) as ids
+       from clients where workspace_id = ${workspaceId} and erased_at is null and email is not null
+       group by email having count(*) > 1)
+    union all
+    (select 'phone', phone, array_agg(id order by created_at)
+       from clients where workspace_id = ${workspaceId} and erased_at is null and phone is not null
+       group by phone having count(*) > 1)
+    union all
+    (select 'name_birthday', lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) || ' ' || birthday,
+            array_agg(id order by created_at)
+       from clients where workspace_id = ${workspaceId} and erased_at is null and birthday is not null
+         and coalesce(first_name, last_name) is not null
+       group by lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '')), birthday having count(*) > 1)
+    limit ${limit}`);
+  return result.rows;
+}
+
+export async function listLabelRows(db: DbOrTx, workspaceId: string): Promise<ClientLabel[]> {
+  return db
+    .select()
+    .from(clientLabels)
+    .where(eq(clientLabels.workspaceId, workspaceId))
+    .orderBy(asc(clientLabels.position), asc(clientLabels.key));
+}
+
+export async function insertHistory(db: DbOrTx, values: typeof clientHistory.$inferInsert): Promise<void> {
+  await db.insert(clientHistory).values(values);
+}
+
+export async function moveHistory(db: DbOrTx, workspaceId: string, fromId: string, toId: string): Promise<void> {
+  await db
+    .update(clientHistory)
+    .set({ clientId: toId })
+    .where(and(eq(clientHistory.workspaceId, workspaceId), eq(clientHistory.clientId, fromId)));
+}
+
+export async function deleteHistory(db: DbOrTx, workspaceId: string, clientId: string): Promise<void> {
+  await db
+    .delete(clientHistory)
+    .where(and(eq(clientHistory.workspaceId, workspaceId), eq(clientHistory.clientId, clientId)));
+}
+
+export async function historyPage(
+  db: DbOrTx,
+  workspaceId: string,
+  clientId: string,
+  window: { before: { at: string; id: string } | null; from: string | null; to: string | null; limit: number },
+) {
+  return db
+    .select()
+    .from(clientHistory)
+    .where(
+      and(
+        eq(clientHistory.workspaceId, workspaceId),
+        eq(clientHistory.clientId, clientId),
+        window.before
+          ? sql`(${clientHistory.occurredAt}, ${clientHistory.id}) < (${window.before.at}::timestamptz, ${window.before.id}::uuid)`
+          : undefined,
+        window.from ? sql`${clientHistory.occurredAt} >= ${window.from}::timestamptz` : undefined,
+        window.to ? sql`${clientHistory.occurredAt} < ${window.to}::timestamptz` : undefined,
+      ),
+    )
+    .orderBy(sql`${clientHistory.occurredAt} desc, ${clientHistory.id} desc`)
+    .limit(window.limit);
+}

@@ -1,0 +1,128 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { users } from '../../platform/auth/auth.schema.ts';
+import { locations } from '../locations/locations.schema.ts';
+import { workspaces } from '../workspaces/workspaces.schema.ts';
+
+const ts = () => timestamp({ withTimezone: true, precision: 3 });
+const money = () => numeric({ precision: 14, scale: 2, mode: 'number' });
+
+/**
+ * A client of the business. Consent state and the activity scores live here as plain columns so
+ * lists and segments read them without joins; their histories live with their modules
+ * (consent_events, events) and those modules keep these columns right through the clients service.
+ */
+export const clients = pgTable(
+  'clients',
+  {
+    id: uuid().primaryKey().default(sql`gen_random_uuid()`),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    firstName: text(),
+    lastName: text(),
+    email: text(),
+    phone: text(),
+    city: text(),
+    country: text(),
+    locale: text(),
+    timezone: text(),
+    source: text(),
+    label: text(),
+    externalId: text(),
+    locationId: uuid().references(() => locations.id, { onDelete: 'set null' }),
+    accountManagerId: uuid().references(() => users.id, { onDelete: 'set null' }),
+    preferredContactMethod: text(),
+    birthday: date({ mode: 'string' }),
+    custom: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    consentEmail: boolean().notNull().default(false),
+    consentSms: boolean().notNull().default(false),
+    consentWhatsapp: boolean().notNull().default(false),
+    consentPush: boolean().notNull().default(false),
+    lifetimeValue: money().notNull().default(0),
+    bookingCount: integer().notNull().default(0),
+    /** Median days between bookings; null until there are two. */
+    visitFrequencyDays: numeric({ precision: 8, scale: 2, mode: 'number' }),
+    lastBookingAt: ts(),
+    lastActivityAt: ts(),
+    lastContactedAt: ts(),
+    riskScore: smallint(),
+    riskOverride: smallint(),
+    riskOverrideReason: text(),
+    /** Lower-case, accent-free name, email, phone digits and external id: what `q` searches (trigram index). */
+    searchText: text().notNull().default(''),
+    erasedAt: ts(),
+    createdAt: ts().notNull().defaultNow(),
+    updatedAt: ts().notNull().defaultNow(),
+  },
+  (t) => [
+    index().on(t.workspaceId, t.createdAt.desc(), t.id.desc()),
+    uniqueIndex().on(t.workspaceId, t.externalId).where(sql`${t.externalId} is not null`),
+    index().on(t.workspaceId, t.email),
+    index().on(t.workspaceId, t.phone),
+    index().on(t.workspaceId, t.lifetimeValue.desc(), t.id.desc()),
+    index().on(t.workspaceId, t.lastActivityAt),
+    index().on(t.workspaceId, t.riskScore),
+    index('clients_search_trgm').using('gin', t.workspaceId, sql`${t.searchText} gin_trgm_ops`),
+    check('clients_risk_check', sql`${t.riskScore} between 0 and 100 and ${t.riskOverride} between 0 and 100`),
+    check(
+      'clients_contact_method_check',
+      sql`${t.preferredContactMethod} in ('email', 'sms', 'whatsapp', 'phone')`,
+    ),
+  ],
+);
+
+/** The workspace's list of client labels (prospect, customer, affiliate by default). */
+export const clientLabels = pgTable(
+  'client_labels',
+  {
+    id: uuid().primaryKey().default(sql`gen_random_uuid()`),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    key: text().notNull(),
+    name: text().notNull(),
+    color: text().notNull().default('blue'),
+    position: integer().notNull().default(0),
+    createdAt: ts().notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex().on(t.workspaceId, t.key)],
+);
+
+/**
+ * What changed on a client and who did it: field edits (old → new), tag changes, risk overrides,
+ * merges. Shown on the timeline; erasable with the client (the audit log keeps only field names).
+ */
+export const clientHistory = pgTable(
+  'client_history',
+  {
+    id: uuid().primaryKey().default(sql`gen_random_uuid()`),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    clientId: uuid()
+      .notNull()
+      .references(() => clients.id, { onDelete: 'cascade' }),
+    kind: text().notNull(),
+    actorType: text().notNull(),
+    actorId: uuid(),
+    actorLabel: text().notNull(),
+    data: jsonb().$type<Record<string, unknown>>().notNull(),
+    occurredAt: ts().notNull().defaultNow(),
+  },
+  (t) => [index().on(t.clientId, t.occurredAt.desc())],
+);

@@ -1,0 +1,94 @@
+import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../platform/db/db.ts';
+import { consentEvents } from './consent.schema.ts';
+
+export type ConsentEventRow = typeof consentEvents.$inferSelect;
+export type NewConsentEvent = Omit<typeof consentEvents.$inferInsert, 'id' | 'occurredAt'> & {
+  occurredAt?: Date;
+};
+
+/** Rows get the database clock (not the transaction start), so several changes in one transaction stay ordered. */
+export async function insertConsentEvents(db: DbOrTx, rows: NewConsentEvent[]): Promise<ConsentEventRow[]> {
+  if (!rows.length) return [];
+  return db
+    .insert(consentEvents)
+    .values(rows.map((r) => ({ ...r, occurredAt: r.occurredAt ?? sql`clock_timestamp()` })))
+    .returning();
+}
+
+/** Serializes consent changes of one client (two concurrent PATCHes must not both "change" the same state). */
+export async function lockClientConsent(db: DbOrTx, clientId: string): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`consent:${clientId}`}, 0))`);
+}
+
+export async function listConsentEventRows(
+  db: DbOrTx,
+  workspaceId: string,
+  clientId: string,
+): Promise<ConsentEventRow[]> {
+  return db
+    .select()
+    .from(consentEvents)
+    .where(and(eq(consentEvents.workspaceId, workspaceId), eq(consentEvents.clientId, clientId)))
+    .orderBy(desc(consentEvents.occurredAt), desc(consentEvents.id));
+}
+
+/** The most recent event of each channel that has any. */
+export async function latestConsentPerChannel(
+  db: DbOrTx,
+  workspaceId: string,
+  clientId: string,
+): Promise<{ channel: string; granted: boolean }[]> {
+  const result = await db.execute<{ channel: string; granted: boolean }>(sql`
+    select distinct on (channel) channel, granted
+    from consent_events
+    where workspace_id = ${workspaceId} and client_id = ${clientId}
+    order by channel, occurred_at desc, id desc`);
+  return result.rows;
+}
+
+export async function moveConsentEventRows(
+  db: DbOrTx,
+  workspaceId: string,
+  fromClientId: string,
+  toClientId: string,
+): Promise<void> {
+  await db
+    .update(consentEvents)
+    .set({ clientId: toClientId })
+    .where(and(eq(consentEvents.workspaceId, workspaceId), eq(consentEvents.clientId, fromClientId)));
+}
+
+/** Erase: what stays is channel, granted, source, actor and time — the proof of consent or withdrawal. */
+export async function stripConsentEvidence(db: DbOrTx, workspaceId: string, clientId: string): Promise<number> {
+  const rows = await db
+    .update(consentEvents)
+    .set({ evidence: null, ip: null, userAgent: null })
+    .where(and(eq(consentEvents.workspaceId, workspaceId), eq(consentEvents.clientId, clientId)))
+    .returning({ id: consentEvents.id });
+  return rows.length;
+}
+
+export async function timelineConsentRows(
+  db: DbOrTx,
+  workspaceId: string,
+  clientId: string,
+  window: { before: { at: string; id: string } | null; from: string | null; to: string | null; limit: number },
+): Promise<ConsentEventRow[]> {
+  const where: (SQL | undefined)[] = [
+    eq(consentEvents.workspaceId, workspaceId),
+    eq(consentEvents.clientId, clientId),
+  ];
+  if (window.before)
+    where.push(
+      sql`(${consentEvents.occurredAt}, ${consentEvents.id}) < (${window.before.at}::timestamptz, ${window.before.id}::uuid)`,
+    );
+  if (window.from) where.push(gte(consentEvents.occurredAt, new Date(window.from)));
+  if (window.to) where.push(lt(consentEvents.occurredAt, new Date(window.to)));
+  return db
+    .select()
+    .from(consentEvents)
+    .where(and(...where))
+    .orderBy(desc(consentEvents.occurredAt), desc(consentEvents.id))
+    .limit(window.limit);
+}
