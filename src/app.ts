@@ -9,10 +9,15 @@ import { registerClientData } from './modules/clients/client-data.ts';
 import { clientsGdprJobs } from './modules/clients/clients.gdpr.ts';
 import { registerClientGdprRoutes } from './modules/clients/clients.gdpr.routes.ts';
 import { registerClientRoutes } from './modules/clients/clients.routes.ts';
+import { registerLabelRoutes } from './modules/clients/labels.ts';
+import { registerClientTimelineRoutes } from './modules/clients/clients.timeline.routes.ts';
 import { registerConsentRoutes } from './modules/consent/consent.routes.ts';
 import { consentParticipant } from './modules/consent/consent.service.ts';
 import { createSuppressionList } from './modules/consent/suppressions.service.ts';
 import { registerCustomFieldRoutes } from './modules/custom-fields/custom-fields.routes.ts';
+import { eventsJobs } from './modules/events/events.jobs.ts';
+import { eventsParticipant } from './modules/events/events.participant.ts';
+import { registerEventRoutes } from './modules/events/events.routes.ts';
 import { registerLocationRoutes } from './modules/locations/locations.routes.ts';
 import { registerNoteRoutes } from './modules/notes/notes.routes.ts';
 import { notesParticipant } from './modules/notes/notes.service.ts';
@@ -158,17 +163,21 @@ export async function createClientela(options: {
   registerApiKeyRoutes(http, { db });
   registerAuditRoutes(http, { db });
   registerClientRoutes(http, { db });
+  registerLabelRoutes(http, { db });
   registerCustomFieldRoutes(http, { db });
   registerTagRoutes(http, { db });
   registerLocationRoutes(http, { db });
   const suppressions = createSuppressionList(options.secretKey);
   registerClientData(notesParticipant);
   registerClientData(consentParticipant);
+  registerClientData(eventsParticipant);
+  registerEventRoutes(http, { db, bodyLimitBytes: config.bodyLimitBytes });
+  registerClientTimelineRoutes(http, { db });
   registerNoteRoutes(http, { db });
   registerConsentRoutes(http, { db, suppressions });
   registerClientGdprRoutes(http, { db, suppressions });
 
-  const jobs = mergeJobs(maintenanceJobs(db, config.maintenanceCron), clientsGdprJobs(db, { suppressions }));
+  const jobs = mergeJobs(maintenanceJobs(db, config.maintenanceCron), clientsGdprJobs(db, { suppressions }), eventsJobs(db));
 
   return {
     http,

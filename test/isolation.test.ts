@@ -3,7 +3,9 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../src/modules/api-keys/api-keys.service.ts';
 import { createClient } from '../src/modules/clients/clients.service.ts';
+import { createLabel } from '../src/modules/clients/labels.ts';
 import { createCustomField } from '../src/modules/custom-fields/custom-fields.service.ts';
+import { ingestEvents, listEvents } from '../src/modules/events/events.service.ts';
 import { createLocation } from '../src/modules/locations/locations.service.ts';
 import { createTag } from '../src/modules/tags/tags.service.ts';
 import { createInvitation } from '../src/modules/workspaces/workspaces.service.ts';
@@ -61,6 +63,17 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
   '/api/v1/clients/{id}': async (world) => ({ id: (await clientInB(world)).id }),
   '/api/v1/clients/{id}/merge': async (world) => ({ id: (await clientInB(world)).id }),
   '/api/v1/clients/{id}/tags': async (world) => ({ id: (await clientInB(world)).id }),
+  '/api/v1/clients/{id}/timeline': async (world) => ({ id: (await clientInB(world)).id }),
+  '/api/v1/clients/{id}/timeline.csv': async (world) => ({ id: (await clientInB(world)).id }),
+  '/api/v1/clients/{id}/risk/recompute': async (world) => ({ id: (await clientInB(world)).id }),
+  '/api/v1/clients/{id}/risk-override': async (world) => ({ id: (await clientInB(world)).id }),
+  '/api/v1/events/{id}': async (world) => {
+    const client = await clientInB(world);
+    const ctx = systemContext(world.b.workspaceId);
+    const db = world.t.app.dbHandle.db;
+    await ingestEvents(db, ctx, { events: [{ client_id: client.id, type: 'payment', occurred_at: new Date().toISOString(), amount: 10 }] });
+    return { id: (await listEvents(db, world.b.workspaceId, { client_id: client.id, limit: 1 })).events[0]!.id };
+  },
   '/api/v1/clients/by-external-id/{external_id}': async (world) => ({ external_id: (await clientInB(world)).external_id! }),
   '/api/v1/tags/{id}': async ({ t, b }) => ({
     id: (await createTag(t.app.dbHandle.db, systemContext(b.workspaceId), { name: `b-tag-${randomUUID()}` })).id,
@@ -73,6 +86,9 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
         type: 'text',
       })
     ).id,
+  }),
+  '/api/v1/labels/{id}': async ({ t, b }) => ({
+    id: (await createLabel(t.app.dbHandle.db, systemContext(b.workspaceId), { key: `l${randomUUID().slice(0, 8)}`, name: 'B label' })).id,
   }),
   '/api/v1/locations/{id}': async ({ t, b }) => ({
     id: (await createLocation(t.app.dbHandle.db, systemContext(b.workspaceId), { name: 'B clinic' })).id,

@@ -4,6 +4,7 @@ import { systemContext, type WorkspaceContext } from '../platform/auth/context.t
 import type { Role } from '../platform/auth/roles.ts';
 import { createPasswordUser, findUserByEmail } from '../platform/auth/users.ts';
 import type { Database } from '../platform/db/db.ts';
+import { clientsSeeder } from './clients.seed.ts';
 import { DEMO_PASSWORD, demoPeople } from './people.ts';
 
 /**
@@ -16,6 +17,9 @@ export interface SeedContext {
   clients: number;
   progress: (message: string) => void;
   summary: Record<string, unknown>;
+  /** Filled by the clients seeder, for the seeders after it. */
+  clientIds: string[];
+  locationIds: string[];
 }
 
 export type Seeder = { name: string; run: (seed: SeedContext) => Promise<void> };
@@ -46,7 +50,7 @@ const teamSeeder: Seeder = {
   },
 };
 
-export const SEEDERS: Seeder[] = [teamSeeder];
+export const SEEDERS: Seeder[] = [teamSeeder, clientsSeeder];
 
 export async function runSeedDemo(
   db: Database,
@@ -65,6 +69,8 @@ export async function runSeedDemo(
     clients: options.clients,
     progress: options.progress,
     summary: {},
+    clientIds: [],
+    locationIds: [],
   };
   for (const seeder of SEEDERS) await seeder.run(seed);
   return { workspace: { id: workspace.id, name: workspace.name }, ...seed.summary };

@@ -47,8 +47,8 @@ describe('dashboard shell', () => {
   it('sends a signed-out visitor to the login page and explains a wrong password', async () => {
     await page.goto('/settings/members');
     await page.waitForURL(/\/login\?next=/);
-    await expect(page.getByRole('heading', { name: 'Log in' }).isVisible()).resolves.toBe(true);
-    await expect(page.getByRole('button', { name: /^Language/ }).isVisible()).resolves.toBe(true);
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await page.getByRole('button', { name: /^Language/ }).waitFor();
 
     await page.getByLabel(/^Email/).fill(OWNER.email);
     await page.getByLabel(/^Password/).fill('not-the-password');

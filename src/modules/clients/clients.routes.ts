@@ -13,7 +13,6 @@ import {
   deleteClient,
   getClient,
   getClientByExternalId,
-  listLabels,
   mergeClients,
   tagClient,
   updateClient,
@@ -281,23 +280,5 @@ export function registerClientRoutes(app: HttpApp, deps: { db: Database }) {
       schema: { tags, summary: 'Remove tags', params: IdParams, body: TagsBody, response: { 200: ClientJson, ...errors } },
     },
     async (request) => tagClient(db, workspaceOf(request), request.params.id, request.body.tags, true),
-  );
-
-  app.get(
-    '/api/v1/labels',
-    {
-      config: { access: { minRole: 'viewer' } },
-      schema: {
-        tags: ['Labels'],
-        summary: "The workspace's client labels",
-        response: {
-          200: Type.Object({
-            labels: Type.Array(Type.Object({ id: Uuid, key: Type.String(), name: Type.String(), color: Type.String(), position: Type.Integer() })),
-          }),
-          ...errors,
-        },
-      },
-    },
-    async (request) => ({ labels: await listLabels(db, workspaceOf(request).workspaceId) }),
   );
 }

@@ -789,3 +789,34 @@ export async function listLabels(db: DbOrTx, workspaceId: string) {
 export function canSeeField(role: Role, field: CustomField) {
   return hasRole(role, field.visibleMinRole as Role);
 }
+
+/**
+ * Inserts already-normalized clients in chunks, with their tags, for bulk paths (demo data, imports,
+ * benchmarks). Callers validate first; this only derives the search text and writes.
+ */
+export async function insertClientsBulk(
+  db: DbOrTx,
+  workspaceId: string,
+  rows: Array<ClientValues & { tags?: string[] }>,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let start = 0; start < rows.length; start += 1000) {
+    const chunk = rows.slice(start, start + 1000);
+    const inserted = await db
+      .insert(clients)
+      .values(chunk.map(({ tags: _tags, ...values }) => ({ ...values, workspaceId, searchText: searchTextOf(values as ClientRow) })))
+      .returning({ id: clients.id });
+    const tagNames = [...new Set(chunk.flatMap((r) => r.tags ?? []))];
+    if (tagNames.length) {
+      const { ensureTags } = await import('../tags/tags.service.ts');
+      const tagIds = new Map((await ensureTags(db, workspaceId, tagNames)).map((t) => [t.nameKey, t.id]));
+      const pairs = chunk.flatMap((r, i) => (r.tags ?? []).map((name) => ({ clientId: inserted[i]!.id, tagId: tagIds.get(name.trim().toLowerCase())! })));
+      if (pairs.length) {
+        const { clientTags } = await import('../tags/tags.schema.ts');
+        await db.insert(clientTags).values(pairs.map((p) => ({ ...p, workspaceId }))).onConflictDoNothing();
+      }
+    }
+    ids.push(...inserted.map((r) => r.id));
+  }
+  return ids;
+}

@@ -211,7 +211,8 @@ async function createMissingClients(
 ): Promise<Map<string, { id: string } | { error: string }>> {
   const distinct = new Map<string, EventIdentity>();
   for (const identity of identities) distinct.set(identityKey(identity), identity);
-  const results = await mapLimit([...distinct], 4, async ([key, identity]) => {
+  type Outcome = { id: string } | { error: string };
+  const results = await mapLimit([...distinct], 4, async ([key, identity]): Promise<[string, Outcome]> => {
     try {
       const client = await createClient(db, ctx, {
         external_id: identity.external_id ?? null,
@@ -219,16 +220,16 @@ async function createMissingClients(
         phone: identity.phone ?? null,
         source: 'events',
       });
-      return [key, { id: client.id }] as const;
+      return [key, { id: client.id }];
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       // A concurrent batch may have created it a moment ago: take that one if it is now unique.
       if (error.code === 'CONFLICT') {
         const [again] = await resolveClientIdentities(db, ctx.workspaceId, [identity], defaultCountry);
-        if (again) return [key, { id: again }] as const;
+        if (again) return [key, { id: again }];
       }
       const detail = error.details.map((d) => `${d.path.replace(/^\//, '')} ${d.message}`).join('; ');
-      return [key, { error: detail ? `${error.message}: ${detail}` : error.message }] as const;
+      return [key, { error: detail ? `${error.message}: ${detail}` : error.message }];
     }
   });
   return new Map(results);

@@ -1,0 +1,91 @@
+import { Readable } from 'node:stream';
+import { Type } from '@sinclair/typebox';
+import type { Database } from '../../platform/db/db.ts';
+import { workspaceOf } from '../../platform/http/access.ts';
+import type { HttpApp } from '../../platform/http/app.ts';
+import { errors, IdParams, Nullable, PageQuery, Timestamp } from '../../platform/http/schemas.ts';
+import { clientTimeline, clientTimelineCsv, parseTypes } from './clients.timeline.ts';
+import { getClientRow } from './clients.service.ts';
+
+const TimelineItemJson = Type.Object({
+  id: Type.String(),
+  kind: Type.String({ description: 'event, note, consent, history, message, coupon…' }),
+  type: Type.String({ description: 'The event type (booking, payment…) or the kind’s own type' }),
+  occurred_at: Timestamp,
+  actor: Nullable(Type.Object({ type: Type.String(), id: Nullable(Type.String()), label: Type.String() })),
+  data: Type.Object({}, { additionalProperties: true, description: 'Kind-specific payload' }),
+});
+
+const DateOrDateTime = Type.Union([Type.String({ format: 'date-time' }), Type.String({ format: 'date' })]);
+
+const Filters = {
+  types: Type.Optional(
+    Type.String({
+      maxLength: 2000,
+      description: 'Comma-separated kinds and/or event types, e.g. note,booking',
+    }),
+  ),
+  from: Type.Optional(DateOrDateTime),
+  to: Type.Optional(DateOrDateTime),
+};
+
+export function registerClientTimelineRoutes(app: HttpApp, deps: { db: Database }) {
+  const { db } = deps;
+  const tags = ['Clients'];
+  app.get(
+    '/api/v1/clients/:id/timeline',
+    {
+      config: { access: { minRole: 'viewer' } },
+      schema: {
+        tags,
+        summary: 'Everything that happened to a client, newest first',
+        description:
+          'Events, notes, consent changes, field/tag/risk changes, messages and coupons in one stream, ordered by (occurred_at, id) descending; `next_cursor` continues it without repeats or gaps.',
+        params: IdParams,
+        querystring: Type.Object({ ...Filters, ...PageQuery }),
+        response: {
+          200: Type.Object({ items: Type.Array(TimelineItemJson), next_cursor: Nullable(Type.String()) }),
+          ...errors,
+        },
+      },
+    },
+    async (request) =>
+      clientTimeline(db, workspaceOf(request).workspaceId, request.params.id, {
+        types: parseTypes(request.query.types),
+        from: request.query.from ?? null,
+        to: request.query.to ?? null,
+        limit: request.query.limit,
+        cursor: request.query.cursor ?? null,
+      }),
+  );
+  app.get(
+    '/api/v1/clients/:id/timeline.csv',
+    {
+      config: { access: { minRole: 'viewer' } },
+      schema: {
+        tags,
+        summary: "The client's timeline as a CSV download (UTF-8 with BOM, for Excel)",
+        params: IdParams,
+        querystring: Type.Object(Filters),
+        produces: ['text/csv'],
+        response: { 200: Type.String({ description: 'CSV: occurred_at, kind, type, actor, summary, amount, currency, details' }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { workspaceId } = workspaceOf(request);
+      // Everything that can fail with a clean error happens before the first byte is sent.
+      await getClientRow(db, workspaceId, request.params.id);
+      const query = {
+        types: parseTypes(request.query.types),
+        from: request.query.from ?? null,
+        to: request.query.to ?? null,
+      };
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="timeline-${request.params.id}.csv"`)
+        .header('cache-control', 'no-store')
+        // A stream bypasses the response serializer; the 200 schema above is documentation.
+        .send(Readable.from(clientTimelineCsv(db, workspaceId, request.params.id, query)) as unknown as string);
+    },
+  );
+}
