@@ -7,6 +7,7 @@ import { createLabel } from '../src/modules/clients/labels.ts';
 import { createCustomField } from '../src/modules/custom-fields/custom-fields.service.ts';
 import { ingestEvents, listEvents } from '../src/modules/events/events.service.ts';
 import { createLocation } from '../src/modules/locations/locations.service.ts';
+import { createNote } from '../src/modules/notes/notes.service.ts';
 import { createTag } from '../src/modules/tags/tags.service.ts';
 import { createInvitation } from '../src/modules/workspaces/workspaces.service.ts';
 import { systemContext } from '../src/platform/auth/context.ts';
@@ -67,6 +68,16 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
   '/api/v1/clients/{id}/timeline.csv': async (world) => ({ id: (await clientInB(world)).id }),
   '/api/v1/clients/{id}/risk/recompute': async (world) => ({ id: (await clientInB(world)).id }),
   '/api/v1/clients/{id}/risk-override': async (world) => ({ id: (await clientInB(world)).id }),
+  '/api/v1/clients/{id}/consent': async (world) => ({ id: (await clientInB(world)).id }),
+  '/api/v1/clients/{id}/export': async (world) => ({ id: (await clientInB(world)).id }),
+  '/api/v1/clients/{id}/erase': async (world) => ({ id: (await clientInB(world)).id }),
+  '/api/v1/clients/{client_id}/notes': async (world) => ({ client_id: (await clientInB(world)).id }),
+  '/api/v1/clients/{client_id}/notes/{id}': async (world) => {
+    const client = await clientInB(world);
+    const ctx = systemContext(world.b.workspaceId);
+    const note = await createNote(world.t.app.dbHandle.db, ctx, client.id, { body: 'B note' });
+    return { client_id: client.id, id: note.id };
+  },
   '/api/v1/events/{id}': async (world) => {
     const client = await clientInB(world);
     const ctx = systemContext(world.b.workspaceId);

@@ -1,4 +1,6 @@
+import { asc } from 'drizzle-orm';
 import { createApiKey } from '../modules/api-keys/api-keys.service.ts';
+import { users } from '../platform/auth/auth.schema.ts';
 import { addMember, createWorkspace, getWorkspace } from '../modules/workspaces/workspaces.service.ts';
 import { systemContext, type WorkspaceContext } from '../platform/auth/context.ts';
 import type { Role } from '../platform/auth/roles.ts';
@@ -52,17 +54,23 @@ const teamSeeder: Seeder = {
 
 export const SEEDERS: Seeder[] = [teamSeeder, clientsSeeder];
 
+async function firstUser(db: Database) {
+  const [user] = await db.select().from(users).orderBy(asc(users.createdAt)).limit(1);
+  return user ?? null;
+}
+
 export async function runSeedDemo(
   db: Database,
   options: { workspaceId: string | null; clients: number; progress: (message: string) => void },
 ) {
   const workspace = options.workspaceId
     ? await getWorkspace(db, options.workspaceId)
-    : await createWorkspace(db, {
-        name: 'Demo — Clínica Sol',
-        default_country: 'ES',
-        default_timezone: 'Europe/Madrid',
-      });
+    : await createWorkspace(
+        db,
+        { name: 'Demo — Surf & Kayak Valencia', default_country: 'ES', default_timezone: 'Europe/Madrid' },
+        // The instance's first user (the owner printed at first start) owns the demo, so it shows in their switcher.
+        { user: await firstUser(db) },
+      );
   const seed: SeedContext = {
     db,
     ctx: systemContext(workspace.id, 'seed-demo'),
