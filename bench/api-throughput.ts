@@ -40,6 +40,7 @@ import {
   stopProduct,
   utcNow,
   waitForOk,
+  waitForQuiet,
   withTimeout,
 } from './lib/proc.ts';
 
@@ -209,7 +210,8 @@ export async function runThroughput(
   options: ThroughputOptions = optionsFromEnv(),
   log: Log = (m) => process.stderr.write(`[throughput] ${m}\n`),
 ): Promise<ThroughputResult> {
-  const machine = machineInfo();
+  const quiet = await waitForQuiet(log);
+  const machine = { ...machineInfo(), quiet };
   const date = utcNow();
   const scope = new Scope();
   try {

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { optionsFromEnv, renderThroughput, runThroughput } from './api-throughput.ts';
-import { installSignalCleanup } from './lib/proc.ts';
+import { abortCleanup, exitAfterCleanup, installSignalCleanup } from './lib/proc.ts';
 import { renderStartup, runStartup } from './startup.ts';
 
 const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'RESULTS.md');
@@ -82,6 +82,7 @@ const fresh: Partial<Record<Block, string>> = {};
 let failed = false;
 
 for (const block of selected) {
+  if (abortCleanup) break;
   const started = performance.now();
   process.stderr.write(`[bench] ${block}…\n`);
   try {
@@ -98,10 +99,10 @@ for (const block of selected) {
   }
 }
 
-if (Object.keys(fresh).length > 0) {
+if (Object.keys(fresh).length > 0 && !abortCleanup) {
   updateResults(fresh);
   process.stdout.write(
     `${Object.values(fresh).join('\n\n')}\n\nWritten to ${path.relative(process.cwd(), RESULTS)}\n`,
   );
 }
-process.exit(failed ? 1 : 0);
+await exitAfterCleanup(failed ? 1 : 0);

@@ -43,6 +43,7 @@ import {
   stopProduct,
   utcNow,
   waitForOk,
+  waitForQuiet,
 } from './lib/proc.ts';
 
 const LATER_STARTS = 3;
@@ -238,7 +239,8 @@ async function baselineStart(
 export async function runStartup(
   log: Log = (m) => process.stderr.write(`[startup] ${m}\n`),
 ): Promise<StartupResult> {
-  const machine = machineInfo();
+  const quiet = await waitForQuiet(log);
+  const machine = { ...machineInfo(), quiet };
   const date = utcNow();
   const scope = new Scope();
   try {

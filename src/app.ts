@@ -6,8 +6,8 @@ import { registerApiKeyRoutes } from './modules/api-keys/api-keys.routes.ts';
 import { type ApiKeyIdentity, authenticateApiKey } from './modules/api-keys/api-keys.service.ts';
 import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
 import { registerClientData } from './modules/clients/client-data.ts';
-import { clientsGdprJobs } from './modules/clients/clients.gdpr.ts';
 import { registerClientGdprRoutes } from './modules/clients/clients.gdpr.routes.ts';
+import { clientsGdprJobs } from './modules/clients/clients.gdpr.ts';
 import { registerClientRoutes } from './modules/clients/clients.routes.ts';
 import { registerLabelRoutes } from './modules/clients/labels.ts';
 import { registerClientTimelineRoutes } from './modules/clients/clients.timeline.routes.ts';
@@ -177,7 +177,11 @@ export async function createClientela(options: {
   registerConsentRoutes(http, { db, suppressions });
   registerClientGdprRoutes(http, { db, suppressions });
 
-  const jobs = mergeJobs(maintenanceJobs(db, config.maintenanceCron), clientsGdprJobs(db, { suppressions }), eventsJobs(db));
+  const jobs = mergeJobs(
+    maintenanceJobs(db, config.maintenanceCron),
+    clientsGdprJobs(db, { suppressions }),
+    eventsJobs(db),
+  );
 
   return {
     http,

@@ -49,7 +49,7 @@ const openScopes = new Set<Scope>();
 /** Cleanup actions run in reverse order by close(); a failing action does not stop the others. */
 export class Scope {
   private readonly actions: Array<{ label: string; run: () => Promise<void> }> = [];
-  private closed = false;
+  private closing: Promise<void> | null = null;
 
   constructor() {
     openScopes.add(this);
@@ -59,10 +59,13 @@ export class Scope {
     this.actions.push({ label, run });
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    openScopes.delete(this);
+  /** Idempotent: a second call (the signal handler and a finally block) waits for the same cleanup. */
+  close(): Promise<void> {
+    this.closing ??= this.runActions();
+    return this.closing;
+  }
+
+  private async runActions(): Promise<void> {
     for (const action of this.actions.reverse()) {
       try {
         await withTimeout(action.run(), 60_000, `cleanup "${action.label}"`);
@@ -70,24 +73,42 @@ export class Scope {
         process.stderr.write(`[bench] cleanup "${action.label}" failed: ${String(error)}\n`);
       }
     }
+    openScopes.delete(this);
   }
 }
 
 let signalsInstalled = false;
+/** Set once a signal or a crash started the global cleanup; the normal flow must not exit before it ends. */
+export let abortCleanup: Promise<void> | null = null;
 
-/** Ctrl-C / SIGTERM on the benchmark: stop every child and remove every temp dir, then exit. */
+/**
+ * Ctrl-C / SIGTERM on the benchmark, or a crash: stop every child and remove every temp dir, then
+ * exit. A second signal during the cleanup is ignored (the cleanup itself is bounded).
+ */
 export function installSignalCleanup(): void {
   if (signalsInstalled) return;
   signalsInstalled = true;
-  let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`[bench] ${signal}: cleaning up…\n`);
-    Promise.allSettled([...openScopes].map((scope) => scope.close())).finally(() => process.exit(130));
+  const abort = (reason: string, code: number) => {
+    if (abortCleanup) return;
+    process.stderr.write(`[bench] ${reason}: cleaning up…\n`);
+    abortCleanup = Promise.allSettled([...openScopes].map((scope) => scope.close())).then(() => undefined);
+    abortCleanup.finally(() => process.exit(code));
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  process.on('SIGINT', () => abort('SIGINT', 130));
+  process.on('SIGTERM', () => abort('SIGTERM', 143));
+  process.on('uncaughtException', (error) => abort(`uncaught ${error.stack ?? String(error)}`, 1));
+  process.on('unhandledRejection', (error) => abort(`unhandled rejection ${String(error)}`, 1));
+  // A closed stdout (`| head`) must not kill the run before its children are stopped.
+  process.stdout.on('error', () => undefined);
+}
+
+/** Exits with `code`, but only once a signal-triggered cleanup (if any) has finished. */
+export async function exitAfterCleanup(code: number): Promise<never> {
+  if (abortCleanup) {
+    await abortCleanup;
+    await new Promise(() => undefined); // the abort handler exits
+  }
+  process.exit(code);
 }
 
 export async function makeTempDir(scope: Scope, prefix: string): Promise<string> {
@@ -631,6 +652,8 @@ export async function cli<T>(scope: Scope, dataDir: string, args: string[]): Pro
 // Reporting
 
 export interface MachineInfo {
+  /** How busy the machine was just before the run (see waitForQuiet). */
+  quiet?: string;
   cpuModel: string;
   cores: number;
   totalMemGiB: number;
@@ -656,6 +679,39 @@ export function machineInfo(postgresVersion = 'embedded 17'): MachineInfo {
   };
 }
 
+/**
+ * The machine is shared: before measuring, wait (at most BENCH_QUIET_WAIT seconds, default 120;
+ * 0 = don't wait) for 3 consecutive seconds in which the whole machine is under 25 % busy.
+ * Returns a sentence for the report either way.
+ */
+export async function waitForQuiet(log: (message: string) => void): Promise<string> {
+  const maxSeconds = Number(process.env.BENCH_QUIET_WAIT ?? 120);
+  const cores = os.cpus().length;
+  const started = performance.now();
+  let quietSeconds = 0;
+  let last = Number.NaN;
+  let announced = false;
+  while (true) {
+    const before = machineTicks();
+    await sleep(1_000);
+    const after = machineTicks();
+    const total = after.busy + after.idle + after.steal - (before.busy + before.idle + before.steal);
+    last = total > 0 ? ((after.busy - before.busy) / total) * 100 : 0;
+    quietSeconds = last < 25 ? quietSeconds + 1 : 0;
+    const waited = (performance.now() - started) / 1000;
+    if (quietSeconds >= 3) {
+      return `machine quiet before the run (${last.toFixed(0)} % of ${cores} cores busy${waited > 4 ? `, after waiting ${waited.toFixed(0)} s` : ''})`;
+    }
+    if (waited >= maxSeconds) {
+      return `machine still busy when the run started (${last.toFixed(0)} % of ${cores} cores busy after waiting ${waited.toFixed(0)} s)`;
+    }
+    if (!announced && waited >= 3) {
+      announced = true;
+      log(`the machine is busy (${last.toFixed(0)} %); waiting up to ${maxSeconds} s for it to calm down`);
+    }
+  }
+}
+
 export function pgVersionOf(dataDir: string): string {
   try {
     return `embedded ${readFileSync(path.join(dataDir, 'pg', 'PG_VERSION'), 'utf8').trim()}`;
@@ -667,7 +723,8 @@ export function pgVersionOf(dataDir: string): string {
 export function machineLine(m: MachineInfo): string {
   return (
     `${m.cpuModel}, ${m.cores} cores, ${m.totalMemGiB} GiB RAM, ${m.kernel}; Node ${m.node}; ` +
-    `PostgreSQL: ${m.postgres}; load average before the run ${m.loadAvg} (1/5/15 min)`
+    `PostgreSQL: ${m.postgres}; load average before the run ${m.loadAvg} (1/5/15 min)` +
+    (m.quiet ? `; ${m.quiet}` : '')
   );
 }
 

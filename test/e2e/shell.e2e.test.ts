@@ -135,7 +135,7 @@ describe('dashboard shell', () => {
     expect(check.status).toBe(200);
 
     await dialog.getByRole('button', { name: 'I have copied the key' }).click();
-    await page.getByRole('cell', { name: 'Booking system' }).waitFor();
+    await page.getByRole('cell', { name: 'Booking system', exact: true }).waitFor();
     await page.getByText('Active', { exact: true }).waitFor();
     await screenshot(page, 'api-keys');
   });
@@ -171,7 +171,7 @@ describe('dashboard shell', () => {
   it('shows the workspace settings and a not-found page', async () => {
     await openSettings('Workspace');
     await page.getByRole('heading', { name: 'Workspace', level: 1 }).waitFor();
-    await page.getByLabel(/^Default time zone/).waitFor();
+    await page.getByRole('textbox', { name: /^Default time zone/ }).waitFor();
     await screenshot(page, 'workspace-settings');
 
     await page.goto('/no-such-page');
@@ -193,8 +193,8 @@ describe('dashboard shell', () => {
   });
 
   it('fits a tablet: the navbar hides behind a burger', async () => {
-    await page.setViewportSize({ width: 820, height: 1180 });
     await navLink('Home').click();
+    await page.setViewportSize({ width: 820, height: 1180 });
     const burger = page.getByRole('button', { name: 'Open navigation' });
     await burger.waitFor();
     await expect(navLink('Clients').isVisible()).resolves.toBe(false);

@@ -134,6 +134,7 @@ export function registerClientGdprRoutes(app: HttpApp, deps: { db: Database } & 
         },
       },
     },
-    async (request, reply) => reply.status(202).send(await runRetention(db, workspaceOf(request), request.body)),
+    async (request, reply) =>
+      reply.status(202).send(await runRetention(db, workspaceOf(request), request.body)),
   );
 }

@@ -72,8 +72,14 @@ function person() {
 async function richClient(call: ReturnType<typeof withKey>, key: string, p = person()) {
   const { tag, digits, ...PERSON } = p;
   expect(
-    (await call('POST', '/api/v1/custom-fields', { key: 'allergy', label: 'Allergy', type: 'text', visible_min_role: 'admin' }))
-      .statusCode,
+    (
+      await call('POST', '/api/v1/custom-fields', {
+        key: 'allergy',
+        label: 'Allergy',
+        type: 'text',
+        visible_min_role: 'admin',
+      })
+    ).statusCode,
   ).toBe(201);
   const created = await call('POST', '/api/v1/clients', {
     ...PERSON,
@@ -85,13 +91,20 @@ async function richClient(call: ReturnType<typeof withKey>, key: string, p = per
   expect(created.statusCode, created.body).toBe(201);
   const id = created.json().id as string;
   await call('PATCH', `/api/v1/clients/${id}`, { city: `Quixtown${tag}` });
-  await call('POST', `/api/v1/clients/${id}/notes`, { body: `Zoéline Quixmarwood${tag} is allergic`, pinned: true });
+  await call('POST', `/api/v1/clients/${id}/notes`, {
+    body: `Zoéline Quixmarwood${tag} is allergic`,
+    pinned: true,
+  });
   await t.inject({
     method: 'PATCH',
     url: `/api/v1/clients/${id}/consent`,
     remoteAddress: '203.0.113.77',
     headers: { authorization: `Bearer ${key}`, 'user-agent': `QuixBrowser/${tag}` },
-    payload: { changes: { whatsapp: true, sms: false }, source: 'form', evidence: `Quixmarwood${tag} web form` },
+    payload: {
+      changes: { whatsapp: true, sms: false },
+      source: 'form',
+      evidence: `Quixmarwood${tag} web form`,
+    },
   });
   expect(digits).toHaveLength(6);
   return id;
@@ -108,7 +121,8 @@ async function mentions(needles: string[]) {
       sql`select row_to_json(x)::text as row from ${sql.identifier(table_name)} x`,
     );
     for (const { row } of rows.rows)
-      for (const needle of needles) if (row.toLowerCase().includes(needle.toLowerCase())) found.push(`${table_name}: ${row}`);
+      for (const needle of needles)
+        if (row.toLowerCase().includes(needle.toLowerCase())) found.push(`${table_name}: ${row}`);
   }
   return found;
 }
@@ -140,12 +154,21 @@ describe('GDPR export', () => {
         lifetime_value: 0,
       },
     });
-    expect(data.notes).toEqual([expect.objectContaining({ body: `Zoéline ${p.last_name} is allergic`, pinned: true })]);
+    expect(data.notes).toEqual([
+      expect.objectContaining({ body: `Zoéline ${p.last_name} is allergic`, pinned: true }),
+    ]);
     expect(data.consent).toHaveLength(4);
-    expect(data.consent[0]).toMatchObject({ source: 'form', ip: '203.0.113.77', user_agent: `QuixBrowser/${p.tag}` });
-    expect(data.history.map((h: { type: string }) => h.type)).toEqual(expect.arrayContaining(['created', 'fields']));
+    expect(data.consent[0]).toMatchObject({
+      source: 'form',
+      ip: '203.0.113.77',
+      user_agent: `QuixBrowser/${p.tag}`,
+    });
+    expect(data.history.map((h: { type: string }) => h.type)).toEqual(
+      expect.arrayContaining(['created', 'fields']),
+    );
     expect('test_failing' in data).toBe(true);
-    const audit = (await call('GET', `/api/v1/audit-log?action=client.exported&entity_id=${id}`)).json().entries;
+    const audit = (await call('GET', `/api/v1/audit-log?action=client.exported&entity_id=${id}`)).json()
+      .entries;
     expect(audit).toHaveLength(1);
     expect(JSON.stringify(audit)).not.toContain('Quix');
   });
@@ -188,7 +211,10 @@ describe('GDPR erase', () => {
     expect(await mentions(needles)).toEqual([]);
 
     const db = t.app.dbHandle.db;
-    const row = (await db.execute(sql`select * from clients where id = ${id}`)).rows[0] as Record<string, unknown>;
+    const row = (await db.execute(sql`select * from clients where id = ${id}`)).rows[0] as Record<
+      string,
+      unknown
+    >;
     expect(row).toMatchObject({
       first_name: null,
       last_name: null,
@@ -235,10 +261,12 @@ describe('GDPR erase', () => {
     ]);
 
     // The audit entry: the id and counts, nothing of what was erased.
-    const audit = (await call('GET', `/api/v1/audit-log?action=client.erased&entity_id=${id}`)).json().entries;
+    const audit = (await call('GET', `/api/v1/audit-log?action=client.erased&entity_id=${id}`)).json()
+      .entries;
     expect(audit).toHaveLength(1);
     const text = JSON.stringify(audit[0]).toLowerCase();
-    for (const needle of ['quix', 'zoeline', 'zoéline', p.digits, 'example.org', '1987-04-12']) expect(text).not.toContain(needle);
+    for (const needle of ['quix', 'zoeline', 'zoéline', p.digits, 'example.org', '1987-04-12'])
+      expect(text).not.toContain(needle);
     expect(audit[0].changes.suppression_entries.after).toBe(2);
 
     // Gone as a client: 404 on reads, on notes and consent, and on a second erase.
@@ -251,16 +279,27 @@ describe('GDPR erase', () => {
 
   it('keeps the person suppressed when the same email comes back', async () => {
     const { workspace, call } = await setup('admin');
-    const first = await call('POST', '/api/v1/clients', { first_name: 'Back', email: 'back.again@example.net', phone: '+34 699 11 22 33' });
+    const first = await call('POST', '/api/v1/clients', {
+      first_name: 'Back',
+      email: 'back.again@example.net',
+      phone: '+34 699 11 22 33',
+    });
     await call('POST', `/api/v1/clients/${first.json().id}/erase`, { confirm: true });
-    const again = await call('POST', '/api/v1/clients', { first_name: 'Back', email: 'Back.Again@example.net' });
+    const again = await call('POST', '/api/v1/clients', {
+      first_name: 'Back',
+      email: 'Back.Again@example.net',
+    });
     expect(again.statusCode, again.body).toBe(201);
     const list = createSuppressionList(SECRET);
     const db = t.app.dbHandle.db;
     expect(await list.isSuppressed(db, workspace.id, { email: again.json().email })).toBe(true);
-    expect(await list.isSuppressed(db, workspace.id, { phone: '699 112 233' }, { defaultCountry: 'ES' })).toBe(true);
+    expect(
+      await list.isSuppressed(db, workspace.id, { phone: '699 112 233' }, { defaultCountry: 'ES' }),
+    ).toBe(true);
     expect(await list.isSuppressed(db, workspace.id, { email: 'someone.else@example.net' })).toBe(false);
-    expect((await call('POST', '/api/v1/suppressions/check', { email: ' back.again@EXAMPLE.net' })).json()).toEqual({
+    expect(
+      (await call('POST', '/api/v1/suppressions/check', { email: ' back.again@EXAMPLE.net' })).json(),
+    ).toEqual({
       suppressed: true,
     });
     expect((await call('POST', '/api/v1/suppressions/check', { phone: '699112233' })).json()).toEqual({
@@ -285,9 +324,13 @@ describe('GDPR erase', () => {
     expect(client).toMatchObject({ last_name: p.last_name, email: p.email.toLowerCase() });
     expect((await call('GET', `/api/v1/clients/${id}/notes`)).json().notes).toHaveLength(1);
     const db = t.app.dbHandle.db;
-    const evidence = await db.execute(sql`select count(*)::int as n from consent_events where client_id = ${id} and evidence is not null`);
+    const evidence = await db.execute(
+      sql`select count(*)::int as n from consent_events where client_id = ${id} and evidence is not null`,
+    );
     expect(evidence.rows[0]).toEqual({ n: 4 });
-    const suppressed = await db.execute(sql`select count(*)::int as n from suppressions where workspace_id = ${workspace.id}`);
+    const suppressed = await db.execute(
+      sql`select count(*)::int as n from suppressions where workspace_id = ${workspace.id}`,
+    );
     expect(suppressed.rows[0]).toEqual({ n: 0 });
     expect((await call('GET', `/api/v1/audit-log?action=client.erased`)).json().entries).toEqual([]);
   });
@@ -301,9 +344,13 @@ describe('retention', () => {
     const never = await make('Never', 'never@example.com');
     const recent = await make('Recent', 'recent@example.com');
     const db = t.app.dbHandle.db;
-    await db.execute(sql`update clients set last_activity_at = now() - interval '14 months' where id = ${old}`);
+    await db.execute(
+      sql`update clients set last_activity_at = now() - interval '14 months' where id = ${old}`,
+    );
     await db.execute(sql`update clients set created_at = now() - interval '3 years' where id = ${never}`);
-    await db.execute(sql`update clients set last_activity_at = now() - interval '2 months', created_at = now() - interval '5 years' where id = ${recent}`);
+    await db.execute(
+      sql`update clients set last_activity_at = now() - interval '2 months', created_at = now() - interval '5 years' where id = ${recent}`,
+    );
     return { old, never, recent };
   }
 
@@ -317,10 +364,16 @@ describe('retention', () => {
     expect(body.clients.map((c: { id: string }) => c.id)).toEqual([never, old]);
     expect(body.clients[1].name).toBe('Old');
     expect(Date.parse(body.inactive_since)).toBeLessThan(Date.now() - 364 * 86_400_000);
-    expect((await call('POST', '/api/v1/clients/retention/preview', { inactive_months: 120 })).json().total).toBe(0);
-    expect((await call('POST', '/api/v1/clients/retention/preview', { inactive_months: 1 })).json().total).toBe(3);
+    expect(
+      (await call('POST', '/api/v1/clients/retention/preview', { inactive_months: 120 })).json().total,
+    ).toBe(0);
+    expect(
+      (await call('POST', '/api/v1/clients/retention/preview', { inactive_months: 1 })).json().total,
+    ).toBe(3);
     for (const months of [0, 601, 1.5, '12'])
-      expect((await call('POST', '/api/v1/clients/retention/preview', { inactive_months: months })).statusCode).toBe(400);
+      expect(
+        (await call('POST', '/api/v1/clients/retention/preview', { inactive_months: months })).statusCode,
+      ).toBe(400);
     // Nothing was erased by looking.
     const live = await t.app.dbHandle.db.execute(
       sql`select count(*)::int as n from clients where workspace_id = ${workspace.id} and erased_at is null`,
@@ -332,8 +385,14 @@ describe('retention', () => {
     const { workspace, call } = await setup('owner');
     const { old, never, recent } = await clientsWithActivity(call);
     const admin = withKey(t, await newApiKey(t, workspace.id, 'admin'));
-    expect((await admin('POST', '/api/v1/clients/retention/run', { inactive_months: 12, confirm: true })).statusCode).toBe(403);
-    expect((await call('POST', '/api/v1/clients/retention/run', { inactive_months: 12, confirm: false })).statusCode).toBe(400);
+    expect(
+      (await admin('POST', '/api/v1/clients/retention/run', { inactive_months: 12, confirm: true }))
+        .statusCode,
+    ).toBe(403);
+    expect(
+      (await call('POST', '/api/v1/clients/retention/run', { inactive_months: 12, confirm: false }))
+        .statusCode,
+    ).toBe(400);
 
     const run = await call('POST', '/api/v1/clients/retention/run', { inactive_months: 12, confirm: true });
     expect(run.statusCode, run.body).toBe(202);
@@ -363,7 +422,9 @@ describe('retention', () => {
     expect(byId.get(old)).toMatchObject({ erased: true, email: null });
     expect(byId.get(never)).toMatchObject({ erased: false, email: 'never@example.com' });
     expect(byId.get(recent)).toMatchObject({ erased: false });
-    const left = await db.execute(sql`select count(*)::int as n from graphile_worker.jobs where key = ${`${RETENTION_TASK}:${workspace.id}`}`);
+    const left = await db.execute(
+      sql`select count(*)::int as n from graphile_worker.jobs where key = ${`${RETENTION_TASK}:${workspace.id}`}`,
+    );
     expect(left.rows[0]).toEqual({ n: 0 });
 
     const audit = [
@@ -383,9 +444,15 @@ describe('retention', () => {
     expect(audit.filter((e) => e.action === 'clients.retention_requested')).toHaveLength(2);
 
     // Running the same job again finds nothing more to do.
-    const second = await runRetentionJob(db, { suppressions: createSuppressionList(SECRET) }, jobs.rows[0]!.payload);
+    const second = await runRetentionJob(
+      db,
+      { suppressions: createSuppressionList(SECRET) },
+      jobs.rows[0]!.payload,
+    );
     expect(second).toEqual({ erased: 0, skipped: 0, failed: 0 });
-    expect(await createSuppressionList(SECRET).isSuppressed(db, workspace.id, { email: 'old@example.com' })).toBe(true);
+    expect(
+      await createSuppressionList(SECRET).isSuppressed(db, workspace.id, { email: 'old@example.com' }),
+    ).toBe(true);
   });
 
   it('erases many clients across several batches', async () => {
@@ -399,13 +466,19 @@ describe('retention', () => {
     const preview = (await call('POST', '/api/v1/clients/retention/preview', { inactive_months: 6 })).json();
     expect(preview.total).toBe(230);
     expect(preview.clients).toHaveLength(200);
-    const run = (await call('POST', '/api/v1/clients/retention/run', { inactive_months: 6, confirm: true })).json();
+    const run = (
+      await call('POST', '/api/v1/clients/retention/run', { inactive_months: 6, confirm: true })
+    ).json();
     const [job] = (
-      await db.execute<{ payload: unknown }>(sql`select payload from graphile_worker._private_jobs where id = ${run.job_id}::bigint`)
+      await db.execute<{ payload: unknown }>(
+        sql`select payload from graphile_worker._private_jobs where id = ${run.job_id}::bigint`,
+      )
     ).rows;
     const result = await runRetentionJob(db, { suppressions: createSuppressionList(SECRET) }, job!.payload);
     expect(result).toEqual({ erased: 230, skipped: 0, failed: 0 });
-    const suppressed = await db.execute(sql`select count(*)::int as n from suppressions where workspace_id = ${workspace.id}`);
+    const suppressed = await db.execute(
+      sql`select count(*)::int as n from suppressions where workspace_id = ${workspace.id}`,
+    );
     expect(suppressed.rows[0]).toEqual({ n: 230 });
   });
 });

@@ -6,7 +6,12 @@ import { AppError } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import type { JobDefinitions } from '../../platform/queue/queue.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { CHANNELS, type ConsentChanges, consentStateOf, recordConsentChanges } from '../consent/consent.service.ts';
+import {
+  CHANNELS,
+  type ConsentChanges,
+  consentStateOf,
+  recordConsentChanges,
+} from '../consent/consent.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import { clientDataParticipants } from './client-data.ts';
@@ -84,7 +89,12 @@ export async function exportClient(db: Database, ctx: WorkspaceContext, clientId
     action: 'client.exported',
     entityType: 'client',
     entityId: clientId,
-    changes: { sections: { before: null, after: Object.keys(out).filter((k) => k !== 'format' && k !== 'exported_at' && k !== 'workspace_id') } },
+    changes: {
+      sections: {
+        before: null,
+        after: Object.keys(out).filter((k) => k !== 'format' && k !== 'exported_at' && k !== 'workspace_id'),
+      },
+    },
   });
   return out;
 }
@@ -146,7 +156,12 @@ export async function eraseClientInTransaction(
       participants: { before: null, after: clientDataParticipants().length },
     },
   });
-  return { client_id: clientId, erased_at: erasedAt, consent_withdrawn: withdrawn.length, suppression_entries: entries };
+  return {
+    client_id: clientId,
+    erased_at: erasedAt,
+    consent_withdrawn: withdrawn.length,
+    suppression_entries: entries,
+  };
 }
 
 export async function eraseClient(
@@ -238,7 +253,9 @@ export async function runRetention(
 ) {
   validateMonths(input.inactive_months);
   if (input.confirm !== true)
-    throw AppError.validation([{ path: '/confirm', message: 'must be true: erased clients cannot be restored' }]);
+    throw AppError.validation([
+      { path: '/confirm', message: 'must be true: erased clients cannot be restored' },
+    ]);
   const cutoff = inactiveSince(input.inactive_months);
   return db.transaction(async (tx) => {
     const total = await countInactiveClients(tx, ctx.workspaceId, cutoff);
@@ -267,7 +284,12 @@ export async function runRetention(
         job_id: { before: null, after: jobId },
       },
     });
-    return { job_id: jobId, inactive_months: input.inactive_months, inactive_since: payload.inactive_since, total };
+    return {
+      job_id: jobId,
+      inactive_months: input.inactive_months,
+      inactive_since: payload.inactive_since,
+      total,
+    };
   });
 }
 

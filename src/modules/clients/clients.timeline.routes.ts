@@ -4,8 +4,8 @@ import type { Database } from '../../platform/db/db.ts';
 import { workspaceOf } from '../../platform/http/access.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { errors, IdParams, Nullable, PageQuery, Timestamp } from '../../platform/http/schemas.ts';
-import { clientTimeline, clientTimelineCsv, parseTypes } from './clients.timeline.ts';
 import { getClientRow } from './clients.service.ts';
+import { clientTimeline, clientTimelineCsv, parseTypes } from './clients.timeline.ts';
 
 const TimelineItemJson = Type.Object({
   id: Type.String(),
@@ -68,7 +68,12 @@ export function registerClientTimelineRoutes(app: HttpApp, deps: { db: Database 
         params: IdParams,
         querystring: Type.Object(Filters),
         produces: ['text/csv'],
-        response: { 200: Type.String({ description: 'CSV: occurred_at, kind, type, actor, summary, amount, currency, details' }), ...errors },
+        response: {
+          200: Type.String({
+            description: 'CSV: occurred_at, kind, type, actor, summary, amount, currency, details',
+          }),
+          ...errors,
+        },
       },
     },
     async (request, reply) => {
@@ -80,12 +85,16 @@ export function registerClientTimelineRoutes(app: HttpApp, deps: { db: Database 
         from: request.query.from ?? null,
         to: request.query.to ?? null,
       };
-      return reply
-        .type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="timeline-${request.params.id}.csv"`)
-        .header('cache-control', 'no-store')
-        // A stream bypasses the response serializer; the 200 schema above is documentation.
-        .send(Readable.from(clientTimelineCsv(db, workspaceId, request.params.id, query)) as unknown as string);
+      return (
+        reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="timeline-${request.params.id}.csv"`)
+          .header('cache-control', 'no-store')
+          // A stream bypasses the response serializer; the 200 schema above is documentation.
+          .send(
+            Readable.from(clientTimelineCsv(db, workspaceId, request.params.id, query)) as unknown as string,
+          )
+      );
     },
   );
 }

@@ -22,14 +22,23 @@ export interface TimelineQuery {
   cursor?: string | null;
 }
 
-export type TimelineSource = (window: TimelineWindow & { types?: string[] | null }) => Promise<TimelineItem[]>;
+export type TimelineSource = (
+  window: TimelineWindow & { types?: string[] | null },
+) => Promise<TimelineItem[]>;
 
 const TYPE_WORD = /^[a-z][a-z0-9_]{0,39}$/;
 
 /** `types=note,booking` → ['note', 'booking']; 400 on anything that is not a list of words. */
 export function parseTypes(raw: string | undefined | null): string[] | null {
   if (raw === undefined || raw === null || raw.trim() === '') return null;
-  const list = [...new Set(raw.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean))];
+  const list = [
+    ...new Set(
+      raw
+        .split(',')
+        .map((t) => t.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ];
   const bad = list.filter((t) => !TYPE_WORD.test(t));
   if (bad.length || list.length > 50)
     throw AppError.validation([
@@ -124,7 +133,9 @@ export function timelineSources(db: DbOrTx, workspaceId: string, clientId: strin
 export function windowBounds(from?: string | null, to?: string | null) {
   const day = /^\d{4}-\d{2}-\d{2}$/;
   const toIso = (value: string, path: string, endOfDay: boolean) => {
-    const ms = day.test(value) ? Date.parse(`${value}T00:00:00Z`) + (endOfDay ? 86_400_000 : 0) : Date.parse(value);
+    const ms = day.test(value)
+      ? Date.parse(`${value}T00:00:00Z`) + (endOfDay ? 86_400_000 : 0)
+      : Date.parse(value);
     if (Number.isNaN(ms))
       throw AppError.validation([{ path, message: 'must be an ISO date (2025-03-01) or date-time' }]);
     return new Date(ms).toISOString();
@@ -146,7 +157,9 @@ export async function clientTimelinePage(
   const { from, to } = windowBounds(query.from, query.to);
   const types = query.types ?? null;
   const limit = query.limit;
-  const lists = await Promise.all(sources.map((source) => takeFrom(source, { before, from, to }, types, limit + 1)));
+  const lists = await Promise.all(
+    sources.map((source) => takeFrom(source, { before, from, to }, types, limit + 1)),
+  );
   const merged = mergeDesc(lists, limit + 1);
   const items = merged.slice(0, limit);
   const last = items.at(-1);
@@ -157,14 +170,28 @@ export async function clientTimelinePage(
 }
 
 /** GET /clients/{id}/timeline: 404 for a client of another workspace, then one page. */
-export async function clientTimeline(db: DbOrTx, workspaceId: string, clientId: string, query: TimelineQuery) {
+export async function clientTimeline(
+  db: DbOrTx,
+  workspaceId: string,
+  clientId: string,
+  query: TimelineQuery,
+) {
   await getClientRow(db, workspaceId, clientId);
   return clientTimelinePage(db, workspaceId, clientId, query);
 }
 
 // ---- CSV -------------------------------------------------------------------------------------------
 
-export const TIMELINE_CSV_COLUMNS = ['occurred_at', 'kind', 'type', 'actor', 'summary', 'amount', 'currency', 'details'];
+export const TIMELINE_CSV_COLUMNS = [
+  'occurred_at',
+  'kind',
+  'type',
+  'actor',
+  'summary',
+  'amount',
+  'currency',
+  'details',
+];
 
 /** A text cell Excel would read as a formula is prefixed with an apostrophe (CSV injection). */
 function textCell(value: unknown): string {
@@ -189,7 +216,8 @@ export function summarize(item: TimelineItem): string {
   if (own) return own;
   switch (item.kind) {
     case 'event': {
-      const amount = typeof d.amount === 'number' ? ` ${d.amount.toFixed(2)}${d.currency ? ` ${d.currency}` : ''}` : '';
+      const amount =
+        typeof d.amount === 'number' ? ` ${d.amount.toFixed(2)}${d.currency ? ` ${d.currency}` : ''}` : '';
       return `${item.type}${amount}`;
     }
     case 'history': {

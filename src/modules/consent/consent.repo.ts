@@ -60,7 +60,11 @@ export async function moveConsentEventRows(
 }
 
 /** Erase: what stays is channel, granted, source, actor and time — the proof of consent or withdrawal. */
-export async function stripConsentEvidence(db: DbOrTx, workspaceId: string, clientId: string): Promise<number> {
+export async function stripConsentEvidence(
+  db: DbOrTx,
+  workspaceId: string,
+  clientId: string,
+): Promise<number> {
   const rows = await db
     .update(consentEvents)
     .set({ evidence: null, ip: null, userAgent: null })
@@ -73,7 +77,12 @@ export async function timelineConsentRows(
   db: DbOrTx,
   workspaceId: string,
   clientId: string,
-  window: { before: { at: string; id: string } | null; from: string | null; to: string | null; limit: number },
+  window: {
+    before: { at: string; id: string } | null;
+    from: string | null;
+    to: string | null;
+    limit: number;
+  },
 ): Promise<ConsentEventRow[]> {
   const where: (SQL | undefined)[] = [
     eq(consentEvents.workspaceId, workspaceId),

@@ -167,7 +167,6 @@ export function registerConsentRoutes(app: HttpApp, deps: { db: Database; suppre
         response: { 200: Type.Object({ suppressed: Type.Boolean() }), ...errors },
       },
     },
-    async (request) =>
-      checkSuppressed(db, deps.suppressions, workspaceOf(request).workspaceId, request.body),
+    async (request) => checkSuppressed(db, deps.suppressions, workspaceOf(request).workspaceId, request.body),
   );
 }

@@ -1,10 +1,28 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, inet, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  check,
+  index,
+  inet,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { clients } from '../clients/clients.schema.ts';
 import { workspaces } from '../workspaces/workspaces.schema.ts';
 
 export const CHANNELS = ['email', 'sms', 'whatsapp', 'push'] as const;
-export const CONSENT_SOURCES = ['form', 'import', 'api', 'admin', 'sms_keyword', 'unsubscribe_link', 'provider_webhook'] as const;
+export const CONSENT_SOURCES = [
+  'form',
+  'import',
+  'api',
+  'admin',
+  'sms_keyword',
+  'unsubscribe_link',
+  'provider_webhook',
+] as const;
 
 /**
  * Every grant and withdrawal, append-only: what a business shows a regulator. The current state

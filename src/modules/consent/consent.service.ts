@@ -56,7 +56,12 @@ type ClientConsentColumns = {
 
 /** Current state per channel, as the clients table keeps it; never granted = false. */
 export function consentStateOf(row: ClientConsentColumns): ConsentState {
-  return { email: row.consentEmail, sms: row.consentSms, whatsapp: row.consentWhatsapp, push: row.consentPush };
+  return {
+    email: row.consentEmail,
+    sms: row.consentSms,
+    whatsapp: row.consentWhatsapp,
+    push: row.consentPush,
+  };
 }
 
 export function toConsentEventJson(row: ConsentEventRow) {
@@ -101,7 +106,9 @@ export async function recordConsentChanges(
   validateMeta(meta);
   const unknown = Object.keys(changes).filter((c) => !(CHANNELS as readonly string[]).includes(c));
   if (unknown.length)
-    throw AppError.validation(unknown.map((c) => ({ path: `/changes/${c}`, message: 'is not a consent channel' })));
+    throw AppError.validation(
+      unknown.map((c) => ({ path: `/changes/${c}`, message: 'is not a consent channel' })),
+    );
   await lockClientConsent(tx, clientId);
   const client = await getClientRow(tx, ctx.workspaceId, clientId);
   if (client.erasedAt) throw new AppError('NOT_ALLOWED_NOW', 'This client was erased; consent cannot change');
@@ -132,7 +139,8 @@ export async function recordConsentChanges(
       occurredAt: meta.occurredAt,
     })),
   );
-  for (const change of applied) await setConsentState(tx, ctx.workspaceId, clientId, change.channel, change.granted);
+  for (const change of applied)
+    await setConsentState(tx, ctx.workspaceId, clientId, change.channel, change.granted);
   if (meta.audit !== false) {
     // Channels, states and source only: evidence text may name the person, so it stays in consent_events.
     const auditChanges: Changes = {};

@@ -50,7 +50,12 @@ describe('consent', () => {
     const granted = await patchFrom(
       key,
       url,
-      { changes: { email: true, sms: true }, source: 'form', evidence: 'Signup form, box 2', wording_version: 'v3' },
+      {
+        changes: { email: true, sms: true },
+        source: 'form',
+        evidence: 'Signup form, box 2',
+        wording_version: 'v3',
+      },
       '203.0.113.7',
       'Mozilla/5.0 (Test) Form',
     );
@@ -101,7 +106,9 @@ describe('consent', () => {
     const times = history.map((h: { occurred_at: string }) => Date.parse(h.occurred_at));
     expect([...times].sort((a, b) => b - a)).toEqual(times);
 
-    const audit = (await call('GET', `/api/v1/audit-log?action=client.consent_changed&entity_id=${id}`)).json();
+    const audit = (
+      await call('GET', `/api/v1/audit-log?action=client.consent_changed&entity_id=${id}`)
+    ).json();
     expect(audit.entries).toHaveLength(3);
     expect(audit.entries[2].changes).toEqual({
       consent_email: { before: false, after: true },
@@ -167,7 +174,8 @@ describe('consent', () => {
     const { consent, history } = (await call('GET', `/api/v1/clients/${id}/consent`)).json();
     expect(consent).toEqual({ email: true, sms: false, whatsapp: true, push: false });
     expect(history).toHaveLength(2);
-    for (const entry of history) expect(entry).toMatchObject({ source: 'api', evidence: 'Booking form', granted: true });
+    for (const entry of history)
+      expect(entry).toMatchObject({ source: 'api', evidence: 'Booking form', granted: true });
   });
 
   it('lets a viewer read but not change, and answers 404 for unknown clients', async () => {
@@ -176,7 +184,8 @@ describe('consent', () => {
     const viewer = withKey(t, await newApiKey(t, workspace.id, 'viewer'));
     expect((await viewer('GET', `/api/v1/clients/${id}/consent`)).statusCode).toBe(200);
     expect(
-      (await viewer('PATCH', `/api/v1/clients/${id}/consent`, { changes: { email: true }, source: 'api' })).statusCode,
+      (await viewer('PATCH', `/api/v1/clients/${id}/consent`, { changes: { email: true }, source: 'api' }))
+        .statusCode,
     ).toBe(403);
     const agent = withKey(t, await newApiKey(t, workspace.id, 'agent'));
     const unknown = `/api/v1/clients/${crypto.randomUUID()}/consent`;
@@ -237,11 +246,17 @@ describe('consent', () => {
     const id = await client();
     const ctx = systemContext(workspace.id, 'sms-inbound');
     const changed = await t.app.dbHandle.db.transaction((tx) =>
-      recordConsentChanges(tx, ctx, id, { sms: false, whatsapp: true }, {
-        source: 'sms_keyword',
-        evidence: 'STOP',
-        occurredAt: new Date('2024-05-01T10:00:00Z'),
-      }),
+      recordConsentChanges(
+        tx,
+        ctx,
+        id,
+        { sms: false, whatsapp: true },
+        {
+          source: 'sms_keyword',
+          evidence: 'STOP',
+          occurredAt: new Date('2024-05-01T10:00:00Z'),
+        },
+      ),
     );
     expect(changed).toEqual([{ channel: 'whatsapp', granted: true }]);
     const [event] = (await consentParticipant.exportFor(t.app.dbHandle.db, workspace.id, id)) as Record<
@@ -263,7 +278,9 @@ describe('suppressions', () => {
     const secret = 'test-secret';
     const list = createSuppressionList(secret);
     const db = t.app.dbHandle.db;
-    expect(await list.suppress(db, workspace.id, 'email', ' Someone@Example.COM ', 'unsubscribed')).toBe(true);
+    expect(await list.suppress(db, workspace.id, 'email', ' Someone@Example.COM ', 'unsubscribed')).toBe(
+      true,
+    );
     expect(await list.suppress(db, workspace.id, 'email', 'someone@example.com', 'bounced')).toBe(false);
     await list.suppress(db, workspace.id, 'phone', '+34612345678', 'erased');
     const rows = await db.execute<{ kind: string; value_hash: string; reason: string }>(
@@ -279,13 +296,25 @@ describe('suppressions', () => {
     ]);
     expect(JSON.stringify(rows.rows)).not.toContain('example.com');
     expect(await list.isSuppressed(db, workspace.id, { email: 'SOMEONE@example.com' })).toBe(true);
-    expect(await list.isSuppressed(db, workspace.id, { phone: '612 345 678' }, { defaultCountry: 'ES' })).toBe(true);
-    expect(await list.isSuppressed(db, workspace.id, { email: 'other@example.com', phone: '+34600000000' })).toBe(
+    expect(
+      await list.isSuppressed(db, workspace.id, { phone: '612 345 678' }, { defaultCountry: 'ES' }),
+    ).toBe(true);
+    expect(
+      await list.isSuppressed(db, workspace.id, { email: 'other@example.com', phone: '+34600000000' }),
+    ).toBe(false);
+    expect(await list.isSuppressed(db, (await newWorkspace(t)).id, { email: 'someone@example.com' })).toBe(
       false,
     );
-    expect(await list.isSuppressed(db, (await newWorkspace(t)).id, { email: 'someone@example.com' })).toBe(false);
-    expect(await createSuppressionList('another-secret').isSuppressed(db, workspace.id, { email: 'someone@example.com' })).toBe(false);
-    const many = await list.suppressedValues(db, workspace.id, 'email', ['a@b.c', 'someone@example.com', 'SOMEONE@example.com']);
+    expect(
+      await createSuppressionList('another-secret').isSuppressed(db, workspace.id, {
+        email: 'someone@example.com',
+      }),
+    ).toBe(false);
+    const many = await list.suppressedValues(db, workspace.id, 'email', [
+      'a@b.c',
+      'someone@example.com',
+      'SOMEONE@example.com',
+    ]);
     expect([...many].sort()).toEqual(['SOMEONE@example.com', 'someone@example.com']);
 
     // Through the API: listed without values; the app checks with its own secret key, not this test's.
@@ -297,7 +326,9 @@ describe('suppressions', () => {
     expect(page1.next_cursor).not.toBeNull();
     const page2 = (await call('GET', `/api/v1/suppressions?limit=1&cursor=${page1.next_cursor}`)).json();
     expect(page2.suppressions[0].id).not.toBe(page1.suppressions[0].id);
-    expect((await call('POST', '/api/v1/suppressions/check', { email: 'someone@example.com' })).json()).toEqual({
+    expect(
+      (await call('POST', '/api/v1/suppressions/check', { email: 'someone@example.com' })).json(),
+    ).toEqual({
       suppressed: false,
     });
     expect((await call('POST', '/api/v1/suppressions/check', {})).statusCode).toBe(400);

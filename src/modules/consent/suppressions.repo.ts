@@ -10,7 +10,11 @@ export async function insertSuppression(
   db: DbOrTx,
   values: { workspaceId: string; kind: string; valueHash: string; reason: string },
 ): Promise<boolean> {
-  const rows = await db.insert(suppressions).values(values).onConflictDoNothing().returning({ id: suppressions.id });
+  const rows = await db
+    .insert(suppressions)
+    .values(values)
+    .onConflictDoNothing()
+    .returning({ id: suppressions.id });
   return rows.length > 0;
 }
 

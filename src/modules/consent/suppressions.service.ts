@@ -28,7 +28,10 @@ export function normalizeSuppressedEmail(value: string): string {
 /** E.164 when libphonenumber can read it (with the workspace's country for national numbers), else its digits. */
 export function normalizeSuppressedPhone(value: string, defaultCountry?: string | null): string {
   const trimmed = value.trim();
-  const parsed = parsePhoneNumberFromString(trimmed, (defaultCountry ?? undefined) as CountryCode | undefined);
+  const parsed = parsePhoneNumberFromString(
+    trimmed,
+    (defaultCountry ?? undefined) as CountryCode | undefined,
+  );
   if (parsed?.isPossible()) return parsed.number;
   const digits = trimmed.replace(/\D/g, '');
   return trimmed.startsWith('+') ? `+${digits}` : digits;
@@ -55,7 +58,13 @@ export function suppressionHash(
 
 export interface SuppressionList {
   /** Adds the address to the workspace's list (no-op when already there); true when newly added. */
-  suppress(tx: DbOrTx, workspaceId: string, kind: SuppressionKind, value: string, reason: string): Promise<boolean>;
+  suppress(
+    tx: DbOrTx,
+    workspaceId: string,
+    kind: SuppressionKind,
+    value: string,
+    reason: string,
+  ): Promise<boolean>;
   /** Whether the email or the phone is on the list. Phones without a country code need `defaultCountry`. */
   isSuppressed(
     db: DbOrTx,
@@ -64,7 +73,12 @@ export interface SuppressionList {
     options?: { defaultCountry?: string | null },
   ): Promise<boolean>;
   /** Set-based check for imports and sends: which of these values of one kind are suppressed. */
-  suppressedValues(db: DbOrTx, workspaceId: string, kind: SuppressionKind, values: string[]): Promise<Set<string>>;
+  suppressedValues(
+    db: DbOrTx,
+    workspaceId: string,
+    kind: SuppressionKind,
+    values: string[],
+  ): Promise<Set<string>>;
   hash(kind: SuppressionKind, value: string, defaultCountry?: string | null): string | null;
 }
 
@@ -110,7 +124,12 @@ export function createSuppressionList(secretKey: string): SuppressionList {
 }
 
 export function toSuppressionJson(row: SuppressionRow) {
-  return { id: row.id, kind: row.kind as SuppressionKind, reason: row.reason, created_at: iso(row.createdAt) };
+  return {
+    id: row.id,
+    kind: row.kind as SuppressionKind,
+    reason: row.reason,
+    created_at: iso(row.createdAt),
+  };
 }
 
 export async function listSuppressions(
@@ -119,7 +138,13 @@ export async function listSuppressions(
   filter: { kind?: SuppressionKind; reason?: string },
   options: { cursor?: string; limit: number },
 ) {
-  const rows = await listSuppressionRows(db, workspaceId, filter, decodeCursor(options.cursor), options.limit);
+  const rows = await listSuppressionRows(
+    db,
+    workspaceId,
+    filter,
+    decodeCursor(options.cursor),
+    options.limit,
+  );
   const { items, nextCursor } = page(rows, options.limit, (r) => [r.createdAt, r.id]);
   return { suppressions: items.map(toSuppressionJson), next_cursor: nextCursor };
 }
@@ -134,5 +159,9 @@ export async function checkSuppressed(
   if (!identity.email?.trim() && !identity.phone?.trim())
     throw AppError.validation([{ path: '/email', message: 'give an email, a phone or both' }]);
   const workspace = await getWorkspace(db, workspaceId);
-  return { suppressed: await list.isSuppressed(db, workspaceId, identity, { defaultCountry: workspace.defaultCountry }) };
+  return {
+    suppressed: await list.isSuppressed(db, workspaceId, identity, {
+      defaultCountry: workspace.defaultCountry,
+    }),
+  };
 }

@@ -1,6 +1,12 @@
 import type { ClientDataParticipant, TimelineItem, TimelineWindow } from '../clients/client-data.ts';
 import { lockClients } from './clients.port.ts';
-import { allEventsOfClient, type EventRow, eventTimelinePage, moveEvents, scrubEventsOfClient } from './events.repo.ts';
+import {
+  allEventsOfClient,
+  type EventRow,
+  eventTimelinePage,
+  moveEvents,
+  scrubEventsOfClient,
+} from './events.repo.ts';
 import { rescoreClients, toEventJson } from './events.service.ts';
 
 /** The timeline window as the events participant reads it: `types` (when given) is pushed into SQL. */

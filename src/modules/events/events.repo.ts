@@ -178,7 +178,12 @@ export async function listEventRows(
     .limit(limit);
 }
 
-export async function findEvent(db: DbOrTx, workspaceId: string, id: string, lock = false): Promise<EventRow | null> {
+export async function findEvent(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  lock = false,
+): Promise<EventRow | null> {
   const query = db
     .select()
     .from(events)
@@ -199,7 +204,11 @@ export async function moveEvents(db: DbOrTx, workspaceId: string, fromClientId: 
   return result.rowCount ?? 0;
 }
 
-export async function allEventsOfClient(db: DbOrTx, workspaceId: string, clientId: string): Promise<EventRow[]> {
+export async function allEventsOfClient(
+  db: DbOrTx,
+  workspaceId: string,
+  clientId: string,
+): Promise<EventRow[]> {
   return db
     .select()
     .from(events)
@@ -223,7 +232,13 @@ export async function eventTimelinePage(
   db: DbOrTx,
   workspaceId: string,
   clientId: string,
-  window: { before: Cursor | null; from: string | null; to: string | null; limit: number; types?: string[] | null },
+  window: {
+    before: Cursor | null;
+    from: string | null;
+    to: string | null;
+    limit: number;
+    types?: string[] | null;
+  },
 ): Promise<EventRow[]> {
   const types = window.types?.length && !window.types.includes('event') ? window.types : null;
   return db

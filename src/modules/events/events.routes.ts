@@ -40,17 +40,28 @@ const EventInputDoc = Type.Object(
     phone: Type.Optional(Type.String()),
     type: Type.String({
       pattern: '^[a-z][a-z0-9_]{0,39}$',
-      description: 'A lower-case word: booking, payment, purchase, support, visit, logistics, promotion, insurance…',
+      description:
+        'A lower-case word: booking, payment, purchase, support, visit, logistics, promotion, insurance…',
     }),
     occurred_at: Type.String({ format: 'date-time', description: 'Not before 1970, at most one day ahead' }),
     amount: Type.Optional(Nullable(Type.Number())),
     currency: Type.Optional(Nullable(Type.String({ pattern: '^[A-Za-z]{3}$' }))),
     location_id: Type.Optional(Nullable(Uuid)),
     reference_id: Type.Optional(
-      Nullable(Type.String({ maxLength: 200, description: 'Sending the same type + reference_id again updates the event' })),
+      Nullable(
+        Type.String({
+          maxLength: 200,
+          description: 'Sending the same type + reference_id again updates the event',
+        }),
+      ),
     ),
     properties: Type.Optional(
-      Nullable(Type.Record(Type.String(), Scalar, { maxProperties: MAX_PROPERTIES, description: 'Flat: strings, numbers, booleans' })),
+      Nullable(
+        Type.Record(Type.String(), Scalar, {
+          maxProperties: MAX_PROPERTIES,
+          description: 'Flat: strings, numbers, booleans',
+        }),
+      ),
     ),
   },
   {
@@ -63,7 +74,10 @@ const IngestBody = Type.Object(
   {
     events: Type.Array(EventInputDoc, { maxItems: MAX_EVENTS_PER_BATCH }),
     create_client: Type.Optional(
-      Type.Boolean({ description: 'Create a client for an unknown external_id, email or phone instead of rejecting the row' }),
+      Type.Boolean({
+        description:
+          'Create a client for an unknown external_id, email or phone instead of rejecting the row',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -100,7 +114,9 @@ const DateOrDateTime = Type.Union([Type.String({ format: 'date-time' }), Type.St
 
 export const ScoresJson = Type.Object({
   client_id: Uuid,
-  risk_score: Nullable(Type.Integer({ description: 'The override when there is one, else the computed score' })),
+  risk_score: Nullable(
+    Type.Integer({ description: 'The override when there is one, else the computed score' }),
+  ),
   computed_risk_score: Nullable(Type.Integer()),
   risk_override: Nullable(Type.Object({ score: Type.Integer(), reason: Nullable(Type.String()) })),
   lifetime_value: Type.Number(),
@@ -113,7 +129,8 @@ export const ScoresJson = Type.Object({
 /** A date-only `to` means the whole of that day (UTC). */
 export function endOf(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return new Date(Date.parse(`${value}T00:00:00Z`) + 86_400_000).toISOString();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value))
+    return new Date(Date.parse(`${value}T00:00:00Z`) + 86_400_000).toISOString();
   return value;
 }
 
@@ -153,7 +170,10 @@ export function registerEventRoutes(app: HttpApp, deps: { db: Database; bodyLimi
           to: Type.Optional(DateOrDateTime),
           ...PageQuery,
         }),
-        response: { 200: Type.Object({ events: Type.Array(EventJson), next_cursor: Nullable(Type.String()) }), ...errors },
+        response: {
+          200: Type.Object({ events: Type.Array(EventJson), next_cursor: Nullable(Type.String()) }),
+          ...errors,
+        },
       },
     },
     async (request) =>
@@ -209,7 +229,11 @@ export function registerEventRoutes(app: HttpApp, deps: { db: Database; bodyLimi
         body: Type.Object(
           {
             score: Nullable(Type.Integer({ minimum: 0, maximum: 100 })),
-            reason: Type.String({ minLength: 1, maxLength: 1000, description: 'Why (shown on the timeline)' }),
+            reason: Type.String({
+              minLength: 1,
+              maxLength: 1000,
+              description: 'Why (shown on the timeline)',
+            }),
           },
           { additionalProperties: false },
         ),

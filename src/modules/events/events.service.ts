@@ -79,7 +79,10 @@ export async function rescoreClients(db: DbOrTx, workspaceId: string, clientIds:
   await setRiskScores(
     db,
     workspaceId,
-    activity.map((a) => ({ clientId: a.clientId, riskScore: riskScore({ ...a, createdAt: created.get(a.clientId) ?? null }, now) })),
+    activity.map((a) => ({
+      clientId: a.clientId,
+      riskScore: riskScore({ ...a, createdAt: created.get(a.clientId) ?? null }, now),
+    })),
   );
   return activity;
 }
@@ -117,7 +120,8 @@ export function toScoresJson(row: Awaited<ReturnType<typeof getClientRow>>) {
     client_id: row.id,
     risk_score: row.riskOverride ?? row.riskScore,
     computed_risk_score: row.riskScore,
-    risk_override: row.riskOverride !== null ? { score: row.riskOverride, reason: row.riskOverrideReason } : null,
+    risk_override:
+      row.riskOverride !== null ? { score: row.riskOverride, reason: row.riskOverrideReason } : null,
     lifetime_value: row.lifetimeValue,
     booking_count: row.bookingCount,
     visit_frequency_days: row.visitFrequencyDays,
@@ -182,7 +186,11 @@ function identityLabel(identity: EventIdentity): string {
 
 /** Same person, same key: one creation per distinct identity in a batch. */
 function identityKey(identity: EventIdentity): string {
-  return JSON.stringify([identity.external_id ?? null, identity.email?.toLowerCase() ?? null, identity.phone ?? null]);
+  return JSON.stringify([
+    identity.external_id ?? null,
+    identity.email?.toLowerCase() ?? null,
+    identity.phone ?? null,
+  ]);
 }
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -268,7 +276,11 @@ export async function ingestEvents(
     const known = new Set((await listLocations(db, ctx.workspaceId, true)).map((l) => l.id));
     rows = rows.filter((r) => {
       if (!r.locationId || known.has(r.locationId)) return true;
-      rejected.push({ index: r.index, code: 'UNKNOWN_LOCATION', message: 'location_id is not a location of this workspace' });
+      rejected.push({
+        index: r.index,
+        code: 'UNKNOWN_LOCATION',
+        message: 'location_id is not a location of this workspace',
+      });
       return false;
     });
   }
@@ -276,13 +288,23 @@ export async function ingestEvents(
   // Identities → client ids, all rows in one round of lookups.
   const workspace = rows.length ? await getWorkspace(db, ctx.workspaceId) : null;
   const resolved = rows.length
-    ? await resolveClientIdentities(db, ctx.workspaceId, rows.map((r) => r.identity), workspace!.defaultCountry)
+    ? await resolveClientIdentities(
+        db,
+        ctx.workspaceId,
+        rows.map((r) => r.identity),
+        workspace!.defaultCountry,
+      )
     : [];
   let createdClients = 0;
   const missing = rows.filter((r, i) => !resolved[i] && !r.identity.client_id);
   const created =
     input.create_client && missing.length
-      ? await createMissingClients(db, ctx, missing.map((r) => r.identity), workspace!.defaultCountry)
+      ? await createMissingClients(
+          db,
+          ctx,
+          missing.map((r) => r.identity),
+          workspace!.defaultCountry,
+        )
       : new Map<string, { id: string } | { error: string }>();
   for (const outcome of created.values()) if ('id' in outcome) createdClients++;
 
@@ -332,12 +354,17 @@ export async function ingestEvents(
   const unique = writes.filter(
     (w, i) => !w.referenceId || byReference.get(JSON.stringify([w.type, w.referenceId])) === i,
   );
-  const refs = unique.filter((w) => w.referenceId).map((w) => ({ type: w.type, referenceId: w.referenceId! }));
+  const refs = unique
+    .filter((w) => w.referenceId)
+    .map((w) => ({ type: w.type, referenceId: w.referenceId! }));
 
   await db.transaction(async (tx) => {
     // Lock order everywhere: clients (in id order), then their events. A reference update may
     // move an event from another client: its current owner is locked and rescored too.
-    const touched = new Set([...unique.map((w) => w.clientId), ...(await ownersOfReferences(tx, ctx.workspaceId, refs))]);
+    const touched = new Set([
+      ...unique.map((w) => w.clientId),
+      ...(await ownersOfReferences(tx, ctx.workspaceId, refs)),
+    ]);
     await lockClients(tx, ctx.workspaceId, [...touched]);
     const owners = await ownersOfReferences(tx, ctx.workspaceId, refs, true);
     const moved = owners.filter((id) => !touched.has(id));

@@ -95,14 +95,9 @@ export function parseIsoDateTime(value: unknown): Date | null {
   if (typeof value !== 'string') return null;
   const m = ISO_DATE_TIME.exec(value.trim());
   if (!m) return null;
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(
+    Number,
+  ) as [number, number, number, number, number, number];
   const calendar = new Date(Date.UTC(year, month - 1, day));
   if (
     calendar.getUTCFullYear() !== year ||
@@ -122,12 +117,12 @@ function identityOf(row: Record<string, unknown>): { identity: EventIdentity } |
   for (const key of ['client_id', 'external_id', 'email', 'phone'] as const) {
     const value = row[key];
     if (value === undefined || value === null || value === '') continue;
-    if (typeof value !== 'string')
-      return { problem: ['INVALID_IDENTITY', `${key} must be a string`] };
+    if (typeof value !== 'string') return { problem: ['INVALID_IDENTITY', `${key} must be a string`] };
     const trimmed = value.trim();
     if (!trimmed) continue;
     if (trimmed.length > 320) return { problem: ['INVALID_IDENTITY', `${key} is too long`] };
-    if (trimmed.includes('\u0000')) return { problem: ['INVALID_IDENTITY', `${key} contains a NUL character`] };
+    if (trimmed.includes('\u0000'))
+      return { problem: ['INVALID_IDENTITY', `${key} contains a NUL character`] };
     if (key === 'client_id' && !UUID.test(trimmed))
       return { problem: ['UNKNOWN_CLIENT', 'client_id is not a client id of this workspace'] };
     identity[key] = key === 'client_id' ? trimmed.toLowerCase() : trimmed;
@@ -155,7 +150,10 @@ export function validateEvent(
   const problems: Problem[] = [];
   const unknown = Object.keys(raw).filter((k) => !KNOWN.has(k));
   if (unknown.length)
-    problems.push(['UNKNOWN_FIELD', `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 5).join(', ')}`]);
+    problems.push([
+      'UNKNOWN_FIELD',
+      `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 5).join(', ')}`,
+    ]);
 
   const who = identityOf(raw);
   if ('problem' in who) problems.push(who.problem);
@@ -185,7 +183,8 @@ export function validateEvent(
       problems.push(['INVALID_AMOUNT', 'amount must be a finite number']);
     else if (Math.abs(raw.amount) >= MAX_ABS_AMOUNT)
       problems.push(['INVALID_AMOUNT', `amount must be between -${MAX_ABS_AMOUNT} and ${MAX_ABS_AMOUNT}`]);
-    else amount = Math.round(raw.amount * 100) / 100;
+    // Stored as numeric(14,2): PostgreSQL rounds the decimal text half away from zero (12.345 → 12.35).
+    else amount = raw.amount;
   }
 
   let currency: string | null = null;
@@ -206,7 +205,10 @@ export function validateEvent(
   if (raw.reference_id !== undefined && raw.reference_id !== null) {
     const ref = typeof raw.reference_id === 'number' ? String(raw.reference_id) : raw.reference_id;
     if (typeof ref !== 'string' || !ref.trim() || ref.length > MAX_REFERENCE_ID || ref.includes('\u0000'))
-      problems.push(['INVALID_REFERENCE_ID', `reference_id must be a non-empty string of at most ${MAX_REFERENCE_ID} characters`]);
+      problems.push([
+        'INVALID_REFERENCE_ID',
+        `reference_id must be a non-empty string of at most ${MAX_REFERENCE_ID} characters`,
+      ]);
     else referenceId = ref.trim();
   }
 
@@ -245,7 +247,7 @@ function checkProperties(value: unknown): Record<string, string | number | boole
       if (v.length > MAX_PROPERTY_STRING)
         return `properties.${key} is longer than ${MAX_PROPERTY_STRING} characters`;
       // PostgreSQL text/jsonb cannot hold NUL.
-      out[key] = v.replace(/\u0000/g, '');
+      out[key] = v.replaceAll('\u0000', '');
     } else if (typeof v === 'boolean') out[key] = v;
     else if (typeof v === 'number') {
       if (!Number.isFinite(v)) return `properties.${key} must be a finite number`;

@@ -87,14 +87,23 @@ export async function deleteNoteRow(db: DbOrTx, workspaceId: string, id: string)
   await db.delete(notes).where(and(eq(notes.workspaceId, workspaceId), eq(notes.id, id)));
 }
 
-export async function moveNoteRows(db: DbOrTx, workspaceId: string, fromClientId: string, toClientId: string) {
+export async function moveNoteRows(
+  db: DbOrTx,
+  workspaceId: string,
+  fromClientId: string,
+  toClientId: string,
+) {
   await db
     .update(notes)
     .set({ clientId: toClientId })
     .where(and(eq(notes.workspaceId, workspaceId), eq(notes.clientId, fromClientId)));
 }
 
-export async function deleteNoteRowsOfClient(db: DbOrTx, workspaceId: string, clientId: string): Promise<number> {
+export async function deleteNoteRowsOfClient(
+  db: DbOrTx,
+  workspaceId: string,
+  clientId: string,
+): Promise<number> {
   const deleted = await db
     .delete(notes)
     .where(and(eq(notes.workspaceId, workspaceId), eq(notes.clientId, clientId)))
@@ -107,11 +116,18 @@ export async function timelineNoteRows(
   db: DbOrTx,
   workspaceId: string,
   clientId: string,
-  window: { before: { at: string; id: string } | null; from: string | null; to: string | null; limit: number },
+  window: {
+    before: { at: string; id: string } | null;
+    from: string | null;
+    to: string | null;
+    limit: number;
+  },
 ): Promise<NoteRow[]> {
   const where: (SQL | undefined)[] = [eq(notes.workspaceId, workspaceId), eq(notes.clientId, clientId)];
   if (window.before)
-    where.push(sql`(${notes.createdAt}, ${notes.id}) < (${window.before.at}::timestamptz, ${window.before.id}::uuid)`);
+    where.push(
+      sql`(${notes.createdAt}, ${notes.id}) < (${window.before.at}::timestamptz, ${window.before.id}::uuid)`,
+    );
   if (window.from) where.push(gte(notes.createdAt, new Date(window.from)));
   if (window.to) where.push(lt(notes.createdAt, new Date(window.to)));
   return db
@@ -120,4 +136,11 @@ export async function timelineNoteRows(
     .where(and(...where))
     .orderBy(desc(notes.createdAt), desc(notes.id))
     .limit(window.limit);
+}
+
+/** Many notes at once (demo data, imports), in chunks of 1,000. */
+export async function insertNotes(db: DbOrTx, rows: (typeof notes.$inferInsert)[]): Promise<number> {
+  for (let start = 0; start < rows.length; start += 1000)
+    await db.insert(notes).values(rows.slice(start, start + 1000));
+  return rows.length;
 }

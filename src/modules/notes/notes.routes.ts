@@ -29,7 +29,9 @@ const NoteJson = Type.Object({
     user_id: Nullable(Uuid),
     label: Type.String({ description: "The author's email, or the API key's name" }),
   }),
-  can_edit: Type.Boolean({ description: 'Whether the caller may edit or delete it (author, or admin and above)' }),
+  can_edit: Type.Boolean({
+    description: 'Whether the caller may edit or delete it (author, or admin and above)',
+  }),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -99,7 +101,9 @@ export function registerNoteRoutes(app: HttpApp, deps: { db: Database }) {
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await createNote(db, workspaceOf(request), request.params.client_id, request.body)),
+      reply
+        .status(201)
+        .send(await createNote(db, workspaceOf(request), request.params.client_id, request.body)),
   );
   app.patch(
     '/api/v1/clients/:client_id/notes/:id',

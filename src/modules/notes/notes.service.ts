@@ -39,7 +39,11 @@ const API_KEY_LABEL = /\(\S+…\)$/;
 
 function authorActor(note: NoteRow): TimelineItem['actor'] {
   if (note.authorUserId) return { type: 'user', id: note.authorUserId, label: note.authorLabel };
-  return { type: API_KEY_LABEL.test(note.authorLabel) ? 'api_key' : 'system', id: null, label: note.authorLabel };
+  return {
+    type: API_KEY_LABEL.test(note.authorLabel) ? 'api_key' : 'system',
+    id: null,
+    label: note.authorLabel,
+  };
 }
 
 export function toNoteJson(note: NoteRow) {
@@ -85,7 +89,8 @@ function validateBody(body: string | undefined, path = '/body'): string {
  */
 function auditChanges(before: NoteRow | null, after: NoteRow | null): Changes {
   const changes: Changes = {};
-  if (!before || !after) changes.client_id = { before: before?.clientId ?? null, after: after?.clientId ?? null };
+  if (!before || !after)
+    changes.client_id = { before: before?.clientId ?? null, after: after?.clientId ?? null };
   for (const field of ['type', 'visibility', 'pinned'] as const) {
     const b = before?.[field] ?? null;
     const a = after?.[field] ?? null;
@@ -103,14 +108,21 @@ async function writableClient(db: DbOrTx, workspaceId: string, clientId: string)
 }
 
 function encodeNoteCursor(note: NoteRow): string {
-  return Buffer.from(JSON.stringify([note.pinned, note.createdAt.toISOString(), note.id])).toString('base64url');
+  return Buffer.from(JSON.stringify([note.pinned, note.createdAt.toISOString(), note.id])).toString(
+    'base64url',
+  );
 }
 
 function decodeNoteCursor(raw: string | undefined): NoteCursor | null {
   if (!raw) return null;
   try {
-    const [pinned, at, id] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as [boolean, string, string];
-    if (typeof pinned !== 'boolean' || typeof at !== 'string' || Number.isNaN(Date.parse(at))) throw new Error();
+    const [pinned, at, id] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as [
+      boolean,
+      string,
+      string,
+    ];
+    if (typeof pinned !== 'boolean' || typeof at !== 'string' || Number.isNaN(Date.parse(at)))
+      throw new Error();
     if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error();
     return { pinned, at, id };
   } catch {

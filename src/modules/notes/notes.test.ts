@@ -38,7 +38,10 @@ async function team() {
     members[name] = { ...(await signIn(t, user.email)), id: user.id, email: user.email };
   }
   const as = (who: keyof typeof members) => (method: string, url: string, payload?: unknown) =>
-    members[who]!.request(method, url, { workspace: workspace.id, ...(payload !== undefined ? { payload } : {}) });
+    members[who]!.request(method, url, {
+      workspace: workspace.id,
+      ...(payload !== undefined ? { payload } : {}),
+    });
   return { workspace, ownerKey, clientId, members, as };
 }
 
@@ -68,7 +71,10 @@ describe('notes', () => {
     expect(seenByOther.can_edit).toBe(false);
     expect((await as('viewer')('GET', url)).statusCode).toBe(200);
 
-    const edited = await as('agent1')('PATCH', `${url}/${note.id}`, { body: 'Prefers afternoons', type: 'warning' });
+    const edited = await as('agent1')('PATCH', `${url}/${note.id}`, {
+      body: 'Prefers afternoons',
+      type: 'warning',
+    });
     expect(edited.statusCode).toBe(200);
     expect(edited.json()).toMatchObject({ body: 'Prefers afternoons', type: 'warning' });
 
@@ -172,10 +178,14 @@ describe('notes', () => {
     const first = await clientIn(t, key, { first_name: 'First' });
     const second = await clientIn(t, key, { first_name: 'Second' });
     const note = (await call('POST', `/api/v1/clients/${first}/notes`, { body: 'on first' })).json();
-    expect((await call('PATCH', `/api/v1/clients/${second}/notes/${note.id}`, { body: 'x' })).statusCode).toBe(404);
+    expect(
+      (await call('PATCH', `/api/v1/clients/${second}/notes/${note.id}`, { body: 'x' })).statusCode,
+    ).toBe(404);
     expect((await call('DELETE', `/api/v1/clients/${second}/notes/${note.id}`)).statusCode).toBe(404);
     expect((await call('GET', `/api/v1/clients/${crypto.randomUUID()}/notes`)).statusCode).toBe(404);
-    expect((await call('POST', `/api/v1/clients/${crypto.randomUUID()}/notes`, { body: 'x' })).statusCode).toBe(404);
+    expect(
+      (await call('POST', `/api/v1/clients/${crypto.randomUUID()}/notes`, { body: 'x' })).statusCode,
+    ).toBe(404);
   });
 
   it('audits ids, types and lengths, never the text', async () => {
@@ -189,8 +199,13 @@ describe('notes', () => {
     await call('PATCH', `${url}/${note.id}`, { body: `${secret}, updated` });
     await call('PATCH', `${url}/${note.id}`, { body: `${secret}, updated` }); // no change → no audit row
     await call('DELETE', `${url}/${note.id}`);
-    const entries = (await call('GET', `/api/v1/audit-log?entity_type=note&entity_id=${note.id}`)).json().entries;
-    expect(entries.map((e: { action: string }) => e.action)).toEqual(['note.deleted', 'note.updated', 'note.created']);
+    const entries = (await call('GET', `/api/v1/audit-log?entity_type=note&entity_id=${note.id}`)).json()
+      .entries;
+    expect(entries.map((e: { action: string }) => e.action)).toEqual([
+      'note.deleted',
+      'note.updated',
+      'note.created',
+    ]);
     expect(entries[2].changes).toMatchObject({
       client_id: { before: null, after: clientId },
       type: { before: null, after: 'warning' },

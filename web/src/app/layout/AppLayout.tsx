@@ -1,5 +1,5 @@
 import { Anchor, AppShell, Box, Burger, Group } from '@mantine/core';
-import { useDisclosure } from '@mantine/hooks';
+import { useDisclosure, useHotkeys, useMediaQuery } from '@mantine/hooks';
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Outlet } from 'react-router';
@@ -14,6 +14,10 @@ export function AppLayout() {
   const { t } = useTranslation();
   const [navOpened, nav] = useDisclosure(false);
   const mainId = useId();
+  // Below the `md` breakpoint the navbar slides away; it must then leave the tab order too.
+  const compact = useMediaQuery('(max-width: 61.99em)') ?? false;
+  const navHidden = compact && !navOpened;
+  useHotkeys([['Escape', () => navOpened && nav.close()]]);
 
   return (
     <AppShell
@@ -52,7 +56,14 @@ export function AppLayout() {
           </Group>
         </Group>
       </AppShell.Header>
-      <AppShell.Navbar>
+      <AppShell.Navbar
+        inert={navHidden}
+        aria-hidden={navHidden || undefined}
+        style={{
+          visibility: navHidden ? 'hidden' : undefined,
+          transitionProperty: 'transform, visibility',
+        }}
+      >
         <Navbar onNavigate={nav.close} />
       </AppShell.Navbar>
       <AppShell.Main id={mainId} tabIndex={-1}>

@@ -1,4 +1,5 @@
 import { NavLink, ScrollArea, Stack } from '@mantine/core';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation } from 'react-router';
 import { useMe } from '../../api/me';
@@ -41,6 +42,10 @@ export function Navbar({ onNavigate }: { onNavigate: () => void }) {
   const { data: me } = useMe();
   const settings = SETTINGS_NAV.filter((item) => !item.minRole || hasRole(me?.role, item.minRole));
   const inSettings = pathname.startsWith('/settings');
+  const [settingsOpened, setSettingsOpened] = useState(inSettings);
+  useEffect(() => {
+    if (inSettings) setSettingsOpened(true);
+  }, [inSettings]);
 
   return (
     <ScrollArea type="auto" scrollbarSize={6} h="100%">
@@ -49,9 +54,13 @@ export function Navbar({ onNavigate }: { onNavigate: () => void }) {
           <NavEntry key={item.to} item={item} pathname={pathname} onNavigate={onNavigate} />
         ))}
         <NavLink
+          component="button"
+          type="button"
+          aria-expanded={settingsOpened}
+          opened={settingsOpened}
+          onChange={setSettingsOpened}
           label={t('nav.settings')}
           leftSection={<SETTINGS_ICON size={20} stroke={1.6} aria-hidden />}
-          defaultOpened={inSettings}
           active={inSettings}
           variant="subtle"
           childrenOffset={18}
