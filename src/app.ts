@@ -3,7 +3,11 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { Config } from './config.ts';
 import { registerApiKeyRoutes } from './modules/api-keys/api-keys.routes.ts';
-import { type ApiKeyIdentity, authenticateApiKey } from './modules/api-keys/api-keys.service.ts';
+import {
+  API_KEY_REVOKED_CHANNEL,
+  type ApiKeyIdentity,
+  createApiKeyAuthenticator,
+} from './modules/api-keys/api-keys.service.ts';
 import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
 import { registerClientData } from './modules/clients/client-data.ts';
 import { registerClientGdprRoutes } from './modules/clients/clients.gdpr.routes.ts';
@@ -28,6 +32,7 @@ import { registerAuthRoutes, toWebHeaders } from './platform/auth/auth.routes.ts
 import { type Auth, createAuth } from './platform/auth/auth.ts';
 import type { Role } from './platform/auth/roles.ts';
 import { createDb, type DbHandle } from './platform/db/db.ts';
+import { listenToChannel } from './platform/db/listen.ts';
 import { AppError } from './platform/errors.ts';
 import type { Identity } from './platform/http/access.ts';
 import { buildHttpApp, type HttpApp } from './platform/http/app.ts';
@@ -87,14 +92,17 @@ export async function createClientela(options: {
     trustProxy: config.trustProxy,
   });
   const metrics = createMetrics(pool);
+  const apiKeys = createApiKeyAuthenticator(db);
+  const stopListening = listenToChannel(options.databaseUrl, API_KEY_REVOKED_CHANNEL, apiKeys.evict);
   let ready = false;
+  let closedHttp = false;
 
   async function identify(request: FastifyRequest): Promise<Identity> {
     const authorization = request.headers.authorization;
     if (authorization) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
       if (!match) throw new AppError('UNAUTHENTICATED', 'Authorization must be "Bearer <api key>"');
-      const key = await authenticateApiKey(db, match[1]!);
+      const key = await apiKeys.authenticate(match[1]!);
       if (!key) throw new AppError('UNAUTHENTICATED', 'The API key is invalid, revoked or expired');
       return apiKeyIdentity(key, request);
     }
@@ -158,6 +166,9 @@ export async function createClientela(options: {
     webDist: options.webDist === undefined ? WEB_DIST : options.webDist,
     logger: options.logger,
   });
+  http.addHook('onClose', async () => {
+    closedHttp = true;
+  });
   registerAuthRoutes(http, { auth, db, config });
   registerWorkspaceRoutes(http, { db, config });
   registerApiKeyRoutes(http, { db });
@@ -191,8 +202,11 @@ export async function createClientela(options: {
     markReady: () => {
       ready = true;
     },
+    /** Stops HTTP (if still open), the revocation listener and the pool. */
     close: async () => {
-      await http.close();
+      if (!closedHttp) await http.close();
+      apiKeys.close();
+      await stopListening();
       await dbHandle.close();
     },
   };

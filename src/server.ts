@@ -57,7 +57,7 @@ export async function serve(config: Config, options: { worker: boolean }): Promi
   onShutdown(logger, async () => {
     await app?.http.close();
     await runner?.stop();
-    await app?.dbHandle.close();
+    await app?.close();
     await database.stop();
     logger.info('stopped');
   });
@@ -89,7 +89,7 @@ export async function serve(config: Config, options: { worker: boolean }): Promi
     logger.fatal({ err: error }, 'start failed');
     await app?.http.close().catch(() => undefined);
     await runner?.stop().catch(() => undefined);
-    await app?.dbHandle.close().catch(() => undefined);
+    await app?.close().catch(() => undefined);
     await database.stop().catch(() => undefined);
     process.exit(1);
   }

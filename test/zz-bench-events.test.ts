@@ -1,4 +1,16 @@
 import { sql } from 'drizzle-orm';
+import pg from 'pg';
+const timings = new Map<string, { n: number; ms: number }>();
+const orig = pg.Client.prototype.query as any;
+(pg.Client.prototype as any).query = function (this: any, ...args: any[]) {
+  const text = typeof args[0] === 'string' ? args[0] : args[0]?.text ?? '';
+  const key = String(text).replace(/\s+/g, ' ').slice(0, 90);
+  const start = performance.now();
+  const r = orig.apply(this, args);
+  if (r && typeof r.then === 'function') r.then(() => { const e = timings.get(key) ?? { n: 0, ms: 0 }; e.n++; e.ms += performance.now() - start; timings.set(key, e); }, () => {});
+  return r;
+};
+
 import { it } from 'vitest';
 import { newWorkspace, setupTestApp } from './support/app.ts';
 import { systemContext } from '../src/platform/auth/context.ts';
@@ -11,7 +23,7 @@ it('bench', async () => {
   const db = t.app.dbHandle.db;
   const ws = await newWorkspace(t);
   const ctx = systemContext(ws.id, 'bench');
-  const N = 20000;
+  const N = 100000;
   await db.execute(sql`insert into clients (workspace_id, first_name, email, external_id)
     select ${ws.id}, 'C' || g, 'c' || g || '@x.test', 'ext-' || g from generate_series(1, ${N}) g`);
   const ids = (await db.execute<{ id: string }>(sql`select id from clients where workspace_id = ${ws.id}`)).rows.map((r) => r.id);
@@ -43,7 +55,15 @@ it('bench', async () => {
     const s = (performance.now() - start) / 1000;
     console.log(`${label}: 50,000 events in ${s.toFixed(2)} s = ${Math.round(50000 / s)} events/s`);
   }
+  const { resolveClientIdentities } = await import('../src/modules/clients/clients.service.ts');
+  for (const byExt of [false, true]) {
+    const b = batch(byExt);
+    const t0 = performance.now();
+    for (let k = 0; k < 5; k++) await resolveClientIdentities(db, ws.id, b as never, 'ES');
+    console.log(`resolve ${byExt ? 'external_id' : 'client_id'} x1000: ${((performance.now() - t0) / 5).toFixed(1)} ms`);
+  }
   // Updates of existing references
   const total = (await db.execute<{ n: number }>(sql`select count(*)::int n from events where workspace_id = ${ws.id}`)).rows[0]!.n;
   console.log('events stored', total);
+  console.log([...timings].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15).map(([k, v]) => `${v.ms.toFixed(0).padStart(7)} ms ${String(v.n).padStart(5)}x ${k}`).join('\n'));
 }, 600_000);

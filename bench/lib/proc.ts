@@ -700,10 +700,10 @@ export async function waitForQuiet(log: (message: string) => void): Promise<stri
     quietSeconds = last < 25 ? quietSeconds + 1 : 0;
     const waited = (performance.now() - started) / 1000;
     if (quietSeconds >= 3) {
-      return `machine quiet before the run (${last.toFixed(0)} % of ${cores} cores busy${waited > 4 ? `, after waiting ${waited.toFixed(0)} s` : ''})`;
+      return `machine quiet before the run (${last.toFixed(0)} % of the machine's CPU busy, ${cores} cores${waited > 4 ? `, after waiting ${waited.toFixed(0)} s` : ''})`;
     }
     if (waited >= maxSeconds) {
-      return `machine still busy when the run started (${last.toFixed(0)} % of ${cores} cores busy after waiting ${waited.toFixed(0)} s)`;
+      return `machine still busy when the run started (${last.toFixed(0)} % of the machine's CPU busy, ${cores} cores, after waiting ${waited.toFixed(0)} s)`;
     }
     if (!announced && waited >= 3) {
       announced = true;

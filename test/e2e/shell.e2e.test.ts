@@ -1,5 +1,5 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot } from './support/browser';
 import { OWNER, startServer, type TestServer } from './support/server';
 
@@ -17,12 +17,19 @@ describe('dashboard shell', () => {
   const navLink = (name: string) => page.getByRole('navigation').getByRole('link', { name, exact: true });
   const workspaceButton = () => page.getByTestId('workspace-switcher');
 
+  const SETTINGS_PATHS: Record<string, string> = {
+    Workspace: '/settings/workspace',
+    'Members & roles': '/settings/members',
+    'API keys': '/settings/api-keys',
+    'Audit log': '/settings/audit-log',
+  };
+
+  /** Opens a Settings sub-page through the navbar, expanding the Settings group when needed. */
   async function openSettings(item: string) {
-    const settingsItem = navLink(item);
-    if (!(await settingsItem.isVisible())) {
-      await page.getByRole('navigation').getByRole('button', { name: 'Settings' }).click();
-    }
-    await settingsItem.click();
+    const group = page.getByRole('navigation').getByRole('button', { name: 'Settings' });
+    if ((await group.getAttribute('aria-expanded')) !== 'true') await group.click();
+    await navLink(item).click();
+    await page.waitForURL((url) => url.pathname === SETTINGS_PATHS[item]);
   }
 
   beforeAll(async () => {
@@ -36,6 +43,12 @@ describe('dashboard shell', () => {
       colorScheme: 'light',
     });
     page = await context.newPage();
+  });
+
+  afterEach(async ({ task }) => {
+    if (task.result?.state === 'fail' && page) {
+      await screenshot(page, `failed-${task.name.replace(/\W+/g, '-').slice(0, 60)}`).catch(() => undefined);
+    }
   });
 
   afterAll(async () => {
@@ -116,6 +129,22 @@ describe('dashboard shell', () => {
     await expect.poll(() => workspaceButton().innerText()).toContain(other);
   });
 
+  it('creates a workspace from the switcher and comes back', async () => {
+    const previous = await workspaceButton().innerText();
+    await workspaceButton().click();
+    await page.getByRole('menuitem', { name: 'Create workspace' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel(/^Workspace name/).fill('Salón Luna');
+    await dialog.getByLabel(/^Workspace name/).press('Enter');
+    await expect.poll(() => page.getByTestId('home-workspace-name').innerText()).toBe('Salón Luna');
+    await expect.poll(() => workspaceButton().innerText()).toContain('Salón Luna');
+    await page.getByText('Owner', { exact: true }).first().waitFor();
+
+    await workspaceButton().click();
+    await page.getByRole('menuitem', { name: new RegExp(previous.trim()) }).click();
+    await expect.poll(() => workspaceButton().innerText()).toContain(previous.trim());
+  });
+
   it('creates an API key, shows it once, and lists it', async () => {
     await openSettings('API keys');
     await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
@@ -138,6 +167,16 @@ describe('dashboard shell', () => {
     await page.getByRole('cell', { name: 'Booking system', exact: true }).waitFor();
     await page.getByText('Active', { exact: true }).waitFor();
     await screenshot(page, 'api-keys');
+
+    // A second key, revoked after a confirmation: the first one stays active.
+    await page.getByRole('button', { name: 'Create API key' }).first().click();
+    await dialog.getByLabel(/^Name/).fill('Old shop');
+    await dialog.getByRole('button', { name: 'Create key' }).click();
+    await dialog.getByRole('button', { name: 'I have copied the key' }).click();
+    await page.getByRole('button', { name: 'Revoke Old shop' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke key' }).click();
+    await page.getByText('Revoked', { exact: true }).waitFor();
+    await expect(page.getByText('Active', { exact: true }).count()).resolves.toBe(1);
   });
 
   it('shows the api_key.created entry in the audit log', async () => {
@@ -147,7 +186,10 @@ describe('dashboard shell', () => {
     await page.getByText('API key created', { exact: true }).first().waitFor();
 
     await page.getByLabel(/^Action/).fill('api_key');
-    await page.getByText('api_key.created', { exact: true }).first().waitFor();
+    await expect.poll(() => page.getByText('workspace.created', { exact: true }).count()).toBe(0);
+    const row = page.getByRole('row').filter({ hasText: 'api_key.created' }).last();
+    await row.getByRole('button', { name: /fields?$/ }).click();
+    await page.getByRole('cell').filter({ hasText: 'Booking system' }).first().waitFor();
     await screenshot(page, 'audit-log');
     await page.getByRole('button', { name: 'Clear filters' }).click();
   });
@@ -171,7 +213,10 @@ describe('dashboard shell', () => {
   it('shows the workspace settings and a not-found page', async () => {
     await openSettings('Workspace');
     await page.getByRole('heading', { name: 'Workspace', level: 1 }).waitFor();
-    await page.getByRole('textbox', { name: /^Default time zone/ }).waitFor();
+    await page
+      .getByLabel(/^Default time zone/)
+      .first()
+      .waitFor();
     await screenshot(page, 'workspace-settings');
 
     await page.goto('/no-such-page');
@@ -229,5 +274,33 @@ describe('dashboard shell', () => {
     await page.getByRole('heading', { name: 'Hello, Bruno' }).waitFor();
     await page.getByText('Agent', { exact: true }).first().waitFor();
     await screenshot(page, 'home-new-member');
+  });
+
+  it('hides admin pages from an agent', async () => {
+    await page.getByRole('navigation').getByRole('button', { name: 'Settings' }).click();
+    await navLink('Members & roles').waitFor();
+    await expect(navLink('API keys').count()).resolves.toBe(0);
+    await expect(navLink('Audit log').count()).resolves.toBe(0);
+    await page.goto('/settings/audit-log');
+    await page.getByRole('heading', { name: 'This page is for admins' }).waitFor();
+    await page.goto('/settings/workspace');
+    await page.getByText('Only admins and owners can change these settings.').waitFor();
+    await screenshot(page, 'workspace-settings-agent');
+  });
+
+  it('changes the password, refusing a wrong current one', async () => {
+    await page.getByRole('button', { name: 'Account menu' }).click();
+    await page.getByRole('menuitem', { name: 'Change password' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel(/^Current password/).fill('not-my-password');
+    await dialog.getByLabel(/^New password/).fill('brand-new-password-1');
+    await dialog.getByLabel(/^Repeat the new password/).fill('brand-new-password-1');
+    await dialog.getByLabel(/^Repeat the new password/).press('Enter');
+    await dialog.getByText('This is not your current password.').waitFor();
+    await screenshot(page, 'change-password');
+    await dialog.getByLabel(/^Current password/).fill('another-long-password');
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Your password has been changed.').waitFor();
+    await dialog.waitFor({ state: 'hidden' });
   });
 });

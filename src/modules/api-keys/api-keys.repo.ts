@@ -49,7 +49,7 @@ export async function findActiveKeyByHash(db: DbOrTx, keyHash: string) {
       prefix: apiKeys.prefix,
       workspaceId: apiKeys.workspaceId,
       workspaceName: workspaces.name,
-      lastUsedAt: apiKeys.lastUsedAt,
+      expiresAt: apiKeys.expiresAt,
     })
     .from(apiKeys)
     .innerJoin(workspaces, eq(workspaces.id, apiKeys.workspaceId))

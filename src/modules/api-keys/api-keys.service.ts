@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+import { sql } from 'drizzle-orm';
 import type { WorkspaceContext } from '../../platform/auth/context.ts';
 import { hasRole, isRole, type Role } from '../../platform/auth/roles.ts';
 import { randomToken, sha256 } from '../../platform/crypto.ts';
@@ -90,6 +92,8 @@ export async function revokeApiKey(db: Database, ctx: WorkspaceContext, id: stri
     if (!key) throw AppError.notFound('API key');
     if (key.revokedAt) return;
     await markRevoked(tx, id);
+    // Delivered to every listening process when this transaction commits.
+    await tx.execute(sql`select pg_notify(${API_KEY_REVOKED_CHANNEL}, ${id})`);
     await recordAudit(tx, ctx, {
       action: 'api_key.revoked',
       entityType: 'api_key',
@@ -97,6 +101,7 @@ export async function revokeApiKey(db: Database, ctx: WorkspaceContext, id: stri
       changes: { revoked_at: { before: null, after: new Date().toISOString() } },
     });
   });
+  localRevocations.emit('revoked', id);
 }
 
 export interface ApiKeyIdentity {
@@ -108,23 +113,68 @@ export interface ApiKeyIdentity {
   workspaceName: string;
 }
 
-const recentlyTouched = new Map<string, number>();
+/** Revocations in this process, so the local cache drops a key before the DELETE even answers. */
+const localRevocations = new EventEmitter();
+export const API_KEY_REVOKED_CHANNEL = 'clientela_api_key_revoked';
 
-export async function authenticateApiKey(db: DbOrTx, token: string): Promise<ApiKeyIdentity | null> {
-  if (!looksLikeApiKey(token)) return null;
-  const row = await findActiveKeyByHash(db, sha256(token));
-  if (!row) return null;
-  const now = Date.now();
-  if ((recentlyTouched.get(row.id) ?? 0) < now - 60_000) {
-    recentlyTouched.set(row.id, now);
-    touchLastUsed(db, row.id).catch(() => recentlyTouched.delete(row.id));
+/**
+ * Authenticates bearer keys with a short-lived in-memory cache: the hot path of every integration
+ * call costs a hash and a map lookup instead of a database round trip. Revocation stays immediate:
+ * revokeApiKey NOTIFYs every process (LISTEN, see listenForRevocations) and this process directly;
+ * the TTL only bounds what a process that missed a notification (reconnecting) could serve.
+ */
+export function createApiKeyAuthenticator(db: DbOrTx, options: { ttlMs?: number; maxEntries?: number } = {}) {
+  const ttlMs = options.ttlMs ?? 30_000;
+  const maxEntries = options.maxEntries ?? 10_000;
+  const cache = new Map<string, { identity: ApiKeyIdentity; until: number; expiresAt: number | null }>();
+  const touched = new Map<string, number>();
+  const evict = (keyId: string) => {
+    for (const [hash, entry] of cache) if (entry.identity.id === keyId) cache.delete(hash);
+  };
+  localRevocations.on('revoked', evict);
+
+  async function authenticate(token: string): Promise<ApiKeyIdentity | null> {
+    if (!looksLikeApiKey(token)) return null;
+    const hash = sha256(token);
+    const now = Date.now();
+    let entry = cache.get(hash);
+    if (entry && (entry.until < now || (entry.expiresAt !== null && entry.expiresAt <= now))) {
+      cache.delete(hash);
+      entry = undefined;
+    }
+    if (!entry) {
+      const row = await findActiveKeyByHash(db, hash);
+      if (!row) return null;
+      if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
+      entry = {
+        identity: {
+          id: row.id,
+          name: row.name,
+          prefix: row.prefix,
+          role: row.role as Role,
+          workspaceId: row.workspaceId,
+          workspaceName: row.workspaceName,
+        },
+        until: now + ttlMs,
+        expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
+      };
+      cache.set(hash, entry);
+    }
+    const id = entry.identity.id;
+    if ((touched.get(id) ?? 0) < now - 60_000) {
+      touched.set(id, now);
+      touchLastUsed(db, id).catch(() => touched.delete(id));
+    }
+    return entry.identity;
   }
+
   return {
-    id: row.id,
-    name: row.name,
-    prefix: row.prefix,
-    role: row.role as Role,
-    workspaceId: row.workspaceId,
-    workspaceName: row.workspaceName,
+    authenticate,
+    evict,
+    close: () => {
+      localRevocations.off('revoked', evict);
+    },
   };
 }
+
+export type ApiKeyAuthenticator = ReturnType<typeof createApiKeyAuthenticator>;

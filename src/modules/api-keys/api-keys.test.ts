@@ -93,3 +93,35 @@ describe('API keys', () => {
     expect(listed.last_used_at).not.toBeNull();
   });
 });
+
+describe('API key cache across processes', () => {
+  it('a key revoked through one server stops working on another server at once', async () => {
+    const { createClientela } = await import('../../app.ts');
+    const { loadConfig } = await import('../../config.ts');
+    const second = await createClientela({
+      config: loadConfig({ LOG_LEVEL: 'silent' }),
+      databaseUrl: t.url,
+      secretKey: 'x'.repeat(32),
+      logger: false,
+      webDist: null,
+    });
+    second.markReady();
+    try {
+      const workspace = await newWorkspace(t);
+      const admin = withKey(t, await newApiKey(t, workspace.id, 'admin'));
+      const { key, id } = (await admin('POST', '/api/v1/api-keys', { name: 'shared', role: 'viewer' })).json();
+      const onSecond = () => second.http.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${key}` } });
+      expect((await onSecond()).statusCode).toBe(200); // now cached on the second server
+      expect((await admin('DELETE', `/api/v1/api-keys/${id}`)).statusCode).toBe(204);
+      const deadline = Date.now() + 2000;
+      let status = 200;
+      while (status === 200 && Date.now() < deadline) {
+        status = (await onSecond()).statusCode;
+        if (status === 200) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(status).toBe(401);
+    } finally {
+      await second.close();
+    }
+  });
+});

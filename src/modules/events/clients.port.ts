@@ -23,14 +23,15 @@ export { getWorkspace } from '../workspaces/workspaces.service.ts';
  * Locks clients (FOR NO KEY UPDATE, in id order so two batches cannot deadlock) for the rest of
  * the transaction, so the scores recomputed after an insert see every committed event of theirs:
  * two concurrent batches for one client then score one after the other, never from a stale view.
- * Returns the ids that exist in the workspace.
+ * Returns the ids that exist in the workspace. (The workspace is compared as text so that the
+ * primary key is the only index the planner can use, statistics or not.)
  */
 export async function lockClients(db: DbOrTx, workspaceId: string, ids: string[]): Promise<string[]> {
   if (!ids.length) return [];
   const sorted = [...new Set(ids)].sort();
   const rows = await db.execute<{ id: string }>(sql`
     select id from clients
-    where workspace_id = ${workspaceId} and id = any(${sql.param(sorted)}::uuid[])
+    where id = any(${sql.param(sorted)}::uuid[]) and workspace_id::text = ${workspaceId}
     order by id
     for no key update`);
   return rows.rows.map((r) => r.id);

@@ -5,6 +5,16 @@ import { events } from './events.schema.ts';
 
 export type EventRow = typeof events.$inferSelect;
 
+/**
+ * Every statement of an ingestion transaction is a keyed lookup (clients by id, events by client
+ * or by reference). Right after a bulk load, before autovacuum has analyzed the table, the planner
+ * believes `events` is tiny and picks a sequential scan inside each per-client loop — a thousand
+ * scans per batch. Steering it to the indexes for this transaction only keeps the cost flat.
+ */
+export async function preferIndexes(db: DbOrTx): Promise<void> {
+  await db.execute(sql`set local enable_seqscan = off`);
+}
+
 /** One row to write; `clientId` already resolved inside the workspace. */
 export interface EventWrite {
   clientId: string;
@@ -18,39 +28,47 @@ export interface EventWrite {
 }
 
 /**
- * Clients that currently own the events these (type, reference_id) pairs would update. With
- * `lock`, those events are locked (in id order) and their owners read after any concurrent change.
+ * Clients that currently own the events of these (type, reference_id) pairs. Called for the rows
+ * an upsert skipped, whose events the upsert has already locked.
  */
 export async function ownersOfReferences(
   db: DbOrTx,
   workspaceId: string,
   refs: Array<{ type: string; referenceId: string }>,
-  lock = false,
 ): Promise<string[]> {
   if (!refs.length) return [];
+  // LATERAL … LIMIT 1 keeps it to one unique-index probe per reference, whatever the table's size
+  // (without the LIMIT the planner flattens it into a hash join over the workspace's events).
   const rows = await db.execute<{ client_id: string }>(sql`
     select e.client_id
     from unnest(${sql.param(refs.map((r) => r.type))}::text[], ${sql.param(refs.map((r) => r.referenceId))}::text[])
       as r(type, reference_id)
-    join events e on e.workspace_id = ${workspaceId} and e.type = r.type and e.reference_id = r.reference_id
-    ${lock ? sql`order by e.id for update of e` : sql``}`);
+    cross join lateral (
+      select e.id, e.client_id from events e
+      where e.workspace_id = ${workspaceId} and e.type = r.type and e.reference_id = r.reference_id
+        and e.reference_id is not null
+      limit 1
+    ) e`);
   return [...new Set(rows.rows.map((r) => r.client_id))];
 }
 
 /**
- * One statement for the whole batch: the rows travel as nine arrays (unnest), and a row whose
- * (type, reference_id) already exists updates that event instead of adding a second one.
- * The caller removes in-batch duplicates of a reference first (Postgres refuses to update one
- * row twice in a statement). Returns how many rows were inserted and how many updated.
+ * One statement for the whole batch: the rows travel as eight arrays (unnest), and a row whose
+ * (type, reference_id) already exists updates that event instead of adding a second one — the
+ * unique index is the arbiter, so no lookup precedes the write. With `sameClientOnly`, a row whose
+ * existing event belongs to ANOTHER client is left alone and reported in `skipped`: the caller
+ * must lock that client before moving the event (its scores change too). The caller removes
+ * in-batch duplicates of a reference first (Postgres refuses to update one row twice).
  */
 export async function upsertEvents(
   db: DbOrTx,
   workspaceId: string,
   rows: EventWrite[],
-): Promise<{ inserted: number; updated: number }> {
-  if (!rows.length) return { inserted: 0, updated: 0 };
+  options: { sameClientOnly?: boolean } = {},
+): Promise<{ inserted: number; updated: number; skipped: EventWrite[] }> {
+  if (!rows.length) return { inserted: 0, updated: 0, skipped: [] };
   const col = <T>(pick: (r: EventWrite) => T) => sql.param(rows.map(pick));
-  const result = await db.execute<{ inserted: boolean }>(sql`
+  const result = await db.execute<{ inserted: boolean; type: string; reference_id: string | null }>(sql`
     insert into events (workspace_id, client_id, type, occurred_at, amount, currency, location_id, reference_id, properties)
     select ${workspaceId}::uuid, r.client_id, r.type, r.occurred_at, r.amount, r.currency, r.location_id,
            r.reference_id, r.properties::jsonb
@@ -72,9 +90,15 @@ export async function upsertEvents(
       location_id = excluded.location_id,
       properties = excluded.properties,
       updated_at = now()
-    returning (xmax = 0) as inserted`);
+    ${options.sameClientOnly ? sql`where events.client_id = excluded.client_id` : sql``}
+    returning (xmax = 0) as inserted, type, reference_id`);
   const inserted = result.rows.filter((r) => r.inserted).length;
-  return { inserted, updated: result.rows.length - inserted };
+  let skipped: EventWrite[] = [];
+  if (result.rows.length < rows.length) {
+    const written = new Set(result.rows.map((r) => JSON.stringify([r.type, r.reference_id])));
+    skipped = rows.filter((r) => r.referenceId && !written.has(JSON.stringify([r.type, r.referenceId])));
+  }
+  return { inserted, updated: result.rows.length - inserted, skipped };
 }
 
 export interface ActivityAggregate {
@@ -99,6 +123,11 @@ export async function aggregateActivity(
 ): Promise<ActivityAggregate[]> {
   if (!clientIds.length) return [];
   const ids = sql.param([...new Set(clientIds)]);
+  // Per client, through the (client_id, type, occurred_at) index: LATERAL keeps the planner from
+  // hashing the whole events table, so the cost follows the touched clients, not the workspace.
+  // The workspace check compares text on purpose: a plain `workspace_id = $1` tempts the planner
+  // onto the (workspace_id, type, occurred_at) index before the table has statistics, which scans
+  // the whole workspace once per client.
   const result = await db.execute<{
     client_id: string;
     ltv: number;
@@ -107,34 +136,28 @@ export async function aggregateActivity(
     last_booking_at: string | null;
     last_activity_at: string | null;
   }>(sql`
-    with ids as (select unnest(${ids}::uuid[]) as client_id),
-    all_events as (
-      select e.client_id,
-             coalesce(sum(e.amount) filter (where e.type = 'payment'), 0) as ltv,
-             max(e.occurred_at) as last_activity_at
-      from events e join ids using (client_id)
-      where e.workspace_id = ${workspaceId}
-      group by e.client_id
-    ),
-    gaps as (
-      select e.client_id, e.occurred_at,
-             extract(epoch from e.occurred_at - lag(e.occurred_at) over (partition by e.client_id order by e.occurred_at))
-               / 86400 as gap_days
-      from events e join ids using (client_id)
-      where e.workspace_id = ${workspaceId} and e.type = 'booking'
-    ),
-    bookings as (
-      select client_id, count(*)::int as bookings, max(occurred_at) as last_booking_at,
-             percentile_cont(0.5) within group (order by gap_days) as median_days
-      from gaps group by client_id
-    )
     select ids.client_id,
-           coalesce(a.ltv, 0)::float8 as ltv,
-           coalesce(b.bookings, 0) as bookings,
+           a.ltv::float8 as ltv,
+           b.bookings,
            round(b.median_days::numeric, 2)::float8 as median_days,
            to_char(b.last_booking_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as last_booking_at,
            to_char(a.last_activity_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as last_activity_at
-    from ids left join all_events a using (client_id) left join bookings b using (client_id)`);
+    from unnest(${ids}::uuid[]) as ids(client_id)
+    cross join lateral (
+      select coalesce(sum(e.amount) filter (where e.type = 'payment'), 0) as ltv, max(e.occurred_at) as last_activity_at
+      from events e
+      where e.client_id = ids.client_id and e.workspace_id::text = ${workspaceId}
+    ) a
+    cross join lateral (
+      select count(*)::int as bookings, max(g.occurred_at) as last_booking_at,
+             percentile_cont(0.5) within group (order by g.gap_days) as median_days
+      from (
+        select e.occurred_at,
+               extract(epoch from e.occurred_at - lag(e.occurred_at) over (order by e.occurred_at)) / 86400 as gap_days
+        from events e
+        where e.client_id = ids.client_id and e.type = 'booking' and e.workspace_id::text = ${workspaceId}
+      ) g
+    ) b`);
   return result.rows.map((r) => ({
     clientId: r.client_id,
     lifetimeValue: Number(r.ltv),

@@ -1,6 +1,6 @@
 import type { WorkspaceContext } from '../../platform/auth/context.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
-import { AppError } from '../../platform/errors.ts';
+import { AppError, pgErrorCode } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { decodeCursor, page } from '../../platform/pagination.ts';
 import { recordAudit } from '../audit/audit.service.ts';
@@ -25,6 +25,7 @@ import {
   findEvent,
   listEventRows,
   ownersOfReferences,
+  preferIndexes,
   upsertEvents,
 } from './events.repo.ts';
 import {
@@ -165,6 +166,22 @@ export async function overrideRisk(
 }
 
 // ---- ingestion -------------------------------------------------------------------------------------
+
+/**
+ * Two batches moving references between the same clients in opposite directions can deadlock
+ * (PostgreSQL aborts one); the whole transaction is simply run again.
+ */
+async function withDeadlockRetry<T>(run: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      const code = pgErrorCode(error);
+      if (attempt >= attempts || (code !== '40P01' && code !== '40001')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 30));
+    }
+  }
+}
 
 export interface IngestInput {
   events: unknown[];
@@ -354,44 +371,45 @@ export async function ingestEvents(
   const unique = writes.filter(
     (w, i) => !w.referenceId || byReference.get(JSON.stringify([w.type, w.referenceId])) === i,
   );
-  const refs = unique
-    .filter((w) => w.referenceId)
-    .map((w) => ({ type: w.type, referenceId: w.referenceId! }));
-
-  await db.transaction(async (tx) => {
-    // Lock order everywhere: clients (in id order), then their events. A reference update may
-    // move an event from another client: its current owner is locked and rescored too.
-    const touched = new Set([
-      ...unique.map((w) => w.clientId),
-      ...(await ownersOfReferences(tx, ctx.workspaceId, refs)),
-    ]);
-    await lockClients(tx, ctx.workspaceId, [...touched]);
-    const owners = await ownersOfReferences(tx, ctx.workspaceId, refs, true);
-    const moved = owners.filter((id) => !touched.has(id));
-    if (moved.length) {
-      await lockClients(tx, ctx.workspaceId, moved);
-      for (const id of moved) touched.add(id);
-    }
-    const written = await upsertEvents(tx, ctx.workspaceId, unique);
-    await rescoreClients(tx, ctx.workspaceId, [...touched], now);
-    const byType: Record<string, number> = {};
-    for (const w of writes) byType[w.type] = (byType[w.type] ?? 0) + 1;
-    await recordAudit(tx, ctx, {
-      action: 'events.ingested',
-      entityType: 'event_batch',
-      entityId: null,
-      changes: {
-        received: { before: null, after: input.events.length },
-        accepted: { before: null, after: writes.length },
-        rejected: { before: null, after: rejected.length },
-        inserted: { before: null, after: written.inserted },
-        updated: { before: null, after: written.updated + (writes.length - unique.length) },
-        clients_created: { before: null, after: createdClients },
-        clients_rescored: { before: null, after: touched.size },
-        types: { before: null, after: byType },
-      },
-    });
-  });
+  await withDeadlockRetry(() =>
+    db.transaction(async (tx) => {
+      await preferIndexes(tx);
+      // Lock order everywhere: clients (in id order), then their events. Locked clients are
+      // rescored from a view that includes every committed event of theirs.
+      const touched = new Set(unique.map((w) => w.clientId));
+      await lockClients(tx, ctx.workspaceId, [...touched]);
+      const written = await upsertEvents(tx, ctx.workspaceId, unique, { sameClientOnly: true });
+      if (written.skipped.length) {
+        // Rare: a reference now names another client. Its current owner loses the event, so it is
+        // locked and rescored too, then those rows are written.
+        const refs = written.skipped.map((w) => ({ type: w.type, referenceId: w.referenceId! }));
+        const owners = (await ownersOfReferences(tx, ctx.workspaceId, refs)).filter((id) => !touched.has(id));
+        await lockClients(tx, ctx.workspaceId, owners);
+        for (const id of owners) touched.add(id);
+        const moved = await upsertEvents(tx, ctx.workspaceId, written.skipped);
+        written.inserted += moved.inserted;
+        written.updated += moved.updated;
+      }
+      await rescoreClients(tx, ctx.workspaceId, [...touched], now);
+      const byType: Record<string, number> = {};
+      for (const w of writes) byType[w.type] = (byType[w.type] ?? 0) + 1;
+      await recordAudit(tx, ctx, {
+        action: 'events.ingested',
+        entityType: 'event_batch',
+        entityId: null,
+        changes: {
+          received: { before: null, after: input.events.length },
+          accepted: { before: null, after: writes.length },
+          rejected: { before: null, after: rejected.length },
+          inserted: { before: null, after: written.inserted },
+          updated: { before: null, after: written.updated + (writes.length - unique.length) },
+          clients_created: { before: null, after: createdClients },
+          clients_rescored: { before: null, after: touched.size },
+          types: { before: null, after: byType },
+        },
+      });
+    }),
+  );
   return { accepted: writes.length, rejected, created_clients: createdClients };
 }
 

@@ -24,7 +24,7 @@ export function Providers({ children }: { children: ReactNode }) {
       <MantineProvider theme={theme} defaultColorScheme="auto">
         <LocalizedDates>
           <ModalsProvider>
-            <Notifications position="top-right" zIndex={1000} />
+            <Notifications position="bottom-right" zIndex={1000} />
             {children}
           </ModalsProvider>
         </LocalizedDates>

@@ -21,31 +21,42 @@ interface ModuleEmptyPageProps {
   withDocs?: boolean;
 }
 
-/** A screen whose module has nothing to show yet: says what it will hold and what the user does here. */
-export function ModuleEmptyPage({ module, icon, withDocs = false }: ModuleEmptyPageProps) {
+/** The empty state of a module: what the page will hold, what the user will do here, the docs if relevant. */
+export function ModuleEmptyState({ module, icon, withDocs = false }: ModuleEmptyPageProps) {
+  const { t } = useTranslation();
+  return (
+    <EmptyState
+      framed
+      icon={icon}
+      title={t(`modules.${module}.emptyTitle`)}
+      description={t(`modules.${module}.emptyText`)}
+    >
+      {withDocs ? (
+        <Button
+          component="a"
+          href="/docs"
+          target="_blank"
+          rel="noopener"
+          variant="light"
+          rightSection={<IconExternalLink size={16} aria-hidden />}
+        >
+          {t('common.apiDocs')}
+        </Button>
+      ) : null}
+    </EmptyState>
+  );
+}
+
+/** A screen whose module has nothing to show yet. */
+export function ModuleEmptyPage(props: ModuleEmptyPageProps) {
   const { t } = useTranslation();
   return (
     <>
-      <PageHeader title={t(`modules.${module}.title`)} description={t(`modules.${module}.description`)} />
-      <EmptyState
-        framed
-        icon={icon}
-        title={t(`modules.${module}.emptyTitle`)}
-        description={t(`modules.${module}.emptyText`)}
-      >
-        {withDocs ? (
-          <Button
-            component="a"
-            href="/docs"
-            target="_blank"
-            rel="noopener"
-            variant="light"
-            rightSection={<IconExternalLink size={16} aria-hidden />}
-          >
-            {t('common.apiDocs')}
-          </Button>
-        ) : null}
-      </EmptyState>
+      <PageHeader
+        title={t(`modules.${props.module}.title`)}
+        description={t(`modules.${props.module}.description`)}
+      />
+      <ModuleEmptyState {...props} />
     </>
   );
 }

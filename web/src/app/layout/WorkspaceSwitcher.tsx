@@ -33,7 +33,7 @@ export function WorkspaceSwitcher() {
         <Menu.Target>
           <Button
             variant="default"
-            leftSection={<IconBuildingStore size={18} aria-hidden />}
+            leftSection={<IconBuildingStore size={18} aria-hidden className="workspace-icon" />}
             rightSection={<IconSelector size={16} aria-hidden />}
             aria-label={t('header.workspaceButton', { name: me.workspace.name })}
             data-testid="workspace-switcher"

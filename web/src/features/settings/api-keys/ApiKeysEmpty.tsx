@@ -21,7 +21,11 @@ export function ApiKeysEmpty({ children }: { children: ReactNode }) {
         <Text size="sm" fw={600} mb={6}>
           {t('settings.apiKeys.tryIt')}
         </Text>
-        <CopyValue block value={curlExample('<key>')} label={t('settings.apiKeys.copyCurl')} />
+        <CopyValue
+          block
+          value={curlExample(t('settings.apiKeys.keyPlaceholder'))}
+          label={t('settings.apiKeys.copyCurl')}
+        />
       </Box>
     </Stack>
   );

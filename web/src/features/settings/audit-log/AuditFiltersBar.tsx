@@ -41,7 +41,7 @@ export function AuditFiltersBar({ value, onChange }: Props) {
         leftSection={<IconSearch size={16} aria-hidden />}
         value={value.action}
         onChange={(event) => set('action', event.currentTarget.value)}
-        w={{ base: '100%', xs: 220 }}
+        style={{ flex: '1 1 180px' }}
       />
       <Select
         label={t('audit.filters.entity')}
@@ -50,7 +50,8 @@ export function AuditFiltersBar({ value, onChange }: Props) {
         value={value.entityType}
         onChange={(next) => set('entityType', next)}
         clearable
-        w={{ base: '100%', xs: 190 }}
+        clearButtonProps={{ 'aria-label': t('common.clear') }}
+        style={{ flex: '1 1 160px' }}
       />
       <Select
         label={t('audit.filters.actor')}
@@ -59,7 +60,8 @@ export function AuditFiltersBar({ value, onChange }: Props) {
         value={value.actorType}
         onChange={(next) => set('actorType', next as ActorType | null)}
         clearable
-        w={{ base: '100%', xs: 170 }}
+        clearButtonProps={{ 'aria-label': t('common.clear') }}
+        style={{ flex: '1 1 150px' }}
       />
       <DatePickerInput
         type="range"
@@ -72,7 +74,18 @@ export function AuditFiltersBar({ value, onChange }: Props) {
         allowSingleDateInRange
         maxDate={new Date()}
         valueFormat="ll"
-        w={{ base: '100%', xs: 260 }}
+        clearButtonProps={{ 'aria-label': t('calendar.clearDates') }}
+        ariaLabels={{
+          previousMonth: t('calendar.previousMonth'),
+          nextMonth: t('calendar.nextMonth'),
+          previousYear: t('calendar.previousYear'),
+          nextYear: t('calendar.nextYear'),
+          previousDecade: t('calendar.previousDecade'),
+          nextDecade: t('calendar.nextDecade'),
+          monthLevelControl: t('calendar.monthLevel'),
+          yearLevelControl: t('calendar.yearLevel'),
+        }}
+        style={{ flex: '1 1 230px' }}
       />
       {isFiltered ? (
         <Button

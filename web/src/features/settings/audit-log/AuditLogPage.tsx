@@ -88,16 +88,26 @@ export function AuditLogPage() {
     {
       key: 'action',
       header: t('audit.columns.action'),
-      render: (entry) => (
-        <Stack gap={0}>
-          <Text size="sm" fw={500}>
-            {optionalT(`audit.actions.${entry.action}`, entry.action)}
-          </Text>
-          <Text size="xs" c="dimmed" ff="monospace">
-            {entry.action}
-          </Text>
-        </Stack>
-      ),
+      render: (entry) => {
+        const label = optionalT(`audit.actions.${entry.action}`, '');
+        if (!label) {
+          return (
+            <Text size="sm" ff="monospace">
+              {entry.action}
+            </Text>
+          );
+        }
+        return (
+          <Stack gap={0}>
+            <Text size="sm" fw={500}>
+              {label}
+            </Text>
+            <Text size="xs" c="dimmed" ff="monospace">
+              {entry.action}
+            </Text>
+          </Stack>
+        );
+      },
     },
     {
       key: 'entity',

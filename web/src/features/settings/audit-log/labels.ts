@@ -1,2 +1,16 @@
 /** Entity types the audit log knows today; new modules add theirs here and in the translations. */
-export const ENTITY_TYPES = ['workspace', 'member', 'invitation', 'api_key', 'user'] as const;
+export const ENTITY_TYPES = [
+  'client',
+  'note',
+  'tag',
+  'label',
+  'custom_field',
+  'location',
+  'event',
+  'event_batch',
+  'member',
+  'invitation',
+  'api_key',
+  'workspace',
+  'user',
+] as const;

@@ -137,7 +137,9 @@ export function MembersSection() {
     <SettingsSection
       flush
       title={t('settings.members.listTitle')}
-      description={t('settings.members.listDescription', { count: members.data?.length ?? 0 })}
+      description={
+        members.data ? t('settings.members.listDescription', { count: members.data.length }) : undefined
+      }
     >
       <DataTable
         label={t('settings.members.listTitle')}

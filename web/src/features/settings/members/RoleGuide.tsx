@@ -1,4 +1,5 @@
-import { Group, Stack, Text } from '@mantine/core';
+import { Box, Text } from '@mantine/core';
+import { Fragment } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ROLES } from '../../../api/types';
 import { RoleBadge } from '../../../ui/RoleBadge';
@@ -8,18 +9,18 @@ export function RoleGuide() {
   const { t } = useTranslation();
   return (
     <SettingsSection title={t('settings.roles.title')} description={t('settings.roles.description')}>
-      <Stack gap="sm" component="dl" m={0}>
+      <Box component="dl" className="role-guide">
         {ROLES.map((role) => (
-          <Group key={role} gap="md" wrap="nowrap" align="baseline">
-            <Text component="dt" w={110} style={{ flexShrink: 0 }}>
+          <Fragment key={role}>
+            <dt>
               <RoleBadge role={role} />
-            </Text>
-            <Text component="dd" size="sm" m={0}>
+            </dt>
+            <Text component="dd" size="sm">
               {t(`roleDescriptions.${role}`)}
             </Text>
-          </Group>
+          </Fragment>
         ))}
-      </Stack>
+      </Box>
     </SettingsSection>
   );
 }

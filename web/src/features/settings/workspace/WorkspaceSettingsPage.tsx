@@ -73,6 +73,7 @@ function WorkspaceForm({ workspace }: { workspace: Workspace }) {
 
   const countries = useMemo(() => countryOptions(language), [language]);
   const languages = useMemo(() => languageOptions(language), [language]);
+  const inputMode = { readOnly: !canEdit, variant: canEdit ? 'default' : 'filled' } as const;
   const zones = useMemo(() => timeZoneOptions(workspace.default_timezone), [workspace.default_timezone]);
 
   const submit = form.onSubmit((values) => {
@@ -104,8 +105,8 @@ function WorkspaceForm({ workspace }: { workspace: Workspace }) {
           ) : null}
           <TextInput
             label={t('settings.workspace.name')}
-            required
-            readOnly={!canEdit}
+            required={canEdit}
+            {...inputMode}
             {...form.getInputProps('name')}
           />
           <Select
@@ -114,7 +115,7 @@ function WorkspaceForm({ workspace }: { workspace: Workspace }) {
             data={countries}
             searchable
             allowDeselect={false}
-            readOnly={!canEdit}
+            {...inputMode}
             nothingFoundMessage={t('common.nothingFound')}
             {...form.getInputProps('default_country')}
           />
@@ -125,7 +126,7 @@ function WorkspaceForm({ workspace }: { workspace: Workspace }) {
             searchable
             allowDeselect={false}
             limit={100}
-            readOnly={!canEdit}
+            {...inputMode}
             nothingFoundMessage={t('common.nothingFound')}
             {...form.getInputProps('default_timezone')}
           />
@@ -134,7 +135,7 @@ function WorkspaceForm({ workspace }: { workspace: Workspace }) {
             description={t('settings.workspace.localeHelp')}
             data={languages}
             allowDeselect={false}
-            readOnly={!canEdit}
+            {...inputMode}
             nothingFoundMessage={t('common.nothingFound')}
             {...form.getInputProps('default_locale')}
           />
