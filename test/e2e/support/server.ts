@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 
 /** The repository root, found from this file so tests run from any working directory. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -47,8 +48,32 @@ function productEnv(port: number, dataDir: string): NodeJS.ProcessEnv {
   env.PORT = String(port);
   env.CLIENTELA_DATA_DIR = dataDir;
   env.LOG_LEVEL = process.env.E2E_LOG_LEVEL ?? 'warn';
-  // DATABASE_URL, when set, is inherited as is: the product then uses that PostgreSQL.
   return env;
+}
+
+/**
+ * With DATABASE_URL set (CI's system PostgreSQL), each test server gets a database of its own on
+ * that server, dropped afterwards, so runs never see each other's data.
+ */
+async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> } | null> {
+  const base = process.env.DATABASE_URL;
+  if (!base) return null;
+  const name = `clientela_e2e_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: base });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
 }
 
 /** Runs one CLI command with --json and returns the JSON document it prints on stdout. */
@@ -109,6 +134,8 @@ export async function startServer(): Promise<TestServer> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'clientela-e2e-'));
   const env = productEnv(port, dataDir);
+  const database = await freshDatabase();
+  if (database) env.DATABASE_URL = database.url;
 
   const clinic = await cli<SeededWorkspace>(['workspace', 'create', '--name', 'Clínica Sol'], env);
   await cli(
@@ -175,6 +202,7 @@ export async function startServer(): Promise<TestServer> {
     stop: async () => {
       await stopChild(child);
       await rm(dataDir, { recursive: true, force: true });
+      await database?.drop();
     },
   };
 }
