@@ -82,8 +82,12 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
     const client = await clientInB(world);
     const ctx = systemContext(world.b.workspaceId);
     const db = world.t.app.dbHandle.db;
-    await ingestEvents(db, ctx, { events: [{ client_id: client.id, type: 'payment', occurred_at: new Date().toISOString(), amount: 10 }] });
-    return { id: (await listEvents(db, world.b.workspaceId, { client_id: client.id, limit: 1 })).events[0]!.id };
+    await ingestEvents(db, ctx, {
+      events: [{ client_id: client.id, type: 'payment', occurred_at: new Date().toISOString(), amount: 10 }],
+    });
+    return {
+      id: (await listEvents(db, world.b.workspaceId, { client_id: client.id, limit: 1 })).events[0]!.id,
+    };
   },
   '/api/v1/clients/by-external-id/{external_id}': async (world) => ({ external_id: (await clientInB(world)).external_id! }),
   '/api/v1/tags/{id}': async ({ t, b }) => ({

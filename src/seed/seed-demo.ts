@@ -1,6 +1,7 @@
 import { asc } from 'drizzle-orm';
 import { createApiKey } from '../modules/api-keys/api-keys.service.ts';
 import { consentSeeder } from '../modules/consent/consent.seed.ts';
+import { eventsSeeder } from '../modules/events/events.seed.ts';
 import { notesSeeder } from '../modules/notes/notes.seed.ts';
 import { users } from '../platform/auth/auth.schema.ts';
 import { addMember, createWorkspace, getWorkspace } from '../modules/workspaces/workspaces.service.ts';
@@ -54,7 +55,7 @@ const teamSeeder: Seeder = {
   },
 };
 
-export const SEEDERS: Seeder[] = [teamSeeder, clientsSeeder, notesSeeder, consentSeeder];
+export const SEEDERS: Seeder[] = [teamSeeder, clientsSeeder, notesSeeder, consentSeeder, eventsSeeder];
 
 async function firstUser(db: Database) {
   const [user] = await db.select().from(users).orderBy(asc(users.createdAt)).limit(1);

@@ -67,11 +67,11 @@ export function registerClientTimelineRoutes(app: HttpApp, deps: { db: Database 
         summary: "The client's timeline as a CSV download (UTF-8 with BOM, for Excel)",
         params: IdParams,
         querystring: Type.Object(Filters),
-        produces: ['text/csv'],
         response: {
-          200: Type.String({
+          200: {
             description: 'CSV: occurred_at, kind, type, actor, summary, amount, currency, details',
-          }),
+            content: { 'text/csv': { schema: Type.String() } },
+          },
           ...errors,
         },
       },

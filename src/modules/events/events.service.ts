@@ -374,22 +374,22 @@ export async function ingestEvents(
   await withDeadlockRetry(() =>
     db.transaction(async (tx) => {
       await preferIndexes(tx);
-      // Lock order everywhere: clients (in id order), then their events. Locked clients are
-      // rescored from a view that includes every committed event of theirs.
+      // Write first, lock the touched clients (in id order) only for the rescoring: a batch holds
+      // client locks for the short end of its transaction, so parallel batches overlap. Correct
+      // under concurrency: whichever of two batches locks a shared client last aggregates in a
+      // new snapshot that already holds the other's committed events.
       const touched = new Set(unique.map((w) => w.clientId));
-      await lockClients(tx, ctx.workspaceId, [...touched]);
       const written = await upsertEvents(tx, ctx.workspaceId, unique, { sameClientOnly: true });
       if (written.skipped.length) {
-        // Rare: a reference now names another client. Its current owner loses the event, so it is
-        // locked and rescored too, then those rows are written.
+        // Rare: a reference now names another client. The upsert left those events alone (but
+        // locked); their current owners lose them and are rescored too.
         const refs = written.skipped.map((w) => ({ type: w.type, referenceId: w.referenceId! }));
-        const owners = (await ownersOfReferences(tx, ctx.workspaceId, refs)).filter((id) => !touched.has(id));
-        await lockClients(tx, ctx.workspaceId, owners);
-        for (const id of owners) touched.add(id);
+        for (const id of await ownersOfReferences(tx, ctx.workspaceId, refs)) touched.add(id);
         const moved = await upsertEvents(tx, ctx.workspaceId, written.skipped);
         written.inserted += moved.inserted;
         written.updated += moved.updated;
       }
+      await lockClients(tx, ctx.workspaceId, [...touched]);
       await rescoreClients(tx, ctx.workspaceId, [...touched], now);
       const byType: Record<string, number> = {};
       for (const w of writes) byType[w.type] = (byType[w.type] ?? 0) + 1;
@@ -445,28 +445,27 @@ export async function getEvent(db: DbOrTx, workspaceId: string, id: string) {
 
 /** Deletes one event and rescores its client in the same transaction. */
 export async function deleteEvent(db: Database, ctx: WorkspaceContext, id: string) {
-  await db.transaction(async (tx) => {
-    const found = UUID.test(id) ? await findEvent(tx, ctx.workspaceId, id) : null;
-    if (!found) throw AppError.notFound('Event');
-    // Clients first, then the event (the order ingestion and merges use).
-    await lockClients(tx, ctx.workspaceId, [found.clientId]);
-    const row = await findEvent(tx, ctx.workspaceId, id, true);
-    if (!row) throw AppError.notFound('Event');
-    if (row.clientId !== found.clientId) await lockClients(tx, ctx.workspaceId, [row.clientId]);
-    await deleteEventRow(tx, ctx.workspaceId, id);
-    await rescoreClients(tx, ctx.workspaceId, [row.clientId]);
-    await recordAudit(tx, ctx, {
-      action: 'event.deleted',
-      entityType: 'event',
-      entityId: id,
-      changes: {
-        client_id: { before: row.clientId, after: null },
-        type: { before: row.type, after: null },
-        occurred_at: { before: iso(row.occurredAt), after: null },
-        amount: { before: row.amount, after: null },
-      },
-    });
-  });
+  await withDeadlockRetry(() =>
+    db.transaction(async (tx) => {
+      // The event first, then its client: the order ingestion uses.
+      const row = UUID.test(id) ? await findEvent(tx, ctx.workspaceId, id, true) : null;
+      if (!row) throw AppError.notFound('Event');
+      await lockClients(tx, ctx.workspaceId, [row.clientId]);
+      await deleteEventRow(tx, ctx.workspaceId, id);
+      await rescoreClients(tx, ctx.workspaceId, [row.clientId]);
+      await recordAudit(tx, ctx, {
+        action: 'event.deleted',
+        entityType: 'event',
+        entityId: id,
+        changes: {
+          client_id: { before: row.clientId, after: null },
+          type: { before: row.type, after: null },
+          occurred_at: { before: iso(row.occurredAt), after: null },
+          amount: { before: row.amount, after: null },
+        },
+      });
+    }),
+  );
 }
 
 export type { ActivityAggregate };

@@ -1,132 +1,215 @@
-import { Badge, Box, Group, Paper, Stack, Text, TextInput } from '@mantine/core';
-import { useDebouncedValue } from '@mantine/hooks';
-import { IconSearch, IconUsers } from '@tabler/icons-react';
-import { useState } from 'react';
+import { Badge, Box, Button, Group, Paper, Text, TextInput } from '@mantine/core';
+import { useDebouncedValue, useDisclosure } from '@mantine/hooks';
+import {
+  IconAdjustmentsHorizontal,
+  IconCopy,
+  IconExternalLink,
+  IconPlus,
+  IconSearch,
+  IconUsers,
+} from '@tabler/icons-react';
+import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { type ClientRow, useClients } from '../../api/clients';
-import { type Column, DataTable } from '../../ui/DataTable';
-import { DateTime } from '../../ui/DateTime';
+import { Link, useNavigate, useParams } from 'react-router';
+import { useClients } from '../../api/clients';
+import { useMe } from '../../api/me';
+import { hasRole } from '../../lib/roles';
 import { EmptyState } from '../../ui/EmptyState';
-import { ModuleEmptyState } from '../../ui/ModuleEmptyPage';
 import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
+import { ClientDrawer } from './drawer/ClientDrawer';
+import { ClientFormModal } from './form/ClientFormModal';
+import { ClientsTable, NO_SELECTION, type Selection } from './list/ClientsTable';
+import { ColumnChooser } from './list/ColumnChooser';
+import { useClientColumns, useColumnPrefs } from './list/columns';
+import { ActiveFilters, FiltersPanel } from './list/FiltersPanel';
+import { activeFilterCount, type ClientFilters, NO_FILTERS, toListParams } from './list/filters';
+import { SelectionBar } from './list/SelectionBar';
 
-const SHOWN_TAGS = 3;
+const DEFAULT_SORT = '-created_at';
 
-function Tags({ tags }: { tags: string[] }) {
-  if (!tags.length) return null;
-  return (
-    <Group gap={4} wrap="nowrap">
-      {tags.slice(0, SHOWN_TAGS).map((tag) => (
-        <Badge key={tag} size="sm" variant="light" color="gray" radius="sm" tt="none">
-          {tag}
-        </Badge>
-      ))}
-      {tags.length > SHOWN_TAGS ? (
-        <Text size="xs" c="dimmed">
-          +{tags.length - SHOWN_TAGS}
-        </Text>
-      ) : null}
-    </Group>
-  );
-}
-
-/** Read-only list of the workspace's clients with search; the empty state when there are none. */
+/** The client list with search, filters, columns and selection; /clients/:id opens a client's drawer over it. */
 export function ClientsPage() {
   const { t } = useTranslation();
-  const [search, setSearch] = useState('');
-  const [debounced] = useDebouncedValue(search.trim(), 300);
-  const clients = useClients(debounced);
-  const total = clients.data?.total ?? 0;
-  const workspaceIsEmpty = !debounced && clients.data && total === 0;
+  const navigate = useNavigate();
+  const { id: openId } = useParams();
+  const { data: me } = useMe();
+  const canEdit = hasRole(me?.role, 'agent');
 
-  const columns: Column<ClientRow>[] = [
-    {
-      key: 'name',
-      header: t('clients.columns.name'),
-      render: (client) => (
-        <Stack gap={0}>
-          <Text size="sm" fw={600}>
-            {client.name}
-          </Text>
-          {client.email ? (
-            <Text size="xs" c="dimmed">
-              {client.email}
-            </Text>
-          ) : null}
-        </Stack>
-      ),
-    },
-    {
-      key: 'phone',
-      header: t('clients.columns.phone'),
-      render: (client) => (
-        <Text size="sm" ff="monospace" style={{ whiteSpace: 'nowrap' }}>
-          {client.phone ?? '—'}
-        </Text>
-      ),
-    },
-    { key: 'tags', header: t('clients.columns.tags'), render: (client) => <Tags tags={client.tags} /> },
-    {
-      key: 'activity',
-      header: t('clients.columns.lastActivity'),
-      render: (client) => <DateTime value={client.last_activity_at} empty={t('common.never')} />,
-    },
-    {
-      key: 'created',
-      header: t('clients.columns.added'),
-      render: (client) => <DateTime value={client.created_at} />,
-    },
-  ];
+  const [search, setSearch] = useState('');
+  const [debounced] = useDebouncedValue(search.trim(), 250);
+  const [filters, setFilters] = useState<ClientFilters>(NO_FILTERS);
+  const [sort, setSort] = useState(DEFAULT_SORT);
+  const [selection, setSelection] = useState<Selection>(NO_SELECTION);
+  const [filtersOpen, filtersPanel] = useDisclosure(false);
+  const [creating, createModal] = useDisclosure(false);
+
+  const params = useMemo(() => toListParams(debounced, filters, sort), [debounced, filters, sort]);
+  const clients = useClients(params);
+  const total = clients.data?.total ?? 0;
+  const filterCount = activeFilterCount(filters);
+  const narrowed = Boolean(debounced) || filterCount > 0;
+  const workspaceIsEmpty = !narrowed && clients.data && total === 0 && !clients.isPlaceholderData;
+
+  // A new search or filter makes a new set of matching clients: the old selection no longer applies.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset when the query changes
+  useEffect(() => setSelection(NO_SELECTION), [debounced, filters]);
+
+  const allColumns = useClientColumns();
+  const prefs = useColumnPrefs();
+  const columns = allColumns.filter((column) => column.id === 'name' || prefs.visible.includes(column.id));
+
+  const addButton = canEdit ? (
+    <Button leftSection={<IconPlus size={18} aria-hidden />} onClick={createModal.open}>
+      {t('clients.add')}
+    </Button>
+  ) : null;
 
   return (
     <>
-      <PageHeader title={t('modules.clients.title')} description={t('modules.clients.description')} />
+      <PageHeader
+        title={t('modules.clients.title')}
+        description={t('modules.clients.description')}
+        actions={
+          <>
+            <Button
+              component={Link}
+              to="/clients/duplicates"
+              variant="default"
+              leftSection={<IconCopy size={18} aria-hidden />}
+            >
+              {t('clients.duplicates.open')}
+            </Button>
+            {workspaceIsEmpty ? null : addButton}
+          </>
+        }
+      />
       {clients.error && !clients.data ? (
         <QueryError error={clients.error} onRetry={() => void clients.refetch()} />
       ) : workspaceIsEmpty ? (
-        <ModuleEmptyState module="clients" icon={IconUsers} withDocs />
+        <EmptyState
+          framed
+          icon={IconUsers}
+          title={t('modules.clients.emptyTitle')}
+          description={canEdit ? t('clients.empty.text') : t('clients.empty.textReadOnly')}
+        >
+          {addButton}
+          <Button
+            component="a"
+            href="/docs"
+            target="_blank"
+            rel="noopener"
+            variant="light"
+            rightSection={<IconExternalLink size={16} aria-hidden />}
+          >
+            {t('common.apiDocs')}
+          </Button>
+        </EmptyState>
       ) : (
         <Paper withBorder radius="md">
-          <Group justify="space-between" p="md" gap="sm">
-            <TextInput
-              aria-label={t('clients.search')}
-              placeholder={t('clients.searchPlaceholder')}
-              leftSection={<IconSearch size={16} aria-hidden />}
-              value={search}
-              onChange={(event) => setSearch(event.currentTarget.value)}
-              style={{ flex: '1 1 260px', maxWidth: 420 }}
-            />
-            {clients.data ? (
-              <Text size="sm" c="dimmed" aria-live="polite">
-                {debounced ? t('clients.matching', { count: total }) : t('clients.total', { count: total })}
-              </Text>
-            ) : null}
+          <Group justify="space-between" p="md" gap="sm" role="search">
+            <Group gap="sm" style={{ flex: '1 1 320px' }} wrap="nowrap">
+              <TextInput
+                aria-label={t('clients.search')}
+                placeholder={t('clients.searchPlaceholder')}
+                leftSection={<IconSearch size={16} aria-hidden />}
+                value={search}
+                onChange={(event) => setSearch(event.currentTarget.value)}
+                onKeyDown={(event) => {
+                  if (event.key === 'Escape' && search) {
+                    event.stopPropagation();
+                    setSearch('');
+                  }
+                }}
+                type="search"
+                style={{ flex: 1, maxWidth: 420 }}
+              />
+              {clients.data ? (
+                <Text size="sm" c="dimmed" aria-live="polite" style={{ whiteSpace: 'nowrap' }}>
+                  {narrowed ? t('clients.matching', { count: total }) : t('clients.total', { count: total })}
+                </Text>
+              ) : null}
+            </Group>
+            <Group gap="sm">
+              <Button
+                variant={filtersOpen || filterCount ? 'light' : 'default'}
+                leftSection={<IconAdjustmentsHorizontal size={16} aria-hidden />}
+                rightSection={
+                  filterCount ? (
+                    <Badge size="sm" circle>
+                      {filterCount}
+                    </Badge>
+                  ) : undefined
+                }
+                onClick={filtersPanel.toggle}
+                aria-expanded={filtersOpen}
+              >
+                {t('clients.filters.button')}
+              </Button>
+              <ColumnChooser
+                columns={allColumns}
+                visible={prefs.visible}
+                onChange={prefs.setVisible}
+                onReset={prefs.reset}
+              />
+            </Group>
           </Group>
+          {filtersOpen ? <FiltersPanel value={filters} onChange={setFilters} /> : null}
+          <ActiveFilters value={filters} onChange={setFilters} />
+          <SelectionBar
+            selection={selection}
+            onChange={setSelection}
+            loadedIds={(clients.data?.items ?? []).map((client) => client.id)}
+            total={total}
+          />
           <Box style={{ borderTop: '1px solid var(--mantine-color-default-border)' }}>
-            <DataTable
-              label={t('modules.clients.title')}
-              columns={columns}
-              rows={clients.data?.items}
-              rowKey={(client) => client.id}
-              loading={clients.isPending}
-              error={clients.error}
-              onRetry={() => void clients.refetch()}
-              minWidth={760}
-              hasMore={clients.hasNextPage}
-              loadingMore={clients.isFetchingNextPage}
-              onLoadMore={() => void clients.fetchNextPage()}
-              empty={
-                <EmptyState
-                  icon={IconSearch}
-                  title={t('clients.noMatchTitle')}
-                  description={t('clients.noMatchText', { search: debounced })}
-                />
-              }
-            />
+            {clients.data && total === 0 ? (
+              <EmptyState
+                icon={IconSearch}
+                title={t('clients.noMatchTitle')}
+                description={
+                  debounced ? t('clients.noMatchText', { search: debounced }) : t('clients.noMatchFilters')
+                }
+              >
+                <Button
+                  variant="light"
+                  onClick={() => {
+                    setSearch('');
+                    setFilters(NO_FILTERS);
+                  }}
+                >
+                  {t('clients.resetSearch')}
+                </Button>
+              </EmptyState>
+            ) : (
+              <ClientsTable
+                columns={columns}
+                rows={clients.data?.items}
+                loading={clients.isPending}
+                sort={sort}
+                onSort={setSort}
+                selection={selection}
+                onSelectionChange={setSelection}
+                hasMore={clients.hasNextPage}
+                loadingMore={clients.isFetchingNextPage}
+                onLoadMore={() => void clients.fetchNextPage()}
+                activeId={openId}
+              />
+            )}
+            {clients.error && clients.data ? (
+              <Box p="md">
+                <QueryError error={clients.error} onRetry={() => void clients.refetch()} />
+              </Box>
+            ) : null}
           </Box>
         </Paper>
       )}
+      <ClientFormModal
+        opened={creating}
+        onClose={createModal.close}
+        onCreated={(client) => navigate(`/clients/${client.id}`)}
+      />
+      <ClientDrawer clientId={openId} onClose={() => navigate('/clients')} />
     </>
   );
 }

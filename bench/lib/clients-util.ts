@@ -1,0 +1,195 @@
+/**
+ * Helpers of the Clients 360 benchmark (bench/clients.ts): latency statistics, CPU accounting of a
+ * measured window, per-statement timing of the product's queries, and the RESULTS.md section writer.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import pg from 'pg';
+import { CLK_TCK, machineTicks, postgresPids, procStat } from './proc.ts';
+
+// ---- latency statistics -----------------------------------------------------------------------------
+
+export interface Latency {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  mean: number;
+  max: number;
+}
+
+/** Nearest-rank percentiles (the p-th value of the sorted sample, no interpolation). */
+export function latency(samples: number[]): Latency {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (p: number) =>
+    sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! : Number.NaN;
+  return {
+    n: sorted.length,
+    p50: at(50),
+    p95: at(95),
+    p99: at(99),
+    mean: sorted.reduce((a, b) => a + b, 0) / (sorted.length || 1),
+    max: sorted.at(-1) ?? Number.NaN,
+  };
+}
+
+export const ms1 = (v: number) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : 'n/a');
+export const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? `${(a / b).toFixed(2)}×` : 'n/a');
+export const int = (v: number) => Math.round(v).toLocaleString('en');
+
+// ---- CPU of a measured window ---------------------------------------------------------------------------
+
+export interface CpuUse {
+  wallMs: number;
+  /** % of one core (200 % = both cores of a 2-core machine). */
+  machine: number;
+  node: number;
+  postgres: number;
+  other: number;
+}
+
+/** CPU used during a window by this Node process, the data dir's PostgreSQL and everything else. */
+export class CpuWindow {
+  private t0 = 0;
+  private m0 = machineTicks();
+  private n0 = process.cpuUsage();
+  private p0 = new Map<number, number>();
+  constructor(private readonly dataDir: string) {}
+
+  private pgTicks(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const pid of postgresPids(this.dataDir)) {
+      const stat = procStat(pid);
+      if (stat) out.set(pid, stat.cpuTicks);
+    }
+    return out;
+  }
+
+  start(): this {
+    this.t0 = performance.now();
+    this.m0 = machineTicks();
+    this.n0 = process.cpuUsage();
+    this.p0 = this.pgTicks();
+    return this;
+  }
+
+  stop(): CpuUse {
+    const wallMs = performance.now() - this.t0;
+    const m1 = machineTicks();
+    const n = process.cpuUsage(this.n0);
+    let pgDelta = 0;
+    for (const [pid, ticks] of this.pgTicks()) pgDelta += ticks - (this.p0.get(pid) ?? ticks);
+    const seconds = wallMs / 1000;
+    const pct = (cpuSeconds: number) => (seconds > 0 ? (cpuSeconds / seconds) * 100 : 0);
+    const machine = pct((m1.busy - this.m0.busy) / CLK_TCK);
+    const node = pct((n.user + n.system) / 1e6);
+    const postgres = pct(pgDelta / CLK_TCK);
+    return { wallMs, machine, node, postgres, other: Math.max(0, machine - node - postgres) };
+  }
+}
+
+export function cpuLine(c: CpuUse): string {
+  return `Node ${c.node.toFixed(0)} %, PostgreSQL ${c.postgres.toFixed(0)} %, other processes ${c.other.toFixed(0)} % (machine ${c.machine.toFixed(0)} % of 200 %)`;
+}
+
+// ---- per-statement timing of the product's queries ------------------------------------------------------
+
+export interface StatementTime {
+  label: string;
+  calls: number;
+  totalMs: number;
+}
+
+/**
+ * While enabled, times every pg Client query of this process by statement (first words of its SQL),
+ * from the call until its result is back (includes waiting for a pool connection's turn on the wire).
+ * Diagnostic only: it wraps pg.Client.prototype.query, so it also sees the baseline's queries if
+ * those run meanwhile; callers run it around product requests alone.
+ */
+export class StatementTimer {
+  private readonly original = pg.Client.prototype.query;
+  readonly times = new Map<string, StatementTime>();
+
+  static label(text: string): string {
+    const flat = text.replace(/\s+/g, ' ').trim();
+    const m = /^(select|insert into|update|delete from|with|begin|commit|rollback)\b/i.exec(flat);
+    if (!m) return flat.slice(0, 60);
+    const word = m[1]!.toLowerCase();
+    if (word === 'begin' || word === 'commit' || word === 'rollback') return word;
+    const table = /\b(?:from|into|update)\s+("?[\w.]+"?)/i.exec(flat)?.[1]?.replaceAll('"', '') ?? '';
+    return `${flat.slice(0, 48)}… [${word}${table ? ` ${table}` : ''}]`;
+  }
+
+  enable(): void {
+    const original = this.original;
+    const times = this.times;
+    const record = (label: string, started: number) => {
+      const entry = times.get(label) ?? { label, calls: 0, totalMs: 0 };
+      entry.calls++;
+      entry.totalMs += performance.now() - started;
+      times.set(label, entry);
+    };
+    pg.Client.prototype.query = function patched(this: pg.Client, ...args: unknown[]) {
+      const first = args[0] as string | { text?: string } | undefined;
+      const text = typeof first === 'string' ? first : (first?.text ?? '');
+      const label = StatementTimer.label(text);
+      const started = performance.now();
+      const last = args.at(-1);
+      if (typeof last === 'function') {
+        args[args.length - 1] = (...cbArgs: unknown[]) => {
+          record(label, started);
+          return (last as (...a: unknown[]) => unknown)(...cbArgs);
+        };
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      }
+      const result = (original as (...a: unknown[]) => unknown).apply(this, args);
+      if (result && typeof (result as Promise<unknown>).then === 'function') {
+        return (result as Promise<unknown>).then(
+          (value) => {
+            record(label, started);
+            return value;
+          },
+          (error) => {
+            record(label, started);
+            throw error;
+          },
+        );
+      }
+      return result;
+    } as typeof pg.Client.prototype.query;
+  }
+
+  disable(): void {
+    pg.Client.prototype.query = this.original;
+  }
+
+  reset(): void {
+    this.times.clear();
+  }
+
+  top(n = 8): StatementTime[] {
+    return [...this.times.values()].sort((a, b) => b.totalMs - a.totalMs).slice(0, n);
+  }
+}
+
+// ---- RESULTS.md -----------------------------------------------------------------------------------------
+
+export const SECTION_START = '<!-- bench:clients:start -->';
+export const SECTION_END = '<!-- bench:clients:end -->';
+
+/**
+ * Replaces the text between our markers (adding them at the end of the file when absent). The file is
+ * read right before writing and replaced atomically, so a section another benchmark wrote meanwhile stays.
+ */
+export function writeSection(file: string, body: string): void {
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Clientela benchmarks\n';
+  const block = `${SECTION_START}\n${body.trim()}\n${SECTION_END}`;
+  const i = current.indexOf(SECTION_START);
+  const j = i >= 0 ? current.indexOf(SECTION_END, i) : -1;
+  const next =
+    i >= 0 && j >= 0
+      ? current.slice(0, i) + block + current.slice(j + SECTION_END.length)
+      : `${current.trimEnd()}\n\n${block}\n`;
+  const tmp = `${file}.clients-${process.pid}.tmp`;
+  writeFileSync(tmp, next);
+  renameSync(tmp, file);
+}

@@ -1,0 +1,49 @@
+import { Button, Group, Text } from '@mantine/core';
+import { IconX } from '@tabler/icons-react';
+import { useTranslation } from 'react-i18next';
+import { NO_SELECTION, type Selection } from './ClientsTable';
+
+interface Props {
+  selection: Selection;
+  onChange: (selection: Selection) => void;
+  /** Rows loaded on screen. */
+  loadedIds: string[];
+  total: number;
+}
+
+/** How many clients are selected, the step up to "all N matching", and a way out. */
+export function SelectionBar({ selection, onChange, loadedIds, total }: Props) {
+  const { t } = useTranslation();
+  const count = selection.all ? total : selection.ids.size;
+  if (!count) return null;
+  const wholePage = !selection.all && loadedIds.length > 0 && loadedIds.every((id) => selection.ids.has(id));
+  return (
+    <Group
+      gap="sm"
+      px="md"
+      py={8}
+      bg="var(--mantine-primary-color-light)"
+      aria-live="polite"
+      data-testid="selection-bar"
+      style={{ borderTop: '1px solid var(--mantine-color-default-border)' }}
+    >
+      <Text size="sm" fw={600}>
+        {selection.all ? t('clients.selection.allSelected', { count }) : t('clients.selection.selected', { count })}
+      </Text>
+      {wholePage && total > loadedIds.length ? (
+        <Button variant="subtle" size="compact-sm" onClick={() => onChange({ ids: new Set(), all: true })}>
+          {t('clients.selection.selectAll', { count: total })}
+        </Button>
+      ) : null}
+      <Button
+        variant="subtle"
+        color="gray"
+        size="compact-sm"
+        leftSection={<IconX size={14} aria-hidden />}
+        onClick={() => onChange(NO_SELECTION)}
+      >
+        {t('clients.selection.clear')}
+      </Button>
+    </Group>
+  );
+}
