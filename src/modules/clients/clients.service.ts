@@ -655,22 +655,23 @@ export async function resolveClientIdentities(
   const byKind = { id: new Set<string>(), external_id: new Set<string>(), email: new Set<string>(), phone: new Set<string>() };
   for (const key of keys) if (key) byKind[key[0]].add(key[1]);
   const found = new Map<string, string | null>();
-  const lookup = async (kind: keyof typeof byKind, column: SQL) => {
+  // One array parameter per kind: `column = any($1)` uses the index whatever the batch size.
+  const lookup = async (kind: keyof typeof byKind, column: SQL, type: SQL) => {
     if (!byKind[kind].size) return;
     const values = [...byKind[kind]];
     const rows = await db.execute<{ id: string; value: string; n: number }>(sql`
-      select min(id::text) as id, ${column} as value, count(*)::int as n from clients
+      select min(id::text) as id, ${column}::text as value, count(*)::int as n from clients
       where workspace_id = ${workspaceId} and erased_at is null
-        and ${column} in (${sql.join(values.map((v) => sql`${v}`), sql`, `)})
+        and ${column} = any(${sql.param(values)}::${type})
       group by ${column}`);
     // Two clients with the same email or phone: ambiguous, so no match rather than a guess.
     for (const row of rows.rows) found.set(`${kind}:${row.value}`, row.n === 1 ? row.id : null);
   };
   await Promise.all([
-    lookup('id', sql`id::text`),
-    lookup('external_id', sql`external_id`),
-    lookup('email', sql`email`),
-    lookup('phone', sql`phone`),
+    lookup('id', sql`id`, sql`uuid[]`),
+    lookup('external_id', sql`external_id`, sql`text[]`),
+    lookup('email', sql`email`, sql`text[]`),
+    lookup('phone', sql`phone`, sql`text[]`),
   ]);
   return keys.map((key) => (key ? (found.get(`${key[0]}:${key[1]}`) ?? null) : null));
 }
@@ -692,9 +693,11 @@ export interface ActivityScores {
   visitFrequencyDays: number | null;
   lastBookingAt: Date | null;
   lastActivityAt: Date | null;
+  /** When given, the risk score is written in the same statement. */
+  riskScore?: number;
 }
 
-/** Writes the activity columns for many clients in one statement. */
+/** Writes the activity columns (and risk, when given) for many clients in one statement. */
 export async function applyActivityScores(db: DbOrTx, workspaceId: string, rows: ActivityScores[]) {
   if (!rows.length) return;
   const payload = JSON.stringify(
@@ -705,14 +708,16 @@ export async function applyActivityScores(db: DbOrTx, workspaceId: string, rows:
       freq: r.visitFrequencyDays,
       last_booking: r.lastBookingAt?.toISOString() ?? null,
       last_activity: r.lastActivityAt?.toISOString() ?? null,
+      risk: r.riskScore === undefined ? null : Math.max(0, Math.min(100, Math.round(r.riskScore))),
     })),
   );
   await db.execute(sql`
     update clients c set
       lifetime_value = s.ltv, booking_count = s.bookings, visit_frequency_days = s.freq,
-      last_booking_at = s.last_booking, last_activity_at = s.last_activity, updated_at = now()
+      last_booking_at = s.last_booking, last_activity_at = s.last_activity,
+      risk_score = coalesce(s.risk, c.risk_score), updated_at = now()
     from jsonb_to_recordset(${payload}::jsonb)
-      as s(id uuid, ltv numeric, bookings int, freq numeric, last_booking timestamptz, last_activity timestamptz)
+      as s(id uuid, ltv numeric, bookings int, freq numeric, last_booking timestamptz, last_activity timestamptz, risk smallint)
     where c.id = s.id and c.workspace_id = ${workspaceId}`);
 }
 

@@ -28,6 +28,8 @@ export const events = pgTable(
   (t) => [
     index().on(t.clientId, t.type, t.occurredAt.desc()),
     index().on(t.workspaceId, t.type, t.occurredAt),
+    // Unfiltered event lists page newest first through this, not a sort of the workspace's events.
+    index().on(t.workspaceId, t.occurredAt.desc(), t.id.desc()),
     uniqueIndex().on(t.workspaceId, t.type, t.referenceId).where(sql`${t.referenceId} is not null`),
   ],
 );

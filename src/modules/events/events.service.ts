@@ -66,7 +66,6 @@ export type EventJson = ReturnType<typeof toEventJson>;
 export async function rescoreClients(db: DbOrTx, workspaceId: string, clientIds: string[], now = new Date()) {
   if (!clientIds.length) return [];
   const activity = await aggregateActivity(db, workspaceId, clientIds);
-  await applyActivityScores(db, workspaceId, activity);
   // A client without any activity left (all events deleted or moved) is measured from creation.
   const idle = activity.filter((a) => !a.lastActivityAt).map((a) => a.clientId);
   const created = new Map(
@@ -77,13 +76,11 @@ export async function rescoreClients(db: DbOrTx, workspaceId: string, clientIds:
         ])
       : [],
   );
-  await setRiskScores(
+  // Activity and risk in one UPDATE of the touched client rows.
+  await applyActivityScores(
     db,
     workspaceId,
-    activity.map((a) => ({
-      clientId: a.clientId,
-      riskScore: riskScore({ ...a, createdAt: created.get(a.clientId) ?? null }, now),
-    })),
+    activity.map((a) => ({ ...a, riskScore: riskScore({ ...a, createdAt: created.get(a.clientId) ?? null }, now) })),
   );
   return activity;
 }

@@ -32,8 +32,9 @@ interface TimelinePage {
 const PAGE_SIZE = 50;
 
 /** `types` null = everything. */
-export function useTimeline(clientId: string, types: string[] | null) {
+export function useTimeline(clientId: string, types: string[] | null, enabled = true) {
   return useInfiniteQuery({
+    enabled,
     queryKey: queryKeys.clientTimeline(clientId, types),
     initialPageParam: null as string | null,
     queryFn: ({ pageParam, signal }) =>

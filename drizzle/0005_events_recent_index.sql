@@ -1,0 +1,1 @@
+CREATE INDEX "events_workspace_id_occurred_at_id_index" ON "events" USING btree ("workspace_id","occurred_at" DESC NULLS LAST,"id" DESC NULLS LAST);

@@ -1,0 +1,160 @@
+import { Button, Chip, Group, Skeleton, Stack, Text, ThemeIcon, Timeline, Title } from '@mantine/core';
+import { IconDownload, IconHistory } from '@tabler/icons-react';
+import dayjs from 'dayjs';
+import { useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Client } from '../../../api/clients';
+import { useCustomFields } from '../../../api/custom-fields';
+import { downloadTimelineCsv, TIMELINE_KINDS, type TimelineItem, useTimeline } from '../../../api/timeline';
+import { EmptyState } from '../../../ui/EmptyState';
+import { useErrorMessage } from '../../../ui/errors';
+import { notifyError } from '../../../ui/notify';
+import { QueryError } from '../../../ui/QueryError';
+import { useDescribe } from './timeline-items';
+
+function dayTitle(day: string, language: string, t: (key: 'timeline.today' | 'timeline.yesterday') => string) {
+  const date = dayjs(day);
+  if (date.isSame(dayjs(), 'day')) return t('timeline.today');
+  if (date.isSame(dayjs().subtract(1, 'day'), 'day')) return t('timeline.yesterday');
+  const text = date.locale(language).format(date.isSame(dayjs(), 'year') ? 'dddd, D MMMM' : 'dddd, LL');
+  return text.charAt(0).toLocaleUpperCase(language) + text.slice(1);
+}
+
+/** Everything that happened to the client, newest first, grouped by day, filterable by kind. */
+export function TimelineTab({ client }: { client: Client }) {
+  const { t, i18n } = useTranslation();
+  const language = i18n.resolvedLanguage ?? 'en';
+  const [kinds, setKinds] = useState<string[]>([...TIMELINE_KINDS]);
+  const types = kinds.length === TIMELINE_KINDS.length ? null : kinds;
+  const timeline = useTimeline(client.id, types, kinds.length > 0);
+  const fields = useCustomFields(true);
+  const describe = useDescribe(fields.data ?? []);
+  const errorMessage = useErrorMessage();
+  const [downloading, setDownloading] = useState(false);
+
+  const days = useMemo(() => {
+    const groups: Array<{ day: string; items: TimelineItem[] }> = [];
+    for (const item of timeline.data ?? []) {
+      const day = dayjs(item.occurred_at).format('YYYY-MM-DD');
+      const last = groups.at(-1);
+      if (last?.day === day) last.items.push(item);
+      else groups.push({ day, items: [item] });
+    }
+    return groups;
+  }, [timeline.data]);
+
+  const download = async () => {
+    setDownloading(true);
+    try {
+      await downloadTimelineCsv(client.id, types);
+    } catch (error) {
+      notifyError(errorMessage(error));
+    } finally {
+      setDownloading(false);
+    }
+  };
+
+  return (
+    <Stack gap="md">
+      <Group justify="space-between" gap="sm" align="center">
+        <Chip.Group multiple value={kinds} onChange={setKinds}>
+          <Group gap={6} role="group" aria-label={t('timeline.filterLabel')}>
+            {TIMELINE_KINDS.map((kind) => (
+              <Chip key={kind} value={kind} size="sm" variant="light">
+                {t(`timeline.kinds.${kind}`)}
+              </Chip>
+            ))}
+          </Group>
+        </Chip.Group>
+        <Button
+          variant="default"
+          size="xs"
+          leftSection={<IconDownload size={14} aria-hidden />}
+          onClick={() => void download()}
+          loading={downloading}
+        >
+          {t('timeline.csv')}
+        </Button>
+      </Group>
+
+      {!kinds.length ? (
+        <Text size="sm" c="dimmed">
+          {t('timeline.noKinds')}
+        </Text>
+      ) : timeline.error && !timeline.data ? (
+        <QueryError error={timeline.error} onRetry={() => void timeline.refetch()} />
+      ) : !timeline.data ? (
+        <Stack gap="sm" aria-busy="true">
+          {[0, 1, 2, 3].map((index) => (
+            <Group key={index} gap="sm" wrap="nowrap" align="flex-start">
+              <Skeleton circle h={28} w={28} />
+              <Stack gap={6} style={{ flex: 1 }}>
+                <Skeleton h={14} w="40%" />
+                <Skeleton h={12} w="70%" />
+              </Stack>
+            </Group>
+          ))}
+        </Stack>
+      ) : !days.length ? (
+        <EmptyState
+          icon={IconHistory}
+          title={types ? t('timeline.emptyFilteredTitle') : t('timeline.emptyTitle')}
+          description={types ? t('timeline.emptyFilteredText') : t('timeline.emptyText')}
+        />
+      ) : (
+        <Stack gap="lg">
+          {days.map(({ day, items }) => (
+            <section key={day} aria-label={dayTitle(day, language, t)}>
+              <Title order={3} size="h6" c="dimmed" mb="sm" tt="uppercase" style={{ letterSpacing: 0.4 }}>
+                {dayTitle(day, language, t)}
+              </Title>
+              <Timeline bulletSize={28} lineWidth={2}>
+                {items.map((item) => {
+                  const described = describe(item);
+                  const ItemIcon = described.icon;
+                  return (
+                    <Timeline.Item
+                      key={`${item.kind}:${item.id}`}
+                      bullet={
+                        <ThemeIcon size={28} radius="xl" variant="light" color={described.color}>
+                          <ItemIcon size={16} aria-hidden />
+                        </ThemeIcon>
+                      }
+                      title={
+                        <Group justify="space-between" gap="xs" wrap="nowrap" align="flex-start">
+                          <Text size="sm" fw={600} component="div">
+                            {described.title}
+                          </Text>
+                          <Text size="xs" c="dimmed" style={{ whiteSpace: 'nowrap' }} component="time" dateTime={item.occurred_at}>
+                            {dayjs(item.occurred_at).locale(language).format('LT')}
+                          </Text>
+                        </Group>
+                      }
+                      data-testid="timeline-item"
+                    >
+                      <Stack gap={2}>
+                        {described.body}
+                        {item.actor?.label ? (
+                          <Text size="xs" c="dimmed">
+                            {t('timeline.by', { actor: item.actor.label })}
+                          </Text>
+                        ) : null}
+                      </Stack>
+                    </Timeline.Item>
+                  );
+                })}
+              </Timeline>
+            </section>
+          ))}
+          {timeline.hasNextPage ? (
+            <Group justify="center">
+              <Button variant="default" onClick={() => void timeline.fetchNextPage()} loading={timeline.isFetchingNextPage}>
+                {t('common.loadMore')}
+              </Button>
+            </Group>
+          ) : null}
+        </Stack>
+      )}
+    </Stack>
+  );
+}

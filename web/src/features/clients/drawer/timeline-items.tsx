@@ -1,0 +1,247 @@
+import { Badge, Group, List, Text } from '@mantine/core';
+import {
+  IconAlertTriangle,
+  IconArrowMerge,
+  IconBolt,
+  IconCalendarEvent,
+  IconCash,
+  IconChecklist,
+  IconCircleCheck,
+  IconCircleX,
+  IconDoorEnter,
+  IconGauge,
+  IconLifebuoy,
+  IconNote,
+  IconPencil,
+  IconShieldCheck,
+  IconShoppingBag,
+  IconSpeakerphone,
+  IconTag,
+  IconTruck,
+  IconUserPlus,
+  type Icon,
+} from '@tabler/icons-react';
+import type { ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { CLIENT_FIELDS } from '../../../api/clients';
+import type { CustomField } from '../../../api/custom-fields';
+import type { TimelineItem } from '../../../api/timeline';
+import { humanize, useFormatters } from '../shared/format';
+import { useOptionalT } from '../../../ui/useOptionalT';
+
+export const EVENT_TYPES = [
+  'booking',
+  'payment',
+  'purchase',
+  'support',
+  'visit',
+  'logistics',
+  'promotion',
+  'insurance',
+] as const;
+
+const EVENT_ICONS: Record<string, Icon> = {
+  booking: IconCalendarEvent,
+  payment: IconCash,
+  purchase: IconShoppingBag,
+  support: IconLifebuoy,
+  visit: IconDoorEnter,
+  logistics: IconTruck,
+  promotion: IconSpeakerphone,
+  insurance: IconShieldCheck,
+};
+
+const NOTE_ICONS: Record<string, Icon> = { info: IconNote, warning: IconAlertTriangle, action: IconChecklist };
+export const NOTE_COLORS: Record<string, string> = { info: 'blue', warning: 'orange', action: 'grape' };
+const HISTORY_ICONS: Record<string, Icon> = {
+  created: IconUserPlus,
+  fields: IconPencil,
+  tags: IconTag,
+  merged: IconArrowMerge,
+  risk_override: IconGauge,
+};
+
+export interface Described {
+  icon: Icon;
+  color: string;
+  title: ReactNode;
+  body?: ReactNode;
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' && value.trim() ? value : null;
+}
+
+function list(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+/** Words, icon and color for one timeline entry, whatever stream it comes from. */
+export function useDescribe(fields: CustomField[]) {
+  const { t } = useTranslation();
+  const optionalT = useOptionalT();
+  const format = useFormatters();
+  const fieldLabel = (name: string) => {
+    if (name.startsWith('custom.')) {
+      const key = name.slice(7);
+      return fields.find((field) => field.key === key)?.label ?? humanize(key);
+    }
+    return (CLIENT_FIELDS as readonly string[]).includes(name) ? optionalT(`clients.fields.${name}`, humanize(name)) : humanize(name);
+  };
+  const show = (value: unknown) => {
+    if (value === null || value === undefined || value === '') return t('timeline.empty');
+    if (typeof value === 'boolean') return value ? t('common.yes') : t('common.no');
+    if (Array.isArray(value)) return value.join(', ');
+    return String(value);
+  };
+
+  return (item: TimelineItem): Described => {
+    const d = item.data;
+    switch (item.kind) {
+      case 'event': {
+        const amount = typeof d.amount === 'number' ? format.currency(d.amount, str(d.currency)) : null;
+        const properties = d.properties && typeof d.properties === 'object' ? Object.entries(d.properties) : [];
+        return {
+          icon: EVENT_ICONS[item.type] ?? IconBolt,
+          color: item.type === 'payment' || item.type === 'purchase' ? 'teal' : 'blue',
+          title: (
+            <Group gap={6}>
+              <span>{optionalT(`timeline.eventTypes.${item.type}`, humanize(item.type))}</span>
+              {amount ? (
+                <Text span fw={650} style={{ fontVariantNumeric: 'tabular-nums' }}>
+                  {amount}
+                </Text>
+              ) : null}
+            </Group>
+          ),
+          body: properties.length ? (
+            <Text size="sm" c="dimmed">
+              {properties.map(([key, value]) => `${humanize(key)}: ${show(value)}`).join(' · ')}
+            </Text>
+          ) : undefined,
+        };
+      }
+      case 'note': {
+        const type = str(d.type) ?? item.type;
+        return {
+          icon: NOTE_ICONS[type] ?? IconNote,
+          color: NOTE_COLORS[type] ?? 'blue',
+          title: (
+            <Group gap={6}>
+              <span>{t('timeline.note')}</span>
+              <Badge size="xs" variant="light" color={NOTE_COLORS[type] ?? 'blue'}>
+                {optionalT(`notes.types.${type}`, type)}
+              </Badge>
+              {d.visibility === 'shared' ? (
+                <Badge size="xs" variant="outline" color="gray">
+                  {t('notes.visibilities.shared')}
+                </Badge>
+              ) : null}
+            </Group>
+          ),
+          body: (
+            <Text size="sm" style={{ whiteSpace: 'pre-wrap' }} lineClamp={4}>
+              {str(d.body) ?? ''}
+            </Text>
+          ),
+        };
+      }
+      case 'consent': {
+        const channel = str(d.channel) ?? '';
+        const granted = d.granted === true;
+        const source = str(d.source);
+        return {
+          icon: granted ? IconCircleCheck : IconCircleX,
+          color: granted ? 'teal' : 'red',
+          title: t(granted ? 'timeline.consentGranted' : 'timeline.consentWithdrawn', {
+            channel: optionalT(`consent.channels.${channel}`, channel),
+          }),
+          body: (
+            <Text size="sm" c="dimmed">
+              {[source ? optionalT(`consent.sources.${source}`, source) : null, str(d.evidence)]
+                .filter(Boolean)
+                .join(' · ')}
+            </Text>
+          ),
+        };
+      }
+      case 'history': {
+        const icon = HISTORY_ICONS[item.type] ?? IconPencil;
+        if (item.type === 'tags') {
+          const added = list(d.added);
+          const removed = list(d.removed);
+          return {
+            icon,
+            color: 'violet',
+            title:
+              added.length && !removed.length
+                ? t('timeline.tagsAdded', { tags: added.join(', '), count: added.length })
+                : removed.length && !added.length
+                  ? t('timeline.tagsRemoved', { tags: removed.join(', '), count: removed.length })
+                  : t('timeline.tagsChanged'),
+            body:
+              added.length && removed.length ? (
+                <Text size="sm" c="dimmed">
+                  {t('timeline.tagsBoth', { added: added.join(', '), removed: removed.join(', ') })}
+                </Text>
+              ) : undefined,
+          };
+        }
+        if (item.type === 'risk_override') {
+          const score = (d.score as { after?: unknown } | undefined)?.after;
+          return {
+            icon,
+            color: 'orange',
+            title:
+              typeof score === 'number'
+                ? t('timeline.riskSet', { score })
+                : t('timeline.riskRemoved'),
+            body: str(d.reason) ? (
+              <Text size="sm" c="dimmed">
+                {str(d.reason)}
+              </Text>
+            ) : undefined,
+          };
+        }
+        if (item.type === 'merged') {
+          return {
+            icon,
+            color: 'grape',
+            title: t('timeline.merged', { name: str(d.other_name) ?? '—' }),
+          };
+        }
+        const changes =
+          d.changes && typeof d.changes === 'object'
+            ? Object.entries(d.changes as Record<string, { before?: unknown; after?: unknown }>)
+            : [];
+        const title =
+          item.type === 'created'
+            ? t('timeline.created')
+            : item.type === 'fields'
+              ? t('timeline.fieldsChanged', { count: changes.length })
+              : humanize(item.type);
+        return {
+          icon,
+          color: item.type === 'created' ? 'teal' : 'gray',
+          title,
+          body:
+            item.type === 'fields' && changes.length ? (
+              <List size="sm" spacing={2} c="dimmed">
+                {changes.map(([name, change]) => (
+                  <List.Item key={name}>
+                    {t('timeline.fieldChange', {
+                      field: fieldLabel(name),
+                      before: show(change?.before),
+                      after: show(change?.after),
+                    })}
+                  </List.Item>
+                ))}
+              </List>
+            ) : undefined,
+        };
+      }
+      default:
+        return { icon: IconBolt, color: 'gray', title: humanize(`${item.kind} ${item.type}`) };
+    }
+  };
+}
