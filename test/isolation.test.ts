@@ -89,9 +89,12 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
       id: (await listEvents(db, world.b.workspaceId, { client_id: client.id, limit: 1 })).events[0]!.id,
     };
   },
-  '/api/v1/clients/by-external-id/{external_id}': async (world) => ({ external_id: (await clientInB(world)).external_id! }),
+  '/api/v1/clients/by-external-id/{external_id}': async (world) => ({
+    external_id: (await clientInB(world)).external_id!,
+  }),
   '/api/v1/tags/{id}': async ({ t, b }) => ({
-    id: (await createTag(t.app.dbHandle.db, systemContext(b.workspaceId), { name: `b-tag-${randomUUID()}` })).id,
+    id: (await createTag(t.app.dbHandle.db, systemContext(b.workspaceId), { name: `b-tag-${randomUUID()}` }))
+      .id,
   }),
   '/api/v1/custom-fields/{id}': async ({ t, b }) => ({
     id: (
@@ -103,7 +106,12 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
     ).id,
   }),
   '/api/v1/labels/{id}': async ({ t, b }) => ({
-    id: (await createLabel(t.app.dbHandle.db, systemContext(b.workspaceId), { key: `l${randomUUID().slice(0, 8)}`, name: 'B label' })).id,
+    id: (
+      await createLabel(t.app.dbHandle.db, systemContext(b.workspaceId), {
+        key: `l${randomUUID().slice(0, 8)}`,
+        name: 'B label',
+      })
+    ).id,
   }),
   '/api/v1/locations/{id}': async ({ t, b }) => ({
     id: (await createLocation(t.app.dbHandle.db, systemContext(b.workspaceId), { name: 'B clinic' })).id,
@@ -251,9 +259,10 @@ describe('cross-workspace isolation harness', () => {
       const params = await FIXTURES[op.path]!(world);
       const response = await call(op, { authorization: `Bearer ${keyA}` }, params);
       const expected = CROSS_WORKSPACE_STATUS[`${op.method} ${op.path}`] ?? [404];
-      expect(expected, `${op.method} ${op.path} → ${response.statusCode} ${response.body.slice(0, 200)}`).toContain(
-        response.statusCode,
-      );
+      expect(
+        expected,
+        `${op.method} ${op.path} → ${response.statusCode} ${response.body.slice(0, 200)}`,
+      ).toContain(response.statusCode);
     }
     const touched = await t.app.dbHandle.db.execute<{ n: number }>(
       sql`select count(*)::int as n from audit_log where workspace_id = ${world.b.workspaceId} and actor_id = ${keyIdA}`,

@@ -36,7 +36,12 @@ export class AppError extends Error {
   /** Extra fields of the error object, e.g. `existing_id` on a duplicate. */
   readonly extra: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message: string, details: ErrorDetail[] = [], extra: Record<string, unknown> = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details: ErrorDetail[] = [],
+    extra: Record<string, unknown> = {},
+  ) {
     super(message);
     this.name = 'AppError';
     this.code = code;

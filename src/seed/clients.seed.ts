@@ -21,7 +21,13 @@ export const clientsSeeder: Seeder = {
     ] as const) {
       locations.push(await createLocation(db, ctx, { name, timezone }));
     }
-    await createCustomField(db, ctx, { key: 'shoe_size', label: 'Shoe size', type: 'number', section: 'Equipment', position: 1 });
+    await createCustomField(db, ctx, {
+      key: 'shoe_size',
+      label: 'Shoe size',
+      type: 'number',
+      section: 'Equipment',
+      position: 1,
+    });
     await createCustomField(db, ctx, {
       key: 'skill_level',
       label: 'Skill level',
@@ -30,7 +36,13 @@ export const clientsSeeder: Seeder = {
       section: 'Equipment',
       position: 2,
     });
-    await createCustomField(db, ctx, { key: 'wetsuit', label: 'Owns a wetsuit', type: 'boolean', section: 'Equipment', position: 3 });
+    await createCustomField(db, ctx, {
+      key: 'wetsuit',
+      label: 'Owns a wetsuit',
+      type: 'boolean',
+      section: 'Equipment',
+      position: 3,
+    });
     await createCustomField(db, ctx, {
       key: 'medical_notes',
       label: 'Medical notes',
@@ -56,7 +68,18 @@ export const clientsSeeder: Seeder = {
         label: demoPeople.pick(random, LABELS),
         externalId: random() < 0.7 ? `BK-${100000 + i}` : null,
         locationId: demoPeople.pick(random, locations).id,
-        birthday: random() < 0.6 ? new Date(Date.UTC(1950 + Math.floor(random() * 55), Math.floor(random() * 12), 1 + Math.floor(random() * 28))).toISOString().slice(0, 10) : null,
+        birthday:
+          random() < 0.6
+            ? new Date(
+                Date.UTC(
+                  1950 + Math.floor(random() * 55),
+                  Math.floor(random() * 12),
+                  1 + Math.floor(random() * 28),
+                ),
+              )
+                .toISOString()
+                .slice(0, 10)
+            : null,
         custom: {
           shoe_size: 36 + Math.floor(random() * 10),
           skill_level: demoPeople.pick(random, ['beginner', 'intermediate', 'advanced']),

@@ -109,8 +109,11 @@ describe('API key cache across processes', () => {
     try {
       const workspace = await newWorkspace(t);
       const admin = withKey(t, await newApiKey(t, workspace.id, 'admin'));
-      const { key, id } = (await admin('POST', '/api/v1/api-keys', { name: 'shared', role: 'viewer' })).json();
-      const onSecond = () => second.http.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${key}` } });
+      const { key, id } = (
+        await admin('POST', '/api/v1/api-keys', { name: 'shared', role: 'viewer' })
+      ).json();
+      const onSecond = () =>
+        second.http.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${key}` } });
       expect((await onSecond()).statusCode).toBe(200); // now cached on the second server
       expect((await admin('DELETE', `/api/v1/api-keys/${id}`)).statusCode).toBe(204);
       const deadline = Date.now() + 2000;

@@ -34,7 +34,12 @@ export interface ClientDataParticipant {
   move(tx: Tx, workspaceId: string, fromClientId: string, toClientId: string): Promise<void>;
   exportFor(db: DbOrTx, workspaceId: string, clientId: string): Promise<unknown>;
   erase(tx: Tx, workspaceId: string, clientId: string): Promise<void>;
-  timeline(db: DbOrTx, workspaceId: string, clientId: string, window: TimelineWindow): Promise<TimelineItem[]>;
+  timeline(
+    db: DbOrTx,
+    workspaceId: string,
+    clientId: string,
+    window: TimelineWindow,
+  ): Promise<TimelineItem[]>;
 }
 
 const participants: ClientDataParticipant[] = [];

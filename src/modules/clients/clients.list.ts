@@ -29,7 +29,10 @@ type SortKind = 'text' | 'number' | 'date';
  * the keyset cursor, so pages never skip or repeat while clients change.
  */
 const SORTS: Record<string, { expr: SQL; kind: SortKind }> = {
-  name: { expr: sql`lower(coalesce(${clients.firstName}, '') || ' ' || coalesce(${clients.lastName}, ''))`, kind: 'text' },
+  name: {
+    expr: sql`lower(coalesce(${clients.firstName}, '') || ' ' || coalesce(${clients.lastName}, ''))`,
+    kind: 'text',
+  },
   first_name: { expr: sql`lower(coalesce(${clients.firstName}, ''))`, kind: 'text' },
   last_name: { expr: sql`lower(coalesce(${clients.lastName}, ''))`, kind: 'text' },
   email: { expr: sql`coalesce(${clients.email}, '')`, kind: 'text' },
@@ -41,7 +44,10 @@ const SORTS: Record<string, { expr: SQL; kind: SortKind }> = {
   external_id: { expr: sql`coalesce(${clients.externalId}, '')`, kind: 'text' },
   lifetime_value: { expr: sql`${clients.lifetimeValue}`, kind: 'number' },
   booking_count: { expr: sql`${clients.bookingCount}::numeric`, kind: 'number' },
-  risk_score: { expr: sql`coalesce(${clients.riskOverride}, ${clients.riskScore}, -1)::numeric`, kind: 'number' },
+  risk_score: {
+    expr: sql`coalesce(${clients.riskOverride}, ${clients.riskScore}, -1)::numeric`,
+    kind: 'number',
+  },
   created_at: { expr: sql`${clients.createdAt}`, kind: 'date' },
   updated_at: { expr: sql`${clients.updatedAt}`, kind: 'date' },
   last_activity_at: { expr: sql`coalesce(${clients.lastActivityAt}, '-infinity')`, kind: 'date' },
@@ -86,7 +92,10 @@ function decode(cursor: string): [unknown, string] {
 
 export async function listClients(db: DbOrTx, ctx: WorkspaceContext, query: ClientListQuery) {
   const problems = [];
-  const conditions: SQL[] = [sql`${clients.workspaceId} = ${ctx.workspaceId}`, sql`${clients.erasedAt} is null`];
+  const conditions: SQL[] = [
+    sql`${clients.workspaceId} = ${ctx.workspaceId}`,
+    sql`${clients.erasedAt} is null`,
+  ];
   if (query.q) {
     const condition = searchCondition(query.q);
     if (condition) conditions.push(condition);
@@ -111,7 +120,9 @@ export async function listClients(db: DbOrTx, ctx: WorkspaceContext, query: Clie
   let sort = SORTS[sortKey];
   if (!sort && sortKey.startsWith('custom.')) {
     const fieldKey = sortKey.slice(7);
-    const field = (await listCustomFields(db, ctx.workspaceId)).find((f) => f.key === fieldKey && canSeeField(ctx.role, f));
+    const field = (await listCustomFields(db, ctx.workspaceId)).find(
+      (f) => f.key === fieldKey && canSeeField(ctx.role, f),
+    );
     if (field) {
       sort =
         field.type === 'number'
@@ -119,7 +130,11 @@ export async function listClients(db: DbOrTx, ctx: WorkspaceContext, query: Clie
           : { expr: sql`lower(coalesce(${clients.custom} ->> ${fieldKey}, ''))`, kind: 'text' };
     }
   }
-  if (!sort) problems.push({ path: '/query/sort', message: `sort by ${Object.keys(SORTS).join(', ')} or custom.<key>, "-" for descending` });
+  if (!sort)
+    problems.push({
+      path: '/query/sort',
+      message: `sort by ${Object.keys(SORTS).join(', ')} or custom.<key>, "-" for descending`,
+    });
   if (problems.length) throw AppError.validation(problems);
 
   const where = sql.join(conditions, sql` and `);
@@ -128,7 +143,9 @@ export async function listClients(db: DbOrTx, ctx: WorkspaceContext, query: Clie
   if (query.cursor) {
     const [value, id] = decode(query.cursor);
     const op = descending ? sql`<` : sql`>`;
-    pageConditions.push(sql`(${sort!.expr}, ${clients.id}) ${op} (${value}::${CAST[sort!.kind]}, ${id}::uuid)`);
+    pageConditions.push(
+      sql`(${sort!.expr}, ${clients.id}) ${op} (${value}::${CAST[sort!.kind]}, ${id}::uuid)`,
+    );
   }
   const [rows, total] = await Promise.all([
     selectClientPage(
@@ -144,7 +161,9 @@ export async function listClients(db: DbOrTx, ctx: WorkspaceContext, query: Clie
   if (rows.length > query.limit) {
     const last = page.at(-1)!;
     const [{ value }] = (
-      await db.execute<{ value: unknown }>(sql`select ${sort!.expr}::text as value from clients where id = ${last.id}`)
+      await db.execute<{ value: unknown }>(
+        sql`select ${sort!.expr}::text as value from clients where id = ${last.id}`,
+      )
     ).rows as [{ value: unknown }];
     nextCursor = encode(value, last.id);
   }

@@ -11,7 +11,12 @@ export async function insertClient(db: DbOrTx, values: typeof clients.$inferInse
   return row!;
 }
 
-export async function findClient(db: DbOrTx, workspaceId: string, id: string, lock = false): Promise<ClientRow | null> {
+export async function findClient(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  lock = false,
+): Promise<ClientRow | null> {
   const query = db
     .select()
     .from(clients)
@@ -28,11 +33,18 @@ export async function findClientsByIds(db: DbOrTx, workspaceId: string, ids: str
     .where(and(eq(clients.workspaceId, workspaceId), inArray(clients.id, ids), isNull(clients.erasedAt)));
 }
 
-export async function findClientByExternalId(db: DbOrTx, workspaceId: string, externalId: string, lock = false) {
+export async function findClientByExternalId(
+  db: DbOrTx,
+  workspaceId: string,
+  externalId: string,
+  lock = false,
+) {
   const query = db
     .select()
     .from(clients)
-    .where(and(eq(clients.workspaceId, workspaceId), eq(clients.externalId, externalId), isNull(clients.erasedAt)));
+    .where(
+      and(eq(clients.workspaceId, workspaceId), eq(clients.externalId, externalId), isNull(clients.erasedAt)),
+    );
   const [row] = lock ? await query.for('update') : await query;
   return row ?? null;
 }
@@ -82,7 +94,12 @@ export async function countClients(db: DbOrTx, where: SQL): Promise<number> {
   return row?.n ?? 0;
 }
 
-export async function selectClientPage(db: DbOrTx, where: SQL, orderBy: SQL, limit: number): Promise<ClientRow[]> {
+export async function selectClientPage(
+  db: DbOrTx,
+  where: SQL,
+  orderBy: SQL,
+  limit: number,
+): Promise<ClientRow[]> {
   return db.select().from(clients).where(where).orderBy(orderBy).limit(limit);
 }
 
@@ -117,7 +134,12 @@ export async function insertHistory(db: DbOrTx, values: typeof clientHistory.$in
   await db.insert(clientHistory).values(values);
 }
 
-export async function moveHistory(db: DbOrTx, workspaceId: string, fromId: string, toId: string): Promise<void> {
+export async function moveHistory(
+  db: DbOrTx,
+  workspaceId: string,
+  fromId: string,
+  toId: string,
+): Promise<void> {
   await db
     .update(clientHistory)
     .set({ clientId: toId })
@@ -134,7 +156,12 @@ export async function historyPage(
   db: DbOrTx,
   workspaceId: string,
   clientId: string,
-  window: { before: { at: string; id: string } | null; from: string | null; to: string | null; limit: number },
+  window: {
+    before: { at: string; id: string } | null;
+    from: string | null;
+    to: string | null;
+    limit: number;
+  },
 ) {
   return db
     .select()

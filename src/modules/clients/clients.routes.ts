@@ -2,7 +2,15 @@ import { type TSchema, Type } from '@sinclair/typebox';
 import type { Database } from '../../platform/db/db.ts';
 import { workspaceOf } from '../../platform/http/access.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { errors, IdParams, Nullable, PageQuery, StringEnum, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import {
+  errors,
+  IdParams,
+  Nullable,
+  PageQuery,
+  StringEnum,
+  Timestamp,
+  Uuid,
+} from '../../platform/http/schemas.ts';
 import { listClients } from './clients.list.ts';
 import { duplicateGroups, findClientsByIds } from './clients.repo.ts';
 import {
@@ -39,14 +47,19 @@ const ClientWriteFields = {
   preferred_contact_method: Type.Optional(Nullable(StringEnum(CONTACT_METHODS))),
   birthday: Type.Optional(Nullable(Type.String({ format: 'date' }))),
   tags: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 100 })),
-  custom: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Values keyed by custom-field key' })),
+  custom: Type.Optional(
+    Type.Record(Type.String(), Type.Unknown(), { description: 'Values keyed by custom-field key' }),
+  ),
   consent: Type.Optional(
     Type.Record(Type.String(), Type.Boolean(), {
-      description: 'Channels granted or withdrawn with this write, e.g. { "email": true } (recorded with source api)',
+      description:
+        'Channels granted or withdrawn with this write, e.g. { "email": true } (recorded with source api)',
     }),
   ),
   consent_evidence: text(2000),
-  allow_duplicate: Type.Optional(Type.Boolean({ description: 'Create even when another client has this email or phone' })),
+  allow_duplicate: Type.Optional(
+    Type.Boolean({ description: 'Create even when another client has this email or phone' }),
+  ),
 };
 const ClientWrite = Type.Object(ClientWriteFields, { additionalProperties: false });
 
@@ -70,7 +83,9 @@ const ClientJson = Type.Object({
   birthday: Nullable(Type.String()),
   tags: Type.Array(Type.String()),
   custom: Type.Record(Type.String(), Type.Unknown()),
-  consent: Type.Object(Object.fromEntries(CHANNELS.map((c) => [c, Type.Boolean()])) as Record<string, TSchema>),
+  consent: Type.Object(
+    Object.fromEntries(CHANNELS.map((c) => [c, Type.Boolean()])) as Record<string, TSchema>,
+  ),
   lifetime_value: Type.Number(),
   booking_count: Type.Integer(),
   visit_frequency_days: Nullable(Type.Number()),
@@ -84,7 +99,10 @@ const ClientJson = Type.Object({
 });
 
 const ExternalIdParams = Type.Object({ external_id: Type.String({ minLength: 1, maxLength: 200 }) });
-const TagsBody = Type.Object({ tags: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 100 }) }, { additionalProperties: false });
+const TagsBody = Type.Object(
+  { tags: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 100 }) },
+  { additionalProperties: false },
+);
 
 export function registerClientRoutes(app: HttpApp, deps: { db: Database }) {
   const { db } = deps;
@@ -103,7 +121,8 @@ export function registerClientRoutes(app: HttpApp, deps: { db: Database }) {
         response: { 201: ClientJson, ...errors },
       },
     },
-    async (request, reply) => reply.status(201).send(await createClient(db, workspaceOf(request), request.body as never)),
+    async (request, reply) =>
+      reply.status(201).send(await createClient(db, workspaceOf(request), request.body as never)),
   );
 
   app.get(
@@ -127,7 +146,11 @@ export function registerClientRoutes(app: HttpApp, deps: { db: Database }) {
           sort: Type.Optional(Type.String({ maxLength: 80, examples: ['-lifetime_value'] })),
         }),
         response: {
-          200: Type.Object({ clients: Type.Array(ClientJson), next_cursor: Nullable(Type.String()), total: Type.Integer() }),
+          200: Type.Object({
+            clients: Type.Array(ClientJson),
+            next_cursor: Nullable(Type.String()),
+            total: Type.Integer(),
+          }),
           ...errors,
         },
       },
@@ -174,7 +197,12 @@ export function registerClientRoutes(app: HttpApp, deps: { db: Database }) {
     '/api/v1/clients/by-external-id/:external_id',
     {
       config: { access: { minRole: 'viewer' } },
-      schema: { tags, summary: 'Find a client by the id in your own system', params: ExternalIdParams, response: { 200: ClientJson, ...errors } },
+      schema: {
+        tags,
+        summary: 'Find a client by the id in your own system',
+        params: ExternalIdParams,
+        response: { 200: ClientJson, ...errors },
+      },
     },
     async (request) => getClientByExternalId(db, workspaceOf(request), request.params.external_id),
   );
@@ -186,14 +214,20 @@ export function registerClientRoutes(app: HttpApp, deps: { db: Database }) {
       schema: {
         tags,
         summary: 'Create or update a client by the id in your own system (what a booking system calls)',
-        description: 'Fields you send are set; fields you leave out keep their value. 201 when created, 200 when updated.',
+        description:
+          'Fields you send are set; fields you leave out keep their value. 201 when created, 200 when updated.',
         params: ExternalIdParams,
         body: ClientWrite,
         response: { 200: ClientJson, 201: ClientJson, ...errors },
       },
     },
     async (request, reply) => {
-      const result = await upsertClientByExternalId(db, workspaceOf(request), request.params.external_id, request.body as never);
+      const result = await upsertClientByExternalId(
+        db,
+        workspaceOf(request),
+        request.params.external_id,
+        request.body as never,
+      );
       return reply.status(result.created ? 201 : 200).send(result.client);
     },
   );
@@ -214,7 +248,8 @@ export function registerClientRoutes(app: HttpApp, deps: { db: Database }) {
       schema: {
         tags,
         summary: 'Change a client',
-        description: 'Send only what changes; null clears a field. `tags` replaces the tag list. Every change is kept in the client history.',
+        description:
+          'Send only what changes; null clears a field. `tags` replaces the tag list. Every change is kept in the client history.',
         params: IdParams,
         body: ClientWrite,
         response: { 200: ClientJson, ...errors },
@@ -261,14 +296,26 @@ export function registerClientRoutes(app: HttpApp, deps: { db: Database }) {
       },
     },
     async (request) =>
-      mergeClients(db, workspaceOf(request), request.params.id, request.body.other_id, request.body.prefer ?? {}),
+      mergeClients(
+        db,
+        workspaceOf(request),
+        request.params.id,
+        request.body.other_id,
+        request.body.prefer ?? {},
+      ),
   );
 
   app.post(
     '/api/v1/clients/:id/tags',
     {
       config: { access: { minRole: 'agent' } },
-      schema: { tags, summary: 'Add tags (unknown names are created)', params: IdParams, body: TagsBody, response: { 200: ClientJson, ...errors } },
+      schema: {
+        tags,
+        summary: 'Add tags (unknown names are created)',
+        params: IdParams,
+        body: TagsBody,
+        response: { 200: ClientJson, ...errors },
+      },
     },
     async (request) => tagClient(db, workspaceOf(request), request.params.id, request.body.tags, false),
   );
@@ -277,7 +324,13 @@ export function registerClientRoutes(app: HttpApp, deps: { db: Database }) {
     '/api/v1/clients/:id/tags',
     {
       config: { access: { minRole: 'agent' } },
-      schema: { tags, summary: 'Remove tags', params: IdParams, body: TagsBody, response: { 200: ClientJson, ...errors } },
+      schema: {
+        tags,
+        summary: 'Remove tags',
+        params: IdParams,
+        body: TagsBody,
+        response: { 200: ClientJson, ...errors },
+      },
     },
     async (request) => tagClient(db, workspaceOf(request), request.params.id, request.body.tags, true),
   );

@@ -78,7 +78,10 @@ export const clients = pgTable(
     index().on(t.workspaceId, t.lastActivityAt),
     index().on(t.workspaceId, t.riskScore),
     index('clients_search_trgm').using('gin', t.workspaceId, sql`${t.searchText} gin_trgm_ops`),
-    check('clients_risk_check', sql`${t.riskScore} between 0 and 100 and ${t.riskOverride} between 0 and 100`),
+    check(
+      'clients_risk_check',
+      sql`${t.riskScore} between 0 and 100 and ${t.riskOverride} between 0 and 100`,
+    ),
     check(
       'clients_contact_method_check',
       sql`${t.preferredContactMethod} in ('email', 'sms', 'whatsapp', 'phone')`,

@@ -92,7 +92,15 @@ type FieldName = keyof typeof FIELD_COLUMNS;
 const FIELD_NAMES = Object.keys(FIELD_COLUMNS) as FieldName[];
 
 /** Personal data: the audit log records that these changed, never their values (those go to the erasable history). */
-const PERSONAL_FIELDS = new Set<string>(['first_name', 'last_name', 'email', 'phone', 'city', 'birthday', 'external_id']);
+const PERSONAL_FIELDS = new Set<string>([
+  'first_name',
+  'last_name',
+  'email',
+  'phone',
+  'city',
+  'birthday',
+  'external_id',
+]);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -112,13 +120,17 @@ export function normalizePhone(raw: string, defaultCountry: string): string | nu
   return phone?.isPossible() ? phone.number : null;
 }
 
-export function displayName(row: Pick<ClientRow, 'firstName' | 'lastName' | 'email' | 'phone' | 'externalId'>): string {
+export function displayName(
+  row: Pick<ClientRow, 'firstName' | 'lastName' | 'email' | 'phone' | 'externalId'>,
+): string {
   const name = [row.firstName, row.lastName].filter(Boolean).join(' ').trim();
   return name || row.email || row.phone || row.externalId || '—';
 }
 
 /** What `q` searches: names, email, phone digits (international and national) and the external id. */
-export function searchTextOf(row: Pick<ClientRow, 'firstName' | 'lastName' | 'email' | 'phone' | 'externalId'>): string {
+export function searchTextOf(
+  row: Pick<ClientRow, 'firstName' | 'lastName' | 'email' | 'phone' | 'externalId'>,
+): string {
   const parts = [row.firstName, row.lastName, row.email, row.externalId];
   if (row.phone) {
     parts.push(row.phone.replace(/\D/g, ''));
@@ -194,7 +206,8 @@ async function normalizeInput(
 
   if (input.country !== undefined) {
     const country = input.country?.trim().toUpperCase() || null;
-    if (country && !isCountryCode(country)) problems.push({ path: '/country', message: 'not an ISO 3166-1 alpha-2 code' });
+    if (country && !isCountryCode(country))
+      problems.push({ path: '/country', message: 'not an ISO 3166-1 alpha-2 code' });
     values.country = country;
   }
   if (input.email !== undefined) {
@@ -224,30 +237,49 @@ async function normalizeInput(
   }
   if (input.timezone !== undefined) {
     const tz = input.timezone?.trim() || null;
-    if (tz && !isTimeZone(tz)) problems.push({ path: '/timezone', message: 'not an IANA time zone such as Europe/Madrid' });
+    if (tz && !isTimeZone(tz))
+      problems.push({ path: '/timezone', message: 'not an IANA time zone such as Europe/Madrid' });
     values.timezone = tz;
   }
   if (input.label !== undefined) {
     const label = input.label?.trim() || null;
     if (label && !wc.labels.has(label))
-      problems.push({ path: '/label', message: `unknown label; this workspace has ${[...wc.labels].join(', ')}` });
+      problems.push({
+        path: '/label',
+        message: `unknown label; this workspace has ${[...wc.labels].join(', ')}`,
+      });
     values.label = label;
   }
   if (input.preferred_contact_method !== undefined) {
     const method = input.preferred_contact_method || null;
     if (method && !(CONTACT_METHODS as readonly string[]).includes(method))
-      problems.push({ path: '/preferred_contact_method', message: `must be one of ${CONTACT_METHODS.join(', ')}` });
+      problems.push({
+        path: '/preferred_contact_method',
+        message: `must be one of ${CONTACT_METHODS.join(', ')}`,
+      });
     values.preferredContactMethod = method;
   }
   if (input.birthday !== undefined) {
     const birthday = input.birthday || null;
-    if (birthday && (!isDateOnly(birthday) || birthday < '1900-01-01' || birthday > new Date().toISOString().slice(0, 10)))
+    if (
+      birthday &&
+      (!isDateOnly(birthday) || birthday < '1900-01-01' || birthday > new Date().toISOString().slice(0, 10))
+    )
       problems.push({ path: '/birthday', message: 'a past date as YYYY-MM-DD' });
     values.birthday = birthday;
   }
   if (input.location_id !== undefined) {
     const id = input.location_id || null;
-    if (id && !(UUID.test(id) && (await getLocation(db, ctx.workspaceId, id).then(() => true, () => false))))
+    if (
+      id &&
+      !(
+        UUID.test(id) &&
+        (await getLocation(db, ctx.workspaceId, id).then(
+          () => true,
+          () => false,
+        ))
+      )
+    )
       problems.push({ path: '/location_id', message: 'no such location in this workspace' });
     values.locationId = id;
   }
@@ -278,7 +310,11 @@ async function normalizeInput(
       Object.entries({ ...(existing?.custom ?? {}), ...custom }).filter(([, v]) => v !== null),
     );
   } else if (!existing) {
-    const { problems: missing } = validateCustomValues(wc.fields, {}, { role: wc.role, defaultCountry: wc.defaultCountry, creating: true });
+    const { problems: missing } = validateCustomValues(
+      wc.fields,
+      {},
+      { role: wc.role, defaultCountry: wc.defaultCountry, creating: true },
+    );
     problems.push(...missing);
   }
   if (input.consent !== undefined) {
@@ -323,12 +359,18 @@ export function toClientJson(row: ClientRow, tags: string[], custom: Record<stri
     birthday: row.birthday,
     tags,
     custom,
-    consent: { email: row.consentEmail, sms: row.consentSms, whatsapp: row.consentWhatsapp, push: row.consentPush },
+    consent: {
+      email: row.consentEmail,
+      sms: row.consentSms,
+      whatsapp: row.consentWhatsapp,
+      push: row.consentPush,
+    },
     lifetime_value: row.lifetimeValue,
     booking_count: row.bookingCount,
     visit_frequency_days: row.visitFrequencyDays,
     risk_score: row.riskOverride ?? row.riskScore,
-    risk_override: row.riskOverride !== null ? { score: row.riskOverride, reason: row.riskOverrideReason } : null,
+    risk_override:
+      row.riskOverride !== null ? { score: row.riskOverride, reason: row.riskOverrideReason } : null,
     last_booking_at: iso(row.lastBookingAt),
     last_activity_at: iso(row.lastActivityAt),
     last_contacted_at: iso(row.lastContactedAt),
@@ -339,12 +381,22 @@ export function toClientJson(row: ClientRow, tags: string[], custom: Record<stri
 export type ClientJson = ReturnType<typeof toClientJson>;
 
 /** Rows → API JSON with tags and the custom fields the role may see, in two queries whatever the page size. */
-export async function clientsToJson(db: DbOrTx, ctx: Pick<WorkspaceContext, 'workspaceId' | 'role'>, rows: ClientRow[]) {
+export async function clientsToJson(
+  db: DbOrTx,
+  ctx: Pick<WorkspaceContext, 'workspaceId' | 'role'>,
+  rows: ClientRow[],
+) {
   const [tags, fields] = await Promise.all([
-    tagNamesOfClients(db, ctx.workspaceId, rows.map((r) => r.id)),
+    tagNamesOfClients(
+      db,
+      ctx.workspaceId,
+      rows.map((r) => r.id),
+    ),
     listCustomFields(db, ctx.workspaceId, true),
   ]);
-  return rows.map((r) => toClientJson(r, tags.get(r.id) ?? [], visibleCustomValues(fields, r.custom, ctx.role)));
+  return rows.map((r) =>
+    toClientJson(r, tags.get(r.id) ?? [], visibleCustomValues(fields, r.custom, ctx.role)),
+  );
 }
 
 async function oneToJson(db: DbOrTx, ctx: WorkspaceContext, row: ClientRow) {
@@ -376,7 +428,9 @@ function redacted(changes: FieldChanges): FieldChanges {
   const mark = (v: unknown) => (v === null ? null : '[personal data]');
   return Object.fromEntries(
     Object.entries(changes).map(([k, v]) =>
-      PERSONAL_FIELDS.has(k) || k.startsWith('custom.') ? [k, { before: mark(v.before), after: mark(v.after) }] : [k, v],
+      PERSONAL_FIELDS.has(k) || k.startsWith('custom.')
+        ? [k, { before: mark(v.before), after: mark(v.after) }]
+        : [k, v],
     ),
   );
 }
@@ -436,7 +490,13 @@ export async function getClientByExternalId(db: DbOrTx, ctx: WorkspaceContext, e
 
 // ---- writes ------------------------------------------------------------------------------------------
 
-async function applyConsent(tx: Tx, ctx: WorkspaceContext, clientId: string, normalized: Normalized, source: 'api' | 'import') {
+async function applyConsent(
+  tx: Tx,
+  ctx: WorkspaceContext,
+  clientId: string,
+  normalized: Normalized,
+  source: 'api' | 'import',
+) {
   if (!normalized.consent || !Object.keys(normalized.consent).length) return;
   const { recordConsentChanges } = await import('../consent/consent.service.ts');
   await recordConsentChanges(tx, ctx, clientId, normalized.consent, {
@@ -446,7 +506,13 @@ async function applyConsent(tx: Tx, ctx: WorkspaceContext, clientId: string, nor
   });
 }
 
-async function applyTags(tx: Tx, ctx: WorkspaceContext, clientId: string, wanted: string[] | undefined, replace: boolean) {
+async function applyTags(
+  tx: Tx,
+  ctx: WorkspaceContext,
+  clientId: string,
+  wanted: string[] | undefined,
+  replace: boolean,
+) {
   if (wanted === undefined) return;
   const added = await addClientTags(tx, ctx.workspaceId, clientId, wanted);
   let removed: string[] = [];
@@ -460,17 +526,23 @@ async function applyTags(tx: Tx, ctx: WorkspaceContext, clientId: string, wanted
       current.filter((c) => !keep.has(c.toLowerCase())),
     );
   }
-  if (added.length || removed.length) await recordClientHistory(tx, ctx, clientId, 'tags', { added, removed });
+  if (added.length || removed.length)
+    await recordClientHistory(tx, ctx, clientId, 'tags', { added, removed });
 }
 
-export async function createClient(db: Database, ctx: WorkspaceContext, input: ClientInput, options: { source?: 'api' | 'import' } = {}) {
+export async function createClient(
+  db: Database,
+  ctx: WorkspaceContext,
+  input: ClientInput,
+  options: { source?: 'api' | 'import' } = {},
+) {
   const wc = await writeContext(db, ctx);
   const normalized = await normalizeInput(db, ctx, wc, input, null);
   return db.transaction(async (tx) => {
     if (!input.allow_duplicate) await assertNoDuplicate(tx, ctx.workspaceId, normalized.values, null);
     const base = { ...normalized.values, workspaceId: ctx.workspaceId } as typeof clients.$inferInsert;
-    const row = await insertClient(tx, { ...base, searchText: searchTextOf(base as ClientRow) }).catch((error) =>
-      rethrowExternalId(error, normalized.values.externalId),
+    const row = await insertClient(tx, { ...base, searchText: searchTextOf(base as ClientRow) }).catch(
+      (error) => rethrowExternalId(error, normalized.values.externalId),
     );
     await applyTags(tx, ctx, row.id, normalized.tags, false);
     await applyConsent(tx, ctx, row.id, normalized, options.source ?? 'api');
@@ -485,8 +557,18 @@ export async function createClient(db: Database, ctx: WorkspaceContext, input: C
   });
 }
 
-async function assertNoDuplicate(db: DbOrTx, workspaceId: string, values: ClientValues, exceptId: string | null) {
-  const clash = await findClientWithContact(db, workspaceId, { email: values.email ?? null, phone: values.phone ?? null }, exceptId);
+async function assertNoDuplicate(
+  db: DbOrTx,
+  workspaceId: string,
+  values: ClientValues,
+  exceptId: string | null,
+) {
+  const clash = await findClientWithContact(
+    db,
+    workspaceId,
+    { email: values.email ?? null, phone: values.phone ?? null },
+    exceptId,
+  );
   if (clash) {
     throw new AppError(
       'CONFLICT',
@@ -498,7 +580,8 @@ async function assertNoDuplicate(db: DbOrTx, workspaceId: string, values: Client
 }
 
 function rethrowExternalId(error: unknown, externalId: string | null | undefined): never {
-  const code = (error as { code?: string; cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+  const code =
+    (error as { code?: string; cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
   if (code === '23505' && externalId)
     throw new AppError('CONFLICT', `Another client already has external_id ${externalId}`, [
       { path: '/external_id', message: 'already used' },
@@ -506,17 +589,29 @@ function rethrowExternalId(error: unknown, externalId: string | null | undefined
   throw error;
 }
 
-async function updateLocked(tx: Tx, ctx: WorkspaceContext, wc: WriteContext, before: ClientRow, input: ClientInput, replaceTags: boolean) {
+async function updateLocked(
+  tx: Tx,
+  ctx: WorkspaceContext,
+  wc: WriteContext,
+  before: ClientRow,
+  input: ClientInput,
+  replaceTags: boolean,
+) {
   const normalized = await normalizeInput(tx, ctx, wc, input, before);
   const values = normalized.values;
   const merged = { ...before, ...values };
-  const after = await updateClientRow(tx, before.id, { ...values, searchText: searchTextOf(merged) }).catch((error) =>
-    rethrowExternalId(error, values.externalId),
+  const after = await updateClientRow(tx, before.id, { ...values, searchText: searchTextOf(merged) }).catch(
+    (error) => rethrowExternalId(error, values.externalId),
   );
   const changes = fieldChanges(before, after);
   if (Object.keys(changes).length) {
     await recordClientHistory(tx, ctx, before.id, 'fields', { changes });
-    await recordAudit(tx, ctx, { action: 'client.updated', entityType: 'client', entityId: before.id, changes: redacted(changes) });
+    await recordAudit(tx, ctx, {
+      action: 'client.updated',
+      entityType: 'client',
+      entityId: before.id,
+      changes: redacted(changes),
+    });
   }
   await applyTags(tx, ctx, before.id, normalized.tags, replaceTags);
   await applyConsent(tx, ctx, before.id, normalized, 'api');
@@ -533,21 +628,36 @@ export async function updateClient(db: Database, ctx: WorkspaceContext, id: stri
 }
 
 /** PUT by external id: what a booking system calls on every change. Creates or updates; returns which. */
-export async function upsertClientByExternalId(db: Database, ctx: WorkspaceContext, externalId: string, input: ClientInput) {
+export async function upsertClientByExternalId(
+  db: Database,
+  ctx: WorkspaceContext,
+  externalId: string,
+  input: ClientInput,
+) {
   const existing = await findClientByExternalId(db, ctx.workspaceId, externalId);
   if (!existing) {
     try {
       return { created: true, client: await createClient(db, ctx, { ...input, external_id: externalId }) };
     } catch (error) {
       // Two concurrent PUTs for a new id: the loser updates what the winner created.
-      if (!(error instanceof AppError && error.code === 'CONFLICT' && error.details[0]?.path === '/external_id')) throw error;
+      if (
+        !(error instanceof AppError && error.code === 'CONFLICT' && error.details[0]?.path === '/external_id')
+      )
+        throw error;
     }
   }
   const wc = await writeContext(db, ctx);
   return db.transaction(async (tx) => {
     const before = await findClientByExternalId(tx, ctx.workspaceId, externalId, true);
     if (!before) throw AppError.notFound('Client');
-    const after = await updateLocked(tx, ctx, wc, before, { ...input, external_id: externalId }, input.tags !== undefined);
+    const after = await updateLocked(
+      tx,
+      ctx,
+      wc,
+      before,
+      { ...input, external_id: externalId },
+      input.tags !== undefined,
+    );
     return { created: false, client: await oneToJson(tx, ctx, after) };
   });
 }
@@ -557,12 +667,25 @@ export async function deleteClient(db: Database, ctx: WorkspaceContext, id: stri
     const row = UUID.test(id) ? await findClient(tx, ctx.workspaceId, id, true) : null;
     if (!row) throw AppError.notFound('Client');
     await tx.delete(clients).where(eq(clients.id, id));
-    await recordAudit(tx, ctx, { action: 'client.deleted', entityType: 'client', entityId: id, changes: null });
+    await recordAudit(tx, ctx, {
+      action: 'client.deleted',
+      entityType: 'client',
+      entityId: id,
+      changes: null,
+    });
   });
 }
 
-export async function tagClient(db: Database, ctx: WorkspaceContext, id: string, names: string[], remove: boolean) {
-  const problems = names.map((n, i) => validateTagName(n, `/tags/${i}`)).filter((p): p is ErrorDetail => p !== null);
+export async function tagClient(
+  db: Database,
+  ctx: WorkspaceContext,
+  id: string,
+  names: string[],
+  remove: boolean,
+) {
+  const problems = names
+    .map((n, i) => validateTagName(n, `/tags/${i}`))
+    .filter((p): p is ErrorDetail => p !== null);
   if (problems.length) throw AppError.validation(problems);
   return db.transaction(async (tx) => {
     const row = UUID.test(id) ? await findClient(tx, ctx.workspaceId, id, true) : null;
@@ -573,7 +696,12 @@ export async function tagClient(db: Database, ctx: WorkspaceContext, id: string,
     if (changed.length) {
       const data = remove ? { added: [], removed: changed } : { added: changed, removed: [] };
       await recordClientHistory(tx, ctx, id, 'tags', data);
-      await recordAudit(tx, ctx, { action: remove ? 'client.untagged' : 'client.tagged', entityType: 'client', entityId: id, changes: { tags: { before: remove ? changed : [], after: remove ? [] : changed } } });
+      await recordAudit(tx, ctx, {
+        action: remove ? 'client.untagged' : 'client.tagged',
+        entityType: 'client',
+        entityId: id,
+        changes: { tags: { before: remove ? changed : [], after: remove ? [] : changed } },
+      });
     }
     return oneToJson(tx, ctx, row);
   });
@@ -593,9 +721,13 @@ export async function mergeClients(
   otherId: string,
   prefer: Record<string, 'this' | 'other'>,
 ) {
-  if (id === otherId) throw AppError.validation([{ path: '/other_id', message: 'cannot merge a client into itself' }]);
+  if (id === otherId)
+    throw AppError.validation([{ path: '/other_id', message: 'cannot merge a client into itself' }]);
   const unknown = Object.keys(prefer).filter((k) => !(k in FIELD_COLUMNS) && k !== 'custom');
-  if (unknown.length) throw AppError.validation(unknown.map((k) => ({ path: `/prefer/${k}`, message: 'not a mergeable field' })));
+  if (unknown.length)
+    throw AppError.validation(
+      unknown.map((k) => ({ path: `/prefer/${k}`, message: 'not a mergeable field' })),
+    );
   return db.transaction(async (tx) => {
     // Lock in id order so two opposite merges can't deadlock.
     const [first, second] = [id, otherId].sort();
@@ -604,7 +736,8 @@ export async function mergeClients(
     const self = a?.id === id ? a : b?.id === id ? b : null;
     const other = a?.id === otherId ? a : b?.id === otherId ? b : null;
     if (!self) throw AppError.notFound('Client');
-    if (!other) throw AppError.validation([{ path: '/other_id', message: 'no such client in this workspace' }]);
+    if (!other)
+      throw AppError.validation([{ path: '/other_id', message: 'no such client in this workspace' }]);
     const values: ClientValues = {};
     for (const name of FIELD_NAMES) {
       const column = FIELD_COLUMNS[name];
@@ -613,16 +746,25 @@ export async function mergeClients(
       const value = prefer[name] === 'other' ? (theirs ?? mine) : (mine ?? theirs);
       (values as Record<string, unknown>)[column] = value;
     }
-    values.custom = prefer.custom === 'other' ? { ...self.custom, ...other.custom } : { ...other.custom, ...self.custom };
+    values.custom =
+      prefer.custom === 'other' ? { ...self.custom, ...other.custom } : { ...other.custom, ...self.custom };
     // external_id is unique: free it on the other row before this one takes it.
     await updateClientRow(tx, other.id, { externalId: null, email: other.email, phone: other.phone });
-    const merged = await updateClientRow(tx, self.id, { ...values, searchText: searchTextOf({ ...self, ...values }) });
+    const merged = await updateClientRow(tx, self.id, {
+      ...values,
+      searchText: searchTextOf({ ...self, ...values }),
+    });
     await moveClientTags(tx, ctx.workspaceId, other.id, self.id);
     await moveHistory(tx, ctx.workspaceId, other.id, self.id);
-    for (const participant of clientDataParticipants()) await participant.move(tx, ctx.workspaceId, other.id, self.id);
+    for (const participant of clientDataParticipants())
+      await participant.move(tx, ctx.workspaceId, other.id, self.id);
     await tx.delete(clients).where(eq(clients.id, other.id));
     const changes = fieldChanges(self, merged);
-    await recordClientHistory(tx, ctx, self.id, 'merged', { other_id: other.id, other_name: displayName(other), changes });
+    await recordClientHistory(tx, ctx, self.id, 'merged', {
+      other_id: other.id,
+      other_name: displayName(other),
+      changes,
+    });
     await recordAudit(tx, ctx, {
       action: 'client.merged',
       entityType: 'client',
@@ -643,7 +785,8 @@ export async function resolveClientIdentities(
   defaultCountry: string,
 ): Promise<Array<string | null>> {
   const keys = identities.map((identity) => {
-    if (identity.client_id) return UUID.test(identity.client_id) ? (['id', identity.client_id] as const) : null;
+    if (identity.client_id)
+      return UUID.test(identity.client_id) ? (['id', identity.client_id] as const) : null;
     if (identity.external_id) return ['external_id', identity.external_id] as const;
     if (identity.email) return ['email', normalizeEmail(identity.email)] as const;
     if (identity.phone) {
@@ -652,7 +795,12 @@ export async function resolveClientIdentities(
     }
     return null;
   });
-  const byKind = { id: new Set<string>(), external_id: new Set<string>(), email: new Set<string>(), phone: new Set<string>() };
+  const byKind = {
+    id: new Set<string>(),
+    external_id: new Set<string>(),
+    email: new Set<string>(),
+    phone: new Set<string>(),
+  };
   for (const key of keys) if (key) byKind[key[0]].add(key[1]);
   const found = new Map<string, string | null>();
   // One array parameter per kind: `column = any($1)` uses the index whatever the batch size.
@@ -676,10 +824,21 @@ export async function resolveClientIdentities(
   return keys.map((key) => (key ? (found.get(`${key[0]}:${key[1]}`) ?? null) : null));
 }
 
-const CONSENT_COLUMN = { email: 'consentEmail', sms: 'consentSms', whatsapp: 'consentWhatsapp', push: 'consentPush' } as const;
+const CONSENT_COLUMN = {
+  email: 'consentEmail',
+  sms: 'consentSms',
+  whatsapp: 'consentWhatsapp',
+  push: 'consentPush',
+} as const;
 
 /** The current consent of one channel; its history is the consent module's. */
-export async function setConsentState(db: DbOrTx, workspaceId: string, clientId: string, channel: Channel, granted: boolean) {
+export async function setConsentState(
+  db: DbOrTx,
+  workspaceId: string,
+  clientId: string,
+  channel: Channel,
+  granted: boolean,
+) {
   await db
     .update(clients)
     .set({ [CONSENT_COLUMN[channel]]: granted, updatedAt: new Date() })
@@ -721,26 +880,53 @@ export async function applyActivityScores(db: DbOrTx, workspaceId: string, rows:
     where c.id = s.id and c.workspace_id = ${workspaceId}`);
 }
 
-export async function setRiskScores(db: DbOrTx, workspaceId: string, rows: Array<{ clientId: string; riskScore: number }>) {
+export async function setRiskScores(
+  db: DbOrTx,
+  workspaceId: string,
+  rows: Array<{ clientId: string; riskScore: number }>,
+) {
   if (!rows.length) return;
-  const payload = JSON.stringify(rows.map((r) => ({ id: r.clientId, risk: Math.max(0, Math.min(100, Math.round(r.riskScore))) })));
+  const payload = JSON.stringify(
+    rows.map((r) => ({ id: r.clientId, risk: Math.max(0, Math.min(100, Math.round(r.riskScore))) })),
+  );
   await db.execute(sql`
     update clients c set risk_score = s.risk
     from jsonb_to_recordset(${payload}::jsonb) as s(id uuid, risk smallint)
     where c.id = s.id and c.workspace_id = ${workspaceId} and c.risk_score is distinct from s.risk`);
 }
 
-export async function setRiskOverride(db: Database, ctx: WorkspaceContext, clientId: string, score: number | null, reason: string | null) {
+export async function setRiskOverride(
+  db: Database,
+  ctx: WorkspaceContext,
+  clientId: string,
+  score: number | null,
+  reason: string | null,
+) {
   if (score !== null && (!Number.isInteger(score) || score < 0 || score > 100))
-    throw AppError.validation([{ path: '/score', message: 'an integer from 0 to 100, or null to remove the override' }]);
-  if (score !== null && !reason?.trim()) throw AppError.validation([{ path: '/reason', message: 'say why you override the score' }]);
+    throw AppError.validation([
+      { path: '/score', message: 'an integer from 0 to 100, or null to remove the override' },
+    ]);
+  if (score !== null && !reason?.trim())
+    throw AppError.validation([{ path: '/reason', message: 'say why you override the score' }]);
   await db.transaction(async (tx) => {
     const row = UUID.test(clientId) ? await findClient(tx, ctx.workspaceId, clientId, true) : null;
     if (!row) throw AppError.notFound('Client');
-    await updateClientRow(tx, clientId, { riskOverride: score, riskOverrideReason: score === null ? null : reason!.trim() });
+    await updateClientRow(tx, clientId, {
+      riskOverride: score,
+      riskOverrideReason: score === null ? null : reason!.trim(),
+    });
     const change = { before: row.riskOverride, after: score };
-    await recordClientHistory(tx, ctx, clientId, 'risk_override', { score: change, reason: reason?.trim() ?? null, computed: row.riskScore });
-    await recordAudit(tx, ctx, { action: 'client.risk_overridden', entityType: 'client', entityId: clientId, changes: { risk_override: change } });
+    await recordClientHistory(tx, ctx, clientId, 'risk_override', {
+      score: change,
+      reason: reason?.trim() ?? null,
+      computed: row.riskScore,
+    });
+    await recordAudit(tx, ctx, {
+      action: 'client.risk_overridden',
+      entityType: 'client',
+      entityId: clientId,
+      changes: { risk_override: change },
+    });
   });
 }
 
@@ -771,7 +957,12 @@ export async function anonymizeClientRow(tx: Tx, ctx: WorkspaceContext, clientId
   return { email: row.email, phone: row.phone };
 }
 
-export async function findInactiveClients(db: DbOrTx, workspaceId: string, inactiveSince: Date, limit: number) {
+export async function findInactiveClients(
+  db: DbOrTx,
+  workspaceId: string,
+  inactiveSince: Date,
+  limit: number,
+) {
   const rows = await db
     .select()
     .from(clients)
@@ -784,11 +975,21 @@ export async function findInactiveClients(db: DbOrTx, workspaceId: string, inact
     )
     .orderBy(sql`coalesce(${clients.lastActivityAt}, ${clients.createdAt})`, clients.id)
     .limit(limit);
-  return rows.map((r) => ({ id: r.id, name: displayName(r), last_activity_at: iso(r.lastActivityAt ?? r.createdAt) }));
+  return rows.map((r) => ({
+    id: r.id,
+    name: displayName(r),
+    last_activity_at: iso(r.lastActivityAt ?? r.createdAt),
+  }));
 }
 
 export async function listLabels(db: DbOrTx, workspaceId: string) {
-  return (await listLabelRows(db, workspaceId)).map((l) => ({ id: l.id, key: l.key, name: l.name, color: l.color, position: l.position }));
+  return (await listLabelRows(db, workspaceId)).map((l) => ({
+    id: l.id,
+    key: l.key,
+    name: l.name,
+    color: l.color,
+    position: l.position,
+  }));
 }
 
 export function canSeeField(role: Role, field: CustomField) {
@@ -809,19 +1010,97 @@ export async function insertClientsBulk(
     const chunk = rows.slice(start, start + 1000);
     const inserted = await db
       .insert(clients)
-      .values(chunk.map(({ tags: _tags, ...values }) => ({ ...values, workspaceId, searchText: searchTextOf(values as ClientRow) })))
+      .values(
+        chunk.map(({ tags: _tags, ...values }) => ({
+          ...values,
+          workspaceId,
+          searchText: searchTextOf(values as ClientRow),
+        })),
+      )
       .returning({ id: clients.id });
     const tagNames = [...new Set(chunk.flatMap((r) => r.tags ?? []))];
     if (tagNames.length) {
       const { ensureTags } = await import('../tags/tags.service.ts');
       const tagIds = new Map((await ensureTags(db, workspaceId, tagNames)).map((t) => [t.nameKey, t.id]));
-      const pairs = chunk.flatMap((r, i) => (r.tags ?? []).map((name) => ({ clientId: inserted[i]!.id, tagId: tagIds.get(name.trim().toLowerCase())! })));
+      const pairs = chunk.flatMap((r, i) =>
+        (r.tags ?? []).map((name) => ({
+          clientId: inserted[i]!.id,
+          tagId: tagIds.get(name.trim().toLowerCase())!,
+        })),
+      );
       if (pairs.length) {
         const { clientTags } = await import('../tags/tags.schema.ts');
-        await db.insert(clientTags).values(pairs.map((p) => ({ ...p, workspaceId }))).onConflictDoNothing();
+        await db
+          .insert(clientTags)
+          .values(pairs.map((p) => ({ ...p, workspaceId })))
+          .onConflictDoNothing();
       }
     }
     ids.push(...inserted.map((r) => r.id));
   }
   return ids;
+}
+
+/**
+ * Locks clients (FOR NO KEY UPDATE, in id order so two batches cannot deadlock) for the rest of
+ * the transaction, so the scores recomputed after an insert see every committed event of theirs:
+ * two concurrent batches for one client then score one after the other, never from a stale view.
+ * Returns the ids that exist in the workspace. (The workspace is compared as text so that the
+ * primary key is the only index the planner can use, statistics or not.)
+ */
+export async function lockClients(db: DbOrTx, workspaceId: string, ids: string[]): Promise<string[]> {
+  if (!ids.length) return [];
+  const sorted = [...new Set(ids)].sort();
+  const rows = await db.execute<{ id: string }>(sql`
+    select id from clients
+    where id = any(${sql.param(sorted)}::uuid[]) and workspace_id::text = ${workspaceId}
+    order by id
+    for no key update`);
+  return rows.rows.map((r) => r.id);
+}
+
+export interface ClientRiskInputs {
+  clientId: string;
+  createdAt: Date;
+  bookingCount: number;
+  lifetimeValue: number;
+  visitFrequencyDays: number | null;
+  lastBookingAt: Date | null;
+  lastActivityAt: Date | null;
+}
+
+/**
+ * The score columns of a workspace's live clients, a page at a time in id order (`afterId` is the
+ * last id of the previous page), or of the given ids only.
+ */
+export async function listClientRiskInputs(
+  db: DbOrTx,
+  workspaceId: string,
+  options: { afterId?: string | null; ids?: string[]; limit: number },
+): Promise<ClientRiskInputs[]> {
+  const rows = await db.execute<{
+    id: string;
+    created_at: Date;
+    booking_count: number;
+    lifetime_value: number;
+    visit_frequency_days: number | null;
+    last_booking_at: Date | null;
+    last_activity_at: Date | null;
+  }>(sql`
+    select id, created_at, booking_count, lifetime_value, visit_frequency_days, last_booking_at, last_activity_at
+    from clients
+    where workspace_id = ${workspaceId} and erased_at is null
+      ${options.afterId ? sql`and id > ${options.afterId}::uuid` : sql``}
+      ${options.ids ? sql`and id = any(${sql.param(options.ids)}::uuid[])` : sql``}
+    order by id
+    limit ${options.limit}`);
+  return rows.rows.map((r) => ({
+    clientId: r.id,
+    createdAt: new Date(r.created_at),
+    bookingCount: Number(r.booking_count),
+    lifetimeValue: Number(r.lifetime_value),
+    visitFrequencyDays: r.visit_frequency_days === null ? null : Number(r.visit_frequency_days),
+    lastBookingAt: r.last_booking_at ? new Date(r.last_booking_at) : null,
+    lastActivityAt: r.last_activity_at ? new Date(r.last_activity_at) : null,
+  }));
 }

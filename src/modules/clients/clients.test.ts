@@ -33,7 +33,11 @@ describe('creating clients', () => {
       lifetime_value: 0,
     });
     expect(client.tags.sort()).toEqual(['Kayak', 'VIP']);
-    const arabic = await call('POST', '/api/v1/clients', { first_name: 'مريم', last_name: 'الحسن', phone: '+33 6 12 34 56 78' });
+    const arabic = await call('POST', '/api/v1/clients', {
+      first_name: 'مريم',
+      last_name: 'الحسن',
+      phone: '+33 6 12 34 56 78',
+    });
     expect(arabic.json()).toMatchObject({ name: 'مريم الحسن', phone: '+33612345678' });
     const fetched = await call('GET', `/api/v1/clients/${arabic.json().id}`);
     expect(fetched.json().first_name).toBe('مريم');
@@ -41,7 +45,12 @@ describe('creating clients', () => {
 
   it('reports every bad field at once', async () => {
     const { call } = await workspaceApi();
-    await call('POST', '/api/v1/custom-fields', { key: 'allergies', label: 'Allergies', type: 'multi_select', options: ['latex', 'penicillin'] });
+    await call('POST', '/api/v1/custom-fields', {
+      key: 'allergies',
+      label: 'Allergies',
+      type: 'multi_select',
+      options: ['latex', 'penicillin'],
+    });
     const response = await call('POST', '/api/v1/clients', {
       first_name: 'x'.repeat(10_000),
       email: 'not-an-email',
@@ -67,9 +76,20 @@ describe('creating clients', () => {
       custom: { shoe_size: 42, allergies: ['pollen'] },
     });
     expect(second.statusCode).toBe(400);
-    const details = Object.fromEntries(second.json().error.details.map((d: { path: string; message: string }) => [d.path, d.message]));
+    const details = Object.fromEntries(
+      second.json().error.details.map((d: { path: string; message: string }) => [d.path, d.message]),
+    );
     expect(Object.keys(details).sort()).toEqual(
-      ['/birthday', '/country', '/custom/allergies', '/custom/shoe_size', '/email', '/label', '/phone', '/timezone'].sort(),
+      [
+        '/birthday',
+        '/country',
+        '/custom/allergies',
+        '/custom/shoe_size',
+        '/email',
+        '/label',
+        '/phone',
+        '/timezone',
+      ].sort(),
     );
     expect(details['/custom/shoe_size']).toMatch(/unknown custom field/);
     expect(details['/custom/allergies']).toMatch(/pollen/);
@@ -82,14 +102,27 @@ describe('creating clients', () => {
 
   it('answers 409 with the existing id for a duplicate email or phone, unless allowed', async () => {
     const { call } = await workspaceApi();
-    const first = (await call('POST', '/api/v1/clients', { first_name: 'Lucía', email: 'lucia@example.com', phone: '+34 600 111 222' })).json();
-    const byEmail = await call('POST', '/api/v1/clients', { first_name: 'Lucia', email: 'LUCIA@example.com' });
+    const first = (
+      await call('POST', '/api/v1/clients', {
+        first_name: 'Lucía',
+        email: 'lucia@example.com',
+        phone: '+34 600 111 222',
+      })
+    ).json();
+    const byEmail = await call('POST', '/api/v1/clients', {
+      first_name: 'Lucia',
+      email: 'LUCIA@example.com',
+    });
     expect(byEmail.statusCode).toBe(409);
     expect(byEmail.json().error.existing_id).toBe(first.id);
     const byPhone = await call('POST', '/api/v1/clients', { first_name: 'L', phone: '600111222' });
     expect(byPhone.statusCode).toBe(409);
     expect(byPhone.json().error.details[0].path).toBe('/phone');
-    const allowed = await call('POST', '/api/v1/clients', { first_name: 'Lucía bis', email: 'lucia@example.com', allow_duplicate: true });
+    const allowed = await call('POST', '/api/v1/clients', {
+      first_name: 'Lucía bis',
+      email: 'lucia@example.com',
+      allow_duplicate: true,
+    });
     expect(allowed.statusCode).toBe(201);
     const groups = (await call('GET', '/api/v1/clients/duplicates')).json().groups;
     expect(groups).toHaveLength(1);
@@ -101,11 +134,19 @@ describe('creating clients', () => {
 describe('external ids (booking systems)', () => {
   it('upserts by external id: 201 then 200, fields left out keep their value', async () => {
     const { call } = await workspaceApi('agent');
-    const created = await call('PUT', '/api/v1/clients/by-external-id/BK-1001', { first_name: 'Hugo', email: 'hugo@example.com' });
+    const created = await call('PUT', '/api/v1/clients/by-external-id/BK-1001', {
+      first_name: 'Hugo',
+      email: 'hugo@example.com',
+    });
     expect(created.statusCode).toBe(201);
     const updated = await call('PUT', '/api/v1/clients/by-external-id/BK-1001', { city: 'Valencia' });
     expect(updated.statusCode).toBe(200);
-    expect(updated.json()).toMatchObject({ id: created.json().id, first_name: 'Hugo', city: 'Valencia', external_id: 'BK-1001' });
+    expect(updated.json()).toMatchObject({
+      id: created.json().id,
+      first_name: 'Hugo',
+      city: 'Valencia',
+      external_id: 'BK-1001',
+    });
     const found = await call('GET', '/api/v1/clients/by-external-id/BK-1001');
     expect(found.json().id).toBe(created.json().id);
     expect((await call('GET', '/api/v1/clients/by-external-id/nope')).statusCode).toBe(404);
@@ -114,7 +155,9 @@ describe('external ids (booking systems)', () => {
   it('survives concurrent upserts of the same new external id', async () => {
     const { call } = await workspaceApi();
     const responses = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => call('PUT', '/api/v1/clients/by-external-id/RACE-1', { first_name: `Try ${i}` })),
+      Array.from({ length: 6 }, (_, i) =>
+        call('PUT', '/api/v1/clients/by-external-id/RACE-1', { first_name: `Try ${i}` }),
+      ),
     );
     expect(responses.every((r) => r.statusCode === 200 || r.statusCode === 201)).toBe(true);
     expect(new Set(responses.map((r) => r.json().id)).size).toBe(1);
@@ -124,11 +167,19 @@ describe('external ids (booking systems)', () => {
 describe('listing and searching', () => {
   it('finds clients ignoring case and accents, and by partial phone', async () => {
     const { call } = await workspaceApi();
-    const jose = (await call('POST', '/api/v1/clients', { first_name: 'José', last_name: 'García', phone: '+34612345678' })).json();
+    const jose = (
+      await call('POST', '/api/v1/clients', {
+        first_name: 'José',
+        last_name: 'García',
+        phone: '+34612345678',
+      })
+    ).json();
     await call('POST', '/api/v1/clients', { first_name: 'Élodie', email: 'elodie@example.fr' });
     await call('POST', '/api/v1/clients', { first_name: 'Marta', external_id: 'SHOP-77' });
     const ids = async (q: string) =>
-      (await call('GET', `/api/v1/clients?q=${encodeURIComponent(q)}`)).json().clients.map((c: { name: string }) => c.name);
+      (await call('GET', `/api/v1/clients?q=${encodeURIComponent(q)}`))
+        .json()
+        .clients.map((c: { name: string }) => c.name);
     expect(await ids('jose')).toEqual(['José García']);
     expect(await ids('GARCIA jos')).toEqual(['José García']);
     expect(await ids('612 34')).toEqual(['José García']);
@@ -150,15 +201,24 @@ describe('listing and searching', () => {
     const seen: number[] = [];
     let cursor: string | null = null;
     do {
-      const page: { clients: { custom: { shoe_size?: number } }[]; next_cursor: string | null; total: number } = (
-        await call('GET', `/api/v1/clients?sort=-custom.shoe_size&limit=4${cursor ? `&cursor=${cursor}` : ''}`)
+      const page: {
+        clients: { custom: { shoe_size?: number } }[];
+        next_cursor: string | null;
+        total: number;
+      } = (
+        await call(
+          'GET',
+          `/api/v1/clients?sort=-custom.shoe_size&limit=4${cursor ? `&cursor=${cursor}` : ''}`,
+        )
       ).json();
       expect(page.total).toBe(10);
       seen.push(...page.clients.map((c) => c.custom.shoe_size ?? -1));
       cursor = page.next_cursor;
     } while (cursor);
     expect(seen).toEqual([...sizes].sort((a, b) => b - a).concat(-1));
-    const byName = (await call('GET', '/api/v1/clients?sort=name&limit=3')).json().clients.map((c: { name: string }) => c.name);
+    const byName = (await call('GET', '/api/v1/clients?sort=name&limit=3'))
+      .json()
+      .clients.map((c: { name: string }) => c.name);
     expect(byName).toEqual(['Client 0', 'Client 1', 'Client 2']);
     const bad = await call('GET', '/api/v1/clients?sort=password');
     expect(bad.statusCode).toBe(400);
@@ -180,13 +240,20 @@ describe('listing and searching', () => {
 describe('changing clients', () => {
   it('keeps the history of every field change and audits without personal data', async () => {
     const { call, workspace } = await workspaceApi();
-    const client = (await call('POST', '/api/v1/clients', { first_name: 'Ana', email: 'ana@example.com' })).json();
-    const patched = await call('PATCH', `/api/v1/clients/${client.id}`, { email: 'ana.new@example.com', city: 'Sevilla', tags: ['new'] });
+    const client = (
+      await call('POST', '/api/v1/clients', { first_name: 'Ana', email: 'ana@example.com' })
+    ).json();
+    const patched = await call('PATCH', `/api/v1/clients/${client.id}`, {
+      email: 'ana.new@example.com',
+      city: 'Sevilla',
+      tags: ['new'],
+    });
     expect(patched.statusCode).toBe(200);
     expect(patched.json()).toMatchObject({ email: 'ana.new@example.com', city: 'Sevilla', tags: ['new'] });
-    const history = await t.app.dbHandle.db.execute<{ kind: string; data: { changes?: Record<string, unknown> } }>(
-      sql`select kind, data from client_history where client_id = ${client.id} order by occurred_at`,
-    );
+    const history = await t.app.dbHandle.db.execute<{
+      kind: string;
+      data: { changes?: Record<string, unknown> };
+    }>(sql`select kind, data from client_history where client_id = ${client.id} order by occurred_at`);
     const fields = history.rows.find((r) => r.kind === 'fields')!;
     expect(fields.data.changes).toEqual({
       email: { before: 'ana@example.com', after: 'ana.new@example.com' },
@@ -203,10 +270,16 @@ describe('changing clients', () => {
   it('adds and removes tags, and clears fields with null', async () => {
     const { call } = await workspaceApi();
     const client = (await call('POST', '/api/v1/clients', { first_name: 'Iñaki', city: 'Bilbao' })).json();
-    expect((await call('POST', `/api/v1/clients/${client.id}/tags`, { tags: ['Surf', 'VIP'] })).json().tags).toEqual(['Surf', 'VIP']);
-    expect((await call('DELETE', `/api/v1/clients/${client.id}/tags`, { tags: ['surf'] })).json().tags).toEqual(['VIP']);
+    expect(
+      (await call('POST', `/api/v1/clients/${client.id}/tags`, { tags: ['Surf', 'VIP'] })).json().tags,
+    ).toEqual(['Surf', 'VIP']);
+    expect(
+      (await call('DELETE', `/api/v1/clients/${client.id}/tags`, { tags: ['surf'] })).json().tags,
+    ).toEqual(['VIP']);
     expect((await call('PATCH', `/api/v1/clients/${client.id}`, { city: null })).json().city).toBeNull();
-    const counts = (await call('GET', '/api/v1/tags')).json().tags.map((tag: { name: string; member_count: number }) => [tag.name, tag.member_count]);
+    const counts = (await call('GET', '/api/v1/tags'))
+      .json()
+      .tags.map((tag: { name: string; member_count: number }) => [tag.name, tag.member_count]);
     expect(counts).toEqual([
       ['Surf', 0],
       ['VIP', 1],
@@ -215,7 +288,9 @@ describe('changing clients', () => {
 
   it('merges another client: fields by preference, tags and history move, the other is gone', async () => {
     const { call } = await workspaceApi('agent');
-    const keep = (await call('POST', '/api/v1/clients', { first_name: 'Sara', email: 'sara@example.com', tags: ['a'] })).json();
+    const keep = (
+      await call('POST', '/api/v1/clients', { first_name: 'Sara', email: 'sara@example.com', tags: ['a'] })
+    ).json();
     const other = (
       await call('POST', '/api/v1/clients', {
         first_name: 'Sarah',
@@ -227,7 +302,10 @@ describe('changing clients', () => {
         external_id: 'OLD-9',
       })
     ).json();
-    const merged = await call('POST', `/api/v1/clients/${keep.id}/merge`, { other_id: other.id, prefer: { first_name: 'other' } });
+    const merged = await call('POST', `/api/v1/clients/${keep.id}/merge`, {
+      other_id: other.id,
+      prefer: { first_name: 'other' },
+    });
     expect(merged.statusCode).toBe(200);
     expect(merged.json()).toMatchObject({
       id: keep.id,
@@ -238,10 +316,14 @@ describe('changing clients', () => {
       tags: ['a', 'b'],
     });
     expect((await call('GET', `/api/v1/clients/${other.id}`)).statusCode).toBe(404);
-    const history = await t.app.dbHandle.db.execute<{ kind: string }>(sql`select kind from client_history where client_id = ${keep.id}`);
+    const history = await t.app.dbHandle.db.execute<{ kind: string }>(
+      sql`select kind from client_history where client_id = ${keep.id}`,
+    );
     expect(history.rows.map((r) => r.kind)).toEqual(expect.arrayContaining(['created', 'merged']));
     expect(history.rows.filter((r) => r.kind === 'created')).toHaveLength(2);
-    expect((await call('POST', `/api/v1/clients/${keep.id}/merge`, { other_id: keep.id })).statusCode).toBe(400);
+    expect((await call('POST', `/api/v1/clients/${keep.id}/merge`, { other_id: keep.id })).statusCode).toBe(
+      400,
+    );
   });
 });
 
@@ -258,33 +340,62 @@ describe('custom fields', () => {
       })
     ).json();
     await call('POST', '/api/v1/custom-fields', { key: 'first_visit', label: 'First visit', type: 'date' });
-    const bad = await call('POST', '/api/v1/clients', { first_name: 'Eva', custom: { first_visit: '31/02/2024' } });
-    expect(bad.json().error.details).toEqual([{ path: '/custom/first_visit', message: 'must be a date as YYYY-MM-DD' }]);
-    const client = (await call('POST', '/api/v1/clients', { first_name: 'Eva', custom: { diagnosis: 'asthma', first_visit: '2024-02-29' } })).json();
+    const bad = await call('POST', '/api/v1/clients', {
+      first_name: 'Eva',
+      custom: { first_visit: '31/02/2024' },
+    });
+    expect(bad.json().error.details).toEqual([
+      { path: '/custom/first_visit', message: 'must be a date as YYYY-MM-DD' },
+    ]);
+    const client = (
+      await call('POST', '/api/v1/clients', {
+        first_name: 'Eva',
+        custom: { diagnosis: 'asthma', first_visit: '2024-02-29' },
+      })
+    ).json();
     expect(client.custom).toEqual({ diagnosis: 'asthma', first_visit: '2024-02-29' });
     const agent = withKey(t, await newApiKey(t, workspace.id, 'agent'));
     const seenByAgent = (await agent('GET', `/api/v1/clients/${client.id}`)).json();
     expect(seenByAgent.custom).toEqual({ first_visit: '2024-02-29' });
     const write = await agent('PATCH', `/api/v1/clients/${client.id}`, { custom: { diagnosis: 'none' } });
     expect(write.statusCode).toBe(400);
-    const renamed = await call('PATCH', `/api/v1/custom-fields/${field.id}`, { label: 'Diagnosis (private)' });
+    const renamed = await call('PATCH', `/api/v1/custom-fields/${field.id}`, {
+      label: 'Diagnosis (private)',
+    });
     expect(renamed.json().label).toBe('Diagnosis (private)');
-    const keyChange = await call('POST', '/api/v1/custom-fields', { key: 'diagnosis', label: 'again', type: 'text' });
+    const keyChange = await call('POST', '/api/v1/custom-fields', {
+      key: 'diagnosis',
+      label: 'again',
+      type: 'text',
+    });
     expect(keyChange.statusCode).toBe(409);
     expect((await call('DELETE', `/api/v1/custom-fields/${field.id}`)).statusCode).toBe(204);
-    const listed = (await call('GET', '/api/v1/custom-fields')).json().custom_fields.map((f: { key: string }) => f.key);
+    const listed = (await call('GET', '/api/v1/custom-fields'))
+      .json()
+      .custom_fields.map((f: { key: string }) => f.key);
     expect(listed).toEqual(['first_visit']);
     // Archived: its values stay on the client.
-    const after = await t.app.dbHandle.db.execute<{ custom: Record<string, unknown> }>(sql`select custom from clients where id = ${client.id}`);
+    const after = await t.app.dbHandle.db.execute<{ custom: Record<string, unknown> }>(
+      sql`select custom from clients where id = ${client.id}`,
+    );
     expect(after.rows[0]!.custom.diagnosis).toBe('asthma');
   });
 
   it('enforces required fields on create', async () => {
     const { call } = await workspaceApi();
-    await call('POST', '/api/v1/custom-fields', { key: 'insurer', label: 'Insurer', type: 'select', options: ['Sanitas', 'Adeslas'], required: true });
+    await call('POST', '/api/v1/custom-fields', {
+      key: 'insurer',
+      label: 'Insurer',
+      type: 'select',
+      options: ['Sanitas', 'Adeslas'],
+      required: true,
+    });
     const missing = await call('POST', '/api/v1/clients', { first_name: 'Pablo' });
     expect(missing.json().error.details).toEqual([{ path: '/custom/insurer', message: 'is required' }]);
-    expect((await call('POST', '/api/v1/clients', { first_name: 'Pablo', custom: { insurer: 'Sanitas' } })).statusCode).toBe(201);
+    expect(
+      (await call('POST', '/api/v1/clients', { first_name: 'Pablo', custom: { insurer: 'Sanitas' } }))
+        .statusCode,
+    ).toBe(201);
   });
 });
 
@@ -305,13 +416,21 @@ describe('labels, tags and locations', () => {
 
   it('manages locations and validates a client home location', async () => {
     const { call } = await workspaceApi();
-    const location = (await call('POST', '/api/v1/locations', { name: 'Clínica Centro', timezone: 'Europe/Madrid' })).json();
+    const location = (
+      await call('POST', '/api/v1/locations', { name: 'Clínica Centro', timezone: 'Europe/Madrid' })
+    ).json();
     const client = await call('POST', '/api/v1/clients', { first_name: 'Rosa', location_id: location.id });
     expect(client.json().location_id).toBe(location.id);
     const other = await newWorkspace(t);
-    const foreign = (await withKey(t, await newApiKey(t, other.id))('POST', '/api/v1/locations', { name: 'Elsewhere' })).json();
+    const foreign = (
+      await withKey(t, await newApiKey(t, other.id))('POST', '/api/v1/locations', { name: 'Elsewhere' })
+    ).json();
     const bad = await call('POST', '/api/v1/clients', { first_name: 'Rosa', location_id: foreign.id });
-    expect(bad.json().error.details).toEqual([{ path: '/location_id', message: 'no such location in this workspace' }]);
-    expect((await call('POST', '/api/v1/locations', { name: 'X', timezone: 'Nowhere/Land' })).statusCode).toBe(400);
+    expect(bad.json().error.details).toEqual([
+      { path: '/location_id', message: 'no such location in this workspace' },
+    ]);
+    expect(
+      (await call('POST', '/api/v1/locations', { name: 'X', timezone: 'Nowhere/Land' })).statusCode,
+    ).toBe(400);
   });
 });

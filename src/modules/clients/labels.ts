@@ -20,35 +20,66 @@ function toLabelJson(l: LabelRow) {
 }
 
 async function findLabel(db: Database, workspaceId: string, id: string): Promise<LabelRow> {
-  const [row] = await db.select().from(clientLabels).where(and(eq(clientLabels.workspaceId, workspaceId), eq(clientLabels.id, id)));
+  const [row] = await db
+    .select()
+    .from(clientLabels)
+    .where(and(eq(clientLabels.workspaceId, workspaceId), eq(clientLabels.id, id)));
   if (!row) throw AppError.notFound('Label');
   return row;
 }
 
 function conflict(error: unknown, key: string | undefined): never {
-  if (pgErrorCode(error) === '23505') throw new AppError('CONFLICT', `A label with key "${key}" exists`, [{ path: '/key', message: 'already used' }]);
+  if (pgErrorCode(error) === '23505')
+    throw new AppError('CONFLICT', `A label with key "${key}" exists`, [
+      { path: '/key', message: 'already used' },
+    ]);
   throw error;
 }
 
-export async function createLabel(db: Database, ctx: WorkspaceContext, input: { key: string; name: string; color?: string; position?: number }) {
+export async function createLabel(
+  db: Database,
+  ctx: WorkspaceContext,
+  input: { key: string; name: string; color?: string; position?: number },
+) {
   return db.transaction(async (tx) => {
     const [row] = await tx
       .insert(clientLabels)
-      .values({ workspaceId: ctx.workspaceId, key: input.key, name: input.name.trim(), color: input.color ?? 'blue', position: input.position ?? 0 })
+      .values({
+        workspaceId: ctx.workspaceId,
+        key: input.key,
+        name: input.name.trim(),
+        color: input.color ?? 'blue',
+        position: input.position ?? 0,
+      })
       .returning()
       .catch((e) => conflict(e, input.key));
-    await recordAudit(tx, ctx, { action: 'label.created', entityType: 'label', entityId: row!.id, changes: diff(null, toLabelJson(row!), FIELDS) });
+    await recordAudit(tx, ctx, {
+      action: 'label.created',
+      entityType: 'label',
+      entityId: row!.id,
+      changes: diff(null, toLabelJson(row!), FIELDS),
+    });
     return toLabelJson(row!);
   });
 }
 
 /** The key is what clients store; renaming changes only the display name. */
-export async function updateLabel(db: Database, ctx: WorkspaceContext, id: string, patch: { name?: string; color?: string; position?: number }) {
+export async function updateLabel(
+  db: Database,
+  ctx: WorkspaceContext,
+  id: string,
+  patch: { name?: string; color?: string; position?: number },
+) {
   return db.transaction(async (tx) => {
     const before = await findLabel(tx as unknown as Database, ctx.workspaceId, id);
-    const [after] = await tx.update(clientLabels).set({ ...patch, ...(patch.name ? { name: patch.name.trim() } : {}) }).where(eq(clientLabels.id, id)).returning();
+    const [after] = await tx
+      .update(clientLabels)
+      .set({ ...patch, ...(patch.name ? { name: patch.name.trim() } : {}) })
+      .where(eq(clientLabels.id, id))
+      .returning();
     const changes = diff(toLabelJson(before), toLabelJson(after!), FIELDS);
-    if (Object.keys(changes).length) await recordAudit(tx, ctx, { action: 'label.updated', entityType: 'label', entityId: id, changes });
+    if (Object.keys(changes).length)
+      await recordAudit(tx, ctx, { action: 'label.updated', entityType: 'label', entityId: id, changes });
     return toLabelJson(after!);
   });
 }
@@ -61,13 +92,28 @@ export async function deleteLabel(db: Database, ctx: WorkspaceContext, id: strin
       .select({ n: sql<number>`count(*)::int` })
       .from(clients)
       .where(and(eq(clients.workspaceId, ctx.workspaceId), eq(clients.label, label.key)));
-    if (used!.n > 0) throw new AppError('NOT_ALLOWED_NOW', `${used!.n} clients have the label "${label.name}"; change their label first`);
+    if (used!.n > 0)
+      throw new AppError(
+        'NOT_ALLOWED_NOW',
+        `${used!.n} clients have the label "${label.name}"; change their label first`,
+      );
     await tx.delete(clientLabels).where(eq(clientLabels.id, id));
-    await recordAudit(tx, ctx, { action: 'label.deleted', entityType: 'label', entityId: id, changes: diff(toLabelJson(label), null, FIELDS) });
+    await recordAudit(tx, ctx, {
+      action: 'label.deleted',
+      entityType: 'label',
+      entityId: id,
+      changes: diff(toLabelJson(label), null, FIELDS),
+    });
   });
 }
 
-const LabelJson = Type.Object({ id: Uuid, key: Type.String(), name: Type.String(), color: Type.String(), position: Type.Integer() });
+const LabelJson = Type.Object({
+  id: Uuid,
+  key: Type.String(),
+  name: Type.String(),
+  color: Type.String(),
+  position: Type.Integer(),
+});
 const LabelPatch = {
   name: Type.String({ minLength: 1, maxLength: 100 }),
   color: Type.Optional(StringEnum(TAG_COLORS)),
@@ -81,7 +127,11 @@ export function registerLabelRoutes(app: HttpApp, deps: { db: Database }) {
     '/api/v1/labels',
     {
       config: { access: { minRole: 'viewer' } },
-      schema: { tags, summary: "The workspace's client labels", response: { 200: Type.Object({ labels: Type.Array(LabelJson) }), ...errors } },
+      schema: {
+        tags,
+        summary: "The workspace's client labels",
+        response: { 200: Type.Object({ labels: Type.Array(LabelJson) }), ...errors },
+      },
     },
     async (request) => ({ labels: await listLabels(db, workspaceOf(request).workspaceId) }),
   );
@@ -92,11 +142,15 @@ export function registerLabelRoutes(app: HttpApp, deps: { db: Database }) {
       schema: {
         tags,
         summary: 'Add a label',
-        body: Type.Object({ key: Type.String({ pattern: '^[a-z][a-z0-9_-]{0,40}$' }), ...LabelPatch }, { additionalProperties: false }),
+        body: Type.Object(
+          { key: Type.String({ pattern: '^[a-z][a-z0-9_-]{0,40}$' }), ...LabelPatch },
+          { additionalProperties: false },
+        ),
         response: { 201: LabelJson, ...errors },
       },
     },
-    async (request, reply) => reply.status(201).send(await createLabel(db, workspaceOf(request), request.body)),
+    async (request, reply) =>
+      reply.status(201).send(await createLabel(db, workspaceOf(request), request.body)),
   );
   app.patch(
     '/api/v1/labels/:id',
@@ -116,7 +170,12 @@ export function registerLabelRoutes(app: HttpApp, deps: { db: Database }) {
     '/api/v1/labels/:id',
     {
       config: { access: { minRole: 'admin' } },
-      schema: { tags, summary: 'Delete a label nobody uses', params: IdParams, response: { 204: Type.Null(), ...errors } },
+      schema: {
+        tags,
+        summary: 'Delete a label nobody uses',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errors },
+      },
     },
     async (request, reply) => {
       await deleteLabel(db, workspaceOf(request), request.params.id);

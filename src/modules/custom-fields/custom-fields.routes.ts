@@ -2,7 +2,15 @@ import { Type } from '@sinclair/typebox';
 import type { Database } from '../../platform/db/db.ts';
 import { workspaceOf } from '../../platform/http/access.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { errors, IdParams, Nullable, RoleSchema, StringEnum, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import {
+  errors,
+  IdParams,
+  Nullable,
+  RoleSchema,
+  StringEnum,
+  Timestamp,
+  Uuid,
+} from '../../platform/http/schemas.ts';
 import { CUSTOM_FIELD_TYPES } from './custom-fields.schema.ts';
 import {
   archiveCustomField,
@@ -68,19 +76,33 @@ export function registerCustomFieldRoutes(app: HttpApp, deps: { db: Database }) 
         tags,
         summary: 'Add a custom field',
         body: Type.Object(
-          { key: Type.String({ minLength: 1, maxLength: 63, description: 'Immutable; used in segments, templates and imports' }), type: StringEnum(CUSTOM_FIELD_TYPES), ...FieldWrite },
+          {
+            key: Type.String({
+              minLength: 1,
+              maxLength: 63,
+              description: 'Immutable; used in segments, templates and imports',
+            }),
+            type: StringEnum(CUSTOM_FIELD_TYPES),
+            ...FieldWrite,
+          },
           { additionalProperties: false },
         ),
         response: { 201: FieldJson, ...errors },
       },
     },
-    async (request, reply) => reply.status(201).send(await createCustomField(db, workspaceOf(request), request.body)),
+    async (request, reply) =>
+      reply.status(201).send(await createCustomField(db, workspaceOf(request), request.body)),
   );
   app.get(
     '/api/v1/custom-fields/:id',
     {
       config: { access: { minRole: 'viewer' } },
-      schema: { tags, summary: 'One custom field', params: IdParams, response: { 200: FieldJson, ...errors } },
+      schema: {
+        tags,
+        summary: 'One custom field',
+        params: IdParams,
+        response: { 200: FieldJson, ...errors },
+      },
     },
     async (request) => getCustomField(db, workspaceOf(request).workspaceId, request.params.id),
   );

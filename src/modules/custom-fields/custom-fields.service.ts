@@ -1,5 +1,5 @@
 import { and, asc, eq, isNull } from 'drizzle-orm';
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { WorkspaceContext } from '../../platform/auth/context.ts';
 import { hasRole, isRole, type Role } from '../../platform/auth/roles.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
@@ -23,7 +23,19 @@ export interface CustomFieldInput {
   editable_min_role?: string;
 }
 
-const AUDITED = ['key', 'label', 'type', 'options', 'required', 'section', 'position', 'help_text', 'visible_min_role', 'editable_min_role', 'archived_at'] as const;
+const AUDITED = [
+  'key',
+  'label',
+  'type',
+  'options',
+  'required',
+  'section',
+  'position',
+  'help_text',
+  'visible_min_role',
+  'editable_min_role',
+  'archived_at',
+] as const;
 
 export function toCustomFieldJson(f: CustomField) {
   return {
@@ -44,11 +56,20 @@ export function toCustomFieldJson(f: CustomField) {
   };
 }
 
-export async function listCustomFields(db: DbOrTx, workspaceId: string, includeArchived = false): Promise<CustomField[]> {
+export async function listCustomFields(
+  db: DbOrTx,
+  workspaceId: string,
+  includeArchived = false,
+): Promise<CustomField[]> {
   return db
     .select()
     .from(customFields)
-    .where(and(eq(customFields.workspaceId, workspaceId), includeArchived ? undefined : isNull(customFields.archivedAt)))
+    .where(
+      and(
+        eq(customFields.workspaceId, workspaceId),
+        includeArchived ? undefined : isNull(customFields.archivedAt),
+      ),
+    )
     .orderBy(asc(customFields.section), asc(customFields.position), asc(customFields.key));
 }
 
@@ -66,13 +87,19 @@ function validateDefinition(input: CustomFieldInput, existing: CustomField | nul
   const out: Partial<CustomField> = {};
   if (!existing) {
     if (!input.key || !/^[a-z][a-z0-9_]{0,62}$/.test(input.key))
-      problems.push({ path: '/key', message: 'lower-case letters, digits and _, starting with a letter (max 63)' });
+      problems.push({
+        path: '/key',
+        message: 'lower-case letters, digits and _, starting with a letter (max 63)',
+      });
     out.key = input.key;
     if (!input.type || !(CUSTOM_FIELD_TYPES as readonly string[]).includes(input.type))
       problems.push({ path: '/type', message: `must be one of ${CUSTOM_FIELD_TYPES.join(', ')}` });
     out.type = input.type as CustomFieldType;
   } else if (input.key !== undefined && input.key !== existing.key) {
-    problems.push({ path: '/key', message: 'cannot be changed: segments, templates and imports refer to it' });
+    problems.push({
+      path: '/key',
+      message: 'cannot be changed: segments, templates and imports refer to it',
+    });
   }
   if (existing && input.type !== undefined && input.type !== existing.type)
     problems.push({ path: '/type', message: 'cannot be changed once values exist; create a new field' });
@@ -132,7 +159,12 @@ export async function createCustomField(db: Database, ctx: WorkspaceContext, inp
   });
 }
 
-export async function updateCustomField(db: Database, ctx: WorkspaceContext, id: string, input: CustomFieldInput) {
+export async function updateCustomField(
+  db: Database,
+  ctx: WorkspaceContext,
+  id: string,
+  input: CustomFieldInput,
+) {
   return db.transaction(async (tx) => {
     const before = await findField(tx, ctx.workspaceId, id);
     const patch = validateDefinition(input, before);
@@ -143,7 +175,12 @@ export async function updateCustomField(db: Database, ctx: WorkspaceContext, id:
       .returning();
     const changes = diff(toCustomFieldJson(before), toCustomFieldJson(after!), AUDITED);
     if (Object.keys(changes).length)
-      await recordAudit(tx, ctx, { action: 'custom_field.updated', entityType: 'custom_field', entityId: id, changes });
+      await recordAudit(tx, ctx, {
+        action: 'custom_field.updated',
+        entityType: 'custom_field',
+        entityId: id,
+        changes,
+      });
     return toCustomFieldJson(after!);
   });
 }
@@ -153,7 +190,10 @@ export async function archiveCustomField(db: Database, ctx: WorkspaceContext, id
   await db.transaction(async (tx) => {
     const before = await findField(tx, ctx.workspaceId, id);
     if (before.archivedAt) return;
-    await tx.update(customFields).set({ archivedAt: new Date(), updatedAt: new Date() }).where(eq(customFields.id, id));
+    await tx
+      .update(customFields)
+      .set({ archivedAt: new Date(), updatedAt: new Date() })
+      .where(eq(customFields.id, id));
     await recordAudit(tx, ctx, {
       action: 'custom_field.archived',
       entityType: 'custom_field',
@@ -211,7 +251,8 @@ export function normalizeCustomValue(
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
         return { error: 'must be a list of options' };
       const unknown = value.filter((v) => !field.options.includes(v as string));
-      if (unknown.length) return { error: `unknown option(s) ${unknown.join(', ')}; allowed: ${field.options.join(', ')}` };
+      if (unknown.length)
+        return { error: `unknown option(s) ${unknown.join(', ')}; allowed: ${field.options.join(', ')}` };
       return { value: [...new Set(value)] };
     }
     case 'url':

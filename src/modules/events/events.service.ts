@@ -80,7 +80,10 @@ export async function rescoreClients(db: DbOrTx, workspaceId: string, clientIds:
   await applyActivityScores(
     db,
     workspaceId,
-    activity.map((a) => ({ ...a, riskScore: riskScore({ ...a, createdAt: created.get(a.clientId) ?? null }, now) })),
+    activity.map((a) => ({
+      ...a,
+      riskScore: riskScore({ ...a, createdAt: created.get(a.clientId) ?? null }, now),
+    })),
   );
   return activity;
 }

@@ -13,7 +13,9 @@ export async function listLocationRows(db: DbOrTx, workspaceId: string, includeA
   return db
     .select()
     .from(locations)
-    .where(and(eq(locations.workspaceId, workspaceId), includeArchived ? undefined : isNull(locations.archivedAt)))
+    .where(
+      and(eq(locations.workspaceId, workspaceId), includeArchived ? undefined : isNull(locations.archivedAt)),
+    )
     .orderBy(asc(locations.name), asc(locations.id));
 }
 

@@ -3,7 +3,14 @@ import type { Database } from '../../platform/db/db.ts';
 import { workspaceOf } from '../../platform/http/access.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { errors, IdParams, Nullable, Timestamp, Uuid } from '../../platform/http/schemas.ts';
-import { archiveLocation, createLocation, getLocation, listLocations, toLocationJson, updateLocation } from './locations.service.ts';
+import {
+  archiveLocation,
+  createLocation,
+  getLocation,
+  listLocations,
+  toLocationJson,
+  updateLocation,
+} from './locations.service.ts';
 
 const LocationJson = Type.Object({
   id: Uuid,
@@ -35,7 +42,11 @@ export function registerLocationRoutes(app: HttpApp, deps: { db: Database }) {
       },
     },
     async (request) => ({
-      locations: await listLocations(db, workspaceOf(request).workspaceId, request.query.include_archived ?? false),
+      locations: await listLocations(
+        db,
+        workspaceOf(request).workspaceId,
+        request.query.include_archived ?? false,
+      ),
     }),
   );
   app.post(
@@ -49,7 +60,8 @@ export function registerLocationRoutes(app: HttpApp, deps: { db: Database }) {
         response: { 201: LocationJson, ...errors },
       },
     },
-    async (request, reply) => reply.status(201).send(await createLocation(db, workspaceOf(request), request.body)),
+    async (request, reply) =>
+      reply.status(201).send(await createLocation(db, workspaceOf(request), request.body)),
   );
   app.get(
     '/api/v1/locations/:id',
@@ -57,7 +69,8 @@ export function registerLocationRoutes(app: HttpApp, deps: { db: Database }) {
       config: { access: { minRole: 'viewer' } },
       schema: { tags, summary: 'One location', params: IdParams, response: { 200: LocationJson, ...errors } },
     },
-    async (request) => toLocationJson(await getLocation(db, workspaceOf(request).workspaceId, request.params.id)),
+    async (request) =>
+      toLocationJson(await getLocation(db, workspaceOf(request).workspaceId, request.params.id)),
   );
   app.patch(
     '/api/v1/locations/:id',

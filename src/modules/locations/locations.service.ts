@@ -4,7 +4,13 @@ import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { isTimeZone } from '../../platform/locale.ts';
 import { diff, recordAudit } from '../audit/audit.service.ts';
-import { findLocation, insertLocation, type Location, listLocationRows, updateLocationRow } from './locations.repo.ts';
+import {
+  findLocation,
+  insertLocation,
+  type Location,
+  listLocationRows,
+  updateLocationRow,
+} from './locations.repo.ts';
 
 export interface LocationInput {
   name?: string;
@@ -75,7 +81,12 @@ export async function updateLocation(db: Database, ctx: WorkspaceContext, id: st
     const after = await updateLocationRow(tx, id, patch);
     const changes = diff(toLocationJson(before), toLocationJson(after), FIELDS);
     if (Object.keys(changes).length)
-      await recordAudit(tx, ctx, { action: 'location.updated', entityType: 'location', entityId: id, changes });
+      await recordAudit(tx, ctx, {
+        action: 'location.updated',
+        entityType: 'location',
+        entityId: id,
+        changes,
+      });
     return toLocationJson(after);
   });
 }

@@ -27,7 +27,11 @@ export function registerTagRoutes(app: HttpApp, deps: { db: Database }) {
     '/api/v1/tags',
     {
       config: { access: { minRole: 'viewer' } },
-      schema: { tags, summary: 'Tags with their member counts', response: { 200: Type.Object({ tags: Type.Array(TagJson) }), ...errors } },
+      schema: {
+        tags,
+        summary: 'Tags with their member counts',
+        response: { 200: Type.Object({ tags: Type.Array(TagJson) }), ...errors },
+      },
     },
     async (request) => ({ tags: await listTags(db, workspaceOf(request).workspaceId) }),
   );
@@ -70,7 +74,12 @@ export function registerTagRoutes(app: HttpApp, deps: { db: Database }) {
     '/api/v1/tags/:id',
     {
       config: { access: { minRole: 'admin' } },
-      schema: { tags, summary: 'Delete a tag and remove it from every client', params: IdParams, response: { 204: Type.Null(), ...errors } },
+      schema: {
+        tags,
+        summary: 'Delete a tag and remove it from every client',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errors },
+      },
     },
     async (request, reply) => {
       await deleteTag(db, workspaceOf(request), request.params.id);

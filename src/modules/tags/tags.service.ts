@@ -8,7 +8,21 @@ import { clientTags, tags } from './tags.schema.ts';
 
 export type Tag = typeof tags.$inferSelect;
 
-export const TAG_COLORS = ['gray', 'red', 'pink', 'grape', 'violet', 'indigo', 'blue', 'cyan', 'teal', 'green', 'lime', 'yellow', 'orange'] as const;
+export const TAG_COLORS = [
+  'gray',
+  'red',
+  'pink',
+  'grape',
+  'violet',
+  'indigo',
+  'blue',
+  'cyan',
+  'teal',
+  'green',
+  'lime',
+  'yellow',
+  'orange',
+] as const;
 
 export function tagKey(name: string): string {
   return name.trim().replace(/\s+/g, ' ').toLowerCase();
@@ -35,7 +49,8 @@ function toTagJson(tag: Tag, memberCount?: number) {
 /** Finds tags by name (case-insensitive), creating the unknown ones; returns them in input order. */
 export async function ensureTags(db: DbOrTx, workspaceId: string, names: string[]): Promise<Tag[]> {
   const wanted = new Map<string, string>();
-  for (const name of names) if (!wanted.has(tagKey(name))) wanted.set(tagKey(name), name.trim().replace(/\s+/g, ' '));
+  for (const name of names)
+    if (!wanted.has(tagKey(name))) wanted.set(tagKey(name), name.trim().replace(/\s+/g, ' '));
   if (!wanted.size) return [];
   await db
     .insert(tags)
@@ -49,7 +64,11 @@ export async function ensureTags(db: DbOrTx, workspaceId: string, names: string[
   return [...wanted.keys()].map((k) => byKey.get(k)!);
 }
 
-export async function tagNamesOfClients(db: DbOrTx, workspaceId: string, clientIds: string[]): Promise<Map<string, string[]>> {
+export async function tagNamesOfClients(
+  db: DbOrTx,
+  workspaceId: string,
+  clientIds: string[],
+): Promise<Map<string, string[]>> {
   const result = new Map<string, string[]>(clientIds.map((id) => [id, []]));
   if (!clientIds.length) return result;
   const rows = await db
@@ -63,7 +82,12 @@ export async function tagNamesOfClients(db: DbOrTx, workspaceId: string, clientI
 }
 
 /** Adds tags to a client; returns the names actually added (already present ones are skipped). */
-export async function addClientTags(db: DbOrTx, workspaceId: string, clientId: string, names: string[]): Promise<string[]> {
+export async function addClientTags(
+  db: DbOrTx,
+  workspaceId: string,
+  clientId: string,
+  names: string[],
+): Promise<string[]> {
   const found = await ensureTags(db, workspaceId, names);
   if (!found.length) return [];
   const inserted = await db
@@ -75,29 +99,46 @@ export async function addClientTags(db: DbOrTx, workspaceId: string, clientId: s
   return found.filter((t) => ids.has(t.id)).map((t) => t.name);
 }
 
-export async function removeClientTags(db: DbOrTx, workspaceId: string, clientId: string, names: string[]): Promise<string[]> {
+export async function removeClientTags(
+  db: DbOrTx,
+  workspaceId: string,
+  clientId: string,
+  names: string[],
+): Promise<string[]> {
   const keys = names.map(tagKey);
   if (!keys.length) return [];
   const removed = await db.execute<{ name: string }>(sql`
     delete from client_tags ct using tags t
     where ct.tag_id = t.id and ct.client_id = ${clientId} and ct.workspace_id = ${workspaceId}
-      and t.name_key in (${sql.join(keys.map((k) => sql`${k}`), sql`, `)})
+      and t.name_key in (${sql.join(
+        keys.map((k) => sql`${k}`),
+        sql`, `,
+      )})
     returning t.name`);
   return removed.rows.map((r) => r.name);
 }
 
 /** Merge: the other client's tags become this client's. */
-export async function moveClientTags(db: DbOrTx, workspaceId: string, fromClientId: string, toClientId: string) {
+export async function moveClientTags(
+  db: DbOrTx,
+  workspaceId: string,
+  fromClientId: string,
+  toClientId: string,
+) {
   await db.execute(sql`
     insert into client_tags (client_id, tag_id, workspace_id, created_at)
     select ${toClientId}, tag_id, workspace_id, created_at from client_tags
     where client_id = ${fromClientId} and workspace_id = ${workspaceId}
     on conflict do nothing`);
-  await db.execute(sql`delete from client_tags where client_id = ${fromClientId} and workspace_id = ${workspaceId}`);
+  await db.execute(
+    sql`delete from client_tags where client_id = ${fromClientId} and workspace_id = ${workspaceId}`,
+  );
 }
 
 export async function clearClientTags(db: DbOrTx, workspaceId: string, clientId: string) {
-  await db.delete(clientTags).where(and(eq(clientTags.workspaceId, workspaceId), eq(clientTags.clientId, clientId)));
+  await db
+    .delete(clientTags)
+    .where(and(eq(clientTags.workspaceId, workspaceId), eq(clientTags.clientId, clientId)));
 }
 
 export async function listTags(db: DbOrTx, workspaceId: string) {
@@ -113,7 +154,10 @@ export async function listTags(db: DbOrTx, workspaceId: string) {
 }
 
 async function findTag(db: DbOrTx, workspaceId: string, id: string): Promise<Tag> {
-  const [row] = await db.select().from(tags).where(and(eq(tags.workspaceId, workspaceId), eq(tags.id, id)));
+  const [row] = await db
+    .select()
+    .from(tags)
+    .where(and(eq(tags.workspaceId, workspaceId), eq(tags.id, id)));
   if (!row) throw AppError.notFound('Tag');
   return row;
 }
@@ -147,7 +191,9 @@ function validateTag(input: TagInput, creating: boolean): Partial<Tag> {
 
 function duplicateName(error: unknown, name: string | undefined): never {
   if (pgErrorCode(error) === '23505')
-    throw new AppError('CONFLICT', `A tag named "${name}" already exists`, [{ path: '/name', message: 'already used' }]);
+    throw new AppError('CONFLICT', `A tag named "${name}" already exists`, [
+      { path: '/name', message: 'already used' },
+    ]);
   throw error;
 }
 
@@ -182,7 +228,8 @@ export async function updateTag(db: Database, ctx: WorkspaceContext, id: string,
       .returning()
       .catch((e) => duplicateName(e, patch.name));
     const changes = diff(toTagJson(before), toTagJson(after!), TAG_FIELDS);
-    if (Object.keys(changes).length) await recordAudit(tx, ctx, { action: 'tag.updated', entityType: 'tag', entityId: id, changes });
+    if (Object.keys(changes).length)
+      await recordAudit(tx, ctx, { action: 'tag.updated', entityType: 'tag', entityId: id, changes });
     return toTagJson(after!);
   });
 }
@@ -191,7 +238,10 @@ export async function updateTag(db: Database, ctx: WorkspaceContext, id: string,
 export async function deleteTag(db: Database, ctx: WorkspaceContext, id: string) {
   await db.transaction(async (tx) => {
     const tag = await findTag(tx, ctx.workspaceId, id);
-    const removed = await tx.delete(clientTags).where(eq(clientTags.tagId, id)).returning({ c: clientTags.clientId });
+    const removed = await tx
+      .delete(clientTags)
+      .where(eq(clientTags.tagId, id))
+      .returning({ c: clientTags.clientId });
     await tx.delete(tags).where(eq(tags.id, id));
     await recordAudit(tx, ctx, {
       action: 'tag.deleted',

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type { WorkspaceContext } from '../../platform/auth/context.ts';
 import { hasRole, isRole, type Role } from '../../platform/auth/roles.ts';
 import {
@@ -377,4 +378,10 @@ export async function acceptInvitation(
       user_created: userCreated,
     };
   });
+}
+
+/** Every workspace id (the nightly job fans out one job per workspace). */
+export async function listWorkspaceIds(db: DbOrTx): Promise<string[]> {
+  const rows = await db.execute<{ id: string }>(sql`select id from workspaces order by id`);
+  return rows.rows.map((r) => r.id);
 }

@@ -4,7 +4,11 @@ import pg from 'pg';
  * A dedicated connection that LISTENs on one channel and reconnects when the database goes away,
  * so cache invalidations from other processes keep arriving. Returns a stop function.
  */
-export function listenToChannel(url: string, channel: string, onMessage: (payload: string) => void): () => Promise<void> {
+export function listenToChannel(
+  url: string,
+  channel: string,
+  onMessage: (payload: string) => void,
+): () => Promise<void> {
   let client: pg.Client | null = null;
   let stopped = false;
   let retry: NodeJS.Timeout | null = null;

@@ -43,7 +43,10 @@ export function sendError(
   details: ErrorDetail[] = [],
   extra: Record<string, unknown> = {},
 ) {
-  return reply.status(status).type('application/json').send({ error: { code, message, details, ...extra } });
+  return reply
+    .status(status)
+    .type('application/json')
+    .send({ error: { code, message, details, ...extra } });
 }
 
 /** Maps every thrown thing to the one error envelope; 5xx never reveal stacks or SQL. */

@@ -17,7 +17,9 @@ export const ErrorResponse = Type.Object(
       code: Type.String(),
       message: Type.String(),
       details: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
-      existing_id: Type.Optional(Type.String({ description: 'On a duplicate (409): the client that already has it' })),
+      existing_id: Type.Optional(
+        Type.String({ description: 'On a duplicate (409): the client that already has it' }),
+      ),
     }),
   },
   { description: 'Error envelope' },
