@@ -158,6 +158,7 @@ export interface ClientsBenchResult {
   postgresVersion: string;
   settings: string;
   dataDir: string;
+  poolMax: number;
   cached: boolean;
   dataset: DatasetFile;
   sizes: Array<{ relation: string; size: string }>;
@@ -851,7 +852,7 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
       ).rows;
       const bodies = Array.from({ length: 5 }, (_, k) =>
         JSON.stringify({
-          events: picks.slice(k * 1000, k * 1000 + 1000).map((p, j) => ({
+          events: Array.from({ length: 1000 }, (_, j) => picks[(k * 1000 + j) % picks.length]!).map((p, j) => ({
             client_id: p.id,
             type: j % 3 === 0 ? 'payment' : 'booking',
             occurred_at: new Date(Date.now() - j * 60_000).toISOString(),
@@ -970,6 +971,7 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
       postgresVersion: pgVersion,
       settings,
       dataDir,
+      poolMax: config.dbPoolMax,
       cached,
       dataset,
       sizes,
@@ -1011,7 +1013,7 @@ export function renderClients(r: ClientsBenchResult): string {
   L.push(`- Machine: ${r.machine}; ${r.quiet}`);
   L.push(`- PostgreSQL: \`${r.postgresVersion}\`, embedded as the product starts it (${r.settings})`);
   L.push(
-    `- Method: \`node bin/run-ts.mjs bench/clients.ts\`. Embedded PostgreSQL on ${r.cached ? 'the cached' : 'a freshly generated'} dataset in \`bench/.data/\`; the product built in-process by \`createClientela\` (logger off), requests through \`app.http.inject\` with an owner API key (so every figure includes the API-key lookup, validation, JSON serialization). Baseline: a plain \`pg\` Pool of the same size (${20}) on the same database running the SQL the product's code path boils down to. Product and baseline alternate request by request (who goes first alternates too) so the machine's noise lands on both; latencies are per request, one at a time, warm caches (a warm-up pass runs first), nearest-rank percentiles.`,
+    `- Method: \`node bin/run-ts.mjs bench/clients.ts\`. Embedded PostgreSQL on ${r.cached ? 'the cached' : 'a freshly generated'} dataset in \`bench/.data/\`; the product built in-process by \`createClientela\` (logger off), requests through \`app.http.inject\` with an owner API key (so every figure includes the API-key lookup, validation, JSON serialization). Baseline: a plain \`pg\` Pool of the same size (${r.poolMax}) on the same database running the SQL the product's code path boils down to. Product and baseline alternate request by request (who goes first alternates too) so the machine's noise lands on both; latencies are per request, one at a time, warm caches (a warm-up pass runs first), nearest-rank percentiles.`,
   );
   L.push('');
   L.push('### Dataset (`bench/data-generator.ts`)');
@@ -1097,7 +1099,7 @@ export function renderClients(r: ClientsBenchResult): string {
   for (const d of r.diagnostics) {
     L.push(`- **${d.name}** (${d.requests} requests, ${ms1(d.perRequestMs)} ms each): ${d.statements
       .slice(0, 6)
-      .map((st) => `\`${st.label.replace(/`/g, "'")}\` ${ms1(st.totalMs / d.requests)} ms/request (${st.calls / d.requests}×)`)
+      .map((st) => `\`${st.label.replace(/`/g, "'")}\` ${ms1(st.totalMs / d.requests)} ms/request (${(st.calls / d.requests).toFixed(1).replace(/\.0$/, '')}×)`)
       .join('; ')}`);
   }
   L.push('');

@@ -243,7 +243,8 @@ export interface EraseResult {
 export function useEraseClient(id: string) {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: () => request<EraseResult>(`${clientPath(id)}/erase`, { method: 'POST', body: { confirm: true } }),
+    mutationFn: () =>
+      request<EraseResult>(`${clientPath(id)}/erase`, { method: 'POST', body: { confirm: true } }),
     onSuccess: () => {
       queryClient.removeQueries({ queryKey: queryKeys.client(id) });
       return invalidateClient(queryClient);
@@ -298,6 +299,10 @@ export async function downloadFile(
 }
 
 export function downloadClientExport(client: Pick<Client, 'id' | 'name'>) {
-  const slug = client.name.normalize('NFD').replace(/[^\w]+/g, '-').replace(/^-|-$/g, '').toLowerCase();
+  const slug = client.name
+    .normalize('NFD')
+    .replace(/[^\w]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .toLowerCase();
   return downloadFile(`${clientPath(client.id)}/export`, `client-${slug || client.id}.json`);
 }

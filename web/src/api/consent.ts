@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type Channel, type ConsentState, invalidateClient } from './clients';
 import { request } from './client';
+import { type Channel, type ConsentState, invalidateClient } from './clients';
 import { queryKeys } from './query-keys';
 
 export const CONSENT_SOURCES = [

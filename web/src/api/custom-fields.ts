@@ -95,7 +95,10 @@ export function useReorderCustomFields() {
   return useMutation({
     mutationFn: async (moves: Array<{ id: string; position: number }>) => {
       for (const move of moves) {
-        await request<CustomField>(fieldPath(move.id), { method: 'PATCH', body: { position: move.position } });
+        await request<CustomField>(fieldPath(move.id), {
+          method: 'PATCH',
+          body: { position: move.position },
+        });
       }
     },
     onSettled: invalidate,

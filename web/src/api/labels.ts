@@ -39,7 +39,8 @@ export function useLabels() {
   return useQuery({
     queryKey: queryKeys.labels,
     queryFn: ({ signal }) => request<{ labels: Label[] }>('/api/v1/labels', { signal }),
-    select: (data) => [...data.labels].sort((a, b) => a.position - b.position || a.name.localeCompare(b.name)),
+    select: (data) =>
+      [...data.labels].sort((a, b) => a.position - b.position || a.name.localeCompare(b.name)),
     staleTime: 60_000,
   });
 }

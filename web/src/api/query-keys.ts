@@ -17,7 +17,9 @@ export const queryKeys = {
   clientLists: ['clients', 'list'] as const,
   client: (id: string) => ['clients', 'detail', id] as const,
   clientTimeline: (id: string, types?: string[] | null) =>
-    types === undefined ? (['clients', 'timeline', id] as const) : (['clients', 'timeline', id, types] as const),
+    types === undefined
+      ? (['clients', 'timeline', id] as const)
+      : (['clients', 'timeline', id, types] as const),
   clientNotes: (id: string) => ['clients', 'notes', id] as const,
   clientConsent: (id: string) => ['clients', 'consent', id] as const,
   duplicates: ['clients', 'duplicates'] as const,

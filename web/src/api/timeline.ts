@@ -1,6 +1,6 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { downloadFile } from './clients';
 import { request } from './client';
+import { downloadFile } from './clients';
 import { queryKeys } from './query-keys';
 
 /** The streams of a client's timeline; `types` filters by these kinds or by an event type. */
@@ -48,7 +48,11 @@ export function useTimeline(clientId: string, types: string[] | null, enabled = 
 }
 
 export function downloadTimelineCsv(clientId: string, types: string[] | null) {
-  return downloadFile(`/api/v1/clients/${encodeURIComponent(clientId)}/timeline.csv`, `timeline-${clientId}.csv`, {
-    types: types?.join(','),
-  });
+  return downloadFile(
+    `/api/v1/clients/${encodeURIComponent(clientId)}/timeline.csv`,
+    `timeline-${clientId}.csv`,
+    {
+      types: types?.join(','),
+    },
+  );
 }

@@ -1,15 +1,19 @@
 import {
   type Icon,
   IconAdjustmentsHorizontal,
+  IconBookmark,
   IconBuildingStore,
   IconFileImport,
   IconFilter,
+  IconForms,
   IconHistory,
   IconHome,
   IconInbox,
   IconKey,
+  IconMapPin,
   IconPlugConnected,
   IconSend,
+  IconTags,
   IconTemplate,
   IconTicket,
   IconUsers,
@@ -29,6 +33,10 @@ export type NavLabel =
   | 'settings'
   | 'workspace'
   | 'members'
+  | 'customFields'
+  | 'labels'
+  | 'tags'
+  | 'locations'
   | 'apiKeys'
   | 'channels'
   | 'auditLog';
@@ -57,6 +65,10 @@ export const SETTINGS_ICON = IconAdjustmentsHorizontal;
 export const SETTINGS_NAV: NavItem[] = [
   { to: '/settings/workspace', label: 'workspace', icon: IconBuildingStore },
   { to: '/settings/members', label: 'members', icon: IconUsersGroup },
+  { to: '/settings/custom-fields', label: 'customFields', icon: IconForms },
+  { to: '/settings/labels', label: 'labels', icon: IconBookmark },
+  { to: '/settings/tags', label: 'tags', icon: IconTags },
+  { to: '/settings/locations', label: 'locations', icon: IconMapPin },
   { to: '/settings/api-keys', label: 'apiKeys', icon: IconKey, minRole: 'admin' },
   { to: '/settings/channels', label: 'channels', icon: IconPlugConnected },
   { to: '/settings/audit-log', label: 'auditLog', icon: IconHistory, minRole: 'admin' },

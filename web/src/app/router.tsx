@@ -3,6 +3,7 @@ import { LoginPage } from '../features/auth/LoginPage';
 import { CampaignsPage } from '../features/campaigns/CampaignsPage';
 import { ChannelsPage } from '../features/channels/ChannelsPage';
 import { ClientsPage } from '../features/clients/ClientsPage';
+import { DuplicatesPage } from '../features/clients/duplicates/DuplicatesPage';
 import { CouponsPage } from '../features/coupons/CouponsPage';
 import { HomePage } from '../features/home/HomePage';
 import { ImportsPage } from '../features/imports/ImportsPage';
@@ -12,7 +13,11 @@ import { OutboxPage } from '../features/outbox/OutboxPage';
 import { SegmentsPage } from '../features/segments/SegmentsPage';
 import { ApiKeysPage } from '../features/settings/api-keys/ApiKeysPage';
 import { AuditLogPage } from '../features/settings/audit-log/AuditLogPage';
+import { CustomFieldsPage } from '../features/settings/custom-fields/CustomFieldsPage';
+import { LabelsPage } from '../features/settings/labels/LabelsPage';
+import { LocationsPage } from '../features/settings/locations/LocationsPage';
 import { MembersPage } from '../features/settings/members/MembersPage';
+import { TagsPage } from '../features/settings/tags/TagsPage';
 import { WorkspaceSettingsPage } from '../features/settings/workspace/WorkspaceSettingsPage';
 import { TemplatesPage } from '../features/templates/TemplatesPage';
 import { RequireRole } from '../ui/RequireRole';
@@ -29,7 +34,13 @@ export const router = createBrowserRouter([
         element: <AppLayout />,
         children: [
           { index: true, element: <HomePage /> },
-          { path: 'clients', element: <ClientsPage /> },
+          {
+            path: 'clients',
+            element: <ClientsPage />,
+            // The drawer of one client opens over the list, which keeps its search, filters and scroll.
+            children: [{ path: ':id', element: null }],
+          },
+          { path: 'clients/duplicates', element: <DuplicatesPage /> },
           { path: 'segments', element: <SegmentsPage /> },
           { path: 'campaigns', element: <CampaignsPage /> },
           { path: 'templates', element: <TemplatesPage /> },
@@ -42,6 +53,10 @@ export const router = createBrowserRouter([
               { index: true, element: <Navigate to="workspace" replace /> },
               { path: 'workspace', element: <WorkspaceSettingsPage /> },
               { path: 'members', element: <MembersPage /> },
+              { path: 'custom-fields', element: <CustomFieldsPage /> },
+              { path: 'labels', element: <LabelsPage /> },
+              { path: 'tags', element: <TagsPage /> },
+              { path: 'locations', element: <LocationsPage /> },
               {
                 path: 'api-keys',
                 element: (

@@ -52,7 +52,13 @@ export function AdminMenu({ client, onErased }: { client: Client; onErased: () =
       <Menu position="bottom-end" shadow="md" withinPortal width={240}>
         <Menu.Target>
           <Tooltip label={t('clients.admin.menu')} withArrow>
-            <ActionIcon variant="subtle" color="gray" size="lg" aria-label={t('clients.admin.menu')} loading={exporting}>
+            <ActionIcon
+              variant="subtle"
+              color="gray"
+              size="lg"
+              aria-label={t('clients.admin.menu')}
+              loading={exporting}
+            >
               <IconDots size={20} aria-hidden />
             </ActionIcon>
           </Tooltip>
@@ -81,7 +87,15 @@ export function AdminMenu({ client, onErased }: { client: Client; onErased: () =
   );
 }
 
-function EraseForm({ client, onCancel, onErased }: { client: Client; onCancel: () => void; onErased: () => void }) {
+function EraseForm({
+  client,
+  onCancel,
+  onErased,
+}: {
+  client: Client;
+  onCancel: () => void;
+  onErased: () => void;
+}) {
   const { t } = useTranslation();
   const erase = useEraseClient(client.id);
   const errorMessage = useErrorMessage();
@@ -159,7 +173,9 @@ function RiskForm({ client, onDone }: { client: Client; onDone: () => void }) {
       { score, reason: reason.trim() },
       {
         onSuccess: () => {
-          notifySuccess(score === null ? t('clients.riskOverride.removed') : t('clients.riskOverride.saved', { score }));
+          notifySuccess(
+            score === null ? t('clients.riskOverride.removed') : t('clients.riskOverride.saved', { score }),
+          );
           onDone();
         },
         onError: (error) => {
@@ -169,9 +185,7 @@ function RiskForm({ client, onDone }: { client: Client; onDone: () => void }) {
     );
 
   return (
-    <form
-      onSubmit={form.onSubmit((values) => send(Number(values.score), values.reason))}
-    >
+    <form onSubmit={form.onSubmit((values) => send(Number(values.score), values.reason))}>
       <Stack>
         <Text size="sm" c="dimmed">
           {t('clients.riskOverride.intro')}

@@ -59,7 +59,9 @@ export function ClientDrawer({ clientId, onClose }: Props) {
       onExitTransitionEnd={() => setShownId(undefined)}
     >
       <Drawer.Overlay backgroundOpacity={0.35} />
-      <Drawer.Content>{shownId ? <ClientView key={shownId} id={shownId} onClose={onClose} /> : null}</Drawer.Content>
+      <Drawer.Content>
+        {shownId ? <ClientView key={shownId} id={shownId} onClose={onClose} /> : null}
+      </Drawer.Content>
     </Drawer.Root>
   );
 }
@@ -127,7 +129,15 @@ function ClientView({ id, onClose }: { id: string; onClose: () => void }) {
   return <LoadedClient client={client.data} close={close} onClose={onClose} />;
 }
 
-function LoadedClient({ client, close, onClose }: { client: Client; close: React.ReactNode; onClose: () => void }) {
+function LoadedClient({
+  client,
+  close,
+  onClose,
+}: {
+  client: Client;
+  close: React.ReactNode;
+  onClose: () => void;
+}) {
   const { t } = useTranslation();
   const [params, setParams] = useSearchParams();
   const requested = params.get('tab');
@@ -141,7 +151,9 @@ function LoadedClient({ client, close, onClose }: { client: Client; close: React
 
   return (
     <>
-      <Drawer.Header style={{ alignItems: 'flex-start', borderBottom: '1px solid var(--mantine-color-default-border)' }}>
+      <Drawer.Header
+        style={{ alignItems: 'flex-start', borderBottom: '1px solid var(--mantine-color-default-border)' }}
+      >
         <DrawerTitle client={client} />
         <Group gap={4} wrap="nowrap">
           <AdminMenu client={client} onErased={onClose} />
@@ -194,4 +206,3 @@ function LoadedClient({ client, close, onClose }: { client: Client; close: React
     </>
   );
 }
-

@@ -87,7 +87,11 @@ function LabelPicker({ client }: { client: Client }) {
   return (
     <Menu position="bottom-start" shadow="md" withinPortal>
       <Menu.Target>
-        <UnstyledButton aria-label={t('clients.drawer.changeLabel', { label: current?.name ?? t('clients.drawer.noLabel') })}>
+        <UnstyledButton
+          aria-label={t('clients.drawer.changeLabel', {
+            label: current?.name ?? t('clients.drawer.noLabel'),
+          })}
+        >
           {badge}
         </UnstyledButton>
       </Menu.Target>
@@ -104,7 +108,10 @@ function LabelPicker({ client }: { client: Client }) {
           </Menu.Item>
         ))}
         <Menu.Divider />
-        <Menu.Item onClick={() => choose(null)} rightSection={!client.label ? <IconCheck size={14} aria-hidden /> : null}>
+        <Menu.Item
+          onClick={() => choose(null)}
+          rightSection={!client.label ? <IconCheck size={14} aria-hidden /> : null}
+        >
           {t('clients.drawer.noLabel')}
         </Menu.Item>
       </Menu.Dropdown>

@@ -158,7 +158,10 @@ function ChangeForm({ client, pending, onDone }: { client: Client; pending: Pend
       {
         onSuccess: () => {
           notifySuccess(
-            t(pending.grant ? 'consent.grantedNotice' : 'consent.withdrawnNotice', { channel, name: client.name }),
+            t(pending.grant ? 'consent.grantedNotice' : 'consent.withdrawnNotice', {
+              channel,
+              name: client.name,
+            }),
           );
           onDone();
         },
@@ -215,7 +218,12 @@ function ConsentHistory({ history }: { history: ConsentHistoryEntry[] }) {
     );
   return (
     <Table.ScrollContainer minWidth={640} type="native">
-      <Table verticalSpacing="xs" striped aria-label={t('consent.historyTitle')} data-testid="consent-history">
+      <Table
+        verticalSpacing="xs"
+        striped
+        aria-label={t('consent.historyTitle')}
+        data-testid="consent-history"
+      >
         <Table.Thead>
           <Table.Tr>
             <Table.Th>{t('consent.columns.when')}</Table.Th>
@@ -240,7 +248,12 @@ function ConsentHistory({ history }: { history: ConsentHistoryEntry[] }) {
                 </Table.Td>
                 <Table.Td>{t(`consent.channels.${entry.channel}`)}</Table.Td>
                 <Table.Td>
-                  <Badge size="sm" variant="light" color={entry.granted ? 'teal' : 'red'}>
+                  <Badge
+                    size="sm"
+                    variant="light"
+                    color={entry.granted ? 'teal' : 'red'}
+                    style={{ minWidth: 'max-content' }}
+                  >
                     {entry.granted ? t('consent.grantedShort') : t('consent.withdrawnShort')}
                   </Badge>
                 </Table.Td>
@@ -257,7 +270,13 @@ function ConsentHistory({ history }: { history: ConsentHistoryEntry[] }) {
                     </Text>
                     {technical.length ? (
                       <Tooltip label={technical.join(' · ')} multiline w={300} withArrow>
-                        <ThemeIcon variant="subtle" color="gray" size="sm" tabIndex={0} aria-label={technical.join(' · ')}>
+                        <ThemeIcon
+                          variant="subtle"
+                          color="gray"
+                          size="sm"
+                          tabIndex={0}
+                          aria-label={technical.join(' · ')}
+                        >
                           <IconInfoCircle size={14} aria-hidden />
                         </ThemeIcon>
                       </Tooltip>

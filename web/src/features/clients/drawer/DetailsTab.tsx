@@ -1,7 +1,7 @@
 import { Alert, Button, Group, List, Skeleton, Stack, Text } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { IconAlertTriangle, IconInfoCircle } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { isApiError } from '../../../api/client';
 import { type Client, useUpdateClient } from '../../../api/clients';
@@ -14,7 +14,7 @@ import { useErrorMessage } from '../../../ui/errors';
 import { notifyError, notifySuccess } from '../../../ui/notify';
 import { QueryError } from '../../../ui/QueryError';
 import { ClientFields } from '../form/ClientFields';
-import { useApplyServerErrors } from '../form/server-errors';
+import { focusFirstError, useApplyServerErrors } from '../form/server-errors';
 import { type ClientFormValues, toFormValues, toPatchInput } from '../form/values';
 import { visibleFields } from '../list/columns';
 
@@ -22,7 +22,8 @@ import { visibleFields } from '../list/columns';
 export function DetailsTab({ client }: { client: Client }) {
   const { data: me } = useMe();
   const fields = useCustomFields();
-  if (fields.error && !fields.data) return <QueryError error={fields.error} onRetry={() => void fields.refetch()} />;
+  if (fields.error && !fields.data)
+    return <QueryError error={fields.error} onRetry={() => void fields.refetch()} />;
   if (!fields.data || !me)
     return (
       <Stack>
@@ -41,6 +42,7 @@ function DetailsForm({ client, fields, role }: { client: Client; fields: CustomF
   const errorMessage = useErrorMessage();
   const applyServerErrors = useApplyServerErrors();
   const [problems, setProblems] = useState<string[]>([]);
+  const formRef = useRef<HTMLFormElement>(null);
   const form = useForm<ClientFormValues>({ initialValues: toFormValues(client, fields) });
 
   // Saved here or elsewhere (tags, label, another tab): show the server's copy unless the user is typing.
@@ -69,14 +71,16 @@ function DetailsForm({ client, fields, role }: { client: Client; fields: CustomF
         form.resetDirty(next);
       },
       onError: (error) => {
-        if (isApiError(error) && error.details.length) setProblems(applyServerErrors(form, error, known));
-        else notifyError(errorMessage(error));
+        if (isApiError(error) && error.details.length) {
+          setProblems(applyServerErrors(form, error, known));
+          focusFirstError(formRef.current);
+        } else notifyError(errorMessage(error));
       },
     });
   });
 
   return (
-    <form onSubmit={submit} noValidate>
+    <form ref={formRef} onSubmit={submit} noValidate>
       <Stack gap="lg">
         {!canEdit ? (
           <Alert variant="light" color="blue" icon={<IconInfoCircle size={20} aria-hidden />}>
@@ -96,8 +100,8 @@ function DetailsForm({ client, fields, role }: { client: Client; fields: CustomF
         <Group justify="space-between" gap="sm">
           <Text size="xs" c="dimmed" component="div">
             <Group gap={4}>
-              {t('clients.details.added')} <DateTime value={client.created_at} /> · {t('clients.details.updated')}{' '}
-              <DateTime value={client.updated_at} />
+              {t('clients.details.added')} <DateTime value={client.created_at} /> ·{' '}
+              {t('clients.details.updated')} <DateTime value={client.updated_at} />
             </Group>
           </Text>
           {canEdit ? (

@@ -70,7 +70,10 @@ function NoteFields({ form }: { form: UseFormReturnType<NoteValues> }) {
         size="xs"
         w={170}
         aria-label={t('notes.visibility')}
-        data={NOTE_VISIBILITIES.map((visibility) => ({ value: visibility, label: t(`notes.visibilities.${visibility}`) }))}
+        data={NOTE_VISIBILITIES.map((visibility) => ({
+          value: visibility,
+          label: t(`notes.visibilities.${visibility}`),
+        }))}
         allowDeselect={false}
         {...form.getInputProps('visibility')}
       />
@@ -96,7 +99,8 @@ function NewNote({ clientId }: { clientId: string }) {
           form.reset();
         },
         onError: (error) => {
-          if (!applyServerErrors(form, error, ['body', 'type', 'visibility'])) notifyError(errorMessage(error));
+          if (!applyServerErrors(form, error, ['body', 'type', 'visibility']))
+            notifyError(errorMessage(error));
         },
       },
     ),
@@ -230,7 +234,12 @@ function NoteCard({ note }: { note: Note }) {
           <Group justify="space-between" gap="xs" wrap="nowrap" align="flex-start">
             <Group gap={6}>
               {note.pinned ? (
-                <Badge size="sm" variant="filled" color="yellow" leftSection={<IconPinFilled size={11} aria-hidden />}>
+                <Badge
+                  size="sm"
+                  variant="filled"
+                  color="yellow"
+                  leftSection={<IconPinFilled size={11} aria-hidden />}
+                >
                   {t('notes.pinnedBadge')}
                 </Badge>
               ) : null}
@@ -251,11 +260,20 @@ function NoteCard({ note }: { note: Note }) {
                     loading={update.isPending}
                     aria-label={note.pinned ? t('notes.unpin') : t('notes.pin')}
                   >
-                    {note.pinned ? <IconPinFilled size={16} aria-hidden /> : <IconPin size={16} aria-hidden />}
+                    {note.pinned ? (
+                      <IconPinFilled size={16} aria-hidden />
+                    ) : (
+                      <IconPin size={16} aria-hidden />
+                    )}
                   </ActionIcon>
                 </Tooltip>
                 <Tooltip label={t('notes.edit')} withArrow>
-                  <ActionIcon variant="subtle" color="gray" onClick={() => setEditing(true)} aria-label={t('notes.edit')}>
+                  <ActionIcon
+                    variant="subtle"
+                    color="gray"
+                    onClick={() => setEditing(true)}
+                    aria-label={t('notes.edit')}
+                  >
                     <IconPencil size={16} aria-hidden />
                   </ActionIcon>
                 </Tooltip>
@@ -326,7 +344,11 @@ export function NotesTab({ client }: { client: Client }) {
           ))}
           {notes.hasNextPage ? (
             <Group justify="center">
-              <Button variant="default" onClick={() => void notes.fetchNextPage()} loading={notes.isFetchingNextPage}>
+              <Button
+                variant="default"
+                onClick={() => void notes.fetchNextPage()}
+                loading={notes.isFetchingNextPage}
+              >
                 {t('common.loadMore')}
               </Button>
             </Group>

@@ -12,7 +12,11 @@ import { notifyError } from '../../../ui/notify';
 import { QueryError } from '../../../ui/QueryError';
 import { useDescribe } from './timeline-items';
 
-function dayTitle(day: string, language: string, t: (key: 'timeline.today' | 'timeline.yesterday') => string) {
+function dayTitle(
+  day: string,
+  language: string,
+  t: (key: 'timeline.today' | 'timeline.yesterday') => string,
+) {
   const date = dayjs(day);
   if (date.isSame(dayjs(), 'day')) return t('timeline.today');
   if (date.isSame(dayjs().subtract(1, 'day'), 'day')) return t('timeline.yesterday');
@@ -125,7 +129,13 @@ export function TimelineTab({ client }: { client: Client }) {
                           <Text size="sm" fw={600} component="div">
                             {described.title}
                           </Text>
-                          <Text size="xs" c="dimmed" style={{ whiteSpace: 'nowrap' }} component="time" dateTime={item.occurred_at}>
+                          <Text
+                            size="xs"
+                            c="dimmed"
+                            style={{ whiteSpace: 'nowrap' }}
+                            component="time"
+                            dateTime={item.occurred_at}
+                          >
                             {dayjs(item.occurred_at).locale(language).format('LT')}
                           </Text>
                         </Group>
@@ -148,7 +158,11 @@ export function TimelineTab({ client }: { client: Client }) {
           ))}
           {timeline.hasNextPage ? (
             <Group justify="center">
-              <Button variant="default" onClick={() => void timeline.fetchNextPage()} loading={timeline.isFetchingNextPage}>
+              <Button
+                variant="default"
+                onClick={() => void timeline.fetchNextPage()}
+                loading={timeline.isFetchingNextPage}
+              >
                 {t('common.loadMore')}
               </Button>
             </Group>

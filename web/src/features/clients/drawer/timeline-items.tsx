@@ -1,5 +1,6 @@
 import { Badge, Group, List, Text } from '@mantine/core';
 import {
+  type Icon,
   IconAlertTriangle,
   IconArrowMerge,
   IconBolt,
@@ -19,15 +20,14 @@ import {
   IconTag,
   IconTruck,
   IconUserPlus,
-  type Icon,
 } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CLIENT_FIELDS } from '../../../api/clients';
 import type { CustomField } from '../../../api/custom-fields';
 import type { TimelineItem } from '../../../api/timeline';
-import { humanize, useFormatters } from '../shared/format';
 import { useOptionalT } from '../../../ui/useOptionalT';
+import { humanize, useFormatters } from '../shared/format';
 
 export const EVENT_TYPES = [
   'booking',
@@ -51,7 +51,11 @@ const EVENT_ICONS: Record<string, Icon> = {
   insurance: IconShieldCheck,
 };
 
-const NOTE_ICONS: Record<string, Icon> = { info: IconNote, warning: IconAlertTriangle, action: IconChecklist };
+const NOTE_ICONS: Record<string, Icon> = {
+  info: IconNote,
+  warning: IconAlertTriangle,
+  action: IconChecklist,
+};
 export const NOTE_COLORS: Record<string, string> = { info: 'blue', warning: 'orange', action: 'grape' };
 const HISTORY_ICONS: Record<string, Icon> = {
   created: IconUserPlus,
@@ -86,7 +90,9 @@ export function useDescribe(fields: CustomField[]) {
       const key = name.slice(7);
       return fields.find((field) => field.key === key)?.label ?? humanize(key);
     }
-    return (CLIENT_FIELDS as readonly string[]).includes(name) ? optionalT(`clients.fields.${name}`, humanize(name)) : humanize(name);
+    return (CLIENT_FIELDS as readonly string[]).includes(name)
+      ? optionalT(`clients.fields.${name}`, humanize(name))
+      : humanize(name);
   };
   const show = (value: unknown) => {
     if (value === null || value === undefined || value === '') return t('timeline.empty');
@@ -100,7 +106,8 @@ export function useDescribe(fields: CustomField[]) {
     switch (item.kind) {
       case 'event': {
         const amount = typeof d.amount === 'number' ? format.currency(d.amount, str(d.currency)) : null;
-        const properties = d.properties && typeof d.properties === 'object' ? Object.entries(d.properties) : [];
+        const properties =
+          d.properties && typeof d.properties === 'object' ? Object.entries(d.properties) : [];
         return {
           icon: EVENT_ICONS[item.type] ?? IconBolt,
           color: item.type === 'payment' || item.type === 'purchase' ? 'teal' : 'blue',
@@ -192,10 +199,7 @@ export function useDescribe(fields: CustomField[]) {
           return {
             icon,
             color: 'orange',
-            title:
-              typeof score === 'number'
-                ? t('timeline.riskSet', { score })
-                : t('timeline.riskRemoved'),
+            title: typeof score === 'number' ? t('timeline.riskSet', { score }) : t('timeline.riskRemoved'),
             body: str(d.reason) ? (
               <Text size="sm" c="dimmed">
                 {str(d.reason)}

@@ -113,7 +113,10 @@ export function ClientFields({ form, fields, role, readOnly = false, withTagsAnd
           />
           <Select
             label={t('clients.fields.preferred_contact_method')}
-            data={CONTACT_METHODS.map((method) => ({ value: method, label: t(`clients.contactMethods.${method}`) }))}
+            data={CONTACT_METHODS.map((method) => ({
+              value: method,
+              label: t(`clients.contactMethods.${method}`),
+            }))}
             placeholder={readOnly ? undefined : t('clients.form.noPreference')}
             {...clear}
             {...mode}

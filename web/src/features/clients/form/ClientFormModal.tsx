@@ -3,11 +3,11 @@ import { useForm } from '@mantine/form';
 import { useMediaQuery } from '@mantine/hooks';
 import { IconAlertTriangle, IconCopy } from '@tabler/icons-react';
 import { useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
-import { CHANNELS, type Client, invalidateClient, useCreateClient } from '../../../api/clients';
 import { isApiError } from '../../../api/client';
+import { CHANNELS, type Client, invalidateClient, useCreateClient } from '../../../api/clients';
 import { changeConsent } from '../../../api/consent';
 import { type CustomField, useCustomFields } from '../../../api/custom-fields';
 import { useMe } from '../../../api/me';
@@ -17,7 +17,7 @@ import { notifyError, notifySuccess } from '../../../ui/notify';
 import { QueryError } from '../../../ui/QueryError';
 import { visibleFields } from '../list/columns';
 import { ClientFields } from './ClientFields';
-import { duplicateOf, useApplyServerErrors } from './server-errors';
+import { duplicateOf, focusFirstError, useApplyServerErrors } from './server-errors';
 import { type ClientFormValues, toCreateInput, toFormValues } from './values';
 
 interface Props {
@@ -75,6 +75,7 @@ function CreateForm({
   const applyServerErrors = useApplyServerErrors();
   const [problems, setProblems] = useState<string[]>([]);
   const [duplicateId, setDuplicateId] = useState<string | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
 
   const form = useForm<ClientFormValues>({
     initialValues: toFormValues(null, fields),
@@ -100,8 +101,10 @@ function CreateForm({
       });
     } catch (error) {
       setDuplicateId(duplicateOf(error));
-      if (isApiError(error) && error.details.length) setProblems(applyServerErrors(form, error, known));
-      else notifyError(errorMessage(error));
+      if (isApiError(error) && error.details.length) {
+        setProblems(applyServerErrors(form, error, known));
+        focusFirstError(formRef.current);
+      } else notifyError(errorMessage(error));
       return;
     }
     // Consent given at the desk is recorded as such ("admin"), with the evidence typed here.
@@ -124,14 +127,26 @@ function CreateForm({
   };
 
   return (
-    <form onSubmit={form.onSubmit((values) => void save(values, false))} noValidate>
+    <form
+      ref={formRef}
+      onSubmit={form.onSubmit(
+        (values) => void save(values, false),
+        () => focusFirstError(formRef.current),
+      )}
+      noValidate
+    >
       <Stack gap="lg">
         <Text size="sm" c="dimmed">
           {t('clients.form.intro')}
         </Text>
         <ClientFields form={form} fields={fields} role={role} withTagsAndConsent />
         {duplicateId ? (
-          <Alert color="orange" variant="light" icon={<IconCopy size={20} aria-hidden />} title={t('clients.form.duplicateTitle')}>
+          <Alert
+            color="orange"
+            variant="light"
+            icon={<IconCopy size={20} aria-hidden />}
+            title={t('clients.form.duplicateTitle')}
+          >
             <Stack gap="xs">
               <Text size="sm">{t('clients.form.duplicateText')}</Text>
               <Group gap="xs">
@@ -174,7 +189,17 @@ function CreateForm({
             )}
           </Alert>
         ) : null}
-        <Group justify="flex-end">
+        <Group
+          justify="flex-end"
+          py="sm"
+          style={{
+            position: 'sticky',
+            bottom: 0,
+            zIndex: 2,
+            background: 'var(--mantine-color-body)',
+            borderTop: '1px solid var(--mantine-color-default-border)',
+          }}
+        >
           <Button variant="default" onClick={onClose}>
             {t('common.cancel')}
           </Button>

@@ -1,13 +1,15 @@
 import { Checkbox, MultiSelect, NumberInput, Select, TextInput } from '@mantine/core';
 import { DatePickerInput } from '@mantine/dates';
+import type { UseFormReturnType } from '@mantine/form';
 import { IconCalendar } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import type { CustomField } from '../../../api/custom-fields';
+import type { ClientFormValues } from './values';
 
 interface Props {
   field: CustomField;
   /** From form.getInputProps(`custom.${key}`) (checkbox type for booleans). */
-  inputProps: Record<string, unknown>;
+  inputProps: ReturnType<UseFormReturnType<ClientFormValues>['getInputProps']>;
   readOnly?: boolean;
 }
 

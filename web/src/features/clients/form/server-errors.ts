@@ -80,3 +80,11 @@ export function duplicateOf(error: unknown): string | null {
   }
   return null;
 }
+
+/** After a failed save, takes the keyboard to the first field that has a message. */
+export function focusFirstError(form: HTMLFormElement | null) {
+  window.setTimeout(() => {
+    const invalid = form?.querySelector<HTMLElement>('[aria-invalid="true"], [data-error="true"] input');
+    invalid?.focus();
+  }, 0);
+}

@@ -88,7 +88,9 @@ export function toFormValues(client: Client | null, fields: CustomField[]): Clie
 }
 
 function isEmpty(value: unknown): boolean {
-  return value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0);
+  return (
+    value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)
+  );
 }
 
 /** A custom value as the API wants it: empty becomes null, a boolean left unticked on create is omitted. */
@@ -116,7 +118,8 @@ export function toCreateInput(values: ClientFormValues, fields: CustomField[]): 
   const custom: Record<string, unknown> = {};
   for (const field of fields) {
     const value = values.custom[field.key];
-    if (field.type === 'boolean' ? value === true : !isEmpty(value)) custom[field.key] = customForApi(field, value);
+    if (field.type === 'boolean' ? value === true : !isEmpty(value))
+      custom[field.key] = customForApi(field, value);
   }
   if (Object.keys(custom).length) input.custom = custom;
   return input;

@@ -1,10 +1,10 @@
 import { Button, Center, Checkbox, Skeleton, Table, UnstyledButton } from '@mantine/core';
-import { IconArrowDown, IconArrowUp, IconArrowsSort } from '@tabler/icons-react';
+import { IconArrowDown, IconArrowsSort, IconArrowUp } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
 import type { Client } from '../../../api/clients';
-import type { ClientColumn } from './columns';
 import classes from './ClientsTable.module.css';
+import type { ClientColumn } from './columns';
 
 export interface Selection {
   ids: Set<string>;
@@ -93,7 +93,7 @@ export function ClientsTable(props: Props) {
       <Table.ScrollContainer minWidth={minWidth} type="native">
         <Table
           verticalSpacing={8}
-          horizontalSpacing="sm"
+          horizontalSpacing="xs"
           highlightOnHover
           aria-label={t('modules.clients.title')}
           aria-busy={loading}
@@ -101,7 +101,7 @@ export function ClientsTable(props: Props) {
         >
           <Table.Thead>
             <Table.Tr>
-              <Table.Th w={40}>
+              <Table.Th w={34}>
                 <Checkbox
                   aria-label={t('clients.selection.page')}
                   checked={pageChecked}

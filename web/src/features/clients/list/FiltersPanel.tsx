@@ -108,10 +108,19 @@ export function ActiveFilters({ value, onChange }: Props) {
   if (!activeFilterCount(value)) return null;
   const language = i18n.resolvedLanguage ?? 'en';
   const chips: Array<{ key: string; text: string; clear: Partial<ClientFilters> }> = [];
-  if (value.tag) chips.push({ key: 'tag', text: t('clients.filters.chipTag', { value: value.tag }), clear: { tag: null } });
+  if (value.tag)
+    chips.push({
+      key: 'tag',
+      text: t('clients.filters.chipTag', { value: value.tag }),
+      clear: { tag: null },
+    });
   if (value.label) {
     const name = labels.data?.find((label) => label.key === value.label)?.name ?? value.label;
-    chips.push({ key: 'label', text: t('clients.filters.chipLabel', { value: name }), clear: { label: null } });
+    chips.push({
+      key: 'label',
+      text: t('clients.filters.chipLabel', { value: name }),
+      clear: { label: null },
+    });
   }
   if (value.locationId) {
     const name = locations.data?.find((location) => location.id === value.locationId)?.name ?? '…';

@@ -28,7 +28,9 @@ export function SelectionBar({ selection, onChange, loadedIds, total }: Props) {
       style={{ borderTop: '1px solid var(--mantine-color-default-border)' }}
     >
       <Text size="sm" fw={600}>
-        {selection.all ? t('clients.selection.allSelected', { count }) : t('clients.selection.selected', { count })}
+        {selection.all
+          ? t('clients.selection.allSelected', { count })
+          : t('clients.selection.selected', { count })}
       </Text>
       {wholePage && total > loadedIds.length ? (
         <Button variant="subtle" size="compact-sm" onClick={() => onChange({ ids: new Set(), all: true })}>

@@ -1,4 +1,4 @@
-import { Anchor, Avatar, Badge, Group, Text } from '@mantine/core';
+import { Anchor, Avatar, Badge, Group, Stack, Text } from '@mantine/core';
 import { type ReactNode, useCallback, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
@@ -31,7 +31,14 @@ export interface ClientColumn {
   custom?: boolean;
 }
 
-export const DEFAULT_COLUMNS = ['email', 'phone', 'tags', 'consent', 'lifetime_value', 'risk', 'last_activity'];
+export const DEFAULT_COLUMNS = [
+  'phone',
+  'tags',
+  'consent',
+  'lifetime_value',
+  'risk',
+  'last_activity',
+];
 const STORAGE_PREFIX = 'clientela.clients.columns';
 
 function storageKey() {
@@ -98,21 +105,28 @@ export function useClientColumns(): ClientColumn[] {
         id: 'name',
         header: t('clients.columns.name'),
         sort: 'name',
-        width: 220,
+        width: 230,
         render: (client) => (
-          <Group gap="sm" wrap="nowrap">
-            <Avatar name={client.name} color="initials" size={32} radius="xl" aria-hidden />
-            <Anchor
-              component={Link}
-              to={client.id}
-              size="sm"
-              fw={600}
-              c="var(--mantine-color-text)"
-              onClick={(event) => event.stopPropagation()}
-              style={{ whiteSpace: 'nowrap' }}
-            >
-              {client.name}
-            </Anchor>
+          <Group gap={10} wrap="nowrap">
+            <Avatar name={client.name} color="initials" size={30} radius="xl" aria-hidden />
+            <Stack gap={0} style={{ minWidth: 0 }}>
+              <Anchor
+                component={Link}
+                to={client.id}
+                size="sm"
+                fw={600}
+                c="var(--mantine-color-text)"
+                truncate="end"
+                maw={185}
+              >
+                {client.name}
+              </Anchor>
+              {client.email ? (
+                <Text size="xs" c="dimmed" truncate="end" maw={185}>
+                  {client.email}
+                </Text>
+              ) : null}
+            </Stack>
           </Group>
         ),
       },
@@ -127,19 +141,19 @@ export function useClientColumns(): ClientColumn[] {
         id: 'phone',
         header: t('clients.columns.phone'),
         sort: 'phone',
-        width: 150,
+        width: 130,
         render: (client) => <Plain value={client.phone} />,
       },
       {
         id: 'tags',
         header: t('clients.columns.tags'),
-        width: 170,
+        width: 150,
         render: (client) => <TagChips tags={client.tags} max={2} />,
       },
       {
         id: 'consent',
         header: t('clients.columns.consent'),
-        width: 110,
+        width: 90,
         render: (client) => <ConsentIcons consent={client.consent} />,
       },
       {
@@ -148,7 +162,7 @@ export function useClientColumns(): ClientColumn[] {
         sort: 'lifetime_value',
         descendingFirst: true,
         align: 'right',
-        width: 110,
+        width: 90,
         render: (client) => (
           <Text size="sm" ff="var(--mantine-font-family)" style={{ fontVariantNumeric: 'tabular-nums' }}>
             {format.money(client.lifetime_value)}
@@ -160,7 +174,7 @@ export function useClientColumns(): ClientColumn[] {
         header: t('clients.columns.risk'),
         sort: 'risk_score',
         descendingFirst: true,
-        width: 110,
+        width: 90,
         render: (client) => <RiskBadge client={client} />,
       },
       {
@@ -168,7 +182,7 @@ export function useClientColumns(): ClientColumn[] {
         header: t('clients.columns.lastActivity'),
         sort: 'last_activity_at',
         descendingFirst: true,
-        width: 130,
+        width: 100,
         render: (client) => <DateTime value={client.last_activity_at} empty={t('common.never')} />,
       },
       {

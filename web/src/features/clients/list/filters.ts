@@ -33,7 +33,12 @@ export function toListParams(search: string, filters: ClientFilters, sort: strin
     consent: filters.consent ?? undefined,
     created_from: from ? dayjs(from).startOf('day').toISOString() : undefined,
     // The server's bound is exclusive: the day after the last one chosen.
-    created_to: from ? dayjs(to ?? from).add(1, 'day').startOf('day').toISOString() : undefined,
+    created_to: from
+      ? dayjs(to ?? from)
+          .add(1, 'day')
+          .startOf('day')
+          .toISOString()
+      : undefined,
     sort,
   };
 }

@@ -1,5 +1,5 @@
 import { Group, ThemeIcon, Tooltip } from '@mantine/core';
-import { IconBell, IconBrandWhatsapp, IconMail, IconMessage, type Icon } from '@tabler/icons-react';
+import { type Icon, IconBell, IconBrandWhatsapp, IconMail, IconMessage } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import { CHANNELS, type Channel, type ConsentState } from '../../../api/clients';
 
@@ -14,7 +14,7 @@ export const CHANNEL_ICONS: Record<Channel, Icon> = {
 export function ConsentIcons({ consent }: { consent: ConsentState }) {
   const { t } = useTranslation();
   return (
-    <Group gap={4} wrap="nowrap">
+    <Group gap={2} wrap="nowrap">
       {CHANNELS.map((channel) => {
         const ChannelIcon = CHANNEL_ICONS[channel];
         const granted = consent[channel];
@@ -24,7 +24,7 @@ export function ConsentIcons({ consent }: { consent: ConsentState }) {
         return (
           <Tooltip key={channel} label={label} withArrow>
             <ThemeIcon
-              size="sm"
+              size={20}
               radius="xl"
               variant={granted ? 'light' : 'subtle'}
               color={granted ? 'teal' : 'gray'}
