@@ -31,14 +31,7 @@ export interface ClientColumn {
   custom?: boolean;
 }
 
-export const DEFAULT_COLUMNS = [
-  'phone',
-  'tags',
-  'consent',
-  'lifetime_value',
-  'risk',
-  'last_activity',
-];
+export const DEFAULT_COLUMNS = ['phone', 'tags', 'consent', 'lifetime_value', 'risk', 'last_activity'];
 const STORAGE_PREFIX = 'clientela.clients.columns';
 
 function storageKey() {

@@ -9,7 +9,16 @@ export function TagChips({ tags, max = 3 }: { tags: string[]; max?: number }) {
   return (
     <Group gap={4} wrap="nowrap">
       {tags.slice(0, max).map((tag) => (
-        <Badge key={tag} size="sm" variant="light" color={colorOf(tag)} radius="sm" tt="none" style={{ flexShrink: 0 }} maw={90}>
+        <Badge
+          key={tag}
+          size="sm"
+          variant="light"
+          color={colorOf(tag)}
+          radius="sm"
+          tt="none"
+          style={{ flexShrink: 0 }}
+          maw={90}
+        >
           {tag}
         </Badge>
       ))}

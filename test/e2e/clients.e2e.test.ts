@@ -1,0 +1,353 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, screenshot } from './support/browser';
+import { OWNER, startServer, type TestServer } from './support/server';
+
+/**
+ * The Clients screens end to end, as a front-desk person uses them: the list with search, the "Add client"
+ * form with the server's validation shown inline, the client drawer (tags, notes, timeline, consent) and the
+ * custom-field settings. Steps share one page and run in order.
+ */
+describe('clients', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let workspaceId = '';
+
+  const navLink = (name: string) => page.getByRole('navigation').getByRole('link', { name, exact: true });
+  const drawer = () => page.getByRole('dialog').filter({ has: page.getByRole('tab', { name: 'Timeline' }) });
+
+  /** A call to the API as the logged-in user (same cookies as the page). */
+  async function api<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
+    const response = await page.request.fetch(`${server.url}${path}`, {
+      method,
+      headers: { 'X-Workspace-Id': workspaceId, Origin: server.url, 'Content-Type': 'application/json' },
+      data: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok()) throw new Error(`${method} ${path} → ${response.status()}: ${text}`);
+    return (text ? JSON.parse(text) : null) as T;
+  }
+
+  beforeAll(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    context = await browser.newContext({
+      baseURL: server.url,
+      viewport: { width: 1280, height: 800 },
+      locale: 'en-US',
+      timezoneId: 'Europe/Madrid',
+      colorScheme: 'light',
+    });
+    page = await context.newPage();
+  });
+
+  afterEach(async ({ task }) => {
+    if (task.result?.state === 'fail' && page) {
+      await screenshot(page, `failed-clients-${task.name.replace(/\W+/g, '-').slice(0, 50)}`).catch(
+        () => undefined,
+      );
+    }
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('logs in', async () => {
+    await page.goto('/login');
+    await page.getByLabel(/^Email/).fill(OWNER.email);
+    await page.getByLabel(/^Password/).fill(OWNER.password);
+    await page.getByLabel(/^Password/).press('Enter');
+    await page.waitForURL((url) => url.pathname === '/');
+    const me = await page.request.get(`${server.url}/api/v1/me`);
+    workspaceId = ((await me.json()) as { workspace: { id: string } }).workspace.id;
+    // The dashboard and our API calls work in the same workspace.
+    await page.evaluate((id) => window.localStorage.setItem('clientela.workspaceId', id), workspaceId);
+  });
+
+  it('fills the workspace through the API', async () => {
+    await api('POST', '/api/v1/custom-fields', {
+      key: 'shoe_size',
+      label: 'Shoe size',
+      type: 'number',
+      section: 'Equipment',
+      position: 1,
+    });
+    await api('POST', '/api/v1/custom-fields', {
+      key: 'skill_level',
+      label: 'Skill level',
+      type: 'select',
+      options: ['beginner', 'intermediate', 'advanced'],
+      section: 'Equipment',
+      position: 2,
+    });
+    await api('POST', '/api/v1/custom-fields', {
+      key: 'medical_notes',
+      label: 'Medical notes',
+      type: 'text',
+      section: 'Health',
+      position: 1,
+      visible_min_role: 'admin',
+      editable_min_role: 'admin',
+    });
+    for (const [name, color] of [
+      ['VIP', 'yellow'],
+      ['Newsletter', 'blue'],
+      ['Kayak', 'cyan'],
+      ['Paddle surf', 'teal'],
+      ['Family', 'grape'],
+    ] as const) {
+      await api('POST', '/api/v1/tags', { name, color });
+    }
+    const people: Array<[string, string, string, string[]]> = [
+      ['José', 'Pérez Núñez', 'ES', ['VIP', 'Kayak']],
+      ['Élodie', 'Garnier', 'FR', ['Newsletter']],
+      ['María', 'Gómez', 'ES', ['Family', 'Paddle surf']],
+      ['Zoë', 'Martin', 'GB', ['Kayak']],
+      ['Iñaki', 'Etxeberria', 'ES', []],
+      ['Chloé', 'Dubois', 'FR', ['Newsletter', 'VIP', 'Kayak']],
+      ['Lucas', 'Moreau', 'FR', ['Paddle surf']],
+      ['Sofía', 'Ramírez', 'ES', ['Family']],
+      ['Noah', 'Smith', 'GB', []],
+      ['Carmen', 'Ruiz', 'ES', ['Newsletter']],
+      ['Hugo', 'Lefèvre', 'FR', ['Kayak']],
+      ['Lucía', 'Navarro', 'ES', ['VIP']],
+    ];
+    const ids: string[] = [];
+    for (const [index, [first, last, country, tags]] of people.entries()) {
+      const ascii = `${first}.${last}`
+        .normalize('NFD')
+        .replace(/\p{M}/gu, '')
+        .replace(/\s+/g, '')
+        .toLowerCase();
+      const client = await api<{ id: string }>('POST', '/api/v1/clients', {
+        first_name: first,
+        last_name: last,
+        email: `${ascii}@example.com`,
+        phone: `+34 600 1${String(index).padStart(2, '0')} ${String(100 + index * 7).slice(-3)}`,
+        country,
+        city: country === 'ES' ? 'Valencia' : country === 'FR' ? 'Biarritz' : 'Brighton',
+        label: ['customer', 'prospect', 'affiliate'][index % 3],
+        tags,
+        custom: {
+          shoe_size: 36 + (index % 9),
+          skill_level: ['beginner', 'intermediate', 'advanced'][index % 3],
+        },
+        consent: { email: index % 3 !== 1, sms: index % 4 === 0, whatsapp: index % 2 === 0 },
+        consent_evidence: 'Paper form signed at the desk',
+      });
+      ids.push(client.id);
+    }
+    // Bookings and payments: lifetime value, booking counts and churn risk get real values.
+    const events = ids.slice(0, 9).flatMap((clientId, index) =>
+      [0, 1, 2].flatMap((visit) => {
+        const day = new Date(Date.now() - (30 + index * 40 + visit * (20 + index * 10)) * 86_400_000);
+        return [
+          {
+            client_id: clientId,
+            type: 'booking',
+            occurred_at: day.toISOString(),
+            reference_id: `b-${index}-${visit}`,
+          },
+          {
+            client_id: clientId,
+            type: 'payment',
+            occurred_at: day.toISOString(),
+            amount: 35 + index * 12.5 + visit * 10,
+            currency: 'EUR',
+            reference_id: `p-${index}-${visit}`,
+          },
+        ];
+      }),
+    );
+    const result = await api<{ accepted: number }>('POST', '/api/v1/events', { events });
+    expect(result.accepted).toBe(events.length);
+  });
+
+  it('shows the client list with its columns', async () => {
+    await navLink('Clients').click();
+    await page.getByText('12 clients', { exact: true }).waitFor();
+    const table = page.getByRole('table', { name: 'Clients' });
+    await table.getByRole('link', { name: 'José Pérez Núñez' }).waitFor();
+    await table.getByRole('columnheader', { name: /Lifetime value/ }).waitFor();
+    await expect(table.getByRole('img', { name: 'Email: agreed' }).count()).resolves.toBeGreaterThan(0);
+
+    // Highest lifetime value first, sorted by the server.
+    await table.getByRole('button', { name: 'Sort by Lifetime value' }).click();
+    await expect
+      .poll(() => table.getByRole('columnheader', { name: /Lifetime value/ }).getAttribute('aria-sort'))
+      .toBe('descending');
+    await screenshot(page, 'clients-list');
+  });
+
+  it('finds an accented name typed without accents', async () => {
+    const search = page.getByRole('searchbox', { name: 'Search clients' });
+    await search.fill('jose perez');
+    await page.getByText('1 client matches', { exact: true }).waitFor();
+    const table = page.getByRole('table', { name: 'Clients' });
+    await table.getByRole('link', { name: 'José Pérez Núñez' }).waitFor();
+    await expect(table.getByRole('row').count()).resolves.toBe(2);
+    await search.fill('elodie');
+    await table.getByRole('link', { name: 'Élodie Garnier' }).waitFor();
+    await search.fill('');
+    await page.getByText('12 clients', { exact: true }).waitFor();
+  });
+
+  it('selects a page, then all matching clients', async () => {
+    await page.getByRole('checkbox', { name: 'Select the clients shown' }).check();
+    await page.getByTestId('selection-bar').getByText('12 clients selected').waitFor();
+    await page.getByRole('button', { name: 'Clear selection' }).click();
+    await expect(page.getByTestId('selection-bar').count()).resolves.toBe(0);
+  });
+
+  it('shows the server validation errors inline in the Add client form', async () => {
+    await page.getByRole('button', { name: 'Add client' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add a client' });
+    await dialog.getByRole('textbox', { name: 'First name' }).fill('Lucía');
+    await dialog.getByRole('textbox', { name: 'Last name' }).fill('Fernández Ortega');
+    const email = dialog.getByRole('textbox', { name: 'Email' });
+    await email.fill('lucia.fernandez@');
+    await email.press('Enter');
+    // The message comes from the server (400, details[].path = /email) and sits under the input.
+    await dialog.getByText('Enter a valid email address, like name@example.com.').waitFor();
+    await expect(email.getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect.poll(() => email.evaluate((input) => input === document.activeElement)).toBe(true);
+    await screenshot(page, 'clients-form-errors');
+
+    await email.fill('lucia.fernandez@example.com');
+    await dialog.getByRole('textbox', { name: /^Phone/ }).fill('+34 612 34 56 78');
+    await dialog.getByRole('textbox', { name: 'Shoe size' }).fill('38');
+    await dialog.getByRole('button', { name: 'Add client' }).click();
+    await page.getByText('Lucía Fernández Ortega was added.').waitFor();
+    await drawer().getByRole('heading', { name: 'Lucía Fernández Ortega' }).waitFor();
+    expect(new URL(page.url()).pathname).toMatch(/^\/clients\/[0-9a-f-]{36}$/);
+  });
+
+  it('adds a tag and a note in the drawer and sees both on the timeline', async () => {
+    const panel = drawer();
+    await panel.getByRole('button', { name: 'Add tag' }).click();
+    const tagInput = panel.getByRole('textbox', { name: 'New tag' });
+    await tagInput.fill('Early bird');
+    await tagInput.press('Enter');
+    await page.getByText('Tag Early bird added.').waitFor();
+    await panel.getByRole('button', { name: 'Remove tag Early bird' }).waitFor();
+
+    await panel.getByRole('tab', { name: 'Notes' }).click();
+    await panel
+      .getByRole('textbox', { name: 'Note' })
+      .fill('Prefers morning lessons; allergic to latex gloves.');
+    await panel.getByRole('radio', { name: 'Warning' }).check({ force: true });
+    await panel.getByRole('button', { name: 'Add note' }).click();
+    await page.getByText('Note added.').waitFor();
+    const note = panel.getByTestId('note').first();
+    await note.getByText('Prefers morning lessons; allergic to latex gloves.').waitFor();
+    await note.getByText('Warning', { exact: true }).waitFor();
+    await screenshot(page, 'clients-notes');
+
+    await panel.getByRole('tab', { name: 'Timeline' }).click();
+    const items = panel.getByTestId('timeline-item');
+    await items.filter({ hasText: 'Prefers morning lessons' }).first().waitFor();
+    await items.filter({ hasText: 'Tagged Early bird' }).first().waitFor();
+    await items.filter({ hasText: 'Client added' }).first().waitFor();
+
+    // The kind toggles filter on the server: notes only.
+    await panel.getByRole('checkbox', { name: 'Changes' }).uncheck({ force: true });
+    await panel.getByRole('checkbox', { name: 'Consent' }).uncheck({ force: true });
+    await expect.poll(() => items.filter({ hasText: 'Tagged Early bird' }).count()).toBe(0);
+    await items.filter({ hasText: 'Prefers morning lessons' }).first().waitFor();
+    await panel.getByRole('checkbox', { name: 'Changes' }).check({ force: true });
+    await panel.getByRole('checkbox', { name: 'Consent' }).check({ force: true });
+    await items.filter({ hasText: 'Tagged Early bird' }).first().waitFor();
+    await screenshot(page, 'clients-drawer-timeline');
+  });
+
+  it('grants a consent with evidence, then withdraws it after a confirmation', async () => {
+    const panel = drawer();
+    await panel.getByRole('tab', { name: 'Consent' }).click();
+    const whatsapp = panel.getByRole('switch', { name: 'Consent for WhatsApp' });
+    await expect(whatsapp.isChecked()).resolves.toBe(false);
+
+    await whatsapp.click({ force: true });
+    const grant = page.getByRole('dialog', { name: 'Record consent for WhatsApp' });
+    await grant.getByRole('button', { name: 'Record consent' }).click();
+    await grant.getByText('Say how the client agreed.').waitFor();
+    await grant.getByRole('textbox', { name: /How did they agree/ }).fill('Said yes at the desk, 22 Nov');
+    await grant.getByRole('button', { name: 'Record consent' }).click();
+    await page.getByText('Lucía Fernández Ortega now receives WhatsApp.').waitFor();
+    await expect.poll(() => whatsapp.isChecked()).toBe(true);
+
+    await whatsapp.click({ force: true });
+    const withdraw = page.getByRole('dialog', { name: 'Withdraw consent for WhatsApp?' });
+    await withdraw.getByText('will receive no more messages by WhatsApp').waitFor();
+    await withdraw.getByRole('button', { name: 'Withdraw consent' }).click();
+    await page.getByText('Lucía Fernández Ortega will no longer receive WhatsApp.').waitFor();
+    await expect.poll(() => whatsapp.isChecked()).toBe(false);
+
+    const history = panel.getByTestId('consent-history');
+    const rows = history.getByRole('row');
+    await expect.poll(() => rows.count()).toBe(3);
+    const newest = rows.nth(1);
+    await expect(newest.innerText()).resolves.toMatch(/WhatsApp\s+Withdrawn\s+Dashboard\s+ana@example\.com/);
+    await expect(rows.nth(2).innerText()).resolves.toContain('Said yes at the desk, 22 Nov');
+    await screenshot(page, 'clients-consent');
+
+    // The timeline has both changes too.
+    await panel.getByRole('tab', { name: 'Timeline' }).click();
+    await panel.getByTestId('timeline-item').filter({ hasText: 'Consent withdrawn for WhatsApp' }).waitFor();
+  });
+
+  it('closes the drawer with Escape and returns to the list', async () => {
+    await page.keyboard.press('Escape');
+    await page.waitForURL((url) => url.pathname === '/clients');
+    await page.getByText('13 clients', { exact: true }).waitFor();
+  });
+
+  it('shows the list in Spanish', async () => {
+    await page.getByRole('button', { name: /^Language/ }).click();
+    await page.getByRole('menuitem', { name: 'Español' }).click();
+    await page.getByRole('button', { name: 'Añadir cliente' }).waitFor();
+    await page.getByText('13 clientes', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Filtros' }).click();
+    await page.getByRole('textbox', { name: 'Etiqueta' }).click();
+    await page.getByRole('option', { name: 'VIP' }).click();
+    await page.getByText('3 clientes coinciden', { exact: true }).waitFor();
+    await page.getByText('Etiqueta: VIP').waitFor();
+    await screenshot(page, 'clients-list-es');
+
+    await page.getByRole('button', { name: 'Quitar todos los filtros' }).click();
+    await page.getByText('13 clientes', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Filtros' }).click();
+    await page.getByRole('button', { name: /^Idioma/ }).click();
+    await page.getByRole('menuitem', { name: 'English' }).click();
+    await page.getByRole('button', { name: 'Add client' }).waitFor();
+  });
+
+  it('orders custom fields in Settings', async () => {
+    const group = page.getByRole('navigation').getByRole('button', { name: 'Settings' });
+    if ((await group.getAttribute('aria-expanded')) !== 'true') await group.click();
+    await navLink('Custom fields').click();
+    await page.getByRole('heading', { name: 'Custom fields', level: 1 }).waitFor();
+    const rows = page.getByTestId('custom-field-row');
+    await expect.poll(() => rows.first().innerText()).toContain('Shoe size');
+    await page.getByRole('button', { name: 'Move Shoe size down' }).click();
+    await expect.poll(() => rows.first().innerText()).toContain('Skill level');
+    await rows.filter({ hasText: 'Medical notes' }).getByText('Admin').first().waitFor();
+    await screenshot(page, 'clients-custom-fields-settings');
+  });
+
+  it('fits a tablet: list and drawer', async () => {
+    await page.setViewportSize({ width: 820, height: 1180 });
+    await page.goto('/clients');
+    await page.getByText('13 clients', { exact: true }).waitFor();
+    await screenshot(page, 'clients-list-tablet');
+    await page.getByRole('link', { name: 'José Pérez Núñez' }).click();
+    await drawer().getByRole('heading', { name: 'José Pérez Núñez' }).waitFor();
+    await drawer().getByTestId('timeline-item').first().waitFor();
+    await screenshot(page, 'clients-drawer-tablet');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+});
