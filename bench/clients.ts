@@ -717,7 +717,7 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
              update clients c set lifetime_value = s.ltv, booking_count = s.bookings, visit_frequency_days = s.median_days,
                     last_booking_at = s.last_booking_at, last_activity_at = s.last_activity_at,
                     risk_score = ${riskSql('s', 'c.created_at', Math.floor(Date.now() / 1000))}, updated_at = now()
-             from s where c.id = s.client_id and c.workspace_id = $1`,
+             from s where c.id = any($2::uuid[]) and c.id = s.client_id and c.workspace_id = $1`,
             [ws, ids],
           );
           await client.query('commit');

@@ -378,9 +378,9 @@ export function riskSql(s: string, createdAt: string, nowS: number): string {
   return `least(100, greatest(0, floor(${base} * (1 - 0.15 * ${f} - 0.1 * ${m}) + 0.5)))::smallint`;
 }
 
-/** The product's aggregateActivity (events.repo.ts) for the clients in `ids` ($2::uuid[]) of workspace $1. */
+/** The product's aggregateActivity (events.repo.ts) for the clients in `ids` ($2::uuid[], distinct) of workspace $1. */
 export const ACTIVITY_AGGREGATE_SQL = `
-  with ids as (select distinct unnest($2::uuid[]) as client_id),
+  with ids as (select unnest($2::uuid[]) as client_id),
   all_events as (
     select e.client_id, coalesce(sum(e.amount) filter (where e.type = 'payment'), 0) as ltv,
            max(e.occurred_at) as last_activity_at

@@ -177,7 +177,7 @@ describe('clients', () => {
     await expect(table.getByRole('img', { name: 'Email: agreed' }).count()).resolves.toBeGreaterThan(0);
 
     // Highest lifetime value first, sorted by the server.
-    await table.getByRole('button', { name: 'Sort by Lifetime value' }).click();
+    await table.getByRole('button', { name: 'Lifetime value' }).click();
     await expect
       .poll(() => table.getByRole('columnheader', { name: /Lifetime value/ }).getAttribute('aria-sort'))
       .toBe('descending');
@@ -230,7 +230,7 @@ describe('clients', () => {
   it('adds a tag and a note in the drawer and sees both on the timeline', async () => {
     const panel = drawer();
     await panel.getByRole('button', { name: 'Add tag' }).click();
-    const tagInput = panel.getByRole('textbox', { name: 'New tag' });
+    const tagInput = panel.getByLabel('New tag');
     await tagInput.fill('Early bird');
     await tagInput.press('Enter');
     await page.getByText('Tag Early bird added.').waitFor();
@@ -240,7 +240,8 @@ describe('clients', () => {
     await panel
       .getByRole('textbox', { name: 'Note' })
       .fill('Prefers morning lessons; allergic to latex gloves.');
-    await panel.getByRole('radio', { name: 'Warning' }).check({ force: true });
+    await panel.locator('label').filter({ hasText: /^Warning$/ }).click();
+    await expect(panel.getByRole('radio', { name: 'Warning' }).isChecked()).resolves.toBe(true);
     await panel.getByRole('button', { name: 'Add note' }).click();
     await page.getByText('Note added.').waitFor();
     const note = panel.getByTestId('note').first();
@@ -255,12 +256,12 @@ describe('clients', () => {
     await items.filter({ hasText: 'Client added' }).first().waitFor();
 
     // The kind toggles filter on the server: notes only.
-    await panel.getByRole('checkbox', { name: 'Changes' }).uncheck({ force: true });
-    await panel.getByRole('checkbox', { name: 'Consent' }).uncheck({ force: true });
+    await panel.locator('label').filter({ hasText: /^Changes$/ }).click();
+    await panel.locator('label').filter({ hasText: /^Consent$/ }).click();
     await expect.poll(() => items.filter({ hasText: 'Tagged Early bird' }).count()).toBe(0);
     await items.filter({ hasText: 'Prefers morning lessons' }).first().waitFor();
-    await panel.getByRole('checkbox', { name: 'Changes' }).check({ force: true });
-    await panel.getByRole('checkbox', { name: 'Consent' }).check({ force: true });
+    await panel.locator('label').filter({ hasText: /^Changes$/ }).click();
+    await panel.locator('label').filter({ hasText: /^Consent$/ }).click();
     await items.filter({ hasText: 'Tagged Early bird' }).first().waitFor();
     await screenshot(page, 'clients-drawer-timeline');
   });
@@ -275,9 +276,10 @@ describe('clients', () => {
     const grant = page.getByRole('dialog', { name: 'Record consent for WhatsApp' });
     await grant.getByRole('button', { name: 'Record consent' }).click();
     await grant.getByText('Say how the client agreed.').waitFor();
-    await grant.getByRole('textbox', { name: /How did they agree/ }).fill('Said yes at the desk, 22 Nov');
+    await grant.getByLabel(/How did they agree/).fill('Said yes at the desk, 22 Nov');
     await grant.getByRole('button', { name: 'Record consent' }).click();
     await page.getByText('Lucía Fernández Ortega now receives WhatsApp.').waitFor();
+    await grant.waitFor({ state: 'hidden' });
     await expect.poll(() => whatsapp.isChecked()).toBe(true);
 
     await whatsapp.click({ force: true });
@@ -285,6 +287,7 @@ describe('clients', () => {
     await withdraw.getByText('will receive no more messages by WhatsApp').waitFor();
     await withdraw.getByRole('button', { name: 'Withdraw consent' }).click();
     await page.getByText('Lucía Fernández Ortega will no longer receive WhatsApp.').waitFor();
+    await withdraw.waitFor({ state: 'hidden' });
     await expect.poll(() => whatsapp.isChecked()).toBe(false);
 
     const history = panel.getByTestId('consent-history');
@@ -312,7 +315,7 @@ describe('clients', () => {
     await page.getByRole('button', { name: 'Añadir cliente' }).waitFor();
     await page.getByText('13 clientes', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Filtros' }).click();
-    await page.getByRole('textbox', { name: 'Etiqueta' }).click();
+    await page.getByLabel('Etiqueta', { exact: true }).first().click();
     await page.getByRole('option', { name: 'VIP' }).click();
     await page.getByText('3 clientes coinciden', { exact: true }).waitFor();
     await page.getByText('Etiqueta: VIP').waitFor();

@@ -116,7 +116,7 @@ function EraseForm({
   };
 
   return (
-    <form onSubmit={submit}>
+    <form onSubmit={submit} noValidate>
       <Stack>
         <Alert color="red" variant="light" icon={<IconAlertTriangle size={20} aria-hidden />}>
           {t('clients.erase.warning')}
@@ -185,7 +185,7 @@ function RiskForm({ client, onDone }: { client: Client; onDone: () => void }) {
     );
 
   return (
-    <form onSubmit={form.onSubmit((values) => send(Number(values.score), values.reason))}>
+    <form onSubmit={form.onSubmit((values) => send(Number(values.score), values.reason))} noValidate>
       <Stack>
         <Text size="sm" c="dimmed">
           {t('clients.riskOverride.intro')}

@@ -170,7 +170,7 @@ function ChangeForm({ client, pending, onDone }: { client: Client; pending: Pend
     ),
   );
   return (
-    <form onSubmit={submit}>
+    <form onSubmit={submit} noValidate>
       <Stack>
         <Text size="sm">
           {pending.grant

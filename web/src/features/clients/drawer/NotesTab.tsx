@@ -157,7 +157,7 @@ function EditNote({ note, onDone }: { note: Note; onDone: () => void }) {
     ),
   );
   return (
-    <form onSubmit={submit}>
+    <form onSubmit={submit} noValidate>
       <Stack gap="sm">
         <Textarea
           aria-label={t('notes.body')}

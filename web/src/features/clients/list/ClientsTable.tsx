@@ -50,7 +50,7 @@ function SortHeader({
       className={classes.sort}
       data-active={current || undefined}
       onClick={() => onSort(next)}
-      aria-label={t('clients.sortBy', { column: column.header })}
+      title={t('clients.sortBy', { column: column.header })}
       style={{ justifyContent: column.align === 'right' ? 'flex-end' : undefined }}
     >
       <span>{column.header}</span>
@@ -101,7 +101,7 @@ export function ClientsTable(props: Props) {
         >
           <Table.Thead>
             <Table.Tr>
-              <Table.Th w={34}>
+              <Table.Th w={34} scope="col">
                 <Checkbox
                   aria-label={t('clients.selection.page')}
                   checked={pageChecked}
@@ -115,6 +115,7 @@ export function ClientsTable(props: Props) {
                 return (
                   <Table.Th
                     key={column.id}
+                    scope="col"
                     ta={column.align}
                     miw={column.width}
                     aria-sort={current ? (sort.startsWith('-') ? 'descending' : 'ascending') : undefined}

@@ -110,12 +110,12 @@ export function useClientColumns(): ClientColumn[] {
                 fw={600}
                 c="var(--mantine-color-text)"
                 truncate="end"
-                maw={185}
+                maw={170}
               >
                 {client.name}
               </Anchor>
               {client.email ? (
-                <Text size="xs" c="dimmed" truncate="end" maw={185}>
+                <Text size="xs" c="dimmed" truncate="end" maw={170}>
                   {client.email}
                 </Text>
               ) : null}
@@ -168,7 +168,7 @@ export function useClientColumns(): ClientColumn[] {
         sort: 'risk_score',
         descendingFirst: true,
         width: 90,
-        render: (client) => <RiskBadge client={client} />,
+        render: (client) => <RiskBadge client={client} compact />,
       },
       {
         id: 'last_activity',

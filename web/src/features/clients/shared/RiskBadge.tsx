@@ -8,9 +8,12 @@ import { RISK_COLORS, riskLevel } from './format';
 export function RiskBadge({
   client,
   size = 'sm',
+  compact = false,
 }: {
   client: Pick<Client, 'risk_score' | 'risk_override'>;
   size?: 'sm' | 'md' | 'lg';
+  /** Only the number (lists); the level stays in the color, the tooltip and the accessible name. */
+  compact?: boolean;
 }) {
   const { t } = useTranslation();
   const score = client.risk_override?.score ?? client.risk_score;
@@ -35,18 +38,18 @@ export function RiskBadge({
       tt="none"
       leftSection={override ? <IconHandStop size={12} aria-hidden /> : undefined}
       aria-label={override ? `${label}. ${t('clients.risk.overridden')}` : label}
-      style={{ whiteSpace: 'nowrap' }}
+      style={{ whiteSpace: 'nowrap', minWidth: 'max-content' }}
     >
-      {score} · {t(`clients.risk.levels.${level}`)}
+      {compact ? score : `${score} · ${t(`clients.risk.levels.${level}`)}`}
     </Badge>
   );
-  if (!override) return badge;
+  if (!override && !compact) return badge;
   return (
     <Tooltip
-      label={t('clients.risk.overrideTooltip', { reason: override.reason ?? '—' })}
+      label={override ? t('clients.risk.overrideTooltip', { reason: override.reason ?? '—' }) : label}
       withArrow
       multiline
-      w={260}
+      maw={260}
     >
       {badge}
     </Tooltip>

@@ -154,7 +154,7 @@ function FieldForm({ field, onClose, sections, nextPosition }: Props) {
   });
 
   return (
-    <form onSubmit={submit}>
+    <form onSubmit={submit} noValidate>
       <Stack>
         <TextInput
           label={t('settings.customFields.label')}

@@ -259,7 +259,7 @@ function LabelForm({
       );
   });
   return (
-    <form onSubmit={submit}>
+    <form onSubmit={submit} noValidate>
       <Stack>
         <TextInput
           label={t('settings.labels.name')}

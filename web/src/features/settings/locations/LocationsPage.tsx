@@ -246,7 +246,7 @@ function LocationForm({ location, onClose }: { location: Location | null; onClos
     else create.mutate(body, handlers);
   });
   return (
-    <form onSubmit={submit}>
+    <form onSubmit={submit} noValidate>
       <Stack>
         <TextInput
           label={t('settings.locations.name')}

@@ -221,7 +221,7 @@ function TagForm({ tag, onClose }: { tag: Tag | null; onClose: () => void }) {
     else create.mutate(body, handlers);
   });
   return (
-    <form onSubmit={submit}>
+    <form onSubmit={submit} noValidate>
       <Stack>
         <TextInput
           label={t('settings.tags.name')}
