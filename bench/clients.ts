@@ -19,7 +19,7 @@
  * Writes the `<!-- bench:clients:start -->` … `<!-- bench:clients:end -->` block of bench/RESULTS.md.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -40,6 +40,7 @@ import {
   rescoreClients,
   riskSql,
 } from './data-generator.ts';
+import { startPostgresWithSettings } from './lib/clients-pg.ts';
 import {
   type CpuUse,
   CpuWindow,
@@ -49,8 +50,8 @@ import {
   latency,
   ms1,
   ratio,
-  StatementTimer,
   type StatementTime,
+  StatementTimer,
   writeSection,
 } from './lib/clients-util.ts';
 import {
@@ -81,6 +82,9 @@ export interface ClientsBenchOptions {
   batches: number;
   batchSize: number;
   cache: boolean;
+  /** Extra PostgreSQL settings (`name=value`) for a configuration experiment; needs the cached dataset. */
+  pgSettings: string[];
+  experiments: boolean;
   log: (line: string) => void;
 }
 
@@ -118,6 +122,10 @@ interface IngestRun {
   batchSize: number;
   product: { batchMs: Latency; eventsPerSecond: number; totalMs: number; rejected: number };
   baseline: { batchMs: Latency; eventsPerSecond: number; totalMs: number };
+  /** The baseline's INSERT alone, no locking or rescoring: the ceiling of this machine. */
+  rawInsert: { batchMs: Latency; eventsPerSecond: number; totalMs: number };
+  /** Events/s with two senders at once. */
+  concurrent: { product: number; baseline: number };
   cpu: CpuUse;
   meanEventsPerTouchedClient: number;
   touchedClients: number;
@@ -145,11 +153,10 @@ interface Plan {
 }
 
 interface Experiment {
-  name: string;
+  scenario: string;
+  variant: string;
   change: string;
-  before: Latency;
-  after: Latency;
-  note: string;
+  latency: Latency;
 }
 
 export interface ClientsBenchResult {
@@ -164,6 +171,8 @@ export interface ClientsBenchResult {
   sizes: Array<{ relation: string; size: string }>;
   quiet: string;
   options: Omit<ClientsBenchOptions, 'log'>;
+  /** Set on a configuration experiment: the extra settings it ran with. */
+  pgSettings: string[];
   search: Pair[];
   namedTerms: Pair[];
   list: Pair[];
@@ -192,7 +201,11 @@ function searchPatterns(q: string): string[] {
 }
 
 function searchWhere(patterns: string[]): string {
-  return ['workspace_id = $1', 'erased_at is null', ...patterns.map((_, i) => `search_text like $${i + 2}`)].join(' and ');
+  return [
+    'workspace_id = $1',
+    'erased_at is null',
+    ...patterns.map((_, i) => `search_text like $${i + 2}`),
+  ].join(' and ');
 }
 
 const pageSql = (where: string, order: string, limit: number) =>
@@ -272,6 +285,150 @@ function phoneFragment(e164: string): string | null {
   return out.trim();
 }
 
+/** Each runner once per item, in an order that rotates from item to item; times per runner. */
+async function rotate<T>(items: T[], runners: Array<(item: T) => Promise<void>>): Promise<number[][]> {
+  const times = runners.map(() => [] as number[]);
+  for (let i = 0; i < items.length; i++) {
+    for (let j = 0; j < runners.length; j++) {
+      const r = (i + j) % runners.length;
+      const t0 = performance.now();
+      await withTimeout(runners[r]!(items[i]!), QUERY_TIMEOUT_MS, 'measured call');
+      times[r]!.push(performance.now() - t0);
+    }
+  }
+  return times;
+}
+
+interface Pick {
+  id: string;
+  external_id: string | null;
+}
+
+interface Ev {
+  clientId: string;
+  externalId: string | null;
+  byExternal: boolean;
+  type: string;
+  occurredAt: string;
+  amount: number | null;
+  currency: string | null;
+  locationId: string | null;
+  referenceId: string | null;
+  properties: Record<string, string | number | boolean>;
+}
+
+let locationIds: string[] = [];
+
+/**
+ * Batches of events for these clients (in order, wrapping around): half by external_id when the
+ * client has one, booking 36 % / payment 30 % / visit 24 % / support 10 % in the last 30 days,
+ * references on bookings and payments, and from the second batch on `repeats` rows that send the
+ * type + reference of an earlier event of the series again (an update). Same seed, same rows.
+ */
+function makeSeries(prefix: string, picks: Pick[], count: number, size: number, repeats: number): Ev[][] {
+  let seed = 12345;
+  const rnd = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 4294967296;
+  };
+  const out: Ev[][] = [];
+  const withRef: Ev[] = [];
+  let pick = 0;
+  const fresh = (k: number, j: number): Ev => {
+    const client = picks[pick++ % picks.length]!;
+    const u = rnd();
+    const type = u < 0.36 ? 'booking' : u < 0.66 ? 'payment' : u < 0.9 ? 'visit' : 'support';
+    return {
+      clientId: client.id,
+      externalId: client.external_id,
+      byExternal: client.external_id !== null && rnd() < 0.5,
+      type,
+      occurredAt: new Date(Date.now() - rnd() * 30 * 86_400_000).toISOString(),
+      amount: type === 'payment' ? Math.round(rnd() * 20000) / 100 : null,
+      currency: type === 'payment' ? 'EUR' : null,
+      locationId:
+        rnd() < 0.5 && locationIds.length ? locationIds[Math.floor(rnd() * locationIds.length)]! : null,
+      referenceId: type === 'booking' || type === 'payment' ? `${prefix}-${k}-${j}` : null,
+      properties:
+        type === 'payment'
+          ? { method: 'card' }
+          : type === 'support'
+            ? { topic: 'question', resolved: true }
+            : { category: 'kayak', channel: 'web' },
+    };
+  };
+  for (let k = 0; k < count; k++) {
+    const batch: Ev[] = [];
+    const seen = new Set<string>();
+    const reuse = k === 0 ? 0 : repeats;
+    for (let j = 0; j < size; j++) {
+      if (j < reuse && withRef.length) {
+        // The same type + reference_id again: an update of that event (same client, new time and amount).
+        const old = withRef[Math.floor(rnd() * withRef.length)]!;
+        const key = `${old.type}|${old.referenceId}`;
+        if (!seen.has(key)) {
+          seen.add(key);
+          batch.push({
+            ...old,
+            occurredAt: new Date(Date.now() - rnd() * 30 * 86_400_000).toISOString(),
+            amount: old.type === 'payment' ? Math.round(rnd() * 20000) / 100 : null,
+          });
+          continue;
+        }
+      }
+      batch.push(fresh(k, j));
+    }
+    for (const e of batch)
+      if (
+        e.referenceId &&
+        !batch.some((x) => x !== e && x.referenceId === e.referenceId && x.type === e.type)
+      )
+        withRef.push(e);
+    out.push(batch);
+  }
+  return out;
+}
+
+function toPayload(batch: Ev[]): string {
+  return JSON.stringify({
+    events: batch.map((e) => ({
+      ...(e.byExternal ? { external_id: e.externalId } : { client_id: e.clientId }),
+      type: e.type,
+      occurred_at: e.occurredAt,
+      ...(e.amount !== null ? { amount: e.amount, currency: e.currency } : {}),
+      ...(e.locationId ? { location_id: e.locationId } : {}),
+      ...(e.referenceId ? { reference_id: e.referenceId } : {}),
+      properties: e.properties,
+    })),
+  });
+}
+
+/**
+ * Puts the bench database back to the product's schema after (or after an interrupted) experiment:
+ * drops the indexes it added and re-creates the product's index it dropped.
+ */
+async function restoreIndexes(db: pg.Pool, file: string, log: (line: string) => void): Promise<void> {
+  if (!existsSync(file)) return;
+  const todo = JSON.parse(readFileSync(file, 'utf8')) as { create: string[]; drop: string[] };
+  for (const name of todo.drop) await db.query(`drop index if exists ${name}`);
+  await db.query(`drop table if exists bench_fix_scores`);
+  for (const def of todo.create) {
+    const name = /INDEX (\S+) ON/.exec(def)?.[1];
+    const present = name
+      ? (await db.query(`select to_regclass($1) is not null as e`, [name])).rows[0].e
+      : false;
+    if (!present) {
+      const t0 = performance.now();
+      await db.query(`set maintenance_work_mem = '1GB'`);
+      await db.query(def);
+      await db.query(`reset maintenance_work_mem`);
+      log(`restored ${name} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    }
+  }
+  await db.query(`analyze clients`);
+  rmSync(file, { force: true });
+}
+
 // ---- the run --------------------------------------------------------------------------------------------
 
 export async function runClientsBench(options: ClientsBenchOptions): Promise<ClientsBenchResult> {
@@ -286,7 +443,18 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
       : await makeTempDir(scope, 'clientela-bench-clients-');
     mkdirSync(dataDir, { recursive: true });
     scope.defer('make sure no PostgreSQL is left', () => stopLeftoverPostgres(dataDir));
-    const handle: EmbeddedHandle = await startEmbeddedPostgres({ dataDir, log: (m) => log(m), database: DATABASE });
+    if (options.pgSettings.length) {
+      // Configuration experiment: start the cluster ourselves with the extra settings; the product's
+      // start-up below attaches to it.
+      await stopLeftoverPostgres(dataDir);
+      await startPostgresWithSettings(dataDir, options.pgSettings);
+      log(`PostgreSQL started with ${options.pgSettings.join(', ')}`);
+    }
+    const handle: EmbeddedHandle = await startEmbeddedPostgres({
+      dataDir,
+      log: (m) => log(m),
+      database: DATABASE,
+    });
     scope.defer('stop PostgreSQL', async () => {
       if (handle.owned) await handle.stop();
       else await stopLeftoverPostgres(dataDir);
@@ -304,8 +472,11 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
         dataset.version === GENERATOR_VERSION &&
         dataset.clients === options.clients &&
         dataset.events === options.events &&
-        (await admin.query(`select 1 from workspaces where id = $1`, [dataset.result.workspaceId]).catch(() => ({ rowCount: 0 })))
-          .rowCount === 1;
+        (
+          await admin
+            .query(`select 1 from workspaces where id = $1`, [dataset.result.workspaceId])
+            .catch(() => ({ rowCount: 0 }))
+        ).rowCount === 1;
       if (!ok) dataset = null;
     }
     const cached = dataset !== null;
@@ -318,7 +489,11 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
       await server.end();
       await migrateDatabase(url);
       const result = await withTimeout(
-        generateDataset(url, { clients: options.clients, events: options.events, log: (l) => log(`[generator] ${l}`) }),
+        generateDataset(url, {
+          clients: options.clients,
+          events: options.events,
+          log: (l) => log(`[generator] ${l}`),
+        }),
         40 * 60_000,
         'dataset generation',
       );
@@ -329,17 +504,25 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
       t0 = performance.now();
       await admin.query(`checkpoint`);
       const checkpointMs = performance.now() - t0;
-      dataset = { version: GENERATOR_VERSION, clients: options.clients, events: options.events, result, settle: { vacuumMs, checkpointMs } };
+      dataset = {
+        version: GENERATOR_VERSION,
+        clients: options.clients,
+        events: options.events,
+        result,
+        settle: { vacuumMs, checkpointMs },
+      };
       if (options.cache) writeFileSync(datasetFile, `${JSON.stringify(dataset, null, 2)}\n`);
     } else {
       log(`reusing the cached dataset in ${dataDir} (generated ${dataset.result.generatedAt})`);
       await migrateDatabase(url);
     }
     const ws = dataset.result.workspaceId;
+    // An interrupted earlier run may have left an experiment's indexes behind.
+    await restoreIndexes(admin, path.join(dataDir, 'restore-indexes.json'), log);
     const pgVersion = (await admin.query(`select version() as v`)).rows[0].v as string;
     const settings = (
       await admin.query(
-        `select string_agg(name || '=' || setting || coalesce(unit, ''), ', ' order by name) as s from pg_settings
+        `select string_agg(name || '=' || current_setting(name), ', ' order by name) as s from pg_settings
          where name in ('shared_buffers', 'work_mem', 'effective_cache_size', 'random_page_cost', 'max_parallel_workers_per_gather', 'jit')`,
       )
     ).rows[0].s as string;
@@ -352,25 +535,46 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
 
     // ---- the product, the baseline pool, the key ----------------------------------------------------------
     const config = loadConfig({ CLIENTELA_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-    app = await createClientela({ config, databaseUrl: url, secretKey: randomBytes(32).toString('hex'), logger: false, webDist: null });
+    app = await createClientela({
+      config,
+      databaseUrl: url,
+      secretKey: randomBytes(32).toString('hex'),
+      logger: false,
+      webDist: null,
+    });
     app.markReady();
     const product = app;
-    const key = (await createApiKey(product.dbHandle.db, systemContext(ws, 'bench'), { name: 'bench clients', role: 'owner' })).key;
+    const key = (
+      await createApiKey(product.dbHandle.db, systemContext(ws, 'bench'), {
+        name: 'bench clients',
+        role: 'owner',
+      })
+    ).key;
     const headers = { authorization: `Bearer ${key}` };
-    const pool = new pg.Pool({ connectionString: url, max: config.dbPoolMax, application_name: 'bench-baseline' });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: config.dbPoolMax,
+      application_name: 'bench-baseline',
+    });
     pool.on('error', () => undefined);
     scope.defer('close the baseline pool', () => pool.end());
 
     const get = async (urlPath: string) => {
       const res = await product.http.inject({ method: 'GET', url: urlPath, headers });
-      if (res.statusCode !== 200) throw new Error(`GET ${urlPath}: ${res.statusCode} ${res.body.slice(0, 300)}`);
+      if (res.statusCode !== 200)
+        throw new Error(`GET ${urlPath}: ${res.statusCode} ${res.body.slice(0, 300)}`);
       return res;
     };
 
     // ---- terms sampled from the data ---------------------------------------------------------------------
     const Q = options.queries;
     const people = (
-      await admin.query<{ first_name: string; last_name: string; email: string | null; phone: string | null }>(
+      await admin.query<{
+        first_name: string;
+        last_name: string;
+        email: string | null;
+        phone: string | null;
+      }>(
         `select first_name, last_name, email, phone from clients
          where workspace_id = $1 and erased_at is null order by md5(id::text || 'terms') limit $2`,
         [ws, Q * 4],
@@ -380,7 +584,10 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
       const word = foldText(i % 2 === 0 ? p.first_name : p.last_name.split(' ')[0]!).replace(/[^a-z]/g, '');
       return word.slice(0, Math.max(3, Math.min(4, word.length)));
     });
-    const emails = people.filter((p) => p.email).slice(0, Q).map((p) => p.email!);
+    const emails = people
+      .filter((p) => p.email)
+      .slice(0, Q)
+      .map((p) => p.email!);
     const phones = people
       .filter((p) => p.phone)
       .slice(0, Q)
@@ -389,7 +596,13 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
 
     // ---- warm-up (not measured): the first queries after a start read from disk ---------------------------
     log('warm-up');
-    for (const q of ['garc', 'jose', ...namePrefixes.slice(0, 10), ...emails.slice(0, 10), ...phones.slice(0, 10)]) {
+    for (const q of [
+      'garc',
+      'jose',
+      ...namePrefixes.slice(0, 10),
+      ...emails.slice(0, 10),
+      ...phones.slice(0, 10),
+    ]) {
       await get(`/api/v1/clients?q=${encodeURIComponent(q)}`);
       const where = searchWhere(searchPatterns(q));
       await pool.query(countSql(where), [ws, ...searchPatterns(q)]);
@@ -440,20 +653,41 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
     };
     log(`search: ${Q} queries per kind`);
     const search = [
-      await searchPair('Name prefix', '4 letters of a first or last name (folded) of a random client, e.g. `garc`, `jose`, `mart`', namePrefixes),
+      await searchPair(
+        'Name prefix',
+        '4 letters of a first or last name (folded) of a random client, e.g. `garc`, `jose`, `mart`',
+        namePrefixes,
+      ),
       await searchPair('Email', 'a whole existing email address', emails),
-      await searchPair('Phone fragment', 'the first 5 digits of an existing number in national format, e.g. `612 34`, `06 12 3`, `07911`', phones),
+      await searchPair(
+        'Phone fragment',
+        'the first 5 digits of an existing number in national format, e.g. `612 34`, `06 12 3`, `07911`',
+        phones,
+      ),
     ];
     const namedTerms: Pair[] = [];
     for (const term of ['garc', 'jose', 'mart']) {
-      namedTerms.push(await searchPair(`q=${term}`, 'the same term 30 times', Array.from({ length: 30 }, () => term)));
+      namedTerms.push(
+        await searchPair(
+          `q=${term}`,
+          'the same term 30 times',
+          Array.from({ length: 30 }, () => term),
+        ),
+      );
     }
 
     // ---- list sorted by LTV: first page and deep pages ---------------------------------------------------
     const allWhere = 'workspace_id = $1 and erased_at is null';
     const ltvOrder = 'lifetime_value desc, id desc';
-    const total = Number((await admin.query(`select count(*) from clients where ${allWhere}`, [ws])).rows[0].count);
-    const ranks = shuffle(Array.from({ length: Q }, (_, i) => 1000 + Math.floor(((i + 0.5) / Q) * Math.max(1, Math.min(total, 900_000) - 1000))));
+    const total = Number(
+      (await admin.query(`select count(*) from clients where ${allWhere}`, [ws])).rows[0].count,
+    );
+    const ranks = shuffle(
+      Array.from(
+        { length: Q },
+        (_, i) => 1000 + Math.floor(((i + 0.5) / Q) * Math.max(1, Math.min(total, 900_000) - 1000)),
+      ),
+    );
     const rankRows = (
       await admin.query<{ rn: string; v: string; id: string }>(
         `select rn, v, id from (
@@ -464,17 +698,29 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
       )
     ).rows;
     const byRank = new Map(rankRows.map((r) => [Number(r.rn), r]));
-    const firstPage = (await get('/api/v1/clients?sort=-lifetime_value&limit=50')).json() as { next_cursor: string };
+    const firstPage = (await get('/api/v1/clients?sort=-lifetime_value&limit=50')).json() as {
+      next_cursor: string;
+    };
     const row50 = byRank.get(50)!;
     const cursorCheck = firstPage.next_cursor === encodeCursor(row50.v, row50.id);
-    if (!cursorCheck) throw new Error('the cursor the product returned after 50 rows is not the one this benchmark builds: update encodeCursor');
-    const listPair = async (name: string, detail: string, items: Array<{ v: string; id: string } | null>): Promise<Pair> => {
+    if (!cursorCheck)
+      throw new Error(
+        'the cursor the product returned after 50 rows is not the one this benchmark builds: update encodeCursor',
+      );
+    const listPair = async (
+      name: string,
+      detail: string,
+      items: Array<{ v: string; id: string } | null>,
+    ): Promise<Pair> => {
       const cpu = new CpuWindow(dataDir).start();
       let mismatches = 0;
       const totals: number[] = [];
       const times = await alternate(
         items,
-        (c) => get(`/api/v1/clients?sort=-lifetime_value&limit=50${c ? `&cursor=${encodeCursor(c.v, c.id)}` : ''}`),
+        (c) =>
+          get(
+            `/api/v1/clients?sort=-lifetime_value&limit=50${c ? `&cursor=${encodeCursor(c.v, c.id)}` : ''}`,
+          ),
         async (c) => {
           const where = c ? `${allWhere} and (lifetime_value, id) < ($2::numeric, $3::uuid)` : allWhere;
           const [page, count] = await Promise.all([
@@ -499,21 +745,38 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
         totalMismatches: mismatches,
         target: TARGETS.listP95Ms,
       };
-      log(`${name}: product p50 ${ms1(pair.product.p50)} / p95 ${ms1(pair.product.p95)} ms, baseline p50 ${ms1(pair.baseline.p50)} / p95 ${ms1(pair.baseline.p95)} ms`);
+      log(
+        `${name}: product p50 ${ms1(pair.product.p50)} / p95 ${ms1(pair.product.p95)} ms, baseline p50 ${ms1(pair.baseline.p50)} / p95 ${ms1(pair.baseline.p95)} ms`,
+      );
       return pair;
     };
     log('list sorted by -lifetime_value');
     const list = [
-      await listPair('First page', '`sort=-lifetime_value&limit=50`, no cursor', Array.from({ length: Q }, () => null)),
+      await listPair(
+        'First page',
+        '`sort=-lifetime_value&limit=50`, no cursor',
+        Array.from({ length: Q }, () => null),
+      ),
       await listPair(
         'Deep page',
         `the page after a cursor at a random rank between 1,000 and ${int(Math.min(total, 900_000))} (built like the product's, checked against its own after row 50)`,
-        ranks.map((r) => byRank.get(r) ?? null).filter((c): c is { rn: string; v: string; id: string } => c !== null),
+        ranks
+          .map((r) => byRank.get(r) ?? null)
+          .filter((c): c is { rn: string; v: string; id: string } => c !== null),
       ),
     ];
 
     // ---- where the baseline time goes: page alone vs count alone ------------------------------------------
-    const breakdown = async (name: string, items: Array<{ where: string; order: string; params: unknown[]; countWhere: string; countParams: unknown[] }>) => {
+    const breakdown = async (
+      name: string,
+      items: Array<{
+        where: string;
+        order: string;
+        params: unknown[];
+        countWhere: string;
+        countParams: unknown[];
+      }>,
+    ) => {
       const page: number[] = [];
       const count: number[] = [];
       for (const it of items) {
@@ -531,7 +794,13 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
     const searchItem = (q: string) => {
       const patterns = searchPatterns(q);
       const where = searchWhere(patterns);
-      return { where, order: 'created_at desc, id desc', params: [ws, ...patterns], countWhere: where, countParams: [ws, ...patterns] };
+      return {
+        where,
+        order: 'created_at desc, id desc',
+        params: [ws, ...patterns],
+        countWhere: where,
+        countParams: [ws, ...patterns],
+      };
     };
     const half = Math.max(20, Math.floor(Q / 2));
     const breakdowns = [
@@ -540,7 +809,13 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
       await breakdown('Phone fragment', phones.slice(0, half).map(searchItem)),
       await breakdown(
         'LTV first page',
-        Array.from({ length: half }, () => ({ where: allWhere, order: ltvOrder, params: [ws], countWhere: allWhere, countParams: [ws] })),
+        Array.from({ length: half }, () => ({
+          where: allWhere,
+          order: ltvOrder,
+          params: [ws],
+          countWhere: allWhere,
+          countParams: [ws],
+        })),
       ),
       await breakdown(
         'LTV deep page',
@@ -559,7 +834,7 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
     const countAll = breakdowns[3]!.countOnly;
 
     // ---- event ingestion -----------------------------------------------------------------------------------
-    const locations = dataset.result.locationIds;
+    locationIds = dataset.result.locationIds;
     const runTag = `bench-${Date.now().toString(36)}`;
     const ingestStart = new Date((await admin.query(`select now() as t`)).rows[0].t);
     const touchedAll = new Set<string>();
@@ -569,118 +844,46 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
       const warmup = 3;
       const repeats = Math.round(size * 0.1);
       const needed = (batches + warmup) * size;
-      const picks = (await admin.query<{ id: string; external_id: string | null }>(pickSql, [ws, needed])).rows;
+      const picks = (await admin.query<Pick>(pickSql, [ws, needed])).rows;
       if (picks.length < size) throw new Error(`only ${picks.length} clients to ingest events for`);
-      type Ev = {
-        clientId: string;
-        externalId: string | null;
-        byExternal: boolean;
-        type: string;
-        occurredAt: string;
-        amount: number | null;
-        currency: string | null;
-        locationId: string | null;
-        referenceId: string | null;
-        properties: Record<string, string | number | boolean>;
+      // The raw-insert ceiling writes events without rescoring: on other clients, so the checks below hold.
+      const taken = new Set(picks.map((p) => p.id));
+      const rawPicks = (
+        await admin.query<Pick>(
+          `select id, external_id from clients where workspace_id = $1 and erased_at is null order by md5(id::text || 'raw') limit $2`,
+          [ws, needed + taken.size],
+        )
+      ).rows.filter((p) => !taken.has(p.id));
+      const series = {
+        product: makeSeries(`${runTag}-p-${name}`, picks, batches + warmup, size, repeats),
+        baseline: makeSeries(`${runTag}-b-${name}`, picks, batches + warmup, size, repeats),
+        raw: makeSeries(`${runTag}-r-${name}`, rawPicks, batches + warmup, size, repeats),
+        product2: makeSeries(`${runTag}-p2-${name}`, picks, batches, size, repeats),
+        baseline2: makeSeries(`${runTag}-b2-${name}`, picks, batches, size, repeats),
       };
-      let seed = 12345;
-      const rnd = () => {
-        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-        return seed / 4294967296;
-      };
-      const makeSeries = (prefix: string) => {
-        const out: Ev[][] = [];
-        const withRef: Ev[] = [];
-        let pick = 0;
-        seed = 12345; // the product and the baseline get the same rows
-        for (let k = 0; k < batches + warmup; k++) {
-          const batch: Ev[] = [];
-          const reuse = k === 0 ? 0 : repeats;
-          for (let j = 0; j < size; j++) {
-            const when = new Date(Date.now() - rnd() * 30 * 86_400_000).toISOString();
-            if (j < reuse && withRef.length) {
-              // The same type + reference_id again: an update of that event (same client).
-              const old = withRef[Math.floor(rnd() * withRef.length)]!;
-              batch.push({ ...old, occurredAt: when, amount: old.type === 'payment' ? Math.round(rnd() * 20000) / 100 : null });
-              continue;
-            }
-            const client = picks[pick++ % picks.length]!;
-            const u = rnd();
-            const type = u < 0.36 ? 'booking' : u < 0.66 ? 'payment' : u < 0.9 ? 'visit' : 'support';
-            const ev: Ev = {
-              clientId: client.id,
-              externalId: client.external_id,
-              byExternal: client.external_id !== null && rnd() < 0.5,
-              type,
-              occurredAt: when,
-              amount: type === 'payment' ? Math.round(rnd() * 20000) / 100 : null,
-              currency: type === 'payment' ? 'EUR' : null,
-              locationId: rnd() < 0.5 ? locations[Math.floor(rnd() * locations.length)]! : null,
-              referenceId: type === 'booking' || type === 'payment' ? `${prefix}-${k}-${j}` : null,
-              properties:
-                type === 'payment' ? { method: 'card' } : type === 'support' ? { topic: 'question', resolved: true } : { category: 'kayak', channel: 'web' },
-            };
-            batch.push(ev);
-          }
-          // In-batch references must be distinct for one INSERT … ON CONFLICT (the product dedupes them itself).
-          const seen = new Set<string>();
-          const deduped = batch.filter((e) => {
-            if (!e.referenceId) return true;
-            const k2 = `${e.type}|${e.referenceId}`;
-            if (seen.has(k2)) return false;
-            seen.add(k2);
-            return true;
-          });
-          while (deduped.length < size) {
-            const client = picks[pick++ % picks.length]!;
-            deduped.push({
-              clientId: client.id,
-              externalId: client.external_id,
-              byExternal: false,
-              type: 'visit',
-              occurredAt: new Date(Date.now() - rnd() * 30 * 86_400_000).toISOString(),
-              amount: null,
-              currency: null,
-              locationId: null,
-              referenceId: null,
-              properties: { category: 'kayak' },
-            });
-          }
-          for (const e of deduped) if (e.referenceId && !withRef.includes(e)) withRef.push(e);
-          out.push(deduped);
-        }
-        return out;
-      };
-      const productSeries = makeSeries(`${runTag}-p-${name}`);
-      const baselineSeries = makeSeries(`${runTag}-b-${name}`);
-      const payloads = productSeries.map((batch) =>
-        JSON.stringify({
-          events: batch.map((e) => ({
-            ...(e.byExternal ? { external_id: e.externalId } : { client_id: e.clientId }),
-            type: e.type,
-            occurred_at: e.occurredAt,
-            ...(e.amount !== null ? { amount: e.amount, currency: e.currency } : {}),
-            ...(e.locationId ? { location_id: e.locationId } : {}),
-            ...(e.referenceId ? { reference_id: e.referenceId } : {}),
-            properties: e.properties,
-          })),
-        }),
-      );
+      const payloads = { product: series.product.map(toPayload), product2: series.product2.map(toPayload) };
       const productTouched = new Set<string>();
       const baselineTouched = new Set<string>();
+      const rawTouched = new Set<string>();
       let rejected = 0;
-      const postProduct = async (k: number) => {
+      const postProduct = async (payload: string) => {
         const res = await product.http.inject({
           method: 'POST',
           url: '/api/v1/events',
           headers: { ...headers, 'content-type': 'application/json' },
-          payload: payloads[k]!,
+          payload,
         });
-        if (res.statusCode !== 200) throw new Error(`POST /api/v1/events: ${res.statusCode} ${res.body.slice(0, 300)}`);
-        return res;
+        if (res.statusCode !== 200)
+          throw new Error(`POST /api/v1/events: ${res.statusCode} ${res.body.slice(0, 300)}`);
+        const body = res.json() as { accepted: number; rejected: unknown[] };
+        rejected += body.rejected.length + (size - body.accepted);
       };
-      const insertBaseline = async (k: number) => {
-        const batch = baselineSeries[k]!;
+      /**
+       * The hand-written equivalent: lock the clients (as the product does, so concurrent batches
+       * score one after the other), one multi-row INSERT … ON CONFLICT, one set-based UPDATE of the
+       * scores and risk from the product's aggregate. `scores: false` is the raw-insert ceiling.
+       */
+      const insertBaseline = async (batch: Ev[], scores: boolean) => {
         const values: unknown[] = [ws];
         const rows = batch.map((e, i) => {
           const b = 2 + i * 9;
@@ -700,6 +903,17 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
         const client = await pool.connect();
         try {
           await client.query('begin');
+          if (scores) {
+            await client.query(
+              `select id from clients where workspace_id = $1 and (id = any($2::uuid[]) or external_id = any($3::text[]))
+               order by id for no key update`,
+              [
+                ws,
+                batch.filter((e) => !e.byExternal).map((e) => e.clientId),
+                batch.filter((e) => e.byExternal).map((e) => e.externalId),
+              ],
+            );
+          }
           const inserted = await client.query<{ client_id: string }>(
             `insert into events (workspace_id, client_id, type, occurred_at, amount, currency, location_id, reference_id, properties)
              select $1::uuid, coalesce(v.client_id, c.id), v.type, v.occurred_at, v.amount, v.currency, v.location_id, v.reference_id, v.properties
@@ -712,14 +926,17 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
             values,
           );
           const ids = [...new Set(inserted.rows.map((r) => r.client_id))];
-          await client.query(
-            `with s as (${ACTIVITY_AGGREGATE_SQL})
-             update clients c set lifetime_value = s.ltv, booking_count = s.bookings, visit_frequency_days = s.median_days,
-                    last_booking_at = s.last_booking_at, last_activity_at = s.last_activity_at,
-                    risk_score = ${riskSql('s', 'c.created_at', Math.floor(Date.now() / 1000))}, updated_at = now()
-             from s where c.id = any($2::uuid[]) and c.id = s.client_id and c.workspace_id = $1`,
-            [ws, ids],
-          );
+          if (scores) {
+            // `c.id = any($2)` lets the planner fetch the 1,000 clients by primary key.
+            await client.query(
+              `with s as (${ACTIVITY_AGGREGATE_SQL})
+               update clients c set lifetime_value = s.ltv, booking_count = s.bookings, visit_frequency_days = s.median_days,
+                      last_booking_at = s.last_booking_at, last_activity_at = s.last_activity_at,
+                      risk_score = ${riskSql('s', 'c.created_at', Math.floor(Date.now() / 1000))}, updated_at = now()
+               from s where c.id = any($2::uuid[]) and c.id = s.client_id and c.workspace_id = $1`,
+              [ws, ids],
+            );
+          }
           await client.query('commit');
           return ids;
         } catch (error) {
@@ -731,25 +948,46 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
       };
       // Warm-up batches (not measured; they also give the first measured batch earlier references to update).
       for (let k = 0; k < warmup; k++) {
-        await postProduct(k);
-        for (const id of await insertBaseline(k)) baselineTouched.add(id);
-        for (const e of productSeries[k]!) productTouched.add(e.clientId);
+        await postProduct(payloads.product[k]!);
+        for (const id of await insertBaseline(series.baseline[k]!, true)) baselineTouched.add(id);
+        for (const id of await insertBaseline(series.raw[k]!, false)) rawTouched.add(id);
+        for (const e of series.product[k]!) productTouched.add(e.clientId);
       }
+      // Measured: the three, one batch each in turn, the order rotating.
       const cpu = new CpuWindow(dataDir).start();
       const ks = Array.from({ length: batches }, (_, i) => warmup + i);
-      const times = await alternate(
-        ks,
-        (k) => postProduct(k),
-        (k) => insertBaseline(k),
-        (k, res, ids) => {
-          const body = res.json() as { accepted: number; rejected: unknown[] };
-          rejected += body.rejected.length + (size - body.accepted);
-          for (const e of productSeries[k]!) productTouched.add(e.clientId);
-          for (const id of ids) baselineTouched.add(id);
+      const times = await rotate(ks, [
+        async (k) => {
+          await postProduct(payloads.product[k]!);
+          for (const e of series.product[k]!) productTouched.add(e.clientId);
         },
-      );
+        async (k) => {
+          for (const id of await insertBaseline(series.baseline[k]!, true)) baselineTouched.add(id);
+        },
+        async (k) => {
+          for (const id of await insertBaseline(series.raw[k]!, false)) rawTouched.add(id);
+        },
+      ]);
       const use = cpu.stop();
-      for (const id of [...productTouched, ...baselineTouched]) touchedAll.add(id);
+      // Two senders at once (a busy integration), product then baseline.
+      const concurrently = async (fn: (k: number) => Promise<void>) => {
+        let next = 0;
+        const t0 = performance.now();
+        await Promise.all(
+          [0, 1].map(async () => {
+            while (next < batches) await withTimeout(fn(next++), QUERY_TIMEOUT_MS, 'concurrent batch');
+          }),
+        );
+        return performance.now() - t0;
+      };
+      const product2Ms = await concurrently(async (k) => {
+        await postProduct(payloads.product2[k]!);
+        for (const e of series.product2[k]!) productTouched.add(e.clientId);
+      });
+      const baseline2Ms = await concurrently(async (k) => {
+        for (const id of await insertBaseline(series.baseline2[k]!, true)) baselineTouched.add(id);
+      });
+      for (const id of [...productTouched, ...baselineTouched, ...rawTouched]) touchedAll.add(id);
       // Scores right? Every touched client's columns against a fresh aggregate of its events.
       const check = async (ids: string[]): Promise<ScoreCheck> => {
         const r = await admin.query(
@@ -783,17 +1021,22 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
           [[...productTouched]],
         )
       ).rows[0].mean as number;
-      const pLat = latency(times.product);
-      const bLat = latency(times.baseline);
-      const pTotal = times.product.reduce((a, b) => a + b, 0);
-      const bTotal = times.baseline.reduce((a, b) => a + b, 0);
+      const stat = (ms: number[]) => {
+        const total = ms.reduce((a, b) => a + b, 0);
+        return { batchMs: latency(ms), totalMs: total, eventsPerSecond: (batches * size) / (total / 1000) };
+      };
       const run: IngestRun = {
         name,
         detail,
         batches,
         batchSize: size,
-        product: { batchMs: pLat, totalMs: pTotal, eventsPerSecond: (batches * size) / (pTotal / 1000), rejected },
-        baseline: { batchMs: bLat, totalMs: bTotal, eventsPerSecond: (batches * size) / (bTotal / 1000) },
+        product: { ...stat(times[0]!), rejected },
+        baseline: stat(times[1]!),
+        rawInsert: stat(times[2]!),
+        concurrent: {
+          product: (batches * size) / (product2Ms / 1000),
+          baseline: (batches * size) / (baseline2Ms / 1000),
+        },
         cpu: use,
         meanEventsPerTouchedClient: density,
         touchedClients: productTouched.size,
@@ -801,7 +1044,7 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
         check: { product: productCheck, baseline: baselineCheck, sample },
       };
       log(
-        `ingestion ${name}: product ${int(run.product.eventsPerSecond)} events/s (batch p50 ${ms1(pLat.p50)} ms), baseline ${int(run.baseline.eventsPerSecond)} events/s (batch p50 ${ms1(bLat.p50)} ms); score mismatches ${productCheck.mismatches}/${productCheck.clients} and ${baselineCheck.mismatches}/${baselineCheck.clients}`,
+        `ingestion ${name}: product ${int(run.product.eventsPerSecond)} events/s (batch p50 ${ms1(run.product.batchMs.p50)} ms), baseline ${int(run.baseline.eventsPerSecond)}, raw insert ${int(run.rawInsert.eventsPerSecond)}; 2 senders: product ${int(run.concurrent.product)}, baseline ${int(run.concurrent.baseline)}; score mismatches ${productCheck.mismatches}/${productCheck.clients} and ${baselineCheck.mismatches}/${baselineCheck.clients}`,
       );
       return run;
     };
@@ -823,7 +1066,11 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
 
     // ---- diagnostics: where the product's time goes, statement by statement -------------------------------
     const timer = new StatementTimer();
-    const diagnose = async (name: string, requests: number, fn: (i: number) => Promise<unknown>): Promise<Diagnostic> => {
+    const diagnose = async (
+      name: string,
+      requests: number,
+      fn: (i: number) => Promise<unknown>,
+    ): Promise<Diagnostic> => {
       timer.reset();
       timer.enable();
       const t0 = performance.now();
@@ -832,13 +1079,24 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
       } finally {
         timer.disable();
       }
-      const d: Diagnostic = { name, requests, statements: timer.top(10), perRequestMs: (performance.now() - t0) / requests };
+      const d: Diagnostic = {
+        name,
+        requests,
+        statements: timer.top(10),
+        perRequestMs: (performance.now() - t0) / requests,
+      };
       return d;
     };
     const diagnostics = [
-      await diagnose('Search, name prefix', 30, (i) => get(`/api/v1/clients?q=${encodeURIComponent(namePrefixes[i % namePrefixes.length]!)}`)),
-      await diagnose('Search, email', 30, (i) => get(`/api/v1/clients?q=${encodeURIComponent(emails[i % emails.length]!)}`)),
-      await diagnose('Search, phone fragment', 30, (i) => get(`/api/v1/clients?q=${encodeURIComponent(phones[i % phones.length]!)}`)),
+      await diagnose('Search, name prefix', 30, (i) =>
+        get(`/api/v1/clients?q=${encodeURIComponent(namePrefixes[i % namePrefixes.length]!)}`),
+      ),
+      await diagnose('Search, email', 30, (i) =>
+        get(`/api/v1/clients?q=${encodeURIComponent(emails[i % emails.length]!)}`),
+      ),
+      await diagnose('Search, phone fragment', 30, (i) =>
+        get(`/api/v1/clients?q=${encodeURIComponent(phones[i % phones.length]!)}`),
+      ),
       await diagnose('LTV first page', 30, () => get('/api/v1/clients?sort=-lifetime_value&limit=50')),
     ];
     // Ingestion statements: 5 more activity-weighted batches (deleted with the others afterwards).
@@ -852,13 +1110,15 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
       ).rows;
       const bodies = Array.from({ length: 5 }, (_, k) =>
         JSON.stringify({
-          events: Array.from({ length: 1000 }, (_, j) => picks[(k * 1000 + j) % picks.length]!).map((p, j) => ({
-            client_id: p.id,
-            type: j % 3 === 0 ? 'payment' : 'booking',
-            occurred_at: new Date(Date.now() - j * 60_000).toISOString(),
-            ...(j % 3 === 0 ? { amount: 12.5, currency: 'EUR' } : {}),
-            reference_id: `${runTag}-diag-${k}-${j}`,
-          })),
+          events: Array.from({ length: 1000 }, (_, j) => picks[(k * 1000 + j) % picks.length]!).map(
+            (p, j) => ({
+              client_id: p.id,
+              type: j % 3 === 0 ? 'payment' : 'booking',
+              occurred_at: new Date(Date.now() - j * 60_000).toISOString(),
+              ...(j % 3 === 0 ? { amount: 12.5, currency: 'EUR' } : {}),
+              reference_id: `${runTag}-diag-${k}-${j}`,
+            }),
+          ),
         }),
       );
       for (const p of picks) touchedAll.add(p.id);
@@ -887,82 +1147,277 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
     const aPhone = searchPatterns(phones[0]!);
     const deep = byRank.get(ranks[0]!)!;
     const plans = [
-      await explain('Search `mart`: page', pageSql(searchWhere(mart), 'created_at desc, id desc', 51), [ws, ...mart]),
+      await explain('Search `mart`: page', pageSql(searchWhere(mart), 'created_at desc, id desc', 51), [
+        ws,
+        ...mart,
+      ]),
       await explain('Search `mart`: count', countSql(searchWhere(mart)), [ws, ...mart]),
       await explain(`Search email \`${emails[0]}\`: count`, countSql(searchWhere(anEmail)), [ws, ...anEmail]),
       await explain(`Search phone \`${phones[0]}\`: count`, countSql(searchWhere(aPhone)), [ws, ...aPhone]),
       await explain('LTV first page: page', pageSql(allWhere, ltvOrder, 51), [ws]),
-      await explain('LTV deep page: page', pageSql(`${allWhere} and (lifetime_value, id) < ($2::numeric, $3::uuid)`, ltvOrder, 51), [ws, deep.v, deep.id]),
+      await explain(
+        'LTV deep page: page',
+        pageSql(`${allWhere} and (lifetime_value, id) < ($2::numeric, $3::uuid)`, ltvOrder, 51),
+        [ws, deep.v, deep.id],
+      ),
       await explain('List: count of the workspace', countSql(allWhere), [ws]),
     ];
     for (const p of plans) log(`plan ${p.name}: ${ms1(p.executionMs)} ms`);
 
     // ---- experiments: candidate fixes, applied by hand in this bench database and measured ---------------
+    // Each variant runs the product's SQL with the change (page and count in parallel, as the product
+    // does), one query at a time over the same terms; the database is put back afterwards.
     const experiments: Experiment[] = [];
-    const measureSql = async (items: Array<{ sql: string; params: unknown[] }>, parallelWith?: (i: number) => { sql: string; params: unknown[] }) => {
+    type Query = { sql: string; params: unknown[] };
+    const timeQueries = async (items: Array<{ page: Query; count: Query | null }>): Promise<Latency> => {
       const out: number[] = [];
-      for (let i = 0; i < items.length; i++) {
-        const it = items[i]!;
+      for (const it of items) {
         const t0 = performance.now();
-        if (parallelWith) {
-          const other = parallelWith(i);
-          await Promise.all([pool.query(it.sql, it.params), pool.query(other.sql, other.params)]);
-        } else await pool.query(it.sql, it.params);
+        await withTimeout(
+          Promise.all([
+            pool.query(it.page.sql, it.page.params),
+            it.count ? pool.query(it.count.sql, it.count.params) : null,
+          ]),
+          QUERY_TIMEOUT_MS,
+          'experiment query',
+        );
         out.push(performance.now() - t0);
       }
       return latency(out);
     };
-    // (a) A capped count: exact below 1,000 matches, "1,000+" above (what a list UI shows anyway).
-    {
-      const terms = namePrefixes.slice(0, half);
-      const page = (q: string) => {
+    const DESC = 'created_at desc, id desc';
+    const DESC_NL = 'created_at desc nulls last, id desc nulls last';
+    const LTV_NL = 'lifetime_value desc nulls last, id desc nulls last';
+    const capped = (where: string) =>
+      `select count(*)::int as n from (select 1 from clients where ${where} limit 1001) s`;
+    const searchItems = (terms: string[], order: string, count: 'exact' | 'capped') =>
+      terms.map((q) => {
         const p = searchPatterns(q);
-        return { sql: pageSql(searchWhere(p), 'created_at desc, id desc', 51), params: [ws, ...p] };
-      };
-      const exact = (i: number) => {
-        const p = searchPatterns(terms[i]!);
-        return { sql: countSql(searchWhere(p)), params: [ws, ...p] };
-      };
-      const capped = (i: number) => {
-        const p = searchPatterns(terms[i]!);
-        return { sql: `select count(*)::int as n from (select 1 from clients where ${searchWhere(p)} limit 1001) s`, params: [ws, ...p] };
-      };
-      const before = await measureSql(terms.map(page), exact);
-      const after = await measureSql(terms.map(page), capped);
-      experiments.push({
-        name: 'Search, name prefix: capped count',
-        change: '`total` counted up to 1,001 rows (`select count(*) from (select 1 … limit 1001) s`), reported as "1,000+" beyond',
-        before,
-        after,
-        note: 'baseline SQL (page + count in parallel), same terms',
+        const where = searchWhere(p);
+        return {
+          page: { sql: pageSql(where, order, 51), params: [ws, ...p] },
+          count: { sql: count === 'exact' ? countSql(where) : capped(where), params: [ws, ...p] },
+        };
       });
-      log(`experiment capped count: p95 ${ms1(before.p95)} → ${ms1(after.p95)} ms`);
-    }
-    // (b) The list's total without a filter: the planner's estimate instead of count(*).
-    {
-      const items = Array.from({ length: half }, () => ({ sql: pageSql(allWhere, ltvOrder, 51), params: [ws] as unknown[] }));
-      const before = await measureSql(items, () => ({ sql: countSql(allWhere), params: [ws] }));
-      const after = await measureSql(items, () => ({
-        sql: `select reltuples::bigint as n from pg_class where oid = 'clients'::regclass`,
-        params: [],
+    const expTerms = {
+      'Name prefix': namePrefixes.slice(0, half),
+      Email: emails.slice(0, half),
+      'Phone fragment': phones.slice(0, half),
+    };
+    const deepCursors = ranks.slice(0, half).map((r) => byRank.get(r)!);
+    const listItems = (order: string, count: 'exact' | 'none', deepPage: boolean) =>
+      (deepPage ? deepCursors : Array.from({ length: half }, () => null)).map((c) => ({
+        page: c
+          ? {
+              sql: pageSql(`${allWhere} and (lifetime_value, id) < ($2::numeric, $3::uuid)`, order, 51),
+              params: [ws, c.v, c.id],
+            }
+          : { sql: pageSql(allWhere, order, 51), params: [ws] },
+        count: count === 'exact' ? { sql: countSql(allWhere), params: [ws] } : null,
       }));
-      experiments.push({
-        name: 'LTV first page: total without count(*)',
-        change: 'unfiltered list: `total` from a per-workspace counter (or the planner estimate, shown here) instead of `count(*)`',
-        before,
-        after,
-        note: 'baseline SQL (page + total in parallel)',
-      });
-      log(`experiment list total: p95 ${ms1(before.p95)} → ${ms1(after.p95)} ms`);
+    const record = async (
+      scenario: string,
+      variant: string,
+      change: string,
+      items: Array<{ page: Query; count: Query | null }>,
+    ) => {
+      const l = await timeQueries(items);
+      experiments.push({ scenario, variant, change, latency: l });
+      log(`experiment ${scenario} / ${variant}: p50 ${ms1(l.p50)} / p95 ${ms1(l.p95)} ms`);
+    };
+    const fixPlans: Plan[] = [];
+    if (options.experiments) {
+      const restoreFile = path.join(dataDir, 'restore-indexes.json');
+      const searchIndexDef = (
+        await admin.query<{ def: string }>(`select pg_get_indexdef('clients_search_trgm'::regclass) as def`)
+      ).rows[0]!.def;
+      try {
+        for (const [kind, terms] of Object.entries(expTerms)) {
+          await record(
+            `Search, ${kind.toLowerCase()}`,
+            'as is',
+            "the product's SQL: `order by created_at desc, id desc` + exact `count(*)`",
+            searchItems(terms, DESC, 'exact'),
+          );
+          await record(
+            `Search, ${kind.toLowerCase()}`,
+            'F1',
+            '`order by created_at desc nulls last, id desc nulls last` (the order of the index) + exact count',
+            searchItems(terms, DESC_NL, 'exact'),
+          );
+          await record(
+            `Search, ${kind.toLowerCase()}`,
+            'F1+F2',
+            'F1 + `total` counted up to 1,001 (`1,000+` beyond)',
+            searchItems(terms, DESC_NL, 'capped'),
+          );
+        }
+        for (const deepPage of [false, true]) {
+          const scenario = deepPage ? 'List by LTV, deep page' : 'List by LTV, first page';
+          await record(
+            scenario,
+            'as is',
+            "the product's SQL: `order by lifetime_value desc, id desc` + exact `count(*)`",
+            listItems('lifetime_value desc, id desc', 'exact', deepPage),
+          );
+          await record(
+            scenario,
+            'F1',
+            '`order by lifetime_value desc nulls last, id desc nulls last` + exact count',
+            listItems(LTV_NL, 'exact', deepPage),
+          );
+          await record(
+            scenario,
+            'F1, no count',
+            'F1 with `total` not counted (from a per-workspace counter, or not recomputed on cursor pages)',
+            listItems(LTV_NL, 'none', deepPage),
+          );
+        }
+        fixPlans.push(
+          await explain('After F1: search `mart`, page', pageSql(searchWhere(mart), DESC_NL, 51), [
+            ws,
+            ...mart,
+          ]),
+          await explain(
+            'After F1: LTV deep page, page',
+            pageSql(`${allWhere} and (lifetime_value, id) < ($2::numeric, $3::uuid)`, LTV_NL, 51),
+            [ws, deep.v, deep.id],
+          ),
+          await explain('After F2: search `mart`, capped count', capped(searchWhere(mart)), [ws, ...mart]),
+        );
+        // F3: a partial index the live-clients count can read alone (index-only scan).
+        writeFileSync(
+          restoreFile,
+          JSON.stringify({
+            create: [searchIndexDef],
+            drop: ['bench_fix_live_clients', 'bench_fix_search_trgm'],
+          }),
+        );
+        await admin.query(
+          `create index if not exists bench_fix_live_clients on clients (workspace_id) where erased_at is null`,
+        );
+        await admin.query(`vacuum (analyze) clients`);
+        for (const deepPage of [false, true]) {
+          const scenario = deepPage ? 'List by LTV, deep page' : 'List by LTV, first page';
+          await record(
+            scenario,
+            'F1+F3',
+            'F1 + `create index on clients (workspace_id) where erased_at is null` (the count becomes an index-only scan)',
+            listItems(LTV_NL, 'exact', deepPage),
+          );
+        }
+        fixPlans.push(await explain('After F3: count of the workspace', countSql(allWhere), [ws]));
+        // F4: the trigram index on search_text alone, instead of (workspace_id, search_text).
+        const t0 = performance.now();
+        await admin.query(`set maintenance_work_mem = '1GB'`);
+        await admin.query(
+          `create index if not exists bench_fix_search_trgm on clients using gin (search_text gin_trgm_ops)`,
+        );
+        await admin.query(`reset maintenance_work_mem`);
+        await admin.query(`drop index clients_search_trgm`);
+        await admin.query(`analyze clients`);
+        log(
+          `experiment: trigram index on search_text alone built in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+        );
+        for (const [kind, terms] of Object.entries(expTerms)) {
+          await record(
+            `Search, ${kind.toLowerCase()}`,
+            'F1+F2+F4',
+            'F1 + F2 + the trigram index on `search_text` alone (`using gin (search_text gin_trgm_ops)`) instead of `(workspace_id, search_text)`',
+            searchItems(terms, DESC_NL, 'capped'),
+          );
+        }
+        fixPlans.push(
+          await explain(`After F4: search phone \`${phones[0]}\`, count`, countSql(searchWhere(aPhone)), [
+            ws,
+            ...aPhone,
+          ]),
+          await explain(`After F4: search email \`${emails[0]}\`, count`, countSql(searchWhere(anEmail)), [
+            ws,
+            ...anEmail,
+          ]),
+        );
+        // F5: the score columns in a narrow 1:1 table with only the indexes lists need: what the
+        // UPDATE of one batch's 1,000 clients costs there, against the same UPDATE of \`clients\`
+        // (rolled back each time, so the dataset stays as generated).
+        await admin.query(`drop table if exists bench_fix_scores`);
+        await admin.query(
+          `create table bench_fix_scores as select id as client_id, workspace_id, lifetime_value, booking_count, visit_frequency_days,
+                  last_booking_at, last_activity_at, risk_score, updated_at from clients`,
+        );
+        await admin.query(`alter table bench_fix_scores add primary key (client_id)`);
+        await admin.query(
+          `create index on bench_fix_scores (workspace_id, lifetime_value desc, client_id desc)`,
+        );
+        await admin.query(`create index on bench_fix_scores (workspace_id, last_activity_at)`);
+        await admin.query(`create index on bench_fix_scores (workspace_id, risk_score)`);
+        await admin.query(`vacuum (analyze) bench_fix_scores`);
+        const set = `lifetime_value = lifetime_value + 0.01, booking_count = booking_count + 1, last_activity_at = now(),
+                     last_booking_at = now(), risk_score = (coalesce(risk_score, 0) + 1) % 100, updated_at = now()`;
+        const variants = [
+          {
+            name: 'as is',
+            change:
+              'UPDATE of the score columns of 1,000 random clients in `clients` (9 indexes, one a trigram GIN)',
+            sql: `update clients set ${set} where id = any($1::uuid[]) and workspace_id = $2`,
+          },
+          {
+            name: 'F5',
+            change:
+              'the same UPDATE in a narrow 1:1 `client_scores` table (primary key + the 3 indexes lists and segments sort on)',
+            sql: `update bench_fix_scores set ${set} where client_id = any($1::uuid[]) and workspace_id = $2`,
+          },
+        ];
+        const times = variants.map(() => [] as number[]);
+        for (let round = 0; round < 20; round++) {
+          const ids = (
+            await admin.query<{ id: string }>(
+              `select id from clients where workspace_id = $1 order by md5(id::text || $2) limit 1000`,
+              [ws, `round-${round}`],
+            )
+          ).rows.map((x) => x.id);
+          for (let j = 0; j < variants.length; j++) {
+            const v = variants[(round + j) % variants.length]!;
+            const c = await pool.connect();
+            try {
+              await c.query('begin');
+              const t1 = performance.now();
+              await c.query(v.sql, [ids, ws]);
+              times[(round + j) % variants.length]!.push(performance.now() - t1);
+              await c.query('rollback');
+            } finally {
+              c.release();
+            }
+          }
+        }
+        variants.forEach((v, j) => {
+          experiments.push({
+            scenario: "Ingestion: UPDATE of 1,000 clients' scores",
+            variant: v.name,
+            change: v.change,
+            latency: latency(times[j]!),
+          });
+          log(`experiment scores update / ${v.name}: p50 ${ms1(latency(times[j]!).p50)} ms`);
+        });
+      } finally {
+        await admin.query(`drop table if exists bench_fix_scores`).catch(() => undefined);
+        await restoreIndexes(admin, restoreFile, log);
+      }
     }
+    plans.push(...fixPlans);
 
     // ---- cleanup: the cached dataset goes back to what was generated ------------------------------------
     const c0 = performance.now();
-    const deleted = await admin.query(`delete from events where workspace_id = $1 and created_at >= $2`, [ws, ingestStart]);
+    const deleted = await admin.query(`delete from events where workspace_id = $1 and created_at >= $2`, [
+      ws,
+      ingestStart,
+    ]);
     const rescored = await rescoreClients(admin, ws, [...touchedAll]);
     await admin.query(`vacuum (analyze) events, clients`);
     const cleanup = { deletedEvents: deleted.rowCount ?? 0, rescored, ms: performance.now() - c0 };
-    log(`cleanup: ${cleanup.deletedEvents} ingested events deleted, ${rescored} clients rescored (${(cleanup.ms / 1000).toFixed(1)} s)`);
+    log(
+      `cleanup: ${cleanup.deletedEvents} ingested events deleted, ${rescored} clients rescored (${(cleanup.ms / 1000).toFixed(1)} s)`,
+    );
 
     const m = machineInfo(pgVersion.split(' on ')[0]);
     return {
@@ -976,7 +1431,17 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
       dataset,
       sizes,
       quiet,
-      options: { clients: options.clients, events: options.events, queries: options.queries, batches: options.batches, batchSize: options.batchSize, cache: options.cache },
+      pgSettings: options.pgSettings,
+      options: {
+        pgSettings: options.pgSettings,
+        experiments: options.experiments,
+        clients: options.clients,
+        events: options.events,
+        queries: options.queries,
+        batches: options.batches,
+        batchSize: options.batchSize,
+        cache: options.cache,
+      },
       search,
       namedTerms,
       list,
@@ -1002,12 +1467,14 @@ function pairRow(p: Pair, target: number | null): string {
   return `| ${p.name} | ${p.product.n} | ${ms1(p.product.p50)} / **${ms1(p.product.p95)}** / ${ms1(p.product.p99)} | ${ms1(p.baseline.p50)} / ${ms1(p.baseline.p95)} / ${ms1(p.baseline.p99)} | ${ratio(p.product.p50, p.baseline.p50)} / ${ratio(p.product.p95, p.baseline.p95)} | ${p.totals ? `${int(p.totals.p50)} (max ${int(p.totals.max)})` : ''} | ${target === null ? '' : `≤ ${target} ms`} | ${pass} |`;
 }
 
-export function renderClients(r: ClientsBenchResult): string {
+export function renderClients(r: ClientsBenchResult, tuned: ClientsBenchResult | null = null): string {
   const g = r.dataset.result;
   const s = g.stats;
   const L: string[] = [];
   const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)} %`;
-  L.push(`## Clients 360 at ${int(r.options.clients)} clients and ${int(r.options.events)} events (\`bench/clients.ts\`)`);
+  L.push(
+    `## Clients 360 at ${int(r.options.clients)} clients and ${int(r.options.events)} events (\`bench/clients.ts\`)`,
+  );
   L.push('');
   L.push(`- Date: ${r.date}`);
   L.push(`- Machine: ${r.machine}; ${r.quiet}`);
@@ -1026,81 +1493,124 @@ export function renderClients(r: ClientsBenchResult): string {
   L.push('| Phase | Wall | PostgreSQL CPU | Machine busy |');
   L.push('|---|---:|---:|---:|');
   for (const p of g.phases) {
-    L.push(`| ${p.name} | ${(p.ms / 1000).toFixed(1)} s | ${p.backendCpuS === null ? 'n/a' : `${p.backendCpuS.toFixed(1)} s`} | ${p.machineBusyPct.toFixed(0)} % |`);
+    L.push(
+      `| ${p.name} | ${(p.ms / 1000).toFixed(1)} s | ${p.backendCpuS === null ? 'n/a' : `${p.backendCpuS.toFixed(1)} s`} | ${p.machineBusyPct.toFixed(0)} % |`,
+    );
   }
-  L.push(`| **Total** | **${genS.toFixed(1)} s** | ${g.phases.reduce((a, p) => a + (p.backendCpuS ?? 0), 0).toFixed(1)} s | |`);
+  L.push(
+    `| **Total** | **${genS.toFixed(1)} s** | ${g.phases.reduce((a, p) => a + (p.backendCpuS ?? 0), 0).toFixed(1)} s | |`,
+  );
   L.push('');
   const e = s.eventsPerClient;
   L.push(
-    `What it holds: ${int(s.clients)} clients (${pct(s.withEmail, s.clients)} with an email, ${pct(s.withPhone, s.clients)} with an E.164 mobile, ${pct(s.withExternalId, s.clients)} with an external id, ${int(s.erased)} erased; Spanish/French/English names with accents, Zipf-ish name frequencies, created over 3 years), ${int(s.clientTags)} tag memberships over 10 tags, ${int(s.consentEvents)} consent grants with history, ${int(s.events)} events (${Object.entries(s.eventsByType)
+    `What it holds: ${int(s.clients)} clients (${pct(s.withEmail, s.clients)} with an email, ${pct(s.withPhone, s.clients)} with an E.164 mobile, ${pct(s.withExternalId, s.clients)} with an external id, ${int(s.erased)} erased; Spanish/French/English names with accents, Zipf-ish name frequencies, created over 3 years), ${int(s.clientTags)} tag memberships over 10 tags, ${int(s.consentEvents)} consent grants with history, ${int(s.events)} events (${Object.entries(
+      s.eventsByType,
+    )
       .map(([t, n]) => `${t} ${pct(n, s.events)}`)
-      .join(', ')}) over 2 years, written in time order. Events per client: ${pct(e.zero, s.clients)} none, ${pct(e.oneToThree, s.clients)} 1–3, ${pct(e.fourTo99, s.clients)} 4–99, ${pct(e.hundredPlus, s.clients)} 100 or more (max ${int(e.max)}; p50 ${e.p50}, p90 ${e.p90}, p99 ${e.p99}). Payments: median ${s.payments.p50.toFixed(2)}, p99 ${s.payments.p99.toFixed(2)}. Sizes on disk with indexes: ${r.sizes.map((x) => `${x.relation} ${x.size}`).join(', ')}.`,
+      .join(
+        ', ',
+      )}) over 2 years, written in time order. Events per client: ${pct(e.zero, s.clients)} none, ${pct(e.oneToThree, s.clients)} 1–3, ${pct(e.fourTo99, s.clients)} 4–99, ${pct(e.hundredPlus, s.clients)} 100 or more (max ${int(e.max)}; p50 ${e.p50}, p90 ${e.p90}, p99 ${e.p99}). Payments: median ${s.payments.p50.toFixed(2)}, p99 ${s.payments.p99.toFixed(2)}. Sizes on disk with indexes: ${r.sizes.map((x) => `${x.relation} ${x.size}`).join(', ')}.`,
   );
   L.push('');
   L.push('### Search `GET /api/v1/clients?q=…` (default sort, 50 per page, with `total`)');
   L.push('');
-  L.push('Baseline: the page query (`select * … where workspace_id = $1 and erased_at is null and search_text like $2 order by created_at desc, id desc limit 51`) and the `count(*)` with the same predicate, in parallel, as the product runs them.');
+  L.push(
+    'Baseline: the page query (`select * … where workspace_id = $1 and erased_at is null and search_text like $2 order by created_at desc, id desc limit 51`) and the `count(*)` with the same predicate, in parallel, as the product runs them.',
+  );
   L.push('');
-  L.push('| Terms | Queries | Product p50 / **p95** / p99 (ms) | Baseline p50 / p95 / p99 (ms) | Product ÷ baseline (p50 / p95) | Matches per query, median | Target p95 | Result |');
+  L.push(
+    '| Terms | Queries | Product p50 / **p95** / p99 (ms) | Baseline p50 / p95 / p99 (ms) | Product ÷ baseline (p50 / p95) | Matches per query, median | Target p95 | Result |',
+  );
   L.push('|---|---:|---:|---:|---:|---:|---:|:---:|');
   for (const p of r.search) L.push(pairRow(p, p.target));
   for (const p of r.namedTerms) L.push(pairRow(p, null));
   L.push('');
   for (const p of [...r.search, ...r.namedTerms]) {
-    if (p.totalMismatches) L.push(`- ❌ ${p.name}: the product's \`total\` differed from the baseline count in ${p.totalMismatches} queries.`);
+    if (p.totalMismatches)
+      L.push(
+        `- ❌ ${p.name}: the product's \`total\` differed from the baseline count in ${p.totalMismatches} queries.`,
+      );
   }
-  L.push(`Terms: ${r.search.map((p) => `${p.name.toLowerCase()}: ${p.detail}`).join('; ')}. The product's \`total\` equals the baseline count in every query${r.search.some((p) => p.totalMismatches) ? ' except those listed above' : ''}.`);
+  L.push(
+    `Terms: ${r.search.map((p) => `${p.name.toLowerCase()}: ${p.detail}`).join('; ')}. The product's \`total\` equals the baseline count in every query${r.search.some((p) => p.totalMismatches) ? ' except those listed above' : ''}.`,
+  );
   L.push('');
   L.push(`CPU during the search runs: ${r.search.map((p) => `${p.name}: ${cpuLine(p.cpu)}`).join('; ')}.`);
   L.push('');
   L.push('### List sorted by lifetime value `GET /api/v1/clients?sort=-lifetime_value&limit=50`');
   L.push('');
-  L.push('Baseline: `select * … where workspace_id = $1 and erased_at is null [and (lifetime_value, id) < ($2, $3)] order by lifetime_value desc, id desc limit 51` and `count(*)` of the workspace, in parallel.');
+  L.push(
+    'Baseline: `select * … where workspace_id = $1 and erased_at is null [and (lifetime_value, id) < ($2, $3)] order by lifetime_value desc, id desc limit 51` and `count(*)` of the workspace, in parallel.',
+  );
   L.push('');
-  L.push('| Page | Requests | Product p50 / **p95** / p99 (ms) | Baseline p50 / p95 / p99 (ms) | Product ÷ baseline (p50 / p95) | `total` | Target p95 | Result |');
+  L.push(
+    '| Page | Requests | Product p50 / **p95** / p99 (ms) | Baseline p50 / p95 / p99 (ms) | Product ÷ baseline (p50 / p95) | `total` | Target p95 | Result |',
+  );
   L.push('|---|---:|---:|---:|---:|---:|---:|:---:|');
   for (const p of r.list) L.push(pairRow(p, p.target));
   L.push('');
-  L.push(`${r.list.map((p) => `${p.name}: ${p.detail}`).join('; ')}. CPU: ${r.list.map((p) => `${p.name}: ${cpuLine(p.cpu)}`).join('; ')}.`);
+  L.push(
+    `${r.list.map((p) => `${p.name}: ${p.detail}`).join('; ')}. CPU: ${r.list.map((p) => `${p.name}: ${cpuLine(p.cpu)}`).join('; ')}.`,
+  );
   L.push('');
-  L.push('#### Does `total` dominate? The baseline split: page query alone, then count alone (one after the other)');
+  L.push(
+    '#### Does `total` dominate? The baseline split: page query alone, then count alone (one after the other)',
+  );
   L.push('');
-  L.push('| Request | Page alone p50 / p95 (ms) | Count alone p50 / p95 (ms) | Count share of the two (p50) |');
+  L.push(
+    '| Request | Page alone p50 / p95 (ms) | Count alone p50 / p95 (ms) | Count share of the two (p50) |',
+  );
   L.push('|---|---:|---:|---:|');
   for (const b of r.breakdowns) {
-    L.push(`| ${b.name} | ${ms1(b.pageOnly.p50)} / ${ms1(b.pageOnly.p95)} | ${ms1(b.countOnly.p50)} / ${ms1(b.countOnly.p95)} | ${pct(b.countOnly.p50, b.countOnly.p50 + b.pageOnly.p50)} |`);
+    L.push(
+      `| ${b.name} | ${ms1(b.pageOnly.p50)} / ${ms1(b.pageOnly.p95)} | ${ms1(b.countOnly.p50)} / ${ms1(b.countOnly.p95)} | ${pct(b.countOnly.p50, b.countOnly.p50 + b.pageOnly.p50)} |`,
+    );
   }
   L.push('');
   L.push('### Event ingestion `POST /api/v1/events`, batches of 1,000');
   L.push('');
   L.push(
-    'Each batch: ~half the rows name the client by `external_id` (when it has one), the rest by `client_id`; booking 36 %, payment 30 % (with amount), visit 24 %, support 10 %, within the last 30 days; bookings and payments carry a `reference_id`, and 10 % of the rows repeat the type + reference of an event sent in an earlier batch (an update through the upsert). 3 warm-up batches, then the measured ones, one at a time. Baseline, same rows: one transaction with a multi-row `INSERT … SELECT FROM (VALUES …) LEFT JOIN clients (external ids) … ON CONFLICT (workspace_id, type, reference_id) DO UPDATE … RETURNING client_id`, then one set-based `UPDATE clients … FROM (<the product\'s aggregate of the touched clients>)` writing the same score columns and risk.',
+    "Each batch: ~half the rows name the client by `external_id` (when it has one), the rest by `client_id`; booking 36 %, payment 30 % (with amount), visit 24 %, support 10 %, within the last 30 days; bookings and payments carry a `reference_id`, and 10 % of the rows repeat the type + reference of an event sent in an earlier batch (an update through the upsert). 3 warm-up batches, then the measured ones, one at a time. Baseline, same rows: one transaction that locks the clients (`select id … for no key update`, in id order, as the product does so that concurrent batches score one after the other), runs one multi-row `INSERT … SELECT FROM (VALUES …) LEFT JOIN clients (external ids) … ON CONFLICT (workspace_id, type, reference_id) DO UPDATE … RETURNING client_id`, then one set-based `UPDATE clients … FROM (<the product's aggregate of the touched clients>)` writing the same score columns and risk.",
   );
   L.push('');
-  L.push('| Clients drawn | Batches | Product events/s | Product batch p50 / p95 (ms) | Baseline events/s | Baseline batch p50 / p95 (ms) | Product ÷ baseline (throughput) | Target | Result |');
-  L.push('|---|---:|---:|---:|---:|---:|---:|---:|:---:|');
+  L.push(
+    '| Clients drawn | Batches | Product events/s | Product batch p50 / p95 (ms) | Baseline events/s | Baseline batch p50 / p95 (ms) | Product ÷ baseline (throughput) | Raw INSERT alone, events/s | 2 senders at once: product / baseline events/s | Target | Result |',
+  );
+  L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|');
   for (const i of r.ingest) {
     L.push(
-      `| ${i.name}: ${i.detail}; mean ${int(i.meanEventsPerTouchedClient)} stored events per touched client | ${i.batches} × ${i.batchSize} | **${int(i.product.eventsPerSecond)}** | ${ms1(i.product.batchMs.p50)} / ${ms1(i.product.batchMs.p95)} | ${int(i.baseline.eventsPerSecond)} | ${ms1(i.baseline.batchMs.p50)} / ${ms1(i.baseline.batchMs.p95)} | ${(i.product.eventsPerSecond / i.baseline.eventsPerSecond).toFixed(2)}× | ≥ ${int(TARGETS.eventsPerSecond)}/s | ${ok(i.product.eventsPerSecond >= TARGETS.eventsPerSecond)} |`,
+      `| ${i.name}: ${i.detail}; mean ${int(i.meanEventsPerTouchedClient)} stored events per touched client | ${i.batches} × ${i.batchSize} | **${int(i.product.eventsPerSecond)}** | ${ms1(i.product.batchMs.p50)} / ${ms1(i.product.batchMs.p95)} | ${int(i.baseline.eventsPerSecond)} | ${ms1(i.baseline.batchMs.p50)} / ${ms1(i.baseline.batchMs.p95)} | ${(i.product.eventsPerSecond / i.baseline.eventsPerSecond).toFixed(2)}× | ${int(i.rawInsert.eventsPerSecond)} | ${int(i.concurrent.product)} / ${int(i.concurrent.baseline)} | ≥ ${int(TARGETS.eventsPerSecond)}/s | ${ok(i.product.eventsPerSecond >= TARGETS.eventsPerSecond)} |`,
     );
   }
   L.push('');
+  L.push(
+    'Raw INSERT alone: the baseline\'s multi-row `INSERT … ON CONFLICT` of the same kind of batch (on other clients) in its own transaction, without locking or rescoring: what this machine writes at best, one batch at a time. "2 senders at once": 50 more batches sent by two concurrent senders (wall-clock throughput).',
+  );
+  L.push('');
   for (const i of r.ingest) {
-    const good = i.check.product.mismatches === 0 && i.check.baseline.mismatches === 0 && i.product.rejected === 0;
+    const good =
+      i.check.product.mismatches === 0 && i.check.baseline.mismatches === 0 && i.product.rejected === 0;
     L.push(
       `- ${i.name}: scores kept right ${ok(good)} — after the run, every touched client's lifetime_value, booking_count, visit_frequency_days, last_booking_at and last_activity_at were compared with a fresh aggregate of its events: product ${i.check.product.mismatches} mismatches in ${int(i.check.product.clients)} clients, baseline ${i.check.baseline.mismatches} in ${int(i.check.baseline.clients)}; ${i.product.rejected} rows rejected. Sample: ${i.check.sample}. CPU: ${cpuLine(i.cpu)}.`,
     );
   }
   L.push('');
-  L.push(`Afterwards the ${int(r.cleanup.deletedEvents)} events this run wrote were deleted and ${int(r.cleanup.rescored)} clients rescored, so the cached dataset stays as generated.`);
+  L.push(
+    `Afterwards the ${int(r.cleanup.deletedEvents)} events this run wrote were deleted and ${int(r.cleanup.rescored)} clients rescored, so the cached dataset stays as generated.`,
+  );
   L.push('');
   L.push('### Where the product spends its time (statements timed inside the product process)');
   L.push('');
   for (const d of r.diagnostics) {
-    L.push(`- **${d.name}** (${d.requests} requests, ${ms1(d.perRequestMs)} ms each): ${d.statements
-      .slice(0, 6)
-      .map((st) => `\`${st.label.replace(/`/g, "'")}\` ${ms1(st.totalMs / d.requests)} ms/request (${(st.calls / d.requests).toFixed(1).replace(/\.0$/, '')}×)`)
-      .join('; ')}`);
+    L.push(
+      `- **${d.name}** (${d.requests} requests, ${ms1(d.perRequestMs)} ms each): ${d.statements
+        .slice(0, 6)
+        .map(
+          (st) =>
+            `\`${st.label.replace(/`/g, "'")}\` ${ms1(st.totalMs / d.requests)} ms/request (${(st.calls / d.requests).toFixed(1).replace(/\.0$/, '')}×)`,
+        )
+        .join('; ')}`,
+    );
   }
   L.push('');
   L.push('### Plans (`EXPLAIN (ANALYZE, BUFFERS)`)');
@@ -1116,27 +1626,105 @@ export function renderClients(r: ClientsBenchResult): string {
   }
   L.push('### Fixes tried in the bench database');
   L.push('');
-  L.push('| Experiment | Change | Before p50 / p95 (ms) | After p50 / p95 (ms) | Note |');
-  L.push('|---|---|---:|---:|---|');
+  L.push(
+    `The product's SQL with one change at a time, applied by hand in this bench database and measured over the same terms (${r.experiments[0]?.latency.n ?? 0} per row), page and count in parallel as the product runs them; the database was put back to the product's schema afterwards. These are SQL times, without the HTTP and JSON layers (which add the few ms the product ÷ baseline ratios above show).`,
+  );
+  L.push('');
+  L.push('| Request | Variant | Change | p50 (ms) | p95 (ms) | p99 (ms) |');
+  L.push('|---|---|---|---:|---:|---:|');
   for (const x of r.experiments) {
-    L.push(`| ${x.name} | ${x.change} | ${ms1(x.before.p50)} / ${ms1(x.before.p95)} | ${ms1(x.after.p50)} / ${ms1(x.after.p95)} | ${x.note} |`);
+    L.push(
+      `| ${x.scenario} | ${x.variant} | ${x.change} | ${ms1(x.latency.p50)} | **${ms1(x.latency.p95)}** | ${ms1(x.latency.p99)} |`,
+    );
   }
   L.push('');
+  if (tuned) {
+    L.push(`### Configuration experiment: PostgreSQL with \`${tuned.pgSettings.join(' ')}\``);
+    L.push('');
+    L.push(
+      `The same benchmark on the same dataset (${tuned.date}), PostgreSQL started with these settings on top of the product's embedded ones (${r.settings}); nothing else changed. Product figures:`,
+    );
+    L.push('');
+    L.push('| Request | As the product starts PostgreSQL | With the settings | Change |');
+    L.push('|---|---:|---:|---:|');
+    const row = (label: string, a: number, b: number, unit: string) =>
+      L.push(
+        `| ${label} | ${unit === 'ms' ? ms1(a) : int(a)} ${unit} | ${unit === 'ms' ? ms1(b) : int(b)} ${unit} | ${ratio(b, a)} |`,
+      );
+    r.search.forEach((p, i) => {
+      const t = tuned.search[i];
+      if (t) row(`Search, ${p.name.toLowerCase()}, p95`, p.product.p95, t.product.p95, 'ms');
+    });
+    r.list.forEach((p, i) => {
+      const t = tuned.list[i];
+      if (t) row(`List by LTV, ${p.name.toLowerCase()}, p95`, p.product.p95, t.product.p95, 'ms');
+    });
+    r.ingest.forEach((p, i) => {
+      const t = tuned.ingest[i];
+      if (!t) return;
+      row(
+        `Ingestion (${p.name}), events/s`,
+        p.product.eventsPerSecond,
+        t.product.eventsPerSecond,
+        'events/s',
+      );
+      row(
+        `Ingestion (${p.name}), 2 senders, events/s`,
+        p.concurrent.product,
+        t.concurrent.product,
+        'events/s',
+      );
+      row(
+        `Ingestion (${p.name}), raw INSERT ceiling, events/s`,
+        p.rawInsert.eventsPerSecond,
+        t.rawInsert.eventsPerSecond,
+        'events/s',
+      );
+    });
+    L.push('');
+  }
   L.push('### Against the targets');
   L.push('');
   L.push('| Target (issue 3) | Measured | Result |');
   L.push('|---|---:|:---:|');
-  L.push(`| Generator: 1M clients + 10M events in ≤ 5 min | ${genS.toFixed(0)} s | ${ok(genS <= TARGETS.generationS)} |`);
-  for (const p of r.search) L.push(`| Search by ${p.name.toLowerCase()}: p95 ≤ ${TARGETS.searchP95Ms} ms | ${ms1(p.product.p95)} ms | ${ok(p.product.p95 <= TARGETS.searchP95Ms)} |`);
-  for (const p of r.list) L.push(`| List by LTV, ${p.name.toLowerCase()}: p95 ≤ ${TARGETS.listP95Ms} ms | ${ms1(p.product.p95)} ms | ${ok(p.product.p95 <= TARGETS.listP95Ms)} |`);
+  L.push(
+    `| Generator: 1M clients + 10M events in ≤ 5 min | ${genS.toFixed(0)} s | ${ok(genS <= TARGETS.generationS)} |`,
+  );
+  for (const p of r.search)
+    L.push(
+      `| Search by ${p.name.toLowerCase()}: p95 ≤ ${TARGETS.searchP95Ms} ms | ${ms1(p.product.p95)} ms | ${ok(p.product.p95 <= TARGETS.searchP95Ms)} |`,
+    );
+  for (const p of r.list)
+    L.push(
+      `| List by LTV, ${p.name.toLowerCase()}: p95 ≤ ${TARGETS.listP95Ms} ms | ${ms1(p.product.p95)} ms | ${ok(p.product.p95 <= TARGETS.listP95Ms)} |`,
+    );
   for (const i of r.ingest)
-    L.push(`| Ingestion (${i.name}): ≥ 20,000 events/s in batches of 1,000, scores right | ${int(i.product.eventsPerSecond)} events/s, ${i.check.product.mismatches} score mismatches | ${ok(i.product.eventsPerSecond >= TARGETS.eventsPerSecond && i.check.product.mismatches === 0)} |`);
+    L.push(
+      `| Ingestion (${i.name}): ≥ 20,000 events/s in batches of 1,000, scores right | ${int(i.product.eventsPerSecond)} events/s, ${i.check.product.mismatches} score mismatches | ${ok(i.product.eventsPerSecond >= TARGETS.eventsPerSecond && i.check.product.mismatches === 0)} |`,
+    );
   L.push('');
   L.push(`Whole run: ${(r.totalMs / 60_000).toFixed(1)} min.`);
   return L.join('\n');
 }
 
 // ---- CLI -------------------------------------------------------------------------------------------------
+
+function resultFile(clients: number, tuned: boolean): string {
+  return path.join(BENCH_DIR, '.data', `clients-last-${clients}${tuned ? '-tuned' : ''}.json`);
+}
+
+/** The section from the last main run, plus the last configuration experiment on the same dataset. */
+function renderFromFiles(clients: number): string | null {
+  const main = resultFile(clients, false);
+  if (!existsSync(main)) return null;
+  const r = JSON.parse(readFileSync(main, 'utf8')) as ClientsBenchResult;
+  const tunedFile = resultFile(clients, true);
+  const tuned = existsSync(tunedFile)
+    ? (JSON.parse(readFileSync(tunedFile, 'utf8')) as ClientsBenchResult)
+    : null;
+  const sameData = tuned && tuned.dataset.result.generatedAt === r.dataset.result.generatedAt;
+  return renderClients(r, sameData ? tuned : null);
+}
 
 async function main() {
   installSignalCleanup();
@@ -1149,33 +1737,47 @@ async function main() {
       'batch-size': { type: 'string', default: '1000' },
       'no-cache': { type: 'boolean', default: false },
       'no-write': { type: 'boolean', default: false },
+      'no-experiments': { type: 'boolean', default: false },
+      'pg-setting': { type: 'string', multiple: true, default: [] },
+      render: { type: 'boolean', default: false },
       'timeout-min': { type: 'string', default: '120' },
     },
   });
-  const log = (line: string) => process.stderr.write(`[clients] ${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  const log = (line: string) =>
+    process.stderr.write(`[clients] ${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  const clients = Number(values.clients!.replaceAll('_', ''));
+  if (values.render) {
+    const body = renderFromFiles(clients);
+    if (!body) throw new Error(`no ${resultFile(clients, false)} yet: run the benchmark first`);
+    writeSection(RESULTS, body);
+    log(`wrote the clients section of ${RESULTS}`);
+    return exitAfterCleanup(0);
+  }
   const timeoutMin = Number(values['timeout-min']);
   // A bounded run: past the deadline, the signal cleanup stops PostgreSQL and exits.
   setTimeout(() => {
     log(`no result after ${timeoutMin} min: stopping`);
     process.kill(process.pid, 'SIGTERM');
   }, timeoutMin * 60_000).unref();
+  const pgSettings = values['pg-setting'] ?? [];
   const result = await runClientsBench({
-    clients: Number(values.clients!.replaceAll('_', '')),
+    clients,
     events: Number(values.events!.replaceAll('_', '')),
     queries: Number(values.queries),
     batches: Number(values.batches),
     batchSize: Number(values['batch-size']),
     cache: !values['no-cache'],
+    pgSettings,
+    experiments: !values['no-experiments'],
     log,
   });
-  const out = path.join(BENCH_DIR, '.data');
-  mkdirSync(out, { recursive: true });
-  writeFileSync(path.join(out, `clients-last-${result.options.clients}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  const body = renderClients(result);
-  if (!values['no-write']) {
+  mkdirSync(path.join(BENCH_DIR, '.data'), { recursive: true });
+  writeFileSync(resultFile(clients, pgSettings.length > 0), `${JSON.stringify(result, null, 2)}\n`);
+  const body = renderFromFiles(clients) ?? renderClients(result, null);
+  if (!values['no-write'] && result.options.cache) {
     writeSection(RESULTS, body);
     log(`wrote the clients section of ${RESULTS}`);
-  } else process.stdout.write(`${body}\n`);
+  } else process.stdout.write(`${pgSettings.length ? renderClients(result, null) : body}\n`);
   await exitAfterCleanup(0);
 }
 

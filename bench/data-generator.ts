@@ -63,7 +63,7 @@ import {
 import { CLK_TCK, isMain, machineTicks, procStat } from './lib/proc.ts';
 
 /** Bump when the generated data changes shape, so cached benchmark clusters are rebuilt. */
-export const GENERATOR_VERSION = 3;
+export const GENERATOR_VERSION = 4;
 
 export interface GenerateOptions {
   clients: number;
@@ -73,7 +73,7 @@ export interface GenerateOptions {
   seed?: number;
   /** Progress lines; stderr by default. */
   log?: (line: string) => void;
-  /** Time-ordered insert passes over the 2 years of events. Default 12 (two months each). */
+  /** Time-ordered insert passes over the 2 years of events. Default 8 (three months each). */
   eventMonths?: number;
 }
 
@@ -87,7 +87,16 @@ export interface DatasetStats {
   clientTags: number;
   consentEvents: number;
   eventsByType: Record<string, number>;
-  eventsPerClient: { zero: number; oneToThree: number; fourTo99: number; hundredPlus: number; max: number; p50: number; p90: number; p99: number };
+  eventsPerClient: {
+    zero: number;
+    oneToThree: number;
+    fourTo99: number;
+    hundredPlus: number;
+    max: number;
+    p50: number;
+    p90: number;
+    p99: number;
+  };
   payments: { sum: number; p50: number; p99: number };
 }
 
@@ -172,7 +181,9 @@ class Phases {
     const backendCpuS = ticks0 !== null && ticks1 !== null ? (ticks1 - ticks0) / CLK_TCK : null;
     this.list.push({ name, ms, backendCpuS, machineBusyPct });
     const cpu = backendCpuS === null ? '' : `, backends ${backendCpuS.toFixed(1)} CPU-s`;
-    this.log(`${name}: ${(ms / 1000).toFixed(1)} s (total ${this.elapsed()}${cpu}, machine ${machineBusyPct.toFixed(0)} % busy)`);
+    this.log(
+      `${name}: ${(ms / 1000).toFixed(1)} s (total ${this.elapsed()}${cpu}, machine ${machineBusyPct.toFixed(0)} % busy)`,
+    );
     return out;
   }
   elapsed(): string {
@@ -197,7 +208,9 @@ function withContext(client: pg.Client): pg.Client {
 }
 
 async function connect(url: string, replica: boolean): Promise<pg.Client> {
-  const client = withContext(new pg.Client({ connectionString: url, application_name: 'clientela-bench-generator' }));
+  const client = withContext(
+    new pg.Client({ connectionString: url, application_name: 'clientela-bench-generator' }),
+  );
   client.on('error', () => undefined);
   await client.connect();
   await client.query(`set synchronous_commit = off`);
@@ -211,7 +224,11 @@ async function connect(url: string, replica: boolean): Promise<pg.Client> {
 }
 
 /** Runs the tasks on the given connections, each connection taking the next task when it is free. */
-async function onWorkers<T>(workers: pg.Client[], tasks: T[], run: (worker: pg.Client, task: T) => Promise<void>) {
+async function onWorkers<T>(
+  workers: pg.Client[],
+  tasks: T[],
+  run: (worker: pg.Client, task: T) => Promise<void>,
+) {
   let next = 0;
   await Promise.all(
     workers.map(async (worker) => {
@@ -275,7 +292,9 @@ export async function restoreDroppedIndexes(url: string, log: Log = () => undefi
     // Autovacuum back on, as the table had it (name = "<table>.autovacuum_enabled", def = the old value or '').
     for (const r of rows.filter((x) => x.kind === 'reloption')) {
       await db.query(
-        r.def ? `alter table ${r.tbl} set (autovacuum_enabled = ${r.def === 'false' ? 'false' : 'true'})` : `alter table ${r.tbl} reset (autovacuum_enabled)`,
+        r.def
+          ? `alter table ${r.tbl} set (autovacuum_enabled = ${r.def === 'false' ? 'false' : 'true'})`
+          : `alter table ${r.tbl} reset (autovacuum_enabled)`,
       );
       await db.query(`delete from bench_gen_dropped_indexes where name = $1`, [r.name]);
     }
@@ -290,7 +309,14 @@ export async function restoreDroppedIndexes(url: string, log: Log = () => undefi
 async function dropIndexes(db: pg.Client, dropForeignKeys: boolean): Promise<DroppedIndex[]> {
   await ensureDroppedTable(db);
   const dropped: DroppedIndex[] = [];
-  const found = await db.query<{ tbl: string; name: string; idxdef: string; conname: string | null; condef: string | null; referenced: boolean }>(
+  const found = await db.query<{
+    tbl: string;
+    name: string;
+    idxdef: string;
+    conname: string | null;
+    condef: string | null;
+    referenced: boolean;
+  }>(
     `select c.relname as tbl, ic.relname as name, pg_get_indexdef(i.indexrelid) as idxdef,
             con.conname, pg_get_constraintdef(con.oid) as condef,
             exists (select 1 from pg_constraint f where f.contype = 'f' and f.conindid = i.indexrelid) as referenced
@@ -328,11 +354,10 @@ async function dropIndexes(db: pg.Client, dropForeignKeys: boolean): Promise<Dro
     // competing for the two cores. It is switched back on with the indexes.
     for (const o of options) {
       const name = `${o.tbl}.autovacuum_enabled`;
-      await db.query(`insert into bench_gen_dropped_indexes values ($1, $2, $3, false, 'reloption') on conflict do nothing`, [
-        o.tbl,
-        name,
-        o.value ?? '',
-      ]);
+      await db.query(
+        `insert into bench_gen_dropped_indexes values ($1, $2, $3, false, 'reloption') on conflict do nothing`,
+        [o.tbl, name, o.value ?? ''],
+      );
       await db.query(`alter table ${o.tbl} set (autovacuum_enabled = false)`);
       dropped.push({ tbl: o.tbl, name, def: o.value ?? '', isConstraint: false, kind: 'reloption' });
     }
@@ -352,7 +377,9 @@ async function dropIndexes(db: pg.Client, dropForeignKeys: boolean): Promise<Dro
         `insert into bench_gen_dropped_indexes values ($1, $2, $3, $4, 'index') on conflict do nothing`,
         [r.tbl, r.name, def, isConstraint],
       );
-      await db.query(isConstraint ? `alter table ${r.tbl} drop constraint ${r.name}` : `drop index ${r.name}`);
+      await db.query(
+        isConstraint ? `alter table ${r.tbl} drop constraint ${r.name}` : `drop index ${r.name}`,
+      );
       dropped.push({ tbl: r.tbl, name: r.name, def, isConstraint, kind: 'index' });
     }
     await db.query('commit');
@@ -407,7 +434,11 @@ export const ACTIVITY_AGGREGATE_SQL = `
  * Puts the score columns (and risk, as of now) of these clients back in line with their events, the
  * way the generator wrote them: used by the benchmark to restore a cached dataset after ingesting.
  */
-export async function rescoreClients(db: pg.Pool | pg.Client, workspaceId: string, ids: string[]): Promise<number> {
+export async function rescoreClients(
+  db: pg.Pool | pg.Client,
+  workspaceId: string,
+  ids: string[],
+): Promise<number> {
   if (!ids.length) return 0;
   const nowS = Math.floor(Date.now() / 1000);
   const r = await db.query(
@@ -431,10 +462,11 @@ export async function generateDataset(url: string, options: GenerateOptions): Pr
   const N = Math.floor(options.clients);
   const E = Math.floor(options.events);
   if (!(N >= 1) || !(E >= 0)) throw new Error('clients must be ≥ 1 and events ≥ 0');
-  if (N >= 10_000_000) throw new Error('at most 9,999,999 clients (phone numbers are unique by construction below that)');
+  if (N >= 10_000_000)
+    throw new Error('at most 9,999,999 clients (phone numbers are unique by construction below that)');
   const seed = options.seed ?? 20261122;
   const log: Log = options.log ?? ((line) => process.stderr.write(`[generator] ${line}\n`));
-  const months = options.eventMonths ?? 12;
+  const months = options.eventMonths ?? 8;
   const phases = new Phases(log);
   const U = uniform(seed);
   const t0 = performance.now();
@@ -443,7 +475,9 @@ export async function generateDataset(url: string, options: GenerateOptions): Pr
 
   const handle = createDb(url, { max: 2, applicationName: 'clientela-bench-generator' });
   const admin = await connect(url, false);
-  const superuser = (await admin.query(`select rolsuper from pg_roles where rolname = current_user`)).rows[0]?.rolsuper === true;
+  const superuser =
+    (await admin.query(`select rolsuper from pg_roles where rolname = current_user`)).rows[0]?.rolsuper ===
+    true;
   const workers: pg.Client[] = [];
   let dropped: DroppedIndex[] = [];
   try {
@@ -458,8 +492,11 @@ export async function generateDataset(url: string, options: GenerateOptions): Pr
         ? { id: options.workspaceId }
         : await createWorkspace(db, { name: 'Bench dataset' });
       const ctx = systemContext(workspace.id, 'bench data generator');
-      const existing = await admin.query(`select count(*)::int as n from clients where workspace_id = $1`, [workspace.id]);
-      if (existing.rows[0].n > 0) throw new Error(`workspace ${workspace.id} already has clients; generate into a new one`);
+      const existing = await admin.query(`select count(*)::int as n from clients where workspace_id = $1`, [
+        workspace.id,
+      ]);
+      if (existing.rows[0].n > 0)
+        throw new Error(`workspace ${workspace.id} already has clients; generate into a new one`);
       let locations = await listLocations(db, workspace.id);
       if (!locations.length) {
         for (const l of LOCATIONS) await createLocation(db, ctx, { name: l.name, timezone: l.timezone });
@@ -467,7 +504,13 @@ export async function generateDataset(url: string, options: GenerateOptions): Pr
       }
       const fields = new Set((await listCustomFields(db, workspace.id, true)).map((f) => f.key));
       if (!fields.has('shoe_size'))
-        await createCustomField(db, ctx, { key: 'shoe_size', label: 'Shoe size', type: 'number', section: 'Equipment', position: 1 });
+        await createCustomField(db, ctx, {
+          key: 'shoe_size',
+          label: 'Shoe size',
+          type: 'number',
+          section: 'Equipment',
+          position: 1,
+        });
       if (!fields.has('skill_level'))
         await createCustomField(db, ctx, {
           key: 'skill_level',
@@ -486,7 +529,11 @@ export async function generateDataset(url: string, options: GenerateOptions): Pr
           position: 3,
         });
       const tags = await ensureTags(db, workspace.id, [...TAGS]);
-      return { workspaceId: workspace.id, locationIds: locations.map((l) => l.id), tagIds: tags.map((t) => t.id) };
+      return {
+        workspaceId: workspace.id,
+        locationIds: locations.map((l) => l.id),
+        tagIds: tags.map((t) => t.id),
+      };
     });
     const ws = setup.workspaceId;
 
@@ -498,10 +545,14 @@ export async function generateDataset(url: string, options: GenerateOptions): Pr
       )
     ).rows[0].e as boolean;
     if (!superuser && !empty)
-      throw new Error('generating into a database that already has clients or events needs a superuser (to skip foreign-key triggers)');
-    if (empty) dropped = await phases.run('drop indexes of the empty tables', () => dropIndexes(admin, !superuser));
+      throw new Error(
+        'generating into a database that already has clients or events needs a superuser (to skip foreign-key triggers)',
+      );
+    if (empty)
+      dropped = await phases.run('drop indexes of the empty tables', () => dropIndexes(admin, !superuser));
     workers.push(await connect(url, superuser), await connect(url, superuser));
-    for (const c of [admin, ...workers]) phases.pids.push((await c.query(`select pg_backend_pid() as pid`)).rows[0].pid);
+    for (const c of [admin, ...workers])
+      phases.pids.push((await c.query(`select pg_backend_pid() as pid`)).rows[0].pid);
 
     // ---- the plan: one row per client with its language, dates and number of events -------------
     const T0 = nowS - months * 30 * DAY_S; // events happen in [T0, now - 1 h]
@@ -549,11 +600,20 @@ export async function generateDataset(url: string, options: GenerateOptions): Pr
     });
 
     // ---- events, month by month (time order), two halves of the clients in parallel -------------
-    const eventsTotal = Number((await admin.query(`select coalesce(sum(cnt), 0)::bigint as e from bench_gen_plan`)).rows[0].e);
+    const eventsTotal = Number(
+      (await admin.query(`select coalesce(sum(cnt), 0)::bigint as e from bench_gen_plan`)).rows[0].e,
+    );
     const sliceS = (nowS - T0) / months;
     const half = Math.ceil(N / 2);
-    const ranges: Array<[number, number]> = N > 1 ? [[1, half], [half + 1, N]] : [[1, N]];
-    const iAt = (t: string) => `greatest(0, least(p.cnt, ceil(p.cnt * ((${t})::float8 - p.from_s) / p.span_s)))::int`;
+    const ranges: Array<[number, number]> =
+      N > 1
+        ? [
+            [1, half],
+            [half + 1, N],
+          ]
+        : [[1, N]];
+    const iAt = (t: string) =>
+      `greatest(0, least(p.cnt, ceil(p.cnt * ((${t})::float8 - p.from_s) / p.span_s)))::int`;
     const e = '(p.ev_start + i)';
     const type = `case when ${U(e, 31)} < 0.36 then 'booking' when ${U(e, 31)} < 0.66 then 'payment'
                        when ${U(e, 31)} < 0.90 then 'visit' else 'support' end`;
@@ -564,7 +624,9 @@ export async function generateDataset(url: string, options: GenerateOptions): Pr
     const nBooking = nCat * nChan * 6;
     const properties = [
       ...EVENT_CATEGORIES.flatMap((category) =>
-        BOOKING_CHANNELS.flatMap((channel) => [1, 2, 3, 4, 5, 6].map((party_size) => ({ category, channel, party_size }))),
+        BOOKING_CHANNELS.flatMap((channel) =>
+          [1, 2, 3, 4, 5, 6].map((party_size) => ({ category, channel, party_size })),
+        ),
       ),
       ...PAYMENT_METHODS.map((method) => ({ method })),
       ...EVENT_CATEGORIES.map((category) => ({ category })),
@@ -599,23 +661,32 @@ export async function generateDataset(url: string, options: GenerateOptions): Pr
       from (
         select p.id as client_id, p.lang, p.loc, p.erased, ${e} as e, ${type} as type,
                to_timestamp(p.from_s + p.span_s * (i + ${U(e, 30)}) / p.cnt) as occ
-        from bench_gen_plan p,
-             lateral generate_series(${iAt('$2')}, ${iAt('$3')} - 1) as i
-        where p.n between $4 and $5 and p.cnt > 0
-          and p.from_s + p.span_s > $2 and p.from_s < $3
+        from (
+          -- generate_series in the select list streams (ProjectSet); in FROM it would build a
+          -- tuplestore per client and pass.
+          select p.*, generate_series(${iAt('$2')}, ${iAt('$3')} - 1) as i
+          from bench_gen_plan p
+          where p.n between $4 and $5 and p.cnt > 0
+            and p.from_s + p.span_s > $2 and p.from_s < $3
+        ) p
       ) g`;
     let written = 0;
-    await phases.run(`events (${eventsTotal.toLocaleString('en')} in ${months} time-ordered passes)`, async () => {
-      for (let s = 0; s < months; s++) {
-        const from = T0 + s * sliceS;
-        const to = s === months - 1 ? nowS + DAY_S : T0 + (s + 1) * sliceS;
-        await onWorkers(workers, ranges, async (worker, [a, b]) => {
-          const r = await worker.query(eventSql, [setup.locationIds, from, to, a, b, properties]);
-          written += r.rowCount ?? 0;
-        });
-        log(`  events: month ${s + 1}/${months}, ${written.toLocaleString('en')} written (${phases.elapsed()})`);
-      }
-    });
+    await phases.run(
+      `events (${eventsTotal.toLocaleString('en')} in ${months} time-ordered passes)`,
+      async () => {
+        for (let s = 0; s < months; s++) {
+          const from = T0 + s * sliceS;
+          const to = s === months - 1 ? nowS + DAY_S : T0 + (s + 1) * sliceS;
+          await onWorkers(workers, ranges, async (worker, [a, b]) => {
+            const r = await worker.query(eventSql, [setup.locationIds, from, to, a, b, properties]);
+            written += r.rowCount ?? 0;
+          });
+          log(
+            `  events: month ${s + 1}/${months}, ${written.toLocaleString('en')} written (${phases.elapsed()})`,
+          );
+        }
+      },
+    );
     if (written !== eventsTotal) throw new Error(`wrote ${written} events, planned ${eventsTotal}`);
 
     // ---- scores: the product's aggregateActivity, set-based, one statement per half ---------------
@@ -663,8 +734,10 @@ export async function generateDataset(url: string, options: GenerateOptions): Pr
     const last = flat(LAST_NAMES);
     const cities = flat(CITIES);
     const domains = flat(EMAIL_DOMAINS);
-    const pn = (k: number, power = 1) => (arr: string, f: ReturnType<typeof flat>) =>
-      pickExpr(arr, f.offsets, f.lengths, 'p.lang', U('p.n', k), power);
+    const pn =
+      (k: number, power = 1) =>
+      (arr: string, f: ReturnType<typeof flat>) =>
+        pickExpr(arr, f.offsets, f.lengths, 'p.lang', U('p.n', k), power);
     const hasEmail = `(not p.erased and ${U('p.n', 7)} < 0.85)`;
     const hasPhone = `(not p.erased and ${U('p.n', 10)} < 0.9)`;
     const phoneExpr = `case p.lang
@@ -762,6 +835,8 @@ export async function generateDataset(url: string, options: GenerateOptions): Pr
     let clientsWritten = 0;
     let reported = 0;
     await phases.run(`clients (${N.toLocaleString('en')})`, async () => {
+      // Scores by primary-key lookups: a hash join would read the whole scores table for every chunk.
+      for (const w of workers) await w.query(`set enable_hashjoin = off; set enable_mergejoin = off`);
       await onWorkers(workers, chunks, async (worker, [a, b]) => {
         const r = await worker.query(clientSql, [...clientParams, a, b]);
         clientsWritten += r.rowCount ?? 0;
@@ -770,6 +845,7 @@ export async function generateDataset(url: string, options: GenerateOptions): Pr
           log(`  clients: ${clientsWritten.toLocaleString('en')} (${phases.elapsed()})`);
         }
       });
+      for (const w of workers) await w.query(`reset enable_hashjoin; reset enable_mergejoin`);
     });
 
     // ---- tags (Zipf-ish) and consent history -------------------------------------------------------
@@ -802,13 +878,18 @@ export async function generateDataset(url: string, options: GenerateOptions): Pr
 
     // ---- indexes back, then ANALYZE ------------------------------------------------------------------
     if (dropped.length)
-      await phases.run(`rebuild ${dropped.filter((d) => d.kind === 'index').length} indexes${dropped.some((d) => d.kind === 'fk') ? ' and foreign keys' : ''}`, () =>
-        restoreDroppedIndexes(url, log, workers),
+      await phases.run(
+        `rebuild ${dropped.filter((d) => d.kind === 'index').length} indexes${dropped.some((d) => d.kind === 'fk') ? ' and foreign keys' : ''}`,
+        () => restoreDroppedIndexes(url, log, workers),
       );
     await phases.run('analyze', async () => {
-      await onWorkers(workers, ['events', 'clients', 'client_tags', 'consent_events'], async (worker, table) => {
-        await worker.query(`analyze ${table}`);
-      });
+      await onWorkers(
+        workers,
+        ['events', 'clients', 'client_tags', 'consent_events'],
+        async (worker, table) => {
+          await worker.query(`analyze ${table}`);
+        },
+      );
     });
     const ms = performance.now() - t0;
 
@@ -822,7 +903,9 @@ export async function generateDataset(url: string, options: GenerateOptions): Pr
           [ws],
         )
       ).rows[0];
-      const dist = (await admin.query<{ cnt: number }>(`select cnt from bench_gen_plan order by cnt`)).rows.map((r) => r.cnt);
+      const dist = (
+        await admin.query<{ cnt: number }>(`select cnt from bench_gen_plan order by cnt`)
+      ).rows.map((r) => r.cnt);
       const byType = (
         await admin.query<{ type: string; n: number }>(
           `select type, count(*)::int as n from events where workspace_id = $1 group by type order by type`,
@@ -838,8 +921,12 @@ export async function generateDataset(url: string, options: GenerateOptions): Pr
           [ws],
         )
       ).rows[0];
-      const tagsN = (await admin.query(`select count(*)::int as n from client_tags where workspace_id = $1`, [ws])).rows[0].n;
-      const consentN = (await admin.query(`select count(*)::int as n from consent_events where workspace_id = $1`, [ws])).rows[0].n;
+      const tagsN = (
+        await admin.query(`select count(*)::int as n from client_tags where workspace_id = $1`, [ws])
+      ).rows[0].n;
+      const consentN = (
+        await admin.query(`select count(*)::int as n from consent_events where workspace_id = $1`, [ws])
+      ).rows[0].n;
       const s: DatasetStats = {
         clients: counts.clients,
         events: byType.reduce((a, r) => a + r.n, 0),
@@ -866,7 +953,9 @@ export async function generateDataset(url: string, options: GenerateOptions): Pr
     })();
     await admin.query(`drop table if exists bench_gen_plan, bench_gen_scores`);
 
-    log(`generated ${stats.clients.toLocaleString('en')} clients and ${stats.events.toLocaleString('en')} events in ${(ms / 1000).toFixed(1)} s`);
+    log(
+      `generated ${stats.clients.toLocaleString('en')} clients and ${stats.events.toLocaleString('en')} events in ${(ms / 1000).toFixed(1)} s`,
+    );
 
     // ---- check a sample against the product's own functions (not counted in the time) -------------
     const check = await sampleCheck(admin, ws, now, log);
@@ -916,9 +1005,16 @@ async function sampleCheck(db: pg.Client, ws: string, now: Date, log: Log) {
   for (const r of rows) {
     const expected = r.erased_at
       ? ''
-      : searchTextOf({ firstName: r.first_name, lastName: r.last_name, email: r.email, phone: r.phone, externalId: r.external_id });
+      : searchTextOf({
+          firstName: r.first_name,
+          lastName: r.last_name,
+          email: r.email,
+          phone: r.phone,
+          externalId: r.external_id,
+        });
     if (expected !== r.search_text) {
-      if (searchTextMismatches < 3) log(`search_text mismatch: ${JSON.stringify(r.search_text)} ≠ ${JSON.stringify(expected)}`);
+      if (searchTextMismatches < 3)
+        log(`search_text mismatch: ${JSON.stringify(r.search_text)} ≠ ${JSON.stringify(expected)}`);
       searchTextMismatches++;
     }
     const risk = riskScore(
@@ -956,7 +1052,9 @@ async function sampleCheck(db: pg.Client, ws: string, now: Date, log: Log) {
       `sample check failed: ${searchTextMismatches} search_text, ${riskMismatches} risk and ${scoreDiff} score mismatches in ${rows.length} clients`,
     );
   const ms = performance.now() - t0;
-  log(`sample check: ${rows.length} clients, search_text, risk and scores match the product's functions (${(ms / 1000).toFixed(1)} s)`);
+  log(
+    `sample check: ${rows.length} clients, search_text, risk and scores match the product's functions (${(ms / 1000).toFixed(1)} s)`,
+  );
   return { sampled: rows.length, searchTextMismatches, riskMismatches, ms };
 }
 

@@ -21,7 +21,9 @@ export interface Latency {
 export function latency(samples: number[]): Latency {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (p: number) =>
-    sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! : Number.NaN;
+    sorted.length
+      ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
+      : Number.NaN;
   return {
     n: sorted.length,
     p50: at(50),
@@ -33,7 +35,8 @@ export function latency(samples: number[]): Latency {
 }
 
 export const ms1 = (v: number) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : 'n/a');
-export const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? `${(a / b).toFixed(2)}×` : 'n/a');
+export const ratio = (a: number, b: number) =>
+  b > 0 && Number.isFinite(a) ? `${(a / b).toFixed(2)}×` : 'n/a';
 export const int = (v: number) => Math.round(v).toLocaleString('en');
 
 // ---- CPU of a measured window ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot } from './support/browser';
+import { launchBrowser, SCREENSHOT_DIR, screenshot } from './support/browser';
 import { OWNER, startServer, type TestServer } from './support/server';
 
 /**
@@ -30,12 +31,28 @@ describe('clients', () => {
     return (text ? JSON.parse(text) : null) as T;
   }
 
+  /**
+   * What is on screen, without the notifications: the drawer and dialogs are fixed to the viewport, so a
+   * full-page capture would show the list running on below them.
+   */
+  async function screenshotView(name: string) {
+    await dismissNotifications();
+    await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
+  }
+
+  async function dismissNotifications() {
+    for (const close of await page.locator('.mantine-Notification-root .mantine-CloseButton-root').all()) {
+      await close.click().catch(() => undefined);
+    }
+    await page.waitForTimeout(450);
+  }
+
   beforeAll(async () => {
     server = await startServer();
     browser = await launchBrowser();
     context = await browser.newContext({
       baseURL: server.url,
-      viewport: { width: 1280, height: 800 },
+      viewport: { width: 1280, height: 900 },
       locale: 'en-US',
       timezoneId: 'Europe/Madrid',
       colorScheme: 'light',
@@ -216,7 +233,7 @@ describe('clients', () => {
     await dialog.getByText('Enter a valid email address, like name@example.com.').waitFor();
     await expect(email.getAttribute('aria-invalid')).resolves.toBe('true');
     await expect.poll(() => email.evaluate((input) => input === document.activeElement)).toBe(true);
-    await screenshot(page, 'clients-form-errors');
+    await screenshotView('clients-form-errors');
 
     await email.fill('lucia.fernandez@example.com');
     await dialog.getByRole('textbox', { name: /^Phone/ }).fill('+34 612 34 56 78');
@@ -240,14 +257,17 @@ describe('clients', () => {
     await panel
       .getByRole('textbox', { name: 'Note' })
       .fill('Prefers morning lessons; allergic to latex gloves.');
-    await panel.locator('label').filter({ hasText: /^Warning$/ }).click();
+    await panel
+      .locator('label')
+      .filter({ hasText: /^Warning$/ })
+      .click();
     await expect(panel.getByRole('radio', { name: 'Warning' }).isChecked()).resolves.toBe(true);
     await panel.getByRole('button', { name: 'Add note' }).click();
     await page.getByText('Note added.').waitFor();
     const note = panel.getByTestId('note').first();
     await note.getByText('Prefers morning lessons; allergic to latex gloves.').waitFor();
     await note.getByText('Warning', { exact: true }).waitFor();
-    await screenshot(page, 'clients-notes');
+    await screenshotView('clients-notes');
 
     await panel.getByRole('tab', { name: 'Timeline' }).click();
     const items = panel.getByTestId('timeline-item');
@@ -256,14 +276,26 @@ describe('clients', () => {
     await items.filter({ hasText: 'Client added' }).first().waitFor();
 
     // The kind toggles filter on the server: notes only.
-    await panel.locator('label').filter({ hasText: /^Changes$/ }).click();
-    await panel.locator('label').filter({ hasText: /^Consent$/ }).click();
+    await panel
+      .locator('label')
+      .filter({ hasText: /^Changes$/ })
+      .click();
+    await panel
+      .locator('label')
+      .filter({ hasText: /^Consent$/ })
+      .click();
     await expect.poll(() => items.filter({ hasText: 'Tagged Early bird' }).count()).toBe(0);
     await items.filter({ hasText: 'Prefers morning lessons' }).first().waitFor();
-    await panel.locator('label').filter({ hasText: /^Changes$/ }).click();
-    await panel.locator('label').filter({ hasText: /^Consent$/ }).click();
+    await panel
+      .locator('label')
+      .filter({ hasText: /^Changes$/ })
+      .click();
+    await panel
+      .locator('label')
+      .filter({ hasText: /^Consent$/ })
+      .click();
     await items.filter({ hasText: 'Tagged Early bird' }).first().waitFor();
-    await screenshot(page, 'clients-drawer-timeline');
+    await screenshotView('clients-drawer-timeline');
   });
 
   it('grants a consent with evidence, then withdraws it after a confirmation', async () => {
@@ -272,7 +304,9 @@ describe('clients', () => {
     const whatsapp = panel.getByRole('switch', { name: 'Consent for WhatsApp' });
     await expect(whatsapp.isChecked()).resolves.toBe(false);
 
-    await whatsapp.click({ force: true });
+    // Keyboard: Space on the focused switch.
+    await whatsapp.focus();
+    await page.keyboard.press('Space');
     const grant = page.getByRole('dialog', { name: 'Record consent for WhatsApp' });
     await grant.getByRole('button', { name: 'Record consent' }).click();
     await grant.getByText('Say how the client agreed.').waitFor();
@@ -282,7 +316,8 @@ describe('clients', () => {
     await grant.waitFor({ state: 'hidden' });
     await expect.poll(() => whatsapp.isChecked()).toBe(true);
 
-    await whatsapp.click({ force: true });
+    await whatsapp.focus();
+    await page.keyboard.press('Space');
     const withdraw = page.getByRole('dialog', { name: 'Withdraw consent for WhatsApp?' });
     await withdraw.getByText('will receive no more messages by WhatsApp').waitFor();
     await withdraw.getByRole('button', { name: 'Withdraw consent' }).click();
@@ -294,9 +329,9 @@ describe('clients', () => {
     const rows = history.getByRole('row');
     await expect.poll(() => rows.count()).toBe(3);
     const newest = rows.nth(1);
-    await expect(newest.innerText()).resolves.toMatch(/WhatsApp\s+Withdrawn\s+Dashboard\s+ana@example\.com/);
+    await expect(newest.innerText()).resolves.toMatch(/WhatsApp\s+Withdrawn\s+Dashboard\s+ana@example\.com/i);
     await expect(rows.nth(2).innerText()).resolves.toContain('Said yes at the desk, 22 Nov');
-    await screenshot(page, 'clients-consent');
+    await screenshotView('clients-consent');
 
     // The timeline has both changes too.
     await panel.getByRole('tab', { name: 'Timeline' }).click();
@@ -319,6 +354,7 @@ describe('clients', () => {
     await page.getByRole('option', { name: 'VIP' }).click();
     await page.getByText('3 clientes coinciden', { exact: true }).waitFor();
     await page.getByText('Etiqueta: VIP').waitFor();
+    await dismissNotifications();
     await screenshot(page, 'clients-list-es');
 
     await page.getByRole('button', { name: 'Quitar todos los filtros' }).click();
@@ -350,7 +386,7 @@ describe('clients', () => {
     await page.getByRole('link', { name: 'José Pérez Núñez' }).click();
     await drawer().getByRole('heading', { name: 'José Pérez Núñez' }).waitFor();
     await drawer().getByTestId('timeline-item').first().waitFor();
-    await screenshot(page, 'clients-drawer-tablet');
-    await page.setViewportSize({ width: 1280, height: 800 });
+    await screenshotView('clients-drawer-tablet');
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 });

@@ -72,15 +72,19 @@ export function ClientsPage() {
         description={t('modules.clients.description')}
         actions={
           <>
-            <Button
-              component={Link}
-              to="/clients/duplicates"
-              variant="default"
-              leftSection={<IconCopy size={18} aria-hidden />}
-            >
-              {t('clients.duplicates.open')}
-            </Button>
-            {workspaceIsEmpty ? null : addButton}
+            {workspaceIsEmpty ? null : (
+              <>
+                <Button
+                  component={Link}
+                  to="/clients/duplicates"
+                  variant="default"
+                  leftSection={<IconCopy size={18} aria-hidden />}
+                >
+                  {t('clients.duplicates.open')}
+                </Button>
+                {addButton}
+              </>
+            )}
           </>
         }
       />

@@ -9,7 +9,7 @@ import {
   IconTicket,
   IconUserQuestion,
 } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
+import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { isApiError } from '../../../api/client';
@@ -50,16 +50,31 @@ export function ClientDrawer({ clientId, onClose }: Props) {
     if (clientId) setShownId(clientId);
   }, [clientId]);
 
+  const content = useRef<HTMLDivElement>(null);
+  /**
+   * Escape closes the drawer only when it is pressed in the drawer itself: dialogs opened from it (consent,
+   * erase…) are portals whose key events still bubble here through React, and an open list (a select's
+   * options) closes first.
+   */
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.key !== 'Escape' || event.defaultPrevented) return;
+    const target = event.target as HTMLElement;
+    if (!content.current?.contains(target)) return;
+    if (target.getAttribute('aria-expanded') === 'true') return;
+    onClose();
+  };
+
   return (
     <Drawer.Root
       opened={Boolean(clientId)}
       onClose={onClose}
+      closeOnEscape={false}
       position="right"
       size={compact ? '100%' : 900}
       onExitTransitionEnd={() => setShownId(undefined)}
     >
       <Drawer.Overlay backgroundOpacity={0.35} />
-      <Drawer.Content>
+      <Drawer.Content ref={content} onKeyDown={onKeyDown}>
         {shownId ? <ClientView key={shownId} id={shownId} onClose={onClose} /> : null}
       </Drawer.Content>
     </Drawer.Root>
@@ -135,7 +150,7 @@ function LoadedClient({
   onClose,
 }: {
   client: Client;
-  close: React.ReactNode;
+  close: ReactNode;
   onClose: () => void;
 }) {
   const { t } = useTranslation();

@@ -6,6 +6,7 @@ import {
   Button,
   Drawer,
   Group,
+  Loader,
   Menu,
   Paper,
   SimpleGrid,
@@ -15,7 +16,7 @@ import {
   UnstyledButton,
 } from '@mantine/core';
 import { IconCheck, IconChevronDown, IconPlus, IconX } from '@tabler/icons-react';
-import { type ReactNode, useRef, useState } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { type Client, useAddClientTags, useRemoveClientTags, useUpdateClient } from '../../../api/clients';
 import { useLabels } from '../../../api/labels';
@@ -30,13 +31,25 @@ import { RiskBadge } from '../shared/RiskBadge';
 
 /** Avatar, name, how to reach them, and the label (changeable in place). */
 export function DrawerTitle({ client }: { client: Client }) {
+  // Opening a client takes the keyboard (and the screen reader) to its name.
+  const titleRef = useRef<HTMLHeadingElement>(null);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once per client
+  useEffect(() => {
+    titleRef.current?.focus();
+  }, [client.id]);
   const contact = [client.email, client.phone, client.city].filter(Boolean).join(' · ');
   return (
     <Group gap="md" wrap="nowrap" style={{ flex: 1, minWidth: 0 }}>
       <Avatar name={client.name} color="initials" size={56} radius="xl" aria-hidden />
       <Stack gap={4} style={{ minWidth: 0 }}>
         <Group gap="sm" wrap="wrap">
-          <Drawer.Title fz="h3" fw={650} style={{ overflowWrap: 'anywhere' }}>
+          <Drawer.Title
+            ref={titleRef}
+            tabIndex={-1}
+            fz="h3"
+            fw={650}
+            style={{ overflowWrap: 'anywhere', outline: 'none' }}
+          >
             {client.name}
           </Drawer.Title>
           <LabelPicker client={client} />
@@ -182,6 +195,7 @@ function TagEditor({ client }: { client: Client }) {
   const errorMessage = useErrorMessage();
   const [adding, setAdding] = useState(false);
   const [value, setValue] = useState('');
+  const addButton = useRef<HTMLButtonElement>(null);
 
   // Picking a suggestion with Enter fires both the option and the key handler: add once.
   const lastSubmit = useRef({ name: '', at: 0 });
@@ -199,6 +213,9 @@ function TagEditor({ client }: { client: Client }) {
       onSuccess: () => {
         notifySuccess(t('clients.tags.added', { tag: name }));
         setValue('');
+        setAdding(false);
+        // Back on "Add tag", so Enter adds another one.
+        window.setTimeout(() => addButton.current?.focus(), 0);
       },
       onError: (error) => notifyError(errorMessage(error)),
     });
@@ -269,16 +286,18 @@ function TagEditor({ client }: { client: Client }) {
                 event.stopPropagation();
                 setAdding(false);
                 setValue('');
+                window.setTimeout(() => addButton.current?.focus(), 0);
               }
             }}
             onBlur={() => {
               if (!value.trim()) setAdding(false);
             }}
-            disabled={add.isPending}
+            rightSection={add.isPending ? <Loader size={14} /> : null}
             maxLength={64}
           />
         ) : (
           <Button
+            ref={addButton}
             size="compact-sm"
             variant="subtle"
             leftSection={<IconPlus size={14} aria-hidden />}

@@ -28,6 +28,7 @@ import { notifyError, notifySuccess } from '../../../ui/notify';
 import { QueryError } from '../../../ui/QueryError';
 import { useOptionalT } from '../../../ui/useOptionalT';
 import { CHANNEL_ICONS } from '../shared/ConsentIcons';
+import { RelativeTime } from '../shared/RelativeTime';
 
 interface Pending {
   channel: Channel;
@@ -83,7 +84,7 @@ export function ConsentTab({ client }: { client: Client }) {
                       {last ? (
                         <Group gap={4}>
                           {granted ? t('consent.grantedSince') : t('consent.withdrawnSince')}{' '}
-                          <DateTime value={last.occurred_at} />
+                          <RelativeTime value={last.occurred_at} />
                         </Group>
                       ) : (
                         t('consent.neverHelp')

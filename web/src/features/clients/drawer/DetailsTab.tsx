@@ -9,7 +9,6 @@ import { type CustomField, useCustomFields } from '../../../api/custom-fields';
 import { useMe } from '../../../api/me';
 import type { Role } from '../../../api/types';
 import { hasRole } from '../../../lib/roles';
-import { DateTime } from '../../../ui/DateTime';
 import { useErrorMessage } from '../../../ui/errors';
 import { notifyError, notifySuccess } from '../../../ui/notify';
 import { QueryError } from '../../../ui/QueryError';
@@ -17,6 +16,7 @@ import { ClientFields } from '../form/ClientFields';
 import { focusFirstError, useApplyServerErrors } from '../form/server-errors';
 import { type ClientFormValues, toFormValues, toPatchInput } from '../form/values';
 import { visibleFields } from '../list/columns';
+import { RelativeTime } from '../shared/RelativeTime';
 
 /** Every field, custom ones by section; read-only where the role may not edit. */
 export function DetailsTab({ client }: { client: Client }) {
@@ -100,8 +100,8 @@ function DetailsForm({ client, fields, role }: { client: Client; fields: CustomF
         <Group justify="space-between" gap="sm">
           <Text size="xs" c="dimmed" component="div">
             <Group gap={4}>
-              {t('clients.details.added')} <DateTime value={client.created_at} /> ·{' '}
-              {t('clients.details.updated')} <DateTime value={client.updated_at} />
+              {t('clients.details.added')} <RelativeTime value={client.created_at} /> ·{' '}
+              {t('clients.details.updated')} <RelativeTime value={client.updated_at} />
             </Group>
           </Text>
           {canEdit ? (

@@ -33,12 +33,12 @@ import {
 } from '../../../api/notes';
 import { hasRole } from '../../../lib/roles';
 import { useConfirm } from '../../../ui/confirm';
-import { DateTime } from '../../../ui/DateTime';
 import { EmptyState } from '../../../ui/EmptyState';
 import { useErrorMessage } from '../../../ui/errors';
 import { notifyError, notifySuccess } from '../../../ui/notify';
 import { QueryError } from '../../../ui/QueryError';
 import { applyServerErrors } from '../../../ui/server-errors';
+import { RelativeTime } from '../shared/RelativeTime';
 import { NOTE_COLORS } from './timeline-items';
 
 interface NoteValues {
@@ -301,7 +301,7 @@ function NoteCard({ note }: { note: Note }) {
             <Text size="xs" c="dimmed">
               ·
             </Text>
-            <DateTime value={note.created_at} />
+            <RelativeTime value={note.created_at} />
             {edited ? (
               <Text size="xs" c="dimmed">
                 · {t('notes.edited')}

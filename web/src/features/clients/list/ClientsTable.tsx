@@ -40,7 +40,7 @@ function SortHeader({
 }) {
   const { t } = useTranslation();
   const key = column.sort;
-  if (!key) return <>{column.header}</>;
+  if (!key) return <>{column.headerNode ?? column.header}</>;
   const current = sort.replace(/^-/, '') === key;
   const descending = sort.startsWith('-');
   const next = current ? (descending ? key : `-${key}`) : column.descendingFirst ? `-${key}` : key;
@@ -101,7 +101,7 @@ export function ClientsTable(props: Props) {
         >
           <Table.Thead>
             <Table.Tr>
-              <Table.Th w={34} scope="col">
+              <Table.Th w={40} miw={40} scope="col" className={classes.stickyCheck}>
                 <Checkbox
                   aria-label={t('clients.selection.page')}
                   checked={pageChecked}
@@ -116,6 +116,7 @@ export function ClientsTable(props: Props) {
                   <Table.Th
                     key={column.id}
                     scope="col"
+                    className={column.id === 'name' ? classes.stickyName : undefined}
                     ta={column.align}
                     miw={column.width}
                     aria-sort={current ? (sort.startsWith('-') ? 'descending' : 'ascending') : undefined}
@@ -146,14 +147,14 @@ export function ClientsTable(props: Props) {
                     key={client.id}
                     className={classes.row}
                     data-active={props.activeId === client.id || undefined}
-                    bg={isSelected(client.id) ? 'var(--mantine-primary-color-light)' : undefined}
+                    data-selected={isSelected(client.id) || undefined}
                     onClick={(event) => {
                       // Clicks on controls inside the row do their own thing.
                       if ((event.target as HTMLElement).closest('a, button, input, label')) return;
                       navigate(client.id);
                     }}
                   >
-                    <Table.Td>
+                    <Table.Td className={classes.stickyCheck}>
                       <Checkbox
                         aria-label={t('clients.selection.row', { name: client.name })}
                         checked={isSelected(client.id)}
@@ -161,7 +162,11 @@ export function ClientsTable(props: Props) {
                       />
                     </Table.Td>
                     {columns.map((column) => (
-                      <Table.Td key={column.id} ta={column.align}>
+                      <Table.Td
+                        key={column.id}
+                        ta={column.align}
+                        className={column.id === 'name' ? classes.stickyName : undefined}
+                      >
                         {column.render(client)}
                       </Table.Td>
                     ))}

@@ -1,4 +1,5 @@
-import { Anchor, Avatar, Badge, Group, Stack, Text } from '@mantine/core';
+import { Anchor, Avatar, Badge, Group, Stack, Text, Tooltip } from '@mantine/core';
+import { IconShieldCheck } from '@tabler/icons-react';
 import { type ReactNode, useCallback, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
@@ -19,6 +20,8 @@ import { TagChips } from '../shared/TagChips';
 export interface ClientColumn {
   id: string;
   header: string;
+  /** Shown in the table header instead of `header` (which stays the accessible name). */
+  headerNode?: ReactNode;
   /** The server's sort key; absent = not sortable. */
   sort?: string;
   /** First click sorts descending (numbers and dates: biggest, newest first). */
@@ -141,11 +144,25 @@ export function useClientColumns(): ClientColumn[] {
         id: 'tags',
         header: t('clients.columns.tags'),
         width: 150,
-        render: (client) => <TagChips tags={client.tags} max={2} />,
+        render: (client) => <TagChips tags={client.tags} max={2} budget={13} />,
       },
       {
         id: 'consent',
         header: t('clients.columns.consent'),
+        // An icon keeps the column as narrow as its four icons in every language.
+        headerNode: (
+          <Tooltip label={t('clients.columns.consent')} withArrow>
+            <Group
+              gap={4}
+              wrap="nowrap"
+              tabIndex={0}
+              aria-label={t('clients.columns.consent')}
+              w="fit-content"
+            >
+              <IconShieldCheck size={18} stroke={1.8} aria-hidden />
+            </Group>
+          </Tooltip>
+        ),
         width: 90,
         render: (client) => <ConsentIcons consent={client.consent} />,
       },

@@ -175,7 +175,7 @@ function FieldForm({ field, onClose, sections, nextPosition }: Props) {
             required={!field}
             readOnly={Boolean(field)}
             variant={field ? 'filled' : 'default'}
-            ff="monospace"
+            styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
             {...form.getInputProps('key')}
             onChange={(event) => {
               form.setFieldValue('key', event.currentTarget.value);

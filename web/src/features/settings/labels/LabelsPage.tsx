@@ -276,7 +276,7 @@ function LabelForm({
           description={label ? t('settings.labels.keyFixed') : t('settings.labels.keyHelp')}
           readOnly={Boolean(label)}
           variant={label ? 'filled' : 'default'}
-          ff="monospace"
+          styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
           {...form.getInputProps('key')}
         />
         <ColorChoice
