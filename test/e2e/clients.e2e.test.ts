@@ -304,8 +304,15 @@ describe('clients', () => {
     const whatsapp = panel.getByRole('switch', { name: 'Consent for WhatsApp' });
     await expect(whatsapp.isChecked()).resolves.toBe(false);
 
-    // Keyboard: Space on the focused switch.
+    // Keyboard: Space on the focused switch; Escape closes only the dialog, not the drawer behind it.
     await whatsapp.focus();
+    await page.keyboard.press('Space');
+    await page.getByRole('dialog', { name: 'Record consent for WhatsApp' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog', { name: 'Record consent for WhatsApp' }).waitFor({ state: 'hidden' });
+    await expect(panel.isVisible()).resolves.toBe(true);
+    await expect(whatsapp.isChecked()).resolves.toBe(false);
+    await expect.poll(() => whatsapp.evaluate((input) => input === document.activeElement)).toBe(true);
     await page.keyboard.press('Space');
     const grant = page.getByRole('dialog', { name: 'Record consent for WhatsApp' });
     await grant.getByRole('button', { name: 'Record consent' }).click();

@@ -71,21 +71,19 @@ export function ClientsPage() {
         title={t('modules.clients.title')}
         description={t('modules.clients.description')}
         actions={
-          <>
-            {workspaceIsEmpty ? null : (
-              <>
-                <Button
-                  component={Link}
-                  to="/clients/duplicates"
-                  variant="default"
-                  leftSection={<IconCopy size={18} aria-hidden />}
-                >
-                  {t('clients.duplicates.open')}
-                </Button>
-                {addButton}
-              </>
-            )}
-          </>
+          workspaceIsEmpty ? null : (
+            <>
+              <Button
+                component={Link}
+                to="/clients/duplicates"
+                variant="default"
+                leftSection={<IconCopy size={18} aria-hidden />}
+              >
+                {t('clients.duplicates.open')}
+              </Button>
+              {addButton}
+            </>
+          )
         }
       />
       {clients.error && !clients.data ? (

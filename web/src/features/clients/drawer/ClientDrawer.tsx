@@ -9,7 +9,7 @@ import {
   IconTicket,
   IconUserQuestion,
 } from '@tabler/icons-react';
-import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from 'react';
+import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { isApiError } from '../../../api/client';
@@ -50,19 +50,23 @@ export function ClientDrawer({ clientId, onClose }: Props) {
     if (clientId) setShownId(clientId);
   }, [clientId]);
 
-  const content = useRef<HTMLDivElement>(null);
+  const close = useRef(onClose);
+  close.current = onClose;
   /**
-   * Escape closes the drawer only when it is pressed in the drawer itself: dialogs opened from it (consent,
-   * erase…) are portals whose key events still bubble here through React, and an open list (a select's
-   * options) closes first.
+   * Escape closes the drawer only when pressed in the drawer itself. A native listener hears just its own
+   * DOM: dialogs opened from the drawer (consent, erase…) are portals elsewhere, and an open list (a
+   * select's options) closes first.
    */
-  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
-    if (event.key !== 'Escape' || event.defaultPrevented) return;
-    const target = event.target as HTMLElement;
-    if (!content.current?.contains(target)) return;
-    if (target.getAttribute('aria-expanded') === 'true') return;
-    onClose();
-  };
+  const escapeArea = useCallback((node: HTMLDivElement | null) => {
+    if (!node) return;
+    const onKeyDown = (event: globalThis.KeyboardEvent) => {
+      if (event.key !== 'Escape' || event.defaultPrevented) return;
+      if ((event.target as HTMLElement).getAttribute('aria-expanded') === 'true') return;
+      close.current();
+    };
+    node.addEventListener('keydown', onKeyDown);
+    return () => node.removeEventListener('keydown', onKeyDown);
+  }, []);
 
   return (
     <Drawer.Root
@@ -74,8 +78,11 @@ export function ClientDrawer({ clientId, onClose }: Props) {
       onExitTransitionEnd={() => setShownId(undefined)}
     >
       <Drawer.Overlay backgroundOpacity={0.35} />
-      <Drawer.Content ref={content} onKeyDown={onKeyDown}>
-        {shownId ? <ClientView key={shownId} id={shownId} onClose={onClose} /> : null}
+      <Drawer.Content>
+        {/* Drawer.Content keeps its own key handler, so ours sits on a box that takes no room. */}
+        <div ref={escapeArea} style={{ display: 'contents' }}>
+          {shownId ? <ClientView key={shownId} id={shownId} onClose={onClose} /> : null}
+        </div>
       </Drawer.Content>
     </Drawer.Root>
   );
@@ -144,15 +151,7 @@ function ClientView({ id, onClose }: { id: string; onClose: () => void }) {
   return <LoadedClient client={client.data} close={close} onClose={onClose} />;
 }
 
-function LoadedClient({
-  client,
-  close,
-  onClose,
-}: {
-  client: Client;
-  close: ReactNode;
-  onClose: () => void;
-}) {
+function LoadedClient({ client, close, onClose }: { client: Client; close: ReactNode; onClose: () => void }) {
   const { t } = useTranslation();
   const [params, setParams] = useSearchParams();
   const requested = params.get('tab');

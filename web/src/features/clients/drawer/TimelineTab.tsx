@@ -5,6 +5,10 @@ import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Client } from '../../../api/clients';
 import { useCustomFields } from '../../../api/custom-fields';
+import { useLabels } from '../../../api/labels';
+import { useLocations } from '../../../api/locations';
+import { useMe } from '../../../api/me';
+import { useMembers } from '../../../api/members';
 import { downloadTimelineCsv, TIMELINE_KINDS, type TimelineItem, useTimeline } from '../../../api/timeline';
 import { EmptyState } from '../../../ui/EmptyState';
 import { useErrorMessage } from '../../../ui/errors';
@@ -31,8 +35,22 @@ export function TimelineTab({ client }: { client: Client }) {
   const [kinds, setKinds] = useState<string[]>([...TIMELINE_KINDS]);
   const types = kinds.length === TIMELINE_KINDS.length ? null : kinds;
   const timeline = useTimeline(client.id, types, kinds.length > 0);
+  const { data: me } = useMe();
   const fields = useCustomFields(true);
-  const describe = useDescribe(fields.data ?? []);
+  const labels = useLabels();
+  const locations = useLocations(true);
+  const members = useMembers();
+  const lookups = useMemo(
+    () => ({
+      fields: fields.data ?? [],
+      role: me?.role,
+      labels: new Map((labels.data ?? []).map((label) => [label.key, label.name])),
+      locations: new Map((locations.data ?? []).map((location) => [location.id, location.name])),
+      members: new Map((members.data ?? []).map((member) => [member.user_id, member.name || member.email])),
+    }),
+    [fields.data, me?.role, labels.data, locations.data, members.data],
+  );
+  const describe = useDescribe(lookups);
   const errorMessage = useErrorMessage();
   const [downloading, setDownloading] = useState(false);
 

@@ -26,6 +26,8 @@ import { useTranslation } from 'react-i18next';
 import { CLIENT_FIELDS } from '../../../api/clients';
 import type { CustomField } from '../../../api/custom-fields';
 import type { TimelineItem } from '../../../api/timeline';
+import type { Role } from '../../../api/types';
+import { hasRole } from '../../../lib/roles';
 import { useOptionalT } from '../../../ui/useOptionalT';
 import { humanize, useFormatters } from '../shared/format';
 
@@ -80,8 +82,17 @@ function list(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
+export interface Lookups {
+  fields: CustomField[];
+  role: Role | undefined;
+  /** label key → name, location id → name, member id → name */
+  labels: Map<string, string>;
+  locations: Map<string, string>;
+  members: Map<string, string>;
+}
+
 /** Words, icon and color for one timeline entry, whatever stream it comes from. */
-export function useDescribe(fields: CustomField[]) {
+export function useDescribe({ fields, role, labels, locations, members }: Lookups) {
   const { t } = useTranslation();
   const optionalT = useOptionalT();
   const format = useFormatters();
@@ -94,8 +105,13 @@ export function useDescribe(fields: CustomField[]) {
       ? optionalT(`clients.fields.${name}`, humanize(name))
       : humanize(name);
   };
-  const show = (value: unknown) => {
+  const show = (value: unknown, field?: string) => {
     if (value === null || value === undefined || value === '') return t('timeline.empty');
+    if (typeof value === 'string') {
+      if (field === 'label') return labels.get(value) ?? value;
+      if (field === 'location_id') return locations.get(value) ?? value;
+      if (field === 'account_manager_id') return members.get(value) ?? value;
+    }
     if (typeof value === 'boolean') return value ? t('common.yes') : t('common.no');
     if (Array.isArray(value)) return value.join(', ');
     return String(value);
@@ -214,15 +230,23 @@ export function useDescribe(fields: CustomField[]) {
             title: t('timeline.merged', { name: str(d.other_name) ?? '—' }),
           };
         }
-        const changes =
+        const allChanges =
           d.changes && typeof d.changes === 'object'
             ? Object.entries(d.changes as Record<string, { before?: unknown; after?: unknown }>)
             : [];
+        // Values of custom fields this role may not see stay out of sight here too.
+        const changes = allChanges.filter(([name]) => {
+          if (!name.startsWith('custom.')) return true;
+          const field = fields.find((candidate) => candidate.key === name.slice(7));
+          return !field || hasRole(role, field.visible_min_role);
+        });
         const title =
           item.type === 'created'
             ? t('timeline.created')
             : item.type === 'fields'
-              ? t('timeline.fieldsChanged', { count: changes.length })
+              ? changes.length
+                ? t('timeline.fieldsChanged', { count: changes.length })
+                : t('timeline.fieldsHidden')
               : humanize(item.type);
         return {
           icon,
@@ -235,8 +259,8 @@ export function useDescribe(fields: CustomField[]) {
                   <List.Item key={name}>
                     {t('timeline.fieldChange', {
                       field: fieldLabel(name),
-                      before: show(change?.before),
-                      after: show(change?.after),
+                      before: show(change?.before, name),
+                      after: show(change?.after, name),
                     })}
                   </List.Item>
                 ))}

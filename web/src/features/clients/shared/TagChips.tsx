@@ -2,7 +2,15 @@ import { Badge, Group, Text, Tooltip } from '@mantine/core';
 import { useTagColors } from '../../../api/tags';
 
 /** A client's tags in their workspace colors; the rest counted ("+2") with their names in a tooltip. */
-export function TagChips({ tags, max = 3, budget = Infinity }: { tags: string[]; max?: number; budget?: number }) {
+export function TagChips({
+  tags,
+  max = 3,
+  budget = Infinity,
+}: {
+  tags: string[];
+  max?: number;
+  budget?: number;
+}) {
   const colorOf = useTagColors();
   if (!tags.length) return null;
   // Never more than `max` items in a row: with too many tags, the last place goes to the "+N" counter.
