@@ -23,6 +23,9 @@ export interface ClientListQuery {
 
 type SortKind = 'text' | 'number' | 'date';
 
+/** Above this many matches `total` says "10,000 or more" (total_exact: false) instead of counting them all. */
+export const TOTAL_CAP = 10_000;
+
 /**
  * Sortable columns. Each sorts by a non-null expression (a sentinel stands in for "unset", so
  * unset values come first ascending and last descending) with the id as tie-breaker: that pair is
@@ -154,7 +157,7 @@ export async function listClients(db: DbOrTx, ctx: WorkspaceContext, query: Clie
       sql`${sort!.expr} ${direction}, ${clients.id} ${direction}`,
       query.limit + 1,
     ),
-    countClients(db, where),
+    countClients(db, where, TOTAL_CAP),
   ]);
   const page = rows.slice(0, query.limit);
   let nextCursor: string | null = null;
@@ -167,5 +170,10 @@ export async function listClients(db: DbOrTx, ctx: WorkspaceContext, query: Clie
     ).rows as [{ value: unknown }];
     nextCursor = encode(value, last.id);
   }
-  return { clients: await clientsToJson(db, ctx, page), next_cursor: nextCursor, total };
+  return {
+    clients: await clientsToJson(db, ctx, page),
+    next_cursor: nextCursor,
+    total: Math.min(total, TOTAL_CAP),
+    total_exact: total <= TOTAL_CAP,
+  };
 }

@@ -149,7 +149,8 @@ export function registerClientRoutes(app: HttpApp, deps: { db: Database }) {
           200: Type.Object({
             clients: Type.Array(ClientJson),
             next_cursor: Nullable(Type.String()),
-            total: Type.Integer(),
+            total: Type.Integer({ description: 'Matching clients, counted up to 10,000' }),
+            total_exact: Type.Boolean({ description: 'false when more than 10,000 match: total is then a lower bound' }),
           }),
           ...errors,
         },

@@ -434,3 +434,22 @@ describe('labels, tags and locations', () => {
     ).toBe(400);
   });
 });
+
+describe('list totals', () => {
+  it('counts exactly up to the cap and says when it stopped counting', async () => {
+    const { workspace, call } = await workspaceApi();
+    const { insertClientsBulk } = await import('./clients.service.ts');
+    const { TOTAL_CAP } = await import('./clients.list.ts');
+    await insertClientsBulk(
+      t.app.dbHandle.db,
+      workspace.id,
+      Array.from({ length: TOTAL_CAP + 5 }, (_, i) => ({ firstName: `Bulk ${i}`, city: i < 3 ? 'Cádiz' : 'Lugo' })),
+    );
+    const all = (await call('GET', '/api/v1/clients?limit=1')).json();
+    expect(all).toMatchObject({ total: TOTAL_CAP, total_exact: false });
+    const few = (await call('GET', '/api/v1/clients?q=bulk 1000&limit=1')).json();
+    expect(few.total_exact).toBe(true);
+    // "Bulk 1000" and "Bulk 10000" … "Bulk 10004".
+    expect(few.total).toBe(6);
+  });
+});
