@@ -381,6 +381,11 @@ describe('clients', () => {
     await expect.poll(() => rows.first().innerText()).toContain('Shoe size');
     await page.getByRole('button', { name: 'Move Shoe size down' }).click();
     await expect.poll(() => rows.first().innerText()).toContain('Skill level');
+    // The keyboard follows the moved field (now last, so onto its "up" button).
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label')))
+      .toBe('Move Shoe size up');
+    await page.mouse.move(0, 0);
     await rows.filter({ hasText: 'Medical notes' }).getByText('Admin').first().waitFor();
     await screenshot(page, 'clients-custom-fields-settings');
   });

@@ -1,12 +1,29 @@
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useWorkspace } from '../../../api/workspace';
 
-/** Numbers in the reader's language, two decimals for money, no currency (a workspace may bill in several). */
+function numberLocale(locale: string, country: string | undefined): string {
+  try {
+    const tag = country ? `${locale}-${country}` : locale;
+    return Intl.NumberFormat.supportedLocalesOf([tag]).length ? tag : locale;
+  } catch {
+    return locale;
+  }
+}
+
+/**
+ * Money in the workspace's own number format (its language and country, e.g. 1.234,50 for es-ES), two
+ * decimals and no currency: a workspace may be paid in several. Other numbers follow the reader's language.
+ */
 export function useFormatters() {
   const { i18n } = useTranslation();
   const language = i18n.resolvedLanguage ?? 'en';
+  const { data: workspace } = useWorkspace();
+  const moneyLocale = workspace
+    ? numberLocale(workspace.default_locale, workspace.default_country)
+    : language;
   return useMemo(() => {
-    const money = new Intl.NumberFormat(language, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    const money = new Intl.NumberFormat(moneyLocale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
     const number = new Intl.NumberFormat(language, { maximumFractionDigits: 2 });
     return {
       language,
@@ -15,13 +32,13 @@ export function useFormatters() {
       currency: (value: number, currency: string | null | undefined) => {
         if (!currency) return money.format(value);
         try {
-          return new Intl.NumberFormat(language, { style: 'currency', currency }).format(value);
+          return new Intl.NumberFormat(moneyLocale, { style: 'currency', currency }).format(value);
         } catch {
           return `${money.format(value)} ${currency}`;
         }
       },
     };
-  }, [language]);
+  }, [language, moneyLocale]);
 }
 
 export type RiskLevel = 'low' | 'medium' | 'high';

@@ -34,7 +34,7 @@ import { RoleBadge } from '../../../ui/RoleBadge';
 import { SettingsSection } from '../../../ui/SettingsSection';
 import { bySection } from '../../clients/form/values';
 import { CustomFieldModal } from './CustomFieldModal';
-import { MoveButtons } from './MoveButtons';
+import { focusMoved, MoveButtons } from './MoveButtons';
 import { moveItem } from './order';
 
 /** Custom client fields by section: order, type, who sees and edits them; admins change them. */
@@ -156,7 +156,10 @@ function FieldTable({
   const move = (field: CustomField, direction: -1 | 1) => {
     const moves = moveItem(fields, field.id, direction);
     if (!moves.length) return;
-    reorder.mutate(moves, { onError: (error) => notifyError(errorMessage(error)) });
+    reorder.mutate(moves, {
+      onSuccess: () => focusMoved(field.id, direction),
+      onError: (error) => notifyError(errorMessage(error)),
+    });
   };
   const askArchive = (field: CustomField) =>
     confirm({
@@ -197,6 +200,7 @@ function FieldTable({
               {canEdit ? (
                 <Table.Td>
                   <MoveButtons
+                    id={field.id}
                     name={field.label}
                     first={index === 0}
                     last={index === fields.length - 1}

@@ -36,7 +36,7 @@ import { PageHeader } from '../../../ui/PageHeader';
 import { QueryError } from '../../../ui/QueryError';
 import { SettingsSection } from '../../../ui/SettingsSection';
 import { applyServerErrors } from '../../../ui/server-errors';
-import { MoveButtons } from '../custom-fields/MoveButtons';
+import { focusMoved, MoveButtons } from '../custom-fields/MoveButtons';
 import { moveItem } from '../custom-fields/order';
 import { ColorChoice, isSwatch } from './ColorChoice';
 
@@ -139,12 +139,14 @@ export function LabelsPage() {
                       {canEdit ? (
                         <Table.Td>
                           <MoveButtons
+                            id={label.id}
                             name={label.name}
                             first={index === 0}
                             last={index === list.length - 1}
                             disabled={reorder.isPending}
                             onMove={(direction) =>
                               reorder.mutate(moveItem(list, label.id, direction), {
+                                onSuccess: () => focusMoved(label.id, direction),
                                 onError: (error) => notifyError(errorMessage(error)),
                               })
                             }
