@@ -150,7 +150,9 @@ export function registerClientRoutes(app: HttpApp, deps: { db: Database }) {
             clients: Type.Array(ClientJson),
             next_cursor: Nullable(Type.String()),
             total: Type.Integer({ description: 'Matching clients, counted up to 10,000' }),
-            total_exact: Type.Boolean({ description: 'false when more than 10,000 match: total is then a lower bound' }),
+            total_exact: Type.Boolean({
+              description: 'false when more than 10,000 match: total is then a lower bound',
+            }),
           }),
           ...errors,
         },

@@ -443,7 +443,10 @@ describe('list totals', () => {
     await insertClientsBulk(
       t.app.dbHandle.db,
       workspace.id,
-      Array.from({ length: TOTAL_CAP + 5 }, (_, i) => ({ firstName: `Bulk ${i}`, city: i < 3 ? 'Cádiz' : 'Lugo' })),
+      Array.from({ length: TOTAL_CAP + 5 }, (_, i) => ({
+        firstName: `Bulk ${i}`,
+        city: i < 3 ? 'Cádiz' : 'Lugo',
+      })),
     );
     const all = (await call('GET', '/api/v1/clients?limit=1')).json();
     expect(all).toMatchObject({ total: TOTAL_CAP, total_exact: false });
@@ -451,5 +454,23 @@ describe('list totals', () => {
     expect(few.total_exact).toBe(true);
     // "Bulk 1000" and "Bulk 10000" … "Bulk 10004".
     expect(few.total).toBe(6);
+  });
+});
+
+describe('hidden custom fields on the timeline', () => {
+  it('never shows a role the before/after values of a field it may not see', async () => {
+    const { workspace, call } = await workspaceApi();
+    await call('POST', '/api/v1/custom-fields', { key: 'medical_notes', label: 'Medical', type: 'text', visible_min_role: 'admin' });
+    const client = (await call('POST', '/api/v1/clients', { first_name: 'Eva' })).json();
+    await call('PATCH', `/api/v1/clients/${client.id}`, { custom: { medical_notes: 'Asthma, carries inhaler' }, city: 'Soria' });
+    const viewer = withKey(t, await newApiKey(t, workspace.id, 'viewer'));
+    const timeline = await viewer('GET', `/api/v1/clients/${client.id}/timeline?limit=50`);
+    expect(timeline.statusCode).toBe(200);
+    expect(timeline.body).not.toContain('Asthma');
+    expect(timeline.body).toContain('Soria');
+    const csv = await viewer('GET', `/api/v1/clients/${client.id}/timeline.csv`);
+    expect(csv.body).not.toContain('Asthma');
+    const asOwner = await call('GET', `/api/v1/clients/${client.id}/timeline?limit=50`);
+    expect(asOwner.body).toContain('Asthma');
   });
 });

@@ -1,10 +1,12 @@
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
+import type { WorkspaceContext } from '../../platform/auth/context.ts';
 import type { Database } from '../../platform/db/db.ts';
 import { workspaceOf } from '../../platform/http/access.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { errors, IdParams, Nullable, PageQuery, Timestamp } from '../../platform/http/schemas.ts';
-import { getClientRow } from './clients.service.ts';
+import { listCustomFields } from '../custom-fields/custom-fields.service.ts';
+import { canSeeField, getClientRow } from './clients.service.ts';
 import { clientTimeline, clientTimelineCsv, parseTypes } from './clients.timeline.ts';
 
 const TimelineItemJson = Type.Object({
@@ -49,14 +51,17 @@ export function registerClientTimelineRoutes(app: HttpApp, deps: { db: Database 
         },
       },
     },
-    async (request) =>
-      clientTimeline(db, workspaceOf(request).workspaceId, request.params.id, {
+    async (request) => {
+      const ctx = workspaceOf(request);
+      return clientTimeline(db, ctx.workspaceId, request.params.id, {
         types: parseTypes(request.query.types),
         from: request.query.from ?? null,
         to: request.query.to ?? null,
         limit: request.query.limit,
         cursor: request.query.cursor ?? null,
-      }),
+        hiddenCustomKeys: await hiddenCustomKeys(db, ctx),
+      });
+    },
   );
   app.get(
     '/api/v1/clients/:id/timeline.csv',
@@ -77,13 +82,15 @@ export function registerClientTimelineRoutes(app: HttpApp, deps: { db: Database 
       },
     },
     async (request, reply) => {
-      const { workspaceId } = workspaceOf(request);
+      const ctx = workspaceOf(request);
+      const { workspaceId } = ctx;
       // Everything that can fail with a clean error happens before the first byte is sent.
       await getClientRow(db, workspaceId, request.params.id);
       const query = {
         types: parseTypes(request.query.types),
         from: request.query.from ?? null,
         to: request.query.to ?? null,
+        hiddenCustomKeys: await hiddenCustomKeys(db, ctx),
       };
       return (
         reply
@@ -97,4 +104,10 @@ export function registerClientTimelineRoutes(app: HttpApp, deps: { db: Database 
       );
     },
   );
+}
+
+/** Keys of the custom fields this caller's role may not see. */
+async function hiddenCustomKeys(db: Database, ctx: WorkspaceContext): Promise<string[]> {
+  const fields = await listCustomFields(db, ctx.workspaceId, true);
+  return fields.filter((f) => !canSeeField(ctx.role, f)).map((f) => f.key);
 }

@@ -20,6 +20,17 @@ export interface TimelineQuery {
   to?: string | null;
   limit: number;
   cursor?: string | null;
+  /** Custom fields the caller's role may not see: their values are removed from field-change items. */
+  hiddenCustomKeys?: string[];
+}
+
+function withoutHiddenCustom(item: TimelineItem, hidden: Set<string>): TimelineItem {
+  const changes = item.data.changes as Record<string, unknown> | undefined;
+  if (item.kind !== 'history' || !changes) return item;
+  const visible = Object.fromEntries(
+    Object.entries(changes).filter(([key]) => !(key.startsWith('custom.') && hidden.has(key.slice(7)))),
+  );
+  return { ...item, data: { ...item.data, changes: visible } };
 }
 
 export type TimelineSource = (
@@ -161,7 +172,10 @@ export async function clientTimelinePage(
     sources.map((source) => takeFrom(source, { before, from, to }, types, limit + 1)),
   );
   const merged = mergeDesc(lists, limit + 1);
-  const items = merged.slice(0, limit);
+  const hidden = new Set(query.hiddenCustomKeys ?? []);
+  const items = merged
+    .slice(0, limit)
+    .map((item) => (hidden.size ? withoutHiddenCustom(item, hidden) : item));
   const last = items.at(-1);
   return {
     items,
