@@ -460,9 +460,17 @@ describe('list totals', () => {
 describe('hidden custom fields on the timeline', () => {
   it('never shows a role the before/after values of a field it may not see', async () => {
     const { workspace, call } = await workspaceApi();
-    await call('POST', '/api/v1/custom-fields', { key: 'medical_notes', label: 'Medical', type: 'text', visible_min_role: 'admin' });
+    await call('POST', '/api/v1/custom-fields', {
+      key: 'medical_notes',
+      label: 'Medical',
+      type: 'text',
+      visible_min_role: 'admin',
+    });
     const client = (await call('POST', '/api/v1/clients', { first_name: 'Eva' })).json();
-    await call('PATCH', `/api/v1/clients/${client.id}`, { custom: { medical_notes: 'Asthma, carries inhaler' }, city: 'Soria' });
+    await call('PATCH', `/api/v1/clients/${client.id}`, {
+      custom: { medical_notes: 'Asthma, carries inhaler' },
+      city: 'Soria',
+    });
     const viewer = withKey(t, await newApiKey(t, workspace.id, 'viewer'));
     const timeline = await viewer('GET', `/api/v1/clients/${client.id}/timeline?limit=50`);
     expect(timeline.statusCode).toBe(200);
