@@ -55,16 +55,31 @@ export class CpuWindow {
   private t0 = 0;
   private m0 = machineTicks();
   private n0 = process.cpuUsage();
-  private p0 = new Map<number, number>();
+  private p0: { live: Map<number, number>; reaped: number } = { live: new Map(), reaped: 0 };
   constructor(private readonly dataDir: string) {}
 
-  private pgTicks(): Map<number, number> {
-    const out = new Map<number, number>();
-    for (const pid of postgresPids(this.dataDir)) {
+  /** Live PostgreSQL processes' own ticks, and the ticks of the children the postmaster has reaped. */
+  private pgTicks(): { live: Map<number, number>; reaped: number } {
+    const live = new Map<number, number>();
+    const pids = postgresPids(this.dataDir);
+    for (const pid of pids) {
       const stat = procStat(pid);
-      if (stat) out.set(pid, stat.cpuTicks);
+      if (stat) live.set(pid, stat.cpuTicks);
     }
-    return out;
+    // Fields 16 and 17 of /proc/<pid>/stat (cutime, cstime): CPU of waited-for children, i.e. backends
+    // and parallel workers that exited during the window.
+    let reaped = 0;
+    const postmaster = pids[0];
+    if (postmaster !== undefined) {
+      try {
+        const text = readFileSync(`/proc/${postmaster}/stat`, 'utf8');
+        const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+        reaped = Number(rest[13]) + Number(rest[14]);
+      } catch {
+        reaped = 0;
+      }
+    }
+    return { live, reaped };
   }
 
   start(): this {
@@ -79,13 +94,17 @@ export class CpuWindow {
     const wallMs = performance.now() - this.t0;
     const m1 = machineTicks();
     const n = process.cpuUsage(this.n0);
-    let pgDelta = 0;
-    for (const [pid, ticks] of this.pgTicks()) pgDelta += ticks - (this.p0.get(pid) ?? ticks);
+    const p1 = this.pgTicks();
+    // Alive at the end: what they used since the start (all of it when born meanwhile). Exited
+    // meanwhile: their whole life is in the postmaster's reaped ticks, minus what they had at the start.
+    let pgDelta = p1.reaped - this.p0.reaped;
+    for (const [pid, ticks] of p1.live) pgDelta += ticks - (this.p0.live.get(pid) ?? 0);
+    for (const [pid, ticks] of this.p0.live) if (!p1.live.has(pid)) pgDelta -= ticks;
     const seconds = wallMs / 1000;
     const pct = (cpuSeconds: number) => (seconds > 0 ? (cpuSeconds / seconds) * 100 : 0);
     const machine = pct((m1.busy - this.m0.busy) / CLK_TCK);
     const node = pct((n.user + n.system) / 1e6);
-    const postgres = pct(pgDelta / CLK_TCK);
+    const postgres = pct(Math.max(0, pgDelta) / CLK_TCK);
     return { wallMs, machine, node, postgres, other: Math.max(0, machine - node - postgres) };
   }
 }
