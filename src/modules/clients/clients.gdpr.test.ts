@@ -8,7 +8,7 @@ import { loadConfig } from '../../config.ts';
 import { silentWorkerLogger } from '../../platform/db/db.ts';
 import { createSuppressionList } from '../consent/suppressions.service.ts';
 import { registerClientData } from './client-data.ts';
-import { RETENTION_TASK, runRetentionJob } from './clients.gdpr.ts';
+import { RETENTION_TASK, runRetentionJob, sweepRetentionSettings } from './clients.gdpr.ts';
 
 const base = setupTestApp();
 
@@ -453,6 +453,51 @@ describe('retention', () => {
     expect(
       await createSuppressionList(SECRET).isSuppressed(db, workspace.id, { email: 'old@example.com' }),
     ).toBe(true);
+  });
+
+  it('keeps a retention setting that the nightly sweep turns into a job for that workspace only', async () => {
+    const { workspace, call } = await setup('owner');
+    const { old, never } = await clientsWithActivity(call);
+    const bad = await call('PATCH', '/api/v1/workspace', { retention_inactive_months: 0 });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.details[0].path).toBe('/retention_inactive_months');
+    const admin = withKey(t, await newApiKey(t, workspace.id, 'admin'));
+    const set = await admin('PATCH', '/api/v1/workspace', { retention_inactive_months: 12 });
+    expect(set.statusCode, set.body).toBe(200);
+    expect(set.json().retention_inactive_months).toBe(12);
+    expect((await call('GET', '/api/v1/workspace')).json().retention_inactive_months).toBe(12);
+    // Another workspace with old clients but no setting is never swept.
+    const other = await setup('owner');
+    await clientsWithActivity(other.call);
+
+    const db = t.app.dbHandle.db;
+    const queued = await sweepRetentionSettings(db);
+    expect(queued).toBeGreaterThanOrEqual(1);
+    const keys = await db.execute<{ key: string; payload: Record<string, unknown> }>(
+      sql`select key, payload from graphile_worker._private_jobs where key in (${`${RETENTION_TASK}:${workspace.id}`}, ${`${RETENTION_TASK}:${other.workspace.id}`})`,
+    );
+    expect(keys.rows).toHaveLength(1);
+    expect(keys.rows[0]!.payload).toMatchObject({ inactive_months: 12, requested_by: 'retention setting' });
+    await runOnce({ pgPool: t.app.dbHandle.pool, taskList: t.app.jobs.tasks, logger: silentWorkerLogger() });
+    const erased = await db.execute<{ id: string }>(
+      sql`select id from clients where workspace_id = ${workspace.id} and erased_at is not null order by id`,
+    );
+    expect(erased.rows.map((r) => r.id).sort()).toEqual([old, never].sort());
+    const untouched = await db.execute(
+      sql`select count(*)::int as n from clients where workspace_id = ${other.workspace.id} and erased_at is null`,
+    );
+    expect(untouched.rows[0]).toEqual({ n: 3 });
+
+    // Off again: the sweep queues nothing for it.
+    await call('PATCH', '/api/v1/workspace', { retention_inactive_months: null });
+    await db.execute(
+      sql`update clients set last_activity_at = now() - interval '3 years' where workspace_id = ${workspace.id}`,
+    );
+    await sweepRetentionSettings(db);
+    const none = await db.execute(
+      sql`select count(*)::int as n from graphile_worker.jobs where key = ${`${RETENTION_TASK}:${workspace.id}`}`,
+    );
+    expect(none.rows[0]).toEqual({ n: 0 });
   });
 
   it('erases many clients across several batches', async () => {

@@ -13,7 +13,11 @@ import {
   recordConsentChanges,
 } from '../consent/consent.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
-import { getWorkspace } from '../workspaces/workspaces.service.ts';
+import {
+  getWorkspace,
+  listRetentionSettings,
+  RETENTION_MONTHS_MAX,
+} from '../workspaces/workspaces.service.ts';
 import { clientDataParticipants } from './client-data.ts';
 import { findClient } from './clients.repo.ts';
 import { clients } from './clients.schema.ts';
@@ -184,7 +188,11 @@ export async function eraseClient(
 
 // ---- retention ---------------------------------------------------------------------------------------
 
-export const RETENTION_MONTHS_MAX = 600;
+export { RETENTION_MONTHS_MAX };
+
+/** 04:17 UTC every night: the sweep of the workspaces whose retention setting is on. */
+export const RETENTION_SWEEP_CRON = '17 4 * * *';
+export const RETENTION_SWEEP_TASK = 'clients.retention_sweep';
 
 /** The cut-off: clients whose last activity (or creation, when they never had any) is older are erased. */
 export function inactiveSince(months: number, now = new Date()): Date {
@@ -256,41 +264,54 @@ export async function runRetention(
     throw AppError.validation([
       { path: '/confirm', message: 'must be true: erased clients cannot be restored' },
     ]);
-  const cutoff = inactiveSince(input.inactive_months);
-  return db.transaction(async (tx) => {
-    const total = await countInactiveClients(tx, ctx.workspaceId, cutoff);
-    const payload: RetentionPayload = {
-      workspace_id: ctx.workspaceId,
-      inactive_months: input.inactive_months,
-      inactive_since: cutoff.toISOString(),
-      requested_by: ctx.actor.label,
-    };
-    const job = await tx.execute<{ id: string }>(sql`
-      select id::text as id from graphile_worker.add_job(
-        ${RETENTION_TASK},
-        ${JSON.stringify(payload)}::json,
-        job_key => ${`${RETENTION_TASK}:${ctx.workspaceId}`},
-        max_attempts => 5
-      )`);
-    const jobId = job.rows[0]!.id;
-    await recordAudit(tx, ctx, {
-      action: 'clients.retention_requested',
-      entityType: 'workspace',
-      entityId: ctx.workspaceId,
-      changes: {
-        inactive_months: { before: null, after: input.inactive_months },
-        inactive_since: { before: null, after: payload.inactive_since },
-        matching: { before: null, after: total },
-        job_id: { before: null, after: jobId },
-      },
-    });
-    return {
-      job_id: jobId,
-      inactive_months: input.inactive_months,
-      inactive_since: payload.inactive_since,
-      total,
-    };
+  return db.transaction((tx) => queueRetention(tx, ctx, input.inactive_months));
+}
+
+/** Queues one workspace's sweep with the cut-off fixed now; audited with who asked (a user or the setting). */
+async function queueRetention(tx: DbOrTx, ctx: WorkspaceContext, months: number) {
+  const cutoff = inactiveSince(months);
+  const total = await countInactiveClients(tx, ctx.workspaceId, cutoff);
+  const payload: RetentionPayload = {
+    workspace_id: ctx.workspaceId,
+    inactive_months: months,
+    inactive_since: cutoff.toISOString(),
+    requested_by: ctx.actor.label,
+  };
+  const job = await tx.execute<{ id: string }>(sql`
+    select id::text as id from graphile_worker.add_job(
+      ${RETENTION_TASK},
+      ${JSON.stringify(payload)}::json,
+      job_key => ${`${RETENTION_TASK}:${ctx.workspaceId}`},
+      max_attempts => 5
+    )`);
+  const jobId = job.rows[0]!.id;
+  await recordAudit(tx, ctx, {
+    action: 'clients.retention_requested',
+    entityType: 'workspace',
+    entityId: ctx.workspaceId,
+    changes: {
+      inactive_months: { before: null, after: months },
+      inactive_since: { before: null, after: payload.inactive_since },
+      matching: { before: null, after: total },
+      job_id: { before: null, after: jobId },
+    },
   });
+  return { job_id: jobId, inactive_months: months, inactive_since: payload.inactive_since, total };
+}
+
+/**
+ * The nightly sweep: one retention job per workspace whose setting is on, with that setting's
+ * months. Workspaces where nobody is due get no job (and no audit noise).
+ */
+export async function sweepRetentionSettings(db: Database): Promise<number> {
+  let queued = 0;
+  for (const { workspaceId, months } of await listRetentionSettings(db)) {
+    const due = await countInactiveClients(db, workspaceId, inactiveSince(months));
+    if (!due) continue;
+    await db.transaction((tx) => queueRetention(tx, systemContext(workspaceId, 'retention setting'), months));
+    queued++;
+  }
+  return queued;
 }
 
 function parsePayload(raw: unknown): RetentionPayload {
@@ -381,5 +402,19 @@ export function clientsGdprJobs(db: Database, deps: GdprDeps): JobDefinitions {
   const task: Task = async (payload, helpers) => {
     await runRetentionJob(db, deps, payload, helpers.logger);
   };
-  return { tasks: { [RETENTION_TASK]: task }, cron: [] };
+  const sweep: Task = async (_payload, helpers) => {
+    const queued = await sweepRetentionSettings(db);
+    helpers.logger.info(`${RETENTION_SWEEP_TASK}: queued ${queued} workspaces`);
+  };
+  return {
+    tasks: { [RETENTION_TASK]: task, [RETENTION_SWEEP_TASK]: sweep },
+    cron: [
+      {
+        task: RETENTION_SWEEP_TASK,
+        match: RETENTION_SWEEP_CRON,
+        identifier: RETENTION_SWEEP_TASK,
+        options: { backfillPeriod: 0 },
+      },
+    ],
+  };
 }

@@ -23,8 +23,16 @@ export interface ClientListQuery {
 
 type SortKind = 'text' | 'number' | 'date';
 
-/** Above this many matches `total` says "10,000 or more" (total_exact: false) instead of counting them all. */
-export const TOTAL_CAP = 10_000;
+/**
+ * Above this many matches a list's `total` says "1,000 or more" (total_exact: false) instead of
+ * counting them all: counting every match of a common name among a million clients reads tens of
+ * thousands of pages, ten times the page itself. The exact figure is one call away
+ * (GET /clients/count), which the dashboard makes only when it needs it.
+ */
+export const TOTAL_CAP = 1_000;
+
+/** A whole email address: matched exactly through the (workspace_id, email) index, not by trigrams. */
+const WHOLE_EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /**
  * Sortable columns. Each sorts by a non-null expression (a sentinel stands in for "unset", so
@@ -68,6 +76,7 @@ function likePattern(text: string): string {
 function searchCondition(q: string): SQL | undefined {
   const trimmed = q.trim();
   if (!trimmed) return undefined;
+  if (WHOLE_EMAIL.test(trimmed)) return sql`${clients.email} = ${trimmed.toLowerCase()}`;
   const digits = trimmed.replace(/\D/g, '');
   if (/^[\d\s()+.-]+$/.test(trimmed) && digits.length >= 3) {
     return sql`${clients.searchText} like ${likePattern(digits)}`;
@@ -93,8 +102,11 @@ function decode(cursor: string): [unknown, string] {
   }
 }
 
-export async function listClients(db: DbOrTx, ctx: WorkspaceContext, query: ClientListQuery) {
-  const problems = [];
+export type ClientFilterQuery = Omit<ClientListQuery, 'sort' | 'limit' | 'cursor'>;
+
+/** The WHERE conditions of a list or count: always the workspace's live clients, then each filter. */
+function filterConditions(ctx: WorkspaceContext, query: ClientFilterQuery) {
+  const problems: Array<{ path: string; message: string }> = [];
   const conditions: SQL[] = [
     sql`${clients.workspaceId} = ${ctx.workspaceId}`,
     sql`${clients.erasedAt} is null`,
@@ -116,7 +128,18 @@ export async function listClients(db: DbOrTx, ctx: WorkspaceContext, query: Clie
   }
   if (query.created_from) conditions.push(sql`${clients.createdAt} >= ${query.created_from}::timestamptz`);
   if (query.created_to) conditions.push(sql`${clients.createdAt} < ${query.created_to}::timestamptz`);
+  return { conditions, problems };
+}
 
+/** Exactly how many clients match these filters (the list's `total` stops at TOTAL_CAP). */
+export async function countMatchingClients(db: DbOrTx, ctx: WorkspaceContext, query: ClientFilterQuery) {
+  const { conditions, problems } = filterConditions(ctx, query);
+  if (problems.length) throw AppError.validation(problems);
+  return { total: await countClients(db, sql.join(conditions, sql` and `), null) };
+}
+
+export async function listClients(db: DbOrTx, ctx: WorkspaceContext, query: ClientListQuery) {
+  const { conditions, problems } = filterConditions(ctx, query);
   const sortParam = query.sort ?? '-created_at';
   const descending = sortParam.startsWith('-');
   const sortKey = descending ? sortParam.slice(1) : sortParam;
@@ -141,7 +164,11 @@ export async function listClients(db: DbOrTx, ctx: WorkspaceContext, query: Clie
   if (problems.length) throw AppError.validation(problems);
 
   const where = sql.join(conditions, sql` and `);
-  const direction = descending ? sql`desc` : sql`asc`;
+  // Spelled out to match the indexes (created_at, lifetime_value: DESC NULLS LAST), which PostgreSQL
+  // only uses for an ORDER BY with the same null placement (or its exact reverse). The sort
+  // expressions are never null, so this changes no order, only the plan: 1.5 ms instead of 350 ms
+  // for the first page by LTV of a million clients.
+  const direction = descending ? sql`desc nulls last` : sql`asc nulls first`;
   const pageConditions = [...conditions];
   if (query.cursor) {
     const [value, id] = decode(query.cursor);

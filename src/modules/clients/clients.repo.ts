@@ -93,9 +93,12 @@ export async function deleteClientRow(db: DbOrTx, workspaceId: string, id: strin
  * Counts matching clients up to `cap` (+1 to know there are more): a search matching 70,000 of a
  * million clients must not read them all just to print a number.
  */
-export async function countClients(db: DbOrTx, where: SQL, cap: number): Promise<number> {
+/** Counts matches up to cap + 1 (so callers can say "more than cap"), or all of them with null. */
+export async function countClients(db: DbOrTx, where: SQL, cap: number | null): Promise<number> {
   const result = await db.execute<{ n: number }>(
-    sql`select count(*)::int as n from (select 1 from clients where ${where} limit ${cap + 1}) matched`,
+    cap === null
+      ? sql`select count(*)::int as n from clients where ${where}`
+      : sql`select count(*)::int as n from (select 1 from clients where ${where} limit ${cap + 1}) matched`,
   );
   return result.rows[0]?.n ?? 0;
 }

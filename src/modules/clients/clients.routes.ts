@@ -11,7 +11,7 @@ import {
   Timestamp,
   Uuid,
 } from '../../platform/http/schemas.ts';
-import { listClients } from './clients.list.ts';
+import { countMatchingClients, listClients } from './clients.list.ts';
 import { duplicateGroups, findClientsByIds } from './clients.repo.ts';
 import {
   CHANNELS,
@@ -98,6 +98,22 @@ const ClientJson = Type.Object({
   updated_at: Timestamp,
 });
 
+/** The filters the list and the count share. */
+const ClientFilters = {
+  q: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description: 'Name, email, phone or external id; a whole email address matches that email exactly',
+    }),
+  ),
+  tag: Type.Optional(Type.String({ maxLength: 64 })),
+  label: Type.Optional(Type.String({ maxLength: 64 })),
+  location_id: Type.Optional(Uuid),
+  consent: Type.Optional(StringEnum(CHANNELS)),
+  created_from: Type.Optional(Timestamp),
+  created_to: Type.Optional(Timestamp),
+};
+
 const ExternalIdParams = Type.Object({ external_id: Type.String({ minLength: 1, maxLength: 200 }) });
 const TagsBody = Type.Object(
   { tags: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 100 }) },
@@ -136,22 +152,17 @@ export function registerClientRoutes(app: HttpApp, deps: { db: Database }) {
           '`q` matches name, email, phone and external id, ignoring case and accents ("jose" finds "José", "612 34" finds "+34612345678"). `sort` is a column name, `-` first for descending, custom fields as `custom.<key>`.',
         querystring: Type.Object({
           ...PageQuery,
-          q: Type.Optional(Type.String({ maxLength: 200 })),
-          tag: Type.Optional(Type.String({ maxLength: 64 })),
-          label: Type.Optional(Type.String({ maxLength: 64 })),
-          location_id: Type.Optional(Uuid),
-          consent: Type.Optional(StringEnum(CHANNELS)),
-          created_from: Type.Optional(Timestamp),
-          created_to: Type.Optional(Timestamp),
+          ...ClientFilters,
           sort: Type.Optional(Type.String({ maxLength: 80, examples: ['-lifetime_value'] })),
         }),
         response: {
           200: Type.Object({
             clients: Type.Array(ClientJson),
             next_cursor: Nullable(Type.String()),
-            total: Type.Integer({ description: 'Matching clients, counted up to 10,000' }),
+            total: Type.Integer({ description: 'Matching clients, counted up to 1,000' }),
             total_exact: Type.Boolean({
-              description: 'false when more than 10,000 match: total is then a lower bound',
+              description:
+                'false when more than 1,000 match: total is then a lower bound; GET /api/v1/clients/count has the exact figure',
             }),
           }),
           ...errors,
@@ -159,6 +170,22 @@ export function registerClientRoutes(app: HttpApp, deps: { db: Database }) {
       },
     },
     async (request) => listClients(db, workspaceOf(request), request.query),
+  );
+
+  app.get(
+    '/api/v1/clients/count',
+    {
+      config: { access: { minRole: 'viewer' } },
+      schema: {
+        tags,
+        summary: 'Exactly how many clients match the list filters',
+        description:
+          'The same filters as GET /api/v1/clients. The list counts only up to 1,000 to stay fast; this counts all.',
+        querystring: Type.Object(ClientFilters),
+        response: { 200: Type.Object({ total: Type.Integer() }), ...errors },
+      },
+    },
+    async (request) => countMatchingClients(db, workspaceOf(request), request.query),
   );
 
   app.get(

@@ -450,10 +450,24 @@ describe('list totals', () => {
     );
     const all = (await call('GET', '/api/v1/clients?limit=1')).json();
     expect(all).toMatchObject({ total: TOTAL_CAP, total_exact: false });
-    const few = (await call('GET', '/api/v1/clients?q=bulk 1000&limit=1')).json();
+    const few = (await call('GET', '/api/v1/clients?q=bulk 100&limit=1')).json();
     expect(few.total_exact).toBe(true);
-    // "Bulk 1000" and "Bulk 10000" … "Bulk 10004".
+    // "Bulk 100" and "Bulk 1000" … "Bulk 1004".
     expect(few.total).toBe(6);
+    // The exact figure, with the same filters.
+    expect((await call('GET', '/api/v1/clients/count')).json()).toEqual({ total: TOTAL_CAP + 5 });
+    expect((await call('GET', '/api/v1/clients/count?q=bulk%20100')).json()).toEqual({ total: 6 });
+    expect((await call('GET', '/api/v1/clients/count?consent=fax')).statusCode).toBe(400);
+  });
+
+  it('finds a whole email address exactly, and parts of one by trigrams', async () => {
+    const { call } = await workspaceApi();
+    await call('POST', '/api/v1/clients', { first_name: 'Ana', email: 'ana.ruiz@example.com' });
+    await call('POST', '/api/v1/clients', { first_name: 'Anabel', email: 'xana.ruiz@example.com' });
+    const exact = (await call('GET', '/api/v1/clients?q=%20Ana.Ruiz@Example.com%20')).json();
+    expect(exact.clients.map((c: { name: string }) => c.name)).toEqual(['Ana']);
+    const part = (await call('GET', '/api/v1/clients?q=ana.ruiz@exa&sort=name')).json();
+    expect(part.clients.map((c: { name: string }) => c.name)).toEqual(['Ana', 'Anabel']);
   });
 });
 

@@ -41,6 +41,11 @@ const WorkspaceJson = Type.Object({
   }),
   default_timezone: Type.String({ description: 'IANA time zone' }),
   default_locale: Type.String(),
+  retention_inactive_months: Nullable(
+    Type.Integer({
+      description: 'Clients inactive this many months are erased by the nightly retention sweep; null = off',
+    }),
+  ),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -50,6 +55,7 @@ const WorkspaceSettings = Type.Object(
     default_country: Type.Optional(Type.String({ minLength: 2, maxLength: 2 })),
     default_timezone: Type.Optional(Type.String({ maxLength: 64 })),
     default_locale: Type.Optional(StringEnum(LOCALES)),
+    retention_inactive_months: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 600 }))),
   },
   { additionalProperties: false },
 );

@@ -1,18 +1,24 @@
 import { sql } from 'drizzle-orm';
-import { check, index, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { check, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { users } from '../../platform/auth/auth.schema.ts';
 
 const ROLE_CHECK = sql`in ('owner', 'admin', 'marketer', 'agent', 'viewer')`;
 
-export const workspaces = pgTable('workspaces', {
-  id: uuid().primaryKey().default(sql`gen_random_uuid()`),
-  name: text().notNull(),
-  defaultCountry: text().notNull().default('ES'),
-  defaultTimezone: text().notNull().default('Europe/Madrid'),
-  defaultLocale: text().notNull().default('es'),
-  createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
-  updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
-});
+export const workspaces = pgTable(
+  'workspaces',
+  {
+    id: uuid().primaryKey().default(sql`gen_random_uuid()`),
+    name: text().notNull(),
+    defaultCountry: text().notNull().default('ES'),
+    defaultTimezone: text().notNull().default('Europe/Madrid'),
+    defaultLocale: text().notNull().default('es'),
+    /** GDPR retention: clients inactive this many months are erased by the nightly sweep; null = off. */
+    retentionInactiveMonths: integer(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [check('workspaces_retention_check', sql`${t.retentionInactiveMonths} between 1 and 600`)],
+);
 
 export const workspaceMembers = pgTable(
   'workspace_members',

@@ -43,7 +43,19 @@ export interface WorkspaceSettingsInput {
   default_country?: string;
   default_timezone?: string;
   default_locale?: string;
+  retention_inactive_months?: number | null;
 }
+
+/** The settings a workspace's audit entries compare. */
+const SETTINGS_KEYS = [
+  'name',
+  'default_country',
+  'default_timezone',
+  'default_locale',
+  'retention_inactive_months',
+] as const;
+
+export const RETENTION_MONTHS_MAX = 600;
 
 function validateSettings(input: WorkspaceSettingsInput): WorkspacePatch {
   const problems: ErrorDetail[] = [];
@@ -69,6 +81,15 @@ function validateSettings(input: WorkspaceSettingsInput): WorkspacePatch {
       problems.push({ path: '/default_locale', message: `must be one of ${LOCALES.join(', ')}` });
     patch.defaultLocale = input.default_locale;
   }
+  if (input.retention_inactive_months !== undefined) {
+    const months = input.retention_inactive_months;
+    if (months !== null && (!Number.isInteger(months) || months < 1 || months > RETENTION_MONTHS_MAX))
+      problems.push({
+        path: '/retention_inactive_months',
+        message: `an integer from 1 to ${RETENTION_MONTHS_MAX}, or null to turn retention off`,
+      });
+    patch.retentionInactiveMonths = months;
+  }
   if (problems.length) throw AppError.validation(problems);
   return patch;
 }
@@ -80,6 +101,7 @@ export function toWorkspaceJson(w: Workspace) {
     default_country: w.defaultCountry,
     default_timezone: w.defaultTimezone,
     default_locale: w.defaultLocale,
+    retention_inactive_months: w.retentionInactiveMonths,
     created_at: iso(w.createdAt),
     updated_at: iso(w.updatedAt),
   };
@@ -107,12 +129,7 @@ export async function createWorkspace(
       action: 'workspace.created',
       entityType: 'workspace',
       entityId: workspace.id,
-      changes: diff(null, toWorkspaceJson(workspace), [
-        'name',
-        'default_country',
-        'default_timezone',
-        'default_locale',
-      ]),
+      changes: diff(null, toWorkspaceJson(workspace), [...SETTINGS_KEYS]),
     });
     if (creator.user) await addMemberAudited(tx, ctx, creator.user, 'owner');
     return workspace;
@@ -152,12 +169,7 @@ export async function updateWorkspace(db: Database, ctx: WorkspaceContext, input
     const before = await lockWorkspace(tx, ctx.workspaceId);
     if (!before) throw AppError.notFound('Workspace');
     const after = await updateWorkspaceRow(tx, ctx.workspaceId, patch);
-    const changes = diff(toWorkspaceJson(before), toWorkspaceJson(after), [
-      'name',
-      'default_country',
-      'default_timezone',
-      'default_locale',
-    ]);
+    const changes = diff(toWorkspaceJson(before), toWorkspaceJson(after), [...SETTINGS_KEYS]);
     if (Object.keys(changes).length)
       await recordAudit(tx, ctx, {
         action: 'workspace.updated',
@@ -378,6 +390,17 @@ export async function acceptInvitation(
       user_created: userCreated,
     };
   });
+}
+
+/** The workspaces whose retention setting is on, with their months (the nightly sweep's list). */
+export async function listRetentionSettings(
+  db: DbOrTx,
+): Promise<Array<{ workspaceId: string; months: number }>> {
+  const rows = await db.execute<{ id: string; months: number }>(
+    sql`select id, retention_inactive_months as months from workspaces
+        where retention_inactive_months is not null order by id`,
+  );
+  return rows.rows.map((r) => ({ workspaceId: r.id, months: Number(r.months) }));
 }
 
 /** Every workspace id (the nightly job fans out one job per workspace). */

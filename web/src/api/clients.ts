@@ -100,7 +100,9 @@ export interface ClientListParams {
 interface ClientPage {
   clients: Client[];
   next_cursor: string | null;
+  /** Counted up to 1,000; total_exact says whether it stopped there. */
   total: number;
+  total_exact: boolean;
 }
 
 const PAGE_SIZE = 50;
@@ -118,7 +120,19 @@ export function useClients(params: ClientListParams) {
     select: (data) => ({
       items: data.pages.flatMap((page) => page.clients),
       total: data.pages[0]?.total ?? 0,
+      totalExact: data.pages[0]?.total_exact ?? true,
     }),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** The exact number of matches, asked for only when the list stopped counting (over 1,000). */
+export function useClientCount(params: ClientListParams, enabled: boolean) {
+  const { sort: _sort, ...filters } = params;
+  return useQuery({
+    queryKey: queryKeys.clientCount(filters),
+    queryFn: ({ signal }) => request<{ total: number }>('/api/v1/clients/count', { query: filters, signal }),
+    enabled,
     placeholderData: keepPreviousData,
   });
 }

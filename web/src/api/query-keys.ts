@@ -15,6 +15,7 @@ export const queryKeys = {
   clients: ['clients'] as const,
   clientList: (params: object) => ['clients', 'list', params] as const,
   clientLists: ['clients', 'list'] as const,
+  clientCount: (filters: object) => ['clients', 'list', 'count', filters] as const,
   client: (id: string) => ['clients', 'detail', id] as const,
   clientTimeline: (id: string, types?: string[] | null) =>
     types === undefined

@@ -11,7 +11,7 @@ import {
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
-import { useClients } from '../../api/clients';
+import { useClientCount, useClients } from '../../api/clients';
 import { useMe } from '../../api/me';
 import { hasRole } from '../../lib/roles';
 import { EmptyState } from '../../ui/EmptyState';
@@ -46,7 +46,11 @@ export function ClientsPage() {
 
   const params = useMemo(() => toListParams(debounced, filters, sort), [debounced, filters, sort]);
   const clients = useClients(params);
-  const total = clients.data?.total ?? 0;
+  const count = useClientCount(params, Boolean(clients.data && !clients.data.totalExact));
+  // The list counts up to 1,000; beyond that the exact figure comes from its own request.
+  const exactTotal = clients.data?.totalExact ? clients.data.total : count.data?.total;
+  const total = exactTotal ?? clients.data?.total ?? 0;
+  const counting = exactTotal === undefined;
   const filterCount = activeFilterCount(filters);
   const narrowed = Boolean(debounced) || filterCount > 0;
   const workspaceIsEmpty = !narrowed && clients.data && total === 0 && !clients.isPlaceholderData;
@@ -128,7 +132,11 @@ export function ClientsPage() {
               />
               {clients.data ? (
                 <Text size="sm" c="dimmed" aria-live="polite" style={{ whiteSpace: 'nowrap' }}>
-                  {narrowed ? t('clients.matching', { count: total }) : t('clients.total', { count: total })}
+                  {counting
+                    ? t(narrowed ? 'clients.matchingAtLeast' : 'clients.totalAtLeast', { count: total })
+                    : narrowed
+                      ? t('clients.matching', { count: total })
+                      : t('clients.total', { count: total })}
                 </Text>
               ) : null}
             </Group>
