@@ -116,6 +116,8 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
   '/api/v1/locations/{id}': async ({ t, b }) => ({
     id: (await createLocation(t.app.dbHandle.db, systemContext(b.workspaceId), { name: 'B clinic' })).id,
   }),
+  '/api/v1/custom-fields/{id}/restore': (world) => FIXTURES['/api/v1/custom-fields/{id}']!(world),
+  '/api/v1/locations/{id}/restore': (world) => FIXTURES['/api/v1/locations/{id}']!(world),
   '/api/v1/invitations/{id}': async ({ t, b }) => {
     const inv = await createInvitation(
       t.app.dbHandle.db,

@@ -359,6 +359,11 @@ describe('custom fields', () => {
     expect(seenByAgent.custom).toEqual({ first_visit: '2024-02-29' });
     const write = await agent('PATCH', `/api/v1/clients/${client.id}`, { custom: { diagnosis: 'none' } });
     expect(write.statusCode).toBe(400);
+    // The field itself is invisible to the agent too: not listed, 404 when asked for.
+    const agentFields = (await agent('GET', '/api/v1/custom-fields')).json().custom_fields;
+    expect(agentFields.map((f: { key: string }) => f.key)).toEqual(['first_visit']);
+    expect((await agent('GET', `/api/v1/custom-fields/${field.id}`)).statusCode).toBe(404);
+    expect((await call('GET', `/api/v1/custom-fields/${field.id}`)).statusCode).toBe(200);
     const renamed = await call('PATCH', `/api/v1/custom-fields/${field.id}`, {
       label: 'Diagnosis (private)',
     });
@@ -494,5 +499,33 @@ describe('hidden custom fields on the timeline', () => {
     expect(csv.body).not.toContain('Asthma');
     const asOwner = await call('GET', `/api/v1/clients/${client.id}/timeline?limit=50`);
     expect(asOwner.body).toContain('Asthma');
+  });
+});
+
+describe('archive and restore', () => {
+  it('brings archived custom fields and locations back, values intact, audited', async () => {
+    const { call } = await workspaceApi();
+    const field = (
+      await call('POST', '/api/v1/custom-fields', { key: 'shoe', label: 'Shoe', type: 'number' })
+    ).json();
+    const client = (
+      await call('POST', '/api/v1/clients', { first_name: 'Iker', custom: { shoe: 43 } })
+    ).json();
+    expect((await call('DELETE', `/api/v1/custom-fields/${field.id}`)).statusCode).toBe(204);
+    const listed = (await call('GET', '/api/v1/custom-fields')).json().custom_fields;
+    expect(listed.map((f: { key: string }) => f.key)).not.toContain('shoe');
+    const restored = await call('POST', `/api/v1/custom-fields/${field.id}/restore`);
+    expect(restored.statusCode, restored.body).toBe(200);
+    expect(restored.json().archived_at).toBeNull();
+    expect((await call('GET', `/api/v1/clients/${client.id}`)).json().custom).toEqual({ shoe: 43 });
+
+    const place = (await call('POST', '/api/v1/locations', { name: 'Playa' })).json();
+    await call('DELETE', `/api/v1/locations/${place.id}`);
+    const back = await call('POST', `/api/v1/locations/${place.id}/restore`);
+    expect(back.json()).toMatchObject({ name: 'Playa', archived_at: null });
+    const actions = (await call('GET', '/api/v1/audit-log'))
+      .json()
+      .entries.map((e: { action: string }) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['custom_field.restored', 'location.restored']));
   });
 });

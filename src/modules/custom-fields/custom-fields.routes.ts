@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { hasRole, type Role } from '../../platform/auth/roles.ts';
 import type { Database } from '../../platform/db/db.ts';
 import { workspaceOf } from '../../platform/http/access.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
@@ -13,10 +14,10 @@ import {
 } from '../../platform/http/schemas.ts';
 import { CUSTOM_FIELD_TYPES } from './custom-fields.schema.ts';
 import {
-  archiveCustomField,
   createCustomField,
   getCustomField,
   listCustomFields,
+  setCustomFieldArchived,
   toCustomFieldJson,
   updateCustomField,
 } from './custom-fields.service.ts';
@@ -65,7 +66,12 @@ export function registerCustomFieldRoutes(app: HttpApp, deps: { db: Database }) 
     async (request) => {
       const ctx = workspaceOf(request);
       const fields = await listCustomFields(db, ctx.workspaceId, request.query.include_archived ?? false);
-      return { custom_fields: fields.map(toCustomFieldJson) };
+      // Fields above the caller's role are left out entirely, as their values are on clients.
+      return {
+        custom_fields: fields
+          .filter((f) => hasRole(ctx.role, f.visibleMinRole as Role))
+          .map(toCustomFieldJson),
+      };
     },
   );
   app.post(
@@ -104,7 +110,7 @@ export function registerCustomFieldRoutes(app: HttpApp, deps: { db: Database }) 
         response: { 200: FieldJson, ...errors },
       },
     },
-    async (request) => getCustomField(db, workspaceOf(request).workspaceId, request.params.id),
+    async (request) => getCustomField(db, workspaceOf(request), request.params.id),
   );
   app.patch(
     '/api/v1/custom-fields/:id',
@@ -132,8 +138,21 @@ export function registerCustomFieldRoutes(app: HttpApp, deps: { db: Database }) 
       },
     },
     async (request, reply) => {
-      await archiveCustomField(db, workspaceOf(request), request.params.id);
+      await setCustomFieldArchived(db, workspaceOf(request), request.params.id, true);
       return reply.status(204).send(null);
     },
+  );
+  app.post(
+    '/api/v1/custom-fields/:id/restore',
+    {
+      config: { access: { minRole: 'admin' } },
+      schema: {
+        tags,
+        summary: 'Bring an archived custom field back (its stored values reappear)',
+        params: IdParams,
+        response: { 200: FieldJson, ...errors },
+      },
+    },
+    async (request) => setCustomFieldArchived(db, workspaceOf(request), request.params.id, false),
   );
 }

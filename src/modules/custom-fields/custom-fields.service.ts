@@ -186,25 +186,36 @@ export async function updateCustomField(
 }
 
 /** Archive, never drop: the values stay in clients.custom and remain exportable. */
-export async function archiveCustomField(db: Database, ctx: WorkspaceContext, id: string) {
-  await db.transaction(async (tx) => {
+/** Archives (values stay stored and exportable) or restores a field; a no-op when already so. */
+export async function setCustomFieldArchived(
+  db: Database,
+  ctx: WorkspaceContext,
+  id: string,
+  archived: boolean,
+) {
+  return db.transaction(async (tx) => {
     const before = await findField(tx, ctx.workspaceId, id);
-    if (before.archivedAt) return;
-    await tx
+    if (Boolean(before.archivedAt) === archived) return toCustomFieldJson(before);
+    const [after] = await tx
       .update(customFields)
-      .set({ archivedAt: new Date(), updatedAt: new Date() })
-      .where(eq(customFields.id, id));
+      .set({ archivedAt: archived ? new Date() : null, updatedAt: new Date() })
+      .where(eq(customFields.id, id))
+      .returning();
     await recordAudit(tx, ctx, {
-      action: 'custom_field.archived',
+      action: archived ? 'custom_field.archived' : 'custom_field.restored',
       entityType: 'custom_field',
       entityId: id,
-      changes: { archived_at: { before: null, after: new Date().toISOString() } },
+      changes: { archived_at: { before: iso(before.archivedAt), after: iso(after!.archivedAt) } },
     });
+    return toCustomFieldJson(after!);
   });
 }
 
-export async function getCustomField(db: DbOrTx, workspaceId: string, id: string) {
-  return toCustomFieldJson(await findField(db, workspaceId, id));
+/** A field hidden from the caller's role does not exist for them (404), like its values on clients. */
+export async function getCustomField(db: DbOrTx, ctx: WorkspaceContext, id: string) {
+  const field = await findField(db, ctx.workspaceId, id);
+  if (!hasRole(ctx.role, field.visibleMinRole as Role)) throw AppError.notFound('Custom field');
+  return toCustomFieldJson(field);
 }
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;

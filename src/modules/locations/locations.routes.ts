@@ -4,10 +4,10 @@ import { workspaceOf } from '../../platform/http/access.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { errors, IdParams, Nullable, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import {
-  archiveLocation,
   createLocation,
   getLocation,
   listLocations,
+  setLocationArchived,
   toLocationJson,
   updateLocation,
 } from './locations.service.ts';
@@ -98,8 +98,21 @@ export function registerLocationRoutes(app: HttpApp, deps: { db: Database }) {
       },
     },
     async (request, reply) => {
-      await archiveLocation(db, workspaceOf(request), request.params.id);
+      await setLocationArchived(db, workspaceOf(request), request.params.id, true);
       return reply.status(204).send(null);
     },
+  );
+  app.post(
+    '/api/v1/locations/:id/restore',
+    {
+      config: { access: { minRole: 'admin' } },
+      schema: {
+        tags,
+        summary: 'Bring an archived location back',
+        params: IdParams,
+        response: { 200: LocationJson, ...errors },
+      },
+    },
+    async (request) => setLocationArchived(db, workspaceOf(request), request.params.id, false),
   );
 }

@@ -92,16 +92,23 @@ export async function updateLocation(db: Database, ctx: WorkspaceContext, id: st
 }
 
 /** Archived, not deleted: past events keep their location. */
-export async function archiveLocation(db: Database, ctx: WorkspaceContext, id: string) {
-  await db.transaction(async (tx) => {
+/** Archives (events and clients keep it) or restores a location; a no-op when already so. */
+export async function setLocationArchived(
+  db: Database,
+  ctx: WorkspaceContext,
+  id: string,
+  archived: boolean,
+) {
+  return db.transaction(async (tx) => {
     const before = await getLocation(tx, ctx.workspaceId, id);
-    if (before.archivedAt) return;
-    const after = await updateLocationRow(tx, id, { archivedAt: new Date() });
+    if (Boolean(before.archivedAt) === archived) return toLocationJson(before);
+    const after = await updateLocationRow(tx, id, { archivedAt: archived ? new Date() : null });
     await recordAudit(tx, ctx, {
-      action: 'location.archived',
+      action: archived ? 'location.archived' : 'location.restored',
       entityType: 'location',
       entityId: id,
       changes: diff(toLocationJson(before), toLocationJson(after), FIELDS),
     });
+    return toLocationJson(after);
   });
 }
