@@ -24,6 +24,8 @@ import { eventsParticipant } from './modules/events/events.participant.ts';
 import { registerEventRoutes } from './modules/events/events.routes.ts';
 import { registerLocationRoutes } from './modules/locations/locations.routes.ts';
 import { registerNoteRoutes } from './modules/notes/notes.routes.ts';
+import { notificationJobs } from './modules/notifications/notifications.jobs.ts';
+import { registerNotificationRoutes } from './modules/notifications/notifications.routes.ts';
 import { notesParticipant } from './modules/notes/notes.service.ts';
 import { registerTagRoutes } from './modules/tags/tags.routes.ts';
 import { registerWorkspaceRoutes } from './modules/workspaces/workspaces.routes.ts';
@@ -36,6 +38,7 @@ import { listenToChannel } from './platform/db/listen.ts';
 import { AppError } from './platform/errors.ts';
 import type { Identity } from './platform/http/access.ts';
 import { buildHttpApp, type HttpApp } from './platform/http/app.ts';
+import { createSystemMailer, type SystemMailer } from './platform/mail.ts';
 import { createMetrics } from './platform/metrics.ts';
 import { maintenanceJobs } from './platform/queue/maintenance.ts';
 import { type JobDefinitions, mergeJobs } from './platform/queue/queue.ts';
@@ -48,6 +51,8 @@ export interface Clientela {
   dbHandle: DbHandle;
   auth: Auth;
   jobs: JobDefinitions;
+  /** The product's own mail to team members (SMTP_URL); `configured: false` when unset. */
+  mailer: SystemMailer;
   markReady(): void;
   close(): Promise<void>;
 }
@@ -179,6 +184,8 @@ export async function createClientela(options: {
   registerTagRoutes(http, { db });
   registerLocationRoutes(http, { db });
   const suppressions = createSuppressionList(options.secretKey);
+  const mailer = createSystemMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom });
+  registerNotificationRoutes(http, { db });
   registerClientData(notesParticipant);
   registerClientData(consentParticipant);
   registerClientData(eventsParticipant);
@@ -192,6 +199,7 @@ export async function createClientela(options: {
     maintenanceJobs(db, config.maintenanceCron),
     clientsGdprJobs(db, { suppressions }),
     eventsJobs(db),
+    notificationJobs(db, mailer),
   );
 
   return {
@@ -199,11 +207,13 @@ export async function createClientela(options: {
     dbHandle,
     auth,
     jobs,
+    mailer,
     markReady: () => {
       ready = true;
     },
     /** Stops HTTP (if still open), the revocation listener and the pool. */
     close: async () => {
+      mailer.close();
       if (!closedHttp) await http.close();
       apiKeys.close();
       await stopListening();

@@ -20,7 +20,12 @@ export interface Config {
   adminEmail: string;
   bodyLimitBytes: number;
   maintenanceCron: string;
+  segmentTimeoutMs: number;
+  segmentCountCron: string;
   embeddedPostgresPort: number | null;
+  /** The product's own mail (alerts, invitations) to team members; null = not sent, shown in the dashboard only. */
+  smtpUrl: string | null;
+  mailFrom: string;
 }
 
 /** One line per variable, used by the README table and `clientela --help`. */
@@ -50,6 +55,17 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; descript
     description:
       'Key for session signing and encryption of provider secrets; set it when you run several machines.',
   },
+  {
+    name: 'SMTP_URL',
+    default: '(unset: no system email)',
+    description:
+      "smtp://user:pass@host:587 (or smtps://…:465) for the product's own mail to team members: segment alerts, invitations. Client campaigns use the channels configured per workspace instead.",
+  },
+  {
+    name: 'MAIL_FROM',
+    default: 'Clientela <no-reply@localhost>',
+    description: 'Sender of the system mail.',
+  },
   { name: 'LOG_LEVEL', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace.' },
   { name: 'DB_POOL_MAX', default: '20', description: 'PostgreSQL connections per process.' },
   { name: 'WORKER_CONCURRENCY', default: '4', description: 'Jobs one worker process runs at once.' },
@@ -75,6 +91,17 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; descript
     name: 'MAINTENANCE_CRON',
     default: '17 * * * *',
     description: 'When the housekeeping job runs (expired sessions, old login failures).',
+  },
+  {
+    name: 'SEGMENT_TIMEOUT_MS',
+    default: '5000',
+    description:
+      'Longest a segment count or preview may run in the database (per statement); slower trees answer 422 SEGMENT_TIMEOUT.',
+  },
+  {
+    name: 'SEGMENT_COUNT_CRON',
+    default: '41 * * * *',
+    description: "When every saved segment's count is refreshed and kept for its history (cron syntax, UTC).",
   },
   {
     name: 'EMBEDDED_PG_PORT',
@@ -145,6 +172,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminEmail,
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maintenanceCron: env.MAINTENANCE_CRON || '17 * * * *',
+    segmentTimeoutMs: int(env, 'SEGMENT_TIMEOUT_MS', 5000, 1, 600_000),
+    segmentCountCron: env.SEGMENT_COUNT_CRON || '41 * * * *',
     embeddedPostgresPort: env.EMBEDDED_PG_PORT ? int(env, 'EMBEDDED_PG_PORT', 0, 1, 65535) : null,
+    smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+    mailFrom: env.MAIL_FROM || 'Clientela <no-reply@localhost>',
   };
 }

@@ -8,6 +8,7 @@ import { createCustomField } from '../src/modules/custom-fields/custom-fields.se
 import { ingestEvents, listEvents } from '../src/modules/events/events.service.ts';
 import { createLocation } from '../src/modules/locations/locations.service.ts';
 import { createNote } from '../src/modules/notes/notes.service.ts';
+import { notifyMembers } from '../src/modules/notifications/notifications.service.ts';
 import { createTag } from '../src/modules/tags/tags.service.ts';
 import { createInvitation } from '../src/modules/workspaces/workspaces.service.ts';
 import { systemContext } from '../src/platform/auth/context.ts';
@@ -118,6 +119,21 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
   }),
   '/api/v1/custom-fields/{id}/restore': (world) => FIXTURES['/api/v1/custom-fields/{id}']!(world),
   '/api/v1/locations/{id}/restore': (world) => FIXTURES['/api/v1/locations/{id}']!(world),
+  '/api/v1/notifications/{id}/read': async ({ t, b }) => {
+    await t.app.dbHandle.db.transaction((tx) =>
+      notifyMembers(
+        tx,
+        b.workspaceId,
+        [b.owner.id],
+        { kind: 'test', title: 'B only' },
+        { email: false, mailConfigured: false },
+      ),
+    );
+    const rows = await t.app.dbHandle.db.execute<{ id: string }>(
+      sql`select id from notifications where workspace_id = ${b.workspaceId} order by created_at desc limit 1`,
+    );
+    return { id: rows.rows[0]!.id };
+  },
   '/api/v1/invitations/{id}': async ({ t, b }) => {
     const inv = await createInvitation(
       t.app.dbHandle.db,

@@ -7,6 +7,7 @@ import { ColorSchemeToggle } from '../../ui/ColorSchemeToggle';
 import { LanguageSwitcher } from '../../ui/LanguageSwitcher';
 import { Brand } from './Brand';
 import { Navbar } from './Navbar';
+import { NotificationsBell } from './NotificationsBell';
 import { UserMenu } from './UserMenu';
 import { WorkspaceSwitcher } from './WorkspaceSwitcher';
 
@@ -52,6 +53,7 @@ export function AppLayout() {
           <Group gap="xs" wrap="nowrap">
             <LanguageSwitcher />
             <ColorSchemeToggle />
+            <NotificationsBell />
             <UserMenu />
           </Group>
         </Group>
