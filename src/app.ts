@@ -24,9 +24,11 @@ import { eventsParticipant } from './modules/events/events.participant.ts';
 import { registerEventRoutes } from './modules/events/events.routes.ts';
 import { registerLocationRoutes } from './modules/locations/locations.routes.ts';
 import { registerNoteRoutes } from './modules/notes/notes.routes.ts';
+import { notesParticipant } from './modules/notes/notes.service.ts';
 import { notificationJobs } from './modules/notifications/notifications.jobs.ts';
 import { registerNotificationRoutes } from './modules/notifications/notifications.routes.ts';
-import { notesParticipant } from './modules/notes/notes.service.ts';
+import { segmentsJobs } from './modules/segments/segments.jobs.ts';
+import { registerSegmentRoutes } from './modules/segments/segments.routes.ts';
 import { registerTagRoutes } from './modules/tags/tags.routes.ts';
 import { registerWorkspaceRoutes } from './modules/workspaces/workspaces.routes.ts';
 import { listWorkspacesForUser, membershipOf } from './modules/workspaces/workspaces.service.ts';
@@ -194,11 +196,13 @@ export async function createClientela(options: {
   registerNoteRoutes(http, { db });
   registerConsentRoutes(http, { db, suppressions });
   registerClientGdprRoutes(http, { db, suppressions });
+  registerSegmentRoutes(http, { db, timeoutMs: config.segmentTimeoutMs });
 
   const jobs = mergeJobs(
     maintenanceJobs(db, config.maintenanceCron),
     clientsGdprJobs(db, { suppressions }),
     eventsJobs(db),
+    segmentsJobs(db, { cron: config.segmentCountCron, timeoutMs: config.segmentTimeoutMs }),
     notificationJobs(db, mailer),
   );
 

@@ -9,6 +9,7 @@ import { ingestEvents, listEvents } from '../src/modules/events/events.service.t
 import { createLocation } from '../src/modules/locations/locations.service.ts';
 import { createNote } from '../src/modules/notes/notes.service.ts';
 import { notifyMembers } from '../src/modules/notifications/notifications.service.ts';
+import { createSegment } from '../src/modules/segments/segments.service.ts';
 import { createTag } from '../src/modules/tags/tags.service.ts';
 import { createInvitation } from '../src/modules/workspaces/workspaces.service.ts';
 import { systemContext } from '../src/platform/auth/context.ts';
@@ -134,6 +135,12 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
     );
     return { id: rows.rows[0]!.id };
   },
+  '/api/v1/segments/{id}': async (world) => ({ id: (await segmentInB(world)).id }),
+  '/api/v1/segments/{id}/duplicate': async (world) => ({ id: (await segmentInB(world)).id }),
+  '/api/v1/segments/{id}/freeze': async (world) => ({ id: (await segmentInB(world)).id }),
+  '/api/v1/segments/{id}/members': async (world) => ({ id: (await segmentInB(world, 'static')).id }),
+  '/api/v1/segments/{id}/clients': async (world) => ({ id: (await segmentInB(world)).id }),
+  '/api/v1/segments/{id}/counts': async (world) => ({ id: (await segmentInB(world)).id }),
   '/api/v1/invitations/{id}': async ({ t, b }) => {
     const inv = await createInvitation(
       t.app.dbHandle.db,
@@ -150,6 +157,18 @@ async function clientInB({ t, b }: World) {
     first_name: 'Secret',
     email: `${randomUUID()}@b.example`,
     external_id: `b-${randomUUID()}`,
+  });
+}
+
+/** A segment of B whose members are B's clients. */
+async function segmentInB(world: World, kind: 'dynamic' | 'static' = 'dynamic') {
+  const client = await clientInB(world);
+  return createSegment(world.t.app.dbHandle.db, systemContext(world.b.workspaceId), {
+    name: 'B segment',
+    kind,
+    ...(kind === 'static'
+      ? { client_ids: [client.id] }
+      : { definition: { field: 'first_name', op: 'eq', value: 'Secret' } }),
   });
 }
 

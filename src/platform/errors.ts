@@ -23,6 +23,8 @@ export const ERROR_STATUS = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   NOT_ALLOWED_NOW: 422,
   LAST_OWNER: 422,
+  /** A segment evaluation ran past SEGMENT_TIMEOUT_MS (the message names the limit). */
+  SEGMENT_TIMEOUT: 422,
   RATE_LIMITED: 429,
   INTERNAL: 500,
   UNAVAILABLE: 503,

@@ -1,0 +1,448 @@
+import { type SQL, sql } from 'drizzle-orm';
+import { tagKey } from '../tags/tags.service.ts';
+import {
+  type CompareOp,
+  type CustomFieldInfo,
+  type DateValue,
+  type EngagementCond,
+  type EventCond,
+  type FieldCond,
+  isAll,
+  isAny,
+  isEngagement,
+  isEvent,
+  isField,
+  isNot,
+  MAX_DEPTH,
+  type Node,
+  parseDateValue,
+  type ResolvedField,
+  resolveField,
+} from './segment-definition.ts';
+import { engagementSources } from './segments.registry.ts';
+
+/**
+ * The segment compiler: a VALID tree (validateDefinition first) → ONE parameterized query over
+ * `clients c`. User values only ever travel as parameters; column names, operators and SQL
+ * functions come from the fixed tables below, never from the tree.
+ *
+ * Two-valued logic. Every condition compiles to a boolean expression that is never NULL:
+ * a positive comparison is `(<value> is not null and <comparison>)` (or coalesce(…, false)), so an
+ * unset value makes it false; the negative operators (neq, not_contains, not_in, has_not,
+ * has_none, is_not_set) are `not (<positive>)`, so an unset value makes them true; `not` is
+ * therefore the exact complement and groups are plain and/or.
+ *
+ * Events. Each EventCond becomes a pre-aggregated derived table — the workspace's events of that
+ * type (and window, location, properties) grouped by client — LEFT JOINed once on client id, and
+ * the comparison reads `coalesce(e.v, 0)`: a client with no such event has count 0 and sum 0, so
+ * `eq 0` and `lt` include them. One aggregate pass over the events instead of a subquery per
+ * client.
+ *
+ * Time. `now` is a parameter (the caller's clock), so one evaluation sees one instant. "n days"
+ * is n × 24 hours. A date-only value is that day's start in the workspace time zone (PostgreSQL's
+ * `timestamp at time zone`), and for `between`'s upper bound the whole day (before the next day's
+ * start). A custom date field holds a calendar day and compares as that day's start.
+ */
+
+export interface CompileContext {
+  workspaceId: string;
+  /** The workspace's default time zone (IANA name). */
+  timezone: string;
+  now: Date;
+  customFields: ReadonlyMap<string, CustomFieldInfo>;
+}
+
+export interface CompiledSegment {
+  /** `clients c` and the LEFT JOINs of event aggregates. */
+  from: SQL;
+  /** The workspace's live clients that match. */
+  where: SQL;
+}
+
+const DAY_MS = 86_400_000;
+
+function cutoff(now: Date, days: number): string {
+  return new Date(now.getTime() - days * DAY_MS).toISOString();
+}
+
+function numeric(value: number): SQL {
+  return sql`${String(value)}::numeric`;
+}
+
+const NOT = (positive: SQL) => sql`(not ${positive})`;
+
+// ---- field expressions -------------------------------------------------------------------------
+
+const TEXT_COLUMNS = new Map<string, SQL>([
+  ['first_name', sql`c.first_name`],
+  ['last_name', sql`c.last_name`],
+  ['name', sql`concat_ws(' ', nullif(c.first_name, ''), nullif(c.last_name, ''))`],
+  ['email', sql`c.email`],
+  ['phone', sql`c.phone`],
+  ['city', sql`c.city`],
+  ['country', sql`c.country`],
+  ['locale', sql`c.locale`],
+  ['source', sql`c.source`],
+  ['external_id', sql`c.external_id`],
+]);
+const NUMBER_COLUMNS = new Map<string, SQL>([
+  ['lifetime_value', sql`c.lifetime_value`],
+  // The effective risk: a person's override wins over the computed score.
+  ['risk_score', sql`coalesce(c.risk_override, c.risk_score)`],
+]);
+const DATE_COLUMNS = new Map<string, SQL>([
+  ['created_at', sql`c.created_at`],
+  ['last_activity_at', sql`c.last_activity_at`],
+  ['last_contacted_at', sql`c.last_contacted_at`],
+]);
+const CONSENT_COLUMNS = new Map<string, SQL>([
+  ['consent.email', sql`c.consent_email`],
+  ['consent.sms', sql`c.consent_sms`],
+  ['consent.whatsapp', sql`c.consent_whatsapp`],
+  ['consent.push', sql`c.consent_push`],
+]);
+
+const customJson = (key: string) => sql`(c.custom -> ${key})`;
+const customText = (key: string) => sql`(c.custom ->> ${key})`;
+
+const COMPARE_SQL: Record<Exclude<CompareOp, 'neq'>, SQL> = {
+  eq: sql`=`,
+  lt: sql`<`,
+  lte: sql`<=`,
+  gt: sql`>`,
+  gte: sql`>=`,
+};
+
+class Compiler {
+  private joins: SQL[] = [];
+  constructor(private readonly ctx: CompileContext) {}
+
+  compile(node: Node): CompiledSegment {
+    const predicate = this.node(node, 1);
+    return {
+      from: sql.join([sql`clients c`, ...this.joins], sql` `),
+      where: sql`c.workspace_id = ${this.ctx.workspaceId} and c.erased_at is null and ${predicate}`,
+    };
+  }
+
+  private node(node: Node, depth: number): SQL {
+    if (depth > MAX_DEPTH) throw new Error('segment tree deeper than validated');
+    if (isAll(node)) {
+      if (node.all.length === 0) return sql`true`;
+      return sql`(${sql.join(
+        node.all.map((child) => this.node(child, depth + 1)),
+        sql` and `,
+      )})`;
+    }
+    if (isAny(node)) {
+      if (node.any.length === 0) return sql`false`;
+      return sql`(${sql.join(
+        node.any.map((child) => this.node(child, depth + 1)),
+        sql` or `,
+      )})`;
+    }
+    if (isNot(node)) return NOT(this.node(node.not, depth + 1));
+    if (isField(node)) return this.field(node);
+    if (isEvent(node)) return this.event(node);
+    if (isEngagement(node)) return this.engagement(node);
+    throw new Error('not a segment node');
+  }
+
+  // ---- fields ----
+
+  private field(cond: FieldCond): SQL {
+    const resolved = resolveField(cond.field, this.ctx.customFields);
+    if ('error' in resolved) throw new Error(resolved.error);
+    switch (resolved.type) {
+      case 'text':
+        return this.text(cond, resolved);
+      case 'number':
+        return this.number(cond, resolved);
+      case 'date':
+        return this.date(cond, resolved);
+      case 'boolean':
+        return this.boolean(cond, resolved);
+      case 'select':
+        return this.select(cond, resolved);
+      case 'multi_select':
+        return this.multiSelect(cond, resolved);
+      case 'tags':
+        return this.tags(cond);
+    }
+  }
+
+  private text(cond: FieldCond, field: ResolvedField): SQL {
+    const col = field.custom ? customText(field.custom) : TEXT_COLUMNS.get(cond.field)!;
+    const low = sql`lower(${col})`;
+    const like = (pattern: string) => sql`(${col} is not null and ${low} like lower(${pattern}))`;
+    const escapeLike = (v: string) => v.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+    const value = cond.value as string;
+    const values = () => cond.value as string[];
+    const isIn = () =>
+      sql`(${col} is not null and ${low} in (${sql.join(
+        values().map((v) => sql`lower(${v})`),
+        sql`, `,
+      )}))`;
+    switch (cond.op) {
+      case 'eq':
+        return sql`(${col} is not null and ${low} = lower(${value}))`;
+      case 'neq':
+        return NOT(sql`(${col} is not null and ${low} = lower(${value}))`);
+      case 'contains':
+        return like(`%${escapeLike(value)}%`);
+      case 'not_contains':
+        return NOT(like(`%${escapeLike(value)}%`));
+      case 'starts_with':
+        return like(`${escapeLike(value)}%`);
+      case 'ends_with':
+        return like(`%${escapeLike(value)}`);
+      case 'in':
+        return isIn();
+      case 'not_in':
+        return NOT(isIn());
+      case 'is_set':
+        return sql`(${col} is not null and ${col} <> '')`;
+      case 'is_not_set':
+        return NOT(sql`(${col} is not null and ${col} <> '')`);
+    }
+    throw new Error(`operator ${cond.op} on text`);
+  }
+
+  private number(cond: FieldCond, field: ResolvedField): SQL {
+    const col = field.custom
+      ? sql`(case when jsonb_typeof(${customJson(field.custom)}) = 'number' then ${customText(field.custom)}::numeric end)`
+      : NUMBER_COLUMNS.get(cond.field)!;
+    switch (cond.op) {
+      case 'eq':
+      case 'lt':
+      case 'lte':
+      case 'gt':
+      case 'gte':
+        return sql`(${col} is not null and ${col} ${COMPARE_SQL[cond.op]} ${numeric(cond.value as number)})`;
+      case 'neq':
+        return NOT(sql`(${col} is not null and ${col} = ${numeric(cond.value as number)})`);
+      case 'between': {
+        const [min, max] = cond.value as [number, number];
+        return sql`(${col} is not null and ${col} between ${numeric(min)} and ${numeric(max)})`;
+      }
+      case 'is_set':
+        return sql`(${col} is not null)`;
+      case 'is_not_set':
+        return sql`(${col} is null)`;
+    }
+    throw new Error(`operator ${cond.op} on number`);
+  }
+
+  /** A day's start in the workspace time zone, or an instant. */
+  private start(value: DateValue): SQL {
+    return value.kind === 'day'
+      ? sql`((${value.day})::date::timestamp at time zone ${this.ctx.timezone})`
+      : sql`${value.at.toISOString()}::timestamptz`;
+  }
+
+  private date(cond: FieldCond, field: ResolvedField): SQL {
+    const col = field.custom
+      ? sql`(case when ${customText(field.custom)} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then (${customText(field.custom)})::date::timestamp at time zone ${this.ctx.timezone} end)`
+      : DATE_COLUMNS.get(cond.field)!;
+    const set = (comparison: SQL) => sql`(${col} is not null and ${comparison})`;
+    const parse = (v: unknown) => parseDateValue(v)!;
+    switch (cond.op) {
+      case 'before':
+        return set(sql`${col} < ${this.start(parse(cond.value))}`);
+      case 'after':
+        return set(sql`${col} > ${this.start(parse(cond.value))}`);
+      case 'between': {
+        const [from, to] = (cond.value as [string, string]).map(parse) as [DateValue, DateValue];
+        const upper =
+          to.kind === 'day'
+            ? sql`${col} < (((${to.day})::date + 1)::timestamp at time zone ${this.ctx.timezone})`
+            : sql`${col} <= ${to.at.toISOString()}::timestamptz`;
+        return set(sql`${col} >= ${this.start(from)} and ${upper}`);
+      }
+      case 'within_last_days':
+        return set(sql`${col} >= ${cutoff(this.ctx.now, cond.value as number)}::timestamptz`);
+      case 'more_than_days_ago':
+        return set(sql`${col} < ${cutoff(this.ctx.now, cond.value as number)}::timestamptz`);
+      case 'is_set':
+        return sql`(${col} is not null)`;
+      case 'is_not_set':
+        return sql`(${col} is null)`;
+    }
+    throw new Error(`operator ${cond.op} on date`);
+  }
+
+  private boolean(cond: FieldCond, field: ResolvedField): SQL {
+    if (!field.custom) {
+      // Consent is never unset: a client who never gave it has false.
+      const col = CONSENT_COLUMNS.get(cond.field)!;
+      if (cond.op === 'is') return sql`(${col} = ${cond.value === true})`;
+      return cond.op === 'is_set' ? sql`true` : sql`false`;
+    }
+    const value = customJson(field.custom);
+    const set = sql`coalesce(jsonb_typeof(${value}) = 'boolean', false)`;
+    switch (cond.op) {
+      case 'is':
+        return sql`coalesce(${value} = ${cond.value === true ? 'true' : 'false'}::jsonb, false)`;
+      case 'is_set':
+        return set;
+      case 'is_not_set':
+        return NOT(set);
+    }
+    throw new Error(`operator ${cond.op} on boolean`);
+  }
+
+  private select(cond: FieldCond, field: ResolvedField): SQL {
+    const isLocation = cond.field === 'location_id';
+    const col = field.custom ? customText(field.custom) : isLocation ? sql`c.location_id` : sql`c.label`;
+    const literal = (v: string) => (isLocation ? sql`${v}::uuid` : sql`${v}`);
+    const isIn = (values: string[]) =>
+      sql`(${col} is not null and ${col} in (${sql.join(values.map(literal), sql`, `)}))`;
+    const set = isLocation ? sql`(${col} is not null)` : sql`(${col} is not null and ${col} <> '')`;
+    switch (cond.op) {
+      case 'eq':
+        return isIn([cond.value as string]);
+      case 'neq':
+        return NOT(isIn([cond.value as string]));
+      case 'in':
+        return isIn(cond.value as string[]);
+      case 'not_in':
+        return NOT(isIn(cond.value as string[]));
+      case 'is_set':
+        return set;
+      case 'is_not_set':
+        return NOT(set);
+    }
+    throw new Error(`operator ${cond.op} on select`);
+  }
+
+  private multiSelect(cond: FieldCond, field: ResolvedField): SQL {
+    const value = customJson(field.custom!);
+    const contains = (values: string[]) => sql`coalesce(${value} @> ${JSON.stringify(values)}::jsonb, false)`;
+    const any = (values: string[]) =>
+      sql`coalesce(jsonb_typeof(${value}) = 'array' and jsonb_exists_any(${value}, ${sql.param(values)}::text[]), false)`;
+    switch (cond.op) {
+      case 'has':
+        return contains([cond.value as string]);
+      case 'has_not':
+        return NOT(contains([cond.value as string]));
+      case 'has_all':
+        return contains(cond.value as string[]);
+      case 'has_any':
+        return any(cond.value as string[]);
+      case 'has_none':
+        return NOT(any(cond.value as string[]));
+    }
+    throw new Error(`operator ${cond.op} on multi_select`);
+  }
+
+  /** Tags by name, case-insensitively: an uncorrelated IN (a hashed semi-join), never NULL. */
+  private tags(cond: FieldCond): SQL {
+    const keys = (values: string[]) => [...new Set(values.map(tagKey))];
+    const tagged = (names: string[], all: boolean) => {
+      const list = keys(names);
+      const match =
+        list.length === 1 ? sql`t.name_key = ${list[0]}` : sql`t.name_key = any(${sql.param(list)}::text[])`;
+      return sql`(c.id in (select ct.client_id from client_tags ct join tags t on t.id = ct.tag_id
+        where ct.workspace_id = ${this.ctx.workspaceId} and t.workspace_id = ${this.ctx.workspaceId} and ${match}
+        ${all && list.length > 1 ? sql`group by ct.client_id having count(*) = ${list.length}` : sql``}))`;
+    };
+    switch (cond.op) {
+      case 'has':
+        return tagged([cond.value as string], false);
+      case 'has_not':
+        return NOT(tagged([cond.value as string], false));
+      case 'has_any':
+        return tagged(cond.value as string[], false);
+      case 'has_all':
+        return tagged(cond.value as string[], true);
+      case 'has_none':
+        return NOT(tagged(cond.value as string[], false));
+    }
+    throw new Error(`operator ${cond.op} on tags`);
+  }
+
+  // ---- events ----
+
+  private event(cond: EventCond): SQL {
+    const alias = sql.raw(`e${this.joins.length}`);
+    const filters: SQL[] = [sql`ev.workspace_id = ${this.ctx.workspaceId}`, sql`ev.type = ${cond.event}`];
+    if (cond.within_days !== undefined) {
+      filters.push(sql`ev.occurred_at >= ${cutoff(this.ctx.now, cond.within_days)}::timestamptz`);
+      filters.push(sql`ev.occurred_at <= ${this.ctx.now.toISOString()}::timestamptz`);
+    }
+    if (cond.location_id !== undefined) filters.push(sql`ev.location_id = ${cond.location_id}::uuid`);
+    for (const [key, value] of Object.entries(cond.properties ?? {})) {
+      if (typeof value === 'string')
+        filters.push(
+          sql`jsonb_typeof(ev.properties -> ${key}) = 'string' and lower(ev.properties ->> ${key}) = lower(${value})`,
+        );
+      else filters.push(sql`ev.properties -> ${key} = ${JSON.stringify(value)}::jsonb`);
+    }
+    const measure = cond.measure === 'sum' ? sql`coalesce(sum(ev.amount), 0)` : sql`count(*)`;
+    this.joins.push(
+      sql`left join (select ev.client_id, ${measure}::numeric as v from events ev
+        where ${sql.join(filters, sql` and `)} group by ev.client_id) ${alias} on ${alias}.client_id = c.id`,
+    );
+    const v = sql`coalesce(${alias}.v, 0)`;
+    if (cond.op === 'neq') return NOT(sql`(${v} = ${numeric(cond.value)})`);
+    return sql`(${v} ${COMPARE_SQL[cond.op]} ${numeric(cond.value)})`;
+  }
+
+  // ---- engagement ----
+
+  private engagement(cond: EngagementCond): SQL {
+    const sources = engagementSources();
+    const query = {
+      workspaceId: this.ctx.workspaceId,
+      engagement: cond.engagement,
+      campaignId: cond.campaign_id ?? null,
+      channel: cond.channel ?? null,
+      since:
+        cond.within_days !== undefined ? new Date(this.ctx.now.getTime() - cond.within_days * DAY_MS) : null,
+    };
+    // No source registered (no campaigns module yet): nobody has any engagement.
+    const has = sources.length
+      ? sql`(c.id in (select eng.client_id from (${sql.join(
+          sources.map((s) => sql`(${s.clientIds(query)})`),
+          sql` union all `,
+        )}) eng where eng.client_id is not null))`
+      : sql`false`;
+    return cond.op === 'has' ? has : NOT(has);
+  }
+}
+
+/** Compiles a validated tree for one workspace. */
+export function compileSegment(node: Node, ctx: CompileContext): CompiledSegment {
+  return new Compiler(ctx).compile(node);
+}
+
+/** A static segment: its stored members that are still live clients of the workspace. */
+export function compileStaticSegment(workspaceId: string, segmentId: string): CompiledSegment {
+  return {
+    from: sql`clients c`,
+    where: sql`c.workspace_id = ${workspaceId} and c.erased_at is null and c.id in (
+      select sm.client_id from segment_members sm where sm.segment_id = ${segmentId} and sm.workspace_id = ${workspaceId})`,
+  };
+}
+
+export function countSql(segment: CompiledSegment): SQL {
+  return sql`select count(*)::int as n from ${segment.from} where ${segment.where}`;
+}
+
+/** The members' ids as one column, `client_id`: what other modules INSERT … SELECT from. */
+export function memberIdsSql(segment: CompiledSegment): SQL {
+  return sql`select c.id as client_id from ${segment.from} where ${segment.where}`;
+}
+
+/** One page of member ids, newest clients first, after a keyset position. */
+export function pageIdsSql(
+  segment: CompiledSegment,
+  limit: number,
+  after: { at: string; id: string } | null,
+): SQL {
+  const keyset = after
+    ? sql` and (c.created_at, c.id) < (${after.at}::timestamptz, ${after.id}::uuid)`
+    : sql``;
+  return sql`select c.id from ${segment.from} where ${segment.where}${keyset}
+    order by c.created_at desc, c.id desc limit ${limit}`;
+}

@@ -1,0 +1,47 @@
+import type { Database } from '../../platform/db/db.ts';
+import type { JobDefinitions } from '../../platform/queue/queue.ts';
+import { listWorkspaceIds } from '../workspaces/workspaces.service.ts';
+import { countWorkspaceSegments } from './segments.service.ts';
+
+/**
+ * `segments.count` (cron, SEGMENT_COUNT_CRON, hourly by default) fans out one
+ * `segments.count_workspace` job per workspace (job key per workspace, so a slow hour never stacks
+ * two runs of one workspace). Each gives the workspace its presets if it has none yet, refreshes
+ * the computed presets, then counts every live saved segment under the evaluation time limit and
+ * appends the figure to its history (the sparkline).
+ */
+export function segmentsJobs(db: Database, options: { cron: string; timeoutMs: number }): JobDefinitions {
+  return {
+    tasks: {
+      'segments.count': async (_payload, helpers) => {
+        const ids = await listWorkspaceIds(db);
+        for (const workspaceId of ids) {
+          await helpers.addJob(
+            'segments.count_workspace',
+            { workspace_id: workspaceId },
+            { jobKey: `segments.count:${workspaceId}`, maxAttempts: 2 },
+          );
+        }
+        helpers.logger.info(`segments: queued counts of ${ids.length} workspaces`);
+      },
+      'segments.count_workspace': async (payload, helpers) => {
+        const workspaceId = (payload as { workspace_id?: unknown } | null)?.workspace_id;
+        if (typeof workspaceId !== 'string') return;
+        const result = await countWorkspaceSegments(db, workspaceId, { timeoutMs: options.timeoutMs });
+        for (const failure of result.failed)
+          helpers.logger.warn(
+            `segments: segment ${failure.id} of ${workspaceId} not counted (${failure.error})`,
+          );
+        helpers.logger.info(`segments: ${result.counted} segments of workspace ${workspaceId} counted`);
+      },
+    },
+    cron: [
+      {
+        task: 'segments.count',
+        match: options.cron,
+        identifier: 'segments.count',
+        options: { backfillPeriod: 0 },
+      },
+    ],
+  };
+}

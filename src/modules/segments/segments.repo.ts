@@ -1,0 +1,248 @@
+import { and, asc, desc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../platform/db/db.ts';
+import type { Cursor } from '../../platform/pagination.ts';
+import { clients } from '../clients/clients.schema.ts';
+import { type CompiledSegment, countSql, memberIdsSql, pageIdsSql } from './segment-sql.ts';
+import { segmentCounts, segmentMembers, segments } from './segments.schema.ts';
+
+export type SegmentRow = typeof segments.$inferSelect;
+export type NewSegmentRow = typeof segments.$inferInsert;
+
+export async function insertSegment(db: DbOrTx, values: NewSegmentRow): Promise<SegmentRow> {
+  const [row] = await db.insert(segments).values(values).returning();
+  return row!;
+}
+
+/** Inserts presets; a preset the workspace already has is skipped (unique per workspace). */
+export async function insertPresetRows(db: DbOrTx, values: NewSegmentRow[]): Promise<SegmentRow[]> {
+  if (!values.length) return [];
+  return db
+    .insert(segments)
+    .values(values)
+    .onConflictDoNothing({
+      target: [segments.workspaceId, segments.preset],
+      where: sql`${segments.preset} is not null`,
+    })
+    .returning();
+}
+
+export async function hasPresets(db: DbOrTx, workspaceId: string): Promise<boolean> {
+  const rows = await db
+    .select({ id: segments.id })
+    .from(segments)
+    .where(and(eq(segments.workspaceId, workspaceId), sql`${segments.preset} is not null`))
+    .limit(1);
+  return rows.length > 0;
+}
+
+export async function findSegment(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  lock = false,
+): Promise<SegmentRow | null> {
+  const query = db
+    .select()
+    .from(segments)
+    .where(and(eq(segments.workspaceId, workspaceId), eq(segments.id, id)));
+  const [row] = lock ? await query.for('update') : await query;
+  return row ?? null;
+}
+
+export async function listSegmentRows(
+  db: DbOrTx,
+  workspaceId: string,
+  options: { includeArchived: boolean; after: Cursor | null; limit: number },
+): Promise<SegmentRow[]> {
+  return db
+    .select()
+    .from(segments)
+    .where(
+      and(
+        eq(segments.workspaceId, workspaceId),
+        options.includeArchived ? undefined : isNull(segments.archivedAt),
+        options.after
+          ? sql`(${segments.createdAt}, ${segments.id}) < (${options.after.at}::timestamptz, ${options.after.id}::uuid)`
+          : undefined,
+      ),
+    )
+    .orderBy(desc(segments.createdAt), desc(segments.id))
+    .limit(options.limit);
+}
+
+/** Every live segment of a workspace (the count job). */
+export async function listActiveSegmentRows(db: DbOrTx, workspaceId: string): Promise<SegmentRow[]> {
+  return db
+    .select()
+    .from(segments)
+    .where(and(eq(segments.workspaceId, workspaceId), isNull(segments.archivedAt)))
+    .orderBy(asc(segments.createdAt), asc(segments.id));
+}
+
+export async function updateSegmentRow(
+  db: DbOrTx,
+  id: string,
+  values: Partial<NewSegmentRow>,
+  touch = true,
+): Promise<SegmentRow> {
+  const [row] = await db
+    .update(segments)
+    .set(touch ? { ...values, updatedAt: new Date() } : values)
+    .where(eq(segments.id, id))
+    .returning();
+  return row!;
+}
+
+export async function recordCount(
+  db: DbOrTx,
+  workspaceId: string,
+  segmentId: string,
+  count: number,
+  at: Date,
+  history: boolean,
+): Promise<void> {
+  await db
+    .update(segments)
+    .set({ lastCount: count, lastCountedAt: at })
+    .where(and(eq(segments.workspaceId, workspaceId), eq(segments.id, segmentId)));
+  if (history)
+    await db
+      .insert(segmentCounts)
+      .values({ segmentId, workspaceId, countedAt: at, count })
+      .onConflictDoNothing();
+}
+
+export async function countHistory(db: DbOrTx, workspaceId: string, segmentId: string, since: Date) {
+  return db
+    .select({ at: segmentCounts.countedAt, count: segmentCounts.count })
+    .from(segmentCounts)
+    .where(
+      and(
+        eq(segmentCounts.workspaceId, workspaceId),
+        eq(segmentCounts.segmentId, segmentId),
+        sql`${segmentCounts.countedAt} >= ${since.toISOString()}::timestamptz`,
+      ),
+    )
+    .orderBy(asc(segmentCounts.countedAt));
+}
+
+export async function pruneCountHistory(db: DbOrTx, workspaceId: string, before: Date): Promise<void> {
+  await db
+    .delete(segmentCounts)
+    .where(
+      and(
+        eq(segmentCounts.workspaceId, workspaceId),
+        sql`${segmentCounts.countedAt} < ${before.toISOString()}::timestamptz`,
+      ),
+    );
+}
+
+export async function markUsed(db: DbOrTx, workspaceId: string, segmentId: string, at: Date): Promise<void> {
+  await db
+    .update(segments)
+    .set({ lastUsedAt: at })
+    .where(and(eq(segments.workspaceId, workspaceId), eq(segments.id, segmentId)));
+}
+
+// ---- members of static segments ----------------------------------------------------------------
+
+/** INSERT … SELECT of a compiled segment's members: set-based whatever their number. */
+export async function insertMembersFrom(
+  db: DbOrTx,
+  workspaceId: string,
+  segmentId: string,
+  source: CompiledSegment,
+): Promise<number> {
+  const result = await db.execute(sql`
+    insert into segment_members (segment_id, client_id, workspace_id)
+    select ${segmentId}::uuid, m.client_id, ${workspaceId}::uuid from (${memberIdsSql(source)}) m
+    on conflict do nothing`);
+  return result.rowCount ?? 0;
+}
+
+export async function insertMemberIds(
+  db: DbOrTx,
+  workspaceId: string,
+  segmentId: string,
+  clientIds: string[],
+): Promise<number> {
+  if (!clientIds.length) return 0;
+  const result = await db.execute(sql`
+    insert into segment_members (segment_id, client_id, workspace_id)
+    select ${segmentId}::uuid, c.id, ${workspaceId}::uuid from clients c
+    where c.workspace_id = ${workspaceId} and c.erased_at is null and c.id = any(${sql.param(clientIds)}::uuid[])
+    on conflict do nothing`);
+  return result.rowCount ?? 0;
+}
+
+export async function deleteMemberIds(
+  db: DbOrTx,
+  workspaceId: string,
+  segmentId: string,
+  clientIds: string[],
+): Promise<number> {
+  if (!clientIds.length) return 0;
+  const deleted = await db
+    .delete(segmentMembers)
+    .where(
+      and(
+        eq(segmentMembers.workspaceId, workspaceId),
+        eq(segmentMembers.segmentId, segmentId),
+        inArray(segmentMembers.clientId, clientIds),
+      ),
+    )
+    .returning({ id: segmentMembers.clientId });
+  return deleted.length;
+}
+
+/** The ids among these that are live clients of the workspace. */
+export async function liveClientIds(db: DbOrTx, workspaceId: string, ids: string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const rows = await db.execute<{ id: string }>(sql`
+    select id from clients where workspace_id = ${workspaceId} and erased_at is null
+      and id = any(${sql.param(ids)}::uuid[])`);
+  return new Set(rows.rows.map((r) => r.id));
+}
+
+// ---- evaluation ----------------------------------------------------------------------------------
+
+export async function countMembers(db: DbOrTx, segment: CompiledSegment): Promise<number> {
+  const result = await db.execute<{ n: number }>(countSql(segment));
+  return Number(result.rows[0]?.n ?? 0);
+}
+
+/** A page of members as client rows (newest first), `limit + 1` of them to know if there is more. */
+export async function memberPage(
+  db: DbOrTx,
+  segment: CompiledSegment,
+  limit: number,
+  after: Cursor | null,
+): Promise<Array<typeof clients.$inferSelect>> {
+  const ids: SQL = pageIdsSql(segment, limit, after);
+  return db
+    .select()
+    .from(clients)
+    .where(sql`${clients.id} in (${ids})`)
+    .orderBy(desc(clients.createdAt), desc(clients.id));
+}
+
+/** Every member id (tests, small segments); other modules INSERT … SELECT from memberIdsSql instead. */
+export async function memberIds(db: DbOrTx, segment: CompiledSegment): Promise<string[]> {
+  const result = await db.execute<{ client_id: string }>(memberIdsSql(segment));
+  return result.rows.map((r) => r.client_id);
+}
+
+export async function ltvPercentile(db: DbOrTx, workspaceId: string, fraction: number): Promise<number> {
+  const result = await db.execute<{ p: number | null }>(sql`
+    select percentile_disc(${fraction}::float8) within group (order by lifetime_value) as p
+    from clients where workspace_id = ${workspaceId} and erased_at is null`);
+  return Number(result.rows[0]?.p ?? 0);
+}
+
+/** The first day of the current month in a time zone, YYYY-MM-DD. */
+export async function monthStart(db: DbOrTx, timezone: string, now: Date): Promise<string> {
+  const result = await db.execute<{ d: string }>(
+    sql`select to_char(${now.toISOString()}::timestamptz at time zone ${timezone}, 'YYYY-MM-01') as d`,
+  );
+  return result.rows[0]!.d;
+}

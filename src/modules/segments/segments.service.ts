@@ -1,0 +1,744 @@
+import type { SQL } from 'drizzle-orm';
+import { systemContext, type WorkspaceContext } from '../../platform/auth/context.ts';
+import type { Role } from '../../platform/auth/roles.ts';
+import type { Database, DbOrTx } from '../../platform/db/db.ts';
+import { AppError, type ErrorDetail } from '../../platform/errors.ts';
+import { iso } from '../../platform/http/json.ts';
+import { decodeCursor, encodeCursor } from '../../platform/pagination.ts';
+import { type Changes, diff, recordAudit } from '../audit/audit.service.ts';
+import { canSeeField, clientsToJson, listLabels } from '../clients/clients.service.ts';
+import { listCustomFields } from '../custom-fields/custom-fields.service.ts';
+import { listLocations } from '../locations/locations.service.ts';
+import { getWorkspace } from '../workspaces/workspaces.service.ts';
+import {
+  type CustomFieldInfo,
+  type Node,
+  type ValidationContext,
+  validateDefinition,
+} from './segment-definition.ts';
+import { type RunLimits, runLimited } from './segment-run.ts';
+import { type CompiledSegment, compileSegment, compileStaticSegment, memberIdsSql } from './segment-sql.ts';
+import { segmentUses } from './segments.registry.ts';
+import {
+  countHistory,
+  countMembers,
+  deleteMemberIds,
+  findSegment,
+  hasPresets,
+  insertMemberIds,
+  insertMembersFrom,
+  insertPresetRows,
+  insertSegment,
+  listActiveSegmentRows,
+  listSegmentRows,
+  liveClientIds,
+  ltvPercentile,
+  markUsed,
+  memberPage,
+  monthStart,
+  type NewSegmentRow,
+  pruneCountHistory,
+  recordCount,
+  type SegmentRow,
+  updateSegmentRow,
+} from './segments.repo.ts';
+
+export {
+  type EngagementQuery,
+  type EngagementSource,
+  registerEngagementSource,
+  registerSegmentUsage,
+  type SegmentUsageProvider,
+} from './segments.registry.ts';
+
+export const SEGMENT_KINDS = ['dynamic', 'static'] as const;
+export type SegmentKind = (typeof SEGMENT_KINDS)[number];
+export const DEFAULT_PAGE = 50;
+export const MAX_STATIC_IDS = 10_000;
+/** How long the count history is kept (the sparkline shows at most a year). */
+export const COUNT_HISTORY_DAYS = 400;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// ---- the workspace a tree is read in ---------------------------------------------------------------
+
+/** What validating and compiling a tree needs from the workspace, as seen by one role. */
+export interface SegmentEnvironment {
+  workspaceId: string;
+  timezone: string;
+  validation: ValidationContext;
+  customFields: Map<string, CustomFieldInfo>;
+}
+
+/**
+ * Custom fields the role may not see are unknown to its trees: a viewer must not learn who has a
+ * hidden field's value by counting.
+ */
+export async function segmentEnvironment(
+  db: DbOrTx,
+  ctx: { workspaceId: string; role: Role },
+): Promise<SegmentEnvironment> {
+  const [workspace, fields, labels, locations] = await Promise.all([
+    getWorkspace(db, ctx.workspaceId),
+    listCustomFields(db, ctx.workspaceId, true),
+    listLabels(db, ctx.workspaceId),
+    listLocations(db, ctx.workspaceId, true),
+  ]);
+  const customFields: CustomFieldInfo[] = fields
+    .filter((f) => canSeeField(ctx.role, f))
+    .map((f) => ({ key: f.key, type: f.type, options: f.options, archived: f.archivedAt !== null }));
+  return {
+    workspaceId: ctx.workspaceId,
+    timezone: workspace.defaultTimezone,
+    validation: {
+      customFields,
+      labels: labels.map((l) => l.key),
+      locations: locations.map((l) => l.id),
+    },
+    customFields: new Map(customFields.map((f) => [f.key, f])),
+  };
+}
+
+export function invalidSegment(
+  problems: ErrorDetail[],
+  message = 'The segment definition is invalid',
+): AppError {
+  return new AppError('INVALID_SEGMENT', message, problems);
+}
+
+/** The tree, validated: INVALID_SEGMENT with every problem otherwise. */
+export function checkDefinition(env: SegmentEnvironment, tree: unknown, message?: string): Node {
+  const problems = validateDefinition(tree, { ...env.validation, now: new Date() });
+  if (problems.length) throw invalidSegment(problems, message);
+  return tree as Node;
+}
+
+export function compileFor(env: SegmentEnvironment, node: Node, now = new Date()): CompiledSegment {
+  return compileSegment(node, {
+    workspaceId: env.workspaceId,
+    timezone: env.timezone,
+    now,
+    customFields: env.customFields,
+  });
+}
+
+function compileRow(env: SegmentEnvironment, row: SegmentRow, now = new Date()): CompiledSegment {
+  if (row.kind === 'static') return compileStaticSegment(row.workspaceId, row.id);
+  const node = checkDefinition(
+    env,
+    row.definition,
+    `The definition of the segment "${row.name}" is no longer valid; edit it`,
+  );
+  return compileFor(env, node, now);
+}
+
+// ---- JSON --------------------------------------------------------------------------------------
+
+export interface SegmentJsonExtras {
+  usedBy: Array<{ type: string; id: string; name: string }>;
+  problems: ErrorDetail[];
+}
+
+export function toSegmentJson(row: SegmentRow, extras: SegmentJsonExtras) {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    kind: row.kind,
+    definition: (row.definition ?? null) as unknown,
+    preset: row.preset,
+    auto_refresh: row.autoRefresh,
+    archived: row.archivedAt !== null,
+    archived_at: iso(row.archivedAt),
+    last_count: row.lastCount,
+    last_counted_at: iso(row.lastCountedAt),
+    last_used_at: iso(row.lastUsedAt),
+    used_by: extras.usedBy,
+    problems: extras.problems,
+    created_at: iso(row.createdAt),
+    updated_at: iso(row.updatedAt),
+  };
+}
+export type SegmentJson = ReturnType<typeof toSegmentJson>;
+
+function problemsOf(env: SegmentEnvironment, row: SegmentRow): ErrorDetail[] {
+  return row.kind === 'dynamic' ? validateDefinition(row.definition, env.validation) : [];
+}
+
+async function rowsToJson(db: DbOrTx, env: SegmentEnvironment, rows: SegmentRow[]) {
+  const uses = await segmentUses(
+    db,
+    env.workspaceId,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => toSegmentJson(r, { usedBy: uses.get(r.id) ?? [], problems: problemsOf(env, r) }));
+}
+
+/** What the audit log keeps of a segment. */
+const AUDITED = ['name', 'description', 'kind', 'definition', 'archived_at'] as const;
+function auditShape(row: SegmentRow | null) {
+  return row
+    ? {
+        name: row.name,
+        description: row.description,
+        kind: row.kind,
+        definition: row.definition ?? null,
+        archived_at: iso(row.archivedAt),
+      }
+    : null;
+}
+
+// ---- evaluation ----------------------------------------------------------------------------------
+
+export interface PageInput {
+  limit?: number;
+  cursor?: string;
+}
+
+async function membersPage(
+  db: Database,
+  ctx: WorkspaceContext,
+  compiled: CompiledSegment,
+  input: PageInput,
+  limits: RunLimits,
+) {
+  const limit = input.limit ?? DEFAULT_PAGE;
+  const after = decodeCursor(input.cursor);
+  const { count, rows } = await runLimited(db, limits, async (tx) => ({
+    count: await countMembers(tx, compiled),
+    rows: limit > 0 ? await memberPage(tx, compiled, limit + 1, after) : [],
+  }));
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    count,
+    clients: page.length ? await clientsToJson(db, ctx, page) : [],
+    next_cursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+  };
+}
+
+/**
+ * Evaluates a tree (saved or not): the exact count and a page of members, newest clients first.
+ * `limit: 0` counts only.
+ */
+export async function evaluateSegment(
+  db: Database,
+  ctx: WorkspaceContext,
+  input: PageInput & { definition: unknown },
+  limits: RunLimits,
+) {
+  const env = await segmentEnvironment(db, ctx);
+  const node = checkDefinition(env, input.definition);
+  return membersPage(db, ctx, compileFor(env, node), input, limits);
+}
+
+/** A saved segment's members, paged, with the count (stored as last_count on the first page). */
+export async function listSegmentClients(
+  db: Database,
+  ctx: WorkspaceContext,
+  id: string,
+  input: PageInput,
+  limits: RunLimits,
+) {
+  const row = await getRow(db, ctx.workspaceId, id);
+  const env = await segmentEnvironment(db, ctx);
+  const result = await membersPage(db, ctx, compileRow(env, row), input, limits);
+  if (!input.cursor) await recordCount(db, ctx.workspaceId, row.id, result.count, new Date(), false);
+  return result;
+}
+
+// ---- for other modules (campaigns, bulk actions, exports) -------------------------------------------
+
+/**
+ * A saved segment (dynamic or static) compiled for the workspace, as the system sees it: for
+ * campaigns and bulk actions, which INSERT … SELECT from `memberIdsSql(compiled)`.
+ */
+export async function compileSavedSegment(
+  db: DbOrTx,
+  workspaceId: string,
+  segmentId: string,
+  now = new Date(),
+): Promise<CompiledSegment> {
+  const row = await getRow(db, workspaceId, segmentId);
+  const env = await segmentEnvironment(db, { workspaceId, role: 'owner' });
+  return compileRow(env, row, now);
+}
+
+/** `select client_id …`: the segment's members now, one column, for INSERT … SELECT. */
+export async function membersSql(db: DbOrTx, workspaceId: string, segmentId: string): Promise<SQL> {
+  return memberIdsSql(await compileSavedSegment(db, workspaceId, segmentId));
+}
+
+/** Campaigns and bulk actions call this when they use a segment (shown as last_used_at). */
+export async function markSegmentUsed(db: DbOrTx, workspaceId: string, segmentId: string, at = new Date()) {
+  await markUsed(db, workspaceId, segmentId, at);
+}
+
+// ---- saved segments ------------------------------------------------------------------------------
+
+async function getRow(db: DbOrTx, workspaceId: string, id: string, lock = false): Promise<SegmentRow> {
+  const row = UUID.test(id) ? await findSegment(db, workspaceId, id, lock) : null;
+  if (!row) throw AppError.notFound('Segment');
+  return row;
+}
+
+export interface SegmentInput {
+  name?: string;
+  description?: string | null;
+  kind?: SegmentKind;
+  definition?: unknown;
+  client_ids?: string[];
+  archived?: boolean;
+}
+
+function checkText(input: SegmentInput, problems: ErrorDetail[], creating: boolean) {
+  const out: { name?: string; description?: string | null } = {};
+  if (input.name !== undefined || creating) {
+    const name = (input.name ?? '').trim();
+    if (!name) problems.push({ path: '/name', message: 'is required' });
+    else if (name.length > 200) problems.push({ path: '/name', message: 'at most 200 characters' });
+    out.name = name;
+  }
+  if (input.description !== undefined) {
+    const description = input.description?.trim() || null;
+    if (description && description.length > 2000)
+      problems.push({ path: '/description', message: 'at most 2000 characters' });
+    out.description = description;
+  }
+  return out;
+}
+
+/** The indices of ids that are not live clients of the workspace, as errors naming each index. */
+async function checkClientIds(db: DbOrTx, workspaceId: string, ids: string[], path: string) {
+  const problems: ErrorDetail[] = [];
+  if (ids.length > MAX_STATIC_IDS) {
+    problems.push({ path, message: `at most ${MAX_STATIC_IDS} ids per request` });
+    return { problems, ids: [] };
+  }
+  const wellFormed = ids.filter((id) => UUID.test(id));
+  const live = await liveClientIds(db, workspaceId, [...new Set(wellFormed)]);
+  ids.forEach((id, i) => {
+    if (!live.has(id.toLowerCase()) && !live.has(id))
+      problems.push({ path: `${path}/${i}`, message: 'no such client in this workspace' });
+  });
+  return { problems, ids: [...live] };
+}
+
+export async function createSegment(db: Database, ctx: WorkspaceContext, input: SegmentInput) {
+  const problems: ErrorDetail[] = [];
+  const text = checkText(input, problems, true);
+  const kind = input.kind ?? 'dynamic';
+  if (kind === 'dynamic') {
+    if (input.definition === undefined || input.definition === null)
+      problems.push({ path: '/definition', message: 'a dynamic segment needs a definition' });
+    if (input.client_ids !== undefined)
+      problems.push({ path: '/client_ids', message: 'only a static segment has a list of clients' });
+  } else if (input.definition !== undefined && input.definition !== null)
+    problems.push({ path: '/definition', message: 'a static segment has members, not a definition' });
+  const members =
+    kind === 'static' && input.client_ids?.length
+      ? await checkClientIds(db, ctx.workspaceId, input.client_ids, '/client_ids')
+      : { problems: [], ids: [] };
+  problems.push(...members.problems);
+  if (problems.length) throw AppError.validation(problems);
+  const env = await segmentEnvironment(db, ctx);
+  const definition = kind === 'dynamic' ? checkDefinition(env, input.definition) : null;
+  return db.transaction(async (tx) => {
+    let row = await insertSegment(tx, {
+      workspaceId: ctx.workspaceId,
+      name: text.name!,
+      description: text.description ?? null,
+      kind,
+      definition,
+    });
+    const changes: Changes = diff(null, auditShape(row), AUDITED);
+    if (kind === 'static') {
+      const added = await insertMemberIds(tx, ctx.workspaceId, row.id, members.ids);
+      row = await updateSegmentRow(tx, row.id, { lastCount: added, lastCountedAt: new Date() }, false);
+      changes.members = { before: null, after: added };
+    }
+    await recordAudit(tx, ctx, {
+      action: 'segment.created',
+      entityType: 'segment',
+      entityId: row.id,
+      changes,
+    });
+    return toSegmentJson(row, { usedBy: [], problems: [] });
+  });
+}
+
+export async function listSegments(
+  db: Database,
+  ctx: WorkspaceContext,
+  query: { include_archived?: boolean; limit?: number; cursor?: string },
+) {
+  await ensurePresets(db, ctx.workspaceId);
+  const limit = query.limit ?? DEFAULT_PAGE;
+  const rows = await listSegmentRows(db, ctx.workspaceId, {
+    includeArchived: query.include_archived === true,
+    after: decodeCursor(query.cursor),
+    limit: limit + 1,
+  });
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const env = await segmentEnvironment(db, ctx);
+  return {
+    segments: await rowsToJson(db, env, page),
+    next_cursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+  };
+}
+
+export async function getSegment(db: DbOrTx, ctx: WorkspaceContext, id: string) {
+  const row = await getRow(db, ctx.workspaceId, id);
+  const env = await segmentEnvironment(db, ctx);
+  return (await rowsToJson(db, env, [row]))[0]!;
+}
+
+export async function updateSegment(db: Database, ctx: WorkspaceContext, id: string, input: SegmentInput) {
+  const problems: ErrorDetail[] = [];
+  const text = checkText(input, problems, false);
+  if (input.kind !== undefined)
+    problems.push({
+      path: '/kind',
+      message: 'cannot be changed: freeze a dynamic segment into a static one',
+    });
+  if (input.client_ids !== undefined)
+    problems.push({ path: '/client_ids', message: 'change members with POST /segments/{id}/members' });
+  if (problems.length) throw AppError.validation(problems);
+  const env = await segmentEnvironment(db, ctx);
+  return db.transaction(async (tx) => {
+    const before = await getRow(tx, ctx.workspaceId, id, true);
+    const patch: Partial<NewSegmentRow> = { ...text };
+    if (input.definition !== undefined) {
+      if (before.kind === 'static')
+        throw AppError.validation([
+          { path: '/definition', message: 'a static segment has members, not a definition' },
+        ]);
+      patch.definition = checkDefinition(env, input.definition);
+      // An edited preset is the user's own from now on: the count job no longer rewrites it.
+      patch.autoRefresh = false;
+    }
+    if (input.archived !== undefined && input.archived !== (before.archivedAt !== null))
+      patch.archivedAt = input.archived ? new Date() : null;
+    const after = await updateSegmentRow(tx, before.id, patch);
+    const changes = diff(auditShape(before), auditShape(after), AUDITED);
+    if (Object.keys(changes).length)
+      await recordAudit(tx, ctx, { action: 'segment.updated', entityType: 'segment', entityId: id, changes });
+    return (await rowsToJson(tx, env, [after]))[0]!;
+  });
+}
+
+/** DELETE archives: campaigns that used the segment keep naming it; PATCH archived:false restores it. */
+export async function archiveSegment(db: Database, ctx: WorkspaceContext, id: string) {
+  await db.transaction(async (tx) => {
+    const before = await getRow(tx, ctx.workspaceId, id, true);
+    if (before.archivedAt) return;
+    const after = await updateSegmentRow(tx, before.id, { archivedAt: new Date() });
+    await recordAudit(tx, ctx, {
+      action: 'segment.archived',
+      entityType: 'segment',
+      entityId: id,
+      changes: diff(auditShape(before), auditShape(after), AUDITED),
+    });
+  });
+}
+
+export async function duplicateSegment(
+  db: Database,
+  ctx: WorkspaceContext,
+  id: string,
+  input: { name?: string },
+) {
+  const problems: ErrorDetail[] = [];
+  const text = input.name !== undefined ? checkText({ name: input.name }, problems, true) : {};
+  if (problems.length) throw AppError.validation(problems);
+  return db.transaction(async (tx) => {
+    const source = await getRow(tx, ctx.workspaceId, id);
+    let row = await insertSegment(tx, {
+      workspaceId: ctx.workspaceId,
+      name: text.name ?? `${source.name} (copy)`.slice(0, 200),
+      description: source.description,
+      kind: source.kind,
+      definition: source.definition,
+      lastCount: source.lastCount,
+      lastCountedAt: source.lastCountedAt,
+    });
+    const changes: Changes = {
+      ...diff(null, auditShape(row), AUDITED),
+      duplicated_from: { before: null, after: source.id },
+    };
+    if (source.kind === 'static') {
+      const copied = await insertMembersFrom(
+        tx,
+        ctx.workspaceId,
+        row.id,
+        compileStaticSegment(ctx.workspaceId, source.id),
+      );
+      row = await updateSegmentRow(tx, row.id, { lastCount: copied, lastCountedAt: new Date() }, false);
+      changes.members = { before: null, after: copied };
+    }
+    await recordAudit(tx, ctx, {
+      action: 'segment.created',
+      entityType: 'segment',
+      entityId: row.id,
+      changes,
+    });
+    return toSegmentJson(row, { usedBy: [], problems: [] });
+  });
+}
+
+/**
+ * Freezes a segment's current members into a new static segment: one INSERT … SELECT from the
+ * compiled tree, under the evaluation time limit.
+ */
+export async function freezeSegment(
+  db: Database,
+  ctx: WorkspaceContext,
+  id: string,
+  input: { name?: string; description?: string | null },
+  limits: RunLimits,
+) {
+  const problems: ErrorDetail[] = [];
+  const text = checkText(input, problems, false);
+  if (problems.length) throw AppError.validation(problems);
+  const source = await getRow(db, ctx.workspaceId, id);
+  const env = await segmentEnvironment(db, ctx);
+  const now = new Date();
+  const compiled = compileRow(env, source, now);
+  const day = now.toISOString().slice(0, 10);
+  return runLimited(db, limits, async (tx) => {
+    let row = await insertSegment(tx, {
+      workspaceId: ctx.workspaceId,
+      name: text.name ?? `${source.name} — ${day}`.slice(0, 200),
+      description: text.description ?? `Members of "${source.name}" on ${day}`.slice(0, 2000),
+      kind: 'static',
+      definition: null,
+    });
+    const added = await insertMembersFrom(tx, ctx.workspaceId, row.id, compiled);
+    row = await updateSegmentRow(tx, row.id, { lastCount: added, lastCountedAt: now }, false);
+    await recordAudit(tx, ctx, {
+      action: 'segment.frozen',
+      entityType: 'segment',
+      entityId: row.id,
+      changes: {
+        ...diff(null, auditShape(row), AUDITED),
+        frozen_from: { before: null, after: source.id },
+        members: { before: null, after: added },
+      },
+    });
+    return toSegmentJson(row, { usedBy: [], problems: [] });
+  });
+}
+
+/** Adds and removes members of a static segment; ids that are not the workspace's clients are named by index. */
+export async function changeSegmentMembers(
+  db: Database,
+  ctx: WorkspaceContext,
+  id: string,
+  input: { add?: string[]; remove?: string[] },
+) {
+  const row = await getRow(db, ctx.workspaceId, id);
+  if (row.kind !== 'static')
+    throw new AppError(
+      'NOT_ALLOWED_NOW',
+      "A dynamic segment's members come from its definition; freeze it into a static segment first",
+    );
+  const add = input.add?.length
+    ? await checkClientIds(db, ctx.workspaceId, input.add, '/add')
+    : { problems: [], ids: [] };
+  const problems = [...add.problems];
+  if ((input.remove?.length ?? 0) > MAX_STATIC_IDS)
+    problems.push({ path: '/remove', message: `at most ${MAX_STATIC_IDS} ids per request` });
+  if (problems.length) throw AppError.validation(problems);
+  const remove = [...new Set((input.remove ?? []).filter((x) => UUID.test(x)))];
+  return db.transaction(async (tx) => {
+    await getRow(tx, ctx.workspaceId, id, true);
+    const added = await insertMemberIds(tx, ctx.workspaceId, row.id, add.ids);
+    const removed = await deleteMemberIds(tx, ctx.workspaceId, row.id, remove);
+    const count = await countMembers(tx, compileStaticSegment(ctx.workspaceId, row.id));
+    await recordCount(tx, ctx.workspaceId, row.id, count, new Date(), false);
+    if (added || removed)
+      await recordAudit(tx, ctx, {
+        action: 'segment.members_changed',
+        entityType: 'segment',
+        entityId: row.id,
+        changes: {
+          members: { before: count - added + removed, after: count },
+          added: { before: null, after: added },
+          removed: { before: null, after: removed },
+        },
+      });
+    return { added, removed, count };
+  });
+}
+
+export async function segmentCountHistory(db: DbOrTx, ctx: WorkspaceContext, id: string, days: number) {
+  const row = await getRow(db, ctx.workspaceId, id);
+  const since = new Date(Date.now() - days * 86_400_000);
+  const rows = await countHistory(db, ctx.workspaceId, row.id, since);
+  return { counts: rows.map((r) => ({ at: iso(r.at), count: r.count })) };
+}
+
+// ---- presets -------------------------------------------------------------------------------------
+
+export const VIP_PERCENTILE = 0.9;
+
+/**
+ * "VIP (LTV top 10%)": lifetime value at least the workspace's 90th percentile (percentile_disc
+ * over its live clients, so the threshold is a real client's value and ties at it are all in).
+ * A tree cannot say "percentile", so the threshold is computed and stored in the tree when the
+ * preset is created and again by the hourly count job while the preset is unedited
+ * (auto_refresh). When the percentile is 0 (most clients never spent), "> 0" instead.
+ */
+export function vipDefinition(threshold: number): Node {
+  return threshold > 0
+    ? { field: 'lifetime_value', op: 'gte', value: threshold }
+    : { field: 'lifetime_value', op: 'gt', value: 0 };
+}
+
+/** "New this month": created after the first day of the current month (workspace time zone), kept current. */
+export function newThisMonthDefinition(monthStartDay: string): Node {
+  return { field: 'created_at', op: 'after', value: monthStartDay };
+}
+
+async function computedPreset(db: DbOrTx, preset: string, workspaceId: string, timezone: string, now: Date) {
+  if (preset === 'vip_ltv_top10') return vipDefinition(await ltvPercentile(db, workspaceId, VIP_PERCENTILE));
+  if (preset === 'new_this_month') return newThisMonthDefinition(await monthStart(db, timezone, now));
+  return null;
+}
+
+async function presetRows(db: DbOrTx, workspaceId: string, now: Date): Promise<NewSegmentRow[]> {
+  const [workspace, labels] = await Promise.all([getWorkspace(db, workspaceId), listLabels(db, workspaceId)]);
+  const tz = workspace.defaultTimezone;
+  const presets: Array<Omit<NewSegmentRow, 'workspaceId' | 'kind'>> = [
+    {
+      preset: 'not_contacted_30d',
+      name: 'Not contacted in 30 days',
+      description: 'Never contacted, or last contacted more than 30 days ago',
+      definition: { not: { field: 'last_contacted_at', op: 'within_last_days', value: 30 } },
+    },
+    {
+      preset: 'new_this_month',
+      name: 'New this month',
+      description: 'Clients added since the first day of this month (kept current while unedited)',
+      definition: await computedPreset(db, 'new_this_month', workspaceId, tz, now),
+      autoRefresh: true,
+    },
+    {
+      preset: 'vip_ltv_top10',
+      name: 'VIP (LTV top 10%)',
+      description:
+        "Lifetime value in the workspace's top 10% (the 90th percentile, recomputed hourly while unedited)",
+      definition: await computedPreset(db, 'vip_ltv_top10', workspaceId, tz, now),
+      autoRefresh: true,
+    },
+    {
+      preset: 'at_risk',
+      name: 'At risk (risk ≥ 70)',
+      description: 'Churn risk of 70 or more (a person’s override counts)',
+      definition: { field: 'risk_score', op: 'gte', value: 70 },
+    },
+    ...labels.map((label) => ({
+      preset: `label:${label.key}`,
+      name: label.name,
+      description: `Clients labelled ${label.name}`,
+      definition: { field: 'label', op: 'eq', value: label.key },
+    })),
+  ];
+  // Listed newest first: the first preset gets the latest creation time.
+  return presets.map((p, i) => ({
+    ...p,
+    workspaceId,
+    kind: 'dynamic' as const,
+    createdAt: new Date(now.getTime() - i),
+    updatedAt: now,
+  }));
+}
+
+/**
+ * Gives a workspace its presets the first time its segments are listed or counted (a workspace
+ * made before segments existed gets them the same way). Once: archived presets stay archived.
+ * Concurrent first calls are safe (a preset is unique per workspace).
+ */
+export async function ensurePresets(db: Database, workspaceId: string): Promise<number> {
+  if (await hasPresets(db, workspaceId)) return 0;
+  return db.transaction(async (tx) => {
+    const inserted = await insertPresetRows(tx, await presetRows(tx, workspaceId, new Date()));
+    const ctx = systemContext(workspaceId, 'segment presets');
+    for (const row of inserted)
+      await recordAudit(tx, ctx, {
+        action: 'segment.created',
+        entityType: 'segment',
+        entityId: row.id,
+        changes: { ...diff(null, auditShape(row), AUDITED), preset: { before: null, after: row.preset } },
+      });
+    return inserted.length;
+  });
+}
+
+/** JSON with keys sorted (jsonb does not keep key order). */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
+
+/** Rewrites the computed presets (VIP threshold, this month's start) that are still unedited. */
+export async function refreshPresets(db: Database, workspaceId: string, now = new Date()): Promise<number> {
+  const workspace = await getWorkspace(db, workspaceId);
+  const rows = (await listActiveSegmentRows(db, workspaceId)).filter((r) => r.autoRefresh && r.preset);
+  let changed = 0;
+  for (const row of rows) {
+    const definition = await computedPreset(db, row.preset!, workspaceId, workspace.defaultTimezone, now);
+    if (!definition || canonical(definition) === canonical(row.definition)) continue;
+    await db.transaction(async (tx) => {
+      const before = await getRow(tx, workspaceId, row.id, true);
+      if (!before.autoRefresh) return;
+      const after = await updateSegmentRow(tx, row.id, { definition });
+      await recordAudit(tx, systemContext(workspaceId, 'segment presets'), {
+        action: 'segment.updated',
+        entityType: 'segment',
+        entityId: row.id,
+        changes: diff(auditShape(before), auditShape(after), AUDITED),
+      });
+      changed += 1;
+    });
+  }
+  return changed;
+}
+
+// ---- the count job -------------------------------------------------------------------------------
+
+/**
+ * Counts every live saved segment of a workspace and keeps the figure in its history. A segment
+ * whose tree became invalid (an archived custom field) or that ran out of time is skipped, not fatal.
+ */
+export async function countWorkspaceSegments(
+  db: Database,
+  workspaceId: string,
+  options: { timeoutMs: number; now?: Date },
+): Promise<{ counted: number; failed: Array<{ id: string; error: string }> }> {
+  await ensurePresets(db, workspaceId);
+  await refreshPresets(db, workspaceId);
+  const env = await segmentEnvironment(db, { workspaceId, role: 'owner' });
+  const at = options.now ?? new Date();
+  let counted = 0;
+  const failed: Array<{ id: string; error: string }> = [];
+  for (const row of await listActiveSegmentRows(db, workspaceId)) {
+    try {
+      const compiled = compileRow(env, row, at);
+      const count = await runLimited(db, { timeoutMs: options.timeoutMs }, (tx) =>
+        countMembers(tx, compiled),
+      );
+      await recordCount(db, workspaceId, row.id, count, at, true);
+      counted += 1;
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      failed.push({ id: row.id, error: error.code });
+    }
+  }
+  await pruneCountHistory(db, workspaceId, new Date(at.getTime() - COUNT_HISTORY_DAYS * 86_400_000));
+  return { counted, failed };
+}
