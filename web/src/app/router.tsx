@@ -10,6 +10,7 @@ import { ImportsPage } from '../features/imports/ImportsPage';
 import { InvitePage } from '../features/invite/InvitePage';
 import { NotFoundPage } from '../features/not-found/NotFoundPage';
 import { OutboxPage } from '../features/outbox/OutboxPage';
+import { SegmentBuilderPage } from '../features/segments/SegmentBuilderPage';
 import { SegmentsPage } from '../features/segments/SegmentsPage';
 import { ApiKeysPage } from '../features/settings/api-keys/ApiKeysPage';
 import { AuditLogPage } from '../features/settings/audit-log/AuditLogPage';
@@ -42,6 +43,8 @@ export const router = createBrowserRouter([
           },
           { path: 'clients/duplicates', element: <DuplicatesPage /> },
           { path: 'segments', element: <SegmentsPage /> },
+          { path: 'segments/new', element: <SegmentBuilderPage /> },
+          { path: 'segments/:id', element: <SegmentBuilderPage /> },
           { path: 'campaigns', element: <CampaignsPage /> },
           { path: 'templates', element: <TemplatesPage /> },
           { path: 'coupons', element: <CouponsPage /> },
