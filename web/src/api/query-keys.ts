@@ -24,6 +24,7 @@ export const queryKeys = {
   clientNotes: (id: string) => ['clients', 'notes', id] as const,
   clientConsent: (id: string) => ['clients', 'consent', id] as const,
   duplicates: ['clients', 'duplicates'] as const,
+  retentionPreview: (months: number) => ['clients', 'retention-preview', months] as const,
   customFields: (includeArchived = false) => ['custom-fields', { includeArchived }] as const,
   customFieldsAll: ['custom-fields'] as const,
   labels: ['labels'] as const,

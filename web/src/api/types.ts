@@ -30,11 +30,16 @@ export interface Workspace extends WorkspaceRef {
   default_country: string;
   default_timezone: string;
   default_locale: string;
+  /** GDPR retention: clients inactive this many months are erased every night; null = off. */
+  retention_inactive_months: number | null;
   created_at: string;
 }
 
 export type WorkspacePatch = Partial<
-  Pick<Workspace, 'name' | 'default_country' | 'default_timezone' | 'default_locale'>
+  Pick<
+    Workspace,
+    'name' | 'default_country' | 'default_timezone' | 'default_locale' | 'retention_inactive_months'
+  >
 >;
 
 export interface Member {

@@ -3,6 +3,7 @@ import {
   IconAdjustmentsHorizontal,
   IconBookmark,
   IconBuildingStore,
+  IconClockShield,
   IconFileImport,
   IconFilter,
   IconForms,
@@ -37,6 +38,7 @@ export type NavLabel =
   | 'labels'
   | 'tags'
   | 'locations'
+  | 'retention'
   | 'apiKeys'
   | 'channels'
   | 'auditLog';
@@ -69,6 +71,7 @@ export const SETTINGS_NAV: NavItem[] = [
   { to: '/settings/labels', label: 'labels', icon: IconBookmark },
   { to: '/settings/tags', label: 'tags', icon: IconTags },
   { to: '/settings/locations', label: 'locations', icon: IconMapPin },
+  { to: '/settings/retention', label: 'retention', icon: IconClockShield },
   { to: '/settings/api-keys', label: 'apiKeys', icon: IconKey, minRole: 'admin' },
   { to: '/settings/channels', label: 'channels', icon: IconPlugConnected },
   { to: '/settings/audit-log', label: 'auditLog', icon: IconHistory, minRole: 'admin' },

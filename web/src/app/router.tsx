@@ -18,6 +18,7 @@ import { CustomFieldsPage } from '../features/settings/custom-fields/CustomField
 import { LabelsPage } from '../features/settings/labels/LabelsPage';
 import { LocationsPage } from '../features/settings/locations/LocationsPage';
 import { MembersPage } from '../features/settings/members/MembersPage';
+import { RetentionPage } from '../features/settings/retention/RetentionPage';
 import { TagsPage } from '../features/settings/tags/TagsPage';
 import { WorkspaceSettingsPage } from '../features/settings/workspace/WorkspaceSettingsPage';
 import { TemplatesPage } from '../features/templates/TemplatesPage';
@@ -60,6 +61,7 @@ export const router = createBrowserRouter([
               { path: 'labels', element: <LabelsPage /> },
               { path: 'tags', element: <TagsPage /> },
               { path: 'locations', element: <LocationsPage /> },
+              { path: 'retention', element: <RetentionPage /> },
               {
                 path: 'api-keys',
                 element: (

@@ -28,6 +28,10 @@ interface DataTableProps<Row> {
   loadingMore?: boolean;
   onLoadMore?: () => void;
   minWidth?: number;
+  /** Rows are being changed (e.g. reordered): marked busy for assistive technology, without placeholders. */
+  busy?: boolean;
+  /** data-testid of every row, for tests. */
+  rowTestId?: string;
 }
 
 const SKELETON_ROWS = 3;
@@ -54,7 +58,7 @@ export function DataTable<Row>(props: DataTableProps<Row>) {
           horizontalSpacing="md"
           highlightOnHover
           aria-label={label}
-          aria-busy={loading}
+          aria-busy={loading || props.busy}
         >
           <Table.Thead>
             <Table.Tr>
@@ -81,7 +85,7 @@ export function DataTable<Row>(props: DataTableProps<Row>) {
                   const expansion = renderExpansion?.(row);
                   return (
                     <Fragment key={rowKey(row)}>
-                      <Table.Tr>
+                      <Table.Tr data-testid={props.rowTestId}>
                         {columns.map((column) => (
                           <Table.Td key={column.key} ta={column.align}>
                             {column.render(row)}

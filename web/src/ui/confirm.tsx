@@ -2,6 +2,8 @@ import { Text } from '@mantine/core';
 import { modals } from '@mantine/modals';
 import { useCallback } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useErrorMessage } from './errors';
+import { notifyError, notifySuccess } from './notify';
 
 interface ConfirmOptions {
   title: string;
@@ -24,4 +26,31 @@ export function useConfirm() {
       }),
     [t],
   );
+}
+
+/** The part of a delete or archive mutation that useConfirmedMutation uses. */
+interface IdMutation {
+  mutate: (id: string, options: { onSuccess: () => void; onError: (error: unknown) => void }) => void;
+}
+
+/**
+ * Delete and archive buttons: ask first, then run the mutation on the item's id and say how it went
+ * (`doneMessage` on success, the server's message on failure).
+ */
+export function useConfirmedMutation(mutation: IdMutation) {
+  const confirm = useConfirm();
+  const errorMessage = useErrorMessage();
+  return ({
+    id,
+    doneMessage,
+    ...question
+  }: Omit<ConfirmOptions, 'onConfirm'> & { id: string; doneMessage: string }) =>
+    confirm({
+      ...question,
+      onConfirm: () =>
+        mutation.mutate(id, {
+          onSuccess: () => notifySuccess(doneMessage),
+          onError: (error) => notifyError(errorMessage(error)),
+        }),
+    });
 }

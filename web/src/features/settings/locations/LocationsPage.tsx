@@ -1,22 +1,6 @@
-import {
-  ActionIcon,
-  Alert,
-  Badge,
-  Button,
-  Group,
-  Modal,
-  Select,
-  Stack,
-  Switch,
-  Table,
-  Text,
-  Textarea,
-  TextInput,
-  Tooltip,
-  VisuallyHidden,
-} from '@mantine/core';
+import { Badge, Group, Select, Stack, Switch, Text, Textarea, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { IconArchive, IconInfoCircle, IconMapPin, IconPencil, IconPlus } from '@tabler/icons-react';
+import { IconMapPin } from '@tabler/icons-react';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import {
@@ -30,14 +14,12 @@ import { useMe } from '../../../api/me';
 import { useWorkspace } from '../../../api/workspace';
 import { hasRole } from '../../../lib/roles';
 import { timeZoneOptions } from '../../../lib/timezones';
-import { useConfirm } from '../../../ui/confirm';
+import { AddButton, CrudFormButtons, CrudModal, useCrudModal, useSaveHandlers } from '../../../ui/CrudModal';
+import { useConfirmedMutation } from '../../../ui/confirm';
 import { EmptyState } from '../../../ui/EmptyState';
-import { useErrorMessage } from '../../../ui/errors';
-import { notifyError, notifySuccess } from '../../../ui/notify';
-import { PageHeader } from '../../../ui/PageHeader';
-import { QueryError } from '../../../ui/QueryError';
+import { SettingsCrudTable } from '../../../ui/SettingsCrudTable';
+import { SettingsPage } from '../../../ui/SettingsPage';
 import { SettingsSection } from '../../../ui/SettingsSection';
-import { applyServerErrors } from '../../../ui/server-errors';
 
 /** The business's places: a client's home location, where events happen, the time zone of each. */
 export function LocationsPage() {
@@ -46,60 +28,42 @@ export function LocationsPage() {
   const canEdit = hasRole(me?.role, 'admin');
   const [showArchived, setShowArchived] = useState(false);
   const locations = useLocations(showArchived);
-  const archive = useArchiveLocation();
-  const confirm = useConfirm();
-  const errorMessage = useErrorMessage();
-  const [editing, setEditing] = useState<Location | 'new' | null>(null);
+  const askArchive = useConfirmedMutation(useArchiveLocation());
+  const modal = useCrudModal<Location>();
   const list = locations.data ?? [];
   const activeCount = list.filter((location) => !location.archived_at).length;
-
-  const askArchive = (location: Location) =>
-    confirm({
-      title: t('settings.locations.archiveTitle'),
-      message: t('settings.locations.archiveText', { name: location.name }),
-      confirmLabel: t('settings.locations.archive'),
-      onConfirm: () =>
-        archive.mutate(location.id, {
-          onSuccess: () => notifySuccess(t('settings.locations.archived', { name: location.name })),
-          onError: (error) => notifyError(errorMessage(error)),
-        }),
-    });
+  const isArchived = (location: Location) => Boolean(location.archived_at);
 
   const addButton = canEdit ? (
-    <Button leftSection={<IconPlus size={18} aria-hidden />} onClick={() => setEditing('new')}>
-      {t('settings.locations.add')}
-    </Button>
+    <AddButton onClick={modal.openNew}>{t('settings.locations.add')}</AddButton>
   ) : null;
 
   return (
-    <>
-      <PageHeader
-        title={t('settings.locations.title')}
-        description={t('settings.locations.description')}
-        actions={activeCount ? addButton : undefined}
-      />
-      <Stack gap="lg">
-        {!canEdit ? (
-          <Alert variant="light" color="blue" icon={<IconInfoCircle size={20} aria-hidden />}>
-            {t('settings.locations.readOnly')}
-          </Alert>
-        ) : null}
-        <SettingsSection
-          flush
-          title={t('settings.locations.listTitle')}
-          description={t('settings.locations.listText')}
-          action={
-            <Switch
-              size="sm"
-              label={t('settings.locations.showArchived')}
-              checked={showArchived}
-              onChange={(event) => setShowArchived(event.currentTarget.checked)}
-            />
-          }
-        >
-          {locations.error && !locations.data ? (
-            <QueryError error={locations.error} onRetry={() => void locations.refetch()} />
-          ) : locations.data && !list.length ? (
+    <SettingsPage
+      title={t('settings.locations.title')}
+      description={t('settings.locations.description')}
+      actions={activeCount ? addButton : undefined}
+      readOnlyNote={canEdit ? undefined : t('settings.locations.readOnly')}
+    >
+      <SettingsSection
+        flush
+        title={t('settings.locations.listTitle')}
+        description={t('settings.locations.listText')}
+        action={
+          <Switch
+            size="sm"
+            label={t('settings.locations.showArchived')}
+            checked={showArchived}
+            onChange={(event) => setShowArchived(event.currentTarget.checked)}
+          />
+        }
+      >
+        <SettingsCrudTable
+          label={t('settings.locations.listTitle')}
+          items={locations.data}
+          error={locations.error}
+          onRetry={() => void locations.refetch()}
+          empty={
             <EmptyState
               icon={IconMapPin}
               title={t('settings.locations.emptyTitle')}
@@ -107,103 +71,84 @@ export function LocationsPage() {
             >
               {addButton}
             </EmptyState>
-          ) : (
-            <Table.ScrollContainer minWidth={640} type="native">
-              <Table verticalSpacing="sm" horizontalSpacing="md" aria-busy={locations.isPending}>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>{t('settings.locations.name')}</Table.Th>
-                    <Table.Th>{t('settings.locations.address')}</Table.Th>
-                    <Table.Th>{t('settings.locations.timezone')}</Table.Th>
-                    {canEdit ? (
-                      <Table.Th w={90}>
-                        <VisuallyHidden>{t('common.actions')}</VisuallyHidden>
-                      </Table.Th>
-                    ) : null}
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {list.map((location) => (
-                    <Table.Tr key={location.id}>
-                      <Table.Td>
-                        <Group gap={6}>
-                          <Text size="sm" fw={600}>
-                            {location.name}
-                          </Text>
-                          {location.archived_at ? (
-                            <Badge size="xs" variant="outline" color="gray">
-                              {t('settings.locations.archivedBadge')}
-                            </Badge>
-                          ) : null}
-                        </Group>
-                      </Table.Td>
-                      <Table.Td>
-                        <Text
-                          size="sm"
-                          c={location.address ? undefined : 'dimmed'}
-                          style={{ whiteSpace: 'pre-line' }}
-                        >
-                          {location.address ?? '—'}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>
-                        <Text size="sm">
-                          {location.timezone?.replaceAll('_', ' ') ?? t('settings.locations.workspaceZone')}
-                        </Text>
-                      </Table.Td>
-                      {canEdit ? (
-                        <Table.Td>
-                          {location.archived_at ? null : (
-                            <Group gap={2} wrap="nowrap" justify="flex-end">
-                              <Tooltip
-                                label={t('settings.locations.edit', { name: location.name })}
-                                withArrow
-                              >
-                                <ActionIcon
-                                  variant="subtle"
-                                  color="gray"
-                                  onClick={() => setEditing(location)}
-                                  aria-label={t('settings.locations.edit', { name: location.name })}
-                                >
-                                  <IconPencil size={18} aria-hidden />
-                                </ActionIcon>
-                              </Tooltip>
-                              <Tooltip
-                                label={t('settings.locations.archiveNamed', { name: location.name })}
-                                withArrow
-                              >
-                                <ActionIcon
-                                  variant="subtle"
-                                  color="red"
-                                  onClick={() => askArchive(location)}
-                                  aria-label={t('settings.locations.archiveNamed', { name: location.name })}
-                                >
-                                  <IconArchive size={18} aria-hidden />
-                                </ActionIcon>
-                              </Tooltip>
-                            </Group>
-                          )}
-                        </Table.Td>
-                      ) : null}
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-          )}
-        </SettingsSection>
-      </Stack>
-      <Modal
-        opened={editing !== null}
-        onClose={() => setEditing(null)}
-        title={editing === 'new' ? t('settings.locations.addTitle') : t('settings.locations.editTitle')}
-        centered
+          }
+          minWidth={640}
+          loading={locations.isPending}
+          actions={
+            canEdit
+              ? [
+                  {
+                    kind: 'edit',
+                    label: (location) => t('settings.locations.edit', { name: location.name }),
+                    onClick: modal.openEdit,
+                    hiddenFor: isArchived,
+                  },
+                  {
+                    kind: 'archive',
+                    label: (location) => t('settings.locations.archiveNamed', { name: location.name }),
+                    onClick: (location) =>
+                      askArchive({
+                        id: location.id,
+                        title: t('settings.locations.archiveTitle'),
+                        message: t('settings.locations.archiveText', { name: location.name }),
+                        confirmLabel: t('settings.locations.archive'),
+                        doneMessage: t('settings.locations.archived', { name: location.name }),
+                      }),
+                    hiddenFor: isArchived,
+                  },
+                ]
+              : []
+          }
+          columns={[
+            {
+              key: 'name',
+              header: t('settings.locations.name'),
+              render: (location) => (
+                <Group gap={6}>
+                  <Text size="sm" fw={600}>
+                    {location.name}
+                  </Text>
+                  {location.archived_at ? (
+                    <Badge size="xs" variant="outline" color="gray">
+                      {t('settings.locations.archivedBadge')}
+                    </Badge>
+                  ) : null}
+                </Group>
+              ),
+            },
+            {
+              key: 'address',
+              header: t('settings.locations.address'),
+              render: (location) => (
+                <Text
+                  size="sm"
+                  c={location.address ? undefined : 'dimmed'}
+                  style={{ whiteSpace: 'pre-line' }}
+                >
+                  {location.address ?? '—'}
+                </Text>
+              ),
+            },
+            {
+              key: 'timezone',
+              header: t('settings.locations.timezone'),
+              render: (location) => (
+                <Text size="sm">
+                  {location.timezone?.replaceAll('_', ' ') ?? t('settings.locations.workspaceZone')}
+                </Text>
+              ),
+            },
+          ]}
+        />
+      </SettingsSection>
+      <CrudModal
+        modal={modal}
+        addTitle={t('settings.locations.addTitle')}
+        editTitle={t('settings.locations.editTitle')}
       >
-        {editing !== null ? (
-          <LocationForm location={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />
-        ) : null}
-      </Modal>
-    </>
+        {(location) => <LocationForm location={location} onClose={modal.close} />}
+      </CrudModal>
+    </SettingsPage>
   );
 }
 
@@ -212,7 +157,6 @@ function LocationForm({ location, onClose }: { location: Location | null; onClos
   const workspace = useWorkspace();
   const create = useCreateLocation();
   const update = useUpdateLocation();
-  const errorMessage = useErrorMessage();
   const form = useForm({
     initialValues: {
       name: location?.name ?? '',
@@ -222,25 +166,20 @@ function LocationForm({ location, onClose }: { location: Location | null; onClos
     validate: { name: (value) => (value.trim() ? null : t('validation.required')) },
   });
   const zones = useMemo(() => timeZoneOptions(form.values.timezone), [form.values.timezone]);
+  const handlers = useSaveHandlers<Location>({
+    form,
+    fields: ['name', 'address', 'timezone'],
+    savedMessage: (saved) =>
+      location
+        ? t('settings.locations.saved', { name: saved.name })
+        : t('settings.locations.created', { name: saved.name }),
+    onClose,
+  });
   const submit = form.onSubmit((values) => {
     const body = {
       name: values.name.trim(),
       address: values.address.trim() || null,
       timezone: values.timezone || null,
-    };
-    const handlers = {
-      onSuccess: (saved: Location) => {
-        notifySuccess(
-          location
-            ? t('settings.locations.saved', { name: saved.name })
-            : t('settings.locations.created', { name: saved.name }),
-        );
-        onClose();
-      },
-      onError: (error: unknown) => {
-        if (!applyServerErrors(form, error, ['name', 'address', 'timezone']))
-          notifyError(errorMessage(error));
-      },
     };
     if (location) update.mutate({ id: location.id, patch: body }, handlers);
     else create.mutate(body, handlers);
@@ -274,14 +213,12 @@ function LocationForm({ location, onClose }: { location: Location | null; onClos
           nothingFoundMessage={t('common.nothingFound')}
           {...form.getInputProps('timezone')}
         />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            {t('common.cancel')}
-          </Button>
-          <Button type="submit" loading={create.isPending || update.isPending}>
-            {location ? t('common.saveChanges') : t('settings.locations.createSubmit')}
-          </Button>
-        </Group>
+        <CrudFormButtons
+          editing={Boolean(location)}
+          createLabel={t('settings.locations.createSubmit')}
+          loading={create.isPending || update.isPending}
+          onCancel={onClose}
+        />
       </Stack>
     </form>
   );

@@ -1,36 +1,19 @@
-import {
-  ActionIcon,
-  Alert,
-  Badge,
-  Button,
-  Group,
-  Modal,
-  Stack,
-  Table,
-  Text,
-  Textarea,
-  TextInput,
-  Tooltip,
-  VisuallyHidden,
-} from '@mantine/core';
+import { Badge, Stack, Text, Textarea, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { IconInfoCircle, IconPencil, IconPlus, IconTags, IconTrash } from '@tabler/icons-react';
-import { useState } from 'react';
+import { IconTags } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import type { SwatchColor } from '../../../api/labels';
 import { useMe } from '../../../api/me';
 import { type Tag, useCreateTag, useDeleteTag, useTags, useUpdateTag } from '../../../api/tags';
 import { hasRole } from '../../../lib/roles';
-import { useConfirm } from '../../../ui/confirm';
+import { AddButton, CrudFormButtons, CrudModal, useCrudModal, useSaveHandlers } from '../../../ui/CrudModal';
+import { useConfirmedMutation } from '../../../ui/confirm';
 import { EmptyState } from '../../../ui/EmptyState';
-import { useErrorMessage } from '../../../ui/errors';
-import { notifyError, notifySuccess } from '../../../ui/notify';
-import { PageHeader } from '../../../ui/PageHeader';
-import { QueryError } from '../../../ui/QueryError';
+import { type RowAction, SettingsCrudTable } from '../../../ui/SettingsCrudTable';
+import { SettingsPage } from '../../../ui/SettingsPage';
 import { SettingsSection } from '../../../ui/SettingsSection';
-import { applyServerErrors } from '../../../ui/server-errors';
-import { ColorChoice, isSwatch } from '../labels/ColorChoice';
+import { ColorChoice, isSwatch } from '../shared/ColorChoice';
 
 /** Tags with their colors, descriptions and how many clients carry each. */
 export function TagsPage() {
@@ -40,52 +23,55 @@ export function TagsPage() {
   const canEdit = hasRole(me?.role, 'marketer');
   const canDelete = hasRole(me?.role, 'admin');
   const tags = useTags();
-  const remove = useDeleteTag();
-  const confirm = useConfirm();
-  const errorMessage = useErrorMessage();
-  const [editing, setEditing] = useState<Tag | 'new' | null>(null);
+  const askDelete = useConfirmedMutation(useDeleteTag());
+  const modal = useCrudModal<Tag>();
   const list = tags.data ?? [];
   const count = new Intl.NumberFormat(i18n.resolvedLanguage ?? 'en');
 
-  const askDelete = (tag: Tag) =>
-    confirm({
-      title: t('settings.tags.deleteTitle'),
-      message: t('settings.tags.deleteText', { name: tag.name, count: tag.member_count ?? 0 }),
-      confirmLabel: t('settings.tags.delete'),
-      onConfirm: () =>
-        remove.mutate(tag.id, {
-          onSuccess: () => notifySuccess(t('settings.tags.deleted', { name: tag.name })),
-          onError: (error) => notifyError(errorMessage(error)),
+  const addButton = canCreate ? (
+    <AddButton onClick={modal.openNew}>{t('settings.tags.add')}</AddButton>
+  ) : null;
+  const actions: RowAction<Tag>[] = [];
+  if (canEdit)
+    actions.push({
+      kind: 'edit',
+      label: (tag) => t('settings.tags.edit', { name: tag.name }),
+      onClick: modal.openEdit,
+    });
+  if (canDelete)
+    actions.push({
+      kind: 'delete',
+      label: (tag) => t('settings.tags.deleteNamed', { name: tag.name }),
+      onClick: (tag) =>
+        askDelete({
+          id: tag.id,
+          title: t('settings.tags.deleteTitle'),
+          message: t('settings.tags.deleteText', { name: tag.name, count: tag.member_count ?? 0 }),
+          confirmLabel: t('settings.tags.delete'),
+          doneMessage: t('settings.tags.deleted', { name: tag.name }),
         }),
     });
 
-  const addButton = canCreate ? (
-    <Button leftSection={<IconPlus size={18} aria-hidden />} onClick={() => setEditing('new')}>
-      {t('settings.tags.add')}
-    </Button>
-  ) : null;
-
   return (
-    <>
-      <PageHeader
-        title={t('settings.tags.title')}
-        description={t('settings.tags.description')}
-        actions={list.length ? addButton : undefined}
-      />
-      <Stack gap="lg">
-        {!canEdit ? (
-          <Alert variant="light" color="blue" icon={<IconInfoCircle size={20} aria-hidden />}>
-            {canCreate ? t('settings.tags.agentNote') : t('settings.tags.readOnly')}
-          </Alert>
-        ) : null}
-        <SettingsSection
-          flush
-          title={t('settings.tags.listTitle')}
-          description={tags.data ? t('settings.tags.listText', { count: list.length }) : undefined}
-        >
-          {tags.error && !tags.data ? (
-            <QueryError error={tags.error} onRetry={() => void tags.refetch()} />
-          ) : tags.data && !list.length ? (
+    <SettingsPage
+      title={t('settings.tags.title')}
+      description={t('settings.tags.description')}
+      actions={list.length ? addButton : undefined}
+      readOnlyNote={
+        canEdit ? undefined : canCreate ? t('settings.tags.agentNote') : t('settings.tags.readOnly')
+      }
+    >
+      <SettingsSection
+        flush
+        title={t('settings.tags.listTitle')}
+        description={tags.data ? t('settings.tags.listText', { count: list.length }) : undefined}
+      >
+        <SettingsCrudTable
+          label={t('settings.tags.listTitle')}
+          items={tags.data}
+          error={tags.error}
+          onRetry={() => void tags.refetch()}
+          empty={
             <EmptyState
               icon={IconTags}
               title={t('settings.tags.emptyTitle')}
@@ -93,94 +79,56 @@ export function TagsPage() {
             >
               {addButton}
             </EmptyState>
-          ) : (
-            <Table.ScrollContainer minWidth={600} type="native">
-              <Table verticalSpacing="sm" horizontalSpacing="md" aria-busy={tags.isPending}>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>{t('settings.tags.name')}</Table.Th>
-                    <Table.Th>{t('settings.tags.descriptionField')}</Table.Th>
-                    <Table.Th ta="right">{t('settings.tags.members')}</Table.Th>
-                    {canEdit || canDelete ? (
-                      <Table.Th w={90}>
-                        <VisuallyHidden>{t('common.actions')}</VisuallyHidden>
-                      </Table.Th>
-                    ) : null}
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {list.map((tag) => (
-                    <Table.Tr key={tag.id}>
-                      <Table.Td>
-                        <Badge variant="light" color={tag.color} radius="sm" tt="none" size="lg" fw={500}>
-                          {tag.name}
-                        </Badge>
-                      </Table.Td>
-                      <Table.Td>
-                        <Text size="sm" c={tag.description ? undefined : 'dimmed'} lineClamp={2}>
-                          {tag.description ?? '—'}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td ta="right">
-                        <Text size="sm" style={{ fontVariantNumeric: 'tabular-nums' }}>
-                          {count.format(tag.member_count ?? 0)}
-                        </Text>
-                      </Table.Td>
-                      {canEdit || canDelete ? (
-                        <Table.Td>
-                          <Group gap={2} wrap="nowrap" justify="flex-end">
-                            {canEdit ? (
-                              <Tooltip label={t('settings.tags.edit', { name: tag.name })} withArrow>
-                                <ActionIcon
-                                  variant="subtle"
-                                  color="gray"
-                                  onClick={() => setEditing(tag)}
-                                  aria-label={t('settings.tags.edit', { name: tag.name })}
-                                >
-                                  <IconPencil size={18} aria-hidden />
-                                </ActionIcon>
-                              </Tooltip>
-                            ) : null}
-                            {canDelete ? (
-                              <Tooltip label={t('settings.tags.deleteNamed', { name: tag.name })} withArrow>
-                                <ActionIcon
-                                  variant="subtle"
-                                  color="red"
-                                  onClick={() => askDelete(tag)}
-                                  aria-label={t('settings.tags.deleteNamed', { name: tag.name })}
-                                >
-                                  <IconTrash size={18} aria-hidden />
-                                </ActionIcon>
-                              </Tooltip>
-                            ) : null}
-                          </Group>
-                        </Table.Td>
-                      ) : null}
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-          )}
-        </SettingsSection>
-        <Text size="sm" c="dimmed">
-          {t('settings.tags.hint')}{' '}
-          <Text component={Link} to="/clients" size="sm" c="var(--mantine-primary-color-filled)">
-            {t('settings.tags.hintLink')}
-          </Text>
+          }
+          minWidth={600}
+          loading={tags.isPending}
+          actions={actions}
+          columns={[
+            {
+              key: 'name',
+              header: t('settings.tags.name'),
+              render: (tag) => (
+                <Badge variant="light" color={tag.color} radius="sm" tt="none" size="lg" fw={500}>
+                  {tag.name}
+                </Badge>
+              ),
+            },
+            {
+              key: 'descriptionField',
+              header: t('settings.tags.descriptionField'),
+              render: (tag) => (
+                <Text size="sm" c={tag.description ? undefined : 'dimmed'} lineClamp={2}>
+                  {tag.description ?? '—'}
+                </Text>
+              ),
+            },
+            {
+              key: 'members',
+              header: t('settings.tags.members'),
+              align: 'right',
+              render: (tag) => (
+                <Text size="sm" style={{ fontVariantNumeric: 'tabular-nums' }}>
+                  {count.format(tag.member_count ?? 0)}
+                </Text>
+              ),
+            },
+          ]}
+        />
+      </SettingsSection>
+      <Text size="sm" c="dimmed">
+        {t('settings.tags.hint')}{' '}
+        <Text component={Link} to="/clients" size="sm" c="var(--mantine-primary-color-filled)">
+          {t('settings.tags.hintLink')}
         </Text>
-      </Stack>
-      <Modal
-        opened={editing !== null}
-        onClose={() => setEditing(null)}
-        title={editing === 'new' ? t('settings.tags.addTitle') : t('settings.tags.editTitle')}
-        centered
+      </Text>
+      <CrudModal
+        modal={modal}
+        addTitle={t('settings.tags.addTitle')}
+        editTitle={t('settings.tags.editTitle')}
       >
-        {editing !== null ? (
-          <TagForm tag={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />
-        ) : null}
-      </Modal>
-    </>
+        {(tag) => <TagForm tag={tag} onClose={modal.close} />}
+      </CrudModal>
+    </SettingsPage>
   );
 }
 
@@ -188,7 +136,6 @@ function TagForm({ tag, onClose }: { tag: Tag | null; onClose: () => void }) {
   const { t } = useTranslation();
   const create = useCreateTag();
   const update = useUpdateTag();
-  const errorMessage = useErrorMessage();
   const form = useForm({
     initialValues: {
       name: tag?.name ?? '',
@@ -197,25 +144,18 @@ function TagForm({ tag, onClose }: { tag: Tag | null; onClose: () => void }) {
     },
     validate: { name: (value) => (value.trim() ? null : t('validation.required')) },
   });
+  const handlers = useSaveHandlers<Tag>({
+    form,
+    fields: ['name', 'color', 'description'],
+    savedMessage: (saved) =>
+      tag ? t('settings.tags.saved', { name: saved.name }) : t('settings.tags.created', { name: saved.name }),
+    onClose,
+  });
   const submit = form.onSubmit((values) => {
     const body = {
       name: values.name.trim(),
       color: values.color,
       description: values.description.trim() || null,
-    };
-    const handlers = {
-      onSuccess: (saved: Tag) => {
-        notifySuccess(
-          tag
-            ? t('settings.tags.saved', { name: saved.name })
-            : t('settings.tags.created', { name: saved.name }),
-        );
-        onClose();
-      },
-      onError: (error: unknown) => {
-        if (!applyServerErrors(form, error, ['name', 'color', 'description']))
-          notifyError(errorMessage(error));
-      },
     };
     if (tag) update.mutate({ id: tag.id, patch: body }, handlers);
     else create.mutate(body, handlers);
@@ -249,14 +189,12 @@ function TagForm({ tag, onClose }: { tag: Tag | null; onClose: () => void }) {
             {form.values.name || t('settings.tags.name')}
           </Badge>
         </Text>
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            {t('common.cancel')}
-          </Button>
-          <Button type="submit" loading={create.isPending || update.isPending}>
-            {tag ? t('common.saveChanges') : t('settings.tags.createSubmit')}
-          </Button>
-        </Group>
+        <CrudFormButtons
+          editing={Boolean(tag)}
+          createLabel={t('settings.tags.createSubmit')}
+          loading={create.isPending || update.isPending}
+          onCancel={onClose}
+        />
       </Stack>
     </form>
   );

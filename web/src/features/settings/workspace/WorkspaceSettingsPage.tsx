@@ -17,7 +17,8 @@ import { QueryError } from '../../../ui/QueryError';
 import { SettingsSection } from '../../../ui/SettingsSection';
 import { applyServerErrors } from '../../../ui/server-errors';
 
-type Values = Required<WorkspacePatch>;
+/** The general settings; retention has a page of its own. */
+type Values = Required<Omit<WorkspacePatch, 'retention_inactive_months'>>;
 const FIELDS = ['name', 'default_country', 'default_timezone', 'default_locale'] as const;
 
 function toValues(workspace: Workspace): Values {

@@ -1,3 +1,9 @@
+/** A row's new place in an ordered list, as the reorder endpoints take it. */
+export interface PositionMove {
+  id: string;
+  position: number;
+}
+
 /**
  * New positions after moving one item of an ordered list up or down: the items are renumbered
  * 0..n-1 in their new order and only the ones whose position changes are returned.
@@ -6,7 +12,7 @@ export function moveItem<T extends { id: string; position: number }>(
   items: T[],
   id: string,
   direction: -1 | 1,
-): Array<{ id: string; position: number }> {
+): PositionMove[] {
   const order = [...items];
   const index = order.findIndex((item) => item.id === id);
   const target = index + direction;

@@ -1,8 +1,5 @@
 import {
   Autocomplete,
-  Button,
-  Group,
-  Modal,
   Select,
   SimpleGrid,
   Stack,
@@ -23,9 +20,8 @@ import {
   useUpdateCustomField,
 } from '../../../api/custom-fields';
 import { ROLES, type Role } from '../../../api/types';
-import { useErrorMessage } from '../../../ui/errors';
-import { notifyError, notifySuccess } from '../../../ui/notify';
-import { applyServerErrors } from '../../../ui/server-errors';
+import { keyFromName } from '../../../lib/keys';
+import { CrudFormButtons, useSaveHandlers } from '../../../ui/CrudModal';
 
 interface Values {
   label: string;
@@ -51,47 +47,22 @@ const FIELDS = [
   'editable_min_role',
 ];
 
-/** "Shoe size (EU)" → "shoe_size_eu": lower-case letters, digits and _, starting with a letter. */
-export function keyFrom(label: string): string {
-  const slug = label
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '')
-    .slice(0, 63);
-  return /^[a-z]/.test(slug) ? slug : slug ? `f_${slug}`.slice(0, 63) : '';
-}
+/** The server's pattern for field keys: ^[a-z][a-z0-9_]{0,62}$. */
+const KEY_RULES = { prefix: 'f_', maxLength: 63 };
 
 interface Props {
   /** null = a new field. */
   field: CustomField | null;
-  opened: boolean;
   onClose: () => void;
   sections: string[];
   nextPosition: (section: string | null) => number;
 }
 
-export function CustomFieldModal(props: Props) {
-  const { t } = useTranslation();
-  return (
-    <Modal
-      opened={props.opened}
-      onClose={props.onClose}
-      title={props.field ? t('settings.customFields.editTitle') : t('settings.customFields.addTitle')}
-      size="lg"
-      centered
-    >
-      {props.opened ? <FieldForm {...props} /> : null}
-    </Modal>
-  );
-}
-
-function FieldForm({ field, onClose, sections, nextPosition }: Props) {
+/** Adds or edits a custom field: its key and type are fixed once created, the rest can change. */
+export function CustomFieldForm({ field, onClose, sections, nextPosition }: Props) {
   const { t } = useTranslation();
   const create = useCreateCustomField();
   const update = useUpdateCustomField();
-  const errorMessage = useErrorMessage();
   const form = useForm<Values>({
     initialValues: {
       label: field?.label ?? '',
@@ -118,6 +89,16 @@ function FieldForm({ field, onClose, sections, nextPosition }: Props) {
   const withOptions = form.values.type === 'select' || form.values.type === 'multi_select';
   const roles = ROLES.map((role) => ({ value: role, label: t(`roles.${role}`) }));
 
+  const handlers = useSaveHandlers<CustomField>({
+    form,
+    fields: FIELDS,
+    savedMessage: (saved) =>
+      field
+        ? t('settings.customFields.saved', { label: saved.label })
+        : t('settings.customFields.created', { label: saved.label }),
+    onClose,
+  });
+
   const submit = form.onSubmit((values) => {
     const section = values.section.trim() || null;
     const body: CustomFieldInput = {
@@ -128,19 +109,6 @@ function FieldForm({ field, onClose, sections, nextPosition }: Props) {
       help_text: values.help_text.trim() || null,
       visible_min_role: values.visible_min_role,
       editable_min_role: values.editable_min_role,
-    };
-    const handlers = {
-      onSuccess: (saved: CustomField) => {
-        notifySuccess(
-          field
-            ? t('settings.customFields.saved', { label: saved.label })
-            : t('settings.customFields.created', { label: saved.label }),
-        );
-        onClose();
-      },
-      onError: (error: unknown) => {
-        if (!applyServerErrors(form, error, FIELDS)) notifyError(errorMessage(error));
-      },
     };
     if (field) {
       if (section !== (field.section ?? null)) body.position = nextPosition(section);
@@ -165,7 +133,7 @@ function FieldForm({ field, onClose, sections, nextPosition }: Props) {
           onChange={(event) => {
             const label = event.currentTarget.value;
             form.setFieldValue('label', label);
-            if (!field && !form.values.keyTouched) form.setFieldValue('key', keyFrom(label));
+            if (!field && !form.values.keyTouched) form.setFieldValue('key', keyFromName(label, KEY_RULES));
           }}
         />
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
@@ -245,14 +213,12 @@ function FieldForm({ field, onClose, sections, nextPosition }: Props) {
         <Text size="xs" c="dimmed">
           {t('settings.customFields.usage')}
         </Text>
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            {t('common.cancel')}
-          </Button>
-          <Button type="submit" loading={create.isPending || update.isPending}>
-            {field ? t('common.saveChanges') : t('settings.customFields.createSubmit')}
-          </Button>
-        </Group>
+        <CrudFormButtons
+          editing={Boolean(field)}
+          createLabel={t('settings.customFields.createSubmit')}
+          loading={create.isPending || update.isPending}
+          onCancel={onClose}
+        />
       </Stack>
     </form>
   );
