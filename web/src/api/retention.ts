@@ -3,7 +3,7 @@ import { request } from './client';
 import { queryKeys } from './query-keys';
 
 /** The longest retention the dashboard offers: ten years. */
-export const RETENTION_MONTHS_MAX = 120;
+export const RETENTION_MONTHS_MAX = 600;
 
 export interface RetentionPreview {
   inactive_months: number;
