@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { request } from './client';
 import { queryKeys } from './query-keys';
 
-/** The longest retention the dashboard offers: ten years. */
+/** The longest retention: fifty years, as the API (some medical records are kept for decades). */
 export const RETENTION_MONTHS_MAX = 600;
 
 export interface RetentionPreview {
