@@ -27,6 +27,7 @@ import { registerNoteRoutes } from './modules/notes/notes.routes.ts';
 import { notesParticipant } from './modules/notes/notes.service.ts';
 import { notificationJobs } from './modules/notifications/notifications.jobs.ts';
 import { registerNotificationRoutes } from './modules/notifications/notifications.routes.ts';
+import { registerSegmentAlertRoutes } from './modules/segments/segments.alerts.routes.ts';
 import { segmentsJobs } from './modules/segments/segments.jobs.ts';
 import { registerSegmentRoutes } from './modules/segments/segments.routes.ts';
 import { registerTagRoutes } from './modules/tags/tags.routes.ts';
@@ -197,12 +198,17 @@ export async function createClientela(options: {
   registerConsentRoutes(http, { db, suppressions });
   registerClientGdprRoutes(http, { db, suppressions });
   registerSegmentRoutes(http, { db, timeoutMs: config.segmentTimeoutMs });
+  registerSegmentAlertRoutes(http, { db, timeoutMs: config.segmentTimeoutMs });
 
   const jobs = mergeJobs(
     maintenanceJobs(db, config.maintenanceCron),
     clientsGdprJobs(db, { suppressions }),
     eventsJobs(db),
-    segmentsJobs(db, { cron: config.segmentCountCron, timeoutMs: config.segmentTimeoutMs }),
+    segmentsJobs(db, {
+      cron: config.segmentCountCron,
+      timeoutMs: config.segmentTimeoutMs,
+      mailConfigured: mailer.configured,
+    }),
     notificationJobs(db, mailer),
   );
 

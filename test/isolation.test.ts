@@ -141,6 +141,7 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
   '/api/v1/segments/{id}/members': async (world) => ({ id: (await segmentInB(world, 'static')).id }),
   '/api/v1/segments/{id}/clients': async (world) => ({ id: (await segmentInB(world)).id }),
   '/api/v1/segments/{id}/counts': async (world) => ({ id: (await segmentInB(world)).id }),
+  '/api/v1/segments/{id}/alert': async (world) => ({ id: (await segmentInB(world)).id }),
   '/api/v1/invitations/{id}': async ({ t, b }) => {
     const inv = await createInvitation(
       t.app.dbHandle.db,

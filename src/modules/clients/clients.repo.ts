@@ -143,6 +143,10 @@ export async function insertHistory(db: DbOrTx, values: typeof clientHistory.$in
   await db.insert(clientHistory).values(values);
 }
 
+export async function insertHistoryRows(db: DbOrTx, rows: Array<typeof clientHistory.$inferInsert>) {
+  if (rows.length) await db.insert(clientHistory).values(rows);
+}
+
 export async function moveHistory(
   db: DbOrTx,
   workspaceId: string,

@@ -34,6 +34,7 @@ import {
   historyPage,
   insertClient,
   insertHistory,
+  insertHistoryRows,
   listLabelRows,
   moveHistory,
   updateClientRow,
@@ -451,6 +452,28 @@ export async function recordClientHistory(
     actorLabel: ctx.actor.label,
     data,
   });
+}
+
+/** Many timeline entries at once (segment entries and exits of a whole check), one INSERT. */
+export async function recordClientHistoryMany(
+  db: DbOrTx,
+  ctx: { workspaceId: string; actor: Actor },
+  rows: Array<{ clientId: string; kind: string; data: Record<string, unknown> }>,
+) {
+  for (let i = 0; i < rows.length; i += 1000) {
+    await insertHistoryRows(
+      db,
+      rows.slice(i, i + 1000).map((r) => ({
+        workspaceId: ctx.workspaceId,
+        clientId: r.clientId,
+        kind: r.kind,
+        actorType: ctx.actor.type,
+        actorId: ctx.actor.id,
+        actorLabel: ctx.actor.label,
+        data: r.data,
+      })),
+    );
+  }
 }
 
 export async function listClientHistoryItems(

@@ -1,6 +1,7 @@
 import type { Database } from '../../platform/db/db.ts';
 import type { JobDefinitions } from '../../platform/queue/queue.ts';
 import { listWorkspaceIds } from '../workspaces/workspaces.service.ts';
+import { checkSegmentAlerts } from './segments.alerts.ts';
 import { countWorkspaceSegments } from './segments.service.ts';
 
 /**
@@ -8,9 +9,12 @@ import { countWorkspaceSegments } from './segments.service.ts';
  * `segments.count_workspace` job per workspace (job key per workspace, so a slow hour never stacks
  * two runs of one workspace). Each gives the workspace its presets if it has none yet, refreshes
  * the computed presets, then counts every live saved segment under the evaluation time limit and
- * appends the figure to its history (the sparkline).
+ * appends the figure to its history (the sparkline); then it checks the workspace's segment alerts.
  */
-export function segmentsJobs(db: Database, options: { cron: string; timeoutMs: number }): JobDefinitions {
+export function segmentsJobs(
+  db: Database,
+  options: { cron: string; timeoutMs: number; mailConfigured: boolean },
+): JobDefinitions {
   return {
     tasks: {
       'segments.count': async (_payload, helpers) => {
@@ -33,6 +37,14 @@ export function segmentsJobs(db: Database, options: { cron: string; timeoutMs: n
             `segments: segment ${failure.id} of ${workspaceId} not counted (${failure.error})`,
           );
         helpers.logger.info(`segments: ${result.counted} segments of workspace ${workspaceId} counted`);
+        // Alerts right after the counts: the same hourly rhythm, one diff per alerted segment.
+        const alerts = await checkSegmentAlerts(db, workspaceId, options);
+        for (const failure of alerts.failed)
+          helpers.logger.warn(`segments: alert of ${failure.id} not checked (${failure.error})`);
+        if (alerts.checked)
+          helpers.logger.info(
+            `segments: ${alerts.checked} alerts checked, ${alerts.entered} entries, ${alerts.exited} exits`,
+          );
       },
     },
     cron: [

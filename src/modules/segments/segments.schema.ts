@@ -12,6 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { users } from '../../platform/auth/auth.schema.ts';
 import { clients } from '../clients/clients.schema.ts';
 import { workspaces } from '../workspaces/workspaces.schema.ts';
 
@@ -88,4 +89,45 @@ export const segmentCounts = pgTable(
     count: integer().notNull(),
   },
   (t) => [primaryKey({ columns: [t.segmentId, t.countedAt] })],
+);
+
+/**
+ * An alert on a saved segment: the chosen members are told (dashboard, and email when asked and
+ * SMTP is configured) when clients enter it, and optionally when they leave. One per segment.
+ */
+export const segmentAlerts = pgTable('segment_alerts', {
+  segmentId: uuid()
+    .primaryKey()
+    .references(() => segments.id, { onDelete: 'cascade' }),
+  workspaceId: uuid()
+    .notNull()
+    .references(() => workspaces.id, { onDelete: 'cascade' }),
+  userIds: uuid().array().notNull(),
+  email: boolean().notNull().default(false),
+  onExit: boolean().notNull().default(false),
+  createdBy: uuid().references(() => users.id, { onDelete: 'set null' }),
+  lastCheckedAt: ts(),
+  createdAt: ts().notNull().defaultNow(),
+  updatedAt: ts().notNull().defaultNow(),
+});
+
+/**
+ * Who was in an alerted segment at its last check: the next check's entries and exits are the
+ * difference, computed set-based in the database.
+ */
+export const segmentAlertMembers = pgTable(
+  'segment_alert_members',
+  {
+    segmentId: uuid()
+      .notNull()
+      .references(() => segments.id, { onDelete: 'cascade' }),
+    clientId: uuid()
+      .notNull()
+      .references(() => clients.id, { onDelete: 'cascade' }),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    enteredAt: ts().notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.segmentId, t.clientId] })],
 );
