@@ -10,6 +10,8 @@ import {
   IconCircleCheck,
   IconCircleX,
   IconDoorEnter,
+  IconFilter,
+  IconFilterOff,
   IconGauge,
   IconLifebuoy,
   IconNote,
@@ -65,6 +67,8 @@ const HISTORY_ICONS: Record<string, Icon> = {
   tags: IconTag,
   merged: IconArrowMerge,
   risk_override: IconGauge,
+  segment_entered: IconFilter,
+  segment_exited: IconFilterOff,
 };
 
 export interface Described {
@@ -221,6 +225,15 @@ export function useDescribe({ fields, role, labels, locations, members }: Lookup
                 {str(d.reason)}
               </Text>
             ) : undefined,
+          };
+        }
+        if (item.type === 'segment_entered' || item.type === 'segment_exited') {
+          return {
+            icon,
+            color: item.type === 'segment_entered' ? 'cyan' : 'gray',
+            title: t(item.type === 'segment_entered' ? 'timeline.segmentEntered' : 'timeline.segmentExited', {
+              name: str(d.segment_name) ?? '—',
+            }),
           };
         }
         if (item.type === 'merged') {
