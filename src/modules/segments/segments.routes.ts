@@ -82,6 +82,24 @@ const SegmentJson = Type.Object({
   updated_at: Timestamp,
 });
 
+/** Errors, with the limit named on a 422 SEGMENT_TIMEOUT. */
+const evaluationErrors = {
+  ...errors,
+  422: Type.Object(
+    {
+      error: Type.Object({
+        code: Type.String(),
+        message: Type.String(),
+        details: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
+        timeout_ms: Type.Optional(
+          Type.Integer({ description: 'On SEGMENT_TIMEOUT: the limit, SEGMENT_TIMEOUT_MS' }),
+        ),
+      }),
+    },
+    { description: 'Error envelope' },
+  ),
+};
+
 const PageLimit = {
   limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 200, default: 50, description: '0 counts only' })),
   cursor: Type.Optional(Type.String({ maxLength: 500 })),
@@ -116,7 +134,7 @@ export function registerSegmentRoutes(app: HttpApp, deps: { db: Database; timeou
         summary: 'Count and preview the clients a tree matches',
         description: `The exact count and a page of matching clients (newest first) for an unsaved tree — the builder's live count and preview. \`limit: 0\` counts only. One parameterized query per call, at most SEGMENT_TIMEOUT_MS (422 SEGMENT_TIMEOUT beyond); closing the request cancels the query.`,
         body: Type.Object({ definition: Definition, ...PageLimit }, { additionalProperties: false }),
-        response: { 200: MembersPage, ...errors },
+        response: { 200: MembersPage, ...evaluationErrors },
       },
     },
     async (request, reply) => {
@@ -268,7 +286,7 @@ export function registerSegmentRoutes(app: HttpApp, deps: { db: Database; timeou
             { additionalProperties: false },
           ),
         ),
-        response: { 201: SegmentJson, ...errors },
+        response: { 201: SegmentJson, ...evaluationErrors },
       },
     },
     async (request, reply) =>
@@ -311,7 +329,7 @@ export function registerSegmentRoutes(app: HttpApp, deps: { db: Database; timeou
         summary: "A saved segment's members, paged, with their count",
         params: IdParams,
         querystring: Type.Object(PageLimit),
-        response: { 200: MembersPage, ...errors },
+        response: { 200: MembersPage, ...evaluationErrors },
       },
     },
     async (request, reply) => {
