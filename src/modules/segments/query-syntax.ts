@@ -13,6 +13,8 @@
 
 // ─────────────── Tree types: exactly the JSON shapes of the segment contract ───────────────
 
+import { OPS_BY_TYPE } from './segment-definition.ts';
+
 export type TextField =
   | 'first_name'
   | 'last_name'
@@ -160,24 +162,14 @@ interface FieldInfo {
   display: string;
 }
 
+/** The contract's operators per type, from the validator: one list for parser and validator. */
 const OPS_BY_KIND: Record<Kind, readonly FieldOp[]> = {
-  text: [
-    'eq',
-    'neq',
-    'contains',
-    'not_contains',
-    'starts_with',
-    'ends_with',
-    'in',
-    'not_in',
-    'is_set',
-    'is_not_set',
-  ],
-  select: ['eq', 'neq', 'in', 'not_in', 'is_set', 'is_not_set'],
-  number: ['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'between', 'is_set', 'is_not_set'],
-  date: ['before', 'after', 'between', 'within_last_days', 'more_than_days_ago', 'is_set', 'is_not_set'],
-  boolean: ['is', 'is_set', 'is_not_set'],
-  tags: ['has', 'has_not', 'has_any', 'has_all', 'has_none'],
+  text: OPS_BY_TYPE.text,
+  select: OPS_BY_TYPE.select,
+  number: OPS_BY_TYPE.number,
+  date: OPS_BY_TYPE.date,
+  boolean: OPS_BY_TYPE.boolean,
+  tags: OPS_BY_TYPE.tags,
 };
 
 /** field, kind, then aliases (the first alias is the canonical spelling). */
