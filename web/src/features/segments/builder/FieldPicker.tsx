@@ -75,7 +75,7 @@ export const FieldPicker = forwardRef<HTMLInputElement, Props>(function FieldPic
       error={error}
       readOnly={readOnly}
       allowDeselect={false}
-      w={{ base: '100%', xs: 200 }}
+      w={{ base: '100%', xs: 180 }}
     />
   );
 });

@@ -276,7 +276,13 @@ export function PreviewTable({ clients, count, loading, title, footer }: Preview
 export function KindBadge({ kind }: { kind: 'dynamic' | 'static' }) {
   const { t } = useTranslation();
   return (
-    <Badge variant="light" color={kind === 'static' ? 'grape' : 'teal'} radius="sm" tt="none">
+    <Badge
+      variant="light"
+      color={kind === 'static' ? 'grape' : 'teal'}
+      radius="sm"
+      tt="none"
+      style={{ flexShrink: 0, minWidth: 'max-content' }}
+    >
       {t(`segments.kinds.${kind}`)}
     </Badge>
   );

@@ -1,0 +1,17 @@
+import '@mantine/charts/styles.css';
+import { Sparkline } from '@mantine/charts';
+
+/** The count history as a small line (its own chunk: recharts loads only where a sparkline shows). */
+export default function CountSparkline({ points }: { points: number[] }) {
+  return (
+    <Sparkline
+      w={110}
+      h={32}
+      data={points}
+      curveType="monotone"
+      trendColors={{ positive: 'teal.6', negative: 'red.6', neutral: 'gray.5' }}
+      fillOpacity={0.25}
+      strokeWidth={1.6}
+    />
+  );
+}
