@@ -15,6 +15,7 @@ import {
   listSegmentClients,
   listSegments,
   MAX_STATIC_IDS,
+  parseQuery,
   SEGMENT_KINDS,
   segmentCountHistory,
   updateSegment,
@@ -75,8 +76,10 @@ const SegmentJson = Type.Object({
     description:
       'Why the saved tree no longer evaluates (an archived custom field, a removed label…); empty when fine',
   }),
-  query: Type.Optional(
-    Nullable(Type.String({ description: 'The tree in the one-line query syntax; null when it has none' })),
+  query: Nullable(
+    Type.String({
+      description: 'The tree in the one-line query syntax (docs/SEGMENT-QUERY.md); null when it has none',
+    }),
   ),
   created_at: Timestamp,
   updated_at: Timestamp,
@@ -148,6 +151,46 @@ export function registerSegmentRoutes(app: HttpApp, deps: { db: Database; timeou
         abort.done();
       }
     },
+  );
+
+  app.post(
+    '/api/v1/segments/parse',
+    {
+      config: { access: { minRole: 'viewer' } },
+      schema: {
+        tags,
+        summary: 'Read a one-line query into a condition tree',
+        description:
+          'The query syntax of docs/SEGMENT-QUERY.md, e.g. `tag:vip city:Madrid,Valencia ltv>500 booking.count(180d)>=3 -tag:blocked`. Syntax errors answer 400 with the column (1-based) of each in the text. `problems` lists what evaluate would refuse in this workspace (an unknown label, an archived custom field); `query` is the canonical text of the tree.',
+        body: Type.Object({ q: Type.String({ maxLength: 20_000 }) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            definition: Type.Unknown({ description: 'The condition tree' }),
+            query: Nullable(Type.String()),
+            problems: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
+          }),
+          ...errors,
+          400: Type.Object(
+            {
+              error: Type.Object({
+                code: Type.String(),
+                message: Type.String(),
+                details: Type.Array(
+                  Type.Object({
+                    path: Type.String(),
+                    message: Type.String(),
+                    column: Type.Optional(Type.Integer({ description: '1-based, in UTF-16 code units' })),
+                    length: Type.Optional(Type.Integer()),
+                  }),
+                ),
+              }),
+            },
+            { description: 'Error envelope; a syntax error names its column in `q`' },
+          ),
+        },
+      },
+    },
+    async (request) => parseQuery(db, workspaceOf(request), request.body.q),
   );
 
   app.get(

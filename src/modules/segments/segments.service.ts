@@ -11,6 +11,12 @@ import { listCustomFields } from '../custom-fields/custom-fields.service.ts';
 import { listLocations } from '../locations/locations.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import {
+  parseSegmentQuery,
+  printSegmentQuery,
+  type CustomFieldType as QueryCustomFieldType,
+  type Node as QueryNode,
+} from './query-syntax.ts';
+import {
   type CustomFieldInfo,
   type Node,
   type ValidationContext,
@@ -139,6 +145,48 @@ export interface SegmentJsonExtras {
   problems: ErrorDetail[];
 }
 
+/**
+ * A tree in the one-line query syntax (query-syntax.ts), or null when it has no text form (a
+ * one-child group, an invalid stored tree) or is a static segment's (no tree).
+ */
+export function segmentQueryText(definition: unknown): string | null {
+  if (definition === null || definition === undefined) return null;
+  try {
+    const printed = printSegmentQuery(definition as QueryNode);
+    return printed.ok ? printed.text : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads a one-line query (the search box, the CLI) into a tree. Syntax errors: 400 with each
+ * problem's column in the text; a tree the workspace would refuse (an unknown label, an archived
+ * field) comes back with its `problems`, as evaluate would report them.
+ */
+export async function parseQuery(db: DbOrTx, ctx: WorkspaceContext, q: string) {
+  const env = await segmentEnvironment(db, ctx);
+  const parsed = parseSegmentQuery(q, {
+    customFields: env.validation.customFields.map((f) => ({
+      key: f.key,
+      type: f.type as QueryCustomFieldType,
+    })),
+    now: new Date(),
+  });
+  if (!parsed.ok)
+    throw new AppError(
+      'VALIDATION_FAILED',
+      'The query has errors',
+      parsed.errors.map((e) => ({ path: '/q', message: e.message, column: e.column, length: e.length })),
+    );
+  const definition: unknown = parsed.definition;
+  return {
+    definition,
+    query: segmentQueryText(definition),
+    problems: validateDefinition(definition, env.validation),
+  };
+}
+
 export function toSegmentJson(row: SegmentRow, extras: SegmentJsonExtras) {
   return {
     id: row.id,
@@ -153,6 +201,7 @@ export function toSegmentJson(row: SegmentRow, extras: SegmentJsonExtras) {
     last_count: row.lastCount,
     last_counted_at: iso(row.lastCountedAt),
     last_used_at: iso(row.lastUsedAt),
+    query: row.kind === 'dynamic' ? segmentQueryText(row.definition) : null,
     used_by: extras.usedBy,
     problems: extras.problems,
     created_at: iso(row.createdAt),

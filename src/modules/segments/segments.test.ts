@@ -496,6 +496,67 @@ describe('count history', () => {
   });
 });
 
+describe('the one-line query syntax', () => {
+  it('POST /segments/parse reads a query into the tree; syntax errors name their column', async () => {
+    const w = await world();
+    const viewer = await w.role('viewer');
+    const parsed = await viewer('POST', '/api/v1/segments/parse', {
+      q: 'tag:vip city:Madrid,Valencia ltv>500 booking.count(180d)>=3 -tag:blocked',
+    });
+    expect(parsed.statusCode).toBe(200);
+    expect(parsed.json()).toEqual({
+      definition: {
+        all: [
+          { field: 'tags', op: 'has', value: 'vip' },
+          { field: 'city', op: 'in', value: ['Madrid', 'Valencia'] },
+          { field: 'lifetime_value', op: 'gt', value: 500 },
+          { event: 'booking', measure: 'count', op: 'gte', value: 3, within_days: 180 },
+          { not: { field: 'tags', op: 'has', value: 'blocked' } },
+        ],
+      },
+      query: 'tag:vip city:Madrid,Valencia ltv>500 booking.count(180d)>=3 -tag:blocked',
+      problems: [],
+    });
+    const evaluated = await viewer('POST', '/api/v1/segments/evaluate', {
+      definition: parsed.json().definition,
+    });
+    expect(evaluated.statusCode).toBe(200);
+
+    const broken = await viewer('POST', '/api/v1/segments/parse', { q: 'tag:vip (city:Madrid' });
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json().error).toEqual({
+      code: 'VALIDATION_FAILED',
+      message: 'The query has errors',
+      details: [{ path: '/q', column: 9, length: 1, message: "unclosed '(': add a ')'" }],
+    });
+
+    const unknownLabel = (await viewer('POST', '/api/v1/segments/parse', { q: 'label:gold' })).json();
+    expect(unknownLabel.definition).toEqual({ field: 'label', op: 'eq', value: 'gold' });
+    expect(unknownLabel.problems).toEqual([
+      { path: '/value', message: "unknown label 'gold'; this field takes prospect, customer, affiliate" },
+    ]);
+  });
+
+  it('a saved segment shows its tree as a query, or null when the tree has no text form', async () => {
+    const w = await world();
+    const create = async (body: object) =>
+      (await w.call('POST', '/api/v1/segments', { name: 'S', ...body })).json();
+    const plain = await create({
+      definition: {
+        all: [
+          { field: 'tags', op: 'has', value: 'vip' },
+          { field: 'lifetime_value', op: 'gt', value: 500 },
+        ],
+      },
+    });
+    expect((await w.call('GET', `/api/v1/segments/${plain.id}`)).json().query).toBe('tag:vip ltv>500');
+    const oneChild = await create({ definition: { all: [{ field: 'tags', op: 'has', value: 'vip' }] } });
+    expect((await w.call('GET', `/api/v1/segments/${oneChild.id}`)).json().query).toBeNull();
+    const fixed = await create({ kind: 'static' });
+    expect((await w.call('GET', `/api/v1/segments/${fixed.id}`)).json().query).toBeNull();
+  });
+});
+
 describe('events in saved segments', () => {
   it('evaluates event conditions through the API', async () => {
     const w = await world();
