@@ -297,7 +297,16 @@ describe('validateDefinition on hostile input', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]!.message).toMatch(/too deep/);
     const wide = nest(10_000, { all: [{ any: [] }] });
-    expect(check({ any: [deep, wide] })).toHaveLength(1);
+    expect(check({ any: [deep, wide] })).toEqual([
+      {
+        path: '/any/0/not/not/not/not/not',
+        message: 'too deep: a tree has at most 6 levels of groups and conditions',
+      },
+      {
+        path: '/any/1/not/not/not/not/not',
+        message: 'too deep: a tree has at most 6 levels of groups and conditions',
+      },
+    ]);
   });
 
   it('caps the list of problems and says how many more there were', () => {

@@ -285,14 +285,13 @@ export function validateDefinition(tree: unknown, context: ValidationContext): S
   const labels = new Set(context.labels);
   const locations = new Set(context.locations.map((l) => l.toLowerCase()));
   let conditions = 0;
-  let tooDeep = false;
 
   const stack: Pending[] = [{ node: tree, path: '', depth: 1 }];
   while (stack.length) {
     const { node, path, depth } = stack.pop()!;
     if (depth > MAX_DEPTH) {
-      if (!tooDeep) report(path, `too deep: a tree has at most ${MAX_DEPTH} levels of groups and conditions`);
-      tooDeep = true;
+      // Reported once per branch, where it crosses the limit; nothing below is walked.
+      report(path, `too deep: a tree has at most ${MAX_DEPTH} levels of groups and conditions`);
       continue;
     }
     if (!isPlainObject(node)) {
