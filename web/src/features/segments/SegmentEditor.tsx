@@ -1,5 +1,11 @@
-import { Anchor, Button, Chip, Grid, Group, Menu, Paper, Stack, Text } from '@mantine/core';
-import { useDebouncedValue, useHotkeys, useWindowEvent } from '@mantine/hooks';
+import { Affix, Anchor, Button, Chip, Grid, Group, Loader, Menu, Paper, Stack, Text } from '@mantine/core';
+import {
+  useDebouncedValue,
+  useHotkeys,
+  useIntersection,
+  useMediaQuery,
+  useWindowEvent,
+} from '@mantine/hooks';
 import { modals } from '@mantine/modals';
 import {
   IconArchive,
@@ -11,6 +17,7 @@ import {
   IconFilter,
   IconPencil,
   IconSnowflake,
+  IconUsers,
 } from '@tabler/icons-react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -37,6 +44,8 @@ import { useErrorMessage } from '../../ui/errors';
 import { notifyError, notifySuccess } from '../../ui/notify';
 import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
+import { useFormatters } from '../clients/shared/format';
+import { AlertPanel } from './AlertPanel';
 import { type BuilderActions, BuilderContext, type BuilderState } from './builder/context';
 import { DetailsModal, type SegmentDetails } from './builder/DetailsModal';
 import { GroupEditor } from './builder/GroupEditor';
@@ -122,6 +131,7 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
   const readOnly = !canEdit;
   const catalog = useFieldCatalog();
   const describe = useDescribe();
+  const { number: formatNumber } = useFormatters();
 
   const preset = searchParams.get('preset');
   const initialQuery = segment ? null : searchParams.get('q');
@@ -376,6 +386,11 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
 
   useHotkeys([['mod+S', save]], []);
 
+  // Below the wide layout the count sits under the builder: a floating pill keeps it in sight while editing.
+  const narrow = useMediaQuery('(max-width: 74.99em)') ?? false;
+  const panel = useIntersection<HTMLDivElement>({ threshold: 0.2 });
+  const panelVisible = panel.entry?.isIntersecting ?? true;
+
   const applyStarter = (key: StarterKey) => changeRoot(fromDefinition(starterDefinition(key)));
   const saveFirst = dirty ? t('segments.builder.saveFirst') : null;
 
@@ -528,7 +543,7 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
           </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, lg: 4 }}>
-          <Paper withBorder radius="md" p="md" style={{ position: 'sticky', top: 76 }}>
+          <Paper withBorder radius="md" p="md" style={{ position: 'sticky', top: 76 }} ref={panel.ref}>
             <LiveCount
               count={evaluation.data?.count}
               total={everyone.data?.count}
@@ -554,7 +569,24 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
           count={evaluation.data?.count}
           loading={evaluation.isFetching}
         />
+        {segment ? <AlertPanel segmentId={segment.id} canEdit={canEdit} /> : null}
       </Stack>
+      {narrow && !panelVisible && evaluation.data ? (
+        <Affix position={{ bottom: 16, left: '50%' }} style={{ transform: 'translateX(-50%)' }}>
+          <Paper shadow="md" radius="xl" px="md" py={6} withBorder>
+            <Group gap={8} wrap="nowrap" aria-hidden>
+              <IconUsers size={16} color="var(--mantine-primary-color-filled)" />
+              <Text size="sm" fw={600} style={{ whiteSpace: 'nowrap' }}>
+                {t('segments.live.floating', {
+                  count: evaluation.data.count,
+                  total: formatNumber(evaluation.data.count),
+                })}
+              </Text>
+              {evaluation.isFetching ? <Loader size={12} /> : null}
+            </Group>
+          </Paper>
+        </Affix>
+      ) : null}
       <DetailsModal
         opened={detailsOpen}
         onClose={() => setDetailsOpen(false)}
