@@ -37,6 +37,7 @@ describe('segments', () => {
       await close.click().catch(() => undefined);
     }
     await page.mouse.move(0, 0);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.waitForTimeout(450);
     await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
   }

@@ -147,7 +147,8 @@ class Describer {
     if (isAnyNode(node)) {
       if (node.any.length === 1) return this.clause(node.any[0] as SegmentNode, within);
       const list = this.anyList(node.any);
-      return within === 'any' ? list : this.t('either', { list });
+      // After "except those", a plain "a or b" reads right; in a list of musts, "either a or b" keeps it apart.
+      return within === 'all' ? this.t('either', { list }) : list;
     }
     return this.condition(node);
   }

@@ -95,7 +95,7 @@ export function ConditionRow({ node }: { node: EditorCondition }) {
           allowDeselect={false}
           readOnly={readOnly}
           error={byPart.op}
-          w={{ base: '100%', xs: 150 }}
+          w={{ base: '100%', xs: 140 }}
           comboboxProps={{ width: 220, position: 'bottom-start' }}
         />
         {op ? (

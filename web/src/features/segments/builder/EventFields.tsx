@@ -10,6 +10,7 @@ import {
   TextInput,
 } from '@mantine/core';
 import { IconMapPin, IconPlus, IconX } from '@tabler/icons-react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { COMPARE_OPS, type CompareOp, ENGAGEMENT_CHANNELS, ENGAGEMENTS } from '../../../api/segments';
 import { type FieldCatalog, KNOWN_EVENTS } from '../fields';
@@ -36,6 +37,9 @@ function propertyValue(text: string, previous: PropertyDraft['value']): Property
   return text;
 }
 
+const WINDOWS = [7, 30, 90, 180, 365];
+
+/** When: at any time, a common window (7, 30, 90, 180, 365 days), or any number of days. */
 function WithinDays({
   value,
   onChange,
@@ -48,30 +52,58 @@ function WithinDays({
   readOnly: boolean;
 }) {
   const { t } = useTranslation();
+  const [custom, setCustom] = useState(value !== null && !WINDOWS.includes(value));
+  const choice = value === null ? 'any' : custom || !WINDOWS.includes(value) ? 'custom' : String(value);
   return (
     <Group gap={6} wrap="nowrap" align="flex-start">
-      <Text size="sm" c="dimmed" mt={7} style={{ whiteSpace: 'nowrap' }}>
-        {t('segments.builder.inTheLast')}
-      </Text>
-      <NumberInput
-        aria-label={t('segments.builder.withinDays')}
-        placeholder={t('segments.builder.anyTime')}
-        value={value ?? ''}
-        onChange={(next) => onChange(toNumber(next))}
-        min={1}
-        max={3650}
-        allowDecimal={false}
-        allowNegative={false}
-        w={110}
-        error={error}
+      <Select
+        aria-label={t('segments.builder.window.label')}
+        data={[
+          { value: 'any', label: t('segments.builder.window.any') },
+          ...WINDOWS.map((days) => ({
+            value: String(days),
+            label: t('segments.builder.window.days', { count: days }),
+          })),
+          { value: 'custom', label: t('segments.builder.window.custom') },
+        ]}
+        value={choice}
+        onChange={(next) => {
+          if (!next) return;
+          if (next === 'custom') {
+            setCustom(true);
+            onChange(value ?? 60);
+          } else {
+            setCustom(false);
+            onChange(next === 'any' ? null : Number(next));
+          }
+        }}
+        allowDeselect={false}
         readOnly={readOnly}
-        rightSection={
-          <Text size="xs" c="dimmed" pr={6}>
-            {t('segments.builder.daysShort')}
-          </Text>
-        }
-        rightSectionPointerEvents="none"
+        error={choice === 'custom' ? undefined : error}
+        w={190}
+        comboboxProps={{ width: 220, position: 'bottom-start' }}
       />
+      {choice === 'custom' ? (
+        <NumberInput
+          aria-label={t('segments.builder.withinDays')}
+          value={value ?? ''}
+          onChange={(next) => onChange(toNumber(next) ?? 1)}
+          min={1}
+          max={3650}
+          allowDecimal={false}
+          allowNegative={false}
+          w={110}
+          error={error}
+          readOnly={readOnly}
+          rightSection={
+            <Text size="xs" c="dimmed" pr={6}>
+              {t('segments.builder.daysShort')}
+            </Text>
+          }
+          rightSectionWidth={44}
+          rightSectionPointerEvents="none"
+        />
+      ) : null}
     </Group>
   );
 }

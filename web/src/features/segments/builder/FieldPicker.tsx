@@ -69,13 +69,14 @@ export const FieldPicker = forwardRef<HTMLInputElement, Props>(function FieldPic
       value={value}
       onChange={choose}
       searchable
+      selectFirstOptionOnChange
       nothingFoundMessage={t('common.nothingFound')}
       maxDropdownHeight={360}
       comboboxProps={{ width: 280, position: 'bottom-start' }}
       error={error}
       readOnly={readOnly}
       allowDeselect={false}
-      w={{ base: '100%', xs: 180 }}
+      w={{ base: '100%', xs: 170 }}
     />
   );
 });

@@ -73,7 +73,7 @@ export function GroupEditor({ group, level = 1 }: { group: EditorGroup; level?: 
             allowDeselect={false}
             readOnly={readOnly}
             size="sm"
-            w={230}
+            w={260}
             styles={{ input: { fontWeight: 600 } }}
           />
         </Group>

@@ -152,7 +152,7 @@ export function PreviewTable({ clients, count, loading, title, footer }: Preview
         <Title order={2} size="h4">
           {title ?? t('segments.preview.title')}
         </Title>
-        {count !== undefined && clients ? (
+        {count !== undefined && clients && count > 0 ? (
           <Text size="sm" c="dimmed">
             {count > shown
               ? t('segments.preview.firstOf', {
