@@ -6,6 +6,7 @@ import { ingestEvents } from '../events/events.service.ts';
 import { compileSegment, countSql } from './segment-sql.ts';
 import { insertClients, insertEvents, segmentWorld, sqlMembers } from './segment-test-helpers.ts';
 import { registerEngagementSource, unregisterEngagementSource } from './segments.registry.ts';
+import { checkDefinition, compileFor, segmentEnvironment } from './segments.service.ts';
 
 const t = setupTestApp();
 const DAY = 86_400_000;
@@ -342,6 +343,42 @@ describe('fields', () => {
       'jose',
       'meta',
     ]);
+  });
+});
+
+describe('plans', () => {
+  it('tags and engagement are joined sets, never per-row subplans under not/or (which go quadratic past work_mem)', async () => {
+    registerEngagementSource({
+      name: 'test',
+      clientIds: (query) =>
+        sql`select id as client_id from clients where workspace_id = ${query.workspaceId}`,
+    });
+    const env = await segmentEnvironment(w.db, { workspaceId: w.workspaceId, role: 'owner' });
+    for (const tree of [
+      { not: { field: 'tags', op: 'has', value: 'vip' } },
+      {
+        any: [
+          { field: 'tags', op: 'has_any', value: ['vip', 'kayak'] },
+          { field: 'city', op: 'eq', value: 'x' },
+        ],
+      },
+      { field: 'tags', op: 'has_none', value: ['vip'] },
+      {
+        any: [
+          { engagement: 'opened', op: 'has' },
+          { event: 'booking', measure: 'count', op: 'eq', value: 0 },
+        ],
+      },
+      { not: { engagement: 'clicked', op: 'has' } },
+    ]) {
+      const query = countSql(compileFor(env, checkDefinition(env, tree), NOW));
+      const plan = await w.db.transaction(async (tx) => {
+        await tx.execute(sql`set local work_mem = '64kB'`);
+        return tx.execute(sql`explain ${query}`);
+      });
+      const text = plan.rows.map((r) => Object.values(r).join(' ')).join('\n');
+      expect(text, JSON.stringify(tree)).not.toMatch(/SubPlan/);
+    }
   });
 });
 

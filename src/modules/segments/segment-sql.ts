@@ -32,6 +32,10 @@ import { engagementSources } from './segments.registry.ts';
  * has_none, is_not_set) are `not (<positive>)`, so an unset value makes them true; `not` is
  * therefore the exact complement and groups are plain and/or.
  *
+ * Sets. Tags and engagement become a derived table of client ids (one row per client) LEFT JOINed
+ * once; the condition reads whether the client has a row, so it stays one hash join under `not`
+ * and `or` however big the set.
+ *
  * Events. Each EventCond becomes a pre-aggregated derived table — the workspace's events of that
  * type (and window, location, properties) grouped by client — LEFT JOINed once on client id, and
  * the comparison reads `coalesce(e.v, 0)`: a client with no such event has count 0 and sum 0, so
@@ -335,16 +339,27 @@ class Compiler {
     throw new Error(`operator ${cond.op} on multi_select`);
   }
 
-  /** Tags by name, case-insensitively: an uncorrelated IN (a hashed semi-join), never NULL. */
+  /**
+   * A set of clients (one `client_id` column, each client at most once) LEFT JOINed once on
+   * client id; the condition is whether the client is in it. Unlike `c.id in (…)`, which under
+   * `not` or `or` becomes a per-row subplan once the set outgrows work_mem, a join stays one hash
+   * join whatever the set's size, and the test is never NULL.
+   */
+  private inSet(clientIds: SQL): SQL {
+    const alias = sql.raw(`j${this.joins.length}`);
+    this.joins.push(sql`left join (${clientIds}) ${alias} on ${alias}.client_id = c.id`);
+    return sql`(${alias}.client_id is not null)`;
+  }
+
+  /** Tags by name, case-insensitively (tags.name_key is the folded name). */
   private tags(cond: FieldCond): SQL {
-    const keys = (values: string[]) => [...new Set(values.map(tagKey))];
     const tagged = (names: string[], all: boolean) => {
-      const list = keys(names);
+      const keys = [...new Set(names.map(tagKey))];
       const match =
-        list.length === 1 ? sql`t.name_key = ${list[0]}` : sql`t.name_key = any(${sql.param(list)}::text[])`;
-      return sql`(c.id in (select ct.client_id from client_tags ct join tags t on t.id = ct.tag_id
+        keys.length === 1 ? sql`t.name_key = ${keys[0]}` : sql`t.name_key = any(${sql.param(keys)}::text[])`;
+      return this.inSet(sql`select ct.client_id from client_tags ct join tags t on t.id = ct.tag_id
         where ct.workspace_id = ${this.ctx.workspaceId} and t.workspace_id = ${this.ctx.workspaceId} and ${match}
-        ${all && list.length > 1 ? sql`group by ct.client_id having count(*) = ${list.length}` : sql``}))`;
+        group by ct.client_id${all && keys.length > 1 ? sql` having count(*) = ${keys.length}` : sql``}`);
     };
     switch (cond.op) {
       case 'has':
@@ -364,7 +379,7 @@ class Compiler {
   // ---- events ----
 
   private event(cond: EventCond): SQL {
-    const alias = sql.raw(`e${this.joins.length}`);
+    const alias = sql.raw(`j${this.joins.length}`);
     const filters: SQL[] = [sql`ev.workspace_id = ${this.ctx.workspaceId}`, sql`ev.type = ${cond.event}`];
     if (cond.within_days !== undefined) {
       filters.push(sql`ev.occurred_at >= ${cutoff(this.ctx.now, cond.within_days)}::timestamptz`);
@@ -402,10 +417,12 @@ class Compiler {
     };
     // No source registered (no campaigns module yet): nobody has any engagement.
     const has = sources.length
-      ? sql`(c.id in (select eng.client_id from (${sql.join(
-          sources.map((s) => sql`(${s.clientIds(query)})`),
-          sql` union all `,
-        )}) eng where eng.client_id is not null))`
+      ? this.inSet(
+          sql`select eng.client_id from (${sql.join(
+            sources.map((s) => sql`(${s.clientIds(query)})`),
+            sql` union all `,
+          )}) eng where eng.client_id is not null group by eng.client_id`,
+        )
       : sql`false`;
     return cond.op === 'has' ? has : NOT(has);
   }
