@@ -132,8 +132,33 @@ describe('segment builder', () => {
     expect(result.accepted).toBe(events.length);
   });
 
-  it('nests groups, negates a group and counts events, by keyboard where it matters', async () => {
+  it('aborts a preview request that a newer edit supersedes', async () => {
     await page.goto('/segments/new');
+    await expect.poll(() => count().innerText()).toBe('5');
+    // Slow previews down so a second edit lands while the first request is still running.
+    await page.route('**/api/v1/segments/evaluate', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await route.continue().catch(() => undefined);
+    });
+    const aborted: string[] = [];
+    const onFailed = (request: { url: () => string; failure: () => { errorText: string } | null }) => {
+      if (request.url().endsWith('/api/v1/segments/evaluate')) aborted.push(request.failure()?.errorText ?? '');
+    };
+    page.on('requestfailed', onFailed);
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    await pickField(conditions().nth(0), 'City');
+    await fillValue(conditions().nth(0), 'Sevilla');
+    await page.waitForTimeout(700);
+    await fillValue(conditions().nth(0), 'Madrid');
+    await expect.poll(() => count().innerText(), { timeout: 10_000 }).toBe('2');
+    // Sevilla's answer (1) never showed: its request was cancelled when Madrid replaced it.
+    expect(aborted.length).toBeGreaterThan(0);
+    page.off('requestfailed', onFailed);
+    await page.unroute('**/api/v1/segments/evaluate');
+    await conditions().nth(0).getByRole('button', { name: 'Remove condition' }).click();
+  });
+
+  it('nests groups, negates a group and counts events, by keyboard where it matters', async () => {
     await expect.poll(() => count().innerText()).toBe('5');
 
     // Bookings: at least 2 in the last 180 days → Ana, Bea, Eva (her third is 400 days old, two are recent).
@@ -231,6 +256,26 @@ describe('segment builder', () => {
     await page.getByText('Static', { exact: true }).first().waitFor();
     await expect.poll(() => count().innerText()).toBe('3');
     await page.getByRole('table', { name: 'Members' }).getByText('Eva Test').waitFor();
+    await screenshotView('segments-static-en');
+  });
+
+  it('archives a segment from the manager and restores it from the archived ones', async () => {
+    await page.getByRole('link', { name: 'All segments' }).click();
+    const table = page.getByRole('table', { name: 'Segments' });
+    const row = table.getByRole('row').filter({ has: page.getByRole('link', { name: 'All VIPs', exact: true }) });
+    await row.getByRole('button', { name: 'Actions for All VIPs' }).click();
+    await page.getByRole('menuitem', { name: 'Archive' }).click();
+    await page.getByRole('dialog', { name: 'Archive this segment?' }).getByRole('button', { name: 'Archive' }).click();
+    await expect.poll(() => row.count()).toBe(0);
+
+    await page.getByText('Archived', { exact: true }).click();
+    await row.waitFor();
+    await screenshotView('segments-manager-archived-en');
+    await row.getByRole('button', { name: 'Actions for All VIPs' }).click();
+    await page.getByRole('menuitem', { name: 'Restore' }).click();
+    await expect.poll(() => row.count()).toBe(0);
+    await page.getByText('Active', { exact: true }).click();
+    await row.waitFor();
   });
 
   it('works at tablet width in dark mode', async () => {

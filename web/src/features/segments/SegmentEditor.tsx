@@ -197,6 +197,8 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
     ({ currentLocation, nextLocation }) =>
       dirty && !leaving.current && currentLocation.pathname !== nextLocation.pathname,
   );
+  const blockerRef = useRef(blocker);
+  blockerRef.current = blocker;
   useEffect(() => {
     if (blocker.state !== 'blocked') return;
     modals.openConfirmModal({
@@ -204,11 +206,13 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
       children: <Text size="sm">{t('segments.leave.text')}</Text>,
       labels: { confirm: t('segments.leave.confirm'), cancel: t('segments.leave.stay') },
       confirmProps: { color: 'red' },
-      onConfirm: () => blocker.proceed(),
-      onCancel: () => blocker.reset(),
-      onClose: () => blocker.state === 'blocked' && blocker.reset(),
+      onConfirm: () => blockerRef.current.proceed?.(),
+      onCancel: () => blockerRef.current.reset?.(),
+      onClose: () => {
+        if (blockerRef.current.state === 'blocked') blockerRef.current.reset?.();
+      },
     });
-  }, [blocker, t]);
+  }, [blocker.state, t]);
   useWindowEvent('beforeunload', (event) => {
     if (dirty) event.preventDefault();
   });

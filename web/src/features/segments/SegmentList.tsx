@@ -204,7 +204,7 @@ export default function SegmentList() {
     },
     {
       key: 'trend',
-      header: t('segments.list.trend'),
+      header: <span style={{ whiteSpace: 'nowrap' }}>{t('segments.list.trend')}</span>,
       width: 130,
       render: (segment) => <CountTrend segment={segment} />,
     },

@@ -172,6 +172,7 @@ export function StaticSegmentView({ segment }: { segment: Segment }) {
               skipped={0}
               sentence={t('segments.static.sentence', { count: count ?? 0 })}
               title={t('segments.static.members')}
+              unit={(n) => t('segments.static.clients', { count: n })}
             />
           </Paper>
         </Grid.Col>

@@ -37,10 +37,22 @@ interface CountProps {
   sentence: string;
   /** Label above the number (saved static segments say "members"). */
   title?: string;
+  /** Words under the number, for this count ("clients match" by default). */
+  unit?: (count: number) => string;
 }
 
 /** The live count, its share of all clients, and the tree in one sentence. */
-export function LiveCount({ count, total, fetching, error, onRetry, skipped, sentence, title }: CountProps) {
+export function LiveCount({
+  count,
+  total,
+  fetching,
+  error,
+  onRetry,
+  skipped,
+  sentence,
+  title,
+  unit,
+}: CountProps) {
   const { t } = useTranslation();
   const format = useFormatters();
   const invalid = isApiError(error) && error.code === 'INVALID_SEGMENT';
@@ -80,7 +92,7 @@ export function LiveCount({ count, total, fetching, error, onRetry, skipped, sen
               {format.number(count)}
             </Text>
             <Text size="sm" c="dimmed">
-              {t('segments.live.clientsMatch', { count })}
+              {unit ? unit(count) : t('segments.live.clientsMatch', { count })}
             </Text>
           </Box>
         )}
