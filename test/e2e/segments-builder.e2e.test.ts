@@ -142,7 +142,8 @@ describe('segment builder', () => {
     });
     const aborted: string[] = [];
     const onFailed = (request: { url: () => string; failure: () => { errorText: string } | null }) => {
-      if (request.url().endsWith('/api/v1/segments/evaluate')) aborted.push(request.failure()?.errorText ?? '');
+      if (request.url().endsWith('/api/v1/segments/evaluate'))
+        aborted.push(request.failure()?.errorText ?? '');
     };
     page.on('requestfailed', onFailed);
     await page.getByRole('button', { name: 'Add condition' }).click();
@@ -262,10 +263,15 @@ describe('segment builder', () => {
   it('archives a segment from the manager and restores it from the archived ones', async () => {
     await page.getByRole('link', { name: 'All segments' }).click();
     const table = page.getByRole('table', { name: 'Segments' });
-    const row = table.getByRole('row').filter({ has: page.getByRole('link', { name: 'All VIPs', exact: true }) });
+    const row = table
+      .getByRole('row')
+      .filter({ has: page.getByRole('link', { name: 'All VIPs', exact: true }) });
     await row.getByRole('button', { name: 'Actions for All VIPs' }).click();
     await page.getByRole('menuitem', { name: 'Archive' }).click();
-    await page.getByRole('dialog', { name: 'Archive this segment?' }).getByRole('button', { name: 'Archive' }).click();
+    await page
+      .getByRole('dialog', { name: 'Archive this segment?' })
+      .getByRole('button', { name: 'Archive' })
+      .click();
     await expect.poll(() => row.count()).toBe(0);
 
     await page.getByText('Archived', { exact: true }).click();

@@ -152,6 +152,8 @@ describe('segments', () => {
     await expect
       .poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label')))
       .toBe('Field');
+    await page.getByRole('option', { name: 'City', exact: true }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'segments-field-picker-en.png') });
     await pickField(conditions().nth(0), 'City');
     await conditions().nth(0).getByLabel('Value', { exact: true }).fill('Madrid');
     await expect.poll(() => count().innerText()).toBe('5');
@@ -200,6 +202,8 @@ describe('segments', () => {
     await page.waitForURL((url) => /^\/segments\/[0-9a-f-]{36}$/.test(url.pathname));
     await page.getByRole('heading', { name: 'Madrid VIPs' }).waitFor();
     await expect(page.getByRole('button', { name: 'Saved' }).isDisabled()).resolves.toBe(true);
+    await expect.poll(() => count().innerText()).toBe('2');
+    await screenshotView('segments-saved-en');
   });
 
   it('finds it in the manager with its count, and duplicates it', async () => {
@@ -230,5 +234,12 @@ describe('segments', () => {
       .waitFor();
     await expect.poll(() => page.locator('html').getAttribute('data-mantine-color-scheme')).toBe('dark');
     await screenshotView('segments-manager-es-dark');
+
+    // The builder speaks Spanish too, the sentence included.
+    await page.getByRole('link', { name: 'Madrid VIPs', exact: true }).click();
+    await expect
+      .poll(() => sentence().innerText())
+      .toBe('Clientes de Madrid, con la etiqueta vip y cuyo valor total es mayor que 100.');
+    await screenshotView('segments-builder-es-dark');
   });
 });

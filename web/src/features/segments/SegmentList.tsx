@@ -349,6 +349,9 @@ export default function SegmentList() {
                 </Group>
               </Stack>
             ) : null}
+            <Button variant="subtle" size="compact-sm" onClick={() => setView('archived')}>
+              {t('segments.empty.seeArchived')}
+            </Button>
           </Stack>
         </EmptyState>
       ) : (

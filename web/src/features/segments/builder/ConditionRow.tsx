@@ -95,7 +95,7 @@ export function ConditionRow({ node }: { node: EditorCondition }) {
           allowDeselect={false}
           readOnly={readOnly}
           error={byPart.op}
-          w={{ base: '100%', xs: 140 }}
+          w={{ base: '100%', xs: 155 }}
           comboboxProps={{ width: 220, position: 'bottom-start' }}
         />
         {op ? (

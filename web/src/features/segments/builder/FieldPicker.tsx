@@ -76,7 +76,7 @@ export const FieldPicker = forwardRef<HTMLInputElement, Props>(function FieldPic
       error={error}
       readOnly={readOnly}
       allowDeselect={false}
-      w={{ base: '100%', xs: 170 }}
+      w={{ base: '100%', xs: 165 }}
     />
   );
 });

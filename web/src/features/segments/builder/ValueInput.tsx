@@ -61,7 +61,7 @@ export function ValueInput({ field, op, value, onChange, tags, errors, showEmpty
   const error = (part = 'value') =>
     errors[part] ?? (showEmpty && part === 'value' && isEmpty(value, shape) ? required : undefined);
   const label = t('segments.builder.value');
-  const common = { 'aria-label': label, readOnly, error: error(), style: { flex: '1 1 140px' }, miw: 130 };
+  const common = { 'aria-label': label, readOnly, error: error(), style: { flex: '1 1 130px' }, miw: 120 };
 
   if (shape === 'none') return null;
 
