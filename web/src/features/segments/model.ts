@@ -191,11 +191,18 @@ export function convertValue(
   return first;
 }
 
-/** A field condition after choosing another field: the operator stays when the new type has it. */
-export function withField(draft: FieldDraft, field: string, type: FieldType): FieldDraft {
+/**
+ * A field condition after choosing another field: a field of the same type keeps the operator and value
+ * (city → country), any other starts from its type's usual operator.
+ */
+export function withField(
+  draft: FieldDraft,
+  field: string,
+  type: FieldType,
+  previousType?: FieldType,
+): FieldDraft {
   const ops = opsFor(type) as readonly string[];
-  if (draft.op && ops.includes(draft.op) && draft.field) {
-    // Same kind of field: the operator and, for free text, the value still make sense.
+  if (draft.field && draft.op && previousType === type && ops.includes(draft.op)) {
     return { type: 'field', field, op: draft.op, value: draft.value };
   }
   const op = defaultOp(type);

@@ -51,7 +51,26 @@ export const FieldPicker = forwardRef<HTMLInputElement, Props>(function FieldPic
     if (next.startsWith('f:')) {
       const key = next.slice(2);
       const info = catalog.byKey.get(key) ?? unknownField(key);
-      onChange(withField(draft.type === 'field' ? draft : emptyFieldDraft(), key, info.type));
+      const previous =
+        draft.type === 'field' && draft.field
+          ? (catalog.byKey.get(draft.field) ?? unknownField(draft.field))
+          : null;
+      // Options of selects (and country codes) are the field's own: they don't carry over to another field.
+      const carries = (type: string, name: string) =>
+        ['text', 'number', 'date', 'boolean', 'tags'].includes(type) && name !== 'country';
+      const sameKind =
+        previous &&
+        previous.type === info.type &&
+        carries(info.type, key) &&
+        carries(previous.type, previous.key);
+      onChange(
+        withField(
+          draft.type === 'field' ? draft : emptyFieldDraft(),
+          key,
+          info.type,
+          sameKind ? previous.type : undefined,
+        ),
+      );
     } else if (next.startsWith('e:')) {
       const event = next === 'e:*' ? '' : next.slice(2);
       onChange(draft.type === 'event' ? { ...draft, event } : newEventDraft(event));

@@ -154,7 +154,7 @@ export function ValueInput({ field, op, value, onChange, tags, errors, showEmpty
         </Text>
       ) : undefined,
       rightSectionPointerEvents: 'none' as const,
-      placeholder: money ? '0,00'.replace(',', language === 'en' ? '.' : ',') : undefined,
+      placeholder: money ? (language === 'en' ? '0.00' : '0,00') : undefined,
       readOnly,
     };
     if (shape === 'range') {
