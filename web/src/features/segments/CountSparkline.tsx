@@ -9,7 +9,8 @@ export default function CountSparkline({ points }: { points: number[] }) {
       h={32}
       data={points}
       curveType="monotone"
-      trendColors={{ positive: 'teal.6', negative: 'red.6', neutral: 'gray.5' }}
+      // One calm color: a segment shrinking or growing is news, not good or bad by itself.
+      color="blue.5"
       fillOpacity={0.25}
       strokeWidth={1.6}
     />
