@@ -16,9 +16,16 @@ function newest(target) {
   return Math.max(0, ...readdirSync(target).map((name) => newest(path.join(target, name))));
 }
 
-const sources = ['web/src', 'web/public', 'web/index.html', 'web/vite.config.ts', 'package-lock.json'].map(
-  (p) => newest(path.join(root, p)),
-);
+// The dashboard also bundles the server's segment query printer (one syntax, one implementation).
+const sources = [
+  'web/src',
+  'web/public',
+  'web/index.html',
+  'web/vite.config.ts',
+  'package-lock.json',
+  'src/modules/segments/query-syntax.ts',
+  'src/modules/segments/segment-definition.ts',
+].map((p) => newest(path.join(root, p)));
 if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources)) process.exit(0);
 
 process.stderr.write('Building the dashboard (first start or changed sources)…\n');

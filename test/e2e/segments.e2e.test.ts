@@ -135,8 +135,8 @@ describe('segments', () => {
     await page.getByRole('navigation').getByRole('link', { name: 'Segments', exact: true }).click();
     await page.waitForURL((url) => url.pathname === '/segments');
     const table = page.getByRole('table', { name: 'Segments' });
-    await table.getByRole('link', { name: 'Not contacted in 30 days' }).waitFor();
-    await expect(table.getByRole('link', { name: 'At risk', exact: false }).count()).resolves.toBeGreaterThan(
+    await table.getByRole('link', { name: 'Sin contactar en 30 días' }).waitFor();
+    await expect(table.getByRole('link', { name: 'En riesgo', exact: false }).count()).resolves.toBeGreaterThan(
       0,
     );
   });

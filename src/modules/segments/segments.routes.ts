@@ -201,7 +201,7 @@ export function registerSegmentRoutes(app: HttpApp, deps: { db: Database; timeou
         tags,
         summary: 'Saved segments, newest first',
         description:
-          'A workspace gets its presets (Not contacted in 30 days, New this month, VIP (LTV top 10%), At risk, one per label) the first time its segments are listed. Archived segments only with `include_archived=true`.',
+          "A workspace gets its presets (Not contacted in 30 days, New this month, VIP (LTV top 10%), At risk, one per label; named in the workspace's default language) the first time its segments are listed. Archived segments only with `include_archived=true`.",
         querystring: Type.Object({
           include_archived: Type.Optional(Type.Boolean()),
           limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),

@@ -656,41 +656,93 @@ async function computedPreset(db: DbOrTx, preset: string, workspaceId: string, t
   return null;
 }
 
+/** Preset names and descriptions in the workspace's language (they are ordinary, editable segments). */
+const PRESET_TEXT = {
+  en: {
+    not_contacted_30d: [
+      'Not contacted in 30 days',
+      'Never contacted, or last contacted more than 30 days ago',
+    ],
+    new_this_month: [
+      'New this month',
+      'Clients added since the first day of this month (kept current while unedited)',
+    ],
+    vip_ltv_top10: [
+      'VIP (LTV top 10%)',
+      "Lifetime value in the workspace's top 10% (the 90th percentile, recomputed hourly while unedited)",
+    ],
+    at_risk: ['At risk (risk ≥ 70)', 'Churn risk of 70 or more (a person’s override counts)'],
+    label: (name: string) => `Clients labelled ${name}`,
+  },
+  es: {
+    not_contacted_30d: [
+      'Sin contactar en 30 días',
+      'Nunca contactados, o contactados por última vez hace más de 30 días',
+    ],
+    new_this_month: [
+      'Nuevos este mes',
+      'Clientes añadidos desde el primer día de este mes (se mantiene al día mientras no se edite)',
+    ],
+    vip_ltv_top10: [
+      'VIP (10 % con más gasto)',
+      'Valor de vida en el 10 % más alto (percentil 90, recalculado cada hora mientras no se edite)',
+    ],
+    at_risk: ['En riesgo (riesgo ≥ 70)', 'Riesgo de abandono de 70 o más (cuenta el ajuste manual)'],
+    label: (name: string) => `Clientes con la etiqueta ${name}`,
+  },
+  fr: {
+    not_contacted_30d: [
+      'Pas contactés depuis 30 jours',
+      'Jamais contactés, ou contactés pour la dernière fois il y a plus de 30 jours',
+    ],
+    new_this_month: [
+      'Nouveaux ce mois-ci',
+      'Clients ajoutés depuis le premier jour du mois (tenu à jour tant qu’il n’est pas modifié)',
+    ],
+    vip_ltv_top10: [
+      'VIP (10 % qui dépensent le plus)',
+      'Valeur vie client dans les 10 % les plus hauts (90e centile, recalculé chaque heure tant qu’il n’est pas modifié)',
+    ],
+    at_risk: ['À risque (risque ≥ 70)', 'Risque de départ de 70 ou plus (l’ajustement manuel compte)'],
+    label: (name: string) => `Clients avec l’étiquette ${name}`,
+  },
+} as const;
+
 async function presetRows(db: DbOrTx, workspaceId: string, now: Date): Promise<NewSegmentRow[]> {
   const [workspace, labels] = await Promise.all([getWorkspace(db, workspaceId), listLabels(db, workspaceId)]);
   const tz = workspace.defaultTimezone;
+  const text = PRESET_TEXT[workspace.defaultLocale as keyof typeof PRESET_TEXT] ?? PRESET_TEXT.en;
   const presets: Array<Omit<NewSegmentRow, 'workspaceId' | 'kind'>> = [
     {
       preset: 'not_contacted_30d',
-      name: 'Not contacted in 30 days',
-      description: 'Never contacted, or last contacted more than 30 days ago',
+      name: text.not_contacted_30d[0],
+      description: text.not_contacted_30d[1],
       definition: { not: { field: 'last_contacted_at', op: 'within_last_days', value: 30 } },
     },
     {
       preset: 'new_this_month',
-      name: 'New this month',
-      description: 'Clients added since the first day of this month (kept current while unedited)',
+      name: text.new_this_month[0],
+      description: text.new_this_month[1],
       definition: await computedPreset(db, 'new_this_month', workspaceId, tz, now),
       autoRefresh: true,
     },
     {
       preset: 'vip_ltv_top10',
-      name: 'VIP (LTV top 10%)',
-      description:
-        "Lifetime value in the workspace's top 10% (the 90th percentile, recomputed hourly while unedited)",
+      name: text.vip_ltv_top10[0],
+      description: text.vip_ltv_top10[1],
       definition: await computedPreset(db, 'vip_ltv_top10', workspaceId, tz, now),
       autoRefresh: true,
     },
     {
       preset: 'at_risk',
-      name: 'At risk (risk ≥ 70)',
-      description: 'Churn risk of 70 or more (a person’s override counts)',
+      name: text.at_risk[0],
+      description: text.at_risk[1],
       definition: { field: 'risk_score', op: 'gte', value: 70 },
     },
     ...labels.map((label) => ({
       preset: `label:${label.key}`,
       name: label.name,
-      description: `Clients labelled ${label.name}`,
+      description: text.label(label.name),
       definition: { field: 'label', op: 'eq', value: label.key },
     })),
   ];

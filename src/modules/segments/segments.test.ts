@@ -407,11 +407,12 @@ describe('presets', () => {
       })),
     );
     const listed = (await w.call('GET', '/api/v1/segments')).json().segments;
+    // Named in the workspace's language (Spanish by default); they are data, editable like any segment.
     expect(listed.map((s: { name: string }) => s.name)).toEqual([
-      'Not contacted in 30 days',
-      'New this month',
-      'VIP (LTV top 10%)',
-      'At risk (risk ≥ 70)',
+      'Sin contactar en 30 días',
+      'Nuevos este mes',
+      'VIP (10 % con más gasto)',
+      'En riesgo (riesgo ≥ 70)',
       'Prospect',
       'Customer',
       'Affiliate',
