@@ -182,21 +182,14 @@ export async function listClients(db: DbOrTx, ctx: WorkspaceContext, query: Clie
       db,
       sql.join(pageConditions, sql` and `),
       sql`${sort!.expr} ${direction}, ${clients.id} ${direction}`,
+      sort!.expr,
       query.limit + 1,
     ),
     countClients(db, where, TOTAL_CAP),
   ]);
   const page = rows.slice(0, query.limit);
-  let nextCursor: string | null = null;
-  if (rows.length > query.limit) {
-    const last = page.at(-1)!;
-    const [{ value }] = (
-      await db.execute<{ value: unknown }>(
-        sql`select ${sort!.expr}::text as value from clients where id = ${last.id}`,
-      )
-    ).rows as [{ value: unknown }];
-    nextCursor = encode(value, last.id);
-  }
+  const last = page.at(-1);
+  const nextCursor = rows.length > query.limit && last ? encode(last.sortKey, last.id) : null;
   return {
     clients: await clientsToJson(db, ctx, page),
     next_cursor: nextCursor,

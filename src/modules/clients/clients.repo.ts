@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/db.ts';
 import { clientHistory, clientLabels, clients } from './clients.schema.ts';
 
@@ -103,13 +103,20 @@ export async function countClients(db: DbOrTx, where: SQL, cap: number | null): 
   return result.rows[0]?.n ?? 0;
 }
 
+/** A page of clients, each with its sort key as text (the next cursor is made from the last one). */
 export async function selectClientPage(
   db: DbOrTx,
   where: SQL,
   orderBy: SQL,
+  sortKey: SQL,
   limit: number,
-): Promise<ClientRow[]> {
-  return db.select().from(clients).where(where).orderBy(orderBy).limit(limit);
+): Promise<Array<ClientRow & { sortKey: string }>> {
+  return db
+    .select({ ...getTableColumns(clients), sortKey: sql<string>`(${sortKey})::text` })
+    .from(clients)
+    .where(where)
+    .orderBy(orderBy)
+    .limit(limit);
 }
 
 export async function duplicateGroups(db: DbOrTx, workspaceId: string, limit: number) {
