@@ -681,11 +681,13 @@ export function machineInfo(postgresVersion = 'embedded 17'): MachineInfo {
 
 /**
  * The machine is shared: before measuring, wait (at most BENCH_QUIET_WAIT seconds, default 120;
- * 0 = don't wait) for 3 consecutive seconds in which the whole machine is under 25 % busy.
+ * 0 = don't wait) for BENCH_QUIET_SECONDS (default 3) consecutive seconds in which the whole
+ * machine is under 25 % busy.
  * Returns a sentence for the report either way.
  */
 export async function waitForQuiet(log: (message: string) => void): Promise<string> {
   const maxSeconds = Number(process.env.BENCH_QUIET_WAIT ?? 120);
+  const needQuiet = Math.max(1, Number(process.env.BENCH_QUIET_SECONDS ?? 3));
   const cores = os.cpus().length;
   const started = performance.now();
   let quietSeconds = 0;
@@ -699,7 +701,7 @@ export async function waitForQuiet(log: (message: string) => void): Promise<stri
     last = total > 0 ? ((after.busy - before.busy) / total) * 100 : 0;
     quietSeconds = last < 25 ? quietSeconds + 1 : 0;
     const waited = (performance.now() - started) / 1000;
-    if (quietSeconds >= 3) {
+    if (quietSeconds >= needQuiet) {
       return `machine quiet before the run (${last.toFixed(0)} % of the machine's CPU busy, ${cores} cores${waited > 4 ? `, after waiting ${waited.toFixed(0)} s` : ''})`;
     }
     if (waited >= maxSeconds) {
