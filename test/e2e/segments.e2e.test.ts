@@ -136,9 +136,9 @@ describe('segments', () => {
     await page.waitForURL((url) => url.pathname === '/segments');
     const table = page.getByRole('table', { name: 'Segments' });
     await table.getByRole('link', { name: 'Sin contactar en 30 días' }).waitFor();
-    await expect(table.getByRole('link', { name: 'En riesgo', exact: false }).count()).resolves.toBeGreaterThan(
-      0,
-    );
+    await expect(
+      table.getByRole('link', { name: 'En riesgo', exact: false }).count(),
+    ).resolves.toBeGreaterThan(0);
   });
 
   it('builds "city is Madrid and tag vip" and counts it live', async () => {
