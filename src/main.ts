@@ -186,6 +186,48 @@ program
     print(json, summary, `Seeded workspace ${summary.workspace.name} (${summary.workspace.id}).`);
   });
 
+const segment = program.command('segment').description('Segments from the command line');
+segment
+  .command('count')
+  .description(
+    "Count (and list the first) clients matching a one-line query, e.g. 'tag:vip city:Madrid ltv>500' (docs/SEGMENT-QUERY.md)",
+  )
+  .argument('<query>', 'the one-line segment query')
+  .requiredOption('--workspace <id>', 'the workspace')
+  .option('--limit <n>', 'also list the first n clients (0–200)', '0')
+  .action(async (query: string, options: { workspace: string; limit: string }) => {
+    const limit = Number(options.limit);
+    if (!Number.isInteger(limit) || limit < 0 || limit > 200)
+      throw AppError.validation([{ path: '/limit', message: 'an integer from 0 to 200' }]);
+    const { parseQuery, evaluateSegment } = await import('./modules/segments/segments.service.ts');
+    const cfg = config();
+    const result = await withDatabase(cfg, async ({ db }) => {
+      const ctx = systemContext(options.workspace, 'cli');
+      try {
+        const parsed = await parseQuery(db, ctx, query);
+        const evaluated = await evaluateSegment(
+          db,
+          ctx,
+          { definition: parsed.definition, limit },
+          { timeoutMs: cfg.segmentTimeoutMs },
+        );
+        return { query: parsed.query, definition: parsed.definition, ...evaluated };
+      } catch (error) {
+        // A syntax error points at its column under the query, as the dashboard does.
+        const detail =
+          error instanceof AppError ? (error.details[0] as { column?: number } | undefined) : undefined;
+        if (detail?.column && !globals().json)
+          process.stderr.write(`  ${query}\n  ${' '.repeat(detail.column - 1)}^\n`);
+        throw error;
+      }
+    });
+    const lines = [
+      `${result.count} clients match ${result.query ?? query}`,
+      ...result.clients.map((c) => `  ${c.id}  ${c.name}${c.email ? `  ${c.email}` : ''}`),
+    ];
+    print(globals().json, result, lines.join('\n'));
+  });
+
 function explain(error: unknown): string {
   if (error instanceof AppError) {
     return [error.message, ...error.details.map((d) => `  ${d.path}: ${d.message}`)].join('\n');

@@ -100,6 +100,40 @@ describe('clientela CLI', () => {
     expect(JSON.parse(shortPassword.stdout).error.message).toMatch(/password.*10/);
   }, 90_000);
 
+  it('counts a one-line segment query, and points at the column of a mistake', async () => {
+    const { id } = JSON.parse((await cli('workspace', 'create', '--name', 'Rentals', '--json')).stdout);
+    const seeded = await cli('seed-demo', '--workspace', id, '--clients', '60', '--json');
+    expect(seeded.code, seeded.stderr).toBe(0);
+    const all = JSON.parse(
+      (await cli('--json', 'segment', 'count', 'created<3650d', '--workspace', id)).stdout,
+    );
+    expect(all.count).toBe(60);
+    const some = await cli(
+      '--json',
+      'segment',
+      'count',
+      'consent:email -tag:nobody',
+      '--workspace',
+      id,
+      '--limit',
+      '3',
+    );
+    expect(some.code, some.stderr).toBe(0);
+    const body = JSON.parse(some.stdout);
+    expect(body.definition).toEqual({
+      all: [
+        { field: 'consent.email', op: 'is', value: true },
+        { not: { field: 'tags', op: 'has', value: 'nobody' } },
+      ],
+    });
+    expect(body.count).toBeGreaterThan(0);
+    expect(body.count).toBeLessThan(60);
+    expect(body.clients).toHaveLength(3);
+    const wrong = await cli('segment', 'count', 'city:Madrid ltv>>5', '--workspace', id);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('city:Madrid ltv>>5\n' + ' '.repeat(2 + 16) + '^');
+  }, 120_000);
+
   it('has --help for every command', async () => {
     for (const command of [
       [],
@@ -110,6 +144,7 @@ describe('clientela CLI', () => {
       ['user', 'create'],
       ['api-key', 'create'],
       ['seed-demo'],
+      ['segment', 'count'],
     ]) {
       const help = await cli(...command, '--help');
       expect(help.code, command.join(' ')).toBe(0);
