@@ -12,6 +12,7 @@ import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
 import { registerClientData } from './modules/clients/client-data.ts';
 import { registerClientGdprRoutes } from './modules/clients/clients.gdpr.routes.ts';
 import { clientsGdprJobs } from './modules/clients/clients.gdpr.ts';
+import { registerClientQueryFilter } from './modules/clients/clients.list.ts';
 import { registerClientRoutes } from './modules/clients/clients.routes.ts';
 import { registerClientTimelineRoutes } from './modules/clients/clients.timeline.routes.ts';
 import { registerLabelRoutes } from './modules/clients/labels.ts';
@@ -30,6 +31,7 @@ import { registerNotificationRoutes } from './modules/notifications/notification
 import { registerSegmentAlertRoutes } from './modules/segments/segments.alerts.routes.ts';
 import { segmentsJobs } from './modules/segments/segments.jobs.ts';
 import { registerSegmentRoutes } from './modules/segments/segments.routes.ts';
+import { clientQueryFilterSql } from './modules/segments/segments.service.ts';
 import { registerTagRoutes } from './modules/tags/tags.routes.ts';
 import { registerWorkspaceRoutes } from './modules/workspaces/workspaces.routes.ts';
 import { listWorkspacesForUser, membershipOf } from './modules/workspaces/workspaces.service.ts';
@@ -199,6 +201,7 @@ export async function createClientela(options: {
   registerClientGdprRoutes(http, { db, suppressions });
   registerSegmentRoutes(http, { db, timeoutMs: config.segmentTimeoutMs });
   registerSegmentAlertRoutes(http, { db, timeoutMs: config.segmentTimeoutMs });
+  registerClientQueryFilter(clientQueryFilterSql);
 
   const jobs = mergeJobs(
     maintenanceJobs(db, config.maintenanceCron),

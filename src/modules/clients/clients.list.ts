@@ -10,6 +10,8 @@ import { CHANNELS, canSeeField, clientsToJson, foldText } from './clients.servic
 
 export interface ClientListQuery {
   q?: string;
+  /** A one-line segment query (`tag:vip city:Madrid ltv>500`), read by the registered filter. */
+  filter?: string;
   tag?: string;
   label?: string;
   location_id?: string;
@@ -22,6 +24,16 @@ export interface ClientListQuery {
 }
 
 type SortKind = 'text' | 'number' | 'date';
+
+/**
+ * Turns the list's `filter` (a one-line segment query) into `select client_id …` of the matching
+ * clients. The segments module registers it at start; the clients module does not depend on it.
+ */
+export type ClientQueryFilter = (db: DbOrTx, ctx: WorkspaceContext, text: string) => Promise<SQL>;
+let queryFilter: ClientQueryFilter | null = null;
+export function registerClientQueryFilter(filter: ClientQueryFilter) {
+  queryFilter = filter;
+}
 
 /**
  * Above this many matches a list's `total` says "1,000 or more" (total_exact: false) instead of
@@ -131,10 +143,25 @@ function filterConditions(ctx: WorkspaceContext, query: ClientFilterQuery) {
   return { conditions, problems };
 }
 
+/** The one-line query filter as a condition (it reports its own errors, with their column). */
+async function withQueryFilter(
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  query: ClientFilterQuery,
+  conditions: SQL[],
+) {
+  const text = query.filter?.trim();
+  if (!text) return;
+  if (!queryFilter)
+    throw AppError.validation([{ path: '/query/filter', message: 'segment queries are not available' }]);
+  conditions.push(sql`${clients.id} in (${await queryFilter(db, ctx, text)})`);
+}
+
 /** Exactly how many clients match these filters (the list's `total` stops at TOTAL_CAP). */
 export async function countMatchingClients(db: DbOrTx, ctx: WorkspaceContext, query: ClientFilterQuery) {
   const { conditions, problems } = filterConditions(ctx, query);
   if (problems.length) throw AppError.validation(problems);
+  await withQueryFilter(db, ctx, query, conditions);
   return { total: await countClients(db, sql.join(conditions, sql` and `), null) };
 }
 
@@ -162,6 +189,7 @@ export async function listClients(db: DbOrTx, ctx: WorkspaceContext, query: Clie
       message: `sort by ${Object.keys(SORTS).join(', ')} or custom.<key>, "-" for descending`,
     });
   if (problems.length) throw AppError.validation(problems);
+  await withQueryFilter(db, ctx, query, conditions);
 
   const where = sql.join(conditions, sql` and `);
   // Spelled out to match the indexes (created_at, lifetime_value: DESC NULLS LAST), which PostgreSQL

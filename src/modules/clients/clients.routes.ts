@@ -106,6 +106,13 @@ const ClientFilters = {
       description: 'Name, email, phone or external id; a whole email address matches that email exactly',
     }),
   ),
+  filter: Type.Optional(
+    Type.String({
+      maxLength: 2000,
+      description:
+        'A one-line segment query, e.g. `tag:vip city:Madrid ltv>500` (docs/SEGMENT-QUERY.md); a mistake answers 400 with its column',
+    }),
+  ),
   tag: Type.Optional(Type.String({ maxLength: 64 })),
   label: Type.Optional(Type.String({ maxLength: 64 })),
   location_id: Type.Optional(Uuid),

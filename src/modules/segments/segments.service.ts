@@ -187,6 +187,27 @@ export async function parseQuery(db: DbOrTx, ctx: WorkspaceContext, q: string) {
   };
 }
 
+/**
+ * The client list's one-line query filter: the members of the query's tree, as `select client_id`.
+ * Errors point at `/query/filter` (with the column for syntax errors), as the search box shows them.
+ */
+export async function clientQueryFilterSql(db: DbOrTx, ctx: WorkspaceContext, text: string): Promise<SQL> {
+  const env = await segmentEnvironment(db, ctx);
+  let definition: unknown;
+  try {
+    ({ definition } = await parseQuery(db, ctx, text));
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    throw new AppError(
+      error.code,
+      error.message,
+      error.details.map((d) => ({ ...d, path: '/query/filter' })),
+    );
+  }
+  const node = checkDefinition(env, definition);
+  return memberIdsSql(compileFor(env, node));
+}
+
 export function toSegmentJson(row: SegmentRow, extras: SegmentJsonExtras) {
   return {
     id: row.id,

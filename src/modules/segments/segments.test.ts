@@ -573,3 +573,35 @@ describe('events in saved segments', () => {
     expect(none.clients.map((c: { id: string }) => c.id)).toEqual([b]);
   });
 });
+
+describe('the client list search box with a one-line query', () => {
+  it('filters the list and its counts by the query, together with the other filters', async () => {
+    const w = await world();
+    const ids = await insertClients(w.db, w.workspaceId, [
+      { first_name: 'Ana', city: 'Madrid', lifetime_value: 900, tags: ['VIP'] },
+      { first_name: 'Luis', city: 'Madrid', lifetime_value: 100, tags: ['VIP'] },
+      { first_name: 'Eva', city: 'Valencia', lifetime_value: 700, tags: ['vip'], label: 'customer' },
+      { first_name: 'Noa', city: 'Madrid', lifetime_value: 800 },
+    ]);
+    const list = async (query: string) =>
+      (await w.call('GET', `/api/v1/clients?sort=name&${query}`)).json() as {
+        clients: Array<{ id: string }>;
+        total: number;
+      };
+    const filter = encodeURIComponent('tag:vip city:Madrid,Valencia ltv>500');
+    const found = await list(`filter=${filter}`);
+    expect(found.clients.map((c) => c.id)).toEqual([ids[0], ids[2]]);
+    expect(found.total).toBe(2);
+    // With the list's own filters and search on top.
+    expect((await list(`filter=${filter}&label=customer`)).clients.map((c) => c.id)).toEqual([ids[2]]);
+    expect((await list(`filter=${filter}&q=ana`)).clients.map((c) => c.id)).toEqual([ids[0]]);
+    expect((await w.call('GET', `/api/v1/clients/count?filter=${filter}`)).json()).toEqual({ total: 2 });
+
+    const wrong = await w.call('GET', `/api/v1/clients?filter=${encodeURIComponent('city:Madrid ltv>>5')}`);
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().error.details[0]).toMatchObject({ path: '/query/filter', column: 17 });
+    const unknown = await w.call('GET', `/api/v1/clients?filter=${encodeURIComponent('label:nope')}`);
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().error.code).toBe('INVALID_SEGMENT');
+  });
+});

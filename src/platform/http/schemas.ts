@@ -16,7 +16,16 @@ export const ErrorResponse = Type.Object(
     error: Type.Object({
       code: Type.String(),
       message: Type.String(),
-      details: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
+      details: Type.Array(
+        Type.Object({
+          path: Type.String(),
+          message: Type.String(),
+          column: Type.Optional(
+            Type.Integer({ description: 'In a one-line query: where the mistake starts (1-based)' }),
+          ),
+          length: Type.Optional(Type.Integer()),
+        }),
+      ),
       existing_id: Type.Optional(
         Type.String({ description: 'On a duplicate (409): the client that already has it' }),
       ),

@@ -1,6 +1,8 @@
 import { getSelectedWorkspaceId } from './workspace-store';
 
 export interface ErrorDetail {
+  /** In a one-line segment query: where the mistake starts (1-based). */
+  column?: number;
   path: string;
   message: string;
 }

@@ -87,6 +87,8 @@ export type ClientInput = Partial<Record<ClientField, string | null>> & {
 
 export interface ClientListParams {
   q?: string;
+  /** A one-line segment query (`tag:vip city:Madrid ltv>500`). */
+  filter?: string;
   tag?: string;
   label?: string;
   location_id?: string;

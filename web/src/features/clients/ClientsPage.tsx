@@ -11,6 +11,7 @@ import {
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
+import { isApiError } from '../../api/client';
 import { useClientCount, useClients } from '../../api/clients';
 import { useMe } from '../../api/me';
 import { hasRole } from '../../lib/roles';
@@ -23,7 +24,13 @@ import { ClientsTable, NO_SELECTION, type Selection } from './list/ClientsTable'
 import { ColumnChooser } from './list/ColumnChooser';
 import { useClientColumns, useColumnPrefs } from './list/columns';
 import { ActiveFilters, FiltersPanel } from './list/FiltersPanel';
-import { activeFilterCount, type ClientFilters, NO_FILTERS, toListParams } from './list/filters';
+import {
+  activeFilterCount,
+  type ClientFilters,
+  isSegmentQuery,
+  NO_FILTERS,
+  toListParams,
+} from './list/filters';
 import { SelectionBar } from './list/SelectionBar';
 
 const DEFAULT_SORT = '-created_at';
@@ -51,6 +58,12 @@ export function ClientsPage() {
   const exactTotal = clients.data?.totalExact ? clients.data.total : count.data?.total;
   const total = exactTotal ?? clients.data?.total ?? 0;
   const counting = exactTotal === undefined;
+  // A mistake in a one-line query is shown under the search box, at its column, not as a failure.
+  const queryMistake = isApiError(clients.error, 400)
+    ? clients.error.details.find((detail) => detail.path === '/query/filter')
+    : undefined;
+  const listError = queryMistake ? null : clients.error;
+  const queryMode = isSegmentQuery(debounced);
   const filterCount = activeFilterCount(filters);
   const narrowed = Boolean(debounced) || filterCount > 0;
   const workspaceIsEmpty = !narrowed && clients.data && total === 0 && !clients.isPlaceholderData;
@@ -90,8 +103,8 @@ export function ClientsPage() {
           )
         }
       />
-      {clients.error && !clients.data ? (
-        <QueryError error={clients.error} onRetry={() => void clients.refetch()} />
+      {listError && !clients.data ? (
+        <QueryError error={listError} onRetry={() => void clients.refetch()} />
       ) : workspaceIsEmpty ? (
         <EmptyState
           framed
@@ -129,6 +142,17 @@ export function ClientsPage() {
                 }}
                 type="search"
                 style={{ flex: 1, maxWidth: 420 }}
+                error={
+                  queryMistake
+                    ? queryMistake.column
+                      ? t('clients.queryMistakeAt', {
+                          column: queryMistake.column,
+                          message: queryMistake.message,
+                        })
+                      : queryMistake.message
+                    : undefined
+                }
+                description={queryMode && !queryMistake ? t('clients.queryMode') : undefined}
               />
               {clients.data ? (
                 <Text size="sm" c="dimmed" aria-live="polite" style={{ whiteSpace: 'nowrap' }}>
@@ -206,9 +230,9 @@ export function ClientsPage() {
                 activeId={openId}
               />
             )}
-            {clients.error && clients.data ? (
+            {listError && clients.data ? (
               <Box p="md">
-                <QueryError error={clients.error} onRetry={() => void clients.refetch()} />
+                <QueryError error={listError} onRetry={() => void clients.refetch()} />
               </Box>
             ) : null}
           </Box>

@@ -23,10 +23,22 @@ export function activeFilterCount(filters: ClientFilters): number {
     .length;
 }
 
+/**
+ * A search that reads as a one-line segment query (`tag:vip`, `ltv>500`, `-consent:sms`,
+ * `booking.count(90d)>=2`) filters by it; anything else is a name/email/phone search.
+ */
+const QUERY_SYNTAX = /(^|[\s(])[-!]?[a-z][\w.]*(\([^)]*\))?(:|>=|<=|!=|>|<|=)/i;
+
+export function isSegmentQuery(search: string): boolean {
+  return QUERY_SYNTAX.test(search);
+}
+
 export function toListParams(search: string, filters: ClientFilters, sort: string): ClientListParams {
   const [from, to] = filters.created;
+  const query = isSegmentQuery(search);
   return {
-    q: search || undefined,
+    q: (!query && search) || undefined,
+    filter: (query && search) || undefined,
     tag: filters.tag ?? undefined,
     label: filters.label ?? undefined,
     location_id: filters.locationId ?? undefined,
