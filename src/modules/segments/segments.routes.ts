@@ -14,8 +14,10 @@ import {
   getSegment,
   listSegmentClients,
   listSegments,
+  MAX_LISTED_VALUES,
   MAX_STATIC_IDS,
   parseQuery,
+  resolveListedClients,
   SEGMENT_KINDS,
   segmentCountHistory,
   updateSegment,
@@ -151,6 +153,34 @@ export function registerSegmentRoutes(app: HttpApp, deps: { db: Database; timeou
         abort.done();
       }
     },
+  );
+
+  app.post(
+    '/api/v1/segments/resolve-list',
+    {
+      config: { access: { minRole: 'marketer' } },
+      schema: {
+        tags,
+        summary: 'Read a pasted or uploaded list (emails, phones, external ids) into client ids',
+        description:
+          'For a static segment made from a list: one value per entry; emails match emails, phone-like values match phones (default country of the workspace) and then external ids, anything else external ids. Values that match nobody come back with their index.',
+        body: Type.Object(
+          {
+            values: Type.Array(Type.String({ maxLength: 320 }), { maxItems: MAX_LISTED_VALUES }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            client_ids: Type.Array(Uuid),
+            matched: Type.Integer(),
+            unmatched: Type.Array(Type.Object({ index: Type.Integer(), value: Type.String() })),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => resolveListedClients(db, workspaceOf(request), request.body.values),
   );
 
   app.post(

@@ -6,7 +6,12 @@ import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { decodeCursor, encodeCursor } from '../../platform/pagination.ts';
 import { type Changes, diff, recordAudit } from '../audit/audit.service.ts';
-import { canSeeField, clientsToJson, listLabels } from '../clients/clients.service.ts';
+import {
+  canSeeField,
+  clientsToJson,
+  listLabels,
+  resolveClientIdentities,
+} from '../clients/clients.service.ts';
 import { listCustomFields } from '../custom-fields/custom-fields.service.ts';
 import { listLocations } from '../locations/locations.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
@@ -206,6 +211,54 @@ export async function clientQueryFilterSql(db: DbOrTx, ctx: WorkspaceContext, te
   }
   const node = checkDefinition(env, definition);
   return memberIdsSql(compileFor(env, node));
+}
+
+export const MAX_LISTED_VALUES = 10_000;
+const PHONE_LIKE = /^[+\d\s().-]{6,}$/;
+
+/**
+ * A pasted or uploaded list (one email, phone or external id per line) read into client ids for a
+ * static segment. An email is looked up as an email; something phone-like as a phone (in the
+ * workspace's default country), then as an external id; anything else as an external id. Values
+ * that match nobody come back with their index, so the person can fix their list.
+ */
+export async function resolveListedClients(db: DbOrTx, ctx: WorkspaceContext, values: string[]) {
+  if (values.length > MAX_LISTED_VALUES)
+    throw AppError.validation([{ path: '/values', message: `at most ${MAX_LISTED_VALUES} values` }]);
+  const workspace = await getWorkspace(db, ctx.workspaceId);
+  const cleaned = values.map((v) => v.trim());
+  const first = await resolveClientIdentities(
+    db,
+    ctx.workspaceId,
+    cleaned.map((v) =>
+      v.includes('@') ? { email: v } : PHONE_LIKE.test(v) ? { phone: v } : { external_id: v },
+    ),
+    workspace.defaultCountry,
+  );
+  // A number that is nobody's phone may be an id from the booking system ("100234").
+  const retry = cleaned
+    .map((v, i) => (first[i] === null && PHONE_LIKE.test(v) ? i : -1))
+    .filter((i) => i >= 0);
+  const second = retry.length
+    ? await resolveClientIdentities(
+        db,
+        ctx.workspaceId,
+        retry.map((i) => ({ external_id: cleaned[i]! })),
+        workspace.defaultCountry,
+      )
+    : [];
+  retry.forEach((index, k) => {
+    first[index] = second[k] ?? null;
+  });
+  const ids = new Set<string>();
+  const unmatched: Array<{ index: number; value: string }> = [];
+  cleaned.forEach((value, index) => {
+    if (!value) return;
+    const id = first[index];
+    if (id) ids.add(id);
+    else unmatched.push({ index, value });
+  });
+  return { client_ids: [...ids], matched: ids.size, unmatched };
 }
 
 export function toSegmentJson(row: SegmentRow, extras: SegmentJsonExtras) {

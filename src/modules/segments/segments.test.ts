@@ -605,3 +605,31 @@ describe('the client list search box with a one-line query', () => {
     expect(unknown.json().error.code).toBe('INVALID_SEGMENT');
   });
 });
+
+describe('static segment from an uploaded list', () => {
+  it('reads emails, phones and external ids into clients, and lists what matched nobody', async () => {
+    const w = await world();
+    const ids = await insertClients(w.db, w.workspaceId, [
+      { first_name: 'Ana', email: 'ana@example.com' },
+      { first_name: 'Luis', phone: '+34612345678' },
+      { first_name: 'Eva', external_id: '100234' },
+    ]);
+    const agent = await w.role('agent');
+    expect((await agent('POST', '/api/v1/segments/resolve-list', { values: ['x'] })).statusCode).toBe(403);
+    const resolved = await w.call('POST', '/api/v1/segments/resolve-list', {
+      values: [' ANA@example.com ', '612 34 56 78', '100234', 'nobody@example.com', '', 'ana@example.com'],
+    });
+    expect(resolved.statusCode, resolved.body).toBe(200);
+    expect(resolved.json()).toEqual({
+      client_ids: [ids[0], ids[1], ids[2]],
+      matched: 3,
+      unmatched: [{ index: 3, value: 'nobody@example.com' }],
+    });
+    const created = await w.call('POST', '/api/v1/segments', {
+      name: 'From the fair',
+      kind: 'static',
+      client_ids: resolved.json().client_ids,
+    });
+    expect(created.json()).toMatchObject({ kind: 'static', last_count: 3 });
+  });
+});

@@ -49,6 +49,7 @@ import { useFormatters } from '../clients/shared/format';
 import { KindBadge } from './builder/LivePreview';
 import { STARTERS } from './presets';
 import { SEGMENT_EDIT_ROLE } from './roles';
+import { StaticFromListModal } from './StaticFromListModal';
 
 type View = 'active' | 'archived';
 
@@ -127,6 +128,7 @@ export default function SegmentList() {
   const canEdit = hasRole(me?.role, SEGMENT_EDIT_ROLE);
   const [view, setView] = useState<View>('active');
   const [search, setSearch] = useState('');
+  const [fromList, setFromList] = useState(false);
   const segments = useSegments(view === 'archived');
   const duplicate = useDuplicateSegment();
   const archive = useArchiveSegment();
@@ -308,9 +310,15 @@ export default function SegmentList() {
   ];
 
   const newButton = canEdit ? (
-    <Button component={Link} to="/segments/new" leftSection={<IconPlus size={18} aria-hidden />}>
-      {t('segments.new')}
-    </Button>
+    <Group gap="xs">
+      <Button variant="default" onClick={() => setFromList(true)}>
+        {t('segments.fromList.open')}
+      </Button>
+      <Button component={Link} to="/segments/new" leftSection={<IconPlus size={18} aria-hidden />}>
+        {t('segments.new')}
+      </Button>
+      <StaticFromListModal opened={fromList} onClose={() => setFromList(false)} />
+    </Group>
   ) : null;
 
   return (
