@@ -48,6 +48,7 @@ import {
 } from './data-generator.ts';
 import { startPostgresWithSettings } from './lib/clients-pg.ts';
 import {
+  alternate,
   type CpuUse,
   CpuWindow,
   cpuLine,
@@ -249,41 +250,6 @@ function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
-}
-
-/** Product and baseline one after the other per item; who goes first alternates. */
-async function alternate<T, P, B>(
-  items: T[],
-  product: (item: T) => Promise<P>,
-  baseline: (item: T) => Promise<B>,
-  after: (item: T, p: P, b: B) => void,
-): Promise<{ product: number[]; baseline: number[] }> {
-  const pTimes: number[] = [];
-  const bTimes: number[] = [];
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i]!;
-    let p!: P;
-    let b!: B;
-    const runP = async () => {
-      const t0 = performance.now();
-      p = await withTimeout(product(item), QUERY_TIMEOUT_MS, 'product request');
-      pTimes.push(performance.now() - t0);
-    };
-    const runB = async () => {
-      const t0 = performance.now();
-      b = await withTimeout(baseline(item), QUERY_TIMEOUT_MS, 'baseline query');
-      bTimes.push(performance.now() - t0);
-    };
-    if (i % 2 === 0) {
-      await runP();
-      await runB();
-    } else {
-      await runB();
-      await runP();
-    }
-    after(item, p, b);
-  }
-  return { product: pTimes, baseline: bTimes };
 }
 
 function shuffle<T>(items: T[], seed = 7): T[] {

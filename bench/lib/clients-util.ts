@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
-import { CLK_TCK, machineTicks, postgresPids, procStat } from './proc.ts';
+import { CLK_TCK, machineTicks, postgresPids, procStat, withTimeout } from './proc.ts';
 
 // ---- latency statistics -----------------------------------------------------------------------------
 
@@ -193,25 +193,69 @@ export class StatementTimer {
   }
 }
 
+// ---- product and baseline, alternating -------------------------------------------------------------------
+
+/**
+ * Product and baseline one after the other per item; who goes first alternates, so the noise of a shared
+ * machine lands on both. `after` sees both answers (to compare them). Each call is bounded by `timeoutMs`.
+ */
+export async function alternate<T, P, B>(
+  items: T[],
+  product: (item: T) => Promise<P>,
+  baseline: (item: T) => Promise<B>,
+  after: (item: T, p: P, b: B) => void,
+  timeoutMs = 120_000,
+): Promise<{ product: number[]; baseline: number[] }> {
+  const pTimes: number[] = [];
+  const bTimes: number[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    let p!: P;
+    let b!: B;
+    const runP = async () => {
+      const t0 = performance.now();
+      p = await withTimeout(product(item), timeoutMs, 'product request');
+      pTimes.push(performance.now() - t0);
+    };
+    const runB = async () => {
+      const t0 = performance.now();
+      b = await withTimeout(baseline(item), timeoutMs, 'baseline query');
+      bTimes.push(performance.now() - t0);
+    };
+    if (i % 2 === 0) {
+      await runP();
+      await runB();
+    } else {
+      await runB();
+      await runP();
+    }
+    after(item, p, b);
+  }
+  return { product: pTimes, baseline: bTimes };
+}
+
 // ---- RESULTS.md -----------------------------------------------------------------------------------------
 
 export const SECTION_START = '<!-- bench:clients:start -->';
 export const SECTION_END = '<!-- bench:clients:end -->';
 
 /**
- * Replaces the text between our markers (adding them at the end of the file when absent). The file is
- * read right before writing and replaced atomically, so a section another benchmark wrote meanwhile stays.
+ * Replaces the text between the markers `<!-- bench:<section>:start -->` and `<!-- bench:<section>:end -->`
+ * (adding them at the end of the file when absent). The file is read right before writing and replaced
+ * atomically, so a section another benchmark wrote meanwhile stays.
  */
-export function writeSection(file: string, body: string): void {
+export function writeSection(file: string, body: string, section = 'clients'): void {
   const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Clientela benchmarks\n';
-  const block = `${SECTION_START}\n${body.trim()}\n${SECTION_END}`;
-  const i = current.indexOf(SECTION_START);
-  const j = i >= 0 ? current.indexOf(SECTION_END, i) : -1;
+  const start = `<!-- bench:${section}:start -->`;
+  const end = `<!-- bench:${section}:end -->`;
+  const block = `${start}\n${body.trim()}\n${end}`;
+  const i = current.indexOf(start);
+  const j = i >= 0 ? current.indexOf(end, i) : -1;
   const next =
     i >= 0 && j >= 0
-      ? current.slice(0, i) + block + current.slice(j + SECTION_END.length)
+      ? current.slice(0, i) + block + current.slice(j + end.length)
       : `${current.trimEnd()}\n\n${block}\n`;
-  const tmp = `${file}.clients-${process.pid}.tmp`;
+  const tmp = `${file}.${section}-${process.pid}.tmp`;
   writeFileSync(tmp, next);
   renameSync(tmp, file);
 }

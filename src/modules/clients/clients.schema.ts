@@ -77,6 +77,28 @@ export const clients = pgTable(
     index().on(t.workspaceId, t.lifetimeValue.desc(), t.id.desc()),
     index().on(t.workspaceId, t.lastActivityAt),
     index().on(t.workspaceId, t.riskScore),
+    // Segment counts (bench/segments.ts) read these without touching the table's rows (index-only
+    // scans): the workspace's live clients in id order, to join tag and event sets against; the
+    // city, the most common text condition (the plain column too, for `city is not null`); and
+    // each consent, the condition of every messaging audience.
+    index('clients_live_id_index')
+      .on(t.workspaceId, t.id)
+      .where(sql`${t.erasedAt} is null`),
+    index('clients_live_city_index')
+      .on(t.workspaceId, sql`lower(${t.city})`, t.city)
+      .where(sql`${t.erasedAt} is null`),
+    index('clients_live_consent_email_index')
+      .on(t.workspaceId, t.id)
+      .where(sql`${t.erasedAt} is null and ${t.consentEmail}`),
+    index('clients_live_consent_sms_index')
+      .on(t.workspaceId, t.id)
+      .where(sql`${t.erasedAt} is null and ${t.consentSms}`),
+    index('clients_live_consent_whatsapp_index')
+      .on(t.workspaceId, t.id)
+      .where(sql`${t.erasedAt} is null and ${t.consentWhatsapp}`),
+    index('clients_live_consent_push_index')
+      .on(t.workspaceId, t.id)
+      .where(sql`${t.erasedAt} is null and ${t.consentPush}`),
     // Trigrams only: a workspace_id column in this GIN index made every lookup intersect the
     // workspace's whole posting tree (a million entries), which cost more than the trigrams
     // themselves; the workspace is checked on the rows found instead.

@@ -28,6 +28,10 @@ export const events = pgTable(
   (t) => [
     index().on(t.clientId, t.type, t.occurredAt.desc()),
     index().on(t.workspaceId, t.type, t.occurredAt),
+    // Segment event conditions (count or sum per client in a window): an index-only scan of one
+    // type's events in client order, aggregated as a stream and merge-joined with the live clients,
+    // with no hash table to spill however many clients have events.
+    index('events_segment_aggregate_index').on(t.workspaceId, t.type, t.clientId, t.occurredAt, t.amount),
     // Unfiltered event lists page newest first through this, not a sort of the workspace's events.
     index().on(t.workspaceId, t.occurredAt.desc(), t.id.desc()),
     uniqueIndex().on(t.workspaceId, t.type, t.referenceId).where(sql`${t.referenceId} is not null`),

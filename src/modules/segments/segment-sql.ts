@@ -34,13 +34,22 @@ import { engagementSources } from './segments.registry.ts';
  *
  * Sets. Tags and engagement become a derived table of client ids (one row per client) LEFT JOINed
  * once; the condition reads whether the client has a row, so it stays one hash join under `not`
- * and `or` however big the set.
+ * and `or` however big the set. A positive tag condition among the WHERE's own conjuncts (only
+ * `all` groups above it) is `c.id in (…)` instead, a semi-join there.
  *
  * Events. Each EventCond becomes a pre-aggregated derived table — the workspace's events of that
  * type (and window, location, properties) grouped by client — LEFT JOINed once on client id, and
  * the comparison reads `coalesce(e.v, 0)`: a client with no such event has count 0 and sum 0, so
  * `eq 0` and `lt` include them. One aggregate pass over the events instead of a subquery per
- * client.
+ * client. Where no `not` encloses the condition and 0 fails the comparison (`gte 3`, `gt 500`),
+ * it reads `e.v` itself: a client without events gets NULL, which a WHERE treats as false there,
+ * and the comparison being strict lets PostgreSQL turn the outer join into a join that starts
+ * from the (filtered) aggregate. When the tree narrows the clients first — its root `all` holds a
+ * positive equality on a text or select field or a positive tag condition, as "in Madrid, tagged
+ * vip, with ≥ 3 bookings" — each EventCond is instead a correlated aggregate over the client's own
+ * events (an index range per client, coalesced to 0), which PostgreSQL evaluates only for the
+ * clients the cheaper conditions left, instead of aggregating every client's events
+ * (bench/segments.ts: the example tree of SEGMENTS.md on 1M clients and 10M events).
  *
  * Time. `now` is a parameter (the caller's clock), so one evaluation sees one instant. "n days"
  * is n × 24 hours. A date-only value is that day's start in the workspace time zone (PostgreSQL's
@@ -117,44 +126,84 @@ const COMPARE_SQL: Record<Exclude<CompareOp, 'neq'>, SQL> = {
   gte: sql`>=`,
 };
 
+/** Equality-like conditions on a client's own values: what makes a tree "narrow the clients first". */
+const NARROWING_OPS: Record<string, ReadonlySet<string>> = {
+  text: new Set(['eq', 'in']),
+  select: new Set(['eq', 'in']),
+  tags: new Set(['has', 'has_any', 'has_all']),
+};
+
+/** Whether 0 (a client with no such events) satisfies the comparison. */
+function zeroMatches(op: CompareOp, value: number): boolean {
+  switch (op) {
+    case 'eq':
+      return value === 0;
+    case 'neq':
+      return value !== 0;
+    case 'lt':
+      return 0 < value;
+    case 'lte':
+      return 0 <= value;
+    case 'gt':
+      return 0 > value;
+    case 'gte':
+      return 0 >= value;
+  }
+}
+
 class Compiler {
   private joins: SQL[] = [];
+  /** Events as correlated aggregates (the tree narrows the clients first), not joined aggregates. */
+  private correlated = false;
   constructor(private readonly ctx: CompileContext) {}
 
+  /** A child of the root `all` that keeps only clients equal to a value (see the header). */
+  private narrows(node: Node): boolean {
+    if (!isField(node)) return false;
+    const resolved = resolveField(node.field, this.ctx.customFields);
+    return !('error' in resolved) && (NARROWING_OPS[resolved.type]?.has(node.op) ?? false);
+  }
+
   compile(node: Node): CompiledSegment {
-    const predicate = this.node(node, 1);
+    this.correlated = isAll(node) && node.all.some((child) => this.narrows(child));
+    const predicate = this.node(node, 1, true, true);
     return {
       from: sql.join([sql`clients c`, ...this.joins], sql` `),
       where: sql`c.workspace_id = ${this.ctx.workspaceId} and c.erased_at is null and ${predicate}`,
     };
   }
 
-  private node(node: Node, depth: number): SQL {
+  /**
+   * `positive`: no `not` encloses the node, so only whether it is true matters (a WHERE treats
+   * NULL as false); under a `not` it must be exactly true or false.
+   */
+  private node(node: Node, depth: number, positive: boolean, top: boolean): SQL {
     if (depth > MAX_DEPTH) throw new Error('segment tree deeper than validated');
     if (isAll(node)) {
       if (node.all.length === 0) return sql`true`;
       return sql`(${sql.join(
-        node.all.map((child) => this.node(child, depth + 1)),
+        node.all.map((child) => this.node(child, depth + 1, positive, top)),
         sql` and `,
       )})`;
     }
     if (isAny(node)) {
       if (node.any.length === 0) return sql`false`;
       return sql`(${sql.join(
-        node.any.map((child) => this.node(child, depth + 1)),
+        node.any.map((child) => this.node(child, depth + 1, positive, false)),
         sql` or `,
       )})`;
     }
-    if (isNot(node)) return NOT(this.node(node.not, depth + 1));
-    if (isField(node)) return this.field(node);
-    if (isEvent(node)) return this.event(node);
+    if (isNot(node)) return NOT(this.node(node.not, depth + 1, !positive, false));
+    if (isField(node)) return this.field(node, top);
+    if (isEvent(node)) return this.event(node, positive);
     if (isEngagement(node)) return this.engagement(node);
     throw new Error('not a segment node');
   }
 
   // ---- fields ----
 
-  private field(cond: FieldCond): SQL {
+  /** `top`: the condition is one of the WHERE's own conjuncts (only `all` groups above it). */
+  private field(cond: FieldCond, top: boolean): SQL {
     const resolved = resolveField(cond.field, this.ctx.customFields);
     if ('error' in resolved) throw new Error(resolved.error);
     switch (resolved.type) {
@@ -171,7 +220,7 @@ class Compiler {
       case 'multi_select':
         return this.multiSelect(cond, resolved);
       case 'tags':
-        return this.tags(cond);
+        return this.tags(cond, top);
     }
   }
 
@@ -351,25 +400,35 @@ class Compiler {
     return sql`(${alias}.client_id is not null)`;
   }
 
-  /** Tags by name, case-insensitively (tags.name_key is the folded name). */
-  private tags(cond: FieldCond): SQL {
-    const tagged = (names: string[], all: boolean) => {
+  /**
+   * Tags by name, case-insensitively (tags.name_key is the folded name). A positive tag condition
+   * that is one of the WHERE's own conjuncts is `c.id in (…)`, which PostgreSQL plans as a
+   * semi-join (never a subplan there); anywhere else, a joined set (inSet).
+   */
+  private tags(cond: FieldCond, top: boolean): SQL {
+    const tagged = (names: string[], all: boolean, semi = false) => {
       const keys = [...new Set(names.map(tagKey))];
       const match =
         keys.length === 1 ? sql`t.name_key = ${keys[0]}` : sql`t.name_key = any(${sql.param(keys)}::text[])`;
-      return this.inSet(sql`select ct.client_id from client_tags ct join tags t on t.id = ct.tag_id
-        where ct.workspace_id = ${this.ctx.workspaceId} and t.workspace_id = ${this.ctx.workspaceId} and ${match}
-        group by ct.client_id${all && keys.length > 1 ? sql` having count(*) = ${keys.length}` : sql``}`);
+      // One key is one tag (unique per workspace), so each client at most once (the primary key of
+      // client_tags): no grouping, whose hash table every parallel worker would build again.
+      const grouping =
+        keys.length === 1
+          ? sql``
+          : sql` group by ct.client_id${all ? sql` having count(*) = ${keys.length}` : sql``}`;
+      const set = sql`select ct.client_id from client_tags ct join tags t on t.id = ct.tag_id
+        where ct.workspace_id = ${this.ctx.workspaceId} and t.workspace_id = ${this.ctx.workspaceId} and ${match}${grouping}`;
+      return semi ? sql`(c.id in (${set}))` : this.inSet(set);
     };
     switch (cond.op) {
       case 'has':
-        return tagged([cond.value as string], false);
+        return tagged([cond.value as string], false, top);
       case 'has_not':
         return NOT(tagged([cond.value as string], false));
       case 'has_any':
-        return tagged(cond.value as string[], false);
+        return tagged(cond.value as string[], false, top);
       case 'has_all':
-        return tagged(cond.value as string[], true);
+        return tagged(cond.value as string[], true, top);
       case 'has_none':
         return NOT(tagged(cond.value as string[], false));
     }
@@ -378,8 +437,7 @@ class Compiler {
 
   // ---- events ----
 
-  private event(cond: EventCond): SQL {
-    const alias = sql.raw(`j${this.joins.length}`);
+  private event(cond: EventCond, positive: boolean): SQL {
     const filters: SQL[] = [sql`ev.workspace_id = ${this.ctx.workspaceId}`, sql`ev.type = ${cond.event}`];
     if (cond.within_days !== undefined) {
       filters.push(sql`ev.occurred_at >= ${cutoff(this.ctx.now, cond.within_days)}::timestamptz`);
@@ -394,13 +452,26 @@ class Compiler {
       else filters.push(sql`ev.properties -> ${key} = ${JSON.stringify(value)}::jsonb`);
     }
     const measure = cond.measure === 'sum' ? sql`coalesce(sum(ev.amount), 0)` : sql`count(*)`;
+    const compare = (v: SQL) =>
+      cond.op === 'neq'
+        ? NOT(sql`(${v} = ${numeric(cond.value)})`)
+        : sql`(${v} ${COMPARE_SQL[cond.op]} ${numeric(cond.value)})`;
+    if (this.correlated) {
+      // One aggregate row per client, never NULL (0 without events).
+      return compare(sql`(select ${measure} from events ev
+        where ${sql.join([...filters, sql`ev.client_id = c.id`], sql` and `)})::numeric`);
+    }
+    const alias = sql.raw(`j${this.joins.length}`);
     this.joins.push(
       sql`left join (select ev.client_id, ${measure}::numeric as v from events ev
         where ${sql.join(filters, sql` and `)} group by ev.client_id) ${alias} on ${alias}.client_id = c.id`,
     );
-    const v = sql`coalesce(${alias}.v, 0)`;
-    if (cond.op === 'neq') return NOT(sql`(${v} = ${numeric(cond.value)})`);
-    return sql`(${v} ${COMPARE_SQL[cond.op]} ${numeric(cond.value)})`;
+    // No events means 0; where 0 fails the comparison and only truth matters, NULL does as well.
+    if (positive && !zeroMatches(cond.op, cond.value)) {
+      const v = sql`${alias}.v`;
+      return cond.op === 'neq' ? sql`(${v} <> ${numeric(cond.value)})` : compare(v);
+    }
+    return compare(sql`coalesce(${alias}.v, 0)`);
   }
 
   // ---- engagement ----
@@ -460,6 +531,8 @@ export function pageIdsSql(
   const keyset = after
     ? sql` and (c.created_at, c.id) < (${after.at}::timestamptz, ${after.id}::uuid)`
     : sql``;
+  // `desc nulls last`, as clients_workspace_id_created_at_id_index is built: a plain `desc` (nulls
+  // first) cannot walk that index and sorted every match instead (bench/segments.ts).
   return sql`select c.id from ${segment.from} where ${segment.where}${keyset}
-    order by c.created_at desc, c.id desc limit ${limit}`;
+    order by c.created_at desc nulls last, c.id desc nulls last limit ${limit}`;
 }
