@@ -170,7 +170,10 @@ export function segmentQueryText(definition: unknown): string | null {
  * field) comes back with its `problems`, as evaluate would report them.
  */
 export async function parseQuery(db: DbOrTx, ctx: WorkspaceContext, q: string) {
-  const env = await segmentEnvironment(db, ctx);
+  return parseWithEnvironment(await segmentEnvironment(db, ctx), q);
+}
+
+function parseWithEnvironment(env: SegmentEnvironment, q: string) {
   const parsed = parseSegmentQuery(q, {
     customFields: env.validation.customFields.map((f) => ({
       key: f.key,
@@ -200,7 +203,7 @@ export async function clientQueryFilterSql(db: DbOrTx, ctx: WorkspaceContext, te
   const env = await segmentEnvironment(db, ctx);
   let definition: unknown;
   try {
-    ({ definition } = await parseQuery(db, ctx, text));
+    ({ definition } = parseWithEnvironment(env, text));
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     throw new AppError(

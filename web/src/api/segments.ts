@@ -6,6 +6,7 @@ import {
   useQuery,
   useQueryClient,
 } from '@tanstack/react-query';
+import type { FieldOp } from '../../../src/modules/segments/segment-definition.ts';
 import { request } from './client';
 import type { Client } from './clients';
 
@@ -23,30 +24,12 @@ export interface NotNode {
 }
 export type SegmentCondition = FieldCondition | EventCondition | EngagementCondition;
 
-export type FieldType = 'text' | 'number' | 'date' | 'boolean' | 'select' | 'multi_select' | 'tags';
-
-export const OPS_BY_TYPE = {
-  text: [
-    'eq',
-    'neq',
-    'contains',
-    'not_contains',
-    'starts_with',
-    'ends_with',
-    'in',
-    'not_in',
-    'is_set',
-    'is_not_set',
-  ],
-  number: ['eq', 'neq', 'lt', 'lte', 'gt', 'gte', 'between', 'is_set', 'is_not_set'],
-  date: ['before', 'after', 'between', 'within_last_days', 'more_than_days_ago', 'is_set', 'is_not_set'],
-  boolean: ['is', 'is_set', 'is_not_set'],
-  select: ['eq', 'neq', 'in', 'not_in', 'is_set', 'is_not_set'],
-  multi_select: ['has', 'has_not', 'has_any', 'has_all', 'has_none'],
-  tags: ['has', 'has_not', 'has_any', 'has_all', 'has_none'],
-} as const satisfies Record<FieldType, readonly string[]>;
-
-export type FieldOp = (typeof OPS_BY_TYPE)[FieldType][number];
+// The contract's operators per type: the server's own table, so dashboard and validator never disagree.
+export {
+  type FieldOp,
+  type FieldType,
+  OPS_BY_TYPE,
+} from '../../../src/modules/segments/segment-definition.ts';
 
 export type FieldValue = string | number | boolean | Array<string | number>;
 
