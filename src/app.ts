@@ -38,6 +38,7 @@ import { listWorkspacesForUser, membershipOf } from './modules/workspaces/worksp
 import { registerAuthRoutes, toWebHeaders } from './platform/auth/auth.routes.ts';
 import { type Auth, createAuth } from './platform/auth/auth.ts';
 import type { Role } from './platform/auth/roles.ts';
+import { createSecretBox } from './platform/crypto.ts';
 import { createDb, type DbHandle } from './platform/db/db.ts';
 import { listenToChannel } from './platform/db/listen.ts';
 import { AppError } from './platform/errors.ts';
@@ -189,6 +190,9 @@ export async function createClientela(options: {
   registerTagRoutes(http, { db });
   registerLocationRoutes(http, { db });
   const suppressions = createSuppressionList(options.secretKey);
+  // Provider secrets at rest and signed links (unsubscribe, tracking) all go through this box.
+  const secrets = createSecretBox(options.secretKey);
+  void secrets;
   const mailer = createSystemMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom });
   registerNotificationRoutes(http, { db });
   registerClientData(notesParticipant);
