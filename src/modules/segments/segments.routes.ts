@@ -53,6 +53,13 @@ const MembersPage = Type.Object({
   clients: Type.Array(ClientJson, { description: 'Newest clients first' }),
   next_cursor: Nullable(Type.String()),
 });
+/** The builder asks for the count and the preview page separately, so the page never waits for the count. */
+const EvaluatePage = Type.Object({
+  ...MembersPage.properties,
+  count: Nullable(
+    Type.Integer({ description: 'Exactly how many clients match; null when asked with `count: false`' }),
+  ),
+});
 
 const SegmentJson = Type.Object({
   id: Uuid,
@@ -138,8 +145,21 @@ export function registerSegmentRoutes(app: HttpApp, deps: { db: Database; timeou
         tags,
         summary: 'Count and preview the clients a tree matches',
         description: `The exact count and a page of matching clients (newest first) for an unsaved tree — the builder's live count and preview. \`limit: 0\` counts only. One parameterized query per call, at most SEGMENT_TIMEOUT_MS (422 SEGMENT_TIMEOUT beyond); closing the request cancels the query.`,
-        body: Type.Object({ definition: Definition, ...PageLimit }, { additionalProperties: false }),
-        response: { 200: MembersPage, ...evaluationErrors },
+        body: Type.Object(
+          {
+            definition: Definition,
+            ...PageLimit,
+            count: Type.Optional(
+              Type.Boolean({
+                default: true,
+                description:
+                  'false: the page only (`count` answers null), so a preview is as fast as its page; ask `limit: 0` in a second request for the count',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: EvaluatePage, ...evaluationErrors },
       },
     },
     async (request, reply) => {

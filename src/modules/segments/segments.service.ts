@@ -7,6 +7,7 @@ import { iso } from '../../platform/http/json.ts';
 import { decodeCursor, encodeCursor } from '../../platform/pagination.ts';
 import { type Changes, diff, recordAudit } from '../audit/audit.service.ts';
 import {
+  type ClientJson,
   canSeeField,
   clientsToJson,
   listLabels,
@@ -319,19 +320,37 @@ function auditShape(row: SegmentRow | null) {
 export interface PageInput {
   limit?: number;
   cursor?: string;
+  /** false: the page without the count (null). */
+  count?: boolean;
 }
 
+type MembersPage<Count> = { count: Count; clients: ClientJson[]; next_cursor: string | null };
+
+async function membersPage(
+  db: Database,
+  ctx: WorkspaceContext,
+  compiled: CompiledSegment,
+  input: PageInput & { count: true },
+  limits: RunLimits,
+): Promise<MembersPage<number>>;
 async function membersPage(
   db: Database,
   ctx: WorkspaceContext,
   compiled: CompiledSegment,
   input: PageInput,
   limits: RunLimits,
-) {
+): Promise<MembersPage<number | null>>;
+async function membersPage(
+  db: Database,
+  ctx: WorkspaceContext,
+  compiled: CompiledSegment,
+  input: PageInput,
+  limits: RunLimits,
+): Promise<MembersPage<number | null>> {
   const limit = input.limit ?? DEFAULT_PAGE;
   const after = decodeCursor(input.cursor);
   const { count, rows } = await runLimited(db, limits, async (tx) => ({
-    count: await countMembers(tx, compiled),
+    count: input.count === false ? null : await countMembers(tx, compiled),
     rows: limit > 0 ? await memberPage(tx, compiled, limit + 1, after) : [],
   }));
   const page = rows.slice(0, limit);
@@ -345,7 +364,8 @@ async function membersPage(
 
 /**
  * Evaluates a tree (saved or not): the exact count and a page of members, newest clients first.
- * `limit: 0` counts only.
+ * `limit: 0` counts only; `count: false` pages only (a page of an index-served tree takes a few ms,
+ * its count can take a second on a million clients).
  */
 export async function evaluateSegment(
   db: Database,
@@ -368,8 +388,9 @@ export async function listSegmentClients(
 ) {
   const row = await getRow(db, ctx.workspaceId, id);
   const env = await segmentEnvironment(db, ctx);
-  const result = await membersPage(db, ctx, compileRow(env, row), input, limits);
-  if (!input.cursor) await recordCount(db, ctx.workspaceId, row.id, result.count, new Date(), false);
+  const result = await membersPage(db, ctx, compileRow(env, row), { ...input, count: true }, limits);
+  if (!input.cursor && result.count !== null)
+    await recordCount(db, ctx.workspaceId, row.id, result.count, new Date(), false);
   return result;
 }
 

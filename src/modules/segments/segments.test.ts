@@ -63,6 +63,11 @@ describe('POST /api/v1/segments/evaluate', () => {
       await w.call('POST', '/api/v1/segments/evaluate', { definition: { all: [] }, limit: 0 })
     ).json();
     expect(countOnly).toEqual({ count: 7, clients: [], next_cursor: null });
+    // The builder's preview asks for the page alone: same clients and cursor, no count.
+    const pageOnly = (
+      await w.call('POST', '/api/v1/segments/evaluate', { definition: tree, limit: 2, count: false })
+    ).json();
+    expect(pageOnly).toEqual({ ...body, count: null });
     const badCursor = await w.call('POST', '/api/v1/segments/evaluate', { definition: tree, cursor: 'nope' });
     expect(badCursor.statusCode).toBe(400);
   });

@@ -131,7 +131,8 @@ export interface SegmentCountPoint {
 }
 
 export interface EvaluateResult {
-  count: number;
+  /** null when the page was asked without its count. */
+  count: number | null;
   clients: Client[];
   next_cursor: string | null;
 }
@@ -215,17 +216,19 @@ export function useSavedSegmentCount(id: string, enabled: boolean) {
 }
 
 /**
- * The live count and first clients of a tree. Each new tree is a new query: the one it replaces loses its
- * observer and TanStack Query aborts its request (the signal reaches fetch), so superseded previews never
- * pile up; the previous answer stays on screen until the new one arrives.
+ * A tree's live count (`limit: 0`) or its first clients without the count (`count: false`): two
+ * requests, so the preview shows as soon as its page is read even when counting takes a second.
+ * Each new tree is a new query: the one it replaces loses its observer and TanStack Query aborts its
+ * request (the signal reaches fetch, the server cancels the SQL), so superseded previews never pile
+ * up; the previous answer stays on screen until the new one arrives.
  */
-export function useEvaluateSegment(definition: SegmentNode | null, limit = 20) {
+function useEvaluation(definition: SegmentNode | null, limit: number) {
   return useQuery({
     queryKey: segmentKeys.evaluate(definition ?? { all: [] }, limit),
     queryFn: ({ signal }) =>
       request<EvaluateResult>('/api/v1/segments/evaluate', {
         method: 'POST',
-        body: { definition, limit },
+        body: limit === 0 ? { definition, limit } : { definition, limit, count: false },
         signal,
       }),
     enabled: definition !== null,
@@ -233,6 +236,16 @@ export function useEvaluateSegment(definition: SegmentNode | null, limit = 20) {
     retry: false,
     staleTime: 15_000,
   });
+}
+
+export function useSegmentCount(definition: SegmentNode | null) {
+  const query = useEvaluation(definition, 0);
+  return { ...query, count: query.data?.count ?? undefined };
+}
+
+export function useSegmentPreview(definition: SegmentNode | null, limit = 20) {
+  const query = useEvaluation(definition, limit);
+  return { ...query, clients: query.data?.clients };
 }
 
 export function parseSegmentQuery(q: string, signal?: AbortSignal) {

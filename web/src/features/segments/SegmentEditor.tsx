@@ -31,10 +31,11 @@ import {
   useArchiveSegment,
   useCreateSegment,
   useDuplicateSegment,
-  useEvaluateSegment,
   useFreezeSegment,
   useRestoreSegment,
   useSegment,
+  useSegmentCount,
+  useSegmentPreview,
   useUpdateSegment,
 } from '../../api/segments';
 import { hasRole } from '../../lib/roles';
@@ -178,8 +179,9 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
   const full = useMemo(() => toDefinition(root), [root]);
   const [settledRoot] = useDebouncedValue(root, 300);
   const settled = useMemo(() => toDefinition(settledRoot, { skipIncomplete: true }), [settledRoot]);
-  const evaluation = useEvaluateSegment(settled.definition, 20);
-  const everyone = useEvaluateSegment({ all: [] }, 0);
+  const evaluation = useSegmentCount(settled.definition);
+  const preview = useSegmentPreview(settled.definition, 20);
+  const everyone = useSegmentCount({ all: [] });
   const liveErrors = useMemo(() => {
     const error = evaluation.error;
     if (!isApiError(error) || error.code !== 'INVALID_SEGMENT') return new Map<string, NodeError[]>();
@@ -352,7 +354,7 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
       title: t('segments.freeze.title'),
       children: (
         <Text size="sm">
-          {t('segments.freeze.text', { count: evaluation.data?.count ?? segment.last_count ?? 0 })}
+          {t('segments.freeze.text', { count: evaluation.count ?? segment.last_count ?? 0 })}
         </Text>
       ),
       labels: { confirm: t('segments.freeze.confirm'), cancel: t('common.cancel') },
@@ -549,8 +551,8 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
         <Grid.Col span={{ base: 12, lg: 4 }}>
           <Paper withBorder radius="md" p="md" style={{ position: 'sticky', top: 76 }} ref={panel.ref}>
             <LiveCount
-              count={evaluation.data?.count}
-              total={everyone.data?.count}
+              count={evaluation.count}
+              total={everyone.count}
               fetching={evaluation.isFetching}
               error={evaluation.error}
               onRetry={() => void evaluation.refetch()}
@@ -569,21 +571,21 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
       </Grid>
       <Stack mt="md">
         <PreviewTable
-          clients={evaluation.error && !isApiError(evaluation.error) ? undefined : evaluation.data?.clients}
-          count={evaluation.data?.count}
-          loading={evaluation.isFetching}
+          clients={preview.error && !isApiError(preview.error) ? undefined : preview.clients}
+          count={evaluation.count}
+          loading={preview.isFetching}
         />
         {segment ? <AlertPanel segmentId={segment.id} canEdit={canEdit} /> : null}
       </Stack>
-      {narrow && !panelVisible && evaluation.data ? (
+      {narrow && !panelVisible && evaluation.count !== undefined ? (
         <Affix position={{ bottom: 16, left: '50%' }} style={{ transform: 'translateX(-50%)' }}>
           <Paper shadow="md" radius="xl" px="md" py={6} withBorder>
             <Group gap={8} wrap="nowrap" aria-hidden>
               <IconUsers size={16} color="var(--mantine-primary-color-filled)" />
               <Text size="sm" fw={600} style={{ whiteSpace: 'nowrap' }}>
                 {t('segments.live.floating', {
-                  count: evaluation.data.count,
-                  total: formatNumber(evaluation.data.count),
+                  count: evaluation.count,
+                  total: formatNumber(evaluation.count),
                 })}
               </Text>
               {evaluation.isFetching ? <Loader size={12} /> : null}
