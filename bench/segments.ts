@@ -267,7 +267,9 @@ export async function runSegmentsBench(options: SegmentsBenchOptions): Promise<S
         headers,
         // The first page as the builder asks for it since the count and the preview are separate requests.
         payload: JSON.stringify(
-          limit > 0 ? { definition: tree.definition, limit, count: false } : { definition: tree.definition, limit },
+          limit > 0
+            ? { definition: tree.definition, limit, count: false }
+            : { definition: tree.definition, limit },
         ),
       });
       if (res.statusCode === 422 && res.body.includes('SEGMENT_TIMEOUT'))
