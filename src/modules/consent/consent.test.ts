@@ -316,10 +316,35 @@ describe('suppressions', () => {
       'SOMEONE@example.com',
     ]);
     expect([...many].sort()).toEqual(['SOMEONE@example.com', 'someone@example.com']);
+    // The same HMAC computed by PostgreSQL, for set-based checks (campaign audiences); a key longer
+    // than SHA-256's block is hashed first, as RFC 2104 says.
+    for (const [key, ok] of [
+      [secret, true],
+      ['another-secret', false],
+    ] as const) {
+      const inSql = await db.execute<{ email: boolean; phone: boolean; other: boolean }>(
+        sql`select ${createSuppressionList(key).suppressedSql(workspace.id, 'email', sql`${'someone@example.com'}`)} as email,
+                   ${createSuppressionList(key).suppressedSql(workspace.id, 'phone', sql`${'+34612345678'}`)} as phone,
+                   ${createSuppressionList(key).suppressedSql(workspace.id, 'email', sql`${'a@b.c'}`)} as other`,
+      );
+      expect(inSql.rows[0]).toEqual({ email: ok, phone: ok, other: false });
+    }
+    const longKey = 'k'.repeat(100);
+    await createSuppressionList(longKey).suppress(
+      db,
+      workspace.id,
+      'email',
+      'long@example.com',
+      'unsubscribed',
+    );
+    const longInSql = await db.execute<{ found: boolean }>(
+      sql`select ${createSuppressionList(longKey).suppressedSql(workspace.id, 'email', sql`${'long@example.com'}`)} as found`,
+    );
+    expect(longInSql.rows[0]?.found).toBe(true);
 
     // Through the API: listed without values; the app checks with its own secret key, not this test's.
     const listed = (await call('GET', '/api/v1/suppressions')).json();
-    expect(listed.suppressions).toHaveLength(2);
+    expect(listed.suppressions).toHaveLength(3);
     expect(Object.keys(listed.suppressions[0]).sort()).toEqual(['created_at', 'id', 'kind', 'reason']);
     expect((await call('GET', '/api/v1/suppressions?kind=phone')).json().suppressions).toHaveLength(1);
     const page1 = (await call('GET', '/api/v1/suppressions?limit=1')).json();

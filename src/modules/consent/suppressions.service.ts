@@ -1,10 +1,12 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { type SQL, sql } from 'drizzle-orm';
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { DbOrTx } from '../../platform/db/db.ts';
 import { AppError } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { decodeCursor, page } from '../../platform/pagination.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
+import { suppressions } from './consent.schema.ts';
 import {
   findSuppressionRows,
   insertSuppression,
@@ -80,6 +82,22 @@ export interface SuppressionList {
     values: string[],
   ): Promise<Set<string>>;
   hash(kind: SuppressionKind, value: string, defaultCountry?: string | null): string | null;
+  /**
+   * A boolean SQL expression: whether `normalizedValue` (an SQL expression holding an address
+   * already normalized as the clients module stores it: lower-case email, E.164 phone) is on the
+   * workspace's list. The same HMAC as `hash`, computed by PostgreSQL (built-in sha256, no
+   * extension), so a campaign's million recipients are checked in one set-based query.
+   */
+  suppressedSql(workspaceId: string, kind: SuppressionKind, normalizedValue: SQL): SQL;
+}
+
+/** HMAC-SHA256 as RFC 2104 defines it, split so PostgreSQL can finish it: the padded key's two halves. */
+function hmacPads(secretKey: string): { inner: Buffer; outer: Buffer } {
+  const raw = Buffer.from(secretKey, 'utf8');
+  const key = raw.length > 64 ? createHash('sha256').update(raw).digest() : raw;
+  const block = Buffer.alloc(64);
+  key.copy(block);
+  return { inner: block.map((b) => b ^ 0x36) as Buffer, outer: block.map((b) => b ^ 0x5c) as Buffer };
 }
 
 /** Built once by the composition root with the app's secret key and handed to whoever needs it. */
@@ -87,8 +105,13 @@ export function createSuppressionList(secretKey: string): SuppressionList {
   if (!secretKey) throw new Error('The suppression list needs the secret key');
   const hash = (kind: SuppressionKind, value: string, defaultCountry?: string | null) =>
     suppressionHash(secretKey, kind, value, defaultCountry);
+  const pads = hmacPads(secretKey);
   return {
     hash,
+    suppressedSql(workspaceId, kind, normalizedValue) {
+      const mac = sql`encode(sha256(${pads.outer}::bytea || sha256(${pads.inner}::bytea || convert_to(${`${kind}:`} || ${normalizedValue}, 'UTF8'))), 'hex')`;
+      return sql`exists (select 1 from ${suppressions} s where s.workspace_id = ${workspaceId} and s.kind = ${kind} and s.value_hash = ${mac})`;
+    },
     async suppress(tx, workspaceId, kind, value, reason) {
       const valueHash = hash(kind, value);
       if (!valueHash) return false;
