@@ -9,6 +9,7 @@ import {
   createApiKeyAuthenticator,
 } from './modules/api-keys/api-keys.service.ts';
 import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
+import { registerCampaignRoutes } from './modules/campaigns/campaigns.routes.ts';
 import { registerClientData } from './modules/clients/client-data.ts';
 import { registerClientGdprRoutes } from './modules/clients/clients.gdpr.routes.ts';
 import { clientsGdprJobs } from './modules/clients/clients.gdpr.ts';
@@ -193,6 +194,7 @@ export async function createClientela(options: {
   // Provider secrets at rest and signed links (unsubscribe, tracking) all go through this box.
   const secrets = createSecretBox(options.secretKey);
   void secrets;
+  registerCampaignRoutes(http, { db, suppressions });
   const mailer = createSystemMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom });
   registerNotificationRoutes(http, { db });
   registerClientData(notesParticipant);

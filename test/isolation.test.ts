@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../src/modules/api-keys/api-keys.service.ts';
+import { createCampaign } from '../src/modules/campaigns/campaigns.service.ts';
 import { createClient } from '../src/modules/clients/clients.service.ts';
 import { createLabel } from '../src/modules/clients/labels.ts';
 import { createCustomField } from '../src/modules/custom-fields/custom-fields.service.ts';
@@ -142,6 +143,9 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
   '/api/v1/segments/{id}/clients': async (world) => ({ id: (await segmentInB(world)).id }),
   '/api/v1/segments/{id}/counts': async (world) => ({ id: (await segmentInB(world)).id }),
   '/api/v1/segments/{id}/alert': async (world) => ({ id: (await segmentInB(world)).id }),
+  '/api/v1/campaigns/{id}': async (world) => ({ id: (await campaignInB(world)).id }),
+  '/api/v1/campaigns/{id}/duplicate': async (world) => ({ id: (await campaignInB(world)).id }),
+  '/api/v1/campaigns/{id}/review': async (world) => ({ id: (await campaignInB(world)).id }),
   '/api/v1/invitations/{id}': async ({ t, b }) => {
     const inv = await createInvitation(
       t.app.dbHandle.db,
@@ -171,6 +175,21 @@ async function segmentInB(world: World, kind: 'dynamic' | 'static' = 'dynamic') 
       ? { client_ids: [client.id] }
       : { definition: { field: 'first_name', op: 'eq', value: 'Secret' } }),
   });
+}
+
+async function campaignInB(world: World) {
+  const client = await clientInB(world);
+  return createCampaign(
+    world.t.app.dbHandle.db,
+    systemContext(world.b.workspaceId),
+    {
+      name: 'B campaign',
+      channel: 'email',
+      content: { subject: 'Secret', body: 'Secret' },
+      audience: { client_ids: [client.id] },
+    },
+    null,
+  );
 }
 
 /**

@@ -513,6 +513,14 @@ export function compileStaticSegment(workspaceId: string, segmentId: string): Co
   };
 }
 
+/** A list of client ids (a selection, a campaign's hand-picked audience): those still live in the workspace. */
+export function compileClientList(workspaceId: string, clientIds: readonly string[]): CompiledSegment {
+  return {
+    from: sql`clients c`,
+    where: sql`c.workspace_id = ${workspaceId} and c.erased_at is null and c.id = any(${`{${clientIds.join(',')}}`}::uuid[])`,
+  };
+}
+
 export function countSql(segment: CompiledSegment): SQL {
   return sql`select count(*)::int as n from ${segment.from} where ${segment.where}`;
 }

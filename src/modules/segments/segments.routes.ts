@@ -23,7 +23,7 @@ import {
   updateSegment,
 } from './segments.service.ts';
 
-const Definition = Type.Unsafe<unknown>({
+export const Definition = Type.Unsafe<unknown>({
   description:
     'A segment condition tree (see SEGMENTS.md): {"all": [...]}, {"any": [...]}, {"not": ...}, or a condition with "field", "event" or "engagement". Invalid trees answer 400 INVALID_SEGMENT with every problem and its JSON Pointer into the tree.',
   examples: [

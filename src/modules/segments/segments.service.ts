@@ -29,7 +29,13 @@ import {
   validateDefinition,
 } from './segment-definition.ts';
 import { type RunLimits, runLimited } from './segment-run.ts';
-import { type CompiledSegment, compileSegment, compileStaticSegment, memberIdsSql } from './segment-sql.ts';
+import {
+  type CompiledSegment,
+  compileClientList,
+  compileSegment,
+  compileStaticSegment,
+  memberIdsSql,
+} from './segment-sql.ts';
 import { segmentUses } from './segments.registry.ts';
 import {
   countHistory,
@@ -411,6 +417,42 @@ export async function compileSavedSegment(
   return compileRow(env, row, now);
 }
 
+/** Who a campaign or a bulk action reaches: a saved segment, a tree, or a list of client ids. */
+export type Audience = { segment_id: string } | { definition: unknown } | { client_ids: string[] };
+
+/**
+ * An audience compiled as the system sees it (every field, whatever the caller's role), checked
+ * first: an unknown or archived segment answers 404 and an invalid tree 400 INVALID_SEGMENT with
+ * paths under `pathPrefix` (e.g. `/audience/definition`).
+ */
+export async function compileAudience(
+  db: DbOrTx,
+  workspaceId: string,
+  audience: Audience,
+  options: { now?: Date; pathPrefix?: string } = {},
+): Promise<CompiledSegment> {
+  const now = options.now ?? new Date();
+  if ('client_ids' in audience) return compileClientList(workspaceId, audience.client_ids);
+  if ('segment_id' in audience) {
+    const row = await getRow(db, workspaceId, audience.segment_id);
+    if (row.archivedAt) throw AppError.notFound('Segment');
+    return compileSavedSegment(db, workspaceId, row.id, now);
+  }
+  const env = await segmentEnvironment(db, { workspaceId, role: 'owner' });
+  try {
+    return compileFor(env, checkDefinition(env, audience.definition), now);
+  } catch (error) {
+    if (error instanceof AppError && options.pathPrefix)
+      throw new AppError(
+        error.code,
+        error.message,
+        error.details.map((d) => ({ ...d, path: `${options.pathPrefix}${d.path}` })),
+        error.extra,
+      );
+    throw error;
+  }
+}
+
 /** `select client_id …`: the segment's members now, one column, for INSERT … SELECT. */
 export async function membersSql(db: DbOrTx, workspaceId: string, segmentId: string): Promise<SQL> {
   return memberIdsSql(await compileSavedSegment(db, workspaceId, segmentId));
@@ -456,7 +498,8 @@ function checkText(input: SegmentInput, problems: ErrorDetail[], creating: boole
 }
 
 /** The indices of ids that are not live clients of the workspace, as errors naming each index. */
-async function checkClientIds(db: DbOrTx, workspaceId: string, ids: string[], path: string) {
+/** Which of these ids are live clients of the workspace; each other one is a problem at `path/index`. */
+export async function checkClientIds(db: DbOrTx, workspaceId: string, ids: string[], path: string) {
   const problems: ErrorDetail[] = [];
   if (ids.length > MAX_STATIC_IDS) {
     problems.push({ path, message: `at most ${MAX_STATIC_IDS} ids per request` });

@@ -1,0 +1,294 @@
+import { Type } from '@sinclair/typebox';
+import type { Database } from '../../platform/db/db.ts';
+import { workspaceOf } from '../../platform/http/access.ts';
+import type { HttpApp } from '../../platform/http/app.ts';
+import { errors, IdParams, Nullable, StringEnum, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import { SKIP_REASONS } from '../deliveries/deliveries.schema.ts';
+import { Definition } from '../segments/segments.routes.ts';
+import {
+  CAMPAIGN_CHANNELS,
+  CAMPAIGN_STATUSES,
+  type CampaignDeps,
+  createCampaign,
+  deleteCampaign,
+  duplicateCampaign,
+  FREQUENCY_CAP_MAX,
+  getCampaign,
+  getCampaignSettings,
+  listCampaigns,
+  MAX_AUDIENCE_IDS,
+  reviewCampaign,
+  setCampaignSettings,
+  updateCampaign,
+} from './campaigns.service.ts';
+
+const Channel = StringEnum(CAMPAIGN_CHANNELS);
+const Content = Type.Union(
+  [
+    Type.Object({ template_id: Uuid }, { additionalProperties: false }),
+    Type.Object(
+      {
+        subject: Type.Optional(Type.String({ maxLength: 300, description: 'Email only (required there)' })),
+        body: Type.String({ minLength: 1, maxLength: 100_000, description: 'Liquid template text' }),
+        whatsapp_template: Type.Optional(
+          Type.Object(
+            {
+              name: Type.String({ minLength: 1, maxLength: 512 }),
+              language: Type.String({ minLength: 2, maxLength: 15 }),
+              parameters: Type.Optional(Type.Array(Type.String({ maxLength: 1024 }), { maxItems: 20 })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  { description: 'A saved template (`template_id`) or the content inline' },
+);
+const AudienceSchema = Type.Union(
+  [
+    Type.Object({ segment_id: Uuid }, { additionalProperties: false }),
+    Type.Object({ definition: Definition }, { additionalProperties: false }),
+    Type.Object(
+      { client_ids: Type.Array(Uuid, { minItems: 1, maxItems: MAX_AUDIENCE_IDS }) },
+      { additionalProperties: false },
+    ),
+  ],
+  { description: 'A saved segment, an ad-hoc condition tree, or a list of clients' },
+);
+const Fallbacks = Type.Array(Channel, {
+  maxItems: 2,
+  description: 'Channels tried in order when the main one is not possible for a client',
+});
+
+const CampaignJson = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  objective: Nullable(Type.String()),
+  channel: Channel,
+  channel_id: Nullable(Uuid),
+  content: Content,
+  audience: AudienceSchema,
+  fallback_channels: Fallbacks,
+  marketing: Type.Boolean(),
+  status: StringEnum(CAMPAIGN_STATUSES),
+  status_reason: Nullable(Type.String()),
+  scheduled_at: Nullable(Timestamp),
+  recipient_time_zone: Type.Boolean(),
+  determine_recipients: StringEnum(['now', 'at_send'] as const),
+  snapshot_at: Nullable(Timestamp),
+  audience_count: Nullable(Type.Integer()),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+const Name = Type.String({ minLength: 1, maxLength: 200 });
+const Objective = Nullable(Type.String({ maxLength: 500 }));
+const Marketing = Type.Boolean({
+  description: 'Marketing messages (default) carry an unsubscribe link and count towards the frequency cap',
+});
+const ChannelId = Nullable(Uuid);
+
+const Review = Type.Object({
+  audience: Type.Integer({ description: 'Clients in the audience now' }),
+  eligible: Type.Integer(),
+  eligible_by_channel: Type.Record(Type.String(), Type.Integer()),
+  skipped: Type.Integer(),
+  skipped_by_reason: Type.Array(
+    Type.Object({ reason: StringEnum(SKIP_REASONS), channel: Channel, count: Type.Integer() }),
+  ),
+  frequency_cap_7d: Nullable(Type.Integer()),
+  evaluated_at: Timestamp,
+});
+
+const Settings = Type.Object({
+  frequency_cap_7d: Nullable(
+    Type.Integer({
+      minimum: 1,
+      maximum: FREQUENCY_CAP_MAX,
+      description:
+        'At most this many marketing messages per client in 7 days, all campaigns together; null = no cap',
+    }),
+  ),
+});
+
+function actorUserId(ctx: ReturnType<typeof workspaceOf>) {
+  return ctx.actor.type === 'user' ? ctx.actor.id : null;
+}
+
+export function registerCampaignRoutes(app: HttpApp, deps: { db: Database } & CampaignDeps) {
+  const { db } = deps;
+  const tags = ['Campaigns'];
+
+  app.get(
+    '/api/v1/campaigns',
+    {
+      config: { access: { minRole: 'viewer' } },
+      schema: {
+        tags,
+        summary: 'Campaigns, newest first',
+        querystring: Type.Object({
+          status: Type.Optional(StringEnum(CAMPAIGN_STATUSES)),
+          limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+          cursor: Type.Optional(Type.String({ maxLength: 500 })),
+        }),
+        response: {
+          200: Type.Object({ campaigns: Type.Array(CampaignJson), next_cursor: Nullable(Type.String()) }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => listCampaigns(db, workspaceOf(request), request.query),
+  );
+
+  app.post(
+    '/api/v1/campaigns',
+    {
+      config: { access: { minRole: 'marketer' } },
+      schema: {
+        tags,
+        summary: 'Create a draft campaign',
+        description:
+          'The audience is checked now (an unknown segment answers 404, an invalid tree 400 INVALID_SEGMENT with paths under /audience/definition, unknown client ids 400 naming their index) and evaluated again when the campaign is sent.',
+        body: Type.Object(
+          {
+            name: Name,
+            objective: Type.Optional(Objective),
+            channel: Channel,
+            channel_id: Type.Optional(ChannelId),
+            content: Content,
+            audience: AudienceSchema,
+            fallback_channels: Type.Optional(Fallbacks),
+            marketing: Type.Optional(Marketing),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: CampaignJson, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const ctx = workspaceOf(request);
+      return reply.status(201).send(await createCampaign(db, ctx, request.body, actorUserId(ctx)));
+    },
+  );
+
+  app.get(
+    '/api/v1/campaigns/:id',
+    {
+      config: { access: { minRole: 'viewer' } },
+      schema: { tags, summary: 'One campaign', params: IdParams, response: { 200: CampaignJson, ...errors } },
+    },
+    async (request) => getCampaign(db, workspaceOf(request), request.params.id),
+  );
+
+  app.patch(
+    '/api/v1/campaigns/:id',
+    {
+      config: { access: { minRole: 'marketer' } },
+      schema: {
+        tags,
+        summary: 'Change a draft or scheduled campaign',
+        description: 'Any other status answers 422 NOT_ALLOWED_NOW (duplicate the campaign instead).',
+        params: IdParams,
+        body: Type.Object(
+          {
+            name: Type.Optional(Name),
+            objective: Type.Optional(Objective),
+            channel: Type.Optional(Channel),
+            channel_id: Type.Optional(ChannelId),
+            content: Type.Optional(Content),
+            audience: Type.Optional(AudienceSchema),
+            fallback_channels: Type.Optional(Fallbacks),
+            marketing: Type.Optional(Marketing),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: CampaignJson, ...errors },
+      },
+    },
+    async (request) => updateCampaign(db, workspaceOf(request), request.params.id, request.body),
+  );
+
+  app.delete(
+    '/api/v1/campaigns/:id',
+    {
+      config: { access: { minRole: 'marketer' } },
+      schema: {
+        tags,
+        summary: 'Delete a draft',
+        description: 'A campaign that was scheduled or sent stays for the record (422 NOT_ALLOWED_NOW).',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await deleteCampaign(db, workspaceOf(request), request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/v1/campaigns/:id/duplicate',
+    {
+      config: { access: { minRole: 'marketer' } },
+      schema: {
+        tags,
+        summary: 'Copy a campaign as a new draft',
+        params: IdParams,
+        body: Type.Optional(Type.Object({ name: Type.Optional(Name) }, { additionalProperties: false })),
+        response: { 201: CampaignJson, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const ctx = workspaceOf(request);
+      return reply
+        .status(201)
+        .send(await duplicateCampaign(db, ctx, request.params.id, request.body ?? {}, actorUserId(ctx)));
+    },
+  );
+
+  app.get(
+    '/api/v1/campaigns/:id/review',
+    {
+      config: { access: { minRole: 'viewer' } },
+      schema: {
+        tags,
+        summary: 'Who would be messaged now, and why the others would not',
+        description:
+          'The audience evaluated now with the eligibility rules of the send (consent for the channel, suppression list, address present and valid, frequency cap, one message per address, fallback channels in order), without writing anything. Skip reasons: ' +
+          SKIP_REASONS.join(', ') +
+          '.',
+        params: IdParams,
+        response: { 200: Review, ...errors },
+      },
+    },
+    async (request) => reviewCampaign(db, workspaceOf(request), request.params.id, deps),
+  );
+
+  app.get(
+    '/api/v1/campaign-settings',
+    {
+      config: { access: { minRole: 'viewer' } },
+      schema: { tags, summary: "The workspace's sending rules", response: { 200: Settings, ...errors } },
+    },
+    async (request) => getCampaignSettings(db, workspaceOf(request)),
+  );
+
+  app.put(
+    '/api/v1/campaign-settings',
+    {
+      config: { access: { minRole: 'admin' } },
+      schema: {
+        tags,
+        summary: "Change the workspace's sending rules",
+        body: Type.Object(
+          { frequency_cap_7d: Settings.properties.frequency_cap_7d },
+          { additionalProperties: false },
+        ),
+        response: { 200: Settings, ...errors },
+      },
+    },
+    async (request) => setCampaignSettings(db, workspaceOf(request), request.body),
+  );
+}

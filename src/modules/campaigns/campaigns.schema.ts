@@ -1,0 +1,88 @@
+import { sql } from 'drizzle-orm';
+import { boolean, check, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { users } from '../../platform/auth/auth.schema.ts';
+import { workspaces } from '../workspaces/workspaces.schema.ts';
+
+const ts = () => timestamp({ withTimezone: true, precision: 3 });
+
+export const CAMPAIGN_CHANNELS = ['email', 'sms', 'whatsapp'] as const;
+export const CAMPAIGN_STATUSES = [
+  'draft',
+  'scheduled',
+  'sending',
+  'paused',
+  'sent',
+  'cancelled',
+  'failed',
+] as const;
+
+/**
+ * A campaign: what to send (content), to whom (audience: a saved segment, a tree or a list of
+ * ids), through which channel. Its recipients live in the deliveries ledger once the audience is
+ * snapshotted; until then the audience is only a description.
+ */
+export const campaigns = pgTable(
+  'campaigns',
+  {
+    id: uuid().primaryKey().default(sql`gen_random_uuid()`),
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text().notNull(),
+    objective: text(),
+    channel: text().$type<(typeof CAMPAIGN_CHANNELS)[number]>().notNull(),
+    /** A configured channel (provider account); null = the workspace's outbox. */
+    channelId: uuid(),
+    /** `{ template_id }` or inline `{ subject?, body, whatsapp_template? }`. */
+    content: jsonb().$type<Record<string, unknown>>().notNull(),
+    /** `{ segment_id }`, `{ definition }` or `{ client_ids }`. */
+    audience: jsonb().$type<Record<string, unknown>>().notNull(),
+    /** Tried in order when the main channel is not possible for a client (no consent, no address…). */
+    fallbackChannels: text().array().notNull().default(sql`'{}'::text[]`),
+    /** Marketing messages count towards the frequency cap and carry an unsubscribe link. */
+    marketing: boolean().notNull().default(true),
+    status: text().$type<(typeof CAMPAIGN_STATUSES)[number]>().notNull().default('draft'),
+    /** Why the campaign paused itself or failed, for the dashboard. */
+    statusReason: text(),
+    scheduledAt: ts(),
+    recipientTimeZone: boolean().notNull().default(false),
+    /** 'now': the audience is fixed when Send is pressed; 'at_send': when the scheduled time comes. */
+    determineRecipients: text().$type<'now' | 'at_send'>().notNull().default('now'),
+    /** Set when the audience was snapshotted into the ledger, with its size. */
+    snapshotAt: ts(),
+    audienceCount: integer(),
+    createdBy: uuid().references(() => users.id, { onDelete: 'set null' }),
+    createdAt: ts().notNull().defaultNow(),
+    updatedAt: ts().notNull().defaultNow(),
+    deletedAt: ts(),
+  },
+  (t) => [
+    index().on(t.workspaceId, t.createdAt.desc(), t.id.desc()),
+    index('campaigns_due_index').on(t.scheduledAt).where(sql`${t.status} = 'scheduled'`),
+    check('campaigns_channel_check', sql`${t.channel} in ('email', 'sms', 'whatsapp')`),
+    check(
+      'campaigns_status_check',
+      sql`${t.status} in ('draft', 'scheduled', 'sending', 'paused', 'sent', 'cancelled', 'failed')`,
+    ),
+    check('campaigns_determine_check', sql`${t.determineRecipients} in ('now', 'at_send')`),
+  ],
+);
+
+/** A workspace's sending rules (one row, created on first write; absent = the defaults). */
+export const campaignSettings = pgTable(
+  'campaign_settings',
+  {
+    workspaceId: uuid()
+      .primaryKey()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    /** At most this many marketing messages per client in 7 days, all campaigns together; null = no cap. */
+    frequencyCap7d: integer('frequency_cap_7d'),
+    updatedAt: ts().notNull().defaultNow(),
+  },
+  (t) => [
+    check(
+      'campaign_settings_cap_check',
+      sql`${t.frequencyCap7d} is null or ${t.frequencyCap7d} between 1 and 100`,
+    ),
+  ],
+);

@@ -1,0 +1,362 @@
+import type { WorkspaceContext } from '../../platform/auth/context.ts';
+import type { Database, DbOrTx } from '../../platform/db/db.ts';
+import { AppError, type ErrorDetail } from '../../platform/errors.ts';
+import { iso } from '../../platform/http/json.ts';
+import { decodeCursor, page } from '../../platform/pagination.ts';
+import { type Changes, diff, recordAudit } from '../audit/audit.service.ts';
+import type { SuppressionList } from '../consent/suppressions.service.ts';
+import {
+  type EligibilitySummary,
+  type MessageChannel,
+  summarizeEligibility,
+} from '../deliveries/audience.ts';
+import {
+  type Audience,
+  checkClientIds,
+  compileAudience,
+  markSegmentUsed,
+} from '../segments/segments.service.ts';
+import {
+  type CampaignRow,
+  findCampaign,
+  findCampaignSettings,
+  insertCampaign,
+  listCampaignRows,
+  updateCampaignRow,
+  upsertCampaignSettings,
+} from './campaigns.repo.ts';
+import { CAMPAIGN_CHANNELS, CAMPAIGN_STATUSES } from './campaigns.schema.ts';
+
+export { CAMPAIGN_CHANNELS, CAMPAIGN_STATUSES };
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+
+/** Only these may still change: once sending starts, what was sent is history. */
+const EDITABLE: readonly CampaignStatus[] = ['draft', 'scheduled'];
+export const MAX_AUDIENCE_IDS = 10_000;
+export const FREQUENCY_CAP_MAX = 100;
+
+export type CampaignContent =
+  | { template_id: string }
+  | {
+      subject?: string;
+      body: string;
+      whatsapp_template?: { name: string; language: string; parameters?: string[] };
+    };
+
+export interface CampaignInput {
+  name?: string;
+  objective?: string | null;
+  channel?: MessageChannel;
+  channel_id?: string | null;
+  content?: CampaignContent;
+  audience?: Audience;
+  fallback_channels?: MessageChannel[];
+  marketing?: boolean;
+}
+
+export interface CampaignDeps {
+  suppressions: SuppressionList;
+}
+
+export function toCampaignJson(row: CampaignRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    objective: row.objective,
+    channel: row.channel,
+    channel_id: row.channelId,
+    content: row.content as CampaignContent,
+    audience: row.audience as Audience,
+    fallback_channels: row.fallbackChannels as MessageChannel[],
+    marketing: row.marketing,
+    status: row.status,
+    status_reason: row.statusReason,
+    scheduled_at: row.scheduledAt ? iso(row.scheduledAt) : null,
+    recipient_time_zone: row.recipientTimeZone,
+    determine_recipients: row.determineRecipients,
+    snapshot_at: row.snapshotAt ? iso(row.snapshotAt) : null,
+    audience_count: row.audienceCount,
+    created_at: iso(row.createdAt),
+    updated_at: iso(row.updatedAt),
+  };
+}
+export type CampaignJson = ReturnType<typeof toCampaignJson>;
+
+const AUDITED = [
+  'name',
+  'objective',
+  'channel',
+  'channel_id',
+  'content',
+  'audience',
+  'fallback_channels',
+  'marketing',
+] as const;
+function auditShape(row: CampaignRow) {
+  const json = toCampaignJson(row);
+  return Object.fromEntries(AUDITED.map((k) => [k, json[k]])) as Record<(typeof AUDITED)[number], unknown>;
+}
+
+/** The rules the shapes of TypeBox cannot say; every problem at once, with its path. */
+function checkInput(input: CampaignInput, channel: MessageChannel, problems: ErrorDetail[]) {
+  if (input.name !== undefined && !input.name.trim())
+    problems.push({ path: '/name', message: 'must not be blank' });
+  const content = input.content;
+  if (content && !('template_id' in content)) {
+    if (!content.body.trim()) problems.push({ path: '/content/body', message: 'must not be blank' });
+    if (channel === 'email' && !content.subject?.trim())
+      problems.push({ path: '/content/subject', message: 'an email needs a subject' });
+    if (channel !== 'email' && content.subject !== undefined)
+      problems.push({ path: '/content/subject', message: `a ${channel} message has no subject` });
+    if (channel !== 'whatsapp' && content.whatsapp_template)
+      problems.push({
+        path: '/content/whatsapp_template',
+        message: 'only a WhatsApp campaign uses a WhatsApp template',
+      });
+  }
+  const fallbacks = input.fallback_channels ?? [];
+  fallbacks.forEach((fallback, i) => {
+    if (fallback === channel)
+      problems.push({
+        path: `/fallback_channels/${i}`,
+        message: `'${fallback}' is the campaign's own channel`,
+      });
+    else if (fallbacks.indexOf(fallback) !== i)
+      problems.push({ path: `/fallback_channels/${i}`, message: `'${fallback}' is listed twice` });
+  });
+}
+
+async function checkAudience(db: DbOrTx, workspaceId: string, audience: Audience, problems: ErrorDetail[]) {
+  if ('client_ids' in audience) {
+    const { problems: found } = await checkClientIds(
+      db,
+      workspaceId,
+      audience.client_ids,
+      '/audience/client_ids',
+    );
+    problems.push(...found);
+    return;
+  }
+  // A missing segment answers 404 and an invalid tree 400 INVALID_SEGMENT with /audience/definition/… paths.
+  await compileAudience(db, workspaceId, audience, { pathPrefix: '/audience/definition' });
+}
+
+async function getRow(db: DbOrTx, workspaceId: string, id: string, lock = false): Promise<CampaignRow> {
+  const row = await findCampaign(db, workspaceId, id, lock);
+  if (!row) throw AppError.notFound('Campaign');
+  return row;
+}
+
+function assertEditable(row: CampaignRow) {
+  if (!EDITABLE.includes(row.status))
+    throw new AppError(
+      'NOT_ALLOWED_NOW',
+      `A ${row.status} campaign can no longer be changed; duplicate it instead`,
+    );
+}
+
+export async function createCampaign(
+  db: Database,
+  ctx: WorkspaceContext,
+  input: Required<Pick<CampaignInput, 'name' | 'channel' | 'content' | 'audience'>> & CampaignInput,
+  actorUserId: string | null,
+) {
+  const problems: ErrorDetail[] = [];
+  checkInput(input, input.channel, problems);
+  await checkAudience(db, ctx.workspaceId, input.audience, problems);
+  if (problems.length) throw AppError.validation(problems);
+  return db.transaction(async (tx) => {
+    const row = await insertCampaign(tx, {
+      workspaceId: ctx.workspaceId,
+      name: input.name.trim(),
+      objective: input.objective ?? null,
+      channel: input.channel,
+      channelId: input.channel_id ?? null,
+      content: input.content as Record<string, unknown>,
+      audience: input.audience as Record<string, unknown>,
+      fallbackChannels: input.fallback_channels ?? [],
+      marketing: input.marketing ?? true,
+      createdBy: actorUserId,
+    });
+    if ('segment_id' in input.audience) await markSegmentUsed(tx, ctx.workspaceId, input.audience.segment_id);
+    await recordAudit(tx, ctx, {
+      action: 'campaign.created',
+      entityType: 'campaign',
+      entityId: row.id,
+      changes: diff(null, auditShape(row), AUDITED),
+    });
+    return toCampaignJson(row);
+  });
+}
+
+export async function listCampaigns(
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  query: { status?: CampaignStatus; limit: number; cursor?: string },
+) {
+  const rows = await listCampaignRows(db, ctx.workspaceId, {
+    status: query.status,
+    after: decodeCursor(query.cursor),
+    limit: query.limit + 1,
+  });
+  const { items, nextCursor } = page(rows, query.limit, (r) => [r.createdAt, r.id]);
+  return { campaigns: items.map(toCampaignJson), next_cursor: nextCursor };
+}
+
+export async function getCampaign(db: DbOrTx, ctx: WorkspaceContext, id: string) {
+  return toCampaignJson(await getRow(db, ctx.workspaceId, id));
+}
+
+export async function updateCampaign(db: Database, ctx: WorkspaceContext, id: string, input: CampaignInput) {
+  const current = await getRow(db, ctx.workspaceId, id);
+  assertEditable(current);
+  const channel = input.channel ?? current.channel;
+  const problems: ErrorDetail[] = [];
+  // The content and fallbacks are checked against the channel they will have after the change.
+  checkInput(
+    {
+      ...input,
+      content: input.content ?? (current.content as CampaignContent),
+      fallback_channels: input.fallback_channels ?? (current.fallbackChannels as MessageChannel[]),
+    },
+    channel,
+    problems,
+  );
+  if (input.audience) await checkAudience(db, ctx.workspaceId, input.audience, problems);
+  if (problems.length) throw AppError.validation(problems);
+  return db.transaction(async (tx) => {
+    const locked = await getRow(tx, ctx.workspaceId, id, true);
+    assertEditable(locked);
+    const row = await updateCampaignRow(tx, ctx.workspaceId, id, {
+      name: input.name?.trim(),
+      objective: input.objective,
+      channel: input.channel,
+      channelId: input.channel_id,
+      content: input.content as Record<string, unknown> | undefined,
+      audience: input.audience as Record<string, unknown> | undefined,
+      fallbackChannels: input.fallback_channels,
+      marketing: input.marketing,
+    });
+    const changes: Changes = diff(auditShape(locked), auditShape(row), AUDITED);
+    if (Object.keys(changes).length)
+      await recordAudit(tx, ctx, {
+        action: 'campaign.updated',
+        entityType: 'campaign',
+        entityId: id,
+        changes,
+      });
+    return toCampaignJson(row);
+  });
+}
+
+/** Drafts only: a campaign that sent anything stays, with its ledger, for the record. */
+export async function deleteCampaign(db: Database, ctx: WorkspaceContext, id: string) {
+  await db.transaction(async (tx) => {
+    const row = await getRow(tx, ctx.workspaceId, id, true);
+    if (row.status !== 'draft')
+      throw new AppError('NOT_ALLOWED_NOW', `Only a draft can be deleted; this campaign is ${row.status}`);
+    await updateCampaignRow(tx, ctx.workspaceId, id, { deletedAt: new Date() });
+    await recordAudit(tx, ctx, {
+      action: 'campaign.deleted',
+      entityType: 'campaign',
+      entityId: id,
+      changes: diff(auditShape(row), null, AUDITED),
+    });
+  });
+}
+
+export async function duplicateCampaign(
+  db: Database,
+  ctx: WorkspaceContext,
+  id: string,
+  input: { name?: string },
+  actorUserId: string | null,
+) {
+  const source = await getRow(db, ctx.workspaceId, id);
+  return db.transaction(async (tx) => {
+    const row = await insertCampaign(tx, {
+      workspaceId: ctx.workspaceId,
+      name: input.name?.trim() || `${source.name} (copy)`,
+      objective: source.objective,
+      channel: source.channel,
+      channelId: source.channelId,
+      content: source.content,
+      audience: source.audience,
+      fallbackChannels: source.fallbackChannels,
+      marketing: source.marketing,
+      createdBy: actorUserId,
+    });
+    await recordAudit(tx, ctx, {
+      action: 'campaign.duplicated',
+      entityType: 'campaign',
+      entityId: row.id,
+      changes: { duplicated_from: { before: null, after: source.id } },
+    });
+    return toCampaignJson(row);
+  });
+}
+
+// ---- settings ------------------------------------------------------------------------------------
+
+export async function getCampaignSettings(db: DbOrTx, ctx: WorkspaceContext) {
+  const row = await findCampaignSettings(db, ctx.workspaceId);
+  return { frequency_cap_7d: row?.frequencyCap7d ?? null };
+}
+
+export async function setCampaignSettings(
+  db: Database,
+  ctx: WorkspaceContext,
+  input: { frequency_cap_7d: number | null },
+) {
+  return db.transaction(async (tx) => {
+    const before = await getCampaignSettings(tx, ctx);
+    const row = await upsertCampaignSettings(tx, ctx.workspaceId, input.frequency_cap_7d);
+    const after = { frequency_cap_7d: row.frequencyCap7d };
+    const changes = diff(before, after, ['frequency_cap_7d']);
+    if (Object.keys(changes).length)
+      await recordAudit(tx, ctx, {
+        action: 'campaign_settings.updated',
+        entityType: 'workspace',
+        entityId: ctx.workspaceId,
+        changes,
+      });
+    return after;
+  });
+}
+
+// ---- review --------------------------------------------------------------------------------------
+
+export interface CampaignReview extends EligibilitySummary {
+  frequency_cap_7d: number | null;
+  evaluated_at: string;
+}
+
+/**
+ * The Review step: who the audience is right now, who would be messaged through which channel
+ * and every reason the others would be skipped, computed exactly as the snapshot at Send will
+ * be (same SQL), without writing anything.
+ */
+export async function reviewCampaign(
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  id: string,
+  deps: CampaignDeps,
+  now = new Date(),
+): Promise<CampaignReview> {
+  const row = await getRow(db, ctx.workspaceId, id);
+  const audience = await compileAudience(db, ctx.workspaceId, row.audience as Audience, { now });
+  const { frequency_cap_7d } = await getCampaignSettings(db, ctx);
+  const summary = await summarizeEligibility(
+    db,
+    audience,
+    {
+      workspaceId: ctx.workspaceId,
+      channels: [row.channel, ...(row.fallbackChannels as MessageChannel[])],
+      marketing: row.marketing,
+      frequencyCap: frequency_cap_7d,
+      now,
+    },
+    deps.suppressions,
+  );
+  return { ...summary, frequency_cap_7d, evaluated_at: now.toISOString() };
+}
