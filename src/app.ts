@@ -21,6 +21,7 @@ import { registerConsentRoutes } from './modules/consent/consent.routes.ts';
 import { consentParticipant } from './modules/consent/consent.service.ts';
 import { createSuppressionList } from './modules/consent/suppressions.service.ts';
 import { registerCustomFieldRoutes } from './modules/custom-fields/custom-fields.routes.ts';
+import { deliveriesParticipant } from './modules/deliveries/deliveries.participant.ts';
 import { eventsJobs } from './modules/events/events.jobs.ts';
 import { eventsParticipant } from './modules/events/events.participant.ts';
 import { registerEventRoutes } from './modules/events/events.routes.ts';
@@ -200,6 +201,7 @@ export async function createClientela(options: {
   registerClientData(notesParticipant);
   registerClientData(consentParticipant);
   registerClientData(eventsParticipant);
+  registerClientData(deliveriesParticipant);
   registerEventRoutes(http, { db, bodyLimitBytes: config.bodyLimitBytes });
   registerClientTimelineRoutes(http, { db });
   registerNoteRoutes(http, { db });

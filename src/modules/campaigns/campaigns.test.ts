@@ -156,8 +156,19 @@ describe('campaigns: eligibility (review and snapshot)', () => {
       { first_name: 'NoPhone', email: 'np@example.com', consent: { whatsapp: true, email: true } },
       { first_name: 'NoConsent', phone: '+34600000003', email: 'nc@example.com' },
       { first_name: 'BadPhone', phone: '600 000', consent: { whatsapp: true } },
-      { first_name: 'SharedA', phone: '+34600000005', consent: { whatsapp: true } },
-      { first_name: 'SharedB', phone: '+34600000005', consent: { whatsapp: true } },
+      // Two clients sharing a phone: the older one gets the message.
+      {
+        first_name: 'SharedA',
+        phone: '+34600000005',
+        consent: { whatsapp: true },
+        created_at: new Date('2024-01-01'),
+      },
+      {
+        first_name: 'SharedB',
+        phone: '+34600000005',
+        consent: { whatsapp: true },
+        created_at: new Date('2023-01-01'),
+      },
       { first_name: 'Suppressed', phone: '+34600000007', consent: { whatsapp: true } },
       { first_name: 'Erased', phone: '+34600000008', consent: { whatsapp: true }, erased: true },
       { first_name: 'Capped', phone: '+34600000009', consent: { whatsapp: true } },
@@ -232,10 +243,25 @@ describe('campaigns: eligibility (review and snapshot)', () => {
       { first_name: 'NoConsent', channel: 'whatsapp', status: 'skipped', skip_reason: 'no_consent' },
       { first_name: 'NoPhone', channel: 'email', status: 'queued', skip_reason: null },
       { first_name: 'Ok', channel: 'whatsapp', status: 'queued', skip_reason: null },
-      { first_name: 'SharedA', channel: 'whatsapp', status: 'queued', skip_reason: null },
-      { first_name: 'SharedB', channel: 'whatsapp', status: 'skipped', skip_reason: 'duplicate_address' },
+      { first_name: 'SharedA', channel: 'whatsapp', status: 'skipped', skip_reason: 'duplicate_address' },
+      { first_name: 'SharedB', channel: 'whatsapp', status: 'queued', skip_reason: null },
       { first_name: 'Suppressed', channel: 'whatsapp', status: 'queued', skip_reason: null },
     ]);
+
+    // The ledger joins the client's life: the timeline shows the message, an erase scrubs the address.
+    const timeline = (await w.call('GET', `/api/v1/clients/${ids[0]}/timeline?types=message`)).json();
+    expect(timeline.items).toMatchObject([
+      {
+        kind: 'message',
+        type: 'queued',
+        data: { campaign_id: campaign.id, channel: 'whatsapp', address: '+34600000001' },
+      },
+    ]);
+    expect((await w.call('POST', `/api/v1/clients/${ids[0]}/erase`, { confirm: true })).statusCode).toBe(200);
+    const scrubbed = await w.db.execute<{ address: string | null; status: string }>(
+      sql`select address, status from deliveries where campaign_id = ${campaign.id} and client_id = ${ids[0]}`,
+    );
+    expect(scrubbed.rows).toEqual([{ address: null, status: 'queued' }]);
   });
 
   it('a transactional campaign ignores the frequency cap; another workspace cannot review it', async () => {

@@ -31,12 +31,10 @@ const PHONE_SHAPE = '^\\+[1-9][0-9]{6,14}$';
 /**
  * One row per audience member: the channel chosen for them (the first of `channels` through which
  * they can be reached, else the main one), the address, and why they are skipped (null when
- * eligible). Set-based: one query for a million clients.
- *
- * Reasons, first that applies: no address, invalid address, no consent for the channel,
- * suppressed address, channel blocked, frequency cap; then among the eligible, a second client
- * with the same address on the same channel is `duplicate_address` (one message per address; the
- * oldest client keeps it).
+ * eligible). Reasons, first that applies: no address, invalid address, no consent for the channel,
+ * suppressed address, channel blocked, frequency cap. One row per client with every channel's
+ * verdict side by side, so no sort and no join: a million clients in one pass. A second client with
+ * the same address (`duplicate_address`) is decided afterwards, among the eligible only.
  */
 export function eligibilitySql(
   audience: CompiledSegment,
@@ -45,56 +43,45 @@ export function eligibilitySql(
 ): SQL {
   const ws = rules.workspaceId;
   const since = new Date(rules.now.getTime() - 7 * DAY_MS).toISOString();
-  const options = rules.channels.map(
-    (channel, i) => sql`select ${i}::int as ord, ${channel}::text as channel`,
-  );
-  const blocked = Object.entries(rules.blockedChannels ?? {}).map(
-    ([channel, reason]) => sql`when o.channel = ${channel} then ${reason}::text`,
-  );
-  const cap =
+  const capped =
     rules.frequencyCap === null || !rules.marketing
-      ? sql``
-      : sql`when o.client_id in (select d.client_id from deliveries d
+      ? null
+      : sql`m.client_id in (select d.client_id from deliveries d
               where d.workspace_id = ${ws} and d.sent_at >= ${since}::timestamptz and d.marketing
-              group by d.client_id having count(*) >= ${rules.frequencyCap}) then 'frequency_cap'`;
-  const suppressed = (kind: 'email' | 'phone') => suppressions.suppressedSql(ws, kind, sql`o.address`);
+              group by d.client_id having count(*) >= ${rules.frequencyCap})`;
+  const verdict = (channel: MessageChannel) => {
+    const address = channel === 'email' ? sql`m.email` : sql`m.phone`;
+    const consent = sql.raw(`m.consent_${channel}`);
+    const blocked = rules.blockedChannels?.[channel];
+    return sql`case
+      when ${address} is null then 'no_address'
+      when ${address} !~ ${channel === 'email' ? EMAIL_SHAPE : PHONE_SHAPE} then 'invalid_address'
+      when not ${consent} then 'no_consent'
+      when ${suppressions.suppressedSql(ws, channel === 'email' ? 'email' : 'phone', address)} then 'suppressed'
+      ${blocked ? sql`when true then ${blocked}::text` : sql``}
+      ${capped ? sql`when ${capped} then 'frequency_cap'` : sql``}
+      end`;
+  };
+  const columns = rules.channels.map(
+    (channel, i) =>
+      sql`${verdict(channel)} as ${sql.raw(`r${i}`)}, ${channel === 'email' ? sql`m.email` : sql`m.phone`} as ${sql.raw(`a${i}`)}`,
+  );
+  const pick = (what: (i: number, channel: MessageChannel) => SQL, otherwise: SQL) =>
+    sql`case ${sql.join(
+      rules.channels.map((channel, i) => sql`when ${sql.raw(`r${i}`)} is null then ${what(i, channel)}`),
+      sql` `,
+    )} else ${otherwise} end`;
   return sql`
-    with members as (
-      select c.id as client_id, c.created_at, c.email, c.phone,
-             c.consent_email, c.consent_sms, c.consent_whatsapp
-      from ${audience.from} where ${audience.where}
-    ), options as (
-      select m.client_id, m.created_at, ch.ord, ch.channel,
-             nullif(case ch.channel when 'email' then m.email else m.phone end, '') as address,
-             case ch.channel when 'email' then m.consent_email when 'sms' then m.consent_sms else m.consent_whatsapp end as consent
-      from members m cross join (${sql.join(options, sql` union all `)}) ch
-    ), judged as (
-      select o.client_id, o.created_at, o.ord, o.channel, o.address,
-        case
-          when o.address is null then 'no_address'
-          when o.channel = 'email' and o.address !~ ${EMAIL_SHAPE} then 'invalid_address'
-          when o.channel <> 'email' and o.address !~ ${PHONE_SHAPE} then 'invalid_address'
-          when not o.consent then 'no_consent'
-          when o.channel = 'email' and ${suppressed('email')} then 'suppressed'
-          when o.channel <> 'email' and ${suppressed('phone')} then 'suppressed'
-          ${sql.join(blocked, sql` `)}
-          ${cap}
-          else null
-        end as reason
-      from options o
-    ), chosen as (
-      ${
-        rules.channels.length === 1
-          ? sql`select client_id, created_at, channel, address, reason from judged`
-          : sql`select distinct on (client_id) client_id, created_at, channel, address, reason
-                from judged order by client_id, (reason is null) desc, ord`
-      }
-    )
-    select client_id, channel, address,
-      coalesce(reason, case when row_number() over (
-        partition by channel, address, reason is null order by created_at, client_id) > 1
-        then 'duplicate_address' end) as reason
-    from chosen`;
+    select client_id, created_at,
+      ${pick((_, channel) => sql`${channel}::text`, sql`${rules.channels[0]}::text`)} as channel,
+      ${pick((i) => sql.raw(`a${i}`), sql.raw('a0'))} as address,
+      ${pick(() => sql`null::text`, sql.raw('r0'))} as reason
+    from (
+      select m.client_id, m.created_at, ${sql.join(columns, sql`, `)}
+      from (select c.id as client_id, c.created_at, nullif(c.email, '') as email, nullif(c.phone, '') as phone,
+                   c.consent_email, c.consent_sms, c.consent_whatsapp
+            from ${audience.from} where ${audience.where}) m
+    ) j`;
 }
 
 export interface EligibilitySummary {
@@ -113,9 +100,17 @@ export async function summarizeEligibility(
   rules: EligibilityRules,
   suppressions: SuppressionList,
 ): Promise<EligibilitySummary> {
-  const rows = await db.execute<{ channel: MessageChannel; reason: SkipReason | null; n: number }>(
-    sql`select channel, reason, count(*)::int as n from (${eligibilitySql(audience, rules, suppressions)}) e
-        group by channel, reason`,
+  // The eligible rows are read twice (by reason, and by address for duplicates): a materialized CTE.
+  const rows = await withWorkMem(db, (tx) =>
+    tx.execute<{ channel: MessageChannel; reason: SkipReason | null; n: number }>(
+      sql`with e as materialized (${eligibilitySql(audience, rules, suppressions)})
+          select channel, reason, count(*)::int as n from e group by channel, reason
+          union all
+          select channel, 'duplicate_address', sum(n - 1)::int from (
+            select channel, address, count(*) as n from e where reason is null
+            group by channel, address having count(*) > 1) d
+          group by channel`,
+    ),
   );
   const summary: EligibilitySummary = {
     audience: 0,
@@ -125,6 +120,14 @@ export async function summarizeEligibility(
     skipped_by_reason: [],
   };
   for (const { channel, reason, n } of rows.rows) {
+    if (reason === 'duplicate_address') {
+      // Counted among the eligible by the first query: move them to the skipped.
+      summary.eligible -= n;
+      summary.eligible_by_channel[channel] = (summary.eligible_by_channel[channel] ?? 0) - n;
+      summary.skipped += n;
+      summary.skipped_by_reason.push({ reason, channel, count: n });
+      continue;
+    }
     summary.audience += n;
     if (reason === null) {
       summary.eligible += n;
@@ -138,10 +141,20 @@ export async function summarizeEligibility(
   return summary;
 }
 
+/** Sorting a million addresses for the duplicates needs more than the default 4–16 MB, or it spills to disk. */
+async function withWorkMem<T>(db: DbOrTx, fn: (tx: DbOrTx) => Promise<T>): Promise<T> {
+  const run = async (tx: DbOrTx) => {
+    await tx.execute(sql`select set_config('work_mem', '128MB', true)`);
+    return fn(tx);
+  };
+  return 'transaction' in db ? db.transaction(run) : run(db);
+}
+
 /**
  * Writes the audience into the deliveries ledger: eligible recipients `queued`, the others
- * `skipped` with their reason. Idempotent: (campaign, client, channel) is unique and a second
- * snapshot adds nobody already there. Returns how many rows it added.
+ * `skipped` with their reason; then, of the clients queued with the same address on the same
+ * channel, all but the oldest become `duplicate_address`. Idempotent: (campaign, client, channel)
+ * is unique and a second snapshot adds nobody already there. Returns how many rows it added.
  */
 export async function snapshotAudience(
   db: DbOrTx,
@@ -150,11 +163,26 @@ export async function snapshotAudience(
   rules: EligibilityRules,
   suppressions: SuppressionList,
 ): Promise<number> {
-  const result = await db.execute(sql`
-    insert into deliveries (workspace_id, campaign_id, client_id, channel, address, status, skip_reason, marketing)
-    select ${rules.workspaceId}::uuid, ${campaignId}::uuid, e.client_id, e.channel, e.address,
-           case when e.reason is null then 'queued' else 'skipped' end, e.reason, ${rules.marketing}
-    from (${eligibilitySql(audience, rules, suppressions)}) e
-    on conflict (campaign_id, client_id, channel) do nothing`);
-  return result.rowCount ?? 0;
+  return withWorkMem(db, async (tx) => {
+    const result = await tx.execute(sql`
+      insert into deliveries (workspace_id, campaign_id, client_id, channel, address, status, skip_reason, marketing)
+      select ${rules.workspaceId}::uuid, ${campaignId}::uuid, e.client_id, e.channel, e.address,
+             case when e.reason is null then 'queued' else 'skipped' end, e.reason, ${rules.marketing}
+      from (${eligibilitySql(audience, rules, suppressions)}) e
+      on conflict (campaign_id, client_id, channel) do nothing`);
+    await tx.execute(sql`
+      update deliveries d set status = 'skipped', skip_reason = 'duplicate_address', updated_at = now()
+      from (
+        select x.id from (
+          select q.id, row_number() over (partition by q.channel, q.address order by c.created_at, c.id) as rn
+          from deliveries q join clients c on c.id = q.client_id
+          where q.campaign_id = ${campaignId} and q.status = 'queued' and (q.channel, q.address) in (
+            select channel, address from deliveries
+            where campaign_id = ${campaignId} and status = 'queued'
+            group by channel, address having count(*) > 1)
+        ) x where x.rn > 1
+      ) dup
+      where d.id = dup.id`);
+    return result.rowCount ?? 0;
+  });
 }
