@@ -54,6 +54,11 @@ CREATE TABLE "deliveries" (
 	CONSTRAINT "deliveries_skip_check" CHECK (("deliveries"."status" = 'skipped') = ("deliveries"."skip_reason" is not null))
 );
 --> statement-breakpoint
+CREATE TABLE "rate_slots" (
+	"key" text PRIMARY KEY NOT NULL,
+	"next_at" timestamp (6) with time zone NOT NULL
+);
+--> statement-breakpoint
 ALTER TABLE "campaign_settings" ADD CONSTRAINT "campaign_settings_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "campaigns" ADD CONSTRAINT "campaigns_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "campaigns" ADD CONSTRAINT "campaigns_created_by_users_id_fk" FOREIGN KEY ("created_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint

@@ -88,3 +88,13 @@ export const deliveries = pgTable(
     check('deliveries_skip_check', sql`(${t.status} = 'skipped') = (${t.skipReason} is not null)`),
   ],
 );
+
+/**
+ * The send-rate limiter every worker on every machine shares: per provider account, the next free
+ * send slot. A worker reserves slots with one UPDATE (the row lock orders them) and waits for its
+ * slot, so the account never goes above its rate whatever the number of workers.
+ */
+export const rateSlots = pgTable('rate_slots', {
+  key: text().primaryKey(),
+  nextAt: timestamp({ withTimezone: true, precision: 6 }).notNull(),
+});
