@@ -43,6 +43,7 @@ CREATE TABLE "deliveries" (
 	"skip_reason" text,
 	"attempts" smallint DEFAULT 0 NOT NULL,
 	"send_after" timestamp (3) with time zone,
+	"claimed_at" timestamp (3) with time zone,
 	"sent_at" timestamp (3) with time zone,
 	"provider_message_id" text,
 	"error" text,
@@ -66,5 +67,6 @@ CREATE INDEX "campaigns_workspace_id_created_at_id_index" ON "campaigns" USING b
 CREATE INDEX "campaigns_due_index" ON "campaigns" USING btree ("scheduled_at") WHERE "campaigns"."status" = 'scheduled';--> statement-breakpoint
 CREATE UNIQUE INDEX "deliveries_campaign_client_channel" ON "deliveries" USING btree ("campaign_id","client_id","channel");--> statement-breakpoint
 CREATE INDEX "deliveries_campaign_status_index" ON "deliveries" USING btree ("campaign_id","status");--> statement-breakpoint
+CREATE INDEX "deliveries_due_index" ON "deliveries" USING btree ("campaign_id","send_after") WHERE "deliveries"."status" = 'queued';--> statement-breakpoint
 CREATE INDEX "deliveries_client_index" ON "deliveries" USING btree ("workspace_id","client_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "deliveries_sent_index" ON "deliveries" USING btree ("workspace_id","sent_at","client_id") WHERE "deliveries"."sent_at" is not null;

@@ -152,8 +152,8 @@ async function withWorkMem<T>(db: DbOrTx, fn: (tx: DbOrTx) => Promise<T>): Promi
 
 /**
  * Writes the audience into the deliveries ledger: eligible recipients `queued`, the others
- * `skipped` with their reason; then, of the clients queued with the same address on the same
- * channel, all but the oldest become `duplicate_address`. Idempotent: (campaign, client, channel)
+ * `skipped` with their reason; of the eligible clients with the same address on the same channel,
+ * all but the oldest become `duplicate_address`. Idempotent: (campaign, client, channel)
  * is unique and a second snapshot adds nobody already there. Returns how many rows it added.
  */
 export async function snapshotAudience(
@@ -164,25 +164,20 @@ export async function snapshotAudience(
   suppressions: SuppressionList,
 ): Promise<number> {
   return withWorkMem(db, async (tx) => {
+    // Duplicates in the same statement (a window over the eligible rows): a second statement over the
+    // rows just written would be planned on the empty table's statistics and loop over them.
     const result = await tx.execute(sql`
       insert into deliveries (workspace_id, campaign_id, client_id, channel, address, status, skip_reason, marketing)
       select ${rules.workspaceId}::uuid, ${campaignId}::uuid, e.client_id, e.channel, e.address,
              case when e.reason is null then 'queued' else 'skipped' end, e.reason, ${rules.marketing}
-      from (${eligibilitySql(audience, rules, suppressions)}) e
-      on conflict (campaign_id, client_id, channel) do nothing`);
-    await tx.execute(sql`
-      update deliveries d set status = 'skipped', skip_reason = 'duplicate_address', updated_at = now()
       from (
-        select x.id from (
-          select q.id, row_number() over (partition by q.channel, q.address order by c.created_at, c.id) as rn
-          from deliveries q join clients c on c.id = q.client_id
-          where q.campaign_id = ${campaignId} and q.status = 'queued' and (q.channel, q.address) in (
-            select channel, address from deliveries
-            where campaign_id = ${campaignId} and status = 'queued'
-            group by channel, address having count(*) > 1)
-        ) x where x.rn > 1
-      ) dup
-      where d.id = dup.id`);
+        select client_id, channel, address,
+          case when reason is null and row_number() over (
+            partition by channel, address, reason is null order by created_at, client_id) > 1
+          then 'duplicate_address' else reason end as reason
+        from (${eligibilitySql(audience, rules, suppressions)}) j
+      ) e
+      on conflict (campaign_id, client_id, channel) do nothing`);
     return result.rowCount ?? 0;
   });
 }

