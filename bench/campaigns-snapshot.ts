@@ -94,6 +94,7 @@ try {
     channels,
     marketing: true,
     frequencyCap: 3,
+    workspaceTimezone: 'Europe/Madrid',
     now: new Date(),
   });
 

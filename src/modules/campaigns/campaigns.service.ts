@@ -16,6 +16,7 @@ import {
   compileAudience,
   markSegmentUsed,
 } from '../segments/segments.service.ts';
+import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import {
   type CampaignRow,
   findCampaign,
@@ -354,6 +355,7 @@ export async function reviewCampaign(
       channels: [row.channel, ...(row.fallbackChannels as MessageChannel[])],
       marketing: row.marketing,
       frequencyCap: frequency_cap_7d,
+      workspaceTimezone: (await getWorkspace(db, ctx.workspaceId)).defaultTimezone,
       now,
     },
     deps.suppressions,

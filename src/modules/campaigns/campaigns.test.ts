@@ -221,6 +221,7 @@ describe('campaigns: eligibility (review and snapshot)', () => {
       channels: ['whatsapp', 'email'] as const,
       marketing: true,
       frequencyCap: 2,
+      workspaceTimezone: 'Europe/Madrid',
       now: new Date(),
     };
     // The app's own list (its secret key) decides "suppressed": the test reads it through the review above;
@@ -295,5 +296,76 @@ describe('campaigns: eligibility (review and snapshot)', () => {
         .statusCode,
     ).toBe(403);
     expect((await w.call('PUT', '/api/v1/campaign-settings', { frequency_cap_7d: 0 })).statusCode).toBe(400);
+  });
+});
+
+describe('campaigns: send times', () => {
+  it('puts each recipient at the same wall-clock time in their own zone, and moves SMS out of quiet hours', async () => {
+    const w = await world();
+    const [madrid, mexico, noZone] = await insertClients(w.db, w.workspaceId, [
+      { first_name: 'Madrid', phone: '+34600000001', consent: { sms: true } },
+      {
+        first_name: 'Mexico',
+        phone: '+525500000002',
+        consent: { sms: true },
+      },
+      // No zone of their own: the workspace's (Europe/Lisbon here).
+      { first_name: 'NoZone', phone: '+351900000003', consent: { sms: true } },
+    ]);
+    await w.db.execute(sql`update clients set timezone = 'Europe/Madrid' where id = ${madrid}`);
+    await w.db.execute(sql`update clients set timezone = 'America/Mexico_City' where id = ${mexico}`);
+    const campaign = (
+      await w.call('POST', '/api/v1/campaigns', {
+        name: 'SMS',
+        channel: 'sms',
+        content: { body: 'Hola' },
+        audience: { client_ids: [madrid, mexico, noZone] },
+      })
+    ).json();
+    const rules = {
+      workspaceId: w.workspaceId,
+      channels: ['sms'] as const,
+      marketing: true,
+      frequencyCap: null,
+      workspaceTimezone: 'Europe/Lisbon',
+      now: new Date(),
+    };
+    const audience = await compileAudience(w.db, w.workspaceId, { client_ids: [madrid!, mexico!, noZone!] });
+    const sendAfter = async () =>
+      Object.fromEntries(
+        (
+          await w.db.execute<{ client_id: string; send_after: string }>(
+            sql`select client_id, send_after from deliveries where campaign_id = ${campaign.id}`,
+          )
+        ).rows.map((r) => [r.client_id, new Date(r.send_after).toISOString()]),
+      );
+    const list = createSuppressionList('k'.repeat(40));
+    await snapshotAudience(w.db, campaign.id, audience, rules, list, {
+      localTime: '2030-01-15T10:00',
+      quietHours: null,
+    });
+    expect(await sendAfter()).toEqual({
+      [madrid!]: '2030-01-15T09:00:00.000Z',
+      [mexico!]: '2030-01-15T16:00:00.000Z',
+      [noZone!]: '2030-01-15T10:00:00.000Z',
+    });
+    // 22:00 local falls in the quiet hours (21:00–09:00): the SMS waits until 09:00 the next morning, local.
+    await w.db.execute(sql`delete from deliveries where campaign_id = ${campaign.id}`);
+    await snapshotAudience(w.db, campaign.id, audience, rules, list, {
+      localTime: '2030-01-15T22:00',
+      quietHours: { start: 21, end: 9 },
+    });
+    expect(await sendAfter()).toEqual({
+      [madrid!]: '2030-01-16T08:00:00.000Z',
+      [mexico!]: '2030-01-16T15:00:00.000Z',
+      [noZone!]: '2030-01-16T09:00:00.000Z',
+    });
+    // Early morning (07:30 local) waits until 09:00 the same day.
+    await w.db.execute(sql`delete from deliveries where campaign_id = ${campaign.id}`);
+    await snapshotAudience(w.db, campaign.id, audience, rules, list, {
+      localTime: '2030-01-15T07:30',
+      quietHours: { start: 21, end: 9 },
+    });
+    expect((await sendAfter())[madrid!]).toBe('2030-01-15T08:00:00.000Z');
   });
 });

@@ -20,7 +20,20 @@ export interface EligibilityRules {
   frequencyCap: number | null;
   /** Channels whose messages cannot go out at all (e.g. WhatsApp without an approved template). */
   blockedChannels?: Partial<Record<MessageChannel, SkipReason>>;
+  /** For clients with no time zone of their own or of their location. */
+  workspaceTimezone: string;
   now: Date;
+}
+
+/** When the snapshot's deliveries may go out. */
+export interface SendTiming {
+  /**
+   * Each recipient at this wall-clock time in their own time zone (client, else location, else
+   * workspace): `YYYY-MM-DDTHH:MM`, no zone. Null: as soon as possible.
+   */
+  localTime: string | null;
+  /** Hours (local to the recipient) when SMS and WhatsApp wait: from `start` to `end`, e.g. 21 → 9. */
+  quietHours: { start: number; end: number } | null;
 }
 
 // Addresses are stored normalized by the clients module (lower-case email, E.164 phone); these only
@@ -72,14 +85,17 @@ export function eligibilitySql(
       sql` `,
     )} else ${otherwise} end`;
   return sql`
-    select client_id, created_at,
+    select client_id, created_at, timezone,
       ${pick((_, channel) => sql`${channel}::text`, sql`${rules.channels[0]}::text`)} as channel,
       ${pick((i) => sql.raw(`a${i}`), sql.raw('a0'))} as address,
       ${pick(() => sql`null::text`, sql.raw('r0'))} as reason
     from (
-      select m.client_id, m.created_at, ${sql.join(columns, sql`, `)}
+      select m.client_id, m.created_at, m.timezone, ${sql.join(columns, sql`, `)}
       from (select c.id as client_id, c.created_at, nullif(c.email, '') as email, nullif(c.phone, '') as phone,
-                   c.consent_email, c.consent_sms, c.consent_whatsapp
+                   c.consent_email, c.consent_sms, c.consent_whatsapp,
+                   coalesce(nullif(c.timezone, ''),
+                     (select l.timezone from locations l where l.id = c.location_id and l.workspace_id = c.workspace_id),
+                     ${rules.workspaceTimezone}) as timezone
             from ${audience.from} where ${audience.where}) m
     ) j`;
 }
@@ -141,6 +157,33 @@ export async function summarizeEligibility(
   return summary;
 }
 
+/**
+ * A delivery's earliest send time, in SQL over `e` (channel, timezone): the local wall-clock time in
+ * the recipient's zone, then moved out of the quiet hours (SMS and WhatsApp only: delayed to their
+ * end, never dropped). Null = now. The quiet-hours check of an immediate send uses the snapshot's now.
+ */
+function sendAfterSql(timing: SendTiming): SQL {
+  const local = timing.localTime ? sql`(${timing.localTime}::timestamp at time zone e.timezone)` : null;
+  if (!timing.quietHours) return local ?? sql`null::timestamptz`;
+  const { start, end } = timing.quietHours;
+  const at = local ?? sql`now()`;
+  // Local wall clock of the planned moment, its hour, and the end of the quiet period it falls in
+  // (hours are integers the service checked: inlined, so no comparison can happen on text).
+  const [from, to] = [sql.raw(String(Math.trunc(start))), sql.raw(String(Math.trunc(end)))];
+  const wall = sql`(${at} at time zone e.timezone)`;
+  const hour = sql`extract(hour from ${wall})`;
+  const inQuiet =
+    start > end
+      ? sql`(${hour} >= ${from} or ${hour} < ${to})`
+      : sql`(${hour} >= ${from} and ${hour} < ${to})`;
+  const nextDay =
+    start > end
+      ? sql`case when ${hour} >= ${from} then interval '1 day' else interval '0 day' end`
+      : sql`interval '0 day'`;
+  const quietEnd = sql`((date_trunc('day', ${wall}) + ${nextDay} + interval '${to} hours') at time zone e.timezone)`;
+  return sql`case when e.channel <> 'email' and ${inQuiet} then ${quietEnd} else ${local ?? sql`null::timestamptz`} end`;
+}
+
 /** Sorting a million addresses for the duplicates needs more than the default 4–16 MB, or it spills to disk. */
 async function withWorkMem<T>(db: DbOrTx, fn: (tx: DbOrTx) => Promise<T>): Promise<T> {
   const run = async (tx: DbOrTx) => {
@@ -162,16 +205,18 @@ export async function snapshotAudience(
   audience: CompiledSegment,
   rules: EligibilityRules,
   suppressions: SuppressionList,
+  timing: SendTiming = { localTime: null, quietHours: null },
 ): Promise<number> {
   return withWorkMem(db, async (tx) => {
     // Duplicates in the same statement (a window over the eligible rows): a second statement over the
     // rows just written would be planned on the empty table's statistics and loop over them.
     const result = await tx.execute(sql`
-      insert into deliveries (workspace_id, campaign_id, client_id, channel, address, status, skip_reason, marketing)
+      insert into deliveries (workspace_id, campaign_id, client_id, channel, address, status, skip_reason, marketing, send_after)
       select ${rules.workspaceId}::uuid, ${campaignId}::uuid, e.client_id, e.channel, e.address,
-             case when e.reason is null then 'queued' else 'skipped' end, e.reason, ${rules.marketing}
+             case when e.reason is null then 'queued' else 'skipped' end, e.reason, ${rules.marketing},
+             ${sendAfterSql(timing)}
       from (
-        select client_id, channel, address,
+        select client_id, channel, address, timezone,
           case when reason is null and row_number() over (
             partition by channel, address, reason is null order by created_at, client_id) > 1
           then 'duplicate_address' else reason end as reason
