@@ -1,0 +1,451 @@
+import { sql } from 'drizzle-orm';
+import type { Task } from 'graphile-worker';
+import { systemContext, type WorkspaceContext } from '../../platform/auth/context.ts';
+import type { Database, DbOrTx } from '../../platform/db/db.ts';
+import { AppError } from '../../platform/errors.ts';
+import type { JobDefinitions } from '../../platform/queue/queue.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import type { SuppressionList } from '../consent/suppressions.service.ts';
+import { type MessageChannel, type SendTiming, snapshotAudience } from '../deliveries/audience.ts';
+import {
+  type ClaimedDelivery,
+  cancelQueued,
+  claimDeliveries,
+  type DeliveryOutcome,
+  deliveryProgress,
+  reapStaleClaims,
+  recordOutcomes,
+} from '../deliveries/deliveries.repo.ts';
+import { paced, reserveSlots } from '../deliveries/rate-limiter.ts';
+import { type Audience, compileAudience, markSegmentUsed } from '../segments/segments.service.ts';
+import { getWorkspace } from '../workspaces/workspaces.service.ts';
+import { type CampaignRow, findCampaign, updateCampaignRow } from './campaigns.repo.ts';
+import { type CampaignContent, getCampaignSettings, toCampaignJson } from './campaigns.service.ts';
+
+export const PREPARE_TASK = 'campaigns.prepare';
+export const DISPATCH_TASK = 'campaigns.dispatch';
+/** Workers that send one campaign side by side (each claims its own batches). */
+export const DISPATCH_LANES = 3;
+const BATCH = 50;
+/** A claim this old without an outcome: its worker died mid-send. */
+const STALE_CLAIM_MS = 120_000;
+const MAX_ATTEMPTS = 5;
+/** Failures among the last sends that pause the campaign by itself. */
+const FAILURE_WINDOW = 200;
+const FAILURE_PAUSE_RATE = 0.2;
+export const QUIET_HOURS = { start: 21, end: 9 } as const;
+
+/** What a campaign send needs from the templates and channels modules, wired by the composition root. */
+export interface MessagePipeline {
+  render(
+    db: DbOrTx,
+    workspaceId: string,
+    input: {
+      channel: MessageChannel;
+      content: { templateId: string } | { subject?: string; body: string; marketing?: boolean };
+      clientId: string;
+      campaignId: string;
+    },
+  ): Promise<{
+    subject?: string;
+    html?: string;
+    text: string;
+    marketing: boolean;
+    unsubscribeUrl: string;
+    whatsappTemplate?: unknown;
+  }>;
+  /** The channel (provider account) a campaign sends through: its own, else the workspace's outbox. */
+  channel(
+    db: DbOrTx,
+    workspaceId: string,
+    channelId: string | null,
+    kind: MessageChannel,
+  ): Promise<{ id: string; ratePerSecond: number | null }>;
+  send(
+    db: Database,
+    ctx: WorkspaceContext,
+    channelId: string,
+    message: {
+      channel: MessageChannel;
+      to: string;
+      subject?: string;
+      html?: string;
+      text: string;
+      marketing: boolean;
+      unsubscribeUrl?: string;
+      workspaceId: string;
+      clientId: string;
+      campaignId: string;
+      deliveryId: string;
+      whatsappTemplate?: never;
+    },
+  ): Promise<
+    | { status: 'sent'; providerMessageId: string }
+    | {
+        status: 'failed';
+        retryable: boolean;
+        code: string;
+        message: string;
+        consentWithdrawn?: boolean;
+        retryAfterMs?: number;
+      }
+    | { status: 'unknown'; message: string }
+  >;
+}
+
+export interface SendDeps {
+  suppressions: SuppressionList;
+  pipeline: MessagePipeline;
+}
+
+export interface SendInput {
+  /** Later, at this instant; absent = now. */
+  at?: string;
+  /** `at`'s wall-clock time (in the workspace's zone) for each recipient in their own zone. */
+  recipient_time_zone?: boolean;
+  determine_recipients?: 'now' | 'at_send';
+}
+
+async function getRow(db: DbOrTx, workspaceId: string, id: string, lock = false): Promise<CampaignRow> {
+  const row = await findCampaign(db, workspaceId, id, lock);
+  if (!row) throw AppError.notFound('Campaign');
+  return row;
+}
+
+function contentForRender(row: CampaignRow) {
+  const content = row.content as CampaignContent;
+  return 'template_id' in content
+    ? { templateId: content.template_id }
+    : { subject: content.subject, body: content.body, marketing: row.marketing };
+}
+
+/** The wall-clock `YYYY-MM-DDTHH:MM` of an instant in a time zone. */
+function wallClock(at: Date, timeZone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(at)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+}
+
+async function enqueue(db: DbOrTx, task: string, campaignId: string, lane: number | null, runAt?: Date) {
+  const key = lane === null ? `${task}:${campaignId}` : `${task}:${campaignId}:${lane}`;
+  await db.execute(
+    sql`select graphile_worker.add_job(${task}, json_build_object('campaign_id', ${campaignId}::text),
+          job_key => ${key}, run_at => ${(runAt ?? new Date()).toISOString()}::timestamptz, max_attempts => 25)`,
+  );
+}
+
+/**
+ * Send (or schedule) a draft or scheduled campaign. The row is locked: a double-clicked Send or two
+ * tabs get one answer each, and only the first starts anything (the other: 422 NOT_ALLOWED_NOW).
+ * The audience is snapshotted by a job, not in the request: a million recipients take seconds.
+ */
+export async function sendCampaign(db: Database, ctx: WorkspaceContext, id: string, input: SendInput) {
+  const at = input.at ? new Date(input.at) : null;
+  if (at && Number.isNaN(at.getTime()))
+    throw AppError.validation([{ path: '/at', message: 'must be a date-time with a zone' }]);
+  const later = at !== null && at.getTime() > Date.now() + 1000;
+  if (input.recipient_time_zone && !at)
+    throw AppError.validation([
+      { path: '/recipient_time_zone', message: 'needs `at`: the time to send at in each zone' },
+    ]);
+  return db.transaction(async (tx) => {
+    const row = await getRow(tx, ctx.workspaceId, id, true);
+    if (row.status !== 'draft' && row.status !== 'scheduled')
+      throw new AppError('NOT_ALLOWED_NOW', `This campaign is already ${row.status}`);
+    const recipientTimeZone = input.recipient_time_zone === true;
+    // With recipients' zones, the first of them may be due hours before `at` (Pacific/Kiritimati is UTC+14).
+    const startAt = later ? (recipientTimeZone ? new Date(at.getTime() - 26 * 3_600_000) : at) : new Date();
+    const updated = await updateCampaignRow(tx, ctx.workspaceId, id, {
+      status: later && startAt.getTime() > Date.now() ? 'scheduled' : 'sending',
+      scheduledAt: at ?? null,
+      recipientTimeZone,
+      determineRecipients: input.determine_recipients ?? 'now',
+      statusReason: null,
+    });
+    await enqueue(
+      tx,
+      PREPARE_TASK,
+      id,
+      null,
+      input.determine_recipients === 'at_send' ? startAt : new Date(),
+    );
+    const audience = row.audience as Audience;
+    if ('segment_id' in audience) await markSegmentUsed(tx, ctx.workspaceId, audience.segment_id);
+    await recordAudit(tx, ctx, {
+      action: updated.status === 'scheduled' ? 'campaign.scheduled' : 'campaign.sent',
+      entityType: 'campaign',
+      entityId: id,
+      changes: {
+        status: { before: row.status, after: updated.status },
+        scheduled_at: { before: null, after: at?.toISOString() ?? null },
+        recipient_time_zone: { before: null, after: recipientTimeZone },
+      },
+    });
+    return toCampaignJson(updated);
+  });
+}
+
+/** The snapshot, once: who gets it, through which channel, from when; then the dispatch lanes. */
+async function prepareCampaign(db: Database, deps: SendDeps, campaignId: string, workspaceId: string) {
+  await db.transaction(async (tx) => {
+    const row = await getRow(tx, workspaceId, campaignId, true);
+    if (row.snapshotAt || (row.status !== 'sending' && row.status !== 'scheduled')) return;
+    const workspace = await getWorkspace(tx, workspaceId);
+    const now = new Date();
+    const { frequency_cap_7d } = await getCampaignSettings(tx, systemContext(workspaceId));
+    const timing: SendTiming = {
+      localTime:
+        row.recipientTimeZone && row.scheduledAt
+          ? wallClock(row.scheduledAt, workspace.defaultTimezone)
+          : null,
+      quietHours: QUIET_HOURS,
+    };
+    const audience = await compileAudience(tx, workspaceId, row.audience as Audience, { now });
+    const channels = [row.channel, ...(row.fallbackChannels as MessageChannel[])];
+    const added = await snapshotAudience(
+      tx,
+      campaignId,
+      audience,
+      {
+        workspaceId,
+        channels,
+        marketing: row.marketing,
+        frequencyCap: frequency_cap_7d,
+        workspaceTimezone: workspace.defaultTimezone,
+        now,
+      },
+      deps.suppressions,
+      timing,
+    );
+    // A campaign for one instant (not per recipient zone) goes out at that instant.
+    if (row.scheduledAt && !row.recipientTimeZone)
+      await tx.execute(sql`update deliveries set send_after = greatest(send_after, ${row.scheduledAt.toISOString()}::timestamptz)
+        where campaign_id = ${campaignId} and status = 'queued'`);
+    await updateCampaignRow(tx, workspaceId, campaignId, {
+      snapshotAt: now,
+      audienceCount: added,
+      status: 'sending',
+    });
+    for (let lane = 0; lane < DISPATCH_LANES; lane++) await enqueue(tx, DISPATCH_TASK, campaignId, lane);
+  });
+}
+
+function backoffMs(attempt: number): number {
+  // 30 s, 1 min, 2 min, 4 min… with ±20 % jitter so retries of a batch spread out.
+  return 30_000 * 2 ** (attempt - 1) * (0.8 + Math.random() * 0.4);
+}
+
+function outcomeOf(
+  delivery: ClaimedDelivery,
+  result: Awaited<ReturnType<MessagePipeline['send']>>,
+): DeliveryOutcome {
+  if (result.status === 'sent')
+    return { id: delivery.id, status: 'sent', providerMessageId: result.providerMessageId };
+  if (result.status === 'unknown') return { id: delivery.id, status: 'unknown', error: result.message };
+  if (result.consentWithdrawn) return { id: delivery.id, status: 'skipped', reason: 'no_consent' };
+  if (result.retryable && delivery.attempts < MAX_ATTEMPTS)
+    return {
+      id: delivery.id,
+      status: 'queued',
+      error: `${result.code}: ${result.message}`,
+      retryAt: new Date(Date.now() + Math.max(result.retryAfterMs ?? 0, backoffMs(delivery.attempts))),
+    };
+  return { id: delivery.id, status: 'failed', error: `${result.code}: ${result.message}` };
+}
+
+/**
+ * One lane of a campaign's send: claim a batch, send it at the account's shared rate, record the
+ * outcomes, until nothing is due; then come back when the next delivery is due. Stops at once when
+ * the campaign is paused or cancelled (checked before every batch).
+ */
+async function dispatchLane(
+  db: Database,
+  deps: SendDeps,
+  campaignId: string,
+  workspaceId: string,
+  lane: number,
+) {
+  const ctx = systemContext(workspaceId, 'campaign');
+  await reapStaleClaims(db, campaignId, STALE_CLAIM_MS);
+  for (;;) {
+    const row = await getRow(db, workspaceId, campaignId);
+    if (row.status !== 'sending') return;
+    const batch = await claimDeliveries(db, campaignId, BATCH);
+    if (!batch.length) break;
+    const channel = await deps.pipeline.channel(db, workspaceId, row.channelId, row.channel);
+    const outcomes: DeliveryOutcome[] = [];
+    const send = async (delivery: ClaimedDelivery) => {
+      // Consent is read again at the claim: an unsubscribe during the campaign stops it for that client.
+      if (!delivery.consent) {
+        outcomes.push({ id: delivery.id, status: 'skipped', reason: 'no_consent' });
+        return;
+      }
+      try {
+        const message = await deps.pipeline.render(db, workspaceId, {
+          channel: delivery.channel,
+          content: contentForRender(row),
+          clientId: delivery.client_id,
+          campaignId,
+        });
+        const result = await deps.pipeline.send(db, ctx, channel.id, {
+          channel: delivery.channel,
+          to: delivery.address,
+          subject: message.subject,
+          html: message.html,
+          text: message.text,
+          marketing: message.marketing,
+          unsubscribeUrl: message.unsubscribeUrl,
+          workspaceId,
+          clientId: delivery.client_id,
+          campaignId,
+          deliveryId: delivery.id,
+        });
+        outcomes.push(outcomeOf(delivery, result));
+      } catch (error) {
+        // A render problem (a template that no longer renders for this client): not sent, never retried.
+        outcomes.push({ id: delivery.id, status: 'failed', error: (error as Error).message });
+      }
+    };
+    if (channel.ratePerSecond)
+      await paced(
+        `channel:${channel.id}`,
+        await reserveSlots(db, `channel:${channel.id}`, channel.ratePerSecond, batch.length),
+        batch,
+        send,
+      );
+    else await Promise.all(batch.map(send));
+    await recordOutcomes(db, outcomes);
+    if (await failuresPassThreshold(db, campaignId)) {
+      await pauseByItself(db, workspaceId, campaignId, 'More than 20% of the last 200 messages failed');
+      return;
+    }
+  }
+  await finishOrWait(db, campaignId, workspaceId, lane);
+}
+
+async function failuresPassThreshold(db: DbOrTx, campaignId: string): Promise<boolean> {
+  const result = await db.execute<{ failed: number; total: number }>(sql`
+    select count(*) filter (where status = 'failed')::int as failed, count(*)::int as total from (
+      select status from deliveries where campaign_id = ${campaignId} and status in ('sent', 'delivered', 'read', 'clicked', 'failed', 'unknown')
+      order by updated_at desc limit ${FAILURE_WINDOW}) recent`);
+  const { failed, total } = result.rows[0]!;
+  return total >= 20 && failed / total > FAILURE_PAUSE_RATE;
+}
+
+async function pauseByItself(db: Database, workspaceId: string, campaignId: string, reason: string) {
+  await db.transaction(async (tx) => {
+    const row = await getRow(tx, workspaceId, campaignId, true);
+    if (row.status !== 'sending') return;
+    await updateCampaignRow(tx, workspaceId, campaignId, { status: 'paused', statusReason: reason });
+    await recordAudit(tx, systemContext(workspaceId, 'campaign'), {
+      action: 'campaign.paused',
+      entityType: 'campaign',
+      entityId: campaignId,
+      changes: { status: { before: 'sending', after: 'paused' }, reason: { before: null, after: reason } },
+    });
+  });
+}
+
+/** Nothing due now: done when nothing is queued or in flight, else come back when the next one is due. */
+async function finishOrWait(db: Database, campaignId: string, workspaceId: string, lane: number) {
+  const { counts, nextDue } = await deliveryProgress(db, campaignId);
+  if ((counts.queued ?? 0) > 0) {
+    await enqueue(db, DISPATCH_TASK, campaignId, lane, nextDue ?? new Date(Date.now() + 5_000));
+    return;
+  }
+  if ((counts.sending ?? 0) > 0) {
+    // Another lane is finishing its batch, or a dead worker's claim waits for the reaper.
+    await enqueue(db, DISPATCH_TASK, campaignId, lane, new Date(Date.now() + 15_000));
+    return;
+  }
+  await db.transaction(async (tx) => {
+    const row = await getRow(tx, workspaceId, campaignId, true);
+    if (row.status !== 'sending') return;
+    await updateCampaignRow(tx, workspaceId, campaignId, { status: 'sent' });
+    await recordAudit(tx, systemContext(workspaceId, 'campaign'), {
+      action: 'campaign.completed',
+      entityType: 'campaign',
+      entityId: campaignId,
+      changes: { status: { before: 'sending', after: 'sent' }, deliveries: { before: null, after: counts } },
+    });
+  });
+}
+
+/** Pause (sending → paused), resume (paused → sending, lanes restarted) and cancel (queued → cancelled). */
+export async function changeCampaignState(
+  db: Database,
+  ctx: WorkspaceContext,
+  id: string,
+  action: 'pause' | 'resume' | 'cancel',
+) {
+  return db.transaction(async (tx) => {
+    const row = await getRow(tx, ctx.workspaceId, id, true);
+    const allowed: Record<typeof action, CampaignRow['status'][]> = {
+      pause: ['sending'],
+      resume: ['paused'],
+      cancel: ['scheduled', 'sending', 'paused'],
+    };
+    if (!allowed[action].includes(row.status))
+      throw new AppError('NOT_ALLOWED_NOW', `A ${row.status} campaign cannot be ${action}d`);
+    const status = action === 'pause' ? 'paused' : action === 'resume' ? 'sending' : 'cancelled';
+    const updated = await updateCampaignRow(tx, ctx.workspaceId, id, { status, statusReason: null });
+    let cancelled = 0;
+    if (action === 'cancel') cancelled = await cancelQueued(tx, id);
+    if (action === 'resume')
+      for (let lane = 0; lane < DISPATCH_LANES; lane++) await enqueue(tx, DISPATCH_TASK, id, lane);
+    await recordAudit(tx, ctx, {
+      action: `campaign.${action === 'pause' ? 'paused' : action === 'resume' ? 'resumed' : 'cancelled'}`,
+      entityType: 'campaign',
+      entityId: id,
+      changes: {
+        status: { before: row.status, after: status },
+        ...(action === 'cancel' ? { cancelled_deliveries: { before: null, after: cancelled } } : {}),
+      },
+    });
+    return toCampaignJson(updated);
+  });
+}
+
+function payloadOf(payload: unknown): { campaign_id: string } {
+  const id = (payload as { campaign_id?: unknown })?.campaign_id;
+  if (typeof id !== 'string') throw new Error('campaign job without campaign_id');
+  return { campaign_id: id };
+}
+
+async function workspaceOfCampaign(db: Database, campaignId: string): Promise<string | null> {
+  const result = await db.execute<{ workspace_id: string }>(
+    sql`select workspace_id from campaigns where id = ${campaignId} and deleted_at is null`,
+  );
+  return result.rows[0]?.workspace_id ?? null;
+}
+
+export function campaignSendJobs(db: Database, deps: SendDeps): JobDefinitions {
+  const prepare: Task = async (payload) => {
+    const { campaign_id } = payloadOf(payload);
+    const workspaceId = await workspaceOfCampaign(db, campaign_id);
+    if (workspaceId) await prepareCampaign(db, deps, campaign_id, workspaceId);
+  };
+  const dispatch: Task = async (payload, helpers) => {
+    const { campaign_id } = payloadOf(payload);
+    const workspaceId = await workspaceOfCampaign(db, campaign_id);
+    const lane =
+      Number(
+        String(helpers.job.key ?? '')
+          .split(':')
+          .at(-1),
+      ) || 0;
+    if (workspaceId) await dispatchLane(db, deps, campaign_id, workspaceId, lane);
+  };
+  return { tasks: { [PREPARE_TASK]: prepare, [DISPATCH_TASK]: dispatch }, cron: [] };
+}
