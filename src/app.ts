@@ -23,6 +23,8 @@ import { registerCustomFieldRoutes } from './modules/custom-fields/custom-fields
 import { eventsJobs } from './modules/events/events.jobs.ts';
 import { eventsParticipant } from './modules/events/events.participant.ts';
 import { registerEventRoutes } from './modules/events/events.routes.ts';
+import { importsJobs } from './modules/imports/imports.jobs.ts';
+import { registerImportRoutes } from './modules/imports/imports.routes.ts';
 import { registerLocationRoutes } from './modules/locations/locations.routes.ts';
 import { registerNoteRoutes } from './modules/notes/notes.routes.ts';
 import { notesParticipant } from './modules/notes/notes.service.ts';
@@ -206,6 +208,12 @@ export async function createClientela(options: {
   registerSegmentRoutes(http, { db, timeoutMs: config.segmentTimeoutMs });
   registerSegmentAlertRoutes(http, { db, timeoutMs: config.segmentTimeoutMs });
   registerClientQueryFilter(clientQueryFilterSql);
+  registerImportRoutes(http, {
+    db,
+    suppressions,
+    uploadsDir: path.join(config.dataDir, 'uploads', 'imports'),
+    maxBytes: config.importMaxBytes,
+  });
 
   const jobs = mergeJobs(
     maintenanceJobs(db, config.maintenanceCron),
@@ -217,6 +225,7 @@ export async function createClientela(options: {
       mailConfigured: mailer.configured,
     }),
     notificationJobs(db, mailer),
+    importsJobs(db, { suppressions }),
   );
 
   return {

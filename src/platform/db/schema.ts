@@ -12,3 +12,4 @@ export * from '../../modules/segments/segments.schema.ts';
 export * from '../../modules/tags/tags.schema.ts';
 export * from '../../modules/workspaces/workspaces.schema.ts';
 export * from '../auth/auth.schema.ts';
+export * from '../../modules/imports/imports.schema.ts';
