@@ -6,6 +6,7 @@ import { createClient } from '../src/modules/clients/clients.service.ts';
 import { createLabel } from '../src/modules/clients/labels.ts';
 import { createCustomField } from '../src/modules/custom-fields/custom-fields.service.ts';
 import { ingestEvents, listEvents } from '../src/modules/events/events.service.ts';
+import { createImport } from '../src/modules/imports/imports.service.ts';
 import { createLocation } from '../src/modules/locations/locations.service.ts';
 import { createNote } from '../src/modules/notes/notes.service.ts';
 import { notifyMembers } from '../src/modules/notifications/notifications.service.ts';
@@ -120,6 +121,13 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
   }),
   '/api/v1/custom-fields/{id}/restore': (world) => FIXTURES['/api/v1/custom-fields/{id}']!(world),
   '/api/v1/locations/{id}/restore': (world) => FIXTURES['/api/v1/locations/{id}']!(world),
+  '/api/v1/imports/{id}': async (world) => ({ id: await importInB(world) }),
+  '/api/v1/imports/{id}/dry-run': async (world) => ({ id: await importInB(world) }),
+  '/api/v1/imports/{id}/start': async (world) => ({ id: await importInB(world) }),
+  '/api/v1/imports/{id}/cancel': async (world) => ({ id: await importInB(world) }),
+  '/api/v1/imports/{id}/undo': async (world) => ({ id: await importInB(world) }),
+  '/api/v1/imports/{id}/errors.csv': async (world) => ({ id: await importInB(world) }),
+  '/api/v1/imports/{id}/events': async (world) => ({ id: await importInB(world) }),
   '/api/v1/notifications/{id}/read': async ({ t, b }) => {
     await t.app.dbHandle.db.transaction((tx) =>
       notifyMembers(
@@ -152,6 +160,17 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
     return { id: inv.id };
   },
 };
+
+/** An uploaded (not started) import in B, read from a committed fixture file. */
+async function importInB({ t, b }: World) {
+  const file = new URL('./fixtures/imports/google-contacts.csv', import.meta.url).pathname;
+  const created = await createImport(t.app.dbHandle.db, systemContext(b.workspaceId), {
+    path: file,
+    fileName: 'google-contacts.csv',
+    sizeBytes: 1,
+  });
+  return created.id;
+}
 
 async function clientInB({ t, b }: World) {
   return createClient(t.app.dbHandle.db, systemContext(b.workspaceId), {

@@ -767,7 +767,11 @@ export async function startImport(
     const locked = await getImportRow(tx, ctx.workspaceId, id, true);
     if (locked.status !== 'uploaded')
       throw new AppError('NOT_ALLOWED_NOW', `This import is already ${locked.status}`);
-    await saveMapping(tx, ctx.workspaceId, headerShape(row.headers), options.mapping);
+    // Fields created for this import are plain custom fields for the next file of this shape.
+    const remembered = Object.fromEntries(
+      Object.entries(options.mapping).map(([h, target]) => [h, target.replace(/^new\./, 'custom.')]),
+    );
+    await saveMapping(tx, ctx.workspaceId, headerShape(row.headers), remembered);
     const actor: Actor = ctx.actor;
     const updated = await updateImport(tx, ctx.workspaceId, id, {
       status: 'queued',
@@ -1004,13 +1008,16 @@ export async function undoImport(db: Database, ctx: WorkspaceContext, id: string
 export async function* importErrorsCsv(db: DbOrTx, workspaceId: string, id: string): AsyncGenerator<string> {
   await getImportRow(db, workspaceId, id);
   const { stringify } = await import('csv-stringify/sync');
-  yield stringify([['row', 'column', 'value', 'reason']]);
+  yield stringify([['row', 'column', 'value', 'reason']], { record_delimiter: 'windows' });
   let after: { row: number; seq: number } | null = null;
   for (;;) {
     const rows = await importErrorPage(db, id, after, 5000);
     if (!rows.length) return;
     after = { row: rows[rows.length - 1]!.row, seq: rows[rows.length - 1]!.seq };
-    yield stringify(rows.map((r) => [r.row, r.column ?? '', neutralize(r.value ?? ''), r.reason]));
+    yield stringify(
+      rows.map((r) => [r.row, r.column ?? '', neutralize(r.value ?? ''), r.reason]),
+      { record_delimiter: 'windows' },
+    );
   }
 }
 
