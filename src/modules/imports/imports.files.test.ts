@@ -197,9 +197,18 @@ describe('row normalization', () => {
       { index: 4, header: 'País', target: 'country' },
       { index: 5, header: 'Etiquetas', target: 'tags' },
     ];
-    const ok = normalizeRow(['  José ', 'JOSE@Example.ES', '612 345 678', '03/04/1985', '', 'vip; Fiel'], plan, rc);
+    const ok = normalizeRow(
+      ['  José ', 'JOSE@Example.ES', '612 345 678', '03/04/1985', '', 'vip; Fiel'],
+      plan,
+      rc,
+    );
     expect(ok.problems).toEqual([]);
-    expect(ok.values).toEqual({ firstName: 'José', email: 'jose@example.es', phone: '+34612345678', birthday: '1985-04-03' });
+    expect(ok.values).toEqual({
+      firstName: 'José',
+      email: 'jose@example.es',
+      phone: '+34612345678',
+      birthday: '1985-04-03',
+    });
     expect(ok.tags).toEqual(['vip', 'Fiel']);
     const french = normalizeRow(['Marc', '', '06 12 34 56 78', '', 'France', ''], plan, rc);
     expect(french.values.phone).toBe('+33612345678');

@@ -316,7 +316,8 @@ export function normalizeRow(cells: unknown[], plan: ColumnPlan[], rc: RowContex
     const text = cellText(phoneRaw);
     // Exports such as Brevo's write international numbers as bare digits ("33611223344").
     const phone =
-      normalizePhone(text, country) ?? (/^\d{10,15}$/.test(text.trim()) ? normalizePhone(`+${text.trim()}`, country) : null);
+      normalizePhone(text, country) ??
+      (/^\d{10,15}$/.test(text.trim()) ? normalizePhone(`+${text.trim()}`, country) : null);
     if (!phone)
       problem(
         phoneColumn,

@@ -23,7 +23,7 @@ import { listLabels, recordClientHistoryMany } from '../clients/clients.service.
 import { recordConsentChanges } from '../consent/consent.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { createCustomField, listCustomFields } from '../custom-fields/custom-fields.service.ts';
-import { validateTagName } from '../tags/tags.service.ts';
+import { tagNamesOfClients, validateTagName } from '../tags/tags.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import { CLIENT_TARGETS, customKeyOf, detectType, headerShape, proposeMapping } from './imports.mapping.ts';
 import { type FileShape, inspectFile, openTable, type TableRow } from './imports.reader.ts';
@@ -364,7 +364,10 @@ interface Working {
   custom: Record<string, unknown>;
   tags: string[];
   firstRow: number;
+  /** Its fields changed (an update writes it). */
   changed: boolean;
+  /** A row was merged into it (its tags may still add something). */
+  touched: boolean;
 }
 
 const COLUMNS = Object.values(BULK_COLUMNS);
@@ -474,6 +477,7 @@ async function processBatch(db: DbOrTx, state: RunState, batch: TableRow[], coun
         tags: [],
         firstRow: 0,
         changed: false,
+        touched: false,
       };
       working.set(client.id, w);
     }
@@ -520,12 +524,8 @@ async function processBatch(db: DbOrTx, state: RunState, batch: TableRow[], coun
         let custom = data.custom;
         let tags = data.tags;
         if (match) {
-          const tagsBefore = match.tags.length;
-          const changed = mergeInto(match, data, policy === 'overwrite');
-          if (match.id && (changed || match.tags.length > tagsBefore)) {
-            if (!match.changed) counts.updated++;
-            match.changed = true;
-          }
+          if (mergeInto(match, data, policy === 'overwrite')) match.changed = true;
+          match.touched = true;
           for (const key of identityKeys(match.values)) if (!byKey.has(key)) byKey.set(key, match);
           shown = match.values;
           custom = match.custom;
@@ -555,6 +555,7 @@ async function processBatch(db: DbOrTx, state: RunState, batch: TableRow[], coun
       tags: [...data.tags],
       firstRow: row,
       changed: true,
+      touched: true,
     };
     created.push(fresh);
     counts.created++;
@@ -576,11 +577,20 @@ async function processBatch(db: DbOrTx, state: RunState, batch: TableRow[], coun
       reason: p.reason,
     })),
   );
+  const touched = [...working.values()].filter((w) => w.touched);
   if (state.dryRun) {
     for (const c of created) for (const key of identityKeys(c.values)) state.virtual.add(key);
+    const current = await tagNamesOfClients(
+      db,
+      ctx.workspaceId,
+      touched.map((w) => w.id!),
+    );
+    for (const w of touched) {
+      const has = new Set((current.get(w.id!) ?? []).map((t) => t.toLowerCase()));
+      if (w.changed || w.tags.some((t) => !has.has(t.toLowerCase()))) counts.updated++;
+    }
     return;
   }
-  const updated = [...working.values()].filter((w) => w.changed);
   const newIds = await insertClientsSet(
     db,
     ctx.workspaceId,
@@ -592,13 +602,16 @@ async function processBatch(db: DbOrTx, state: RunState, batch: TableRow[], coun
   await updateClientsSet(
     db,
     ctx.workspaceId,
-    updated.map((w) => ({ id: w.id!, values: w.values, custom: w.custom })),
+    touched.filter((w) => w.changed).map((w) => ({ id: w.id!, values: w.values, custom: w.custom })),
   );
   const addedTags = await addTagsSet(
     db,
     ctx.workspaceId,
-    [...created, ...updated].filter((w) => w.tags.length).map((w) => ({ clientId: w.id!, names: w.tags })),
+    [...created, ...touched].filter((w) => w.tags.length).map((w) => ({ clientId: w.id!, names: w.tags })),
   );
+  // Updated: an existing client whose fields changed or who got a tag it did not have.
+  const updated = touched.filter((w) => w.changed || addedTags.get(w.id!)?.length);
+  counts.updated += updated.length;
   await insertImportChanges(db, [
     ...created.map((c) => ({ importId: state.importId, clientId: c.id!, before: null, addedTags: [] })),
     ...updated.map((w) => {

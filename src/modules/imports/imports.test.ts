@@ -25,7 +25,9 @@ function multipart(fileName: string, content: Buffer | string, fields: Record<st
   const boundary = `----clientela${randomBytes(8).toString('hex')}`;
   const parts: Buffer[] = [];
   for (const [name, value] of Object.entries(fields))
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+    parts.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
+    );
   parts.push(
     Buffer.from(
       `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
@@ -80,7 +82,12 @@ describe('imports', () => {
     expect(dry.json().preview[0]).toMatchObject({
       row: 2,
       action: 'create',
-      client: { first_name: 'Lucía', phone: '+34612345678', birthday: '1985-04-03', tags: ['myContacts', 'VIP'] },
+      client: {
+        first_name: 'Lucía',
+        phone: '+34612345678',
+        birthday: '1985-04-03',
+        tags: ['myContacts', 'VIP'],
+      },
     });
     expect(await clientsOf(workspace.id)).toEqual([]);
 
@@ -89,14 +96,21 @@ describe('imports', () => {
     expect(started.json().status).toBe('queued');
     await runJobs();
     const done = (await api('GET', `/api/v1/imports/${imp.id}`)).json();
-    expect(done).toMatchObject({ status: 'completed', total_rows: 3, processed_rows: 3, counts: { created: 3 } });
+    expect(done).toMatchObject({
+      status: 'completed',
+      total_rows: 3,
+      processed_rows: 3,
+      counts: { created: 3 },
+    });
     const stored = await clientsOf(workspace.id);
     expect(stored.map((c) => c.phone).sort()).toEqual(['+33612345678', '+34612000111', '+34612345678']);
     const list = (await api('GET', '/api/v1/clients?tag=google&limit=10')).json();
     expect(list.clients).toHaveLength(3);
     const audit = (await api('GET', '/api/v1/audit-log?limit=50&entity_type=import')).json();
     const actions = audit.entries.map((e: { action: string }) => e.action);
-    expect(actions).toEqual(expect.arrayContaining(['import.uploaded', 'import.started', 'import.completed']));
+    expect(actions).toEqual(
+      expect.arrayContaining(['import.uploaded', 'import.started', 'import.completed']),
+    );
 
     const events = await api('GET', `/api/v1/imports/${imp.id}/events`);
     expect(events.headers['content-type']).toMatch(/text\/event-stream/);
@@ -113,7 +127,10 @@ describe('imports', () => {
     expect(await clientsOf(workspace.id)).toHaveLength(95);
     const report = await api('GET', `/api/v1/imports/${imp.id}/errors.csv`);
     expect(report.statusCode).toBe(200);
-    const lines = report.body.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const lines = report.body
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
     expect(lines[0]).toBe('row,column,value,reason');
     expect(lines.slice(1).map((l) => l.split(',').slice(0, 3).join(','))).toEqual([
       '11,email,not-an-email',
@@ -127,7 +144,12 @@ describe('imports', () => {
   it('deduplicates by external_id, then email, then phone, inside the file and against existing clients', async () => {
     const { workspace, api, upload, db, ctx } = await setup();
     await createClient(db, ctx, { external_id: 'ext-1', first_name: 'Existing', last_name: 'One' });
-    await createClient(db, ctx, { email: 'existing@example.com', first_name: 'Existing', last_name: 'Two', city: 'Madrid' });
+    await createClient(db, ctx, {
+      email: 'existing@example.com',
+      first_name: 'Existing',
+      last_name: 'Two',
+      city: 'Madrid',
+    });
 
     const skip = (await upload('duplicates.csv')).json();
     const dry = (await api('POST', `/api/v1/imports/${skip.id}/dry-run`, { on_duplicate: 'skip' })).json();
@@ -142,8 +164,14 @@ describe('imports', () => {
     const stored = await clientsOf(workspace.id);
     expect(stored).toHaveLength(4);
     // update fills empty fields only: Madrid stays, the external client gets its city, new.once gets Cádiz
-    expect(stored.find((c) => c.external_id === 'ext-1')).toMatchObject({ city: 'Valencia', last_name: 'One' });
-    expect(stored.find((c) => c.email === 'existing@example.com')).toMatchObject({ city: 'Madrid', last_name: 'Two' });
+    expect(stored.find((c) => c.external_id === 'ext-1')).toMatchObject({
+      city: 'Valencia',
+      last_name: 'One',
+    });
+    expect(stored.find((c) => c.email === 'existing@example.com')).toMatchObject({
+      city: 'Madrid',
+      last_name: 'Two',
+    });
     expect(stored.find((c) => c.email === 'new.once@example.com')).toMatchObject({
       city: 'Cádiz',
       last_name: 'Once',
@@ -155,7 +183,10 @@ describe('imports', () => {
     await api('POST', `/api/v1/imports/${again.id}/start`, { on_duplicate: 'overwrite' });
     await runJobs();
     const overwritten = await clientsOf(workspace.id);
-    expect(overwritten.find((c) => c.email === 'existing@example.com')).toMatchObject({ city: 'Toledo', last_name: 'ByEmail' });
+    expect(overwritten.find((c) => c.email === 'existing@example.com')).toMatchObject({
+      city: 'Toledo',
+      last_name: 'ByEmail',
+    });
     const undo = await api('POST', `/api/v1/imports/${again.id}/undo`);
     expect(undo.statusCode, undo.body).toBe(200);
     expect(undo.json()).toMatchObject({ removed_clients: 0, import: { status: 'undone' } });
@@ -172,7 +203,9 @@ describe('imports', () => {
 
     // create makes another client, except for a taken external_id
     const create = (await upload('duplicates.csv')).json();
-    const created = (await api('POST', `/api/v1/imports/${create.id}/dry-run`, { on_duplicate: 'create' })).json();
+    const created = (
+      await api('POST', `/api/v1/imports/${create.id}/dry-run`, { on_duplicate: 'create' })
+    ).json();
     expect(created.counts).toMatchObject({ created: 5, duplicates: 4 });
   });
 
@@ -193,11 +226,18 @@ describe('imports', () => {
     await runJobs();
     const done = (await api('GET', `/api/v1/imports/${imp.id}`)).json();
     expect(done.counts).toMatchObject({ created: 94, invalid: 5, suppressed: 1 });
-    const [first] = (await db.execute<{ id: string }>(sql`
-      select id from clients where workspace_id = ${workspace.id} and email = 'client1@example.com'`)).rows;
+    const [first] = (
+      await db.execute<{ id: string }>(sql`
+      select id from clients where workspace_id = ${workspace.id} and email = 'client1@example.com'`)
+    ).rows;
     const consent = await getConsent(db, workspace.id, first!.id);
     expect(consent.consent.email).toBe(true);
-    expect(consent.history[0]).toMatchObject({ channel: 'email', granted: true, source: 'import', evidence: 'Paper form at the front desk, 2024' });
+    expect(consent.history[0]).toMatchObject({
+      channel: 'email',
+      granted: true,
+      source: 'import',
+      evidence: 'Paper form at the front desk, 2024',
+    });
     const report = (await api('GET', `/api/v1/imports/${imp.id}/errors.csv`)).body;
     expect(report).toContain('4,,,skipped: the email is on the suppression list');
   });
@@ -220,7 +260,11 @@ describe('imports', () => {
     expect(crashed).toMatchObject({ status: 'running', processed_rows: 2000, counts: { created: 2000 } });
     await runJobs(); // the queued job picks it up and resumes
     const done = (await api('GET', `/api/v1/imports/${imp.id}`)).json();
-    expect(done).toMatchObject({ status: 'completed', processed_rows: 5000, counts: { created: 5000, duplicates: 0 } });
+    expect(done).toMatchObject({
+      status: 'completed',
+      processed_rows: 5000,
+      counts: { created: 5000, duplicates: 0 },
+    });
     const count = await db.execute<{ n: number }>(
       sql`select count(*)::int as n, count(distinct email)::int as d from clients where workspace_id = ${workspace.id}`,
     );
@@ -231,7 +275,10 @@ describe('imports', () => {
     const cancelled = await api('POST', `/api/v1/imports/${other.id}/cancel`);
     expect(cancelled.json().status).toBe('cancelled');
     await runJobs();
-    expect((await api('GET', `/api/v1/imports/${other.id}`)).json()).toMatchObject({ status: 'cancelled', processed_rows: 0 });
+    expect((await api('GET', `/api/v1/imports/${other.id}`)).json()).toMatchObject({
+      status: 'cancelled',
+      processed_rows: 0,
+    });
   });
 
   it('reads XLSX sheets by name, JSON and Latin-1 files; remembers the mapping for the same shape', async () => {
@@ -244,7 +291,12 @@ describe('imports', () => {
     expect(start.statusCode, start.body).toBe(202);
     await runJobs();
     const stored = await clientsOf(workspace.id);
-    expect(stored[0]).toMatchObject({ first_name: 'Carmen', phone: '+34622333444', birthday: '1979-04-03', custom: { gasto: '1234.5' } });
+    expect(stored[0]).toMatchObject({
+      first_name: 'Carmen',
+      phone: '+34622333444',
+      birthday: '1979-04-03',
+      custom: { gasto: '1234.5' },
+    });
 
     const missing = await upload('hand-made-es.xlsx', undefined, { sheet: 'Nope' });
     expect(missing.statusCode).toBe(400);
@@ -258,7 +310,12 @@ describe('imports', () => {
     expect((await api('POST', `/api/v1/imports/${json.id}/dry-run`, {})).json().counts.created).toBe(2);
     const latin = (await upload('latin1-fr.csv')).json();
     const preview = (await api('POST', `/api/v1/imports/${latin.id}/dry-run`, {})).json().preview;
-    expect(preview[0].client).toMatchObject({ first_name: 'Élodie', last_name: 'Lefèvre', phone: '+33698765432', country: 'FR' });
+    expect(preview[0].client).toMatchObject({
+      first_name: 'Élodie',
+      last_name: 'Lefèvre',
+      phone: '+33698765432',
+      country: 'FR',
+    });
   });
 
   it('refuses bad files and uploads: too large (413), not multipart (415), binary, empty, bad mapping (400)', async () => {
@@ -279,11 +336,16 @@ describe('imports', () => {
     expect(binary.json().error.details[0].message).toMatch(/not a text file/);
     expect((await upload('empty.csv')).statusCode).toBe(400);
     const headerOnly = (await upload('header-only.csv')).json();
-    expect((await api('POST', `/api/v1/imports/${headerOnly.id}/dry-run`, {})).json()).toMatchObject({ total_rows: 0 });
+    expect((await api('POST', `/api/v1/imports/${headerOnly.id}/dry-run`, {})).json()).toMatchObject({
+      total_rows: 0,
+    });
     const bad = await api('POST', `/api/v1/imports/${headerOnly.id}/start`, {
       mapping: { email: 'nonsense', nope: 'email' },
     });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().error.details.map((d: { path: string }) => d.path)).toEqual(['/mapping/email', '/mapping/nope']);
+    expect(bad.json().error.details.map((d: { path: string }) => d.path)).toEqual([
+      '/mapping/email',
+      '/mapping/nope',
+    ]);
   });
 });
