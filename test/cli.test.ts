@@ -137,7 +137,7 @@ describe('clientela CLI', () => {
     expect(body.clients).toHaveLength(3);
     const wrong = await cli('segment', 'count', 'city:Madrid ltv>>5', '--workspace', id);
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toContain('city:Madrid ltv>>5\n' + ' '.repeat(2 + 16) + '^');
+    expect(wrong.stderr).toContain(`city:Madrid ltv>>5\n${' '.repeat(2 + 16)}^`);
   }, 120_000);
 
   it('imports a file: --dry-run writes nothing, --map and --on-duplicate apply, bad files exit 1', async () => {
