@@ -23,6 +23,8 @@ import { registerCustomFieldRoutes } from './modules/custom-fields/custom-fields
 import { eventsJobs } from './modules/events/events.jobs.ts';
 import { eventsParticipant } from './modules/events/events.participant.ts';
 import { registerEventRoutes } from './modules/events/events.routes.ts';
+import { exportsJobs } from './modules/exports/exports.jobs.ts';
+import { registerExportRoutes } from './modules/exports/exports.routes.ts';
 import { importsJobs } from './modules/imports/imports.jobs.ts';
 import { registerImportRoutes } from './modules/imports/imports.routes.ts';
 import { registerLocationRoutes } from './modules/locations/locations.routes.ts';
@@ -194,7 +196,6 @@ export async function createClientela(options: {
   const suppressions = createSuppressionList(options.secretKey);
   // Provider secrets at rest and signed links (unsubscribe, tracking) all go through this box.
   const secrets = createSecretBox(options.secretKey);
-  void secrets;
   const mailer = createSystemMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom });
   registerNotificationRoutes(http, { db });
   registerClientData(notesParticipant);
@@ -214,6 +215,8 @@ export async function createClientela(options: {
     uploadsDir: path.join(config.dataDir, 'uploads', 'imports'),
     maxBytes: config.importMaxBytes,
   });
+  const exportDeps = { secrets, exportsDir: path.join(config.dataDir, 'exports') };
+  registerExportRoutes(http, { db, ...exportDeps });
 
   const jobs = mergeJobs(
     maintenanceJobs(db, config.maintenanceCron),
@@ -226,6 +229,7 @@ export async function createClientela(options: {
     }),
     notificationJobs(db, mailer),
     importsJobs(db, { suppressions }),
+    exportsJobs(db, exportDeps),
   );
 
   return {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/db.ts';
 import { ensureTags, tagKey } from '../tags/tags.service.ts';
 import type { ClientRow, ClientValues } from './clients.repo.ts';
@@ -56,7 +56,7 @@ export async function findClientsByIdentity(
 ): Promise<ClientRow[]> {
   if (!keys.externalIds.length && !keys.emails.length && !keys.phones.length) return [];
   const rows = await db.execute<Record<string, unknown>>(sql`
-    select * from clients
+    select *, birthday::text as birthday from clients
     where workspace_id = ${workspaceId} and erased_at is null
       and (external_id = any(${sql.param(keys.externalIds)}::text[])
         or email = any(${sql.param(keys.emails)}::text[])
@@ -70,7 +70,7 @@ const SNAKE_TO_CAMEL = (key: string) => key.replace(/_([a-z])/g, (_, c: string) 
 function toRow(raw: Record<string, unknown>): ClientRow {
   const row: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) row[SNAKE_TO_CAMEL(k)] = v;
-  if (row.birthday instanceof Date) row.birthday = row.birthday.toISOString().slice(0, 10);
+  // Selected as text: a DATE parsed by pg is a local-midnight Date, a day off west of UTC.
   return row as ClientRow;
 }
 
@@ -167,7 +167,7 @@ export async function restoreClientsSet(
 ): Promise<void> {
   if (!rows.length) return;
   const current = await db.execute<Record<string, unknown>>(sql`
-    select * from clients where workspace_id = ${workspaceId} and erased_at is null
+    select *, birthday::text as birthday from clients where workspace_id = ${workspaceId} and erased_at is null
       and id = any(${sql.param(rows.map((r) => r.id))}::uuid[])`);
   const byId = new Map(current.rows.map((r) => [String(r.id), toRow(r)]));
   const restored: Array<BulkClient & { id: string }> = [];
@@ -184,4 +184,32 @@ export async function restoreClientsSet(
     });
   }
   await updateClientsSet(db, workspaceId, restored);
+}
+
+export type ExportedClient = ClientRow & { tags: string[] };
+
+/**
+ * One page of clients matching `where` (conditions on `clients`, workspace included), in id order
+ * after `afterId`, with their tag names: exports read the whole selection this way in constant memory.
+ */
+export async function clientPageForExport(
+  db: DbOrTx,
+  where: SQL,
+  afterId: string | null,
+  limit: number,
+): Promise<ExportedClient[]> {
+  const rows = await db.execute<Record<string, unknown>>(sql`
+    select clients.*, clients.birthday::text as birthday, coalesce((
+      select array_agg(t.name order by t.name_key) from client_tags ct join tags t on t.id = ct.tag_id
+      where ct.client_id = clients.id), '{}') as tags
+    from clients
+    where ${where} ${afterId ? sql`and clients.id > ${afterId}::uuid` : sql``}
+    order by clients.id
+    limit ${limit}`);
+  return rows.rows.map((r) => toRow(r) as ExportedClient);
+}
+
+export async function countClientsWhere(db: DbOrTx, where: SQL): Promise<number> {
+  const rows = await db.execute<{ n: number }>(sql`select count(*)::int as n from clients where ${where}`);
+  return Number(rows.rows[0]?.n ?? 0);
 }

@@ -13,3 +13,4 @@ export * from '../../modules/segments/segments.schema.ts';
 export * from '../../modules/tags/tags.schema.ts';
 export * from '../../modules/workspaces/workspaces.schema.ts';
 export * from '../auth/auth.schema.ts';
+export * from '../../modules/exports/exports.schema.ts';
