@@ -1,7 +1,8 @@
-import { Anchor, Badge, Button, Paper, Text } from '@mantine/core';
-import { IconFileImport, IconUpload } from '@tabler/icons-react';
+import { Anchor, Badge, Button, Paper, Text, Title } from '@mantine/core';
+import { IconDownload, IconFileExport, IconFileImport, IconUpload } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
+import { type ClientExport, useExports } from '../../api/exports';
 import { type ClientImport, useImports } from '../../api/imports';
 import { type Column, DataTable } from '../../ui/DataTable';
 import { DateTime } from '../../ui/DateTime';
@@ -93,6 +94,89 @@ export function ImportsPage() {
                 {t('imports.newImport')}
               </Button>
             </EmptyState>
+          }
+        />
+      </Paper>
+      <ExportsList />
+    </>
+  );
+}
+
+const EXPORT_STATUS_COLOR = { queued: 'yellow', running: 'blue', completed: 'teal', failed: 'red' } as const;
+
+/** Past exports with their download links while they last. */
+function ExportsList() {
+  const { t, i18n } = useTranslation();
+  const exportsQuery = useExports();
+  const format = new Intl.NumberFormat(i18n.language);
+  const columns: Column<ClientExport>[] = [
+    {
+      key: 'what',
+      header: t('exports.list.what'),
+      render: (row) => t(`exports.kinds.${row.selection.kind as 'all' | 'ids' | 'filter' | 'segment'}`),
+    },
+    { key: 'format', header: t('exports.list.format'), render: (row) => row.format.toUpperCase() },
+    {
+      key: 'rows',
+      header: t('exports.list.rows'),
+      align: 'right',
+      render: (row) => format.format(row.total_rows ?? row.processed_rows),
+    },
+    {
+      key: 'file',
+      header: t('exports.list.file'),
+      render: (row) =>
+        row.download_url ? (
+          <Button
+            component="a"
+            href={row.download_url}
+            size="xs"
+            variant="light"
+            leftSection={<IconDownload size={14} />}
+          >
+            {t('exports.download')}
+          </Button>
+        ) : row.status === 'completed' ? (
+          <Text size="sm" c="dimmed">
+            {t('exports.list.expired')}
+          </Text>
+        ) : (
+          <Badge variant="light" color={EXPORT_STATUS_COLOR[row.status]}>
+            {t(`exports.status.${row.status}`)}
+          </Badge>
+        ),
+    },
+    {
+      key: 'when',
+      header: t('exports.list.when'),
+      render: (row) => (
+        <Text size="sm">
+          {row.created_by} · <DateTime value={row.created_at} />
+        </Text>
+      ),
+    },
+  ];
+  return (
+    <>
+      <Title order={2} size="h3" mt="xl" mb="sm">
+        {t('exports.list.title')}
+      </Title>
+      <Paper withBorder radius="md">
+        <DataTable
+          label={t('exports.list.label')}
+          columns={columns}
+          rows={exportsQuery.data}
+          rowKey={(row) => row.id}
+          loading={exportsQuery.isLoading}
+          error={exportsQuery.error}
+          onRetry={() => void exportsQuery.refetch()}
+          rowTestId="export-row"
+          empty={
+            <EmptyState
+              icon={IconFileExport}
+              title={t('exports.list.title')}
+              description={t('exports.list.empty')}
+            />
           }
         />
       </Paper>
