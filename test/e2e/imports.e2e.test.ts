@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { screenshot } from './support/browser';
 import { REPO_ROOT } from './support/server';
-import { logIn, useBrowserSession } from './support/session';
+import { callApi, dismissNotifications, logIn, useBrowserSession } from './support/session';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'imports');
 
@@ -114,5 +114,35 @@ describe('import wizard', () => {
       },
     );
     expect(((await clients.json()) as { clients: unknown[] }).clients).toHaveLength(0);
+  });
+
+  it('exports the filtered client list as CSV for Excel, and lists the export with its link', async () => {
+    for (const [first, city] of [
+      ['Marta', 'Madrid'],
+      ['Luis', 'Madrid'],
+      ['=cmd', 'Bilbao'],
+    ])
+      await callApi(session, 'POST', '/api/v1/clients', { first_name: first, last_name: 'Export', city });
+    await page().goto('/clients');
+    await page().getByRole('button', { name: 'Export' }).click();
+    const dialog = page().getByRole('dialog', { name: 'Export clients' });
+    await dialog.getByText('3 clients will be exported.').waitFor();
+    await dialog.getByText('Semicolon (;)').click();
+    await screenshot(page(), 'exports-dialog');
+    await dialog.getByRole('button', { name: 'Export', exact: true }).click();
+    await dialog.getByText('3 clients exported. The link works for 24 hours.').waitFor({ timeout: 30_000 });
+    const href = await dialog.getByRole('link', { name: 'Download' }).getAttribute('href');
+    const file = await page().request.get(`${session.server.url}${href}`);
+    const text = await file.text();
+    expect(text.charCodeAt(0)).toBe(0xfeff);
+    expect(text).toContain('id;first_name;last_name;email;phone;city');
+    expect(text).toContain("'=cmd;Export;");
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await dismissNotifications(page());
+    await page().goto('/imports');
+    const row = page().getByTestId('export-row').first();
+    await row.getByText('Filtered list').waitFor();
+    await row.getByRole('link', { name: 'Download' }).waitFor();
+    await screenshot(page(), 'imports-and-exports-list');
   });
 });
