@@ -55,12 +55,16 @@ export async function findClientsByIdentity(
   keys: { externalIds: string[]; emails: string[]; phones: string[] },
 ): Promise<ClientRow[]> {
   if (!keys.externalIds.length && !keys.emails.length && !keys.phones.length) return [];
+  // One index lookup per kind (an OR of the three would scan the workspace's clients).
   const rows = await db.execute<Record<string, unknown>>(sql`
     select *, birthday::text as birthday from clients
-    where workspace_id = ${workspaceId} and erased_at is null
-      and (external_id = any(${sql.param(keys.externalIds)}::text[])
-        or email = any(${sql.param(keys.emails)}::text[])
-        or phone = any(${sql.param(keys.phones)}::text[]))
+    where id in (
+      select id from clients where workspace_id = ${workspaceId} and external_id = any(${sql.param(keys.externalIds)}::text[])
+      union
+      select id from clients where workspace_id = ${workspaceId} and email = any(${sql.param(keys.emails)}::text[])
+      union
+      select id from clients where workspace_id = ${workspaceId} and phone = any(${sql.param(keys.phones)}::text[])
+    ) and erased_at is null
     order by created_at, id`);
   return rows.rows.map(toRow);
 }
