@@ -217,3 +217,17 @@ export async function countClientsWhere(db: DbOrTx, where: SQL): Promise<number>
   const rows = await db.execute<{ n: number }>(sql`select count(*)::int as n from clients where ${where}`);
   return Number(rows.rows[0]?.n ?? 0);
 }
+
+/** Timeline entries of many clients in one statement (an import's "imported" entries). */
+export async function insertHistorySet(
+  db: DbOrTx,
+  ctx: { workspaceId: string; actor: { type: string; id: string | null; label: string } },
+  rows: Array<{ clientId: string; kind: string; data: Record<string, unknown> }>,
+): Promise<void> {
+  if (!rows.length) return;
+  const payload = JSON.stringify(rows.map((r) => ({ client_id: r.clientId, kind: r.kind, data: r.data })));
+  await db.execute(sql`
+    insert into client_history (workspace_id, client_id, kind, actor_type, actor_id, actor_label, data)
+    select ${ctx.workspaceId}, s.client_id, s.kind, ${ctx.actor.type}, ${ctx.actor.id}, ${ctx.actor.label}, s.data
+    from jsonb_to_recordset(${payload}::jsonb) as s(client_id uuid, kind text, data jsonb)`);
+}

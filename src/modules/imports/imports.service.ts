@@ -14,12 +14,13 @@ import {
   deleteClientsSet,
   findClientsByIdentity,
   insertClientsSet,
+  insertHistorySet,
   removeTagsSet,
   restoreClientsSet,
   updateClientsSet,
 } from '../clients/clients.bulk.ts';
 import type { ClientRow, ClientValues } from '../clients/clients.repo.ts';
-import { listLabels, recordClientHistoryMany } from '../clients/clients.service.ts';
+import { listLabels } from '../clients/clients.service.ts';
 import { recordConsentChanges } from '../consent/consent.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { createCustomField, listCustomFields } from '../custom-fields/custom-fields.service.ts';
@@ -632,7 +633,7 @@ async function processBatch(db: DbOrTx, state: RunState, batch: TableRow[], coun
         audit: false,
       });
   }
-  await recordClientHistoryMany(db, ctx, [
+  await insertHistorySet(db, ctx, [
     ...created.map((c) => ({
       clientId: c.id!,
       kind: 'imported',
