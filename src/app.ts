@@ -25,6 +25,10 @@ import { deliveriesParticipant } from './modules/deliveries/deliveries.participa
 import { eventsJobs } from './modules/events/events.jobs.ts';
 import { eventsParticipant } from './modules/events/events.participant.ts';
 import { registerEventRoutes } from './modules/events/events.routes.ts';
+import { exportsJobs } from './modules/exports/exports.jobs.ts';
+import { registerExportRoutes } from './modules/exports/exports.routes.ts';
+import { importsJobs } from './modules/imports/imports.jobs.ts';
+import { registerImportRoutes } from './modules/imports/imports.routes.ts';
 import { registerLocationRoutes } from './modules/locations/locations.routes.ts';
 import { registerNoteRoutes } from './modules/notes/notes.routes.ts';
 import { notesParticipant } from './modules/notes/notes.service.ts';
@@ -194,7 +198,6 @@ export async function createClientela(options: {
   const suppressions = createSuppressionList(options.secretKey);
   // Provider secrets at rest and signed links (unsubscribe, tracking) all go through this box.
   const secrets = createSecretBox(options.secretKey);
-  void secrets;
   registerCampaignRoutes(http, { db, suppressions });
   const mailer = createSystemMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom });
   registerNotificationRoutes(http, { db });
@@ -210,6 +213,14 @@ export async function createClientela(options: {
   registerSegmentRoutes(http, { db, timeoutMs: config.segmentTimeoutMs });
   registerSegmentAlertRoutes(http, { db, timeoutMs: config.segmentTimeoutMs });
   registerClientQueryFilter(clientQueryFilterSql);
+  registerImportRoutes(http, {
+    db,
+    suppressions,
+    uploadsDir: path.join(config.dataDir, 'uploads', 'imports'),
+    maxBytes: config.importMaxBytes,
+  });
+  const exportDeps = { secrets, exportsDir: path.join(config.dataDir, 'exports') };
+  registerExportRoutes(http, { db, ...exportDeps });
 
   const jobs = mergeJobs(
     maintenanceJobs(db, config.maintenanceCron),
@@ -221,6 +232,8 @@ export async function createClientela(options: {
       mailConfigured: mailer.configured,
     }),
     notificationJobs(db, mailer),
+    importsJobs(db, { suppressions }),
+    exportsJobs(db, exportDeps),
   );
 
   return {

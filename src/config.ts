@@ -26,6 +26,8 @@ export interface Config {
   /** The product's own mail (alerts, invitations) to team members; null = not sent, shown in the dashboard only. */
   smtpUrl: string | null;
   mailFrom: string;
+  /** Largest import file accepted (413 above); uploads are streamed to `<dataDir>/uploads`. */
+  importMaxBytes: number;
 }
 
 /** One line per variable, used by the README table and `clientela --help`. */
@@ -104,6 +106,12 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; descript
     description: "When every saved segment's count is refreshed and kept for its history (cron syntax, UTC).",
   },
   {
+    name: 'IMPORT_MAX_BYTES',
+    default: '209715200',
+    description:
+      'Largest client file accepted by POST /api/v1/imports (413 above); uploads go to the data folder.',
+  },
+  {
     name: 'EMBEDDED_PG_PORT',
     default: '(a free port)',
     description: 'Port of the embedded PostgreSQL; by default a free one is picked at each start.',
@@ -177,5 +185,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedPostgresPort: env.EMBEDDED_PG_PORT ? int(env, 'EMBEDDED_PG_PORT', 0, 1, 65535) : null,
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: env.MAIL_FROM || 'Clientela <no-reply@localhost>',
+    importMaxBytes: int(env, 'IMPORT_MAX_BYTES', 200 * 1024 * 1024, 1024, 10 * 1024 * 1024 * 1024),
   };
 }

@@ -228,6 +228,57 @@ segment
     print(globals().json, result, lines.join('\n'));
   });
 
+program
+  .command('import')
+  .description('Import clients from a CSV, TSV, XLSX, JSON or NDJSON file (progress on stderr)')
+  .argument('<file>', 'the file to import')
+  .requiredOption('--workspace <id>', 'the workspace')
+  .option('--dry-run', 'show the first rows as they would be stored and the counts; write nothing')
+  .option(
+    '--map <pairs>',
+    'column=target pairs, comma separated, over the proposed mapping (targets: first_name, last_name, full_name, email, phone, city, country, external_id, birthday, tags, custom.<key>, new.<key>, ignore…)',
+  )
+  .addOption(
+    new Option('--on-duplicate <policy>', 'a row matching a client (external_id, email, phone)')
+      .choices(['skip', 'update', 'overwrite', 'create'])
+      .default('skip'),
+  )
+  .option('--sheet <name>', 'XLSX: the sheet to read (default the first)')
+  .option('--tag <names>', 'tags added to every imported client, comma separated')
+  .action(
+    async (
+      file: string,
+      options: {
+        workspace: string;
+        dryRun?: boolean;
+        map?: string;
+        onDuplicate: string;
+        sheet?: string;
+        tag?: string;
+      },
+    ) => {
+      const { importFromCli } = await import('./modules/imports/imports.cli.ts');
+      const cfg = config();
+      const { resolveSecretKey } = await import('./platform/db/database.ts');
+      const secretKey = await resolveSecretKey(cfg);
+      const json = globals().json;
+      const result = await withDatabase(cfg, ({ db }) =>
+        importFromCli(db, {
+          file,
+          workspaceId: options.workspace,
+          dryRun: options.dryRun === true,
+          map: options.map,
+          onDuplicate: options.onDuplicate,
+          sheet: options.sheet,
+          tags: options.tag,
+          secretKey,
+          progress: !json && process.stderr.isTTY !== false,
+        }),
+      );
+      print(json, result.json, result.text);
+    },
+  );
+
 function explain(error: unknown): string {
   if (error instanceof AppError) {
     return [error.message, ...error.details.map((d) => `  ${d.path}: ${d.message}`)].join('\n');

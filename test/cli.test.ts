@@ -13,7 +13,13 @@ let drop: () => Promise<void>;
 beforeAll(async () => {
   const database = await createDatabaseForTest();
   drop = database.drop;
-  env = { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn' };
+  env = {
+    ...process.env,
+    DATABASE_URL: database.url,
+    LOG_LEVEL: 'warn',
+    // `import` checks the suppression list, keyed by the secret key.
+    SECRET_KEY: 'cli-test-secret-key-0123456789abcdef',
+  };
 });
 afterAll(async () => drop());
 
@@ -131,7 +137,64 @@ describe('clientela CLI', () => {
     expect(body.clients).toHaveLength(3);
     const wrong = await cli('segment', 'count', 'city:Madrid ltv>>5', '--workspace', id);
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toContain('city:Madrid ltv>>5\n' + ' '.repeat(2 + 16) + '^');
+    expect(wrong.stderr).toContain(`city:Madrid ltv>>5\n${' '.repeat(2 + 16)}^`);
+  }, 120_000);
+
+  it('imports a file: --dry-run writes nothing, --map and --on-duplicate apply, bad files exit 1', async () => {
+    const { id } = JSON.parse((await cli('workspace', 'create', '--name', 'Imports', '--json')).stdout);
+    const file = path.resolve(import.meta.dirname, 'fixtures/imports/spanish-excel.csv');
+    const dry = await cli(
+      '--json',
+      'import',
+      file,
+      '--workspace',
+      id,
+      '--dry-run',
+      '--map',
+      'Gasto=new.gasto',
+    );
+    expect(dry.code, dry.stderr).toBe(0);
+    const preview = JSON.parse(dry.stdout);
+    expect(preview.counts).toMatchObject({ created: 3, invalid: 0 });
+    expect(preview.preview[0].client).toMatchObject({
+      first_name: 'José',
+      phone: '+34912345678',
+      birthday: '1985-04-03',
+      custom: { gasto: '1.234,56' },
+    });
+    const real = await cli(
+      '--json',
+      'import',
+      file,
+      '--workspace',
+      id,
+      '--map',
+      'Ciudad=ignore',
+      '--tag',
+      'cli',
+    );
+    expect(real.code, real.stderr).toBe(0);
+    expect(JSON.parse(real.stdout)).toMatchObject({ status: 'completed', counts: { created: 3 } });
+    const again = await cli(
+      '--json',
+      'import',
+      file,
+      '--workspace',
+      id,
+      '--on-duplicate',
+      'update',
+      '--map',
+      'Ciudad=city',
+    );
+    expect(JSON.parse(again.stdout)).toMatchObject({ counts: { created: 0, duplicates: 3, updated: 3 } });
+    const text = await cli(
+      'import',
+      path.resolve(import.meta.dirname, 'fixtures/imports/binary.csv'),
+      '--workspace',
+      id,
+    );
+    expect(text.code).toBe(1);
+    expect(text.stderr).toMatch(/not a text file/);
   }, 120_000);
 
   it('has --help for every command', async () => {
@@ -145,6 +208,7 @@ describe('clientela CLI', () => {
       ['api-key', 'create'],
       ['seed-demo'],
       ['segment', 'count'],
+      ['import'],
     ]) {
       const help = await cli(...command, '--help');
       expect(help.code, command.join(' ')).toBe(0);

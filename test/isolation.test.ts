@@ -7,6 +7,8 @@ import { createClient } from '../src/modules/clients/clients.service.ts';
 import { createLabel } from '../src/modules/clients/labels.ts';
 import { createCustomField } from '../src/modules/custom-fields/custom-fields.service.ts';
 import { ingestEvents, listEvents } from '../src/modules/events/events.service.ts';
+import { createExport } from '../src/modules/exports/exports.service.ts';
+import { createImport } from '../src/modules/imports/imports.service.ts';
 import { createLocation } from '../src/modules/locations/locations.service.ts';
 import { createNote } from '../src/modules/notes/notes.service.ts';
 import { notifyMembers } from '../src/modules/notifications/notifications.service.ts';
@@ -16,6 +18,7 @@ import { createInvitation } from '../src/modules/workspaces/workspaces.service.t
 import { systemContext } from '../src/platform/auth/context.ts';
 import { ROLES, type Role, roleRank } from '../src/platform/auth/roles.ts';
 import type { User } from '../src/platform/auth/users.ts';
+import { createSecretBox } from '../src/platform/crypto.ts';
 import { newApiKey, newUser, newWorkspace, setupTestApp, signIn, type TestApp } from './support/app.ts';
 
 /**
@@ -121,6 +124,21 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
   }),
   '/api/v1/custom-fields/{id}/restore': (world) => FIXTURES['/api/v1/custom-fields/{id}']!(world),
   '/api/v1/locations/{id}/restore': (world) => FIXTURES['/api/v1/locations/{id}']!(world),
+  '/api/v1/exports/{id}': async ({ t, b }) => {
+    const deps = { secrets: createSecretBox(randomUUID() + randomUUID()), exportsDir: '/nonexistent' };
+    const created = await createExport(t.app.dbHandle.db, deps, systemContext(b.workspaceId), {
+      selection: { kind: 'all' },
+      format: 'csv',
+    });
+    return { id: created.id };
+  },
+  '/api/v1/imports/{id}': async (world) => ({ id: await importInB(world) }),
+  '/api/v1/imports/{id}/dry-run': async (world) => ({ id: await importInB(world) }),
+  '/api/v1/imports/{id}/start': async (world) => ({ id: await importInB(world) }),
+  '/api/v1/imports/{id}/cancel': async (world) => ({ id: await importInB(world) }),
+  '/api/v1/imports/{id}/undo': async (world) => ({ id: await importInB(world) }),
+  '/api/v1/imports/{id}/errors.csv': async (world) => ({ id: await importInB(world) }),
+  '/api/v1/imports/{id}/events': async (world) => ({ id: await importInB(world) }),
   '/api/v1/notifications/{id}/read': async ({ t, b }) => {
     await t.app.dbHandle.db.transaction((tx) =>
       notifyMembers(
@@ -156,6 +174,17 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
     return { id: inv.id };
   },
 };
+
+/** An uploaded (not started) import in B, read from a committed fixture file. */
+async function importInB({ t, b }: World) {
+  const file = new URL('./fixtures/imports/google-contacts.csv', import.meta.url).pathname;
+  const created = await createImport(t.app.dbHandle.db, systemContext(b.workspaceId), {
+    path: file,
+    fileName: 'google-contacts.csv',
+    sizeBytes: 1,
+  });
+  return created.id;
+}
 
 async function clientInB({ t, b }: World) {
   return createClient(t.app.dbHandle.db, systemContext(b.workspaceId), {

@@ -158,6 +158,18 @@ async function withQueryFilter(
 }
 
 /** Exactly how many clients match these filters (the list's `total` stops at TOTAL_CAP). */
+/** The WHERE of the list's filters (q, tag, label, consent, one-line filter…) on `clients`, for exports and bulk actions. */
+export async function clientFilterWhere(
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  query: ClientFilterQuery,
+): Promise<SQL> {
+  const { conditions, problems } = filterConditions(ctx, query);
+  if (problems.length) throw AppError.validation(problems);
+  await withQueryFilter(db, ctx, query, conditions);
+  return sql.join(conditions, sql` and `);
+}
+
 export async function countMatchingClients(db: DbOrTx, ctx: WorkspaceContext, query: ClientFilterQuery) {
   const { conditions, problems } = filterConditions(ctx, query);
   if (problems.length) throw AppError.validation(problems);

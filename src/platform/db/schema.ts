@@ -7,6 +7,8 @@ export * from '../../modules/consent/consent.schema.ts';
 export * from '../../modules/custom-fields/custom-fields.schema.ts';
 export * from '../../modules/deliveries/deliveries.schema.ts';
 export * from '../../modules/events/events.schema.ts';
+export * from '../../modules/exports/exports.schema.ts';
+export * from '../../modules/imports/imports.schema.ts';
 export * from '../../modules/locations/locations.schema.ts';
 export * from '../../modules/notes/notes.schema.ts';
 export * from '../../modules/notifications/notifications.schema.ts';

@@ -6,7 +6,9 @@ import { ClientsPage } from '../features/clients/ClientsPage';
 import { DuplicatesPage } from '../features/clients/duplicates/DuplicatesPage';
 import { CouponsPage } from '../features/coupons/CouponsPage';
 import { HomePage } from '../features/home/HomePage';
+import { ImportRunPage } from '../features/imports/ImportRunPage';
 import { ImportsPage } from '../features/imports/ImportsPage';
+import { ImportWizard } from '../features/imports/ImportWizard';
 import { InvitePage } from '../features/invite/InvitePage';
 import { NotFoundPage } from '../features/not-found/NotFoundPage';
 import { OutboxPage } from '../features/outbox/OutboxPage';
@@ -50,6 +52,8 @@ export const router = createBrowserRouter([
           { path: 'templates', element: <TemplatesPage /> },
           { path: 'coupons', element: <CouponsPage /> },
           { path: 'imports', element: <ImportsPage /> },
+          { path: 'imports/new', element: <ImportWizard /> },
+          { path: 'imports/:id', element: <ImportRunPage /> },
           { path: 'outbox', element: <OutboxPage /> },
           {
             path: 'settings',

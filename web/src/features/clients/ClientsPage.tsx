@@ -3,6 +3,7 @@ import { useDebouncedValue, useDisclosure } from '@mantine/hooks';
 import {
   IconAdjustmentsHorizontal,
   IconCopy,
+  IconDownload,
   IconExternalLink,
   IconPlus,
   IconSearch,
@@ -18,6 +19,7 @@ import { hasRole } from '../../lib/roles';
 import { EmptyState } from '../../ui/EmptyState';
 import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
+import { ExportDialog } from '../imports/ExportDialog';
 import { ClientDrawer } from './drawer/ClientDrawer';
 import { ClientFormModal } from './form/ClientFormModal';
 import { ClientsTable, NO_SELECTION, type Selection } from './list/ClientsTable';
@@ -50,6 +52,7 @@ export function ClientsPage() {
   const [selection, setSelection] = useState<Selection>(NO_SELECTION);
   const [filtersOpen, filtersPanel] = useDisclosure(false);
   const [creating, createModal] = useDisclosure(false);
+  const [exporting, exportModal] = useDisclosure(false);
 
   const params = useMemo(() => toListParams(debounced, filters, sort), [debounced, filters, sort]);
   const clients = useClients(params);
@@ -90,6 +93,15 @@ export function ClientsPage() {
         actions={
           workspaceIsEmpty ? null : (
             <>
+              {hasRole(me?.role, 'marketer') ? (
+                <Button
+                  variant="default"
+                  leftSection={<IconDownload size={18} aria-hidden />}
+                  onClick={exportModal.open}
+                >
+                  {t('exports.button')}
+                </Button>
+              ) : null}
               <Button
                 component={Link}
                 to="/clients/duplicates"
@@ -244,6 +256,27 @@ export function ClientsPage() {
         onCreated={(client) => navigate(`/clients/${client.id}`)}
       />
       <ClientDrawer clientId={openId} onClose={() => navigate('/clients')} />
+      {exporting ? (
+        <ExportDialog
+          opened
+          onClose={exportModal.close}
+          selection={
+            selection.ids.size && !selection.all
+              ? { kind: 'ids', ids: [...selection.ids] }
+              : { kind: 'filter', query: exportQuery(params) }
+          }
+          count={selection.ids.size && !selection.all ? selection.ids.size : total}
+        />
+      ) : null}
     </>
   );
+}
+
+/** The list's filters as the export's query (strings only, no sort). */
+function exportQuery(params: object): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(params).filter(
+      ([key, value]) => key !== 'sort' && typeof value === 'string' && value !== '',
+    ),
+  ) as Record<string, string>;
 }

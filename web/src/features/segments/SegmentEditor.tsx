@@ -14,6 +14,7 @@ import {
   IconChevronDown,
   IconCopy,
   IconDeviceFloppy,
+  IconDownload,
   IconFilter,
   IconPencil,
   IconSnowflake,
@@ -46,6 +47,7 @@ import { notifyError, notifySuccess } from '../../ui/notify';
 import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
 import { useFormatters } from '../clients/shared/format';
+import { ExportDialog } from '../imports/ExportDialog';
 import { AlertPanel } from './AlertPanel';
 import { type BuilderActions, BuilderContext, type BuilderState } from './builder/context';
 import { DetailsModal, type SegmentDetails } from './builder/DetailsModal';
@@ -147,6 +149,7 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
     segment?.problems?.length ? errorsByNode(toDefinition(root), root.id, segment.problems) : null,
   );
   const [detailsOpen, setDetailsOpen] = useState(false);
+  const [exportOpen, setExportOpen] = useState(false);
   // Set just before navigating away on purpose (after creating or archiving): nothing is lost then.
   const leaving = useRef(false);
 
@@ -432,6 +435,14 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
             >
               {t('segments.actions.freeze')}
             </Menu.Item>
+            <Menu.Item
+              leftSection={<IconDownload size={16} aria-hidden />}
+              onClick={() => setExportOpen(true)}
+              disabled={Boolean(saveFirst)}
+              title={saveFirst ?? undefined}
+            >
+              {t('exports.button')}
+            </Menu.Item>
             <Menu.Divider />
             {segment.archived ? (
               <Menu.Item
@@ -577,6 +588,14 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
         />
         {segment ? <AlertPanel segmentId={segment.id} canEdit={canEdit} /> : null}
       </Stack>
+      {segment && exportOpen ? (
+        <ExportDialog
+          opened
+          onClose={() => setExportOpen(false)}
+          selection={{ kind: 'segment', segment_id: segment.id }}
+          count={evaluation.count}
+        />
+      ) : null}
       {narrow && !panelVisible && evaluation.count !== undefined ? (
         <Affix position={{ bottom: 16, left: '50%' }} style={{ transform: 'translateX(-50%)' }}>
           <Paper shadow="md" radius="xl" px="md" py={6} withBorder>

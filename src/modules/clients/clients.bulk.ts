@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import { type SQL, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../platform/db/db.ts';
+import { ensureTags, tagKey } from '../tags/tags.service.ts';
+import type { ClientRow, ClientValues } from './clients.repo.ts';
+import { searchTextOf } from './clients.service.ts';
+
+/**
+ * Set-based client writes for imports: one statement per batch and kind (lookup, insert, update,
+ * tag), whatever the batch size. Callers validate and normalize first (imports use the clients
+ * service's normalizers); these only write.
+ */
+
+/** The columns an import may set, API name → column, in the order of the recordset below. */
+export const BULK_COLUMNS = {
+  first_name: 'firstName',
+  last_name: 'lastName',
+  email: 'email',
+  phone: 'phone',
+  city: 'city',
+  country: 'country',
+  locale: 'locale',
+  timezone: 'timezone',
+  source: 'source',
+  label: 'label',
+  external_id: 'externalId',
+  birthday: 'birthday',
+} as const satisfies Record<string, keyof ClientRow>;
+export type BulkColumn = (typeof BULK_COLUMNS)[keyof typeof BULK_COLUMNS];
+
+const RECORDSET = sql.raw(`
+  id uuid, first_name text, last_name text, email text, phone text, city text, country text,
+  locale text, timezone text, source text, label text, external_id text, birthday date,
+  custom jsonb, search_text text`);
+
+export interface BulkClient {
+  values: ClientValues;
+  custom: Record<string, unknown>;
+}
+
+function record(id: string, c: BulkClient) {
+  const out: Record<string, unknown> = {
+    id,
+    custom: c.custom,
+    search_text: searchTextOf(c.values as ClientRow),
+  };
+  for (const [name, column] of Object.entries(BULK_COLUMNS)) out[name] = c.values[column] ?? null;
+  return out;
+}
+
+/** Live clients of the workspace holding any of these external ids, emails or phones. */
+export async function findClientsByIdentity(
+  db: DbOrTx,
+  workspaceId: string,
+  keys: { externalIds: string[]; emails: string[]; phones: string[] },
+): Promise<ClientRow[]> {
+  if (!keys.externalIds.length && !keys.emails.length && !keys.phones.length) return [];
+  // One index lookup per kind (an OR of the three would scan the workspace's clients).
+  const rows = await db.execute<Record<string, unknown>>(sql`
+    select *, birthday::text as birthday from clients
+    where id in (
+      select id from clients where workspace_id = ${workspaceId} and external_id = any(${sql.param(keys.externalIds)}::text[])
+      union
+      select id from clients where workspace_id = ${workspaceId} and email = any(${sql.param(keys.emails)}::text[])
+      union
+      select id from clients where workspace_id = ${workspaceId} and phone = any(${sql.param(keys.phones)}::text[])
+    ) and erased_at is null
+    order by created_at, id`);
+  return rows.rows.map(toRow);
+}
+
+const SNAKE_TO_CAMEL = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function toRow(raw: Record<string, unknown>): ClientRow {
+  const row: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) row[SNAKE_TO_CAMEL(k)] = v;
+  // Selected as text: a DATE parsed by pg is a local-midnight Date, a day off west of UTC.
+  return row as ClientRow;
+}
+
+/** Inserts the clients in one statement; returns their new ids in input order. */
+export async function insertClientsSet(
+  db: DbOrTx,
+  workspaceId: string,
+  rows: BulkClient[],
+): Promise<string[]> {
+  if (!rows.length) return [];
+  const ids = rows.map(() => randomUUID());
+  const payload = JSON.stringify(rows.map((r, i) => record(ids[i]!, r)));
+  await db.execute(sql`
+    insert into clients (id, workspace_id, first_name, last_name, email, phone, city, country, locale,
+      timezone, source, label, external_id, birthday, custom, search_text)
+    select s.id, ${workspaceId}, s.first_name, s.last_name, s.email, s.phone, s.city, s.country, s.locale,
+      s.timezone, s.source, s.label, s.external_id, s.birthday, coalesce(s.custom, '{}'::jsonb), s.search_text
+    from jsonb_to_recordset(${payload}::jsonb) as s(${RECORDSET})`);
+  return ids;
+}
+
+/** Writes the given full values (every import column and custom) of existing clients in one statement. */
+export async function updateClientsSet(
+  db: DbOrTx,
+  workspaceId: string,
+  rows: Array<BulkClient & { id: string }>,
+): Promise<void> {
+  if (!rows.length) return;
+  const payload = JSON.stringify(rows.map((r) => record(r.id, r)));
+  await db.execute(sql`
+    update clients c set first_name = s.first_name, last_name = s.last_name, email = s.email,
+      phone = s.phone, city = s.city, country = s.country, locale = s.locale, timezone = s.timezone,
+      source = s.source, label = s.label, external_id = s.external_id, birthday = s.birthday,
+      custom = coalesce(s.custom, '{}'::jsonb), search_text = s.search_text, updated_at = now()
+    from jsonb_to_recordset(${payload}::jsonb) as s(${RECORDSET})
+    where c.id = s.id and c.workspace_id = ${workspaceId}`);
+}
+
+/** Adds tags to many clients at once; returns, per client, the names really added. */
+export async function addTagsSet(
+  db: DbOrTx,
+  workspaceId: string,
+  wanted: Array<{ clientId: string; names: string[] }>,
+): Promise<Map<string, string[]>> {
+  const added = new Map<string, string[]>();
+  const all = [...new Set(wanted.flatMap((w) => w.names))];
+  if (!all.length) return added;
+  const tags = await ensureTags(db, workspaceId, all);
+  const byKey = new Map(tags.map((t) => [t.nameKey, t]));
+  const byId = new Map(tags.map((t) => [t.id, t.name]));
+  const pairs = wanted.flatMap((w) =>
+    [...new Set(w.names.map(tagKey))].map((k) => ({ client_id: w.clientId, tag_id: byKey.get(k)!.id })),
+  );
+  if (!pairs.length) return added;
+  const inserted = await db.execute<{ client_id: string; tag_id: string }>(sql`
+    insert into client_tags (client_id, tag_id, workspace_id)
+    select s.client_id, s.tag_id, ${workspaceId}
+    from jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) as s(client_id uuid, tag_id uuid)
+    on conflict do nothing
+    returning client_id, tag_id`);
+  for (const row of inserted.rows)
+    added.set(row.client_id, [...(added.get(row.client_id) ?? []), byId.get(row.tag_id)!]);
+  return added;
+}
+
+/** Removes the named tags from many clients at once (undo of an import). */
+export async function removeTagsSet(
+  db: DbOrTx,
+  workspaceId: string,
+  rows: Array<{ clientId: string; names: string[] }>,
+): Promise<void> {
+  const pairs = rows.flatMap((r) => r.names.map((n) => ({ client_id: r.clientId, name_key: tagKey(n) })));
+  if (!pairs.length) return;
+  await db.execute(sql`
+    delete from client_tags ct using tags t, jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb)
+      as s(client_id uuid, name_key text)
+    where ct.tag_id = t.id and t.name_key = s.name_key and ct.client_id = s.client_id
+      and ct.workspace_id = ${workspaceId}`);
+}
+
+/** Deletes clients by id (undo of an import's creations); returns how many existed. */
+export async function deleteClientsSet(db: DbOrTx, workspaceId: string, ids: string[]): Promise<number> {
+  if (!ids.length) return 0;
+  const result = await db.execute(sql`
+    delete from clients where workspace_id = ${workspaceId} and id = any(${sql.param(ids)}::uuid[])`);
+  return result.rowCount ?? 0;
+}
+
+/** Restores saved column values of clients (undo of an import's updates). */
+export async function restoreClientsSet(
+  db: DbOrTx,
+  workspaceId: string,
+  rows: Array<{ id: string; before: Record<string, unknown> }>,
+): Promise<void> {
+  if (!rows.length) return;
+  const current = await db.execute<Record<string, unknown>>(sql`
+    select *, birthday::text as birthday from clients where workspace_id = ${workspaceId} and erased_at is null
+      and id = any(${sql.param(rows.map((r) => r.id))}::uuid[])`);
+  const byId = new Map(current.rows.map((r) => [String(r.id), toRow(r)]));
+  const restored: Array<BulkClient & { id: string }> = [];
+  for (const { id, before } of rows) {
+    const row = byId.get(id);
+    if (!row) continue;
+    const values: ClientValues = {};
+    for (const column of Object.values(BULK_COLUMNS))
+      (values as Record<string, unknown>)[column] = column in before ? before[column] : row[column];
+    restored.push({
+      id,
+      values,
+      custom: (before.custom as Record<string, unknown> | undefined) ?? row.custom,
+    });
+  }
+  await updateClientsSet(db, workspaceId, restored);
+}
+
+export type ExportedClient = ClientRow & { tags: string[] };
+
+/**
+ * One page of clients matching `where` (conditions on `clients`, workspace included), in id order
+ * after `afterId`, with their tag names: exports read the whole selection this way in constant memory.
+ */
+export async function clientPageForExport(
+  db: DbOrTx,
+  where: SQL,
+  afterId: string | null,
+  limit: number,
+): Promise<ExportedClient[]> {
+  const rows = await db.execute<Record<string, unknown>>(sql`
+    select clients.*, clients.birthday::text as birthday, coalesce((
+      select array_agg(t.name order by t.name_key) from client_tags ct join tags t on t.id = ct.tag_id
+      where ct.client_id = clients.id), '{}') as tags
+    from clients
+    where ${where} ${afterId ? sql`and clients.id > ${afterId}::uuid` : sql``}
+    order by clients.id
+    limit ${limit}`);
+  return rows.rows.map((r) => toRow(r) as ExportedClient);
+}
+
+export async function countClientsWhere(db: DbOrTx, where: SQL): Promise<number> {
+  const rows = await db.execute<{ n: number }>(sql`select count(*)::int as n from clients where ${where}`);
+  return Number(rows.rows[0]?.n ?? 0);
+}
+
+/** Timeline entries of many clients in one statement (an import's "imported" entries). */
+export async function insertHistorySet(
+  db: DbOrTx,
+  ctx: { workspaceId: string; actor: { type: string; id: string | null; label: string } },
+  rows: Array<{ clientId: string; kind: string; data: Record<string, unknown> }>,
+): Promise<void> {
+  if (!rows.length) return;
+  const payload = JSON.stringify(rows.map((r) => ({ client_id: r.clientId, kind: r.kind, data: r.data })));
+  await db.execute(sql`
+    insert into client_history (workspace_id, client_id, kind, actor_type, actor_id, actor_label, data)
+    select ${ctx.workspaceId}, s.client_id, s.kind, ${ctx.actor.type}, ${ctx.actor.id}, ${ctx.actor.label}, s.data
+    from jsonb_to_recordset(${payload}::jsonb) as s(client_id uuid, kind text, data jsonb)`);
+}

@@ -1,0 +1,505 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { stringify } from 'csv-stringify';
+import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
+import ExcelJS from 'exceljs';
+import type { Actor, WorkspaceContext } from '../../platform/auth/context.ts';
+import { hasRole, type Role } from '../../platform/auth/roles.ts';
+import type { SecretBox } from '../../platform/crypto.ts';
+import type { Database, DbOrTx } from '../../platform/db/db.ts';
+import { AppError, type ErrorDetail } from '../../platform/errors.ts';
+import { iso } from '../../platform/http/json.ts';
+import { decodeCursor, page } from '../../platform/pagination.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { clientPageForExport, countClientsWhere, type ExportedClient } from '../clients/clients.bulk.ts';
+import { clientFilterWhere } from '../clients/clients.list.ts';
+import { clients } from '../clients/clients.schema.ts';
+import { type CustomField, listCustomFields } from '../custom-fields/custom-fields.service.ts';
+import { membersSql } from '../segments/segments.service.ts';
+import { exports } from './exports.schema.ts';
+
+export const EXPORT_TASK = 'exports.run';
+export const EXPORT_FORMATS = ['csv', 'xlsx', 'json', 'ndjson'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export const SELECTION_KINDS = ['all', 'ids', 'filter', 'segment'] as const;
+const PAGE = 5000;
+/** How long a finished file stays downloadable through its signed link. */
+export const DOWNLOAD_HOURS = 24;
+const DOWNLOAD_PURPOSE = 'export-download';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type ExportRow = typeof exports.$inferSelect;
+type Kind = 'text' | 'number' | 'date' | 'datetime' | 'boolean' | 'list';
+
+/** Exportable client fields: API name → how to read it and what type its cells are. */
+const FIELDS: Record<string, { kind: Kind; read: (c: ExportedClient) => unknown }> = {
+  id: { kind: 'text', read: (c) => c.id },
+  first_name: { kind: 'text', read: (c) => c.firstName },
+  last_name: { kind: 'text', read: (c) => c.lastName },
+  email: { kind: 'text', read: (c) => c.email },
+  phone: { kind: 'text', read: (c) => c.phone },
+  city: { kind: 'text', read: (c) => c.city },
+  country: { kind: 'text', read: (c) => c.country },
+  locale: { kind: 'text', read: (c) => c.locale },
+  timezone: { kind: 'text', read: (c) => c.timezone },
+  source: { kind: 'text', read: (c) => c.source },
+  label: { kind: 'text', read: (c) => c.label },
+  external_id: { kind: 'text', read: (c) => c.externalId },
+  location_id: { kind: 'text', read: (c) => c.locationId },
+  birthday: { kind: 'date', read: (c) => c.birthday },
+  tags: { kind: 'list', read: (c) => c.tags },
+  consent_email: { kind: 'boolean', read: (c) => c.consentEmail },
+  consent_sms: { kind: 'boolean', read: (c) => c.consentSms },
+  consent_whatsapp: { kind: 'boolean', read: (c) => c.consentWhatsapp },
+  consent_push: { kind: 'boolean', read: (c) => c.consentPush },
+  lifetime_value: { kind: 'number', read: (c) => c.lifetimeValue },
+  booking_count: { kind: 'number', read: (c) => c.bookingCount },
+  visit_frequency_days: { kind: 'number', read: (c) => c.visitFrequencyDays },
+  risk_score: { kind: 'number', read: (c) => c.riskOverride ?? c.riskScore },
+  last_booking_at: { kind: 'datetime', read: (c) => c.lastBookingAt },
+  last_activity_at: { kind: 'datetime', read: (c) => c.lastActivityAt },
+  created_at: { kind: 'datetime', read: (c) => c.createdAt },
+  updated_at: { kind: 'datetime', read: (c) => c.updatedAt },
+};
+export const EXPORT_FIELDS = Object.keys(FIELDS);
+export const DEFAULT_FIELDS = [
+  'id',
+  'first_name',
+  'last_name',
+  'email',
+  'phone',
+  'city',
+  'country',
+  'tags',
+  'consent_email',
+  'consent_sms',
+  'consent_whatsapp',
+  'lifetime_value',
+  'created_at',
+];
+
+export interface ExportInput {
+  selection: { kind: string; ids?: string[]; query?: Record<string, string>; segment_id?: string };
+  fields?: string[];
+  format: ExportFormat;
+  csv_delimiter?: ',' | ';';
+  bom?: boolean;
+}
+
+export interface ExportDeps {
+  secrets: SecretBox;
+  exportsDir: string;
+}
+
+// ---- cells ------------------------------------------------------------------------------------------
+
+/**
+ * A spreadsheet runs a cell starting with = + - @ (or a tab or CR before one) as a formula: such
+ * text gets a leading apostrophe so it stays inert text. E.164 phones ("+34…") are numbers, not
+ * formulas, and are left as they are.
+ */
+export function neutralizeCell(value: string): string {
+  if (/^\+\d{6,15}$/.test(value)) return value;
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+interface Column {
+  name: string;
+  kind: Kind;
+  read: (c: ExportedClient) => unknown;
+}
+
+function customKind(field: CustomField): Kind {
+  if (field.type === 'number') return 'number';
+  if (field.type === 'date') return 'date';
+  if (field.type === 'boolean') return 'boolean';
+  if (field.type === 'multi_select') return 'list';
+  return 'text';
+}
+
+function columnsFor(names: string[], fields: CustomField[]): Column[] {
+  return names.map((name) => {
+    if (name.startsWith('custom.')) {
+      const key = name.slice(7);
+      const field = fields.find((f) => f.key === key)!;
+      return { name, kind: customKind(field), read: (c: ExportedClient) => c.custom?.[key] ?? null };
+    }
+    return { name, ...FIELDS[name]! };
+  });
+}
+
+function textOf(value: unknown, kind: Kind): string {
+  if (value === null || value === undefined) return '';
+  if (kind === 'list' && Array.isArray(value)) return value.join(', ');
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return String(value);
+}
+
+/** JSON keeps types: numbers, booleans, arrays, ISO dates. */
+function jsonOf(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  return value ?? null;
+}
+
+/** XLSX cells typed: numbers as numbers, dates as dates, booleans as booleans, the rest inert text. */
+function xlsxOf(value: unknown, kind: Kind): unknown {
+  if (value === null || value === undefined) return null;
+  if (kind === 'number') return typeof value === 'number' ? value : Number(value);
+  if (kind === 'date') return new Date(`${String(value).slice(0, 10)}T00:00:00Z`);
+  if (kind === 'datetime') return value instanceof Date ? value : new Date(String(value));
+  if (kind === 'boolean') return Boolean(value);
+  return neutralizeCell(textOf(value, kind));
+}
+
+// ---- writers ------------------------------------------------------------------------------------------
+
+interface Writer {
+  write(rows: ExportedClient[]): Promise<void>;
+  end(): Promise<void>;
+}
+
+function finished(stream: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.on('finish', resolve);
+    stream.on('error', reject);
+  });
+}
+
+async function writeChunk(stream: Writable, chunk: string | Buffer) {
+  if (!stream.write(chunk)) await new Promise((resolve) => stream.once('drain', resolve));
+}
+
+function openWriter(
+  file: string,
+  format: ExportFormat,
+  columns: Column[],
+  options: Record<string, unknown>,
+): Writer {
+  if (format === 'xlsx') {
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+      filename: file,
+      useSharedStrings: false,
+      useStyles: true,
+    });
+    const sheet = workbook.addWorksheet('Clients');
+    sheet.columns = columns.map((c) => ({
+      header: c.name,
+      key: c.name,
+      width: c.kind === 'datetime' ? 20 : 16,
+      style:
+        c.kind === 'date'
+          ? { numFmt: 'yyyy-mm-dd' }
+          : c.kind === 'datetime'
+            ? { numFmt: 'yyyy-mm-dd hh:mm' }
+            : {},
+    }));
+    return {
+      async write(rows) {
+        for (const row of rows) sheet.addRow(columns.map((c) => xlsxOf(c.read(row), c.kind))).commit();
+      },
+      async end() {
+        sheet.commit();
+        await workbook.commit();
+      },
+    };
+  }
+  const out = createWriteStream(file);
+  const done = finished(out);
+  if (format === 'csv') {
+    const csv = stringify({
+      delimiter: (options.delimiter as string) ?? ',',
+      record_delimiter: 'windows',
+      bom: options.bom === true,
+    });
+    csv.pipe(out);
+    csv.write(columns.map((c) => c.name));
+    return {
+      async write(rows) {
+        for (const row of rows) {
+          const record = columns.map((c) => neutralizeCell(textOf(c.read(row), c.kind)));
+          if (!csv.write(record)) await new Promise((resolve) => csv.once('drain', resolve));
+        }
+      },
+      async end() {
+        csv.end();
+        await done;
+      },
+    };
+  }
+  let first = true;
+  if (format === 'json') void writeChunk(out, '[');
+  return {
+    async write(rows) {
+      const lines = rows.map((row) =>
+        JSON.stringify(Object.fromEntries(columns.map((c) => [c.name, jsonOf(c.read(row))]))),
+      );
+      if (format === 'ndjson') await writeChunk(out, `${lines.join('\n')}\n`);
+      else if (lines.length) {
+        await writeChunk(out, `${first ? '\n' : ',\n'}${lines.join(',\n')}`);
+        first = false;
+      }
+    },
+    async end() {
+      if (format === 'json') await writeChunk(out, '\n]\n');
+      out.end();
+      await done;
+    },
+  };
+}
+
+// ---- selection --------------------------------------------------------------------------------------
+
+async function selectionWhere(
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  selection: ExportInput['selection'],
+): Promise<SQL> {
+  const live = sql`${clients.workspaceId} = ${ctx.workspaceId} and ${clients.erasedAt} is null`;
+  switch (selection.kind) {
+    case 'all':
+      return live;
+    case 'ids': {
+      const ids = (selection.ids ?? []).filter((id) => UUID.test(id));
+      return sql`${live} and ${clients.id} = any(${sql.param(ids)}::uuid[])`;
+    }
+    case 'filter':
+      return clientFilterWhere(db, ctx, (selection.query ?? {}) as Record<string, string>);
+    case 'segment':
+      return sql`${live} and ${clients.id} in (${await membersSql(db, ctx.workspaceId, selection.segment_id ?? '')})`;
+    default:
+      throw AppError.validation([
+        { path: '/selection/kind', message: `one of ${SELECTION_KINDS.join(', ')}` },
+      ]);
+  }
+}
+
+function contextOf(row: ExportRow): WorkspaceContext {
+  const actor = row.actor as unknown as Actor & { role: Role };
+  return {
+    workspaceId: row.workspaceId,
+    role: actor.role,
+    actor: { type: actor.type, id: actor.id, label: actor.label } as Actor,
+    ip: null,
+    requestId: null,
+  };
+}
+
+// ---- service ------------------------------------------------------------------------------------------
+
+export function toExportJson(row: ExportRow, deps: Pick<ExportDeps, 'secrets'>) {
+  const downloadable = row.status === 'completed' && row.expiresAt && row.expiresAt.getTime() > Date.now();
+  return {
+    id: row.id,
+    status: row.status as 'queued' | 'running' | 'completed' | 'failed',
+    selection: row.selection,
+    fields: row.fields,
+    format: row.format as ExportFormat,
+    options: row.options,
+    total_rows: row.totalRows,
+    processed_rows: row.processedRows,
+    size_bytes: row.sizeBytes,
+    error: row.error,
+    created_by: row.createdByLabel,
+    created_at: iso(row.createdAt),
+    finished_at: iso(row.finishedAt),
+    expires_at: iso(row.expiresAt),
+    download_url: downloadable
+      ? `/api/v1/exports/${row.id}/download?token=${deps.secrets.sign(DOWNLOAD_PURPOSE, { id: row.id, exp: row.expiresAt!.getTime() })}`
+      : null,
+  };
+}
+
+async function findExport(db: DbOrTx, workspaceId: string, id: string) {
+  const [row] = UUID.test(id)
+    ? await db
+        .select()
+        .from(exports)
+        .where(and(eq(exports.workspaceId, workspaceId), eq(exports.id, id)))
+    : [];
+  if (!row) throw AppError.notFound('Export');
+  return row;
+}
+
+/**
+ * Queues an export: the selection and fields are checked now (a bad filter or an unknown field is a
+ * 400 naming it), the count is taken, and the job writes the file.
+ */
+export async function createExport(
+  db: Database,
+  deps: ExportDeps,
+  ctx: WorkspaceContext,
+  input: ExportInput,
+) {
+  const problems: ErrorDetail[] = [];
+  const visible = (await listCustomFields(db, ctx.workspaceId, true)).filter((f) =>
+    hasRole(ctx.role, f.visibleMinRole as Role),
+  );
+  const fields = input.fields?.length
+    ? [...new Set(input.fields)]
+    : [...DEFAULT_FIELDS, ...visible.filter((f) => !f.archivedAt).map((f) => `custom.${f.key}`)];
+  fields.forEach((name, i) => {
+    if (name.startsWith('custom.') ? !visible.some((f) => f.key === name.slice(7)) : !FIELDS[name])
+      problems.push({
+        path: `/fields/${i}`,
+        message: `unknown field "${name}"; use ${EXPORT_FIELDS.join(', ')} or custom.<key>`,
+      });
+  });
+  if (input.selection.kind === 'ids' && !input.selection.ids?.length)
+    problems.push({ path: '/selection/ids', message: 'give the ids of the clients to export' });
+  if (input.selection.kind === 'segment' && !input.selection.segment_id)
+    problems.push({ path: '/selection/segment_id', message: 'give the segment to export' });
+  if (problems.length) throw AppError.validation(problems);
+  const where = await selectionWhere(db, ctx, input.selection);
+  const total = await countClientsWhere(db, where);
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(exports)
+      .values({
+        workspaceId: ctx.workspaceId,
+        selection: input.selection as Record<string, unknown>,
+        fields,
+        format: input.format,
+        options: { delimiter: input.csv_delimiter ?? ',', bom: input.bom ?? false },
+        totalRows: total,
+        actor: { ...ctx.actor, role: ctx.role },
+        createdByLabel: ctx.actor.label,
+      })
+      .returning();
+    await tx.execute(sql`
+      select graphile_worker.add_job(${EXPORT_TASK}, json_build_object('workspace_id', ${ctx.workspaceId}::text, 'export_id', ${row!.id}::text),
+        job_key => ${`${EXPORT_TASK}:${row!.id}`}, max_attempts => 3)`);
+    // Who, what selection, how many rows, which fields (values never).
+    await recordAudit(tx, ctx, {
+      action: 'export.requested',
+      entityType: 'export',
+      entityId: row!.id,
+      changes: {
+        selection: { before: null, after: input.selection },
+        fields: { before: null, after: fields },
+        format: { before: null, after: input.format },
+        rows: { before: null, after: total },
+      },
+    });
+    return toExportJson(row!, deps);
+  });
+}
+
+/** The job: streams the selection page by page (keyset on id) into the file; memory stays flat. */
+export async function runExport(db: Database, deps: ExportDeps, workspaceId: string, id: string) {
+  const row = await findExport(db, workspaceId, id);
+  if (row.status === 'completed') return toExportJson(row, deps);
+  const ctx = contextOf(row);
+  await db.update(exports).set({ status: 'running', processedRows: 0 }).where(eq(exports.id, id));
+  await mkdir(deps.exportsDir, { recursive: true });
+  const file = path.join(deps.exportsDir, `${id}.${row.format}`);
+  try {
+    const fields = await listCustomFields(db, workspaceId, true);
+    const columns = columnsFor(row.fields, fields);
+    const where = await selectionWhere(db, ctx, row.selection as ExportInput['selection']);
+    const writer = openWriter(file, row.format as ExportFormat, columns, row.options);
+    let after: string | null = null;
+    let done = 0;
+    for (;;) {
+      const rows = await clientPageForExport(db, where, after, PAGE);
+      if (!rows.length) break;
+      await writer.write(rows);
+      done += rows.length;
+      after = rows[rows.length - 1]!.id;
+      await db.update(exports).set({ processedRows: done }).where(eq(exports.id, id));
+      if (rows.length < PAGE) break;
+    }
+    await writer.end();
+    const { size } = await stat(file);
+    const finishedRow = await db.transaction(async (tx) => {
+      const [updated] = await tx
+        .update(exports)
+        .set({
+          status: 'completed',
+          processedRows: done,
+          totalRows: done,
+          filePath: file,
+          sizeBytes: size,
+          finishedAt: new Date(),
+          expiresAt: new Date(Date.now() + DOWNLOAD_HOURS * 3_600_000),
+        })
+        .where(eq(exports.id, id))
+        .returning();
+      await recordAudit(tx, ctx, {
+        action: 'export.completed',
+        entityType: 'export',
+        entityId: id,
+        changes: { rows: { before: null, after: done }, size_bytes: { before: null, after: size } },
+      });
+      return updated!;
+    });
+    return toExportJson(finishedRow, deps);
+  } catch (error) {
+    await unlink(file).catch(() => {});
+    await db
+      .update(exports)
+      .set({
+        status: 'failed',
+        error: error instanceof Error ? error.message : String(error),
+        finishedAt: new Date(),
+      })
+      .where(eq(exports.id, id));
+    if (error instanceof AppError) return toExportJson(await findExport(db, workspaceId, id), deps);
+    throw error;
+  }
+}
+
+export async function getExport(db: DbOrTx, deps: ExportDeps, workspaceId: string, id: string) {
+  return toExportJson(await findExport(db, workspaceId, id), deps);
+}
+
+export async function listExports(
+  db: DbOrTx,
+  deps: ExportDeps,
+  workspaceId: string,
+  options: { cursor?: string; limit: number },
+) {
+  const cursor = decodeCursor(options.cursor);
+  const rows = await db
+    .select()
+    .from(exports)
+    .where(
+      and(
+        eq(exports.workspaceId, workspaceId),
+        cursor
+          ? or(
+              lt(exports.createdAt, new Date(cursor.at)),
+              and(eq(exports.createdAt, new Date(cursor.at)), lt(exports.id, cursor.id)),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(exports.createdAt), desc(exports.id))
+    .limit(options.limit + 1);
+  const { items, nextCursor } = page(rows, options.limit, (r) => [r.createdAt, r.id]);
+  return { exports: items.map((r) => toExportJson(r, deps)), next_cursor: nextCursor };
+}
+
+const CONTENT_TYPES: Record<ExportFormat, string> = {
+  csv: 'text/csv; charset=utf-8',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  json: 'application/json; charset=utf-8',
+  ndjson: 'application/x-ndjson; charset=utf-8',
+};
+
+/** The file behind a signed link (no session needed: the token is the permission, and it expires). */
+export async function resolveDownload(db: DbOrTx, deps: ExportDeps, id: string, token: string) {
+  const payload = deps.secrets.verify<{ id: string; exp: number }>(DOWNLOAD_PURPOSE, token);
+  if (!payload || payload.id !== id) throw new AppError('FORBIDDEN', 'This download link is not valid');
+  if (payload.exp < Date.now())
+    throw new AppError('NOT_ALLOWED_NOW', 'This download link has expired; export again');
+  const [row] = UUID.test(id) ? await db.select().from(exports).where(eq(exports.id, id)) : [];
+  if (!row?.filePath || row.status !== 'completed') throw AppError.notFound('Export');
+  return {
+    path: row.filePath,
+    contentType: CONTENT_TYPES[row.format as ExportFormat],
+    fileName: `clients-${row.createdAt.toISOString().slice(0, 10)}.${row.format}`,
+  };
+}

@@ -1,0 +1,17 @@
+import type { Database } from '../../platform/db/db.ts';
+import type { JobDefinitions } from '../../platform/queue/queue.ts';
+import { IMPORT_TASK, type ImportDeps, runImport } from './imports.service.ts';
+
+/** One job per started import; a retried job (crash, restart) resumes after the last committed batch. */
+export function importsJobs(db: Database, deps: ImportDeps): JobDefinitions {
+  return {
+    tasks: {
+      [IMPORT_TASK]: async (payload) => {
+        const p = payload as { workspace_id?: unknown; import_id?: unknown } | null;
+        if (typeof p?.workspace_id !== 'string' || typeof p.import_id !== 'string') return;
+        await runImport(db, deps, p.workspace_id, p.import_id);
+      },
+    },
+    cron: [],
+  };
+}

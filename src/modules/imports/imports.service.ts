@@ -1,0 +1,1045 @@
+import { unlink } from 'node:fs/promises';
+import { sql } from 'drizzle-orm';
+import type { Actor, WorkspaceContext } from '../../platform/auth/context.ts';
+import { hasRole, type Role } from '../../platform/auth/roles.ts';
+import type { Database, DbOrTx } from '../../platform/db/db.ts';
+import { AppError, type ErrorDetail } from '../../platform/errors.ts';
+import { iso } from '../../platform/http/json.ts';
+import { decodeCursor, page } from '../../platform/pagination.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import {
+  addTagsSet,
+  BULK_COLUMNS,
+  type BulkClient,
+  deleteClientsSet,
+  findClientsByIdentity,
+  insertClientsSet,
+  insertHistorySet,
+  removeTagsSet,
+  restoreClientsSet,
+  updateClientsSet,
+} from '../clients/clients.bulk.ts';
+import type { ClientRow, ClientValues } from '../clients/clients.repo.ts';
+import { listLabels } from '../clients/clients.service.ts';
+import { recordConsentChanges } from '../consent/consent.service.ts';
+import type { SuppressionList } from '../consent/suppressions.service.ts';
+import { createCustomField, listCustomFields } from '../custom-fields/custom-fields.service.ts';
+import { tagNamesOfClients, validateTagName } from '../tags/tags.service.ts';
+import { getWorkspace } from '../workspaces/workspaces.service.ts';
+import { CLIENT_TARGETS, customKeyOf, detectType, headerShape, proposeMapping } from './imports.mapping.ts';
+import { type FileShape, inspectFile, openTable, type TableRow } from './imports.reader.ts';
+import {
+  advanceImport,
+  findImport,
+  findSavedMapping,
+  type ImportRow,
+  importChangesPage,
+  importErrorPage,
+  insertImport,
+  insertImportChanges,
+  insertImportErrors,
+  listImportRows,
+  saveMapping,
+  updateImport,
+} from './imports.repo.ts';
+import {
+  type ColumnPlan,
+  type NormalizedRow,
+  normalizeRow,
+  type RowContext,
+  type RowProblem,
+} from './imports.rows.ts';
+import type { ImportStatus } from './imports.schema.ts';
+
+export const IMPORT_TASK = 'imports.run';
+export const ON_DUPLICATE = ['skip', 'update', 'overwrite', 'create'] as const;
+export type OnDuplicate = (typeof ON_DUPLICATE)[number];
+const CONSENT_CHANNELS = ['email', 'sms', 'whatsapp', 'push'] as const;
+export const UNDO_DAYS = 7;
+export const BATCH_SIZE = 2000;
+const PREVIEW_ROWS = 20;
+const SAMPLE_ROWS = 5;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ImportOptionsInput {
+  mapping?: Record<string, string>;
+  on_duplicate?: OnDuplicate;
+  consent?: Partial<Record<(typeof CONSENT_CHANNELS)[number], boolean>>;
+  consent_evidence?: string | null;
+  tags?: string[];
+}
+
+export interface ImportOptions {
+  mapping: Record<string, string>;
+  on_duplicate: OnDuplicate;
+  consent: Partial<Record<(typeof CONSENT_CHANNELS)[number], boolean>>;
+  consent_evidence: string | null;
+  tags: string[];
+  sheet: string | null;
+}
+
+export interface ImportDeps {
+  suppressions: SuppressionList;
+}
+
+// ---- JSON ------------------------------------------------------------------------------------------
+
+export function toImportJson(row: ImportRow) {
+  const undoUntil = row.finishedAt ? new Date(row.finishedAt.getTime() + UNDO_DAYS * 86_400_000) : null;
+  return {
+    id: row.id,
+    status: row.status as ImportStatus,
+    file_name: row.fileName,
+    format: row.format as FileShape['format'],
+    encoding: row.encoding,
+    delimiter: row.delimiter,
+    size_bytes: row.sizeBytes,
+    headers: row.headers,
+    columns: row.columns,
+    options: row.options,
+    total_rows: row.totalRows,
+    processed_rows: row.committedRows,
+    counts: {
+      created: row.created,
+      updated: row.updated,
+      duplicates: row.duplicates,
+      invalid: row.invalid,
+      suppressed: row.suppressed,
+    },
+    error: row.error,
+    created_by: row.createdByLabel,
+    created_at: iso(row.createdAt),
+    started_at: iso(row.startedAt),
+    finished_at: iso(row.finishedAt),
+    undone_at: iso(row.undoneAt),
+    undo_until: row.status === 'completed' || row.status === 'cancelled' ? iso(undoUntil) : null,
+  };
+}
+export type ImportJson = ReturnType<typeof toImportJson>;
+
+// ---- upload & analysis --------------------------------------------------------------------------------
+
+function shapeOf(row: ImportRow): FileShape {
+  return {
+    format: row.format as FileShape['format'],
+    encoding: row.encoding,
+    delimiter: row.delimiter,
+    sheet: (row.options.sheet as string | null | undefined) ?? null,
+    sheets: [],
+  };
+}
+
+/**
+ * Registers an uploaded (or CLI) file: detects how to read it, reads the header and a few rows,
+ * and proposes a mapping (the one saved for files of the same shape, else from the headers).
+ * A file we cannot read is refused with a 400 naming why; nothing is stored then.
+ */
+export async function createImport(
+  db: Database,
+  ctx: WorkspaceContext,
+  file: { path: string; fileName: string; sizeBytes: number; sheet?: string | null; uploaded?: boolean },
+) {
+  const shape = await inspectFile(file.path, file.fileName);
+  if (file.sheet) {
+    if (!shape.sheets.includes(file.sheet))
+      throw AppError.validation([
+        { path: '/sheet', message: `no sheet "${file.sheet}"; the workbook has ${shape.sheets.join(', ')}` },
+      ]);
+    shape.sheet = file.sheet;
+  }
+  const { headers, rows } = await openTable(file.path, shape);
+  const samples: TableRow[] = [];
+  for await (const row of rows) {
+    samples.push(row);
+    if (samples.length >= SAMPLE_ROWS) break;
+  }
+  await rows.return(undefined);
+  if (!headers.length || headers.every((h) => /^Column \d+$/.test(h)))
+    throw AppError.validation([{ path: '/file', message: 'the file has no header row' }]);
+  const fields = (await listCustomFields(db, ctx.workspaceId)).filter((f) =>
+    hasRole(ctx.role, f.editableMinRole as Role),
+  );
+  const saved = await findSavedMapping(db, ctx.workspaceId, headerShape(headers));
+  const proposed = proposeMapping(headers, fields);
+  const mapping = saved ? { ...proposed, ...saved } : proposed;
+  const columns = headers.map((header, index) => {
+    const values = samples.map((s) => s.cells[index] ?? null);
+    const type = detectType(values);
+    const target = mapping[header] ?? 'ignore';
+    const warnings: string[] = [];
+    if (type === 'empty') warnings.push('empty in the first rows');
+    if (target === 'email' && type !== 'email' && type !== 'empty')
+      warnings.push('values do not look like emails');
+    if (target === 'phone' && !['phone', 'number', 'empty'].includes(type))
+      warnings.push('values do not look like phone numbers');
+    if (target === 'birthday' && !['date', 'number', 'empty'].includes(type))
+      warnings.push('values do not look like dates');
+    if (target === 'ignore')
+      warnings.push('not mapped: ignored unless you choose a field or a new custom field');
+    return {
+      header,
+      samples: values.map((v) =>
+        v instanceof Date ? v.toISOString().slice(0, 10) : v === null ? null : String(v),
+      ),
+      detected_type: type,
+      target,
+      suggested_key: customKeyOf(header),
+      warnings,
+    };
+  });
+  const row = await db.transaction(async (tx) => {
+    const created = await insertImport(tx, {
+      workspaceId: ctx.workspaceId,
+      fileName: file.fileName.slice(0, 300),
+      filePath: file.path,
+      format: shape.format,
+      encoding: shape.encoding,
+      delimiter: shape.delimiter,
+      sizeBytes: file.sizeBytes,
+      headers,
+      columns,
+      options: {
+        mapping,
+        sheet: shape.sheet,
+        sheets: shape.sheets,
+        saved_mapping: Boolean(saved),
+        uploaded: file.uploaded === true,
+      },
+      createdByLabel: ctx.actor.label,
+    });
+    await recordAudit(tx, ctx, {
+      action: 'import.uploaded',
+      entityType: 'import',
+      entityId: created.id,
+      changes: {
+        file_name: { before: null, after: created.fileName },
+        size_bytes: { before: null, after: file.sizeBytes },
+        format: { before: null, after: shape.format },
+      },
+    });
+    return created;
+  });
+  return toImportJson(row);
+}
+
+// ---- options ------------------------------------------------------------------------------------------
+
+async function resolveOptions(db: DbOrTx, ctx: WorkspaceContext, row: ImportRow, input: ImportOptionsInput) {
+  const problems: ErrorDetail[] = [];
+  const mapping: Record<string, string> = {
+    ...(row.options.mapping as Record<string, string>),
+    ...(input.mapping ?? {}),
+  };
+  const fields = await listCustomFields(db, ctx.workspaceId);
+  const editable = new Map(
+    fields.filter((f) => hasRole(ctx.role, f.editableMinRole as Role)).map((f) => [f.key, f]),
+  );
+  const newFields: Array<{ key: string; label: string }> = [];
+  for (const [header, target] of Object.entries(mapping)) {
+    const path = `/mapping/${header.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (!row.headers.includes(header)) {
+      problems.push({ path, message: 'no such column in the file' });
+      continue;
+    }
+    if (target === 'ignore' || (CLIENT_TARGETS as readonly string[]).includes(target)) continue;
+    if (target.startsWith('custom.')) {
+      if (!editable.has(target.slice(7)))
+        problems.push({ path, message: `no custom field "${target.slice(7)}" you may edit` });
+      continue;
+    }
+    if (target.startsWith('new.')) {
+      const key = target.slice(4);
+      if (!/^[a-z][a-z0-9_]{0,62}$/.test(key))
+        problems.push({
+          path,
+          message: 'a new field key: lower-case letters, digits and _, starting with a letter',
+        });
+      else if (fields.some((f) => f.key === key))
+        problems.push({ path, message: `a custom field "${key}" exists: map to custom.${key}` });
+      else if (!hasRole(ctx.role, 'admin'))
+        problems.push({ path, message: 'creating custom fields needs the admin role' });
+      else newFields.push({ key, label: header });
+      continue;
+    }
+    problems.push({
+      path,
+      message: `unknown target; use ${CLIENT_TARGETS.join(', ')}, custom.<key>, new.<key> or ignore`,
+    });
+  }
+  if (
+    !Object.values(mapping).some((t) =>
+      ['first_name', 'last_name', 'full_name', 'email', 'phone'].includes(t),
+    )
+  )
+    problems.push({ path: '/mapping', message: 'map at least one of name, email or phone' });
+  const consent: ImportOptions['consent'] = {};
+  for (const [channel, granted] of Object.entries(input.consent ?? {})) {
+    if (!(CONSENT_CHANNELS as readonly string[]).includes(channel))
+      problems.push({
+        path: `/consent/${channel}`,
+        message: `unknown channel; use ${CONSENT_CHANNELS.join(', ')}`,
+      });
+    else if (granted) consent[channel as keyof ImportOptions['consent']] = true;
+  }
+  const evidence = input.consent_evidence?.trim() || null;
+  if (Object.keys(consent).length && !evidence)
+    problems.push({
+      path: '/consent_evidence',
+      message: 'say how these people consented (form, date, wording): it goes into each consent history',
+    });
+  const tags = input.tags ?? [];
+  tags.forEach((name, i) => {
+    const bad = validateTagName(name, `/tags/${i}`);
+    if (bad) problems.push(bad);
+  });
+  if (problems.length) throw AppError.validation(problems);
+  const options: ImportOptions = {
+    mapping,
+    on_duplicate: input.on_duplicate ?? 'skip',
+    consent,
+    consent_evidence: evidence,
+    tags,
+    sheet: (row.options.sheet as string | null) ?? null,
+  };
+  return { options, newFields };
+}
+
+async function rowContext(db: DbOrTx, workspaceId: string): Promise<RowContext> {
+  const [workspace, fields, labels] = await Promise.all([
+    getWorkspace(db, workspaceId),
+    listCustomFields(db, workspaceId),
+    listLabels(db, workspaceId),
+  ]);
+  return {
+    defaultCountry: workspace.defaultCountry,
+    dateOrder: workspace.defaultLocale === 'en' ? 'mdy' : 'dmy',
+    decimalComma: workspace.defaultLocale !== 'en',
+    labels: new Set(labels.map((l) => l.key)),
+    customFields: new Map(fields.map((f) => [f.key, f])),
+  };
+}
+
+function columnPlan(headers: string[], mapping: Record<string, string>): ColumnPlan[] {
+  return headers
+    .map((header, index) => ({ header, index, target: mapping[header] ?? 'ignore' }))
+    .filter((c) => c.target !== 'ignore');
+}
+
+// ---- the batch pipeline ------------------------------------------------------------------------------
+
+interface Counts {
+  rows: number;
+  created: number;
+  updated: number;
+  duplicates: number;
+  invalid: number;
+  suppressed: number;
+}
+
+interface PreviewRow {
+  row: number;
+  action: 'create' | 'update' | 'skip' | 'invalid' | 'suppressed';
+  client: Record<string, unknown> | null;
+  problems: RowProblem[];
+}
+
+interface RunState {
+  importId: string;
+  ctx: WorkspaceContext;
+  options: ImportOptions;
+  plan: ColumnPlan[];
+  rc: RowContext;
+  requiredKeys: string[];
+  dryRun: boolean;
+  /** Dry run only: identities the file would have created so far (a real run finds them in the table). */
+  virtual: Set<string>;
+  preview: PreviewRow[];
+  deps: ImportDeps;
+}
+
+/** A client as the batch will leave it: its original row (null when new) and working values. */
+interface Working {
+  id: string | null;
+  original: ClientRow | null;
+  values: ClientValues;
+  custom: Record<string, unknown>;
+  tags: string[];
+  firstRow: number;
+  /** Its fields changed (an update writes it). */
+  changed: boolean;
+  /** A row was merged into it (its tags may still add something). */
+  touched: boolean;
+}
+
+const COLUMNS = Object.values(BULK_COLUMNS);
+
+function identityKeys(values: ClientValues): string[] {
+  const keys: string[] = [];
+  if (values.externalId) keys.push(`x:${values.externalId}`);
+  if (values.email) keys.push(`e:${values.email}`);
+  if (values.phone) keys.push(`p:${values.phone}`);
+  return keys;
+}
+
+function apiValues(values: ClientValues, custom: Record<string, unknown>, tags: string[]) {
+  const out: Record<string, unknown> = {};
+  for (const [name, column] of Object.entries(BULK_COLUMNS)) out[name] = values[column] ?? null;
+  return { ...out, custom, tags };
+}
+
+/** Fills (or, overwriting, replaces) the working client's values with the row's; true when something changed. */
+function mergeInto(target: Working, row: NormalizedRow, overwrite: boolean): boolean {
+  let changed = false;
+  for (const column of COLUMNS) {
+    const incoming = row.values[column];
+    if (incoming === undefined || incoming === null) continue;
+    const current = target.values[column];
+    if ((overwrite || current === null || current === undefined || current === '') && current !== incoming) {
+      (target.values as Record<string, unknown>)[column] = incoming;
+      changed = true;
+    }
+  }
+  for (const [key, value] of Object.entries(row.custom)) {
+    const current = target.custom[key];
+    if (
+      (overwrite || current === null || current === undefined) &&
+      JSON.stringify(current) !== JSON.stringify(value)
+    ) {
+      target.custom = { ...target.custom, [key]: value };
+      changed = true;
+    }
+  }
+  for (const tag of row.tags)
+    if (!target.tags.some((t) => t.toLowerCase() === tag.toLowerCase())) target.tags.push(tag);
+  return changed;
+}
+
+async function processBatch(db: DbOrTx, state: RunState, batch: TableRow[], counts: Counts) {
+  const { ctx, options } = state;
+  const errors: Array<{ row: number; problems: RowProblem[] }> = [];
+  const normalized: Array<{ row: number; data: NormalizedRow }> = [];
+  const preview = (p: PreviewRow) => {
+    if (state.preview.length < PREVIEW_ROWS) state.preview.push(p);
+  };
+  for (const { row, cells } of batch) {
+    const data = normalizeRow(cells, state.plan, state.rc);
+    for (const tag of options.tags)
+      if (!data.tags.some((t) => t.toLowerCase() === tag.toLowerCase())) data.tags.push(tag);
+    if (data.problems.length) {
+      counts.invalid++;
+      errors.push({ row, problems: data.problems });
+      preview({ row, action: 'invalid', client: null, problems: data.problems });
+    } else normalized.push({ row, data });
+  }
+  // Suppressed identities (erased, unsubscribed) are never brought back.
+  const emails = normalized.map((n) => n.data.values.email).filter((e): e is string => Boolean(e));
+  const phones = normalized.map((n) => n.data.values.phone).filter((p): p is string => Boolean(p));
+  const [suppressedEmails, suppressedPhones] = await Promise.all([
+    emails.length
+      ? state.deps.suppressions.suppressedValues(db, ctx.workspaceId, 'email', emails)
+      : new Set<string>(),
+    phones.length
+      ? state.deps.suppressions.suppressedValues(db, ctx.workspaceId, 'phone', phones)
+      : new Set<string>(),
+  ]);
+  const live = normalized.filter(({ row, data }) => {
+    const email = data.values.email && suppressedEmails.has(data.values.email);
+    const phone = data.values.phone && suppressedPhones.has(data.values.phone);
+    if (!email && !phone) return true;
+    counts.suppressed++;
+    const problem: RowProblem = {
+      column: null,
+      value: null,
+      reason: `skipped: the ${email ? 'email' : 'phone'} is on the suppression list (unsubscribed or erased)`,
+    };
+    errors.push({ row, problems: [problem] });
+    preview({ row, action: 'suppressed', client: null, problems: [problem] });
+    return false;
+  });
+  const existing = await findClientsByIdentity(db, ctx.workspaceId, {
+    externalIds: [
+      ...new Set(live.map((n) => n.data.values.externalId).filter((v): v is string => Boolean(v))),
+    ],
+    emails: [...new Set(live.map((n) => n.data.values.email).filter((v): v is string => Boolean(v)))],
+    phones: [...new Set(live.map((n) => n.data.values.phone).filter((v): v is string => Boolean(v)))],
+  });
+  const byKey = new Map<string, Working>();
+  const working = new Map<string, Working>();
+  const workingOf = (client: ClientRow): Working => {
+    let w = working.get(client.id);
+    if (!w) {
+      const values: ClientValues = {};
+      for (const column of COLUMNS) (values as Record<string, unknown>)[column] = client[column];
+      w = {
+        id: client.id,
+        original: client,
+        values,
+        custom: { ...client.custom },
+        tags: [],
+        firstRow: 0,
+        changed: false,
+        touched: false,
+      };
+      working.set(client.id, w);
+    }
+    return w;
+  };
+  // Oldest first: with two clients sharing an email, the first one is the match.
+  for (const client of [...existing].reverse())
+    for (const key of identityKeys(client)) byKey.set(key, workingOf(client));
+  const created: Working[] = [];
+  for (const { row, data } of live) {
+    const keys = identityKeys(data.values);
+    // external_id first, then email, then phone (the order identityKeys gives).
+    const match = keys.map((k) => byKey.get(k)).find(Boolean) ?? null;
+    const virtualMatch = !match && state.dryRun && keys.some((k) => state.virtual.has(k));
+    if (match || virtualMatch) {
+      counts.duplicates++;
+      const policy = options.on_duplicate;
+      const externalId = data.values.externalId;
+      const sameExternal =
+        Boolean(externalId) &&
+        (match ? match.values.externalId === externalId : state.virtual.has(`x:${externalId}`));
+      if (policy === 'skip' || (policy === 'create' && sameExternal)) {
+        if (policy === 'create')
+          errors.push({
+            row,
+            problems: [
+              {
+                column: null,
+                value: externalId ?? null,
+                reason: 'skipped: this external_id already belongs to a client',
+              },
+            ],
+          });
+        preview({
+          row,
+          action: 'skip',
+          client: apiValues(data.values, data.custom, data.tags),
+          problems: [],
+        });
+        continue;
+      }
+      if (policy !== 'create') {
+        let shown = data.values;
+        let custom = data.custom;
+        let tags = data.tags;
+        if (match) {
+          if (mergeInto(match, data, policy === 'overwrite')) match.changed = true;
+          match.touched = true;
+          for (const key of identityKeys(match.values)) if (!byKey.has(key)) byKey.set(key, match);
+          shown = match.values;
+          custom = match.custom;
+          tags = match.tags;
+        }
+        preview({ row, action: 'update', client: apiValues(shown, custom, tags), problems: [] });
+        continue;
+      }
+    }
+    const missing = state.requiredKeys.filter((k) => data.custom[k] === undefined);
+    if (missing.length) {
+      counts.invalid++;
+      const problems = missing.map((k) => ({
+        column: null,
+        value: null,
+        reason: `custom field "${k}" is required`,
+      }));
+      errors.push({ row, problems });
+      preview({ row, action: 'invalid', client: null, problems });
+      continue;
+    }
+    const fresh: Working = {
+      id: null,
+      original: null,
+      values: { ...data.values },
+      custom: { ...data.custom },
+      tags: [...data.tags],
+      firstRow: row,
+      changed: true,
+      touched: true,
+    };
+    created.push(fresh);
+    counts.created++;
+    for (const key of keys) if (!byKey.has(key)) byKey.set(key, fresh);
+    preview({
+      row,
+      action: 'create',
+      client: apiValues(fresh.values, fresh.custom, fresh.tags),
+      problems: [],
+    });
+  }
+  const errorRows = errors.flatMap(({ row, problems }) =>
+    problems.map((p, seq) => ({
+      importId: state.importId,
+      row,
+      seq,
+      column: p.column,
+      value: p.value,
+      reason: p.reason,
+    })),
+  );
+  const touched = [...working.values()].filter((w) => w.touched);
+  if (state.dryRun) {
+    for (const c of created) for (const key of identityKeys(c.values)) state.virtual.add(key);
+    const current = await tagNamesOfClients(
+      db,
+      ctx.workspaceId,
+      touched.map((w) => w.id!),
+    );
+    for (const w of touched) {
+      const has = new Set((current.get(w.id!) ?? []).map((t) => t.toLowerCase()));
+      if (w.changed || w.tags.some((t) => !has.has(t.toLowerCase()))) counts.updated++;
+    }
+    return;
+  }
+  const newIds = await insertClientsSet(
+    db,
+    ctx.workspaceId,
+    created.map((c): BulkClient => ({ values: c.values, custom: c.custom })),
+  );
+  created.forEach((c, i) => {
+    c.id = newIds[i]!;
+  });
+  await updateClientsSet(
+    db,
+    ctx.workspaceId,
+    touched.filter((w) => w.changed).map((w) => ({ id: w.id!, values: w.values, custom: w.custom })),
+  );
+  const addedTags = await addTagsSet(
+    db,
+    ctx.workspaceId,
+    [...created, ...touched].filter((w) => w.tags.length).map((w) => ({ clientId: w.id!, names: w.tags })),
+  );
+  // Updated: an existing client whose fields changed or who got a tag it did not have.
+  const updated = touched.filter((w) => w.changed || addedTags.get(w.id!)?.length);
+  counts.updated += updated.length;
+  await insertImportChanges(db, [
+    ...created.map((c) => ({ importId: state.importId, clientId: c.id!, before: null, addedTags: [] })),
+    ...updated.map((w) => {
+      const before: Record<string, unknown> = {};
+      for (const column of COLUMNS)
+        if ((w.original![column] ?? null) !== (w.values[column] ?? null))
+          before[column] = w.original![column] ?? null;
+      if (JSON.stringify(w.original!.custom) !== JSON.stringify(w.custom)) before.custom = w.original!.custom;
+      return { importId: state.importId, clientId: w.id!, before, addedTags: addedTags.get(w.id!) ?? [] };
+    }),
+  ]);
+  if (Object.keys(options.consent).length) {
+    for (const w of [...created, ...updated])
+      await recordConsentChanges(db, ctx, w.id!, options.consent, {
+        source: 'import',
+        evidence: options.consent_evidence,
+        ip: null,
+        audit: false,
+      });
+  }
+  await insertHistorySet(db, ctx, [
+    ...created.map((c) => ({
+      clientId: c.id!,
+      kind: 'imported',
+      data: { import_id: state.importId, action: 'created' },
+    })),
+    ...updated.map((w) => ({
+      clientId: w.id!,
+      kind: 'imported',
+      data: { import_id: state.importId, action: 'updated' },
+    })),
+  ]);
+  await insertImportErrors(db, errorRows);
+}
+
+async function prepareRun(
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  row: ImportRow,
+  options: ImportOptions,
+  deps: ImportDeps,
+  dryRun: boolean,
+): Promise<RunState> {
+  const rc = await rowContext(db, ctx.workspaceId);
+  const plan = columnPlan(row.headers, options.mapping);
+  const mapped = new Set(
+    plan
+      .filter((c) => c.target.startsWith('custom.') || c.target.startsWith('new.'))
+      .map((c) => c.target.slice(c.target.indexOf('.') + 1)),
+  );
+  const requiredKeys = [...rc.customFields.values()]
+    .filter((f) => f.required && !mapped.has(f.key))
+    .map((f) => f.key);
+  if (dryRun)
+    // Fields the run would create: known to the dry run as text fields.
+    for (const c of plan)
+      if (c.target.startsWith('new.') && !rc.customFields.has(c.target.slice(4)))
+        rc.customFields.set(c.target.slice(4), {
+          key: c.target.slice(4),
+          type: 'text',
+          options: [],
+          required: false,
+        } as unknown as import('../custom-fields/custom-fields.service.ts').CustomField);
+  return {
+    importId: row.id,
+    ctx,
+    options,
+    plan,
+    rc,
+    requiredKeys,
+    dryRun,
+    virtual: new Set(),
+    preview: [],
+    deps,
+  };
+}
+
+/** The dry run: the first rows as they would be stored and the full counts; nothing is written. */
+export async function dryRunImport(
+  db: Database,
+  deps: ImportDeps,
+  ctx: WorkspaceContext,
+  id: string,
+  input: ImportOptionsInput,
+) {
+  const row = await getImportRow(db, ctx.workspaceId, id);
+  if (row.status !== 'uploaded')
+    throw new AppError(
+      'NOT_ALLOWED_NOW',
+      `This import is ${row.status}; a dry run is for an import not started yet`,
+    );
+  const { options } = await resolveOptions(db, ctx, row, input);
+  const state = await prepareRun(db, ctx, row, options, deps, true);
+  const counts: Counts = { rows: 0, created: 0, updated: 0, duplicates: 0, invalid: 0, suppressed: 0 };
+  const { rows } = await openTable(row.filePath, shapeOf(row));
+  let batch: TableRow[] = [];
+  for await (const r of rows) {
+    batch.push(r);
+    counts.rows++;
+    if (batch.length >= BATCH_SIZE) {
+      await processBatch(db, state, batch, counts);
+      batch = [];
+    }
+  }
+  if (batch.length) await processBatch(db, state, batch, counts);
+  return {
+    total_rows: counts.rows,
+    counts: {
+      created: counts.created,
+      updated: counts.updated,
+      duplicates: counts.duplicates,
+      invalid: counts.invalid,
+      suppressed: counts.suppressed,
+    },
+    preview: state.preview,
+  };
+}
+
+// ---- start, run, cancel, undo ------------------------------------------------------------------------
+
+export async function getImportRow(db: DbOrTx, workspaceId: string, id: string, lock = false) {
+  const row = UUID.test(id) ? await findImport(db, workspaceId, id, lock) : null;
+  if (!row) throw AppError.notFound('Import');
+  return row;
+}
+
+export async function getImport(db: DbOrTx, workspaceId: string, id: string) {
+  return toImportJson(await getImportRow(db, workspaceId, id));
+}
+
+export async function listImports(
+  db: DbOrTx,
+  workspaceId: string,
+  options: { cursor?: string; limit: number },
+) {
+  const cursor = decodeCursor(options.cursor);
+  const rows = await listImportRows(
+    db,
+    workspaceId,
+    cursor ? { at: new Date(cursor.at), id: cursor.id } : null,
+    options.limit,
+  );
+  const { items, nextCursor } = page(rows, options.limit, (r) => [r.createdAt, r.id]);
+  return { imports: items.map(toImportJson), next_cursor: nextCursor };
+}
+
+/**
+ * Starts the import with these options: creates the new custom fields it maps to, remembers the
+ * mapping for files of this shape, and queues the job (or, with `queue: false`, leaves it queued
+ * for the caller to run in-process, as the CLI does).
+ */
+export async function startImport(
+  db: Database,
+  ctx: WorkspaceContext,
+  id: string,
+  input: ImportOptionsInput,
+  opts: { queue?: boolean } = {},
+) {
+  const row = await getImportRow(db, ctx.workspaceId, id);
+  if (row.status !== 'uploaded')
+    throw new AppError('NOT_ALLOWED_NOW', `This import is already ${row.status}`);
+  const { options, newFields } = await resolveOptions(db, ctx, row, input);
+  for (const field of newFields)
+    await createCustomField(db, ctx, { key: field.key, label: field.label.slice(0, 200), type: 'text' });
+  return db.transaction(async (tx) => {
+    const locked = await getImportRow(tx, ctx.workspaceId, id, true);
+    if (locked.status !== 'uploaded')
+      throw new AppError('NOT_ALLOWED_NOW', `This import is already ${locked.status}`);
+    // Fields created for this import are plain custom fields for the next file of this shape.
+    const remembered = Object.fromEntries(
+      Object.entries(options.mapping).map(([h, target]) => [h, target.replace(/^new\./, 'custom.')]),
+    );
+    await saveMapping(tx, ctx.workspaceId, headerShape(row.headers), remembered);
+    const actor: Actor = ctx.actor;
+    const updated = await updateImport(tx, ctx.workspaceId, id, {
+      status: 'queued',
+      options: { ...row.options, ...options },
+      actor: { ...actor, role: ctx.role },
+    });
+    if (opts.queue !== false)
+      await tx.execute(sql`
+        select graphile_worker.add_job(${IMPORT_TASK}, json_build_object('workspace_id', ${ctx.workspaceId}::text, 'import_id', ${id}::text),
+          job_key => ${`${IMPORT_TASK}:${id}`}, max_attempts => 10)`);
+    await recordAudit(tx, ctx, {
+      action: 'import.started',
+      entityType: 'import',
+      entityId: id,
+      changes: {
+        on_duplicate: { before: null, after: options.on_duplicate },
+        mapping: { before: null, after: options.mapping },
+        consent: { before: null, after: options.consent },
+        tags: { before: null, after: options.tags },
+      },
+    });
+    return toImportJson(updated);
+  });
+}
+
+function contextOf(row: ImportRow): WorkspaceContext {
+  const actor = (row.actor ?? { type: 'system', id: null, label: 'import' }) as Actor & { role?: Role };
+  return {
+    workspaceId: row.workspaceId,
+    role: actor.role ?? 'owner',
+    actor: { type: actor.type, id: actor.id, label: actor.label } as Actor,
+    ip: null,
+    requestId: null,
+  };
+}
+
+export interface RunHooks {
+  /** Called after each committed batch with the import as it now stands. */
+  onProgress?: (row: ImportJson) => void;
+  /** Test hook: throw here to simulate a crash after a given batch. */
+  afterBatch?: (batchNumber: number) => void;
+}
+
+/**
+ * Runs (or resumes) a queued import: skips the rows already committed, then writes batch by batch,
+ * each in one transaction together with its error rows, undo records and the counters. Stops
+ * between batches when the import was cancelled.
+ */
+export async function runImport(
+  db: Database,
+  deps: ImportDeps,
+  workspaceId: string,
+  id: string,
+  hooks: RunHooks = {},
+) {
+  let row = await getImportRow(db, workspaceId, id);
+  if (row.status !== 'queued' && row.status !== 'running') return toImportJson(row);
+  row = await updateImport(db, workspaceId, id, {
+    status: 'running',
+    startedAt: row.startedAt ?? new Date(),
+  });
+  const ctx = contextOf(row);
+  const options = row.options as unknown as ImportOptions;
+  const state = await prepareRun(db, ctx, row, options, deps, false);
+  const skip = row.committedRows;
+  let seen = 0;
+  let batchNumber = 0;
+  let cancelled = false;
+  const commit = async (batch: TableRow[]) => {
+    batchNumber++;
+    const counts: Counts = {
+      rows: batch.length,
+      created: 0,
+      updated: 0,
+      duplicates: 0,
+      invalid: 0,
+      suppressed: 0,
+    };
+    const current = await db.transaction(async (tx) => {
+      const locked = await getImportRow(tx, workspaceId, id, true);
+      if (locked.status !== 'running') return null;
+      await processBatch(tx, state, batch, counts);
+      await advanceImport(tx, workspaceId, id, counts);
+      return getImportRow(tx, workspaceId, id);
+    });
+    if (!current) {
+      cancelled = true;
+      return;
+    }
+    hooks.onProgress?.(toImportJson(current));
+    hooks.afterBatch?.(batchNumber);
+  };
+  try {
+    const { rows } = await openTable(row.filePath, shapeOf(row));
+    let batch: TableRow[] = [];
+    for await (const r of rows) {
+      if (++seen <= skip) continue;
+      batch.push(r);
+      if (batch.length >= BATCH_SIZE) {
+        await commit(batch);
+        batch = [];
+        if (cancelled) break;
+      }
+    }
+    if (batch.length && !cancelled) await commit(batch);
+  } catch (error) {
+    if (error instanceof AppError) {
+      // The file itself is unreadable: retrying cannot help.
+      const failed = await updateImport(db, workspaceId, id, {
+        status: 'failed',
+        error: error.message,
+        finishedAt: new Date(),
+      });
+      return toImportJson(failed);
+    }
+    throw error;
+  }
+  const finished = await db.transaction(async (tx) => {
+    const locked = await getImportRow(tx, workspaceId, id, true);
+    if (locked.status !== 'running') return locked;
+    const done = await updateImport(tx, workspaceId, id, {
+      status: 'completed',
+      totalRows: locked.committedRows,
+      finishedAt: new Date(),
+    });
+    await recordAudit(tx, ctx, {
+      action: 'import.completed',
+      entityType: 'import',
+      entityId: id,
+      changes: {
+        rows: { before: null, after: done.committedRows },
+        created: { before: null, after: done.created },
+        updated: { before: null, after: done.updated },
+        duplicates: { before: null, after: done.duplicates },
+        invalid: { before: null, after: done.invalid },
+        suppressed: { before: null, after: done.suppressed },
+      },
+    });
+    return done;
+  });
+  await removeUpload(finished);
+  return toImportJson(finished);
+}
+
+async function removeUpload(row: ImportRow) {
+  // Only our own copies under the uploads folder; the CLI's file is the user's.
+  if (row.options.uploaded === true) await unlink(row.filePath).catch(() => {});
+}
+
+export async function cancelImport(db: Database, ctx: WorkspaceContext, id: string) {
+  const row = await db.transaction(async (tx) => {
+    const locked = await getImportRow(tx, ctx.workspaceId, id, true);
+    if (!['uploaded', 'queued', 'running'].includes(locked.status))
+      throw new AppError(
+        'NOT_ALLOWED_NOW',
+        `This import is ${locked.status}; only one not finished can be cancelled`,
+      );
+    const updated = await updateImport(tx, ctx.workspaceId, id, {
+      status: 'cancelled',
+      finishedAt: new Date(),
+    });
+    await recordAudit(tx, ctx, {
+      action: 'import.cancelled',
+      entityType: 'import',
+      entityId: id,
+      changes: {
+        status: { before: locked.status, after: 'cancelled' },
+        processed_rows: { before: null, after: locked.committedRows },
+      },
+    });
+    return updated;
+  });
+  await removeUpload(row);
+  return toImportJson(row);
+}
+
+/**
+ * Undoes a finished (or cancelled) import within 7 days: the clients it created are deleted and
+ * the fields it changed on existing clients get their previous values back (tags it added removed).
+ */
+export async function undoImport(db: Database, ctx: WorkspaceContext, id: string) {
+  return db.transaction(async (tx) => {
+    const row = await getImportRow(tx, ctx.workspaceId, id, true);
+    if (!['completed', 'cancelled'].includes(row.status))
+      throw new AppError(
+        'NOT_ALLOWED_NOW',
+        `This import is ${row.status}; only a finished import can be undone`,
+      );
+    if (!row.finishedAt || Date.now() - row.finishedAt.getTime() > UNDO_DAYS * 86_400_000)
+      throw new AppError(
+        'NOT_ALLOWED_NOW',
+        `An import can be undone for ${UNDO_DAYS} days after it finished`,
+      );
+    let removed = 0;
+    let restored = 0;
+    let after: string | null = null;
+    for (;;) {
+      const changes = await importChangesPage(tx, id, after, 5000);
+      if (!changes.length) break;
+      after = changes[changes.length - 1]!.clientId;
+      removed += await deleteClientsSet(
+        tx,
+        ctx.workspaceId,
+        changes.filter((c) => c.before === null).map((c) => c.clientId),
+      );
+      const updates = changes.filter((c) => c.before !== null);
+      await restoreClientsSet(
+        tx,
+        ctx.workspaceId,
+        updates.map((c) => ({ id: c.clientId, before: c.before! })),
+      );
+      await removeTagsSet(
+        tx,
+        ctx.workspaceId,
+        updates.map((c) => ({ clientId: c.clientId, names: c.addedTags ?? [] })),
+      );
+      restored += updates.length;
+    }
+    const updated = await updateImport(tx, ctx.workspaceId, id, { status: 'undone', undoneAt: new Date() });
+    await recordAudit(tx, ctx, {
+      action: 'import.undone',
+      entityType: 'import',
+      entityId: id,
+      changes: {
+        removed_clients: { before: null, after: removed },
+        restored_clients: { before: null, after: restored },
+      },
+    });
+    return { import: toImportJson(updated), removed_clients: removed, restored_clients: restored };
+  });
+}
+
+/** The error report as CSV lines (header first), a page at a time. */
+export async function* importErrorsCsv(db: DbOrTx, workspaceId: string, id: string): AsyncGenerator<string> {
+  await getImportRow(db, workspaceId, id);
+  const { stringify } = await import('csv-stringify/sync');
+  yield stringify([['row', 'column', 'value', 'reason']], { record_delimiter: 'windows' });
+  let after: { row: number; seq: number } | null = null;
+  for (;;) {
+    const rows = await importErrorPage(db, id, after, 5000);
+    if (!rows.length) return;
+    after = { row: rows[rows.length - 1]!.row, seq: rows[rows.length - 1]!.seq };
+    yield stringify(
+      rows.map((r) => [r.row, r.column ?? '', neutralize(r.value ?? ''), r.reason]),
+      { record_delimiter: 'windows' },
+    );
+  }
+}
+
+/** A cell a spreadsheet would run as a formula is made inert text. */
+export function neutralize(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+export function isTerminal(status: string) {
+  return ['completed', 'failed', 'cancelled', 'undone'].includes(status);
+}

@@ -1,0 +1,351 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import { runOnce } from 'graphile-worker';
+import { describe, expect, it } from 'vitest';
+import { newApiKey, newWorkspace, setupTestApp, withKey } from '../../../test/support/app.ts';
+import { systemContext } from '../../platform/auth/context.ts';
+import { silentWorkerLogger } from '../../platform/db/db.ts';
+import { createClient } from '../clients/clients.service.ts';
+import { getConsent } from '../consent/consent.service.ts';
+import { createSuppressionList } from '../consent/suppressions.service.ts';
+import { runImport } from './imports.service.ts';
+
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/imports');
+const MAX_BYTES = 200_000;
+const t = setupTestApp({
+  CLIENTELA_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'clientela-imports-')),
+  IMPORT_MAX_BYTES: String(MAX_BYTES),
+});
+
+function multipart(fileName: string, content: Buffer | string, fields: Record<string, string> = {}) {
+  const boundary = `----clientela${randomBytes(8).toString('hex')}`;
+  const parts: Buffer[] = [];
+  for (const [name, value] of Object.entries(fields))
+    parts.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
+    );
+  parts.push(
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    ),
+    Buffer.isBuffer(content) ? content : Buffer.from(content),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  );
+  return { payload: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+async function setup() {
+  const workspace = await newWorkspace(t);
+  const key = await newApiKey(t, workspace.id, 'owner');
+  const api = withKey(t, key);
+  const upload = async (fileName: string, content?: Buffer | string, fields: Record<string, string> = {}) => {
+    const body = multipart(fileName, content ?? readFileSync(path.join(FIXTURES, fileName)), fields);
+    return t.inject({
+      method: 'POST',
+      url: '/api/v1/imports',
+      headers: { authorization: `Bearer ${key}`, 'content-type': body.contentType },
+      payload: body.payload,
+    });
+  };
+  return { workspace, key, api, upload, db: t.app.dbHandle.db, ctx: systemContext(workspace.id, 'test') };
+}
+
+async function runJobs() {
+  await runOnce({ pgPool: t.app.dbHandle.pool, taskList: t.app.jobs.tasks, logger: silentWorkerLogger() });
+}
+
+async function clientsOf(workspaceId: string) {
+  const rows = await t.app.dbHandle.db.execute<Record<string, unknown>>(sql`
+    select first_name, last_name, email, phone, city, country, birthday::text as birthday, external_id, custom
+    from clients where workspace_id = ${workspaceId} order by created_at, email`);
+  return rows.rows;
+}
+
+describe('imports', () => {
+  it('uploads a Google Contacts export, proposes the mapping, dry-runs, runs as a job and audits', async () => {
+    const { workspace, api, upload } = await setup();
+    const uploaded = await upload('google-contacts.csv');
+    expect(uploaded.statusCode, uploaded.body).toBe(201);
+    const imp = uploaded.json();
+    expect(imp).toMatchObject({ status: 'uploaded', format: 'csv', encoding: 'utf-8', delimiter: ',' });
+    const email = imp.columns.find((c: { header: string }) => c.header === 'E-mail 1 - Value');
+    expect(email).toMatchObject({ target: 'email', detected_type: 'email' });
+    expect(email.samples[0]).toBe('lucia.garcia@example.com');
+
+    const dry = await api('POST', `/api/v1/imports/${imp.id}/dry-run`, {});
+    expect(dry.statusCode, dry.body).toBe(200);
+    expect(dry.json().counts).toEqual({ created: 3, updated: 0, duplicates: 0, invalid: 0, suppressed: 0 });
+    expect(dry.json().preview[0]).toMatchObject({
+      row: 2,
+      action: 'create',
+      client: {
+        first_name: 'Lucía',
+        phone: '+34612345678',
+        birthday: '1985-04-03',
+        tags: ['myContacts', 'VIP'],
+      },
+    });
+    expect(await clientsOf(workspace.id)).toEqual([]);
+
+    const started = await api('POST', `/api/v1/imports/${imp.id}/start`, { tags: ['google'] });
+    expect(started.statusCode, started.body).toBe(202);
+    expect(started.json().status).toBe('queued');
+    await runJobs();
+    const done = (await api('GET', `/api/v1/imports/${imp.id}`)).json();
+    expect(done).toMatchObject({
+      status: 'completed',
+      total_rows: 3,
+      processed_rows: 3,
+      counts: { created: 3 },
+    });
+    const stored = await clientsOf(workspace.id);
+    expect(stored.map((c) => c.phone).sort()).toEqual(['+33612345678', '+34612000111', '+34612345678']);
+    const list = (await api('GET', '/api/v1/clients?tag=google&limit=10')).json();
+    expect(list.clients).toHaveLength(3);
+    const audit = (await api('GET', '/api/v1/audit-log?limit=50&entity_type=import')).json();
+    const actions = audit.entries.map((e: { action: string }) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['import.uploaded', 'import.started', 'import.completed']),
+    );
+
+    const events = await api('GET', `/api/v1/imports/${imp.id}/events`);
+    expect(events.headers['content-type']).toMatch(/text\/event-stream/);
+    expect(events.body).toMatch(/^event: progress\ndata: \{.*"status":"completed"/);
+  });
+
+  it('imports the 5%-broken file: good rows in, each bad row reported with row, column, value and reason', async () => {
+    const { workspace, api, upload } = await setup();
+    const imp = (await upload('broken-5pct.csv')).json();
+    await api('POST', `/api/v1/imports/${imp.id}/start`, {});
+    await runJobs();
+    const done = (await api('GET', `/api/v1/imports/${imp.id}`)).json();
+    expect(done.counts).toEqual({ created: 95, updated: 0, duplicates: 0, invalid: 5, suppressed: 0 });
+    expect(await clientsOf(workspace.id)).toHaveLength(95);
+    const report = await api('GET', `/api/v1/imports/${imp.id}/errors.csv`);
+    expect(report.statusCode).toBe(200);
+    const lines = report.body
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
+    expect(lines[0]).toBe('row,column,value,reason');
+    expect(lines.slice(1).map((l) => l.split(',').slice(0, 3).join(','))).toEqual([
+      '11,email,not-an-email',
+      '31,phone,12',
+      '51,birthday,31/02/1990',
+      '71,,',
+      '91,country,Atlantis',
+    ]);
+  });
+
+  it('deduplicates by external_id, then email, then phone, inside the file and against existing clients', async () => {
+    const { workspace, api, upload, db, ctx } = await setup();
+    await createClient(db, ctx, { external_id: 'ext-1', first_name: 'Existing', last_name: 'One' });
+    await createClient(db, ctx, {
+      email: 'existing@example.com',
+      first_name: 'Existing',
+      last_name: 'Two',
+      city: 'Madrid',
+    });
+
+    const skip = (await upload('duplicates.csv')).json();
+    const dry = (await api('POST', `/api/v1/imports/${skip.id}/dry-run`, { on_duplicate: 'skip' })).json();
+    // ext-1, existing@, new.once@ twice (second is a duplicate), the phone twin of new.once
+    expect(dry.counts).toEqual({ created: 2, updated: 0, duplicates: 4, invalid: 0, suppressed: 0 });
+    const update = await api('POST', `/api/v1/imports/${skip.id}/start`, { on_duplicate: 'update' });
+    expect(update.statusCode).toBe(202);
+    await runJobs();
+    const done = (await api('GET', `/api/v1/imports/${skip.id}`)).json();
+    // existing@ has nothing empty to fill: a duplicate, not an update
+    expect(done.counts).toEqual({ created: 2, updated: 1, duplicates: 4, invalid: 0, suppressed: 0 });
+    const stored = await clientsOf(workspace.id);
+    expect(stored).toHaveLength(4);
+    // update fills empty fields only: Madrid stays, the external client gets its city, new.once gets Cádiz
+    expect(stored.find((c) => c.external_id === 'ext-1')).toMatchObject({
+      city: 'Valencia',
+      last_name: 'One',
+    });
+    expect(stored.find((c) => c.email === 'existing@example.com')).toMatchObject({
+      city: 'Madrid',
+      last_name: 'Two',
+    });
+    expect(stored.find((c) => c.email === 'new.once@example.com')).toMatchObject({
+      city: 'Cádiz',
+      last_name: 'Once',
+      phone: '+34600111222',
+    });
+
+    // overwrite replaces; undo puts the previous values back and removes the created clients
+    const again = (await upload('duplicates.csv')).json();
+    await api('POST', `/api/v1/imports/${again.id}/start`, { on_duplicate: 'overwrite' });
+    await runJobs();
+    const overwritten = await clientsOf(workspace.id);
+    expect(overwritten.find((c) => c.email === 'existing@example.com')).toMatchObject({
+      city: 'Toledo',
+      last_name: 'ByEmail',
+    });
+    const undo = await api('POST', `/api/v1/imports/${again.id}/undo`);
+    expect(undo.statusCode, undo.body).toBe(200);
+    expect(undo.json()).toMatchObject({ removed_clients: 0, import: { status: 'undone' } });
+    expect((await clientsOf(workspace.id)).find((c) => c.email === 'existing@example.com')).toMatchObject({
+      city: 'Madrid',
+      last_name: 'Two',
+    });
+    const undoFirst = (await api('POST', `/api/v1/imports/${skip.id}/undo`)).json();
+    expect(undoFirst.removed_clients).toBe(2);
+    const left = await clientsOf(workspace.id);
+    expect(left.map((c) => c.last_name).sort()).toEqual(['One', 'Two']);
+    expect(left.find((c) => c.external_id === 'ext-1')!.city).toBeNull();
+    expect((await api('POST', `/api/v1/imports/${skip.id}/undo`)).statusCode).toBe(422);
+
+    // create makes another client, except for a taken external_id
+    const create = (await upload('duplicates.csv')).json();
+    const created = (
+      await api('POST', `/api/v1/imports/${create.id}/dry-run`, { on_duplicate: 'create' })
+    ).json();
+    expect(created.counts).toMatchObject({ created: 5, duplicates: 4 });
+  });
+
+  it('sets consent only with evidence, records it as source import, and never re-subscribes suppressed people', async () => {
+    const { workspace, api, upload, db, ctx } = await setup();
+    const gone = await createClient(db, ctx, { email: 'client3@example.com', first_name: 'Gone' });
+    const erased = await api('POST', `/api/v1/clients/${gone.id}/erase`, { confirm: true });
+    expect(erased.statusCode, erased.body).toBe(200);
+    const imp = (await upload('broken-5pct.csv')).json();
+    const refused = await api('POST', `/api/v1/imports/${imp.id}/start`, { consent: { email: true } });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.details[0].path).toBe('/consent_evidence');
+    const ok = await api('POST', `/api/v1/imports/${imp.id}/start`, {
+      consent: { email: true },
+      consent_evidence: 'Paper form at the front desk, 2024',
+    });
+    expect(ok.statusCode, ok.body).toBe(202);
+    await runJobs();
+    const done = (await api('GET', `/api/v1/imports/${imp.id}`)).json();
+    expect(done.counts).toMatchObject({ created: 94, invalid: 5, suppressed: 1 });
+    const [first] = (
+      await db.execute<{ id: string }>(sql`
+      select id from clients where workspace_id = ${workspace.id} and email = 'client1@example.com'`)
+    ).rows;
+    const consent = await getConsent(db, workspace.id, first!.id);
+    expect(consent.consent.email).toBe(true);
+    expect(consent.history[0]).toMatchObject({
+      channel: 'email',
+      granted: true,
+      source: 'import',
+      evidence: 'Paper form at the front desk, 2024',
+    });
+    const report = (await api('GET', `/api/v1/imports/${imp.id}/errors.csv`)).body;
+    expect(report).toContain('4,,,skipped: the email is on the suppression list');
+  });
+
+  it('resumes after a crash from the last committed batch without duplicating rows, and can be cancelled', async () => {
+    const { workspace, api, upload, db } = await setup();
+    const rows = ['email,first_name'];
+    for (let i = 0; i < 5000; i++) rows.push(`person${i}@example.com,Person ${i}`);
+    const imp = (await upload('big.csv', `${rows.join('\n')}\n`)).json();
+    expect((await api('POST', `/api/v1/imports/${imp.id}/start`, {})).statusCode).toBe(202);
+    const deps = { suppressions: createSuppressionList('test-secret') };
+    await expect(
+      runImport(db, deps, workspace.id, imp.id, {
+        afterBatch: (n) => {
+          if (n === 1) throw new Error('worker killed');
+        },
+      }),
+    ).rejects.toThrow('worker killed');
+    const crashed = (await api('GET', `/api/v1/imports/${imp.id}`)).json();
+    expect(crashed).toMatchObject({ status: 'running', processed_rows: 2000, counts: { created: 2000 } });
+    await runJobs(); // the queued job picks it up and resumes
+    const done = (await api('GET', `/api/v1/imports/${imp.id}`)).json();
+    expect(done).toMatchObject({
+      status: 'completed',
+      processed_rows: 5000,
+      counts: { created: 5000, duplicates: 0 },
+    });
+    const count = await db.execute<{ n: number }>(
+      sql`select count(*)::int as n, count(distinct email)::int as d from clients where workspace_id = ${workspace.id}`,
+    );
+    expect(count.rows[0]).toMatchObject({ n: 5000, d: 5000 });
+
+    const other = (await upload('big.csv', `${rows.join('\n')}\n`)).json();
+    await api('POST', `/api/v1/imports/${other.id}/start`, {});
+    const cancelled = await api('POST', `/api/v1/imports/${other.id}/cancel`);
+    expect(cancelled.json().status).toBe('cancelled');
+    await runJobs();
+    expect((await api('GET', `/api/v1/imports/${other.id}`)).json()).toMatchObject({
+      status: 'cancelled',
+      processed_rows: 0,
+    });
+  });
+
+  it('reads XLSX sheets by name, JSON and Latin-1 files; remembers the mapping for the same shape', async () => {
+    const { workspace, api, upload } = await setup();
+    const xlsx = await upload('hand-made-es.xlsx', undefined, { sheet: 'Clientes' });
+    expect(xlsx.statusCode, xlsx.body).toBe(201);
+    const x = xlsx.json();
+    expect(x.headers).toContain('Móvil');
+    const start = await api('POST', `/api/v1/imports/${x.id}/start`, { mapping: { Gasto: 'new.gasto' } });
+    expect(start.statusCode, start.body).toBe(202);
+    await runJobs();
+    const stored = await clientsOf(workspace.id);
+    expect(stored[0]).toMatchObject({
+      first_name: 'Carmen',
+      phone: '+34622333444',
+      birthday: '1979-04-03',
+      custom: { gasto: '1234.5' },
+    });
+
+    const missing = await upload('hand-made-es.xlsx', undefined, { sheet: 'Nope' });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().error.details[0].path).toBe('/sheet');
+
+    // the same shape again: the saved mapping comes back
+    const again = (await upload('hand-made-es.xlsx', undefined, { sheet: 'Clientes' })).json();
+    expect(again.columns.find((c: { header: string }) => c.header === 'Gasto').target).toBe('custom.gasto');
+
+    const json = (await upload('contacts.json')).json();
+    expect((await api('POST', `/api/v1/imports/${json.id}/dry-run`, {})).json().counts.created).toBe(2);
+    const latin = (await upload('latin1-fr.csv')).json();
+    const preview = (await api('POST', `/api/v1/imports/${latin.id}/dry-run`, {})).json().preview;
+    expect(preview[0].client).toMatchObject({
+      first_name: 'Élodie',
+      last_name: 'Lefèvre',
+      phone: '+33698765432',
+      country: 'FR',
+    });
+  });
+
+  it('refuses bad files and uploads: too large (413), not multipart (415), binary, empty, bad mapping (400)', async () => {
+    const { api, upload, key } = await setup();
+    const big = await upload('big.csv', Buffer.alloc(MAX_BYTES * 2, 'a'));
+    expect(big.statusCode).toBe(413);
+    const slightly = await upload('big.csv', Buffer.alloc(MAX_BYTES + 20_000, 'a'));
+    expect(slightly.statusCode).toBe(413);
+    const json = await t.inject({
+      method: 'POST',
+      url: '/api/v1/imports',
+      headers: { authorization: `Bearer ${key}` },
+      payload: { file: 'x' },
+    });
+    expect(json.statusCode).toBe(415);
+    const binary = await upload('binary.csv');
+    expect(binary.statusCode).toBe(400);
+    expect(binary.json().error.details[0].message).toMatch(/not a text file/);
+    expect((await upload('empty.csv')).statusCode).toBe(400);
+    const headerOnly = (await upload('header-only.csv')).json();
+    expect((await api('POST', `/api/v1/imports/${headerOnly.id}/dry-run`, {})).json()).toMatchObject({
+      total_rows: 0,
+    });
+    const bad = await api('POST', `/api/v1/imports/${headerOnly.id}/start`, {
+      mapping: { email: 'nonsense', nope: 'email' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.details.map((d: { path: string }) => d.path)).toEqual([
+      '/mapping/email',
+      '/mapping/nope',
+    ]);
+  });
+});
