@@ -64,6 +64,8 @@ export interface ProviderRuntime {
   publicUrl: string | null;
   /** WhatsApp free text is allowed only inside the 24-hour window; the service tells the provider. */
   whatsappWindowOpen?: boolean;
+  /** Longest wait for the provider's answer (default 15 s); past it the outcome is unknown. */
+  timeoutMs?: number;
 }
 
 export interface ChannelProvider {

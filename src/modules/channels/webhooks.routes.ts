@@ -150,41 +150,47 @@ export function registerWebhookRoutes(app: HttpApp, deps: WebhookDeps) {
       if (!signedBy.length) return unauthorized(reply, 'X-Hub-Signature-256');
       const payload = parseJson<MetaPayload>(raw);
       if (!payload) return sendError(reply, 400, 'BAD_REQUEST', 'The body is not JSON');
-      const byNumber = new Map(signedBy.map((c) => [String(c.settings.phone_number_id), c]));
+      // The same number may be configured in more than one workspace: each gets what is its own.
+      const byNumber = new Map<string, ChannelRow[]>();
+      for (const c of signedBy) {
+        const key = String(c.settings.phone_number_id);
+        byNumber.set(key, [...(byNumber.get(key) ?? []), c]);
+      }
       const outcomes: string[] = [];
       for (const entry of payload.entry ?? [])
         for (const change of entry.changes ?? []) {
           const value = change.value;
-          const channel = byNumber.get(String(value?.metadata?.phone_number_id));
-          if (!value || !channel) continue;
-          for (const status of value.statuses ?? []) {
-            const mapped = META_STATUS[status.status];
-            if (!mapped) continue;
-            const error = status.errors?.[0];
-            outcomes.push(
-              await applyProviderStatus(db, channel, {
-                providerMessageId: status.id,
-                status: mapped,
-                at: new Date(Number(status.timestamp) * 1000 || Date.now()),
-                code: error?.code !== undefined ? String(error.code) : null,
-                message: error ? (error.error_data?.details ?? error.title ?? error.message ?? null) : null,
-                withdrawConsent: error?.code === 131050 ? 'whatsapp' : null,
+          if (!value) continue;
+          for (const channel of byNumber.get(String(value.metadata?.phone_number_id)) ?? []) {
+            for (const status of value.statuses ?? []) {
+              const mapped = META_STATUS[status.status];
+              if (!mapped) continue;
+              const error = status.errors?.[0];
+              outcomes.push(
+                await applyProviderStatus(db, channel, {
+                  providerMessageId: status.id,
+                  status: mapped,
+                  at: new Date(Number(status.timestamp) * 1000 || Date.now()),
+                  code: error?.code !== undefined ? String(error.code) : null,
+                  message: error ? (error.error_data?.details ?? error.title ?? error.message ?? null) : null,
+                  withdrawConsent: error?.code === 131050 ? 'whatsapp' : null,
+                  label: 'Meta',
+                }),
+              );
+            }
+            for (const message of value.messages ?? []) {
+              const text =
+                message.text?.body ?? message.button?.text ?? message.interactive?.button_reply?.title ?? '';
+              await handleInbound(db, channel, {
+                kind: 'whatsapp',
+                from: toPhone(message.from),
+                text,
+                at: new Date(Number(message.timestamp) * 1000 || Date.now()),
+                providerMessageId: message.id,
                 label: 'Meta',
-              }),
-            );
-          }
-          for (const message of value.messages ?? []) {
-            const text =
-              message.text?.body ?? message.button?.text ?? message.interactive?.button_reply?.title ?? '';
-            await handleInbound(db, channel, {
-              kind: 'whatsapp',
-              from: toPhone(message.from),
-              text,
-              at: new Date(Number(message.timestamp) * 1000 || Date.now()),
-              providerMessageId: message.id,
-              label: 'Meta',
-            });
-            outcomes.push('inbound');
+              });
+              outcomes.push('inbound');
+            }
           }
         }
       return { received: outcomes.length };

@@ -31,11 +31,15 @@ export const evolutionProvider: ChannelProvider = {
     const base = String(s.base_url).replace(/\/+$/, '');
     let response: Response;
     try {
-      response = await timedFetch(`${base}/message/sendText/${encodeURIComponent(String(s.instance))}`, {
-        method: 'POST',
-        headers: { apikey: String(s.api_key), 'content-type': 'application/json' },
-        body: JSON.stringify({ number: message.to.replace(/^\+/, ''), text: message.text }),
-      });
+      response = await timedFetch(
+        `${base}/message/sendText/${encodeURIComponent(String(s.instance))}`,
+        {
+          method: 'POST',
+          headers: { apikey: String(s.api_key), 'content-type': 'application/json' },
+          body: JSON.stringify({ number: message.to.replace(/^\+/, ''), text: message.text }),
+        },
+        runtime.timeoutMs,
+      );
     } catch (error) {
       return unknownOutcome(error);
     }

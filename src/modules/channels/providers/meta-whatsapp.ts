@@ -141,11 +141,15 @@ export const metaWhatsappProvider: ChannelProvider = {
     const s = runtime.settings;
     let response: Response;
     try {
-      response = await timedFetch(`${baseUrl(s)}/${s.phone_number_id}/messages`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${s.access_token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(metaMessageBody(message)),
-      });
+      response = await timedFetch(
+        `${baseUrl(s)}/${s.phone_number_id}/messages`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${s.access_token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(metaMessageBody(message)),
+        },
+        runtime.timeoutMs,
+      );
     } catch (error) {
       return unknownOutcome(error);
     }

@@ -77,14 +77,18 @@ export const twilioProvider: ChannelProvider = {
     const base = String(s.base_url || TWILIO_API_URL).replace(/\/+$/, '');
     let response: Response;
     try {
-      response = await timedFetch(`${base}/2010-04-01/Accounts/${s.account_sid}/Messages.json`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${s.account_sid}:${s.auth_token}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
+      response = await timedFetch(
+        `${base}/2010-04-01/Accounts/${s.account_sid}/Messages.json`,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Basic ${Buffer.from(`${s.account_sid}:${s.auth_token}`).toString('base64')}`,
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body: form.toString(),
         },
-        body: form.toString(),
-      });
+        runtime.timeoutMs,
+      );
     } catch (error) {
       return unknownOutcome(error);
     }
