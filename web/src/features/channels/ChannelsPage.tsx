@@ -401,13 +401,18 @@ function ChannelForm({ channel, onClose }: { channel: Channel | null; onClose: (
             />
             {provider.fields.map((field) => {
               const key = `settings.${field.name}`;
-              const label = field.name.replaceAll('_', ' ');
+              const label = t(`channelSettings.fields.${field.name}.label`, {
+                defaultValue: field.name.replaceAll('_', ' '),
+              });
+              const help = t(`channelSettings.fields.${field.name}.help`, {
+                defaultValue: field.description,
+              });
               if (field.type === 'boolean')
                 return (
                   <Switch
                     key={key}
                     label={label}
-                    description={field.description}
+                    description={help}
                     {...form.getInputProps(key, { type: 'checkbox' })}
                   />
                 );
@@ -416,7 +421,7 @@ function ChannelForm({ channel, onClose }: { channel: Channel | null; onClose: (
                   <NumberInput
                     key={key}
                     label={label}
-                    description={field.description}
+                    description={help}
                     required={field.required}
                     min={0}
                     max={65535}
@@ -428,7 +433,7 @@ function ChannelForm({ channel, onClose }: { channel: Channel | null; onClose: (
                   <PasswordInput
                     key={key}
                     label={label}
-                    description={field.description}
+                    description={help}
                     required={field.required && !channel?.secrets_set.includes(field.name)}
                     placeholder={
                       channel?.secrets_set.includes(field.name) ? t('channelSettings.secretKept') : undefined
@@ -447,7 +452,7 @@ function ChannelForm({ channel, onClose }: { channel: Channel | null; onClose: (
                   <Textarea
                     key={key}
                     label={label}
-                    description={field.description}
+                    description={help}
                     autosize
                     minRows={2}
                     {...form.getInputProps(key)}
@@ -457,7 +462,7 @@ function ChannelForm({ channel, onClose }: { channel: Channel | null; onClose: (
                 <TextInput
                   key={key}
                   label={label}
-                  description={field.description}
+                  description={help}
                   required={field.required}
                   {...form.getInputProps(key)}
                 />
