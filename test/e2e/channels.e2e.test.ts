@@ -68,9 +68,10 @@ describe('channels and outbox', () => {
     await add.getByLabel(/^Password/).fill('s3cret-pass');
     await add.getByRole('button', { name: 'Add channel' }).click();
     await add.getByText('is not an email address').waitFor();
+    await add.getByText('is not an email address').scrollIntoViewIfNeeded();
+    await screenshot(page(), 'channels-add-smtp-error');
     await add.getByRole('textbox', { name: /^From address/ }).fill('hola@clinica-sol.example');
     await add.getByRole('textbox', { name: /^From name/ }).fill('Clínica Sol');
-    await screenshot(page(), 'channels-add-smtp');
     await add.getByRole('button', { name: 'Add channel' }).click();
     await page().getByText('Clinic mail was added.').waitFor();
     await add.waitFor({ state: 'hidden' });
