@@ -10,7 +10,11 @@ import {
 } from './modules/api-keys/api-keys.service.ts';
 import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
 import { registerChannelRoutes } from './modules/channels/channels.routes.ts';
-import { type ChannelService, createChannelService } from './modules/channels/channels.service.ts';
+import {
+  type ChannelService,
+  channelMessagesParticipant,
+  createChannelService,
+} from './modules/channels/channels.service.ts';
 import { registerWebhookRoutes } from './modules/channels/webhooks.routes.ts';
 import { registerClientData } from './modules/clients/client-data.ts';
 import { registerClientGdprRoutes } from './modules/clients/clients.gdpr.routes.ts';
@@ -206,6 +210,7 @@ export async function createClientela(options: {
   registerClientData(notesParticipant);
   registerClientData(consentParticipant);
   registerClientData(eventsParticipant);
+  registerClientData(channelMessagesParticipant);
   registerEventRoutes(http, { db, bodyLimitBytes: config.bodyLimitBytes });
   registerClientTimelineRoutes(http, { db });
   registerNoteRoutes(http, { db });

@@ -266,3 +266,38 @@ export async function listWhatsappTemplateRows(
     )
     .orderBy(whatsappTemplates.name, whatsappTemplates.language);
 }
+
+export async function moveMessageRows(
+  db: DbOrTx,
+  workspaceId: string,
+  fromClientId: string,
+  toClientId: string,
+) {
+  await db
+    .update(channelMessages)
+    .set({ clientId: toClientId })
+    .where(and(eq(channelMessages.workspaceId, workspaceId), eq(channelMessages.clientId, fromClientId)));
+}
+
+export async function messageRowsOfClient(db: DbOrTx, workspaceId: string, clientId: string) {
+  return db
+    .select()
+    .from(channelMessages)
+    .where(and(eq(channelMessages.workspaceId, workspaceId), eq(channelMessages.clientId, clientId)))
+    .orderBy(desc(channelMessages.createdAt), desc(channelMessages.id));
+}
+
+/** Erasure: the address and what was said go; the fact that a message was sent (and its status) stays. */
+export async function scrubMessageRowsOfClient(db: DbOrTx, workspaceId: string, clientId: string) {
+  await db
+    .update(channelMessages)
+    .set({
+      recipient: 'erased',
+      subject: null,
+      html: null,
+      body: null,
+      headers: null,
+      whatsappTemplate: null,
+    })
+    .where(and(eq(channelMessages.workspaceId, workspaceId), eq(channelMessages.clientId, clientId)));
+}

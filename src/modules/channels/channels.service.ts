@@ -6,6 +6,7 @@ import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { decodeCursor, page } from '../../platform/pagination.ts';
 import { type Changes, recordAudit } from '../audit/audit.service.ts';
+import type { ClientDataParticipant } from '../clients/client-data.ts';
 import type {
   ChannelKind,
   ChannelProvider,
@@ -28,8 +29,11 @@ import {
   listChannelRows,
   listMessageRows,
   listWhatsappTemplateRows,
+  messageRowsOfClient,
+  moveMessageRows,
   type OutboxFilter,
   replaceWhatsappTemplates,
+  scrubMessageRowsOfClient,
   updateChannelRow,
   type WhatsappTemplateRow,
 } from './channels.repo.ts';
@@ -688,3 +692,25 @@ export function createChannelService(deps: ChannelsDeps) {
 }
 
 export type ChannelService = ReturnType<typeof createChannelService>;
+
+/**
+ * Messages join the client's lifecycle: moved on merge, in the GDPR export, and on erasure their
+ * address and content are scrubbed (status and dates stay for the campaign's figures). Outbound
+ * messages reach the timeline through the deliveries ledger, so none are listed here.
+ */
+export const channelMessagesParticipant: ClientDataParticipant = {
+  name: 'channel_messages',
+  timelineKinds: [],
+  async move(tx, workspaceId, fromClientId, toClientId) {
+    await moveMessageRows(tx, workspaceId, fromClientId, toClientId);
+  },
+  async exportFor(db, workspaceId, clientId) {
+    return (await messageRowsOfClient(db, workspaceId, clientId)).map(toMessageJson);
+  },
+  async erase(tx, workspaceId, clientId) {
+    await scrubMessageRowsOfClient(tx, workspaceId, clientId);
+  },
+  async timeline() {
+    return [];
+  },
+};

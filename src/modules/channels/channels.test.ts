@@ -358,4 +358,27 @@ describe('sending through a channel', () => {
     const all = await api('GET', `/api/v1/channels/${created.json().id}/whatsapp-templates?all=true`);
     expect(all.json().templates).toHaveLength(4);
   });
+
+  it("joins the client's lifecycle: in the GDPR export, scrubbed on erasure", async () => {
+    const { api, ctx, workspace } = await world();
+    const outboxId = (await api('GET', '/api/v1/channels')).json().channels[0].id;
+    const client = (
+      await api('POST', '/api/v1/clients', { first_name: 'Eva', email: 'eva@example.com' })
+    ).json();
+    await t.app.channels.sendThroughChannel(t.app.dbHandle.db, ctx, outboxId, {
+      channel: 'email',
+      to: 'eva@example.com',
+      subject: 'Tu cita',
+      text: 'Hola Eva',
+      marketing: false,
+      workspaceId: workspace.id,
+      clientId: client.id,
+    });
+    const exported = await api('GET', `/api/v1/clients/${client.id}/export`);
+    expect(exported.json().channel_messages).toMatchObject([{ to: 'eva@example.com', subject: 'Tu cita' }]);
+    const erased = await api('POST', `/api/v1/clients/${client.id}/erase`, { confirm: true });
+    expect(erased.statusCode, erased.body).toBeLessThan(300);
+    const [message] = (await api('GET', `/api/v1/outbox?client_id=${client.id}`)).json().messages;
+    expect(message).toMatchObject({ to: 'erased', subject: null, text: null, status: 'sent' });
+  });
 });
