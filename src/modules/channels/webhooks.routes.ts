@@ -122,6 +122,20 @@ export function registerWebhookRoutes(app: HttpApp, deps: WebhookDeps) {
 
   const settingsOf = (channel: ChannelRow) => channels.runtimeSettings(channel);
 
+  /** The Twilio channel of the URL and the form Twilio posted, once its signature is proven (else answered). */
+  async function signedTwilioForm(request: FastifyRequest, reply: FastifyReply) {
+    const channel = await channelFromUrl(request, reply, ['twilio']);
+    if (!channel) return null;
+    const params = formParams((request.body as Buffer | undefined) ?? Buffer.alloc(0));
+    const token = String(settingsOf(channel).auth_token ?? '');
+    const signature = header(request, 'x-twilio-signature');
+    if (!verifyTwilioSignature(token, signedUrl(config, request), params, signature)) {
+      unauthorized(reply, 'X-Twilio-Signature');
+      return null;
+    }
+    return { channel, params };
+  }
+
   app.register(async (scope) => {
     // Signatures cover the exact bytes received, so every body stays a Buffer here.
     scope.removeAllContentTypeParsers();
@@ -197,19 +211,9 @@ export function registerWebhookRoutes(app: HttpApp, deps: WebhookDeps) {
     });
 
     scope.post('/webhooks/twilio/:channel_id/status', { schema: { hide: true } }, async (request, reply) => {
-      const channel = await channelFromUrl(request, reply, ['twilio']);
-      if (!channel) return reply;
-      const params = formParams((request.body as Buffer | undefined) ?? Buffer.alloc(0));
-      const token = String(settingsOf(channel).auth_token ?? '');
-      if (
-        !verifyTwilioSignature(
-          token,
-          signedUrl(config, request),
-          params,
-          header(request, 'x-twilio-signature'),
-        )
-      )
-        return unauthorized(reply, 'X-Twilio-Signature');
+      const signed = await signedTwilioForm(request, reply);
+      if (!signed) return reply;
+      const { channel, params } = signed;
       const status = TWILIO_STATUS[first(params.MessageStatus)];
       const sid = first(params.MessageSid) || first(params.SmsSid);
       if (!status || !sid) return { outcome: 'ignored' };
@@ -228,19 +232,9 @@ export function registerWebhookRoutes(app: HttpApp, deps: WebhookDeps) {
     });
 
     scope.post('/webhooks/twilio/:channel_id/inbound', { schema: { hide: true } }, async (request, reply) => {
-      const channel = await channelFromUrl(request, reply, ['twilio']);
-      if (!channel) return reply;
-      const params = formParams((request.body as Buffer | undefined) ?? Buffer.alloc(0));
-      const token = String(settingsOf(channel).auth_token ?? '');
-      if (
-        !verifyTwilioSignature(
-          token,
-          signedUrl(config, request),
-          params,
-          header(request, 'x-twilio-signature'),
-        )
-      )
-        return unauthorized(reply, 'X-Twilio-Signature');
+      const signed = await signedTwilioForm(request, reply);
+      if (!signed) return reply;
+      const { channel, params } = signed;
       const from = first(params.From);
       const sid = first(params.MessageSid) || first(params.SmsSid);
       if (from && sid)

@@ -7,6 +7,7 @@ import { type MetaPeer, startMetaPeer } from '../../../test/peers/meta-graph.ts'
 import { startTwilioPeer, type TwilioPeer } from '../../../test/peers/twilio.ts';
 import { newApiKey, newWorkspace, setupTestApp, withKey } from '../../../test/support/app.ts';
 import { systemContext } from '../../platform/auth/context.ts';
+import type { OutgoingMessage } from './channel-types.ts';
 import {
   type SnsMessage,
   snsStringToSign,
@@ -14,6 +15,8 @@ import {
   verifySnsMessage,
   verifyTwilioSignature,
 } from './webhook-signatures.ts';
+
+const WELCOME = { whatsappTemplate: { name: 'welcome', language: 'en_US', bodyParameters: ['Ana'] } };
 
 /** The app listens on a real port so the peers can post webhooks to it, and PUBLIC_URL names it. */
 async function freePort(): Promise<number> {
@@ -71,7 +74,29 @@ async function world(phone = '+34600111222') {
     ).rows;
     return row as { status: string; status_history: Array<{ status: string }> };
   }
-  return { workspace, api, clientId: client.json().id as string, ctx, channel, consent, message, phone };
+  /** Sends through the channel as the campaign engine will: to this client's phone unless told otherwise. */
+  async function send(channelId: string, message: Partial<OutgoingMessage>) {
+    return t.app.channels.sendThroughChannel(t.app.dbHandle.db, ctx, channelId, {
+      channel: 'whatsapp',
+      to: phone,
+      text: '',
+      marketing: false,
+      workspaceId: workspace.id,
+      clientId: client.json().id,
+      ...message,
+    });
+  }
+  return {
+    workspace,
+    api,
+    clientId: client.json().id as string,
+    ctx,
+    channel,
+    consent,
+    message,
+    phone,
+    send,
+  };
 }
 
 describe('signatures', () => {
@@ -152,15 +177,7 @@ describe('Meta WhatsApp webhooks', () => {
 
   it('moves statuses forward only, ignores duplicates, and refuses a wrong signature', async () => {
     const w = await metaWorld();
-    const sent = await t.app.channels.sendThroughChannel(t.app.dbHandle.db, w.ctx, w.channelId, {
-      channel: 'whatsapp',
-      to: w.phone,
-      text: '',
-      whatsappTemplate: { name: 'welcome', language: 'en_US', bodyParameters: ['Ana'] },
-      marketing: true,
-      workspaceId: w.workspace.id,
-      clientId: w.clientId,
-    });
+    const sent = await w.send(w.channelId, { ...WELCOME, marketing: true });
     expect(sent.status).toBe('sent');
     const wamid = (sent as { providerMessageId: string }).providerMessageId;
     const url = `${PUBLIC_URL}/webhooks/meta`;
@@ -180,13 +197,9 @@ describe('Meta WhatsApp webhooks', () => {
 
   it('a tampered body with a stale signature stores nothing', async () => {
     const w = await metaWorld();
-    const sent = await t.app.channels.sendThroughChannel(t.app.dbHandle.db, w.ctx, w.channelId, {
-      channel: 'whatsapp',
-      to: w.phone,
+    const sent = await w.send(w.channelId, {
       text: '',
       whatsappTemplate: { name: 'welcome', language: 'en_US', bodyParameters: ['Ana'] },
-      marketing: false,
-      workspaceId: w.workspace.id,
     });
     const wamid = (sent as { providerMessageId: string }).providerMessageId;
     const payload = JSON.stringify({
@@ -216,12 +229,10 @@ describe('Meta WhatsApp webhooks', () => {
   it('inbound messages open the 24-hour window, reach the timeline, and STOP withdraws WhatsApp consent', async () => {
     const w = await metaWorld();
     const freeText = () =>
-      t.app.channels.sendThroughChannel(t.app.dbHandle.db, w.ctx, w.channelId, {
+      w.send(w.channelId, {
         channel: 'whatsapp',
         to: w.phone,
         text: 'Claro, te esperamos.',
-        marketing: false,
-        workspaceId: w.workspace.id,
       });
     const closed = await freeText();
     expect(closed).toMatchObject({ status: 'failed', code: '131047', retryable: false });
@@ -242,15 +253,7 @@ describe('Meta WhatsApp webhooks', () => {
 
   it('a failed status with 131050 withdraws WhatsApp consent and is final', async () => {
     const w = await metaWorld();
-    const sent = await t.app.channels.sendThroughChannel(t.app.dbHandle.db, w.ctx, w.channelId, {
-      channel: 'whatsapp',
-      to: w.phone,
-      text: '',
-      whatsappTemplate: { name: 'welcome', language: 'en_US', bodyParameters: ['Ana'] },
-      marketing: true,
-      workspaceId: w.workspace.id,
-      clientId: w.clientId,
-    });
+    const sent = await w.send(w.channelId, { ...WELCOME, marketing: true });
     const wamid = (sent as { providerMessageId: string }).providerMessageId;
     const url = `${PUBLIC_URL}/webhooks/meta`;
     await meta.sendStatus(url, wamid, 'failed', {
@@ -277,13 +280,10 @@ describe('Twilio webhooks', () => {
 
   it('status callbacks signed by Twilio move the message; a bad signature is 401', async () => {
     const w = await twilioWorld();
-    const sent = await t.app.channels.sendThroughChannel(t.app.dbHandle.db, w.ctx, w.channelId, {
+    const sent = await w.send(w.channelId, {
       channel: 'sms',
       to: w.phone,
       text: 'Recordatorio: cita mañana 10:00',
-      marketing: false,
-      workspaceId: w.workspace.id,
-      clientId: w.clientId,
     });
     const sid = (sent as { providerMessageId: string }).providerMessageId;
     expect(twilio.sent.at(-1)!.params.StatusCallback).toBe(
@@ -303,13 +303,11 @@ describe('Twilio webhooks', () => {
 
   it('an undelivered callback with 21610 withdraws SMS consent', async () => {
     const w = await twilioWorld();
-    const sent = await t.app.channels.sendThroughChannel(t.app.dbHandle.db, w.ctx, w.channelId, {
+    const sent = await w.send(w.channelId, {
       channel: 'sms',
       to: w.phone,
       text: 'Oferta',
       marketing: true,
-      workspaceId: w.workspace.id,
-      clientId: w.clientId,
     });
     await twilio.sendStatus(
       (sent as { providerMessageId: string }).providerMessageId,
@@ -412,12 +410,8 @@ describe('Evolution webhooks', () => {
       api_key: evolution.apiKey,
       instance: evolution.instance,
     });
-    const sent = await t.app.channels.sendThroughChannel(t.app.dbHandle.db, w.ctx, channelId, {
-      channel: 'whatsapp',
-      to: w.phone,
+    const sent = await w.send(channelId, {
       text: 'Hola',
-      marketing: false,
-      workspaceId: w.workspace.id,
     });
     const id = (sent as { providerMessageId: string }).providerMessageId;
     const url = `${PUBLIC_URL}/webhooks/evolution/${channelId}`;
