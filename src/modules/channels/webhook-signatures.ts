@@ -139,6 +139,11 @@ export async function verifySnsMessage(
 
 const certificates = new Map<string, string>();
 
+/** A certificate already downloaded (or provisioned offline): used without fetching it again. */
+export function rememberSnsCertificate(url: string, pem: string): void {
+  certificates.set(url, pem);
+}
+
 /** Downloads (and caches) an SNS signing certificate. */
 export async function fetchSnsCertificate(url: string): Promise<string> {
   const cached = certificates.get(url);

@@ -9,6 +9,7 @@ import { newApiKey, newWorkspace, setupTestApp, withKey } from '../../../test/su
 import { systemContext } from '../../platform/auth/context.ts';
 import type { OutgoingMessage } from './channel-types.ts';
 import {
+  rememberSnsCertificate,
   type SnsMessage,
   snsStringToSign,
   twilioSignature,
@@ -375,6 +376,56 @@ describe('SendGrid and SES webhooks', () => {
     expect((await w.consent()).email).toBe(false);
     const check = await w.api('POST', '/api/v1/suppressions/check', { email });
     expect(check.json()).toEqual({ suppressed: true });
+  });
+
+  it('a signed SES permanent bounce suppresses and withdraws; the same message altered is 401', async () => {
+    const w = await world();
+    const channelId = await w.channel('smtp', {
+      host: '127.0.0.1',
+      port: 2525,
+      from_email: 'hola@clinic.example',
+      ses_topic_arn: 'arn:aws:sns:eu-west-1:123456789012:ses-events',
+    });
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const certUrl = 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test.pem';
+    rememberSnsCertificate(certUrl, publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    const email = `ana-${w.workspace.id.slice(0, 8)}@example.com`;
+    const message: SnsMessage = {
+      Type: 'Notification',
+      MessageId: 'b1f3c1a0-0000-4000-8000-000000000001',
+      TopicArn: 'arn:aws:sns:eu-west-1:123456789012:ses-events',
+      Message: JSON.stringify({
+        notificationType: 'Bounce',
+        bounce: {
+          bounceType: 'Permanent',
+          bounceSubType: 'General',
+          bouncedRecipients: [{ emailAddress: email }],
+        },
+        mail: { commonHeaders: { messageId: '<nope@clinic.example>' } },
+      }),
+      Timestamp: new Date().toISOString(),
+      SignatureVersion: '2',
+      Signature: '',
+      SigningCertURL: certUrl,
+    };
+    const signer = createSign('RSA-SHA256');
+    signer.update(snsStringToSign(message));
+    message.Signature = signer.sign(privateKey, 'base64');
+    const url = `${PUBLIC_URL}/webhooks/ses/${channelId}`;
+    const headers = { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' };
+    const altered = await postWebhook(
+      url,
+      JSON.stringify({ ...message, Message: message.Message.replace('Permanent', 'Transient') }),
+      headers,
+    );
+    expect(altered.status).toBe(401);
+    expect((await w.consent()).email).toBe(true);
+    const ok = await postWebhook(url, JSON.stringify(message), headers);
+    expect(ok.status, ok.text).toBe(200);
+    expect((await w.consent()).email).toBe(false);
+    expect((await w.api('POST', '/api/v1/suppressions/check', { email })).json()).toEqual({
+      suppressed: true,
+    });
   });
 
   it('an SES notification whose certificate is not from SNS is 401', async () => {

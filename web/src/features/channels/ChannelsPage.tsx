@@ -512,6 +512,8 @@ function TestForm({ channel, onClose }: { channel: Channel; onClose: () => void 
   const [result, setResult] = useState<TestResult | null>(null);
   const form = useForm({
     initialValues: { to: '', kind: channel.kinds[0] as ChannelKind, text: '' },
+    // A result belongs to what was sent: editing the message or recipient clears it.
+    onValuesChange: () => setResult(null),
     validate: { to: (value) => (value.trim() ? null : t('validation.required')) },
   });
   const submit = form.onSubmit((values) => {
