@@ -15,6 +15,8 @@ export interface SmtpSink {
   messages: SunkMessage[];
   /** The next message is refused at RCPT with this SMTP reply (e.g. 450 mailbox busy, 550 no such user). */
   failNext(code: number, message: string): void;
+  /** The next message is read but never acknowledged (the client times out after sending DATA). */
+  hangNext(): void;
   /** Waits until `count` messages arrived (or throws after `timeoutMs`). */
   waitFor(count: number, timeoutMs?: number): Promise<SunkMessage[]>;
   close(): Promise<void>;
@@ -39,6 +41,7 @@ export async function startSmtpSink(
 ): Promise<SmtpSink> {
   const messages: SunkMessage[] = [];
   const failures: Array<{ code: number; message: string }> = [];
+  let hangs = 0;
   const server = new SMTPServer({
     disabledCommands: options.requireAuth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
     authOptional: !options.requireAuth,
@@ -59,6 +62,10 @@ export async function startSmtpSink(
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
+        if (hangs > 0) {
+          hangs--;
+          return; // never answer: the message may or may not count as delivered
+        }
         const raw = Buffer.concat(chunks).toString('utf8');
         messages.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
@@ -77,6 +84,9 @@ export async function startSmtpSink(
     port,
     messages,
     failNext: (code, message) => failures.push({ code, message }),
+    hangNext: () => {
+      hangs++;
+    },
     async waitFor(count, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       while (messages.length < count) {

@@ -676,7 +676,23 @@ export function createChannelService(deps: ChannelsDeps) {
     return { templates: rows.map(toTemplateJson) };
   }
 
+  /**
+   * The channel a message of this kind goes through when none is chosen: the workspace's default
+   * if it carries the kind, else the oldest channel that does, else the Outbox (which carries all).
+   */
+  async function channelForKind(db: Database, workspaceId: string, kind: ChannelKind) {
+    await ensureOutbox(db, workspaceId);
+    const rows = await listChannelRows(db, workspaceId);
+    const carries = (row: ChannelRow) => providerOf(row.provider).kinds.includes(kind);
+    const chosen =
+      rows.find((row) => row.isDefault && carries(row)) ??
+      rows.find((row) => row.provider !== 'outbox' && carries(row)) ??
+      rows.find((row) => row.provider === 'outbox');
+    return json(chosen!);
+  }
+
   return {
+    channelForKind,
     listChannels,
     getChannel,
     createChannel,

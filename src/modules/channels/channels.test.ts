@@ -381,4 +381,22 @@ describe('sending through a channel', () => {
     const [message] = (await api('GET', `/api/v1/outbox?client_id=${client.id}`)).json().messages;
     expect(message).toMatchObject({ to: 'erased', subject: null, text: null, status: 'sent' });
   });
+
+  it('picks the channel for a kind: the default when it carries it, else one that does, else the Outbox', async () => {
+    const { api, workspace } = await world();
+    const db = t.app.dbHandle.db;
+    expect((await t.app.channels.channelForKind(db, workspace.id, 'sms')).provider).toBe('outbox');
+    const mail = await api('POST', '/api/v1/channels', {
+      provider: 'smtp',
+      settings: smtpSettings(),
+      is_default: true,
+    });
+    expect((await t.app.channels.channelForKind(db, workspace.id, 'email')).id).toBe(mail.json().id);
+    expect((await t.app.channels.channelForKind(db, workspace.id, 'sms')).provider).toBe('outbox');
+    const wa = await api('POST', '/api/v1/channels', {
+      provider: 'evolution',
+      settings: { base_url: 'http://127.0.0.1:9', api_key: 'k', instance: 'i' },
+    });
+    expect((await t.app.channels.channelForKind(db, workspace.id, 'whatsapp')).id).toBe(wa.json().id);
+  });
 });

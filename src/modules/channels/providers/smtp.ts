@@ -10,7 +10,8 @@ const pools = new Map<string, { key: string; transport: Pool }>();
 
 function transportFor(runtime: ProviderRuntime): Pool {
   const s = runtime.settings;
-  const key = JSON.stringify(s);
+  const timeoutMs = runtime.timeoutMs ?? 30_000;
+  const key = JSON.stringify([s, timeoutMs]);
   const existing = pools.get(runtime.channelId);
   if (existing?.key === key) return existing.transport;
   existing?.transport.close();
@@ -20,9 +21,9 @@ function transportFor(runtime: ProviderRuntime): Pool {
     host: String(s.host),
     port: Number(s.port ?? 587),
     secure: Boolean(s.secure),
-    connectionTimeout: 15_000,
-    greetingTimeout: 15_000,
-    socketTimeout: 30_000,
+    connectionTimeout: Math.min(timeoutMs, 15_000),
+    greetingTimeout: Math.min(timeoutMs, 15_000),
+    socketTimeout: timeoutMs,
     ...(s.user ? { auth: { user: String(s.user), pass: String(s.password ?? '') } } : {}),
     ...(s.dkim_private_key && s.dkim_domain && s.dkim_selector
       ? {
