@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MetaPeer, startMetaPeer } from '../peers/meta-graph.ts';
 import { type SmtpSink, startSmtpSink } from '../peers/smtp-sink.ts';
 import { screenshot } from './support/browser';
-import { dismissNotifications, logIn, openSettings, useBrowserSession } from './support/session';
+import { callApi, dismissNotifications, logIn, openSettings, useBrowserSession } from './support/session';
 
 /**
  * Settings › Channels and the Outbox in real Chromium: the Outbox is there from the start, a test
@@ -13,12 +14,13 @@ describe('channels and outbox', () => {
   const session = useBrowserSession('channels');
   const page = () => session.page;
   let smtp: SmtpSink;
+  let meta: MetaPeer;
 
   beforeAll(async () => {
-    smtp = await startSmtpSink();
+    [smtp, meta] = await Promise.all([startSmtpSink(), startMetaPeer()]);
   });
   afterAll(async () => {
-    await smtp?.close();
+    await Promise.all([smtp?.close(), meta?.close()]);
   });
 
   it('logs in', () => logIn(session));
@@ -100,6 +102,35 @@ describe('channels and outbox', () => {
     await dismissNotifications(page());
     await page().mouse.move(0, 0);
     await screenshot(page(), 'channels-settings');
+  });
+
+  it('syncs WhatsApp templates and offers only the approved ones', async () => {
+    await callApi(session, 'POST', '/api/v1/channels', {
+      provider: 'meta_whatsapp',
+      name: 'WhatsApp Clínica',
+      settings: {
+        base_url: meta.baseUrl,
+        phone_number_id: meta.phoneNumberId,
+        business_account_id: meta.businessAccountId,
+        access_token: meta.accessToken,
+        app_secret: meta.appSecret,
+        verify_token: 'clinic-verify',
+      },
+    });
+    await page().reload();
+    const card = page().getByRole('region', { name: 'WhatsApp Clínica' });
+    await card.getByText('No approved templates yet', { exact: false }).waitFor();
+    await card.getByRole('button', { name: 'Sync templates' }).click();
+    await page().getByText('2 approved templates available.').waitFor();
+    const approved = card.getByRole('group', { name: 'Approved templates' });
+    await approved.getByText('appointment_reminder · es').waitFor();
+    await approved.getByText('welcome · en_US').waitFor();
+    await expect(approved.getByText(/spring_promo|old_offer/).count()).resolves.toBe(0);
+    await card.getByText('Webhook addresses for the provider').click();
+    await card.getByText(/\/webhooks\/meta$/).waitFor();
+    await dismissNotifications(page());
+    await page().mouse.move(0, 0);
+    await screenshot(page(), 'channels-whatsapp');
   });
 
   it('shows each stored message as its recipient would see it', async () => {

@@ -88,6 +88,7 @@ export const channelKeys = {
   list: ['channels', 'list'] as const,
   outbox: (filters: object) => ['outbox', filters] as const,
   outboxAll: ['outbox'] as const,
+  templates: (channelId: string) => ['channels', 'whatsapp-templates', channelId] as const,
 };
 
 export const MASK = '••••••••';
@@ -159,15 +160,33 @@ export function useTestChannel() {
   });
 }
 
+export interface WhatsappTemplate {
+  id: string;
+  name: string;
+  language: string;
+  status: string;
+  category: string | null;
+}
+
+/** The approved templates of a Meta WhatsApp channel (what campaigns may use outside the 24-hour window). */
+export function useWhatsappTemplates(channelId: string, enabled: boolean) {
+  return useQuery({
+    enabled,
+    queryKey: channelKeys.templates(channelId),
+    queryFn: ({ signal }) =>
+      request<{ templates: WhatsappTemplate[] }>(`${channelPath(channelId)}/whatsapp-templates`, { signal }),
+    select: (data) => data.templates,
+  });
+}
+
 export function useSyncWhatsappTemplates() {
+  const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (id: string) =>
-      request<{ templates: Array<{ name: string; language: string }> }>(
-        `${channelPath(id)}/whatsapp-templates/sync`,
-        {
-          method: 'POST',
-        },
-      ),
+      request<{ templates: WhatsappTemplate[] }>(`${channelPath(id)}/whatsapp-templates/sync`, {
+        method: 'POST',
+      }),
+    onSuccess: (_data, id) => queryClient.invalidateQueries({ queryKey: channelKeys.templates(id) }),
   });
 }
 

@@ -42,6 +42,7 @@ import {
   useSyncWhatsappTemplates,
   useTestChannel,
   useUpdateChannel,
+  useWhatsappTemplates,
 } from '../../api/channels';
 import { isApiError } from '../../api/client';
 import { useMe } from '../../api/me';
@@ -247,6 +248,7 @@ function ChannelCard(props: {
         ) : (
           <HealthLine channel={channel} />
         )}
+        {channel.provider === 'meta_whatsapp' ? <ApprovedTemplates channelId={channel.id} /> : null}
         {channel.provider !== 'outbox' ? <WebhookAddresses channel={channel} /> : null}
         <Group gap="xs">
           {props.canTest ? (
@@ -602,5 +604,32 @@ function SmsCounter({ text }: { text: string }) {
         remaining: length.remaining,
       })}
     </Text>
+  );
+}
+
+/** Only approved templates may start a conversation; this is what campaigns will be offered. */
+function ApprovedTemplates({ channelId }: { channelId: string }) {
+  const { t } = useTranslation();
+  const templates = useWhatsappTemplates(channelId, true);
+  if (!templates.data) return null;
+  if (!templates.data.length)
+    return (
+      <Text size="sm" c="dimmed">
+        {t('channelSettings.noTemplates')}
+      </Text>
+    );
+  return (
+    <Stack gap={4} aria-label={t('channelSettings.approvedTemplates')} role="group">
+      <Text size="sm" fw={500}>
+        {t('channelSettings.approvedTemplates')}
+      </Text>
+      <Group gap={6}>
+        {templates.data.map((template) => (
+          <Badge key={template.id} variant="outline" color="gray" tt="none">
+            {template.name} · {template.language}
+          </Badge>
+        ))}
+      </Group>
+    </Stack>
   );
 }
