@@ -301,3 +301,9 @@ export async function scrubMessageRowsOfClient(db: DbOrTx, workspaceId: string, 
     })
     .where(and(eq(channelMessages.workspaceId, workspaceId), eq(channelMessages.clientId, clientId)));
 }
+
+export async function deleteWhatsappWindow(db: DbOrTx, workspaceId: string, phone: string) {
+  await db
+    .delete(whatsappWindows)
+    .where(and(eq(whatsappWindows.workspaceId, workspaceId), eq(whatsappWindows.phone, phone)));
+}

@@ -7,6 +7,7 @@ import { iso } from '../../platform/http/json.ts';
 import { decodeCursor, page } from '../../platform/pagination.ts';
 import { type Changes, recordAudit } from '../audit/audit.service.ts';
 import type { ClientDataParticipant } from '../clients/client-data.ts';
+import { getClientRow } from '../clients/clients.service.ts';
 import type {
   ChannelKind,
   ChannelProvider,
@@ -21,6 +22,7 @@ import {
   clearDefaultChannel,
   countSentToday,
   deleteChannelRow,
+  deleteWhatsappWindow,
   ensureOutboxRow,
   findChannel,
   insertChannel,
@@ -725,6 +727,9 @@ export const channelMessagesParticipant: ClientDataParticipant = {
   },
   async erase(tx, workspaceId, clientId) {
     await scrubMessageRowsOfClient(tx, workspaceId, clientId);
+    // Runs before the client row is anonymised: its phone still names the WhatsApp window to forget.
+    const client = await getClientRow(tx, workspaceId, clientId);
+    if (client.phone) await deleteWhatsappWindow(tx, workspaceId, client.phone);
   },
   async timeline() {
     return [];

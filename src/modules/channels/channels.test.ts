@@ -363,8 +363,20 @@ describe('sending through a channel', () => {
     const { api, ctx, workspace } = await world();
     const outboxId = (await api('GET', '/api/v1/channels')).json().channels[0].id;
     const client = (
-      await api('POST', '/api/v1/clients', { first_name: 'Eva', email: 'eva@example.com' })
+      await api('POST', '/api/v1/clients', {
+        first_name: 'Eva',
+        email: 'eva@example.com',
+        phone: '+34600999888',
+      })
     ).json();
+    const windows = () =>
+      t.app.dbHandle.pool
+        .query('select count(*)::int as n from whatsapp_windows where workspace_id = $1', [workspace.id])
+        .then((r) => r.rows[0].n as number);
+    await t.app.dbHandle.pool.query(
+      "insert into whatsapp_windows (workspace_id, phone, last_inbound_at) values ($1, '+34600999888', now())",
+      [workspace.id],
+    );
     await t.app.channels.sendThroughChannel(t.app.dbHandle.db, ctx, outboxId, {
       channel: 'email',
       to: 'eva@example.com',
@@ -380,6 +392,7 @@ describe('sending through a channel', () => {
     expect(erased.statusCode, erased.body).toBeLessThan(300);
     const [message] = (await api('GET', `/api/v1/outbox?client_id=${client.id}`)).json().messages;
     expect(message).toMatchObject({ to: 'erased', subject: null, text: null, status: 'sent' });
+    expect(await windows()).toBe(0);
   });
 
   it('picks the channel for a kind: the default when it carries it, else one that does, else the Outbox', async () => {
