@@ -307,3 +307,22 @@ export async function deleteWhatsappWindow(db: DbOrTx, workspaceId: string, phon
     .delete(whatsappWindows)
     .where(and(eq(whatsappWindows.workspaceId, workspaceId), eq(whatsappWindows.phone, phone)));
 }
+
+export async function hasMessageEvent(
+  db: DbOrTx,
+  channelId: string,
+  providerMessageId: string,
+  status: string,
+): Promise<boolean> {
+  const rows = await db
+    .select({ status: channelMessageEvents.status })
+    .from(channelMessageEvents)
+    .where(
+      and(
+        eq(channelMessageEvents.channelId, channelId),
+        eq(channelMessageEvents.providerMessageId, providerMessageId),
+        eq(channelMessageEvents.status, status),
+      ),
+    );
+  return rows.length > 0;
+}

@@ -1,6 +1,6 @@
 import { systemContext, type WorkspaceContext } from '../../platform/auth/context.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
-import { resolveClientIdentities } from '../clients/clients.service.ts';
+import { clientIdsWithContact } from '../clients/clients.service.ts';
 import { type Channel, recordConsentChanges } from '../consent/consent.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { ingestEvents } from '../events/events.service.ts';
@@ -8,6 +8,7 @@ import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import {
   type ChannelRow,
   findMessageByProviderId,
+  hasMessageEvent,
   openWhatsappWindow,
   recordMessageEvent,
   setMessageStatus,
@@ -108,10 +109,9 @@ export async function applyProviderStatus(
   });
 }
 
-async function clientsWith(db: DbOrTx, workspaceId: string, identity: { phone?: string; email?: string }) {
+async function clientsWith(db: DbOrTx, workspaceId: string, contact: { phone?: string; email?: string }) {
   const workspace = await getWorkspace(db, workspaceId);
-  const [id] = await resolveClientIdentities(db, workspaceId, [identity], workspace.defaultCountry);
-  return id ?? null;
+  return clientIdsWithContact(db, workspaceId, contact, workspace.defaultCountry);
 }
 
 export interface InboundMessage {
@@ -130,40 +130,43 @@ export interface InboundMessage {
  * withdraws consent for that channel (START-like gives it back).
  */
 export async function handleInbound(db: Database, channel: ChannelRow, inbound: InboundMessage) {
-  const first = await recordMessageEvent(db, channel.id, inbound.providerMessageId, 'inbound');
-  if (!first) return { duplicate: true, client_id: null, keyword: null };
+  // Every step below is idempotent, and the message is marked seen only once they all succeeded:
+  // a failure half-way lets the provider's retry complete it instead of being dropped as a duplicate.
+  if (await hasMessageEvent(db, channel.id, inbound.providerMessageId, 'inbound'))
+    return { duplicate: true, client_ids: [], keyword: null };
   if (inbound.kind === 'whatsapp')
     await openWhatsappWindow(db, channel.workspaceId, inbound.from, inbound.at);
   const ctx = webhookContext(channel, inbound.label);
-  const clientId = await clientsWith(db, channel.workspaceId, { phone: inbound.from });
+  const clientIds = await clientsWith(db, channel.workspaceId, { phone: inbound.from });
   const keyword = keywordOf(inbound.text);
-  if (!clientId) return { duplicate: false, client_id: null, keyword };
-  await ingestEvents(db, ctx, {
-    events: [
-      {
+  if (clientIds.length)
+    await ingestEvents(db, ctx, {
+      events: clientIds.map((clientId, index) => ({
         client_id: clientId,
         type: `${inbound.kind}_inbound`,
         occurred_at: inbound.at.toISOString(),
-        reference_id: inbound.providerMessageId.slice(0, 200),
+        // One event per client; the provider's id keeps a retried webhook from adding another.
+        reference_id: `${inbound.providerMessageId.slice(0, 150)}${index ? `:${clientId}` : ''}`,
         properties: { text: inbound.text.slice(0, 2000), channel_id: channel.id, provider: channel.provider },
-      },
-    ],
-  });
-  if (keyword)
-    await db.transaction((tx) =>
-      recordConsentChanges(
-        tx,
-        ctx,
-        clientId,
-        { [inbound.kind]: keyword === 'opt_in' },
-        {
-          source: inbound.kind === 'sms' ? 'sms_keyword' : 'provider_webhook',
-          evidence: `Replied "${inbound.text.trim().slice(0, 50)}" (${inbound.label} ${inbound.providerMessageId})`,
-          ip: null,
-        },
-      ),
-    );
-  return { duplicate: false, client_id: clientId, keyword };
+      })),
+    });
+  if (keyword && clientIds.length)
+    await db.transaction(async (tx) => {
+      for (const clientId of clientIds)
+        await recordConsentChanges(
+          tx,
+          ctx,
+          clientId,
+          { [inbound.kind]: keyword === 'opt_in' },
+          {
+            source: inbound.kind === 'sms' ? 'sms_keyword' : 'provider_webhook',
+            evidence: `Replied "${inbound.text.trim().slice(0, 50)}" (${inbound.label} ${inbound.providerMessageId})`,
+            ip: null,
+          },
+        );
+    });
+  await recordMessageEvent(db, channel.id, inbound.providerMessageId, 'inbound');
+  return { duplicate: false, client_ids: clientIds, keyword };
 }
 
 /**
@@ -177,10 +180,10 @@ export async function handleEmailFeedback(
   feedback: { email: string; reason: 'bounce' | 'complaint' | 'unsubscribe'; detail: string; label: string },
 ) {
   const ctx = webhookContext(channel, feedback.label);
-  const clientId = await clientsWith(db, channel.workspaceId, { email: feedback.email });
+  const clientIds = await clientsWith(db, channel.workspaceId, { email: feedback.email });
   await db.transaction(async (tx) => {
     await suppressions.suppress(tx, channel.workspaceId, 'email', feedback.email, feedback.reason);
-    if (clientId)
+    for (const clientId of clientIds)
       await recordConsentChanges(
         tx,
         ctx,
@@ -193,5 +196,5 @@ export async function handleEmailFeedback(
         },
       );
   });
-  return clientId;
+  return clientIds;
 }

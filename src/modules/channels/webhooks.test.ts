@@ -336,6 +336,40 @@ describe('Twilio webhooks', () => {
   });
 });
 
+describe('replies concern every client with the number', () => {
+  it('STOP withdraws SMS consent of both clients sharing a phone, once', async () => {
+    const w = await world(`+3463${Math.floor(1_000_000 + Math.random() * 8_999_999)}`);
+    const twin = await w.api('POST', '/api/v1/clients', {
+      first_name: 'Ana (twin)',
+      phone: w.phone,
+      allow_duplicate: true,
+      consent: { sms: true },
+    });
+    expect(twin.statusCode, twin.body).toBe(201);
+    const channelId = await w.channel('twilio', {
+      base_url: twilio.url,
+      account_sid: twilio.accountSid,
+      auth_token: twilio.authToken,
+      from: '+15005550006',
+    });
+    const url = `${PUBLIC_URL}/webhooks/twilio/${channelId}/inbound`;
+    expect((await twilio.sendInbound(url, w.phone, 'STOP', 'SMtwinstop')).status).toBe(200);
+    expect((await twilio.sendInbound(url, w.phone, 'STOP', 'SMtwinstop')).status).toBe(200);
+    const consentOf = async (id: string) =>
+      (await w.api('GET', `/api/v1/clients/${id}/consent`)).json() as {
+        consent: Record<string, boolean>;
+        history: Array<{ channel: string; granted: boolean }>;
+      };
+    for (const id of [w.clientId, twin.json().id]) {
+      const { consent, history } = await consentOf(id);
+      expect(consent.sms).toBe(false);
+      expect(history.filter((h) => h.channel === 'sms' && !h.granted)).toHaveLength(1);
+      const timeline = (await w.api('GET', `/api/v1/clients/${id}/timeline`)).json().items;
+      expect(timeline.filter((i: { type: string }) => i.type === 'sms_inbound')).toHaveLength(1);
+    }
+  });
+});
+
 describe('SendGrid and SES webhooks', () => {
   it('a signed SendGrid bounce suppresses the address and withdraws email consent; a bad signature is 401', async () => {
     const w = await world();
