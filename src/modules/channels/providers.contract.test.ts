@@ -370,7 +370,7 @@ describe('twilio', () => {
     });
   });
 
-  it('classifies 21610 (opted out: consent withdrawn), 21211 and 30003-30006', async () => {
+  it('classifies 21610 (opted out: consent withdrawn), 21211, 63016 (WhatsApp window) and 30003-30006', async () => {
     const h = harnesses.twilio!();
     twilio.inject(twilioError(21610, 'Attempt to send to unsubscribed recipient'));
     expect(expectFailed(await h.provider.send(h.runtime(), messageFor(h)))).toMatchObject({
@@ -381,6 +381,13 @@ describe('twilio', () => {
     twilio.inject(twilioError(21211, 'Invalid To number'));
     expect(expectFailed(await h.provider.send(h.runtime(), messageFor(h)))).toMatchObject({
       code: '21211',
+      retryable: false,
+    });
+    twilio.inject(
+      twilioError(63016, 'Failed to send freeform message because you are outside the allowed window'),
+    );
+    expect(expectFailed(await h.provider.send(h.runtime(), messageFor(h)))).toMatchObject({
+      code: '63016',
       retryable: false,
     });
     twilio.inject(twilioError(30005, 'Unknown destination handset'));

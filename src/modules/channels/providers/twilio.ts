@@ -28,6 +28,9 @@ export function classifyTwilioError(
   if (code === 21610)
     return providerFailure('21610', `The recipient replied STOP: ${message}`, { consentWithdrawn: true });
   if (code === 21211) return providerFailure('21211', `Invalid phone number: ${message}`);
+  // WhatsApp through Twilio keeps Meta's 24-hour rule: outside it only a Content template goes.
+  if (code === 63016)
+    return providerFailure('63016', `Outside the 24-hour window, a template is needed: ${message}`);
   if (code !== undefined && code >= 30003 && code <= 30006)
     return providerFailure(String(code), `Undeliverable: ${message}`);
   if (httpStatus >= 500) return { status: 'unknown', message: `Twilio answered ${httpStatus}: ${message}` };
