@@ -10,6 +10,13 @@ import {
 } from './modules/api-keys/api-keys.service.ts';
 import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
 import { registerCampaignRoutes } from './modules/campaigns/campaigns.routes.ts';
+import { registerChannelRoutes } from './modules/channels/channels.routes.ts';
+import {
+  type ChannelService,
+  channelMessagesParticipant,
+  createChannelService,
+} from './modules/channels/channels.service.ts';
+import { registerWebhookRoutes } from './modules/channels/webhooks.routes.ts';
 import { registerClientData } from './modules/clients/client-data.ts';
 import { registerClientGdprRoutes } from './modules/clients/clients.gdpr.routes.ts';
 import { clientsGdprJobs } from './modules/clients/clients.gdpr.ts';
@@ -61,6 +68,8 @@ export const WEB_DIST = path.join(ROOT_DIR, 'web', 'dist');
 export interface Clientela {
   http: HttpApp;
   dbHandle: DbHandle;
+  /** Channel providers: `channels.sendThroughChannel(db, ctx, channelId, message)` for the campaign engine. */
+  channels: ChannelService;
   auth: Auth;
   jobs: JobDefinitions;
   /** The product's own mail to team members (SMTP_URL); `configured: false` when unset. */
@@ -199,12 +208,17 @@ export async function createClientela(options: {
   // Provider secrets at rest and signed links (unsubscribe, tracking) all go through this box.
   const secrets = createSecretBox(options.secretKey);
   registerCampaignRoutes(http, { db, suppressions });
+  // Channels: providers, the Outbox and provider webhooks; the campaign engine sends through `channels`.
+  const channels = createChannelService({ secrets, publicUrl: config.publicUrl });
+  registerChannelRoutes(http, { db, channels });
+  registerWebhookRoutes(http, { db, config, channels, suppressions });
   const mailer = createSystemMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom });
   registerNotificationRoutes(http, { db });
   registerClientData(notesParticipant);
   registerClientData(consentParticipant);
   registerClientData(eventsParticipant);
   registerClientData(deliveriesParticipant);
+  registerClientData(channelMessagesParticipant);
   registerEventRoutes(http, { db, bodyLimitBytes: config.bodyLimitBytes });
   registerClientTimelineRoutes(http, { db });
   registerNoteRoutes(http, { db });
@@ -239,6 +253,7 @@ export async function createClientela(options: {
   return {
     http,
     dbHandle,
+    channels,
     auth,
     jobs,
     mailer,

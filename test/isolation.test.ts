@@ -119,6 +119,10 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
       })
     ).id,
   }),
+  '/api/v1/channels/{id}': async (world) => ({ id: await channelInB(world) }),
+  '/api/v1/channels/{id}/test': async (world) => ({ id: await channelInB(world) }),
+  '/api/v1/channels/{id}/whatsapp-templates': async (world) => ({ id: await channelInB(world) }),
+  '/api/v1/channels/{id}/whatsapp-templates/sync': async (world) => ({ id: await channelInB(world) }),
   '/api/v1/locations/{id}': async ({ t, b }) => ({
     id: (await createLocation(t.app.dbHandle.db, systemContext(b.workspaceId), { name: 'B clinic' })).id,
   }),
@@ -297,6 +301,22 @@ async function call(op: Operation, headers: Record<string, string>, params: Reco
     headers,
     ...(payload !== undefined && op.method !== 'GET' ? { payload: payload as object } : {}),
   });
+}
+
+/** A WhatsApp channel of workspace B (the richest kind: every channel route applies to it). */
+async function channelInB({ t, b }: World): Promise<string> {
+  const channel = await t.app.channels.createChannel(t.app.dbHandle.db, systemContext(b.workspaceId), {
+    provider: 'meta_whatsapp',
+    settings: {
+      base_url: 'http://127.0.0.1:9',
+      phone_number_id: '1',
+      business_account_id: '2',
+      access_token: 'b-token',
+      app_secret: 'b-secret',
+      verify_token: 'b-verify',
+    },
+  });
+  return channel.id;
 }
 
 describe('cross-workspace isolation harness', () => {

@@ -200,3 +200,27 @@ export async function historyPage(
     .orderBy(sql`${clientHistory.occurredAt} desc, ${clientHistory.id} desc`)
     .limit(window.limit);
 }
+
+/** Every live client holding this email or phone (provider feedback applies to all of them). */
+export async function listClientIdsWithContact(
+  db: DbOrTx,
+  workspaceId: string,
+  contact: { email?: string | null; phone?: string | null },
+): Promise<string[]> {
+  const conditions: SQL[] = [];
+  if (contact.email) conditions.push(sql`${clients.email} = ${contact.email}`);
+  if (contact.phone) conditions.push(sql`${clients.phone} = ${contact.phone}`);
+  if (!conditions.length) return [];
+  const rows = await db
+    .select({ id: clients.id })
+    .from(clients)
+    .where(
+      and(
+        eq(clients.workspaceId, workspaceId),
+        isNull(clients.erasedAt),
+        sql`(${sql.join(conditions, sql` or `)})`,
+      ),
+    )
+    .orderBy(asc(clients.createdAt));
+  return rows.map((r) => r.id);
+}

@@ -35,6 +35,7 @@ import {
   insertClient,
   insertHistory,
   insertHistoryRows,
+  listClientIdsWithContact,
   listLabelRows,
   moveHistory,
   updateClientRow,
@@ -845,6 +846,22 @@ export async function resolveClientIdentities(
     lookup('phone', sql`phone`, sql`text[]`),
   ]);
   return keys.map((key) => (key ? (found.get(`${key[0]}:${key[1]}`) ?? null) : null));
+}
+
+/**
+ * Every live client with this email or this phone (normalized as stored; national phone numbers
+ * read with the workspace's country). A STOP reply or a bounce concerns all of them, duplicates too.
+ */
+export async function clientIdsWithContact(
+  db: DbOrTx,
+  workspaceId: string,
+  contact: { email?: string | null; phone?: string | null },
+  defaultCountry: string,
+): Promise<string[]> {
+  return listClientIdsWithContact(db, workspaceId, {
+    email: contact.email ? normalizeEmail(contact.email) : null,
+    phone: contact.phone ? normalizePhone(contact.phone, defaultCountry) : null,
+  });
 }
 
 const CONSENT_COLUMN = {

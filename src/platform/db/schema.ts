@@ -2,6 +2,7 @@
 export * from '../../modules/api-keys/api-keys.schema.ts';
 export * from '../../modules/audit/audit.schema.ts';
 export * from '../../modules/campaigns/campaigns.schema.ts';
+export * from '../../modules/channels/channels.schema.ts';
 export * from '../../modules/clients/clients.schema.ts';
 export * from '../../modules/consent/consent.schema.ts';
 export * from '../../modules/custom-fields/custom-fields.schema.ts';
