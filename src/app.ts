@@ -33,6 +33,8 @@ import { segmentsJobs } from './modules/segments/segments.jobs.ts';
 import { registerSegmentRoutes } from './modules/segments/segments.routes.ts';
 import { clientQueryFilterSql } from './modules/segments/segments.service.ts';
 import { registerTagRoutes } from './modules/tags/tags.routes.ts';
+import { registerTemplateRoutes } from './modules/templates/templates.routes.ts';
+import { createTemplateRenderer, type TemplateRenderer } from './modules/templates/templates.service.ts';
 import { registerWorkspaceRoutes } from './modules/workspaces/workspaces.routes.ts';
 import { listWorkspacesForUser, membershipOf } from './modules/workspaces/workspaces.service.ts';
 import { registerAuthRoutes, toWebHeaders } from './platform/auth/auth.routes.ts';
@@ -59,6 +61,8 @@ export interface Clientela {
   jobs: JobDefinitions;
   /** The product's own mail to team members (SMTP_URL); `configured: false` when unset. */
   mailer: SystemMailer;
+  /** Renders one message per recipient (templates, email layout, unsubscribe links, tracking): the campaign engine's entry. */
+  templates: TemplateRenderer;
   markReady(): void;
   close(): Promise<void>;
 }
@@ -192,7 +196,6 @@ export async function createClientela(options: {
   const suppressions = createSuppressionList(options.secretKey);
   // Provider secrets at rest and signed links (unsubscribe, tracking) all go through this box.
   const secrets = createSecretBox(options.secretKey);
-  void secrets;
   const mailer = createSystemMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom });
   registerNotificationRoutes(http, { db });
   registerClientData(notesParticipant);
@@ -206,6 +209,12 @@ export async function createClientela(options: {
   registerSegmentRoutes(http, { db, timeoutMs: config.segmentTimeoutMs });
   registerSegmentAlertRoutes(http, { db, timeoutMs: config.segmentTimeoutMs });
   registerClientQueryFilter(clientQueryFilterSql);
+  // Templates, unsubscribe/preferences, tracking: links in messages are absolute (PUBLIC_URL, else this server).
+  const templates = createTemplateRenderer({
+    secrets,
+    defaultBaseUrl: config.publicUrl ?? `http://localhost:${config.port}`,
+  });
+  registerTemplateRoutes(http, { db, config, renderer: templates });
 
   const jobs = mergeJobs(
     maintenanceJobs(db, config.maintenanceCron),
@@ -225,6 +234,7 @@ export async function createClientela(options: {
     auth,
     jobs,
     mailer,
+    templates,
     markReady: () => {
       ready = true;
     },

@@ -10,5 +10,6 @@ export * from '../../modules/notes/notes.schema.ts';
 export * from '../../modules/notifications/notifications.schema.ts';
 export * from '../../modules/segments/segments.schema.ts';
 export * from '../../modules/tags/tags.schema.ts';
+export * from '../../modules/templates/templates.schema.ts';
 export * from '../../modules/workspaces/workspaces.schema.ts';
 export * from '../auth/auth.schema.ts';

@@ -1,0 +1,22 @@
+CREATE TABLE "message_templates" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"name" text NOT NULL,
+	"channel" text NOT NULL,
+	"subject" text,
+	"body" text NOT NULL,
+	"objective" text,
+	"marketing" boolean DEFAULT true NOT NULL,
+	"whatsapp_template" jsonb,
+	"usage_count" integer DEFAULT 0 NOT NULL,
+	"last_used_at" timestamp (3) with time zone,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "message_templates_channel_check" CHECK ("message_templates"."channel" in ('email', 'sms', 'whatsapp'))
+);
+--> statement-breakpoint
+ALTER TABLE "workspaces" ADD COLUMN "brand_color" text DEFAULT '#1c7ed6' NOT NULL;--> statement-breakpoint
+ALTER TABLE "workspaces" ADD COLUMN "logo_url" text;--> statement-breakpoint
+ALTER TABLE "workspaces" ADD COLUMN "email_tracking" boolean DEFAULT true NOT NULL;--> statement-breakpoint
+ALTER TABLE "message_templates" ADD CONSTRAINT "message_templates_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "message_templates_workspace_id_name_index" ON "message_templates" USING btree ("workspace_id","name");
