@@ -1,3 +1,18 @@
+CREATE TABLE "privacy_requests" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"client_id" uuid NOT NULL,
+	"kind" text NOT NULL,
+	"status" text DEFAULT 'open' NOT NULL,
+	"source" text DEFAULT 'preference_page' NOT NULL,
+	"requested_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"due_at" timestamp (3) with time zone NOT NULL,
+	"resolved_at" timestamp (3) with time zone,
+	"resolved_by" text,
+	CONSTRAINT "privacy_requests_kind_check" CHECK ("privacy_requests"."kind" in ('export', 'erasure')),
+	CONSTRAINT "privacy_requests_status_check" CHECK ("privacy_requests"."status" in ('open', 'done', 'rejected'))
+);
+--> statement-breakpoint
 CREATE TABLE "message_templates" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"workspace_id" uuid NOT NULL,
@@ -18,5 +33,8 @@ CREATE TABLE "message_templates" (
 ALTER TABLE "workspaces" ADD COLUMN "brand_color" text DEFAULT '#1c7ed6' NOT NULL;--> statement-breakpoint
 ALTER TABLE "workspaces" ADD COLUMN "logo_url" text;--> statement-breakpoint
 ALTER TABLE "workspaces" ADD COLUMN "email_tracking" boolean DEFAULT true NOT NULL;--> statement-breakpoint
+ALTER TABLE "privacy_requests" ADD CONSTRAINT "privacy_requests_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "privacy_requests" ADD CONSTRAINT "privacy_requests_client_id_clients_id_fk" FOREIGN KEY ("client_id") REFERENCES "public"."clients"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "message_templates" ADD CONSTRAINT "message_templates_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "privacy_requests_workspace_id_status_due_at_index" ON "privacy_requests" USING btree ("workspace_id","status","due_at");--> statement-breakpoint
 CREATE INDEX "message_templates_workspace_id_name_index" ON "message_templates" USING btree ("workspace_id","name");

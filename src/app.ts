@@ -28,6 +28,7 @@ import { registerNoteRoutes } from './modules/notes/notes.routes.ts';
 import { notesParticipant } from './modules/notes/notes.service.ts';
 import { notificationJobs } from './modules/notifications/notifications.jobs.ts';
 import { registerNotificationRoutes } from './modules/notifications/notifications.routes.ts';
+import { registerPreferenceRoutes } from './modules/preferences/preferences.routes.ts';
 import { registerSegmentAlertRoutes } from './modules/segments/segments.alerts.routes.ts';
 import { segmentsJobs } from './modules/segments/segments.jobs.ts';
 import { registerSegmentRoutes } from './modules/segments/segments.routes.ts';
@@ -215,6 +216,7 @@ export async function createClientela(options: {
     defaultBaseUrl: config.publicUrl ?? `http://localhost:${config.port}`,
   });
   registerTemplateRoutes(http, { db, config, renderer: templates });
+  registerPreferenceRoutes(http, { db, secrets, mailConfigured: mailer.configured });
 
   const jobs = mergeJobs(
     maintenanceJobs(db, config.maintenanceCron),

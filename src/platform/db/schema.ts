@@ -8,6 +8,7 @@ export * from '../../modules/events/events.schema.ts';
 export * from '../../modules/locations/locations.schema.ts';
 export * from '../../modules/notes/notes.schema.ts';
 export * from '../../modules/notifications/notifications.schema.ts';
+export * from '../../modules/preferences/preferences.schema.ts';
 export * from '../../modules/segments/segments.schema.ts';
 export * from '../../modules/tags/tags.schema.ts';
 export * from '../../modules/templates/templates.schema.ts';
