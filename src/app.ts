@@ -36,6 +36,7 @@ import { clientQueryFilterSql } from './modules/segments/segments.service.ts';
 import { registerTagRoutes } from './modules/tags/tags.routes.ts';
 import { registerTemplateRoutes } from './modules/templates/templates.routes.ts';
 import { createTemplateRenderer, type TemplateRenderer } from './modules/templates/templates.service.ts';
+import { registerTrackingRoutes } from './modules/tracking/tracking.routes.ts';
 import { registerWorkspaceRoutes } from './modules/workspaces/workspaces.routes.ts';
 import { listWorkspacesForUser, membershipOf } from './modules/workspaces/workspaces.service.ts';
 import { registerAuthRoutes, toWebHeaders } from './platform/auth/auth.routes.ts';
@@ -217,6 +218,7 @@ export async function createClientela(options: {
   });
   registerTemplateRoutes(http, { db, config, renderer: templates });
   registerPreferenceRoutes(http, { db, secrets, mailConfigured: mailer.configured });
+  registerTrackingRoutes(http, { db, secrets });
 
   const jobs = mergeJobs(
     maintenanceJobs(db, config.maintenanceCron),
