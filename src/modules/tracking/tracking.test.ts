@@ -35,7 +35,10 @@ describe('email tracking', () => {
     await t.inject({ method: 'GET', url: click });
     const clicks = (await events()).filter((e) => e.type === 'email_clicked');
     expect(clicks).toHaveLength(1);
-    expect(clicks[0]!.properties).toEqual({ campaign_id: CAMPAIGN, url: 'https://shop.example.com/sale?x=1&y=2' });
+    expect(clicks[0]!.properties).toEqual({
+      campaign_id: CAMPAIGN,
+      url: 'https://shop.example.com/sale?x=1&y=2',
+    });
   });
 
   it('answers the pixel with a GIF and records the open', async () => {
@@ -52,11 +55,15 @@ describe('email tracking', () => {
     const token = click.slice('/t/c/'.length);
     const [payload, mac] = token.split('.');
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
-    const evil = Buffer.from(JSON.stringify({ ...claims, u: 'https://evil.example.net/' })).toString('base64url');
+    const evil = Buffer.from(JSON.stringify({ ...claims, u: 'https://evil.example.net/' })).toString(
+      'base64url',
+    );
     const forged = await t.inject({ method: 'GET', url: `/t/c/${evil}.${mac}` });
     expect(forged.statusCode).toBe(404);
     expect(forged.headers.location).toBeUndefined();
-    expect((await t.inject({ method: 'GET', url: '/t/c/https%3A%2F%2Fevil.example.net' })).statusCode).toBe(404);
+    expect((await t.inject({ method: 'GET', url: '/t/c/https%3A%2F%2Fevil.example.net' })).statusCode).toBe(
+      404,
+    );
     // An open token is not a click token either.
     const pixelAsClick = await t.inject({ method: 'GET', url: `/t/c/${token.replace(/\.gif$/, '')}x` });
     expect(pixelAsClick.statusCode).toBe(404);
