@@ -23,6 +23,7 @@ import { registerCustomFieldRoutes } from './modules/custom-fields/custom-fields
 import { eventsJobs } from './modules/events/events.jobs.ts';
 import { eventsParticipant } from './modules/events/events.participant.ts';
 import { registerEventRoutes } from './modules/events/events.routes.ts';
+import { registerFormRoutes } from './modules/forms/forms.routes.ts';
 import { registerLocationRoutes } from './modules/locations/locations.routes.ts';
 import { registerNoteRoutes } from './modules/notes/notes.routes.ts';
 import { notesParticipant } from './modules/notes/notes.service.ts';
@@ -219,6 +220,7 @@ export async function createClientela(options: {
   registerTemplateRoutes(http, { db, config, renderer: templates });
   registerPreferenceRoutes(http, { db, secrets, mailConfigured: mailer.configured });
   registerTrackingRoutes(http, { db, secrets });
+  registerFormRoutes(http, { db, config, secrets, mailer });
 
   const jobs = mergeJobs(
     maintenanceJobs(db, config.maintenanceCron),

@@ -6,6 +6,7 @@ import { createClient } from '../src/modules/clients/clients.service.ts';
 import { createLabel } from '../src/modules/clients/labels.ts';
 import { createCustomField } from '../src/modules/custom-fields/custom-fields.service.ts';
 import { ingestEvents, listEvents } from '../src/modules/events/events.service.ts';
+import { createForm } from '../src/modules/forms/forms.service.ts';
 import { createLocation } from '../src/modules/locations/locations.service.ts';
 import { createNote } from '../src/modules/notes/notes.service.ts';
 import { notifyMembers } from '../src/modules/notifications/notifications.service.ts';
@@ -144,6 +145,9 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
         body: 'Hola {{ client.first_name }}',
       })
     ).id,
+  }),
+  '/api/v1/forms/{id}': async ({ t, b }) => ({
+    id: (await createForm(t.app.dbHandle.db, systemContext(b.workspaceId), { name: 'B form' })).id,
   }),
   '/api/v1/privacy-requests/{id}': async (world) => {
     const client = await clientInB(world);

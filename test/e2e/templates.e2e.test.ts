@@ -45,15 +45,23 @@ describe('templates and preferences', () => {
     await editor.click();
     await page().keyboard.type('Hello ');
     await page().getByRole('button', { name: 'Insert variable' }).click();
-    await page().getByRole('menuitem', { name: /client\.first_name/ }).click();
+    await page()
+      .getByRole('menuitem', { name: /client\.first_name/ })
+      .click();
     await page().keyboard.type(', we miss you in ');
     await page().getByRole('button', { name: 'Insert variable' }).click();
-    await page().getByRole('menuitem', { name: /client\.city/ }).click();
+    await page()
+      .getByRole('menuitem', { name: /client\.city/ })
+      .click();
     await page().keyboard.type('.');
 
     await page().getByLabel('Preview for').first().fill('Lucía');
-    await page().getByRole('option', { name: /Lucía Serrano/ }).click();
-    await expect.poll(() => page().getByTestId('preview-subject').textContent()).toBe('Lucía, time for your check-up');
+    await page()
+      .getByRole('option', { name: /Lucía Serrano/ })
+      .click();
+    await expect
+      .poll(() => page().getByTestId('preview-subject').textContent())
+      .toBe('Lucía, time for your check-up');
     const frame = page().frameLocator('iframe[title="Email preview"]');
     await frame.getByText('Hello Lucía, we miss you in Valencia.').waitFor();
     await frame.getByText('Darse de baja').waitFor();
@@ -76,9 +84,9 @@ describe('templates and preferences', () => {
     await segment(/^WhatsApp$/).click();
     const body = page().getByRole('textbox', { name: 'Message' });
     await body.fill('Hola {nombre_cliente} 👋 te esperamos en {{ client.city }}.');
-    await expect.poll(() => page().getByTestId('preview-whatsapp').textContent()).toBe(
-      'Hola Lucía Serrano 👋 te esperamos en Valencia.',
-    );
+    await expect
+      .poll(() => page().getByTestId('preview-whatsapp').textContent())
+      .toBe('Hola Lucía Serrano 👋 te esperamos en Valencia.');
     await screenshot(page(), 'templates-whatsapp-preview');
 
     await segment(/^SMS$/).click();
@@ -114,7 +122,10 @@ describe('templates and preferences', () => {
     await visitor.getByRole('checkbox', { name: /SMS/ }).uncheck();
     await visitor.getByRole('button', { name: 'Guardar mis preferencias' }).click();
     await visitor.getByText('Tus preferencias se han guardado.').waitFor();
-    const consent = await api<{ consent: Record<string, boolean> }>('GET', `/api/v1/clients/${clientId}/consent`);
+    const consent = await api<{ consent: Record<string, boolean> }>(
+      'GET',
+      `/api/v1/clients/${clientId}/consent`,
+    );
     expect(consent.consent).toMatchObject({ email: true, sms: false, whatsapp: true });
 
     await visitor.getByRole('button', { name: 'Borrar mis datos' }).click();

@@ -5,6 +5,7 @@ import type { SecretBox } from '../../platform/crypto.ts';
 import type { Database } from '../../platform/db/db.ts';
 import { workspaceOf } from '../../platform/http/access.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
+import { acceptFormBodies, type FormBody } from '../../platform/http/form-body.ts';
 import { errors, IdParams, Nullable, StringEnum, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { LOCALES, type Locale } from '../../platform/locale.ts';
 import { notFoundPage, oneClickText, type PageNotice, preferencePage } from './preferences.page.ts';
@@ -19,25 +20,6 @@ import {
   resolveLink,
   resolvePrivacyRequest,
 } from './preferences.service.ts';
-
-const FORM = 'application/x-www-form-urlencoded';
-const MULTIPART = 'multipart/form-data';
-
-type FormBody = Record<string, string>;
-
-/**
- * The public pages take HTML forms and RFC 8058 one-click POSTs, which come form-urlencoded or
- * multipart; JSON routes elsewhere are unaffected (the parsers live in this plugin's scope).
- */
-async function parseForm(contentType: string, body: Buffer): Promise<FormBody> {
-  if (contentType.startsWith(MULTIPART)) {
-    const data = await new Response(body, { headers: { 'content-type': contentType } }).formData();
-    const out: FormBody = {};
-    for (const [key, value] of data) if (typeof value === 'string') out[key] = value;
-    return out;
-  }
-  return Object.fromEntries(new URLSearchParams(body.toString('utf8')));
-}
 
 function requestedLocale(request: FastifyRequest): Locale | null {
   const lang = (request.query as { lang?: string } | undefined)?.lang;
@@ -102,15 +84,7 @@ export function registerPreferenceRoutes(
 
   app.register(async (plugin) => {
     const scope = plugin.withTypeProvider<TypeBoxTypeProvider>();
-    for (const type of [FORM, MULTIPART]) {
-      if (scope.hasContentTypeParser(type)) scope.removeContentTypeParser(type);
-      scope.addContentTypeParser(
-        type,
-        { parseAs: 'buffer', bodyLimit: 64 * 1024 },
-        async (request: FastifyRequest, body: Buffer | string) =>
-          parseForm(String(request.headers['content-type']), body as Buffer),
-      );
-    }
+    acceptFormBodies(plugin);
 
     scope.get('/u/*', { schema: { hide: true, params: TokenParams } }, async (request, reply) => {
       // Looking never changes anything: mail scanners open every link.

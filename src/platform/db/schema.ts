@@ -5,6 +5,7 @@ export * from '../../modules/clients/clients.schema.ts';
 export * from '../../modules/consent/consent.schema.ts';
 export * from '../../modules/custom-fields/custom-fields.schema.ts';
 export * from '../../modules/events/events.schema.ts';
+export * from '../../modules/forms/forms.schema.ts';
 export * from '../../modules/locations/locations.schema.ts';
 export * from '../../modules/notes/notes.schema.ts';
 export * from '../../modules/notifications/notifications.schema.ts';
