@@ -133,7 +133,7 @@ export function formPage(
             : problem.message
         : null;
       return `<label for="${id}">${t.fields[field.key]}${field.required ? ` <span aria-hidden="true">*</span>` : ''}</label>
-<input id="${id}" name="${field.key}" type="${INPUT_TYPES[field.key] ?? 'text'}" autocomplete="${AUTOCOMPLETE[field.key]}" value="${escapeHtml(options.values?.[field.key] ?? '')}"${field.required ? ' required' : ''}${message ? ` aria-invalid="true" aria-describedby="${id}-error"` : ''}>
+<input id="${id}" name="${field.key}" type="${INPUT_TYPES[field.key] ?? 'text'}" autocomplete="${AUTOCOMPLETE[field.key]}" value="${escapeHtml(options.values?.[field.key] ?? '')}"${field.required ? ' required' : ''}${message ? ` aria-invalid="true" aria-describedby="${id}-error" oninput="this.removeAttribute('aria-invalid');document.getElementById('${id}-error')?.remove()"` : ''}>
 ${message ? `<div class="error" id="${id}-error">${escapeHtml(message)}</div>` : ''}`;
     })
     .join('\n');
