@@ -87,6 +87,13 @@ describe('templates and preferences', () => {
     await expect
       .poll(() => page().getByTestId('preview-whatsapp').textContent())
       .toBe('Hola Lucía Serrano 👋 te esperamos en Valencia.');
+    await page().getByLabel('Template name').fill('checkup_reminder');
+    await page().getByRole('textbox', { name: 'Language', exact: true }).fill('es');
+    const parameters = page()
+      .getByLabel(/^Parameters 1, 2, 3/)
+      .first();
+    await parameters.fill('client.first_name');
+    await parameters.press('Enter');
     await screenshot(page(), 'templates-whatsapp-preview');
 
     await segment(/^SMS$/).click();
@@ -104,6 +111,14 @@ describe('templates and preferences', () => {
     await page().getByRole('cell', { name: 'Spring check-up', exact: true }).waitFor();
     await dismissNotifications(page());
     await screenshot(page(), 'templates-list');
+  });
+
+  it('sets the email look in workspace settings', async () => {
+    await page().goto('/settings/workspace');
+    await page().getByRole('heading', { name: 'Email look and tracking' }).waitFor();
+    await page().getByRole('switch', { name: 'Track opens and clicks' }).waitFor();
+    await page().getByRole('heading', { name: 'Email look and tracking' }).scrollIntoViewIfNeeded();
+    await screenshot(page(), 'settings-email-look');
   });
 
   it("opens the client's preference page in their language and saves their choices", async () => {

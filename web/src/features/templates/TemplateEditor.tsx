@@ -10,6 +10,7 @@ import {
   SegmentedControl,
   Stack,
   Switch,
+  TagsInput,
   Text,
   Textarea,
   TextInput,
@@ -75,6 +76,12 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
   const [objective, setObjective] = useState(template?.objective ?? '');
   const [marketing, setMarketing] = useState(template?.marketing ?? true);
   const [mode, setMode] = useState<'visual' | 'html'>('visual');
+  const [waName, setWaName] = useState(template?.whatsapp_template?.name ?? '');
+  const [waLanguage, setWaLanguage] = useState(template?.whatsapp_template?.language ?? '');
+  const [waContentSid, setWaContentSid] = useState(template?.whatsapp_template?.content_sid ?? '');
+  const [waParameters, setWaParameters] = useState<string[]>(
+    template?.whatsapp_template?.body_parameters ?? [],
+  );
   const [clientId, setClientId] = useState<string | null>(null);
   const [saveProblems, setSaveProblems] = useState<ErrorDetail[]>([]);
   const textArea = useRef<HTMLTextAreaElement>(null);
@@ -143,6 +150,14 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
           body,
           objective: objective || null,
           marketing,
+          whatsapp_template:
+            channel === 'whatsapp' && (waName || waContentSid)
+              ? {
+                  ...(waName ? { name: waName, language: waLanguage } : {}),
+                  ...(waContentSid ? { content_sid: waContentSid } : {}),
+                  body_parameters: waParameters,
+                }
+              : null,
         },
       },
       {
@@ -307,6 +322,48 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
                 {t('templates.liquidHint')} <Code>{'{{ client.first_name | default: "…" }}'}</Code>
               </Text>
             </Stack>
+            {channel === 'whatsapp' ? (
+              <Paper withBorder radius="md" p="sm">
+                <Stack gap="xs">
+                  <Text size="sm" fw={500}>
+                    {t('templates.providerTemplate')}
+                  </Text>
+                  <Text size="xs" c="dimmed">
+                    {t('templates.providerTemplateHelp')}
+                  </Text>
+                  <Group grow>
+                    <TextInput
+                      label={t('templates.waName')}
+                      value={waName}
+                      onChange={(e) => setWaName(e.currentTarget.value)}
+                      readOnly={!canEdit}
+                    />
+                    <TextInput
+                      label={t('templates.waLanguage')}
+                      placeholder="es"
+                      value={waLanguage}
+                      onChange={(e) => setWaLanguage(e.currentTarget.value)}
+                      readOnly={!canEdit}
+                    />
+                    <TextInput
+                      label={t('templates.waContentSid')}
+                      placeholder="HX…"
+                      value={waContentSid}
+                      onChange={(e) => setWaContentSid(e.currentTarget.value)}
+                      readOnly={!canEdit}
+                    />
+                  </Group>
+                  <TagsInput
+                    label={t('templates.waParameters')}
+                    description={t('templates.waParametersHelp')}
+                    data={(variables.data ?? []).filter((v) => !v.endsWith('*'))}
+                    value={waParameters}
+                    onChange={setWaParameters}
+                    readOnly={!canEdit}
+                  />
+                </Stack>
+              </Paper>
+            ) : null}
             <Problems details={problems} />
           </Stack>
         </Grid.Col>

@@ -60,6 +60,7 @@ export function EmailBrandingSection({ workspace }: { workspace: Workspace }) {
       <form onSubmit={submit} noValidate>
         <Stack>
           <ColorInput
+            maw={520}
             label={t('emailBranding.color')}
             format="hex"
             disallowInput={false}
@@ -67,6 +68,7 @@ export function EmailBrandingSection({ workspace }: { workspace: Workspace }) {
             {...form.getInputProps('brand_color')}
           />
           <TextInput
+            maw={520}
             label={t('emailBranding.logo')}
             description={t('emailBranding.logoHelp')}
             placeholder="https://…"
