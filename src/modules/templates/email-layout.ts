@@ -46,12 +46,18 @@ export interface EmailLayoutInput {
   preferencesUrl: string;
 }
 
-/**
- * One responsive column (600px, full width on phones) with the logo on top, a brand-coloured bar,
- * the content and, for marketing, the unsubscribe footer. The CSS is written once in <style> and
- * inlined by juice, because many mail clients drop <style>; the phone media query stays in <style>.
- */
-export function layoutEmail(input: EmailLayoutInput): string {
+// Per-recipient values go into the inlined shell through these markers (they survive juice as text).
+const MARK = {
+  subject: '\u0001SUBJECT\u0001',
+  content: '\u0001CONTENT\u0001',
+  unsubscribe: '\u0001UNSUBSCRIBE\u0001',
+  preferences: '\u0001PREFERENCES\u0001',
+};
+
+type ShellKey = Pick<EmailLayoutInput, 'workspaceName' | 'brandColor' | 'logoUrl' | 'locale' | 'marketing'>;
+
+/** The layout with its CSS inlined, per look (workspace colour, logo, language, marketing or not). */
+function buildShell(input: ShellKey): string {
   const colour = input.brandColor;
   const footer = FOOTER[input.locale];
   const logo = input.logoUrl
@@ -60,7 +66,7 @@ export function layoutEmail(input: EmailLayoutInput): string {
   const footerHtml = input.marketing
     ? `<tr><td class="footer">
 <p>${escapeHtml(footer.why(input.workspaceName))}</p>
-<p><a href="${escapeHtml(input.unsubscribeUrl)}" data-unsubscribe="1">${footer.unsubscribe}</a> · <a href="${escapeHtml(input.preferencesUrl)}" data-unsubscribe="1">${footer.preferences}</a></p>
+<p><a href="${MARK.unsubscribe}" data-unsubscribe="1">${footer.unsubscribe}</a> · <a href="${MARK.preferences}" data-unsubscribe="1">${footer.preferences}</a></p>
 </td></tr>`
     : '';
   const html = `<!doctype html>
@@ -69,7 +75,7 @@ export function layoutEmail(input: EmailLayoutInput): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="x-apple-disable-message-reformatting">
-<title>${escapeHtml(input.subject)}</title>
+<title>${MARK.subject}</title>
 <style>
 body { margin: 0; padding: 0; background: #f1f3f5; font-family: -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif; color: #212529; }
 .wrapper { width: 100%; background: #f1f3f5; }
@@ -77,8 +83,6 @@ body { margin: 0; padding: 0; background: #f1f3f5; font-family: -apple-system, '
 .header { padding: 20px 32px; border-top: 4px solid ${colour}; }
 .brand { font-size: 20px; font-weight: bold; color: ${colour}; }
 .content { padding: 8px 32px 32px 32px; font-size: 16px; line-height: 1.5; }
-.content a { color: ${colour}; }
-.content img { max-width: 100%; height: auto; }
 .footer { padding: 16px 32px 24px 32px; font-size: 12px; line-height: 1.5; color: #868e96; border-top: 1px solid #e9ecef; }
 .footer a { color: #868e96; text-decoration: underline; }
 @media only screen and (max-width: 620px) {
@@ -91,7 +95,7 @@ body { margin: 0; padding: 0; background: #f1f3f5; font-family: -apple-system, '
 <table role="presentation" class="wrapper" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center" style="padding: 24px 0;">
 <table role="presentation" class="container" cellpadding="0" cellspacing="0">
 <tr><td class="header">${logo}</td></tr>
-<tr><td class="content">${input.content}</td></tr>
+<tr><td class="content">${MARK.content}</td></tr>
 ${footerHtml}
 </table>
 </td></tr></table>
@@ -100,7 +104,61 @@ ${footerHtml}
   return juice(html, { preserveMediaQueries: true, removeStyleTags: true });
 }
 
-/** The text alternative: links as "text [url]", images dropped, the layout's tables flattened. */
+const shells = new Map<string, string>();
+const SHELLS_MAX = 500;
+
+function shellFor(input: ShellKey): string {
+  const key = JSON.stringify([
+    input.workspaceName,
+    input.brandColor,
+    input.logoUrl,
+    input.locale,
+    input.marketing,
+  ]);
+  let shell = shells.get(key);
+  if (shell === undefined) {
+    shell = buildShell(input);
+    if (shells.size >= SHELLS_MAX) shells.delete(shells.keys().next().value!);
+    shells.set(key, shell);
+  }
+  return shell;
+}
+
+/**
+ * One responsive column (600px, full width on phones) with the logo on top, a brand-coloured bar,
+ * the content and, for marketing, the unsubscribe footer. CSS is inlined (many mail clients drop
+ * <style>; the phone media query stays in it). The layout is inlined once per look and cached; each
+ * message inlines only its own content's few rules, which keeps a campaign's render cheap.
+ */
+export function layoutEmail(input: EmailLayoutInput): string {
+  const content = juice
+    .inlineContent(
+      `<div>${input.content}</div>`,
+      `a { color: ${input.brandColor}; } img { max-width: 100%; height: auto; }`,
+    )
+    .replace(/^<div>|<\/div>$/g, '');
+  const values: Record<string, string> = {
+    [MARK.subject]: escapeHtml(input.subject),
+    [MARK.content]: content,
+    [MARK.unsubscribe]: escapeHtml(input.unsubscribeUrl),
+    [MARK.preferences]: escapeHtml(input.preferencesUrl),
+  };
+  return shellFor(input).replace(/\u0001[A-Z]+\u0001/g, (mark) => values[mark] ?? '');
+}
+
+/**
+ * The text alternative of a laid-out email: the content converted (links as "text [url]", images
+ * dropped), then the footer's sentence and links written out. Converting only the content keeps it
+ * cheap; the layout's header and tables carry no text a reader needs.
+ */
+export function emailText(input: EmailLayoutInput): string {
+  const footer = FOOTER[input.locale];
+  const body = textVersion(input.content);
+  if (!input.marketing) return body;
+  return `${body}\n\n--\n${footer.why(input.workspaceName)}\n${footer.unsubscribe}: ${input.unsubscribeUrl}\n${footer.preferences}: ${input.preferencesUrl}`;
+}
+
+/** HTML to text: links as "text [url]", images dropped, tables flattened. */
 export function textVersion(html: string): string {
   return convert(html, {
     wordwrap: 78,

@@ -104,6 +104,20 @@ export interface CheckedTemplate {
  * unknown variables. `path` names the field (/body, /subject) in the error details.
  */
 export function checkTemplate(source: string, path: string, options: { html: boolean }): CheckedTemplate {
+  // A campaign renders the same few sources thousands of times: parse and check each once.
+  const key = `${options.html ? 'h' : 't'}${path}\u0000${source}`;
+  const cached = compiled.get(key);
+  if (cached) return cached;
+  const checked = parseAndCheck(source, path, options);
+  if (compiled.size >= COMPILED_MAX) compiled.delete(compiled.keys().next().value!);
+  compiled.set(key, checked);
+  return checked;
+}
+
+const compiled = new Map<string, CheckedTemplate>();
+const COMPILED_MAX = 1000;
+
+function parseAndCheck(source: string, path: string, options: { html: boolean }): CheckedTemplate {
   const liquid = options.html ? htmlLiquid : textLiquid;
   const translated = translateSeedVariables(source);
   let templates: Template[];

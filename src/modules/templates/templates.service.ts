@@ -13,7 +13,7 @@ import { preferencesUrl, unsubscribeToken, unsubscribeUrl } from '../preferences
 import { tagNamesOfClients } from '../tags/tags.service.ts';
 import { clickUrl, openPixelUrl } from '../tracking/tracking.links.ts';
 import { getWorkspace, type Workspace } from '../workspaces/workspaces.service.ts';
-import { addTracking, layoutEmail, textVersion } from './email-layout.ts';
+import { addTracking, emailText, layoutEmail } from './email-layout.ts';
 import { checkTemplate, renderTemplate } from './liquid.ts';
 import { type SmsLength, smsLength } from './sms.ts';
 import {
@@ -424,7 +424,7 @@ export function createTemplateRenderer(deps: {
       if (input.channel === 'email') {
         const subject = (await render(content.subject ?? '', '/subject', false, context)).trim();
         const inner = await render(content.body, '/body', true, context);
-        const laidOut = layoutEmail({
+        const layout = {
           content: inner,
           subject,
           workspaceName: workspace.name,
@@ -433,8 +433,9 @@ export function createTemplateRenderer(deps: {
           locale: recipient.locale,
           marketing: content.marketing,
           ...links,
-        });
-        const text = textVersion(laidOut);
+        };
+        const laidOut = layoutEmail(layout);
+        const text = emailText(layout);
         const tracked = options.track !== false && workspace.emailTracking;
         const claims = {
           w: workspaceId,
