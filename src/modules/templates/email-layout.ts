@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { convert } from 'html-to-text';
 import juice from 'juice';
 import type { Locale } from '../../platform/locale.ts';
@@ -46,13 +47,16 @@ export interface EmailLayoutInput {
   preferencesUrl: string;
 }
 
-// Per-recipient values go into the inlined shell through these markers (they survive juice as text).
+// Per-recipient values go into the inlined shell through these markers (plain text, which juice keeps);
+// the per-process nonce means no workspace name can spell one.
+const NONCE = randomBytes(6).toString('hex');
 const MARK = {
-  subject: '\u0001SUBJECT\u0001',
-  content: '\u0001CONTENT\u0001',
-  unsubscribe: '\u0001UNSUBSCRIBE\u0001',
-  preferences: '\u0001PREFERENCES\u0001',
+  subject: `@@${NONCE}:SUBJECT@@`,
+  content: `@@${NONCE}:CONTENT@@`,
+  unsubscribe: `@@${NONCE}:UNSUBSCRIBE@@`,
+  preferences: `@@${NONCE}:PREFERENCES@@`,
 };
+const MARKS = new RegExp(`@@${NONCE}:[A-Z]+@@`, 'g');
 
 type ShellKey = Pick<EmailLayoutInput, 'workspaceName' | 'brandColor' | 'logoUrl' | 'locale' | 'marketing'>;
 
@@ -143,7 +147,7 @@ export function layoutEmail(input: EmailLayoutInput): string {
     [MARK.unsubscribe]: escapeHtml(input.unsubscribeUrl),
     [MARK.preferences]: escapeHtml(input.preferencesUrl),
   };
-  return shellFor(input).replace(/\u0001[A-Z]+\u0001/g, (mark) => values[mark] ?? '');
+  return shellFor(input).replace(MARKS, (mark) => values[mark] ?? '');
 }
 
 /**
