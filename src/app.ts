@@ -34,6 +34,7 @@ import { eventsParticipant } from './modules/events/events.participant.ts';
 import { registerEventRoutes } from './modules/events/events.routes.ts';
 import { exportsJobs } from './modules/exports/exports.jobs.ts';
 import { registerExportRoutes } from './modules/exports/exports.routes.ts';
+import { registerFormRoutes } from './modules/forms/forms.routes.ts';
 import { importsJobs } from './modules/imports/imports.jobs.ts';
 import { registerImportRoutes } from './modules/imports/imports.routes.ts';
 import { registerLocationRoutes } from './modules/locations/locations.routes.ts';
@@ -41,11 +42,15 @@ import { registerNoteRoutes } from './modules/notes/notes.routes.ts';
 import { notesParticipant } from './modules/notes/notes.service.ts';
 import { notificationJobs } from './modules/notifications/notifications.jobs.ts';
 import { registerNotificationRoutes } from './modules/notifications/notifications.routes.ts';
+import { registerPreferenceRoutes } from './modules/preferences/preferences.routes.ts';
 import { registerSegmentAlertRoutes } from './modules/segments/segments.alerts.routes.ts';
 import { segmentsJobs } from './modules/segments/segments.jobs.ts';
 import { registerSegmentRoutes } from './modules/segments/segments.routes.ts';
 import { clientQueryFilterSql } from './modules/segments/segments.service.ts';
 import { registerTagRoutes } from './modules/tags/tags.routes.ts';
+import { registerTemplateRoutes } from './modules/templates/templates.routes.ts';
+import { createTemplateRenderer, type TemplateRenderer } from './modules/templates/templates.service.ts';
+import { registerTrackingRoutes } from './modules/tracking/tracking.routes.ts';
 import { registerWorkspaceRoutes } from './modules/workspaces/workspaces.routes.ts';
 import { listWorkspacesForUser, membershipOf } from './modules/workspaces/workspaces.service.ts';
 import { registerAuthRoutes, toWebHeaders } from './platform/auth/auth.routes.ts';
@@ -74,6 +79,8 @@ export interface Clientela {
   jobs: JobDefinitions;
   /** The product's own mail to team members (SMTP_URL); `configured: false` when unset. */
   mailer: SystemMailer;
+  /** Renders one message per recipient (templates, email layout, unsubscribe links, tracking): the campaign engine's entry. */
+  templates: TemplateRenderer;
   markReady(): void;
   close(): Promise<void>;
 }
@@ -235,6 +242,15 @@ export async function createClientela(options: {
   });
   const exportDeps = { secrets, exportsDir: path.join(config.dataDir, 'exports') };
   registerExportRoutes(http, { db, ...exportDeps });
+  // Templates, unsubscribe/preferences, tracking: links in messages are absolute (PUBLIC_URL, else this server).
+  const templates = createTemplateRenderer({
+    secrets,
+    defaultBaseUrl: config.publicUrl ?? `http://localhost:${config.port}`,
+  });
+  registerTemplateRoutes(http, { db, config, renderer: templates });
+  registerPreferenceRoutes(http, { db, secrets, mailConfigured: mailer.configured });
+  registerTrackingRoutes(http, { db, secrets });
+  registerFormRoutes(http, { db, config, secrets, mailer });
 
   const jobs = mergeJobs(
     maintenanceJobs(db, config.maintenanceCron),
@@ -257,6 +273,7 @@ export async function createClientela(options: {
     auth,
     jobs,
     mailer,
+    templates,
     markReady: () => {
       ready = true;
     },

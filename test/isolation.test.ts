@@ -8,12 +8,14 @@ import { createLabel } from '../src/modules/clients/labels.ts';
 import { createCustomField } from '../src/modules/custom-fields/custom-fields.service.ts';
 import { ingestEvents, listEvents } from '../src/modules/events/events.service.ts';
 import { createExport } from '../src/modules/exports/exports.service.ts';
+import { createForm } from '../src/modules/forms/forms.service.ts';
 import { createImport } from '../src/modules/imports/imports.service.ts';
 import { createLocation } from '../src/modules/locations/locations.service.ts';
 import { createNote } from '../src/modules/notes/notes.service.ts';
 import { notifyMembers } from '../src/modules/notifications/notifications.service.ts';
 import { createSegment } from '../src/modules/segments/segments.service.ts';
 import { createTag } from '../src/modules/tags/tags.service.ts';
+import { createTemplate } from '../src/modules/templates/templates.service.ts';
 import { createInvitation } from '../src/modules/workspaces/workspaces.service.ts';
 import { systemContext } from '../src/platform/auth/context.ts';
 import { ROLES, type Role, roleRank } from '../src/platform/auth/roles.ts';
@@ -155,6 +157,26 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
     );
     const rows = await t.app.dbHandle.db.execute<{ id: string }>(
       sql`select id from notifications where workspace_id = ${b.workspaceId} order by created_at desc limit 1`,
+    );
+    return { id: rows.rows[0]!.id };
+  },
+  '/api/v1/templates/{id}': async ({ t, b }) => ({
+    id: (
+      await createTemplate(t.app.dbHandle.db, systemContext(b.workspaceId), {
+        name: 'B template',
+        channel: 'sms',
+        body: 'Hola {{ client.first_name }}',
+      })
+    ).id,
+  }),
+  '/api/v1/forms/{id}': async ({ t, b }) => ({
+    id: (await createForm(t.app.dbHandle.db, systemContext(b.workspaceId), { name: 'B form' })).id,
+  }),
+  '/api/v1/privacy-requests/{id}': async (world) => {
+    const client = await clientInB(world);
+    const rows = await world.t.app.dbHandle.db.execute<{ id: string }>(
+      sql`insert into privacy_requests (workspace_id, client_id, kind, due_at)
+          values (${world.b.workspaceId}, ${client.id}, 'erasure', now() + interval '1 month') returning id`,
     );
     return { id: rows.rows[0]!.id };
   },

@@ -6,6 +6,9 @@ export interface ErrorDetail {
   /** JSON Pointer to the offending input, e.g. "/email" or "/rows/12/phone". */
   path: string;
   message: string;
+  /** In a multi-line text (a template body): where the mistake is, both 1-based. */
+  line?: number;
+  column?: number;
 }
 
 export const ERROR_STATUS = {

@@ -7,7 +7,17 @@ import { invitations, workspaceMembers, workspaces } from './workspaces.schema.t
 export type Workspace = typeof workspaces.$inferSelect;
 export type Invitation = typeof invitations.$inferSelect;
 export type WorkspacePatch = Partial<
-  Pick<Workspace, 'name' | 'defaultCountry' | 'defaultTimezone' | 'defaultLocale' | 'retentionInactiveMonths'>
+  Pick<
+    Workspace,
+    | 'name'
+    | 'defaultCountry'
+    | 'defaultTimezone'
+    | 'defaultLocale'
+    | 'retentionInactiveMonths'
+    | 'brandColor'
+    | 'logoUrl'
+    | 'emailTracking'
+  >
 >;
 
 export async function insertWorkspace(

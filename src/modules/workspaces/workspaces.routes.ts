@@ -46,6 +46,9 @@ const WorkspaceJson = Type.Object({
       description: 'Clients inactive this many months are erased by the nightly retention sweep; null = off',
     }),
   ),
+  brand_color: Type.String({ description: 'Email layout colour, #rrggbb' }),
+  logo_url: Nullable(Type.String({ description: 'https address of the logo on top of every email' })),
+  email_tracking: Type.Boolean({ description: 'Open pixel and click redirects in marketing email' }),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -56,6 +59,9 @@ const WorkspaceSettings = Type.Object(
     default_timezone: Type.Optional(Type.String({ maxLength: 64 })),
     default_locale: Type.Optional(StringEnum(LOCALES)),
     retention_inactive_months: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 600 }))),
+    brand_color: Type.Optional(Type.String({ maxLength: 7 })),
+    logo_url: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
+    email_tracking: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { users } from '../../platform/auth/auth.schema.ts';
 
 const ROLE_CHECK = sql`in ('owner', 'admin', 'marketer', 'agent', 'viewer')`;
@@ -14,6 +24,11 @@ export const workspaces = pgTable(
     defaultLocale: text().notNull().default('es'),
     /** GDPR retention: clients inactive this many months are erased by the nightly sweep; null = off. */
     retentionInactiveMonths: integer(),
+    /** Email layout: the brand colour (#rrggbb) of buttons and the header bar, and the logo on top. */
+    brandColor: text().notNull().default('#1c7ed6'),
+    logoUrl: text(),
+    /** Open pixel and click redirects in marketing email; off = plain links, no pixel. */
+    emailTracking: boolean().notNull().default(true),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },

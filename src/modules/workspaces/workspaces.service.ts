@@ -44,6 +44,9 @@ export interface WorkspaceSettingsInput {
   default_timezone?: string;
   default_locale?: string;
   retention_inactive_months?: number | null;
+  brand_color?: string;
+  logo_url?: string | null;
+  email_tracking?: boolean;
 }
 
 /** The settings a workspace's audit entries compare. */
@@ -53,6 +56,9 @@ const SETTINGS_KEYS = [
   'default_timezone',
   'default_locale',
   'retention_inactive_months',
+  'brand_color',
+  'logo_url',
+  'email_tracking',
 ] as const;
 
 export const RETENTION_MONTHS_MAX = 600;
@@ -90,6 +96,18 @@ function validateSettings(input: WorkspaceSettingsInput): WorkspacePatch {
       });
     patch.retentionInactiveMonths = months;
   }
+  if (input.brand_color !== undefined) {
+    if (!/^#[0-9a-f]{6}$/i.test(input.brand_color))
+      problems.push({ path: '/brand_color', message: 'a colour as #rrggbb, e.g. #1c7ed6' });
+    patch.brandColor = input.brand_color.toLowerCase();
+  }
+  if (input.logo_url !== undefined) {
+    const logo = input.logo_url?.trim() || null;
+    if (logo !== null && !/^https:\/\/\S+$/i.test(logo))
+      problems.push({ path: '/logo_url', message: 'an https:// address of an image, or null for none' });
+    patch.logoUrl = logo;
+  }
+  if (input.email_tracking !== undefined) patch.emailTracking = input.email_tracking;
   if (problems.length) throw AppError.validation(problems);
   return patch;
 }
@@ -102,6 +120,9 @@ export function toWorkspaceJson(w: Workspace) {
     default_timezone: w.defaultTimezone,
     default_locale: w.defaultLocale,
     retention_inactive_months: w.retentionInactiveMonths,
+    brand_color: w.brandColor,
+    logo_url: w.logoUrl,
+    email_tracking: w.emailTracking,
     created_at: iso(w.createdAt),
     updated_at: iso(w.updatedAt),
   };

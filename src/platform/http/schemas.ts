@@ -24,6 +24,9 @@ export const ErrorResponse = Type.Object(
             Type.Integer({ description: 'In a one-line query: where the mistake starts (1-based)' }),
           ),
           length: Type.Optional(Type.Integer()),
+          line: Type.Optional(
+            Type.Integer({ description: 'In a template body: the line of the mistake (1-based)' }),
+          ),
         }),
       ),
       existing_id: Type.Optional(

@@ -3,6 +3,8 @@ import { getSelectedWorkspaceId } from './workspace-store';
 export interface ErrorDetail {
   /** In a one-line segment query: where the mistake starts (1-based). */
   column?: number;
+  /** In a template body: the line of the mistake (1-based). */
+  line?: number;
   path: string;
   message: string;
 }

@@ -32,13 +32,25 @@ export interface Workspace extends WorkspaceRef {
   default_locale: string;
   /** GDPR retention: clients inactive this many months are erased every night; null = off. */
   retention_inactive_months: number | null;
+  /** Email layout: colour of the header bar and links (#rrggbb), logo on top of every email. */
+  brand_color: string;
+  logo_url: string | null;
+  /** Open pixel and click redirects in marketing email. */
+  email_tracking: boolean;
   created_at: string;
 }
 
 export type WorkspacePatch = Partial<
   Pick<
     Workspace,
-    'name' | 'default_country' | 'default_timezone' | 'default_locale' | 'retention_inactive_months'
+    | 'name'
+    | 'default_country'
+    | 'default_timezone'
+    | 'default_locale'
+    | 'retention_inactive_months'
+    | 'brand_color'
+    | 'logo_url'
+    | 'email_tracking'
   >
 >;
 

@@ -3,6 +3,7 @@ import {
   IconAdjustmentsHorizontal,
   IconBookmark,
   IconBuildingStore,
+  IconClipboardList,
   IconClockShield,
   IconFileImport,
   IconFilter,
@@ -14,6 +15,7 @@ import {
   IconMapPin,
   IconPlugConnected,
   IconSend,
+  IconShieldLock,
   IconTags,
   IconTemplate,
   IconTicket,
@@ -41,7 +43,9 @@ export type NavLabel =
   | 'retention'
   | 'apiKeys'
   | 'channels'
-  | 'auditLog';
+  | 'auditLog'
+  | 'signupForms'
+  | 'privacyRequests';
 
 export interface NavItem {
   to: string;
@@ -74,5 +78,7 @@ export const SETTINGS_NAV: NavItem[] = [
   { to: '/settings/retention', label: 'retention', icon: IconClockShield },
   { to: '/settings/api-keys', label: 'apiKeys', icon: IconKey, minRole: 'admin' },
   { to: '/settings/channels', label: 'channels', icon: IconPlugConnected },
+  { to: '/settings/signup-forms', label: 'signupForms', icon: IconClipboardList },
+  { to: '/settings/privacy-requests', label: 'privacyRequests', icon: IconShieldLock, minRole: 'admin' },
   { to: '/settings/audit-log', label: 'auditLog', icon: IconHistory, minRole: 'admin' },
 ];

@@ -5,6 +5,7 @@ import { ChannelsPage } from '../features/channels/ChannelsPage';
 import { ClientsPage } from '../features/clients/ClientsPage';
 import { DuplicatesPage } from '../features/clients/duplicates/DuplicatesPage';
 import { CouponsPage } from '../features/coupons/CouponsPage';
+import { SignupFormsPage } from '../features/forms/SignupFormsPage';
 import { HomePage } from '../features/home/HomePage';
 import { ImportRunPage } from '../features/imports/ImportRunPage';
 import { ImportsPage } from '../features/imports/ImportsPage';
@@ -12,6 +13,7 @@ import { ImportWizard } from '../features/imports/ImportWizard';
 import { InvitePage } from '../features/invite/InvitePage';
 import { NotFoundPage } from '../features/not-found/NotFoundPage';
 import { OutboxPage } from '../features/outbox/OutboxPage';
+import { PrivacyRequestsPage } from '../features/privacy-requests/PrivacyRequestsPage';
 import { SegmentBuilderPage } from '../features/segments/SegmentBuilderPage';
 import { SegmentsPage } from '../features/segments/SegmentsPage';
 import { ApiKeysPage } from '../features/settings/api-keys/ApiKeysPage';
@@ -75,6 +77,15 @@ export const router = createBrowserRouter([
                 ),
               },
               { path: 'channels', element: <ChannelsPage /> },
+              { path: 'signup-forms', element: <SignupFormsPage /> },
+              {
+                path: 'privacy-requests',
+                element: (
+                  <RequireRole minimum="admin">
+                    <PrivacyRequestsPage />
+                  </RequireRole>
+                ),
+              },
               {
                 path: 'audit-log',
                 element: (

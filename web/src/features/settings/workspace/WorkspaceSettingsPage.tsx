@@ -16,9 +16,12 @@ import { PageHeader } from '../../../ui/PageHeader';
 import { QueryError } from '../../../ui/QueryError';
 import { SettingsSection } from '../../../ui/SettingsSection';
 import { applyServerErrors } from '../../../ui/server-errors';
+import { EmailBrandingSection } from './EmailBrandingSection';
 
 /** The general settings; retention has a page of its own. */
-type Values = Required<Omit<WorkspacePatch, 'retention_inactive_months'>>;
+type Values = Required<
+  Omit<WorkspacePatch, 'retention_inactive_months' | 'brand_color' | 'logo_url' | 'email_tracking'>
+>;
 const FIELDS = ['name', 'default_country', 'default_timezone', 'default_locale'] as const;
 
 function toValues(workspace: Workspace): Values {
@@ -39,7 +42,10 @@ export function WorkspaceSettingsPage() {
       {workspace.error && !workspace.data ? (
         <QueryError error={workspace.error} onRetry={() => void workspace.refetch()} />
       ) : workspace.data ? (
-        <WorkspaceForm workspace={workspace.data} />
+        <Stack>
+          <WorkspaceForm workspace={workspace.data} />
+          <EmailBrandingSection workspace={workspace.data} />
+        </Stack>
       ) : (
         <Stack>
           <Skeleton h={36} />
