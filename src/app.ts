@@ -9,7 +9,9 @@ import {
   createApiKeyAuthenticator,
 } from './modules/api-keys/api-keys.service.ts';
 import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
+import { campaignPipeline } from './modules/campaigns/campaigns.pipeline.ts';
 import { registerCampaignRoutes } from './modules/campaigns/campaigns.routes.ts';
+import { campaignSendJobs } from './modules/campaigns/campaigns.send.ts';
 import { registerChannelRoutes } from './modules/channels/channels.routes.ts';
 import {
   type ChannelService,
@@ -264,6 +266,7 @@ export async function createClientela(options: {
     notificationJobs(db, mailer),
     importsJobs(db, { suppressions }),
     exportsJobs(db, exportDeps),
+    campaignSendJobs(db, { suppressions, pipeline: campaignPipeline(channels, templates) }),
   );
 
   return {

@@ -5,6 +5,7 @@ import type { HttpApp } from '../../platform/http/app.ts';
 import { errors, IdParams, Nullable, StringEnum, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { SKIP_REASONS } from '../deliveries/deliveries.schema.ts';
 import { Definition } from '../segments/segments.routes.ts';
+import { changeCampaignState, sendCampaign } from './campaigns.send.ts';
 import {
   CAMPAIGN_CHANNELS,
   CAMPAIGN_STATUSES,
@@ -265,6 +266,49 @@ export function registerCampaignRoutes(app: HttpApp, deps: { db: Database } & Ca
     },
     async (request) => reviewCampaign(db, workspaceOf(request), request.params.id, deps),
   );
+
+  app.post(
+    '/api/v1/campaigns/:id/send',
+    {
+      config: { access: { minRole: 'marketer' } },
+      schema: {
+        tags,
+        summary: 'Send now or schedule',
+        description:
+          "Now, or at `at` (then `scheduled`). `recipient_time_zone: true` sends at `at`'s wall-clock time (in the workspace's zone) in each recipient's own zone (client, else location, else workspace). SMS and WhatsApp never go out between 21:00 and 09:00 local: they wait, never dropped. `determine_recipients`: `now` (default) fixes the audience when the sending starts from this request; `at_send` when the scheduled time comes. The audience is written into the deliveries ledger by a background job (one row per client, unique), so a double click or two tabs send once: the second request answers 422 NOT_ALLOWED_NOW.",
+        params: IdParams,
+        body: Type.Object(
+          {
+            at: Type.Optional(Timestamp),
+            recipient_time_zone: Type.Optional(Type.Boolean()),
+            determine_recipients: Type.Optional(StringEnum(['now', 'at_send'] as const)),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: CampaignJson, ...errors },
+      },
+    },
+    async (request) => sendCampaign(db, workspaceOf(request), request.params.id, request.body),
+  );
+
+  for (const action of ['pause', 'resume', 'cancel'] as const)
+    app.post(
+      `/api/v1/campaigns/:id/${action}`,
+      {
+        config: { access: { minRole: 'marketer' } },
+        schema: {
+          tags,
+          summary: {
+            pause: 'Pause a sending campaign (no new message leaves; those in flight finish)',
+            resume: 'Resume a paused campaign',
+            cancel: 'Cancel: what is still queued is never sent (kept as cancelled)',
+          }[action],
+          params: IdParams,
+          response: { 200: CampaignJson, ...errors },
+        },
+      },
+      async (request) => changeCampaignState(db, workspaceOf(request), request.params.id, action),
+    );
 
   app.get(
     '/api/v1/campaign-settings',

@@ -5,6 +5,7 @@ import type { Database, DbOrTx } from '../../platform/db/db.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { JobDefinitions } from '../../platform/queue/queue.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import type { OutgoingMessage, SendResult, WhatsappTemplateRef } from '../channels/channel-types.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { type MessageChannel, type SendTiming, snapshotAudience } from '../deliveries/audience.ts';
 import {
@@ -18,6 +19,7 @@ import {
 } from '../deliveries/deliveries.repo.ts';
 import { paced, reserveSlots } from '../deliveries/rate-limiter.ts';
 import { type Audience, compileAudience, markSegmentUsed } from '../segments/segments.service.ts';
+import type { RenderedMessage, RenderInput } from '../templates/templates.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import { type CampaignRow, findCampaign, updateCampaignRow } from './campaigns.repo.ts';
 import { type CampaignContent, getCampaignSettings, toCampaignJson } from './campaigns.service.ts';
@@ -35,62 +37,21 @@ const FAILURE_WINDOW = 200;
 const FAILURE_PAUSE_RATE = 0.2;
 export const QUIET_HOURS = { start: 21, end: 9 } as const;
 
-/** What a campaign send needs from the templates and channels modules, wired by the composition root. */
+/** What a campaign send needs from the templates and channels modules (campaigns.pipeline.ts). */
 export interface MessagePipeline {
   render(
     db: DbOrTx,
     workspaceId: string,
-    input: {
-      channel: MessageChannel;
-      content: { templateId: string } | { subject?: string; body: string; marketing?: boolean };
-      clientId: string;
-      campaignId: string;
-    },
-  ): Promise<{
-    subject?: string;
-    html?: string;
-    text: string;
-    marketing: boolean;
-    unsubscribeUrl: string;
-    whatsappTemplate?: unknown;
-  }>;
-  /** The channel (provider account) a campaign sends through: its own, else the workspace's outbox. */
+    input: RenderInput & { campaignId: string },
+  ): Promise<Omit<RenderedMessage, 'whatsappTemplate'> & { whatsappTemplate?: WhatsappTemplateRef }>;
+  /** The channel (provider account) a campaign sends through: its own, else the workspace's default for the kind. */
   channel(
-    db: DbOrTx,
+    db: Database,
     workspaceId: string,
     channelId: string | null,
     kind: MessageChannel,
   ): Promise<{ id: string; ratePerSecond: number | null }>;
-  send(
-    db: Database,
-    ctx: WorkspaceContext,
-    channelId: string,
-    message: {
-      channel: MessageChannel;
-      to: string;
-      subject?: string;
-      html?: string;
-      text: string;
-      marketing: boolean;
-      unsubscribeUrl?: string;
-      workspaceId: string;
-      clientId: string;
-      campaignId: string;
-      deliveryId: string;
-      whatsappTemplate?: never;
-    },
-  ): Promise<
-    | { status: 'sent'; providerMessageId: string }
-    | {
-        status: 'failed';
-        retryable: boolean;
-        code: string;
-        message: string;
-        consentWithdrawn?: boolean;
-        retryAfterMs?: number;
-      }
-    | { status: 'unknown'; message: string }
-  >;
+  send(db: Database, ctx: WorkspaceContext, channelId: string, message: OutgoingMessage): Promise<SendResult>;
 }
 
 export interface SendDeps {
@@ -306,6 +267,7 @@ async function dispatchLane(
           text: message.text,
           marketing: message.marketing,
           unsubscribeUrl: message.unsubscribeUrl,
+          whatsappTemplate: message.whatsappTemplate,
           workspaceId,
           clientId: delivery.client_id,
           campaignId,

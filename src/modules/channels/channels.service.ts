@@ -496,7 +496,8 @@ export function createChannelService(deps: ChannelsDeps) {
     ctx: WorkspaceContext,
     channelId: string,
     message: OutgoingMessage,
-    options: { test?: boolean } = {},
+    /** `paced: false`: the caller already waited for its slot (the campaign engine's limiter, shared by every worker). */
+    options: { test?: boolean; paced?: boolean } = {},
   ): Promise<SendResult & { channelMessageId: string | null }> {
     const row = await getRow(db, ctx.workspaceId, channelId);
     const provider = providerOf(row.provider);
@@ -529,7 +530,7 @@ export function createChannelService(deps: ChannelsDeps) {
       const last = await lastInboundAt(db, ctx.workspaceId, message.to);
       windowOpen = last !== null && Date.now() - last.getTime() < WHATSAPP_WINDOW_MS;
     }
-    await pace(channelId, row.ratePerSecond);
+    if (options.paced !== false) await pace(channelId, row.ratePerSecond);
     const settings = runtimeSettings(deps, row);
     const result = await provider.send(
       { channelId, settings, publicUrl: deps.publicUrl, whatsappWindowOpen: windowOpen },

@@ -1,0 +1,157 @@
+import { sql } from 'drizzle-orm';
+import { runOnce } from 'graphile-worker';
+import { describe, expect, it } from 'vitest';
+import { setupTestApp } from '../../../test/support/app.ts';
+import { silentWorkerLogger } from '../../platform/db/db.ts';
+import { insertClients, segmentWorld } from '../segments/segment-test-helpers.ts';
+import { DISPATCH_TASK, PREPARE_TASK } from './campaigns.send.ts';
+
+const t = setupTestApp();
+
+/** Runs the queued jobs (only those of `tasks` when given) until none is ready. */
+async function work(tasks?: string[]) {
+  const all = t.app.jobs.tasks;
+  const taskList = tasks ? Object.fromEntries(tasks.map((name) => [name, all[name]!])) : all;
+  await runOnce({ pgPool: t.app.dbHandle.pool, taskList, logger: silentWorkerLogger() });
+}
+
+async function world() {
+  const w = await segmentWorld(t);
+  const ids = await insertClients(w.db, w.workspaceId, [
+    { first_name: 'Ana', email: 'ana@example.com', consent: { email: true } },
+    { first_name: 'Bruno', email: 'bruno@example.com', consent: { email: true } },
+    { first_name: 'Chloé 🌸', email: 'chloe@example.com', consent: { email: true } },
+    { first_name: 'Dani', email: 'dani@example.com', consent: { email: true } },
+    { first_name: 'Eva', email: 'eva@example.com' },
+  ]);
+  const campaign = (
+    await w.call('POST', '/api/v1/campaigns', {
+      name: 'Spring',
+      channel: 'email',
+      content: { subject: 'Hola {{ client.first_name }}', body: '<p>Nuestra oferta de primavera</p>' },
+      audience: { client_ids: ids },
+    })
+  ).json();
+  const deliveries = async () =>
+    (
+      await w.db.execute<{ first_name: string; status: string; skip_reason: string | null }>(
+        sql`select c.first_name, d.status, d.skip_reason from deliveries d join clients c on c.id = d.client_id
+            where d.campaign_id = ${campaign.id} order by c.first_name`,
+      )
+    ).rows;
+  const outbox = async () =>
+    (await w.call('GET', `/api/v1/outbox?campaign_id=${campaign.id}&limit=100`)).json().messages as Array<{
+      subject: string;
+      recipient?: string;
+      to?: string;
+    }>;
+  return { ...w, ids, campaign, deliveries, outbox };
+}
+
+describe('sending a campaign', () => {
+  it('sends once to every eligible recipient through the outbox, keeps the others as skipped, and ends sent', async () => {
+    const w = await world();
+    const send = await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/send`, {});
+    expect(send.statusCode, send.body).toBe(200);
+    expect(send.json().status).toBe('sending');
+    // A double click: the second answers 422 and starts nothing.
+    const again = await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/send`, {});
+    expect(again.statusCode).toBe(422);
+    expect((await w.call('PATCH', `/api/v1/campaigns/${w.campaign.id}`, { name: 'late' })).statusCode).toBe(
+      422,
+    );
+
+    await work();
+    expect(await w.deliveries()).toEqual([
+      { first_name: 'Ana', status: 'sent', skip_reason: null },
+      { first_name: 'Bruno', status: 'sent', skip_reason: null },
+      { first_name: 'Chloé 🌸', status: 'sent', skip_reason: null },
+      { first_name: 'Dani', status: 'sent', skip_reason: null },
+      { first_name: 'Eva', status: 'skipped', skip_reason: 'no_consent' },
+    ]);
+    const messages = await w.outbox();
+    expect(messages.map((m) => m.subject).sort()).toEqual([
+      'Hola Ana',
+      'Hola Bruno',
+      'Hola Chloé 🌸',
+      'Hola Dani',
+    ]);
+    const campaign = (await w.call('GET', `/api/v1/campaigns/${w.campaign.id}`)).json();
+    expect(campaign).toMatchObject({ status: 'sent', audience_count: 5 });
+    // Running the workers again sends nothing more.
+    await w.db.execute(sql`update campaigns set status = 'sending' where id = ${w.campaign.id}`);
+    await w.db.execute(
+      sql`select graphile_worker.add_job(${DISPATCH_TASK}, json_build_object('campaign_id', ${w.campaign.id}::text))`,
+    );
+    await work();
+    expect(await w.outbox()).toHaveLength(4);
+  });
+
+  it('re-reads consent at send time, turns a dead worker’s claims into unknown, and never sends those', async () => {
+    const w = await world();
+    await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/send`, {});
+    await work([PREPARE_TASK]);
+    expect((await w.deliveries()).filter((d) => d.status === 'queued')).toHaveLength(4);
+    // Bruno unsubscribes after the snapshot; Dani's delivery was claimed by a worker that then died.
+    const withdraw = await w.call('PATCH', `/api/v1/clients/${w.ids[1]}/consent`, {
+      changes: { email: false },
+      source: 'api',
+    });
+    expect(withdraw.statusCode, withdraw.body).toBe(200);
+    await w.db.execute(sql`update deliveries set status = 'sending', claimed_at = now() - interval '10 minutes'
+      where campaign_id = ${w.campaign.id} and client_id = ${w.ids[3]}`);
+    await work();
+    expect(await w.deliveries()).toEqual([
+      { first_name: 'Ana', status: 'sent', skip_reason: null },
+      { first_name: 'Bruno', status: 'skipped', skip_reason: 'no_consent' },
+      { first_name: 'Chloé 🌸', status: 'sent', skip_reason: null },
+      { first_name: 'Dani', status: 'unknown', skip_reason: null },
+      { first_name: 'Eva', status: 'skipped', skip_reason: 'no_consent' },
+    ]);
+    expect((await w.outbox()).map((m) => m.subject).sort()).toEqual(['Hola Ana', 'Hola Chloé 🌸']);
+  });
+
+  it('pause stops every send until resume; cancel leaves the rest unsent', async () => {
+    const w = await world();
+    await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/send`, {});
+    await work([PREPARE_TASK]);
+    expect((await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/pause`)).json().status).toBe('paused');
+    await work();
+    expect(await w.outbox()).toHaveLength(0);
+    expect((await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/pause`)).statusCode).toBe(422);
+    expect((await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/resume`)).json().status).toBe('sending');
+    await work();
+    expect(await w.outbox()).toHaveLength(4);
+
+    const other = await world();
+    await other.call('POST', `/api/v1/campaigns/${other.campaign.id}/send`, {});
+    await work([PREPARE_TASK]);
+    expect((await other.call('POST', `/api/v1/campaigns/${other.campaign.id}/cancel`)).json().status).toBe(
+      'cancelled',
+    );
+    await work();
+    expect(await other.outbox()).toHaveLength(0);
+    expect((await other.deliveries()).map((d) => d.status)).toEqual([
+      'cancelled',
+      'cancelled',
+      'cancelled',
+      'cancelled',
+      'skipped',
+    ]);
+    // Another workspace can neither send nor pause it.
+    expect((await w.call('POST', `/api/v1/campaigns/${other.campaign.id}/resume`)).statusCode).toBe(404);
+  });
+
+  it('schedules for later: nothing leaves before the time', async () => {
+    const w = await world();
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    const scheduled = await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/send`, { at });
+    expect(scheduled.json()).toMatchObject({ status: 'scheduled', scheduled_at: at });
+    await work();
+    expect(await w.outbox()).toHaveLength(0);
+    const queued = await w.db.execute<{ n: number }>(
+      sql`select count(*)::int as n from deliveries where campaign_id = ${w.campaign.id} and status = 'queued' and send_after >= ${at}::timestamptz`,
+    );
+    expect(queued.rows[0]?.n).toBe(4);
+  });
+});
