@@ -41,7 +41,11 @@ const dataset = JSON.parse(readFileSync(path.join(DATA_DIR, 'dataset.json'), 'ut
 };
 const ws = dataset.result.workspaceId;
 const machineAtStart = machineInfo();
-const handle = await startEmbeddedPostgres({ dataDir: DATA_DIR, log: console.log, database: 'clientela_bench' });
+const handle = await startEmbeddedPostgres({
+  dataDir: DATA_DIR,
+  log: console.log,
+  database: 'clientela_bench',
+});
 await migrateDatabase(handle.url);
 const secretKey = randomBytes(32).toString('hex');
 const app = await createClientela({
@@ -122,7 +126,9 @@ try {
     );
     figures.product!.push(p.ms);
     rowsWritten = p.rows;
-    const s = await timedRollback((tx) => snapshotAudience(tx, single.id, audience, rules(['email']), suppressions));
+    const s = await timedRollback((tx) =>
+      snapshotAudience(tx, single.id, audience, rules(['email']), suppressions),
+    );
     figures.single!.push(s.ms);
     const b = await timedRollback(async (tx) => {
       const r = await tx.execute(sql`
