@@ -169,6 +169,18 @@ export function messagePage(
   );
 }
 
+export function confirmPage(locale: Locale, workspaceName: string, action: string): string {
+  const t = TEXT[locale];
+  return shell(
+    locale,
+    t.mailButton,
+    `<h1>${escapeHtml(t.mailSubject(workspaceName))}</h1>
+<p>${escapeHtml(t.mailBody(workspaceName))}</p>
+<form method="post" action="${escapeHtml(action)}"><button type="submit">${t.mailButton}</button></form>`,
+    false,
+  );
+}
+
 export function confirmationEmail(locale: Locale, input: { workspaceName: string; url: string }) {
   const t = TEXT[locale];
   return {

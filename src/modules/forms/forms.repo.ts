@@ -71,6 +71,14 @@ export async function recentSubmissionsFrom(db: DbOrTx, formId: string, ip: stri
   return row?.n ?? 0;
 }
 
+export async function findSubmission(db: DbOrTx, workspaceId: string, id: string) {
+  const [row] = await db
+    .select()
+    .from(formSubmissions)
+    .where(and(eq(formSubmissions.workspaceId, workspaceId), eq(formSubmissions.id, id)));
+  return row ?? null;
+}
+
 export async function lockSubmission(db: DbOrTx, workspaceId: string, id: string) {
   const [row] = await db
     .select()

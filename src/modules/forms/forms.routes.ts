@@ -11,7 +11,7 @@ import { errors, IdParams, StringEnum, Timestamp, Uuid } from '../../platform/ht
 import { LOCALES, type Locale } from '../../platform/locale.ts';
 import type { SystemMailer } from '../../platform/mail.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
-import { formPage, messagePage } from './forms.page.ts';
+import { confirmPage, formPage, messagePage } from './forms.page.ts';
 import {
   confirmSubmission,
   createForm,
@@ -19,6 +19,7 @@ import {
   FORM_CHANNELS,
   FORM_FIELDS,
   getForm,
+  inspectConfirmation,
   listForms,
   publicForm,
   submitForm,
@@ -235,12 +236,25 @@ export function registerFormRoutes(
     });
 
     const ConfirmParams = Type.Object({ '*': Type.String({ maxLength: 2000 }) });
-    scope.get('/f/confirm/*', { schema: { hide: true, params: ConfirmParams } }, async (request, reply) => {
+    const visitorOf = (request: FastifyRequest) => {
       const agent = request.headers['user-agent'];
-      const result = await confirmSubmission(db, secrets, request.params['*'], {
-        ip: request.ip ?? null,
-        userAgent: typeof agent === 'string' ? agent : null,
-      });
+      return { ip: request.ip ?? null, userAgent: typeof agent === 'string' ? agent : null };
+    };
+    // Opening the emailed link shows a button; only pressing it (POST) confirms.
+    scope.get('/f/confirm/*', { schema: { hide: true, params: ConfirmParams } }, async (request, reply) => {
+      const found = await inspectConfirmation(db, secrets, request.params['*']);
+      if (!found) return sendHtml(reply, 404, messagePage(localeOf(request, 'en'), 'invalidLink'), false);
+      const locale = localeOf(request, found.locale);
+      if (!found.pending) return sendHtml(reply, 200, messagePage(locale, 'confirmed'), false);
+      return sendHtml(
+        reply,
+        200,
+        confirmPage(locale, found.workspaceName, request.url.split('?')[0]!),
+        false,
+      );
+    });
+    scope.post('/f/confirm/*', { schema: { hide: true, params: ConfirmParams } }, async (request, reply) => {
+      const result = await confirmSubmission(db, secrets, request.params['*'], visitorOf(request));
       if (!result) return sendHtml(reply, 404, messagePage(localeOf(request, 'en'), 'invalidLink'), false);
       return sendHtml(reply, 200, messagePage(localeOf(request, result.locale), 'confirmed'), false);
     });

@@ -20,6 +20,7 @@ import {
   deleteFormRow,
   findForm,
   findFormById,
+  findSubmission,
   insertForm,
   insertSubmission,
   listFormRows,
@@ -321,15 +322,42 @@ export async function submitForm(
   return { kind: 'done', confirmationSent: true };
 }
 
-/** The link in the confirmation email: grants email consent once; opening it again changes nothing. */
+function readConfirmToken(secrets: SecretBox, token: string) {
+  const claims = secrets.verify<{ w: string; s: string }>(CONFIRM_PURPOSE, token);
+  return claims && typeof claims.w === 'string' && typeof claims.s === 'string' ? claims : null;
+}
+
+/**
+ * What the confirmation link leads to, read only: opening it shows a button, because mail
+ * scanners open links by themselves and must not give consent in the person's name.
+ */
+export async function inspectConfirmation(
+  db: Database,
+  secrets: SecretBox,
+  token: string,
+): Promise<{ locale: Locale; workspaceName: string; pending: boolean } | null> {
+  const claims = readConfirmToken(secrets, token);
+  if (!claims) return null;
+  const submission = await findSubmission(db, claims.w, claims.s);
+  if (!submission?.clientId) return null;
+  const form = await findFormById(db, submission.formId);
+  const workspace = await getWorkspace(db, claims.w);
+  return {
+    locale: (form?.locale ?? 'en') as Locale,
+    workspaceName: workspace.name,
+    pending: submission.status === 'pending',
+  };
+}
+
+/** The button on the confirmation page: grants email consent once; pressing it again changes nothing. */
 export async function confirmSubmission(
   db: Database,
   secrets: SecretBox,
   token: string,
   visitor: { ip: string | null; userAgent: string | null },
 ): Promise<{ locale: Locale; workspaceName: string } | null> {
-  const claims = secrets.verify<{ w: string; s: string }>(CONFIRM_PURPOSE, token);
-  if (!claims || typeof claims.w !== 'string' || typeof claims.s !== 'string') return null;
+  const claims = readConfirmToken(secrets, token);
+  if (!claims) return null;
   return db.transaction(async (tx) => {
     const submission = await lockSubmission(tx, claims.w, claims.s);
     if (!submission?.clientId) return null;

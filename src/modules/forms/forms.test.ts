@@ -107,7 +107,12 @@ describe('signup forms', () => {
     const link = /https:\/\/crm\.example\.com(\/f\/confirm\/[\w.-]+)/.exec(
       mail.raw.replace(/=\r?\n/g, ''),
     )![1]!;
-    const confirmed = await t.inject({ method: 'GET', url: link });
+    // Opening the link (as a mail scanner would) only shows the button.
+    const opened = await t.inject({ method: 'GET', url: link });
+    expect(opened.statusCode).toBe(200);
+    expect(opened.body).toContain('Confirmar mi suscripción');
+    expect((await consent()).consent.email).toBe(false);
+    const confirmed = await t.inject({ method: 'POST', url: link });
     expect(confirmed.statusCode).toBe(200);
     expect(confirmed.body).toContain('Tu suscripción por correo está confirmada');
     const after = await consent();
@@ -117,9 +122,13 @@ describe('signup forms', () => {
       wording_version: wordingVersion(EMAIL_WORDING),
     });
     // Opening the link again changes nothing; a forged one is refused.
-    await t.inject({ method: 'GET', url: link });
+    expect((await t.inject({ method: 'POST', url: link })).statusCode).toBe(200);
+    expect((await t.inject({ method: 'GET', url: link })).body).toContain(
+      'Tu suscripción por correo está confirmada',
+    );
     expect((await consent()).history).toHaveLength(after.history.length);
     expect((await t.inject({ method: 'GET', url: `${link}x` })).statusCode).toBe(404);
+    expect((await t.inject({ method: 'POST', url: `${link}x` })).statusCode).toBe(404);
 
     const listed = (await api('GET', '/api/v1/forms')).json();
     expect(listed.mail_configured).toBe(true);

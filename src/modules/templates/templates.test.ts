@@ -277,6 +277,27 @@ describe('templates API', () => {
     expect(receipt.html).not.toContain('Darse de baja');
   });
 
+  it('checks the email look settings of the workspace', async () => {
+    const { api } = await workspace();
+    const bad = await api('PATCH', '/api/v1/workspace', {
+      brand_color: 'red',
+      logo_url: 'http://insecure.example/logo.png',
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(
+      bad
+        .json()
+        .error.details.map((d: { path: string }) => d.path)
+        .sort(),
+    ).toEqual(['/brand_color', '/logo_url']);
+    const good = await api('PATCH', '/api/v1/workspace', {
+      brand_color: '#E8590C',
+      logo_url: null,
+      email_tracking: false,
+    });
+    expect(good.json()).toMatchObject({ brand_color: '#e8590c', logo_url: null, email_tracking: false });
+  });
+
   it("refuses another workspace's templates and clients", async () => {
     const a = await workspace();
     const b = await workspace();
