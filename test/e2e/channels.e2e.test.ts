@@ -151,5 +151,11 @@ describe('channels and outbox', () => {
     await email.getByText('Test message from Clientela: this channel works.').waitFor();
     await page().mouse.move(0, 0);
     await screenshot(page(), 'outbox');
+
+    // A link from a client narrows the list; "Show all messages" lifts the filter.
+    await page().goto('/outbox?client_id=00000000-0000-4000-8000-000000000000');
+    await page().getByText('No stored message matches this filter.').waitFor();
+    await page().getByRole('button', { name: 'Show all messages' }).click();
+    await expect.poll(() => messages.count()).toBe(3);
   });
 });
