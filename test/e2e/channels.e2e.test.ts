@@ -120,6 +120,14 @@ describe('channels and outbox', () => {
     await page().reload();
     const card = page().getByRole('region', { name: 'WhatsApp Clínica' });
     await card.getByText('No approved templates yet', { exact: false }).waitFor();
+    // Editing straight after a reload: the form waits for the provider's fields and shows the values.
+    await card.getByRole('button', { name: 'Edit' }).click();
+    const edit = page().getByRole('dialog', { name: 'Edit WhatsApp Clínica' });
+    await expect
+      .poll(() => edit.getByRole('textbox', { name: /^Phone number ID/ }).inputValue())
+      .toBe(meta.phoneNumberId);
+    await page().keyboard.press('Escape');
+    await edit.waitFor({ state: 'hidden' });
     await card.getByRole('button', { name: 'Sync templates' }).click();
     await page().getByText('2 approved templates available.').waitFor();
     const approved = card.getByRole('group', { name: 'Approved templates' });
