@@ -120,6 +120,14 @@ describe('channels and outbox', () => {
     await page().reload();
     const card = page().getByRole('region', { name: 'WhatsApp Clínica' });
     await card.getByText('No approved templates yet', { exact: false }).waitFor();
+    // Editing straight after a reload: the form waits for the provider's fields and shows the values.
+    await card.getByRole('button', { name: 'Edit' }).click();
+    const edit = page().getByRole('dialog', { name: 'Edit WhatsApp Clínica' });
+    await expect
+      .poll(() => edit.getByRole('textbox', { name: /^Phone number ID/ }).inputValue())
+      .toBe(meta.phoneNumberId);
+    await page().keyboard.press('Escape');
+    await edit.waitFor({ state: 'hidden' });
     await card.getByRole('button', { name: 'Sync templates' }).click();
     await page().getByText('2 approved templates available.').waitFor();
     const approved = card.getByRole('group', { name: 'Approved templates' });
@@ -151,5 +159,11 @@ describe('channels and outbox', () => {
     await email.getByText('Test message from Clientela: this channel works.').waitFor();
     await page().mouse.move(0, 0);
     await screenshot(page(), 'outbox');
+
+    // A link from a client narrows the list; "Show all messages" lifts the filter.
+    await page().goto('/outbox?client_id=00000000-0000-4000-8000-000000000000');
+    await page().getByText('No stored message matches this filter.').waitFor();
+    await page().getByRole('button', { name: 'Show all messages' }).click();
+    await expect.poll(() => messages.count()).toBe(3);
   });
 });

@@ -308,13 +308,29 @@ function initialSettings(provider: ProviderInfo | undefined, channel: Channel | 
   return values;
 }
 
+/** The form starts from the provider's fields, so it is mounted once they are known. */
 function ChannelForm({ channel, onClose }: { channel: Channel | null; onClose: () => void }) {
-  const { t } = useTranslation();
   const providers = useProviders();
+  if (providers.error && !providers.data)
+    return <QueryError error={providers.error} onRetry={() => void providers.refetch()} />;
+  if (!providers.data) return <Skeleton height={200} />;
+  return <ChannelFormFields channel={channel} providers={providers.data} onClose={onClose} />;
+}
+
+function ChannelFormFields({
+  channel,
+  providers,
+  onClose,
+}: {
+  channel: Channel | null;
+  providers: ProviderInfo[];
+  onClose: () => void;
+}) {
+  const { t } = useTranslation();
   const create = useCreateChannel();
   const update = useUpdateChannel();
   const errorMessage = useErrorMessage();
-  const providerOf = (id: ProviderId | null) => providers.data?.find((p) => p.provider === id);
+  const providerOf = (id: ProviderId | null) => providers.find((p) => p.provider === id);
   const form = useForm<FormValues>({
     initialValues: {
       provider: channel?.provider ?? null,
@@ -329,7 +345,6 @@ function ChannelForm({ channel, onClose }: { channel: Channel | null; onClose: (
     },
   });
   const provider = providerOf(form.values.provider);
-  if (providers.isPending) return <Skeleton height={200} />;
 
   const submit = form.onSubmit((values) => {
     const settings: Record<string, unknown> = {};
@@ -377,7 +392,7 @@ function ChannelForm({ channel, onClose }: { channel: Channel | null; onClose: (
             label={t('channelSettings.provider')}
             required
             data-autofocus
-            data={(providers.data ?? []).map((p) => ({
+            data={providers.map((p) => ({
               value: p.provider,
               label: t(`channelSettings.providers.${p.provider}`),
             }))}

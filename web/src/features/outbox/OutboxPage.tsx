@@ -15,6 +15,7 @@ import {
 import { IconBrandWhatsapp, IconInbox, IconMail, IconMessage } from '@tabler/icons-react';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useSearchParams } from 'react-router';
 import { type OutboxMessage, useOutbox } from '../../api/channels';
 import { DateTime } from '../../ui/DateTime';
 import { ModuleEmptyState } from '../../ui/ModuleEmptyPage';
@@ -24,11 +25,28 @@ import { QueryError } from '../../ui/QueryError';
 /** What the Outbox kept instead of sending, each message as its recipient would see it. */
 export function OutboxPage() {
   const { t } = useTranslation();
-  const outbox = useOutbox();
+  // ?client_id= and ?campaign_id= narrow the list (links from a client or a campaign).
+  const [params, setParams] = useSearchParams();
+  const filters = {
+    client_id: params.get('client_id') ?? undefined,
+    campaign_id: params.get('campaign_id') ?? undefined,
+  };
+  const filtered = Boolean(filters.client_id || filters.campaign_id);
+  const outbox = useOutbox(filters);
   const messages = outbox.data ?? [];
   return (
     <>
       <PageHeader title={t('modules.outbox.title')} description={t('outbox.description')} />
+      {filtered ? (
+        <Group mb="md" gap="xs">
+          <Badge variant="light" size="lg" tt="none">
+            {filters.campaign_id ? t('outbox.filteredCampaign') : t('outbox.filteredClient')}
+          </Badge>
+          <Button variant="subtle" size="xs" onClick={() => setParams({})}>
+            {t('outbox.showAll')}
+          </Button>
+        </Group>
+      ) : null}
       {outbox.error && !outbox.data ? (
         <QueryError error={outbox.error} onRetry={() => void outbox.refetch()} />
       ) : null}
@@ -38,8 +56,11 @@ export function OutboxPage() {
           <Skeleton height={120} radius="md" />
         </Stack>
       ) : null}
-      {outbox.isSuccess && messages.length === 0 ? (
+      {outbox.isSuccess && messages.length === 0 && !filtered ? (
         <ModuleEmptyState module="outbox" icon={IconInbox} />
+      ) : null}
+      {outbox.isSuccess && messages.length === 0 && filtered ? (
+        <Text c="dimmed">{t('outbox.noneFiltered')}</Text>
       ) : null}
       <Stack gap="md">
         {messages.map((message) => (
