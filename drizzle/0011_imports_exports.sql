@@ -1,3 +1,23 @@
+CREATE TABLE "exports" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"status" text DEFAULT 'queued' NOT NULL,
+	"selection" jsonb NOT NULL,
+	"fields" jsonb NOT NULL,
+	"format" text NOT NULL,
+	"options" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"total_rows" integer,
+	"processed_rows" integer DEFAULT 0 NOT NULL,
+	"file_path" text,
+	"size_bytes" bigint,
+	"error" text,
+	"actor" jsonb NOT NULL,
+	"created_by_label" text NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"finished_at" timestamp (3) with time zone,
+	"expires_at" timestamp (3) with time zone
+);
+--> statement-breakpoint
 CREATE TABLE "import_changes" (
 	"import_id" uuid NOT NULL,
 	"client_id" uuid NOT NULL,
@@ -48,35 +68,16 @@ CREATE TABLE "imports" (
 	"created_by_label" text NOT NULL,
 	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"started_at" timestamp (3) with time zone,
+	"progress_at" timestamp (3) with time zone,
 	"finished_at" timestamp (3) with time zone,
 	"undone_at" timestamp (3) with time zone
 );
 --> statement-breakpoint
-CREATE TABLE "exports" (
-	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
-	"workspace_id" uuid NOT NULL,
-	"status" text DEFAULT 'queued' NOT NULL,
-	"selection" jsonb NOT NULL,
-	"fields" jsonb NOT NULL,
-	"format" text NOT NULL,
-	"options" jsonb DEFAULT '{}'::jsonb NOT NULL,
-	"total_rows" integer,
-	"processed_rows" integer DEFAULT 0 NOT NULL,
-	"file_path" text,
-	"size_bytes" bigint,
-	"error" text,
-	"actor" jsonb NOT NULL,
-	"created_by_label" text NOT NULL,
-	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
-	"finished_at" timestamp (3) with time zone,
-	"expires_at" timestamp (3) with time zone
-);
---> statement-breakpoint
+ALTER TABLE "exports" ADD CONSTRAINT "exports_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "import_changes" ADD CONSTRAINT "import_changes_import_id_imports_id_fk" FOREIGN KEY ("import_id") REFERENCES "public"."imports"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "import_errors" ADD CONSTRAINT "import_errors_import_id_imports_id_fk" FOREIGN KEY ("import_id") REFERENCES "public"."imports"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "import_mappings" ADD CONSTRAINT "import_mappings_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "imports" ADD CONSTRAINT "imports_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "exports" ADD CONSTRAINT "exports_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "exports_workspace_id_created_at_id_index" ON "exports" USING btree ("workspace_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
 CREATE UNIQUE INDEX "import_mappings_workspace_id_shape_index" ON "import_mappings" USING btree ("workspace_id","shape");--> statement-breakpoint
-CREATE INDEX "imports_workspace_id_created_at_id_index" ON "imports" USING btree ("workspace_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "exports_workspace_id_created_at_id_index" ON "exports" USING btree ("workspace_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);
+CREATE INDEX "imports_workspace_id_created_at_id_index" ON "imports" USING btree ("workspace_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);
