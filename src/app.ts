@@ -25,6 +25,7 @@ import { eventsParticipant } from './modules/events/events.participant.ts';
 import { registerEventRoutes } from './modules/events/events.routes.ts';
 import { exportsJobs } from './modules/exports/exports.jobs.ts';
 import { registerExportRoutes } from './modules/exports/exports.routes.ts';
+import { registerExportScheduleRoutes } from './modules/exports/exports.schedules.routes.ts';
 import { importsJobs } from './modules/imports/imports.jobs.ts';
 import { registerImportRoutes } from './modules/imports/imports.routes.ts';
 import { registerLocationRoutes } from './modules/locations/locations.routes.ts';
@@ -217,6 +218,7 @@ export async function createClientela(options: {
   });
   const exportDeps = { secrets, exportsDir: path.join(config.dataDir, 'exports') };
   registerExportRoutes(http, { db, ...exportDeps });
+  registerExportScheduleRoutes(http, { db, ...exportDeps });
 
   const jobs = mergeJobs(
     maintenanceJobs(db, config.maintenanceCron),
