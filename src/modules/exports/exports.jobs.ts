@@ -1,7 +1,7 @@
 import type { Database } from '../../platform/db/db.ts';
 import type { JobDefinitions } from '../../platform/queue/queue.ts';
 import { runDueSchedules, SCHEDULE_TASK } from './exports.schedules.ts';
-import { EXPORT_TASK, type ExportDeps, runExport } from './exports.service.ts';
+import { EXPORT_TASK, type ExportDeps, removeExpiredExportFiles, runExport } from './exports.service.ts';
 
 export function exportsJobs(db: Database, deps: ExportDeps): JobDefinitions {
   return {
@@ -13,6 +13,7 @@ export function exportsJobs(db: Database, deps: ExportDeps): JobDefinitions {
       },
       [SCHEDULE_TASK]: async () => {
         await runDueSchedules(db, deps);
+        await removeExpiredExportFiles(db);
       },
     },
     // Hourly, a few minutes past: schedules are set to whole hours of the workspace's time zone.

@@ -511,3 +511,16 @@ export async function resolveDownload(db: DbOrTx, deps: ExportDeps, id: string, 
     fileName: `clients-${row.createdAt.toISOString().slice(0, 10)}.${row.format}`,
   };
 }
+
+/** Deletes the files of exports whose link expired (run hourly); the export rows stay as history. */
+export async function removeExpiredExportFiles(db: DbOrTx, now = new Date()): Promise<number> {
+  const expired = await db
+    .select({ id: exports.id, filePath: exports.filePath })
+    .from(exports)
+    .where(sql`${exports.expiresAt} < ${now.toISOString()}::timestamptz and ${exports.filePath} is not null`);
+  for (const row of expired) {
+    await unlink(row.filePath!).catch(() => {});
+    await db.update(exports).set({ filePath: null }).where(eq(exports.id, row.id));
+  }
+  return expired.length;
+}
