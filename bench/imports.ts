@@ -269,7 +269,8 @@ ${xlsx ? `| XLSX import (same messy rows, real dates) | ${xlsxRows.toLocaleStrin
 
 Import counts: ${c.created.toLocaleString('en')} new, ${c.duplicates.toLocaleString('en')} duplicates, ${c.invalid.toLocaleString('en')} invalid, ${c.suppressed} suppressed.
 Each import batch (2,000 rows) is one transaction: lookups of existing clients by external id, email and phone,
-one multi-row INSERT from a JSON recordset, undo records, client history, error rows and the progress counters.
+one multi-row INSERT from a JSON recordset, undo records, timeline entries, error rows and the progress counters.
+The export's RSS is measured in the same process after the imports (their heap included).
 Anchors from the issue: listmonk's maintainer reports ~10k rows/s; Twenty caps a file at 10,000 rows; Mautic
 imports in 100-row batches.
 `;

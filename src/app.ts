@@ -36,6 +36,7 @@ import { eventsParticipant } from './modules/events/events.participant.ts';
 import { registerEventRoutes } from './modules/events/events.routes.ts';
 import { exportsJobs } from './modules/exports/exports.jobs.ts';
 import { registerExportRoutes } from './modules/exports/exports.routes.ts';
+import { registerExportScheduleRoutes } from './modules/exports/exports.schedules.routes.ts';
 import { registerFormRoutes } from './modules/forms/forms.routes.ts';
 import { importsJobs } from './modules/imports/imports.jobs.ts';
 import { registerImportRoutes } from './modules/imports/imports.routes.ts';
@@ -244,6 +245,7 @@ export async function createClientela(options: {
   });
   const exportDeps = { secrets, exportsDir: path.join(config.dataDir, 'exports') };
   registerExportRoutes(http, { db, ...exportDeps });
+  registerExportScheduleRoutes(http, { db, ...exportDeps });
   // Templates, unsubscribe/preferences, tracking: links in messages are absolute (PUBLIC_URL, else this server).
   const templates = createTemplateRenderer({
     secrets,

@@ -7,6 +7,7 @@ import { createClient } from '../src/modules/clients/clients.service.ts';
 import { createLabel } from '../src/modules/clients/labels.ts';
 import { createCustomField } from '../src/modules/custom-fields/custom-fields.service.ts';
 import { ingestEvents, listEvents } from '../src/modules/events/events.service.ts';
+import { createSchedule } from '../src/modules/exports/exports.schedules.ts';
 import { createExport } from '../src/modules/exports/exports.service.ts';
 import { createForm } from '../src/modules/forms/forms.service.ts';
 import { createImport } from '../src/modules/imports/imports.service.ts';
@@ -133,6 +134,17 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
   '/api/v1/exports/{id}': async ({ t, b }) => {
     const deps = { secrets: createSecretBox(randomUUID() + randomUUID()), exportsDir: '/nonexistent' };
     const created = await createExport(t.app.dbHandle.db, deps, systemContext(b.workspaceId), {
+      selection: { kind: 'all' },
+      format: 'csv',
+    });
+    return { id: created.id };
+  },
+  '/api/v1/export-schedules/{id}': async ({ t, b }) => {
+    const deps = { secrets: createSecretBox(randomUUID() + randomUUID()), exportsDir: '/nonexistent' };
+    const created = await createSchedule(t.app.dbHandle.db, deps, systemContext(b.workspaceId), {
+      name: 'B weekly',
+      frequency: 'daily',
+      hour: 6,
       selection: { kind: 'all' },
       format: 'csv',
     });

@@ -145,4 +145,29 @@ describe('import wizard', () => {
     await row.getByRole('link', { name: 'Download' }).waitFor();
     await screenshot(page(), 'imports-and-exports-list');
   });
+
+  it('schedules a weekly export from the client list, lists it, and stops it', async () => {
+    await page().goto('/clients');
+    await page().getByRole('button', { name: 'Export' }).click();
+    const dialog = page().getByRole('dialog', { name: 'Export clients' });
+    await dialog.getByText('Every week').click();
+    await dialog.getByRole('textbox', { name: /Name of the scheduled export/ }).fill('Monday list');
+    await dialog.getByText('Excel', { exact: true }).click();
+    await screenshot(page(), 'exports-schedule-dialog');
+    await dialog.getByRole('button', { name: 'Schedule' }).click();
+    await dialog.getByText('Scheduled. First file:').waitFor();
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await page().goto('/imports');
+    const row = page().getByTestId('schedule-row').first();
+    await row.getByText('Monday list').waitFor();
+    await row.getByText('Every Monday at 07:00').waitFor();
+    await screenshot(page(), 'exports-schedules-list');
+    await row.getByRole('button', { name: 'Stop Monday list' }).click();
+    await page()
+      .getByRole('dialog', { name: 'Stop this scheduled export?' })
+      .getByRole('button', { name: 'Stop it' })
+      .click();
+    await page().getByText('Scheduled export stopped.').waitFor();
+    await page().getByText('No scheduled exports.', { exact: false }).waitFor();
+  });
 });

@@ -1,6 +1,7 @@
 import type { Database } from '../../platform/db/db.ts';
 import type { JobDefinitions } from '../../platform/queue/queue.ts';
-import { EXPORT_TASK, type ExportDeps, runExport } from './exports.service.ts';
+import { runDueSchedules, SCHEDULE_TASK } from './exports.schedules.ts';
+import { EXPORT_TASK, type ExportDeps, removeExpiredExportFiles, runExport } from './exports.service.ts';
 
 export function exportsJobs(db: Database, deps: ExportDeps): JobDefinitions {
   return {
@@ -10,7 +11,14 @@ export function exportsJobs(db: Database, deps: ExportDeps): JobDefinitions {
         if (typeof p?.workspace_id !== 'string' || typeof p.export_id !== 'string') return;
         await runExport(db, deps, p.workspace_id, p.export_id);
       },
+      [SCHEDULE_TASK]: async () => {
+        await runDueSchedules(db, deps);
+        await removeExpiredExportFiles(db);
+      },
     },
-    cron: [],
+    // Hourly, a few minutes past: schedules are set to whole hours of the workspace's time zone.
+    cron: [
+      { task: SCHEDULE_TASK, match: '3 * * * *', identifier: SCHEDULE_TASK, options: { backfillPeriod: 0 } },
+    ],
   };
 }

@@ -32,7 +32,7 @@ const Selection = Type.Object(
   { additionalProperties: false },
 );
 
-const ExportJson = Type.Object({
+export const ExportJson = Type.Object({
   id: Uuid,
   status: StringEnum(['queued', 'running', 'completed', 'failed'] as const),
   selection: Type.Record(Type.String(), Type.Unknown()),
@@ -52,6 +52,17 @@ const ExportJson = Type.Object({
   ),
 });
 
+export const ExportBody = Type.Object(
+  {
+    selection: Selection,
+    fields: Type.Optional(Type.Array(Type.String(), { maxItems: 200 })),
+    format: StringEnum(EXPORT_FORMATS),
+    csv_delimiter: Type.Optional(StringEnum([',', ';'] as const)),
+    bom: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
 export function registerExportRoutes(app: HttpApp, deps: ExportDeps & { db: Database }) {
   const { db } = deps;
   const tags = ['Exports'];
@@ -63,16 +74,7 @@ export function registerExportRoutes(app: HttpApp, deps: ExportDeps & { db: Data
         tags,
         summary: 'Export clients (all, ids, a list filter or a segment) as CSV, XLSX, JSON or NDJSON',
         description: `Runs as a job; poll GET /api/v1/exports/{id} for progress and the signed download_url. Fields: ${EXPORT_FIELDS.join(', ')}, custom.<key>. CSV is RFC 4180 (CRLF), with csv_delimiter ";" and bom for Excel. Cells starting with = + - @ tab or CR are prefixed with an apostrophe (E.164 phones excepted); XLSX cells are typed and never formulas. Audited.`,
-        body: Type.Object(
-          {
-            selection: Selection,
-            fields: Type.Optional(Type.Array(Type.String(), { maxItems: 200 })),
-            format: StringEnum(EXPORT_FORMATS),
-            csv_delimiter: Type.Optional(StringEnum([',', ';'] as const)),
-            bom: Type.Optional(Type.Boolean()),
-          },
-          { additionalProperties: false },
-        ),
+        body: ExportBody,
         response: { 202: ExportJson, ...errors },
       },
     },

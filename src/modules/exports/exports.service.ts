@@ -327,12 +327,8 @@ async function findExport(db: DbOrTx, workspaceId: string, id: string) {
  * Queues an export: the selection and fields are checked now (a bad filter or an unknown field is a
  * 400 naming it), the count is taken, and the job writes the file.
  */
-export async function createExport(
-  db: Database,
-  deps: ExportDeps,
-  ctx: WorkspaceContext,
-  input: ExportInput,
-) {
+/** Checks fields and selection (a bad one is a 400 naming it) and resolves the default fields. */
+export async function validateExportInput(db: DbOrTx, ctx: WorkspaceContext, input: ExportInput) {
   const problems: ErrorDetail[] = [];
   const visible = (await listCustomFields(db, ctx.workspaceId, true)).filter((f) =>
     hasRole(ctx.role, f.visibleMinRole as Role),
@@ -353,12 +349,24 @@ export async function createExport(
     problems.push({ path: '/selection/segment_id', message: 'give the segment to export' });
   if (problems.length) throw AppError.validation(problems);
   const where = await selectionWhere(db, ctx, input.selection);
+  return { fields, where };
+}
+
+export async function createExport(
+  db: Database,
+  deps: ExportDeps,
+  ctx: WorkspaceContext,
+  input: ExportInput,
+  origin: { scheduleId?: string } = {},
+) {
+  const { fields, where } = await validateExportInput(db, ctx, input);
   const total = await countClientsWhere(db, where);
   return db.transaction(async (tx) => {
     const [row] = await tx
       .insert(exports)
       .values({
         workspaceId: ctx.workspaceId,
+        scheduleId: origin.scheduleId ?? null,
         selection: input.selection as Record<string, unknown>,
         fields,
         format: input.format,
@@ -502,4 +510,17 @@ export async function resolveDownload(db: DbOrTx, deps: ExportDeps, id: string, 
     contentType: CONTENT_TYPES[row.format as ExportFormat],
     fileName: `clients-${row.createdAt.toISOString().slice(0, 10)}.${row.format}`,
   };
+}
+
+/** Deletes the files of exports whose link expired (run hourly); the export rows stay as history. */
+export async function removeExpiredExportFiles(db: DbOrTx, now = new Date()): Promise<number> {
+  const expired = await db
+    .select({ id: exports.id, filePath: exports.filePath })
+    .from(exports)
+    .where(sql`${exports.expiresAt} < ${now.toISOString()}::timestamptz and ${exports.filePath} is not null`);
+  for (const row of expired) {
+    await unlink(row.filePath!).catch(() => {});
+    await db.update(exports).set({ filePath: null }).where(eq(exports.id, row.id));
+  }
+  return expired.length;
 }

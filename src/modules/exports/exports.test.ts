@@ -1,6 +1,7 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { runOnce } from 'graphile-worker';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import { silentWorkerLogger } from '../../platform/db/db.ts';
 import { createClient } from '../clients/clients.service.ts';
 import { createCustomField } from '../custom-fields/custom-fields.service.ts';
 import { createSegment } from '../segments/segments.service.ts';
-import { neutralizeCell } from './exports.service.ts';
+import { neutralizeCell, removeExpiredExportFiles } from './exports.service.ts';
 
 const t = setupTestApp({ CLIENTELA_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'clientela-exports-')) });
 
@@ -192,6 +193,21 @@ describe('exports', () => {
     ).toEqual([a.ana.id]);
     const theirs = await b.api('POST', '/api/v1/exports', { selection: { kind: 'all' }, format: 'csv' });
     expect((await a.api('GET', `/api/v1/exports/${theirs.json().id}`)).statusCode).toBe(404);
+  });
+
+  it('removes the files of expired exports; their links then fail', async () => {
+    const { api, db } = await setup();
+    const { done } = await exportAndDownload(api, { selection: { kind: 'all' }, format: 'ndjson' });
+    const [row] = (
+      await db.execute<{ file_path: string }>(sql`select file_path from exports where id = ${done.id}`)
+    ).rows;
+    expect(existsSync(row!.file_path)).toBe(true);
+    await db.execute(sql`update exports set expires_at = now() - interval '1 minute' where id = ${done.id}`);
+    expect(await removeExpiredExportFiles(db)).toBeGreaterThanOrEqual(1);
+    expect(existsSync(row!.file_path)).toBe(false);
+    // the file is gone: even a link whose token has not expired yet answers 404
+    expect((await t.inject({ method: 'GET', url: done.download_url })).statusCode).toBe(404);
+    expect((await api('GET', `/api/v1/exports/${done.id}`)).json().download_url).toBeNull();
   });
 
   it('neutralizes every formula lead character', () => {

@@ -1,6 +1,8 @@
 import type { Database } from '../../platform/db/db.ts';
 import type { JobDefinitions } from '../../platform/queue/queue.ts';
-import { IMPORT_TASK, type ImportDeps, runImport } from './imports.service.ts';
+import { IMPORT_TASK, type ImportDeps, requeueStalledImports, runImport } from './imports.service.ts';
+
+export const IMPORT_WATCHDOG_TASK = 'imports.watchdog';
 
 /** One job per started import; a retried job (crash, restart) resumes after the last committed batch. */
 export function importsJobs(db: Database, deps: ImportDeps): JobDefinitions {
@@ -11,7 +13,17 @@ export function importsJobs(db: Database, deps: ImportDeps): JobDefinitions {
         if (typeof p?.workspace_id !== 'string' || typeof p.import_id !== 'string') return;
         await runImport(db, deps, p.workspace_id, p.import_id);
       },
+      [IMPORT_WATCHDOG_TASK]: async () => {
+        await requeueStalledImports(db);
+      },
     },
-    cron: [],
+    cron: [
+      {
+        task: IMPORT_WATCHDOG_TASK,
+        match: '*/5 * * * *',
+        identifier: IMPORT_WATCHDOG_TASK,
+        options: { backfillPeriod: 0 },
+      },
+    ],
   };
 }

@@ -47,7 +47,7 @@ export async function advanceImport(
   },
 ) {
   await db.execute(sql`
-    update imports set committed_rows = committed_rows + ${delta.rows}, created = created + ${delta.created},
+    update imports set progress_at = now(), committed_rows = committed_rows + ${delta.rows}, created = created + ${delta.created},
       updated = updated + ${delta.updated}, duplicates = duplicates + ${delta.duplicates},
       invalid = invalid + ${delta.invalid}, suppressed = suppressed + ${delta.suppressed}
     where workspace_id = ${workspaceId} and id = ${id}`);

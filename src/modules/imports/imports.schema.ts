@@ -75,6 +75,8 @@ export const imports = pgTable(
     createdByLabel: text().notNull(),
     createdAt: ts().notNull().defaultNow(),
     startedAt: ts(),
+    /** Last committed batch (or start): a running import whose progress stalls is re-queued. */
+    progressAt: ts(),
     finishedAt: ts(),
     undoneAt: ts(),
   },

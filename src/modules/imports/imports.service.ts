@@ -846,6 +846,7 @@ export async function runImport(
   row = await updateImport(db, workspaceId, id, {
     status: 'running',
     startedAt: row.startedAt ?? new Date(),
+    progressAt: new Date(),
   });
   const ctx = contextOf(row);
   const options = row.options as unknown as ImportOptions;
@@ -854,6 +855,10 @@ export async function runImport(
   let seen = 0;
   let batchNumber = 0;
   let cancelled = false;
+  // Where this runner believes the import stands; another runner (a watchdog restart while this one
+  // was only slow) moving it makes this one stop instead of writing the same rows twice.
+  let position = skip;
+  let superseded = false;
   const commit = async (batch: TableRow[]) => {
     batchNumber++;
     const counts: Counts = {
@@ -866,11 +871,13 @@ export async function runImport(
     };
     const current = await db.transaction(async (tx) => {
       const locked = await getImportRow(tx, workspaceId, id, true);
-      if (locked.status !== 'running') return null;
+      if (locked.committedRows !== position) superseded = true;
+      if (locked.status !== 'running' || superseded) return null;
       await processBatch(tx, state, batch, counts);
       await advanceImport(tx, workspaceId, id, counts);
       return getImportRow(tx, workspaceId, id);
     });
+    position += batch.length;
     if (!current) {
       cancelled = true;
       return;
@@ -903,9 +910,11 @@ export async function runImport(
     }
     throw error;
   }
+  // Another runner owns the import now: it finishes it.
+  if (superseded) return toImportJson(await getImportRow(db, workspaceId, id));
   const finished = await db.transaction(async (tx) => {
     const locked = await getImportRow(tx, workspaceId, id, true);
-    if (locked.status !== 'running') return locked;
+    if (locked.status !== 'running' || locked.committedRows !== position) return locked;
     const done = await updateImport(tx, workspaceId, id, {
       status: 'completed',
       totalRows: locked.committedRows,
@@ -1038,6 +1047,22 @@ export async function* importErrorsCsv(db: DbOrTx, workspaceId: string, id: stri
 /** A cell a spreadsheet would run as a formula is made inert text. */
 export function neutralize(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+/**
+ * Imports left `running` without progress for 10 minutes (their worker process was killed: a job
+ * locked by a dead worker is only released by graphile-worker after hours) are queued again; the
+ * new run resumes after the last committed batch. Runs every 5 minutes.
+ */
+export async function requeueStalledImports(db: DbOrTx): Promise<number> {
+  const stalled = await db.execute<{ id: string; workspace_id: string }>(sql`
+    select id, workspace_id from imports
+    where status = 'running' and progress_at < now() - interval '10 minutes'`);
+  for (const row of stalled.rows)
+    await db.execute(sql`
+      select graphile_worker.add_job(${IMPORT_TASK}, json_build_object('workspace_id', ${row.workspace_id}::text, 'import_id', ${row.id}::text),
+        job_key => ${`${IMPORT_TASK}:${row.id}`}, max_attempts => 10)`);
+  return stalled.rows.length;
 }
 
 export function isTerminal(status: string) {

@@ -12,7 +12,7 @@ import { silentWorkerLogger } from '../../platform/db/db.ts';
 import { createClient } from '../clients/clients.service.ts';
 import { getConsent } from '../consent/consent.service.ts';
 import { createSuppressionList } from '../consent/suppressions.service.ts';
-import { runImport } from './imports.service.ts';
+import { requeueStalledImports, runImport } from './imports.service.ts';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/imports');
 const MAX_BYTES = 200_000;
@@ -279,6 +279,45 @@ describe('imports', () => {
       status: 'cancelled',
       processed_rows: 0,
     });
+  });
+
+  it('re-queues an import whose worker died, and a stale runner never writes rows twice', async () => {
+    const { workspace, api, upload, db } = await setup();
+    const rows = ['email,first_name'];
+    for (let i = 0; i < 4500; i++) rows.push(`w${i}@example.com,W ${i}`);
+    const imp = (await upload('watch.csv', `${rows.join('\n')}\n`)).json();
+    await api('POST', `/api/v1/imports/${imp.id}/start`, {});
+    const deps = { suppressions: createSuppressionList('test-secret') };
+    // The worker "dies" after its first batch: its job is gone (locked by a dead process), the import stays running.
+    await expect(
+      runImport(db, deps, workspace.id, imp.id, {
+        afterBatch: () => {
+          throw new Error('killed');
+        },
+      }),
+    ).rejects.toThrow('killed');
+    await db.execute(sql`select graphile_worker.remove_job(${`imports.run:${imp.id}`})`);
+    expect(await requeueStalledImports(db)).toBe(0); // still fresh
+    await db.execute(
+      sql`update imports set progress_at = now() - interval '11 minutes' where id = ${imp.id}`,
+    );
+    expect(await requeueStalledImports(db)).toBe(1);
+    const queued = await db.execute<{ n: number }>(
+      sql`select count(*)::int as n from graphile_worker.jobs where key = ${`imports.run:${imp.id}`}`,
+    );
+    expect(queued.rows[0]!.n).toBe(1);
+    // A second, stale runner started from the old position stops at its first batch instead of repeating it.
+    const stale = runImport(db, deps, workspace.id, imp.id, {
+      afterBatch: async () => {},
+    });
+    await runJobs();
+    await stale;
+    const done = (await api('GET', `/api/v1/imports/${imp.id}`)).json();
+    expect(done).toMatchObject({ status: 'completed', processed_rows: 4500, counts: { created: 4500 } });
+    const count = await db.execute<{ n: number }>(
+      sql`select count(*)::int as n from clients where workspace_id = ${workspace.id}`,
+    );
+    expect(count.rows[0]!.n).toBe(4500);
   });
 
   it('reads XLSX sheets by name, JSON and Latin-1 files; remembers the mapping for the same shape', async () => {

@@ -118,3 +118,54 @@ export function useCreateExport() {
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: exportKeys.list }),
   });
 }
+
+export interface ExportSchedule {
+  id: string;
+  name: string;
+  frequency: 'daily' | 'weekly';
+  weekday: number | null;
+  hour: number;
+  selection: Record<string, unknown>;
+  fields: string[];
+  format: ExportFormat;
+  created_by: string;
+  created_at: string;
+  last_run_at: string | null;
+  next_run_at: string | null;
+  past_files: ClientExport[];
+}
+
+export interface ScheduleRequest extends ExportRequest {
+  name: string;
+  frequency: 'daily' | 'weekly';
+  weekday?: number;
+  hour: number;
+}
+
+const schedulesKey = ['export-schedules'] as const;
+
+export function useExportSchedules() {
+  return useQuery({
+    queryKey: schedulesKey,
+    queryFn: ({ signal }) => request<{ schedules: ExportSchedule[] }>('/api/v1/export-schedules', { signal }),
+    select: (data) => data.schedules,
+  });
+}
+
+export function useCreateSchedule() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: ScheduleRequest) =>
+      request<ExportSchedule>('/api/v1/export-schedules', { method: 'POST', body }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: schedulesKey }),
+  });
+}
+
+export function useDeleteSchedule() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) =>
+      request<null>(`/api/v1/export-schedules/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: schedulesKey }),
+  });
+}

@@ -7,8 +7,10 @@ import {
   MultiSelect,
   Progress,
   SegmentedControl,
+  Select,
   Stack,
   Text,
+  TextInput,
 } from '@mantine/core';
 import { IconDownload } from '@tabler/icons-react';
 import { useId, useState } from 'react';
@@ -20,8 +22,10 @@ import {
   type ExportFormat,
   type ExportSelection,
   useCreateExport,
+  useCreateSchedule,
   useExport,
 } from '../../api/exports';
+import { DateTime } from '../../ui/DateTime';
 import { useErrorMessage } from '../../ui/errors';
 
 /**
@@ -49,12 +53,18 @@ export function ExportDialog(props: {
     ...customFields.map((f) => `custom.${f.key}`),
   ]);
   const [exportId, setExportId] = useState<string | null>(null);
+  const [repeat, setRepeat] = useState<'once' | 'daily' | 'weekly'>('once');
+  const [weekday, setWeekday] = useState('1');
+  const [hour, setHour] = useState('7');
+  const [name, setName] = useState('');
   const create = useCreateExport();
+  const schedule = useCreateSchedule();
   const running = useExport(exportId);
   const job = running.data;
   const close = () => {
     setExportId(null);
     create.reset();
+    schedule.reset();
     props.onClose();
   };
   const fieldOptions = [
@@ -121,6 +131,66 @@ export function ExportDialog(props: {
               clearable
               maxDropdownHeight={280}
             />
+            <Stack gap={4}>
+              <Text size="sm" fw={500}>
+                {t('exports.repeat')}
+              </Text>
+              <SegmentedControl
+                aria-label={t('exports.repeat')}
+                value={repeat}
+                onChange={(value) => setRepeat(value as typeof repeat)}
+                data={[
+                  { value: 'once', label: t('exports.once') },
+                  { value: 'daily', label: t('exports.daily') },
+                  { value: 'weekly', label: t('exports.weekly') },
+                ]}
+              />
+            </Stack>
+            {repeat !== 'once' ? (
+              <Group grow align="flex-start">
+                <TextInput
+                  label={t('exports.scheduleName')}
+                  required
+                  value={name}
+                  onChange={(e) => setName(e.currentTarget.value)}
+                />
+                {repeat === 'weekly' ? (
+                  <Select
+                    label={t('exports.weekday')}
+                    value={weekday}
+                    onChange={(v) => setWeekday(v ?? '1')}
+                    allowDeselect={false}
+                    data={[1, 2, 3, 4, 5, 6, 0].map((d) => ({
+                      value: String(d),
+                      label: new Intl.DateTimeFormat(i18n.language, {
+                        weekday: 'long',
+                        timeZone: 'UTC',
+                      }).format(new Date(Date.UTC(2026, 0, 4 + d))),
+                    }))}
+                  />
+                ) : null}
+                <Select
+                  label={t('exports.hour')}
+                  value={hour}
+                  onChange={(v) => setHour(v ?? '7')}
+                  allowDeselect={false}
+                  data={Array.from({ length: 24 }, (_, h) => ({
+                    value: String(h),
+                    label: `${String(h).padStart(2, '0')}:00`,
+                  }))}
+                />
+              </Group>
+            ) : null}
+            {schedule.data ? (
+              <Alert color="teal" role="status">
+                {t('exports.scheduled')} <DateTime value={schedule.data.next_run_at} />
+              </Alert>
+            ) : null}
+            {schedule.error ? (
+              <Alert color="red" role="alert">
+                {errorMessage(schedule.error)}
+              </Alert>
+            ) : null}
             {create.error ? (
               <Alert color="red" role="alert">
                 {errorMessage(create.error)}
@@ -128,24 +198,30 @@ export function ExportDialog(props: {
             ) : null}
             <Group justify="flex-end">
               <Button variant="default" onClick={close}>
-                {t('common.cancel')}
+                {schedule.data ? t('common.done') : t('common.cancel')}
               </Button>
               <Button
-                disabled={!fields.length}
-                loading={create.isPending}
-                onClick={() =>
-                  create.mutate(
-                    {
-                      selection: props.selection,
-                      fields,
-                      format,
-                      ...(format === 'csv' ? { csv_delimiter: delimiter, bom } : {}),
-                    },
-                    { onSuccess: (row) => setExportId(row.id) },
-                  )
-                }
+                disabled={!fields.length || (repeat !== 'once' && (!name.trim() || Boolean(schedule.data)))}
+                loading={create.isPending || schedule.isPending}
+                onClick={() => {
+                  const body = {
+                    selection: props.selection,
+                    fields,
+                    format,
+                    ...(format === 'csv' ? { csv_delimiter: delimiter, bom } : {}),
+                  };
+                  if (repeat === 'once') create.mutate(body, { onSuccess: (row) => setExportId(row.id) });
+                  else
+                    schedule.mutate({
+                      ...body,
+                      name: name.trim(),
+                      frequency: repeat,
+                      hour: Number(hour),
+                      ...(repeat === 'weekly' ? { weekday: Number(weekday) } : {}),
+                    });
+                }}
               >
-                {t('exports.start')}
+                {repeat === 'once' ? t('exports.start') : t('exports.schedule')}
               </Button>
             </Group>
           </>

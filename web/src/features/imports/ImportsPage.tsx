@@ -1,9 +1,23 @@
-import { Anchor, Badge, Button, Paper, Text, Title } from '@mantine/core';
-import { IconDownload, IconFileExport, IconFileImport, IconUpload } from '@tabler/icons-react';
+import { ActionIcon, Anchor, Badge, Button, Paper, Text, Title } from '@mantine/core';
+import {
+  IconCalendarRepeat,
+  IconDownload,
+  IconFileExport,
+  IconFileImport,
+  IconTrash,
+  IconUpload,
+} from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
-import { type ClientExport, useExports } from '../../api/exports';
+import {
+  type ClientExport,
+  type ExportSchedule,
+  useDeleteSchedule,
+  useExportSchedules,
+  useExports,
+} from '../../api/exports';
 import { type ClientImport, useImports } from '../../api/imports';
+import { useConfirmedMutation } from '../../ui/confirm';
 import { type Column, DataTable } from '../../ui/DataTable';
 import { DateTime } from '../../ui/DateTime';
 import { EmptyState } from '../../ui/EmptyState';
@@ -98,6 +112,7 @@ export function ImportsPage() {
         />
       </Paper>
       <ExportsList />
+      <SchedulesList />
     </>
   );
 }
@@ -176,6 +191,105 @@ function ExportsList() {
               icon={IconFileExport}
               title={t('exports.list.title')}
               description={t('exports.list.empty')}
+            />
+          }
+        />
+      </Paper>
+    </>
+  );
+}
+
+/** Scheduled exports: when they run, the next file, the latest one, and a way to stop them. */
+function SchedulesList() {
+  const { t, i18n } = useTranslation();
+  const schedules = useExportSchedules();
+  const remove = useConfirmedMutation(useDeleteSchedule());
+  const hourText = (h: number) => `${String(h).padStart(2, '0')}:00`;
+  const dayText = (d: number) =>
+    new Intl.DateTimeFormat(i18n.language, { weekday: 'long', timeZone: 'UTC' }).format(
+      new Date(Date.UTC(2026, 0, 4 + d)),
+    );
+  const columns: Column<ExportSchedule>[] = [
+    { key: 'name', header: t('exports.schedules.name'), render: (row) => <Text fw={600}>{row.name}</Text> },
+    {
+      key: 'when',
+      header: t('exports.schedules.when'),
+      render: (row) =>
+        row.frequency === 'weekly'
+          ? t('exports.schedules.weeklyAt', { day: dayText(row.weekday ?? 1), hour: hourText(row.hour) })
+          : t('exports.schedules.dailyAt', { hour: hourText(row.hour) }),
+    },
+    {
+      key: 'next',
+      header: t('exports.schedules.next'),
+      render: (row) => <DateTime value={row.next_run_at} />,
+    },
+    {
+      key: 'latest',
+      header: t('exports.schedules.latest'),
+      render: (row) => {
+        const latest = row.past_files.find((f) => f.download_url);
+        return latest ? (
+          <Button
+            component="a"
+            href={latest.download_url!}
+            size="xs"
+            variant="light"
+            leftSection={<IconDownload size={14} />}
+          >
+            {t('exports.download')}
+          </Button>
+        ) : (
+          <Text size="sm" c="dimmed">
+            {t('exports.schedules.none')}
+          </Text>
+        );
+      },
+    },
+    {
+      key: 'actions',
+      header: '',
+      align: 'right',
+      render: (row) => (
+        <ActionIcon
+          variant="subtle"
+          color="red"
+          aria-label={t('exports.schedules.delete', { name: row.name })}
+          onClick={() =>
+            remove({
+              id: row.id,
+              title: t('exports.schedules.deleteTitle'),
+              message: t('exports.schedules.deleteMessage'),
+              confirmLabel: t('exports.schedules.deleteConfirm'),
+              doneMessage: t('exports.schedules.deleted'),
+            })
+          }
+        >
+          <IconTrash size={16} />
+        </ActionIcon>
+      ),
+    },
+  ];
+  return (
+    <>
+      <Title order={2} size="h3" mt="xl" mb="sm">
+        {t('exports.schedules.title')}
+      </Title>
+      <Paper withBorder radius="md">
+        <DataTable
+          label={t('exports.schedules.label')}
+          columns={columns}
+          rows={schedules.data}
+          rowKey={(row) => row.id}
+          loading={schedules.isLoading}
+          error={schedules.error}
+          onRetry={() => void schedules.refetch()}
+          rowTestId="schedule-row"
+          empty={
+            <EmptyState
+              icon={IconCalendarRepeat}
+              title={t('exports.schedules.title')}
+              description={t('exports.schedules.empty')}
             />
           }
         />
