@@ -142,6 +142,35 @@ describe('sending a campaign', () => {
     expect((await w.call('POST', `/api/v1/campaigns/${other.campaign.id}/resume`)).statusCode).toBe(404);
   });
 
+  it('sends a saved template, rendered per client with the unsubscribe link, and counts its use', async () => {
+    const w = await world();
+    const template = await w.call('POST', '/api/v1/templates', {
+      name: 'Spring',
+      channel: 'email',
+      subject: 'Para {{ client.first_name | default: "ti" }}',
+      body: '<p>Hola {{ client.first_name }}</p>',
+    });
+    expect(template.statusCode, template.body).toBe(201);
+    const patched = await w.call('PATCH', `/api/v1/campaigns/${w.campaign.id}`, {
+      content: { template_id: template.json().id },
+    });
+    expect(patched.statusCode, patched.body).toBe(200);
+    await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/send`, {});
+    await work();
+    const messages = (await w.call('GET', `/api/v1/outbox?campaign_id=${w.campaign.id}&limit=100`)).json()
+      .messages as Array<{ subject: string; html: string; headers: Record<string, string> | null }>;
+    expect(messages.map((m) => m.subject).sort()).toEqual([
+      'Para Ana',
+      'Para Bruno',
+      'Para Chloé 🌸',
+      'Para Dani',
+    ]);
+    expect(JSON.stringify(messages[0])).toContain('/u/');
+    const used = (await w.call('GET', `/api/v1/templates/${template.json().id}`)).json();
+    expect(used).toMatchObject({ usage_count: 4 });
+    expect(used.last_used_at).not.toBeNull();
+  });
+
   it('schedules for later: nothing leaves before the time', async () => {
     const w = await world();
     const at = new Date(Date.now() + 3_600_000).toISOString();

@@ -19,7 +19,7 @@ import {
 } from '../deliveries/deliveries.repo.ts';
 import { paced, reserveSlots } from '../deliveries/rate-limiter.ts';
 import { type Audience, compileAudience, markSegmentUsed } from '../segments/segments.service.ts';
-import type { RenderedMessage, RenderInput } from '../templates/templates.service.ts';
+import { type RenderedMessage, type RenderInput, recordTemplateUse } from '../templates/templates.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import { type CampaignRow, findCampaign, updateCampaignRow } from './campaigns.repo.ts';
 import { type CampaignContent, getCampaignSettings, toCampaignJson } from './campaigns.service.ts';
@@ -198,6 +198,12 @@ async function prepareCampaign(db: Database, deps: SendDeps, campaignId: string,
       audienceCount: added,
       status: 'sending',
     });
+    const content = row.content as CampaignContent;
+    if ('template_id' in content) {
+      // The template's usage count and last use: the messages this campaign will send with it.
+      const { counts } = await deliveryProgress(tx, campaignId);
+      await recordTemplateUse(tx, workspaceId, content.template_id, counts.queued ?? 0);
+    }
     for (let lane = 0; lane < DISPATCH_LANES; lane++) await enqueue(tx, DISPATCH_TASK, campaignId, lane);
   });
 }

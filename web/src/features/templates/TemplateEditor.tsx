@@ -34,6 +34,7 @@ import {
 import { useErrorMessage } from '../../ui/errors';
 import { notifySuccess } from '../../ui/notify';
 import { PageHeader } from '../../ui/PageHeader';
+import { ApprovedTemplatePickers } from './ApprovedTemplatePicker';
 import { ClientPicker } from './ClientPicker';
 import { MessagePreview } from './MessagePreview';
 
@@ -331,6 +332,14 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
                   <Text size="xs" c="dimmed">
                     {t('templates.providerTemplateHelp')}
                   </Text>
+                  <ApprovedTemplatePickers
+                    value={{ name: waName, language: waLanguage }}
+                    onPick={(picked) => {
+                      setWaName(picked.name);
+                      setWaLanguage(picked.language);
+                    }}
+                    disabled={!canEdit}
+                  />
                   <Group grow>
                     <TextInput
                       label={t('templates.waName')}
