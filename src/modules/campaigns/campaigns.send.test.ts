@@ -171,6 +171,40 @@ describe('sending a campaign', () => {
     expect(used.last_used_at).not.toBeNull();
   });
 
+  it("moves a delivery forward on the recipient's open and click, never back", async () => {
+    const w = await world();
+    await w.call('PATCH', `/api/v1/campaigns/${w.campaign.id}`, {
+      content: {
+        subject: 'Hola',
+        body: '<p>Mira <a href="https://shop.example.com/spring">la oferta</a></p>',
+      },
+    });
+    await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/send`, {});
+    await work();
+    const messages = (
+      await w.call('GET', `/api/v1/outbox?campaign_id=${w.campaign.id}&client_id=${w.ids[0]}`)
+    ).json().messages as Array<{ html: string }>;
+    const html = messages[0]!.html;
+    const pixel = /\/t\/o\/[^"'\s]+/.exec(html)?.[0];
+    const click = /\/t\/c\/[^"'\s]+/.exec(html)?.[0];
+    expect(pixel && click).toBeTruthy();
+    const status = async () =>
+      (
+        await w.db.execute<{ status: string }>(
+          sql`select status from deliveries where campaign_id = ${w.campaign.id} and client_id = ${w.ids[0]}`,
+        )
+      ).rows[0]?.status;
+    expect(await status()).toBe('sent');
+    await t.inject({ method: 'GET', url: pixel!.replaceAll('&amp;', '&') });
+    expect(await status()).toBe('read');
+    const redirect = await t.inject({ method: 'GET', url: click!.replaceAll('&amp;', '&') });
+    expect(redirect.headers.location).toBe('https://shop.example.com/spring');
+    expect(await status()).toBe('clicked');
+    // A late open (or a provider's late "delivered") changes nothing.
+    await t.inject({ method: 'GET', url: pixel!.replaceAll('&amp;', '&') });
+    expect(await status()).toBe('clicked');
+  });
+
   it('schedules for later: nothing leaves before the time', async () => {
     const w = await world();
     const at = new Date(Date.now() + 3_600_000).toISOString();

@@ -3,6 +3,7 @@ import type { Database, DbOrTx } from '../../platform/db/db.ts';
 import { clientIdsWithContact } from '../clients/clients.service.ts';
 import { type Channel, recordConsentChanges } from '../consent/consent.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
+import { advanceDelivery } from '../deliveries/deliveries.status.ts';
 import { ingestEvents } from '../events/events.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import {
@@ -105,6 +106,15 @@ export async function applyProviderStatus(
       [...row.statusHistory, entry],
       update.status === 'failed' ? { code: update.code ?? 'failed', message: update.message ?? null } : null,
     );
+    // A campaign message: its delivery in the ledger follows (forward only as well).
+    if (row.deliveryId)
+      await advanceDelivery(
+        tx,
+        channel.workspaceId,
+        { deliveryId: row.deliveryId },
+        update.status,
+        update.status === 'failed' ? `${update.code ?? 'failed'}: ${update.message ?? ''}`.trim() : null,
+      );
     return 'applied';
   });
 }

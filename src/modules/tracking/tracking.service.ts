@@ -3,6 +3,7 @@ import type { SecretBox } from '../../platform/crypto.ts';
 import { sha256 } from '../../platform/crypto.ts';
 import type { Database } from '../../platform/db/db.ts';
 import { AppError } from '../../platform/errors.ts';
+import { advanceDelivery } from '../deliveries/deliveries.status.ts';
 import { ingestEvents } from '../events/events.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import { type ClickClaims, type OpenClaims, readClickToken, readOpenToken } from './tracking.links.ts';
@@ -41,6 +42,14 @@ async function record(db: Database, claims: OpenClaims, type: string, url: strin
       },
     ],
   });
+  // The campaign's delivery moves to read / clicked (forward only).
+  if (claims.cp)
+    await advanceDelivery(
+      db,
+      claims.w,
+      { campaignId: claims.cp, clientId: claims.c, channel: 'email' },
+      type === CLICKED_EVENT ? 'clicked' : 'read',
+    );
   return result.accepted > 0;
 }
 
