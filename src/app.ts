@@ -12,6 +12,7 @@ import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
 import { campaignPipeline } from './modules/campaigns/campaigns.pipeline.ts';
 import { registerCampaignRoutes } from './modules/campaigns/campaigns.routes.ts';
 import { campaignSendJobs } from './modules/campaigns/campaigns.send.ts';
+import { campaignSegmentUsage } from './modules/campaigns/campaigns.usage.ts';
 import { registerChannelRoutes } from './modules/channels/channels.routes.ts';
 import {
   type ChannelService,
@@ -30,6 +31,7 @@ import { registerConsentRoutes } from './modules/consent/consent.routes.ts';
 import { consentParticipant } from './modules/consent/consent.service.ts';
 import { createSuppressionList } from './modules/consent/suppressions.service.ts';
 import { registerCustomFieldRoutes } from './modules/custom-fields/custom-fields.routes.ts';
+import { deliveriesEngagementSource } from './modules/deliveries/deliveries.engagement.ts';
 import { deliveriesParticipant } from './modules/deliveries/deliveries.participant.ts';
 import { eventsJobs } from './modules/events/events.jobs.ts';
 import { eventsParticipant } from './modules/events/events.participant.ts';
@@ -48,6 +50,7 @@ import { registerNotificationRoutes } from './modules/notifications/notification
 import { registerPreferenceRoutes } from './modules/preferences/preferences.routes.ts';
 import { registerSegmentAlertRoutes } from './modules/segments/segments.alerts.routes.ts';
 import { segmentsJobs } from './modules/segments/segments.jobs.ts';
+import { registerEngagementSource, registerSegmentUsage } from './modules/segments/segments.registry.ts';
 import { registerSegmentRoutes } from './modules/segments/segments.routes.ts';
 import { clientQueryFilterSql } from './modules/segments/segments.service.ts';
 import { registerTagRoutes } from './modules/tags/tags.routes.ts';
@@ -228,6 +231,8 @@ export async function createClientela(options: {
   registerClientData(consentParticipant);
   registerClientData(eventsParticipant);
   registerClientData(deliveriesParticipant);
+  registerEngagementSource(deliveriesEngagementSource);
+  registerSegmentUsage(campaignSegmentUsage);
   registerClientData(channelMessagesParticipant);
   registerEventRoutes(http, { db, bodyLimitBytes: config.bodyLimitBytes });
   registerClientTimelineRoutes(http, { db });

@@ -203,6 +203,14 @@ describe('sending a campaign', () => {
     // A late open (or a provider's late "delivered") changes nothing.
     await t.inject({ method: 'GET', url: pixel!.replaceAll('&amp;', '&') });
     expect(await status()).toBe('clicked');
+
+    // Segments see the ledger: who opened this campaign, who was sent something in 30 days.
+    const count = async (definition: unknown) =>
+      (await w.call('POST', '/api/v1/segments/evaluate', { definition, limit: 0 })).json().count;
+    expect(await count({ engagement: 'opened', campaign_id: w.campaign.id, op: 'has' })).toBe(1);
+    expect(await count({ engagement: 'clicked', channel: 'email', within_days: 30, op: 'has' })).toBe(1);
+    expect(await count({ engagement: 'sent', within_days: 30, op: 'has' })).toBe(4);
+    expect(await count({ engagement: 'opened', op: 'has_not' })).toBe(4);
   });
 
   it('schedules for later: nothing leaves before the time', async () => {

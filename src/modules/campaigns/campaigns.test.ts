@@ -134,6 +134,22 @@ describe('campaigns: drafts', () => {
     expect(emoji.json().name).toBe('Rebajas 🌸 d’été');
   });
 
+  it('shows on its segment\'s "used by", and marks the segment used', async () => {
+    const w = await world();
+    const segment = (
+      await w.call('POST', '/api/v1/segments', {
+        name: 'Madrid',
+        definition: { field: 'city', op: 'eq', value: 'Madrid' },
+      })
+    ).json();
+    const campaign = (
+      await w.call('POST', '/api/v1/campaigns', emailDraft({ segment_id: segment.id }))
+    ).json();
+    const seen = (await w.call('GET', `/api/v1/segments/${segment.id}`)).json();
+    expect(seen.used_by).toEqual([{ type: 'campaign', id: campaign.id, name: 'Spring offer' }]);
+    expect(seen.last_used_at).not.toBeNull();
+  });
+
   it('refuses to change or delete a campaign that is no longer a draft', async () => {
     const w = await world();
     const campaign = (
