@@ -1,3 +1,4 @@
+import { type AnyColumn, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx, Tx } from '../../platform/db/db.ts';
 
 /**
@@ -25,6 +26,24 @@ export interface TimelineWindow {
   from: string | null;
   to: string | null;
   limit: number;
+}
+
+/**
+ * The WHERE terms of one timeline page of a participant's table dated by `at`: strictly older than
+ * the keyset position (at, id), and within from/to. Every participant pages the same way, so the
+ * merged timeline never skips or repeats an item.
+ */
+export function timelineWindowSql(
+  at: AnyColumn,
+  id: AnyColumn,
+  window: Omit<TimelineWindow, 'limit'>,
+): SQL[] {
+  const terms: SQL[] = [];
+  if (window.before)
+    terms.push(sql`(${at}, ${id}) < (${window.before.at}::timestamptz, ${window.before.id}::uuid)`);
+  if (window.from) terms.push(sql`${at} >= ${window.from}::timestamptz`);
+  if (window.to) terms.push(sql`${at} < ${window.to}::timestamptz`);
+  return terms;
 }
 
 export interface ClientDataParticipant {

@@ -1,5 +1,6 @@
 import { and, asc, eq, getTableColumns, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/db.ts';
+import { timelineWindowSql } from './client-data.ts';
 import { clientHistory, clientLabels, clients } from './clients.schema.ts';
 
 export type ClientRow = typeof clients.$inferSelect;
@@ -190,11 +191,7 @@ export async function historyPage(
       and(
         eq(clientHistory.workspaceId, workspaceId),
         eq(clientHistory.clientId, clientId),
-        window.before
-          ? sql`(${clientHistory.occurredAt}, ${clientHistory.id}) < (${window.before.at}::timestamptz, ${window.before.id}::uuid)`
-          : undefined,
-        window.from ? sql`${clientHistory.occurredAt} >= ${window.from}::timestamptz` : undefined,
-        window.to ? sql`${clientHistory.occurredAt} < ${window.to}::timestamptz` : undefined,
+        ...timelineWindowSql(clientHistory.occurredAt, clientHistory.id, window),
       ),
     )
     .orderBy(sql`${clientHistory.occurredAt} desc, ${clientHistory.id} desc`)

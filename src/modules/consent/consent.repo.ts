@@ -1,5 +1,6 @@
-import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/db.ts';
+import { timelineWindowSql } from '../clients/client-data.ts';
 import { consentEvents } from './consent.schema.ts';
 
 export type ConsentEventRow = typeof consentEvents.$inferSelect;
@@ -88,12 +89,7 @@ export async function timelineConsentRows(
     eq(consentEvents.workspaceId, workspaceId),
     eq(consentEvents.clientId, clientId),
   ];
-  if (window.before)
-    where.push(
-      sql`(${consentEvents.occurredAt}, ${consentEvents.id}) < (${window.before.at}::timestamptz, ${window.before.id}::uuid)`,
-    );
-  if (window.from) where.push(gte(consentEvents.occurredAt, new Date(window.from)));
-  if (window.to) where.push(lt(consentEvents.occurredAt, new Date(window.to)));
+  where.push(...timelineWindowSql(consentEvents.occurredAt, consentEvents.id, window));
   return db
     .select()
     .from(consentEvents)

@@ -1,5 +1,6 @@
-import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/db.ts';
+import { timelineWindowSql } from '../clients/client-data.ts';
 import { deliveries } from './deliveries.schema.ts';
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
@@ -56,12 +57,7 @@ export async function timelineDeliveryRows(
     eq(deliveries.workspaceId, workspaceId),
     eq(deliveries.clientId, clientId),
   ];
-  if (window.before)
-    where.push(
-      sql`(${deliveries.createdAt}, ${deliveries.id}) < (${window.before.at}::timestamptz, ${window.before.id}::uuid)`,
-    );
-  if (window.from) where.push(gte(deliveries.createdAt, new Date(window.from)));
-  if (window.to) where.push(lt(deliveries.createdAt, new Date(window.to)));
+  where.push(...timelineWindowSql(deliveries.createdAt, deliveries.id, window));
   return db
     .select()
     .from(deliveries)

@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/db.ts';
 import type { Cursor } from '../../platform/pagination.ts';
+import { timelineWindowSql } from '../clients/client-data.ts';
 import { events } from './events.schema.ts';
 
 export type EventRow = typeof events.$inferSelect;
@@ -272,11 +273,7 @@ export async function eventTimelinePage(
         eq(events.workspaceId, workspaceId),
         eq(events.clientId, clientId),
         types ? sql`${events.type} = any(${sql.param(types)}::text[])` : undefined,
-        window.from ? sql`${events.occurredAt} >= ${window.from}::timestamptz` : undefined,
-        window.to ? sql`${events.occurredAt} < ${window.to}::timestamptz` : undefined,
-        window.before
-          ? sql`(${events.occurredAt}, ${events.id}) < (${window.before.at}::timestamptz, ${window.before.id}::uuid)`
-          : undefined,
+        ...timelineWindowSql(events.occurredAt, events.id, window),
       ),
     )
     .orderBy(sql`${events.occurredAt} desc, ${events.id} desc`)

@@ -1,5 +1,6 @@
-import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/db.ts';
+import { timelineWindowSql } from '../clients/client-data.ts';
 import { notes } from './notes.schema.ts';
 
 export type NoteRow = typeof notes.$inferSelect;
@@ -124,12 +125,7 @@ export async function timelineNoteRows(
   },
 ): Promise<NoteRow[]> {
   const where: (SQL | undefined)[] = [eq(notes.workspaceId, workspaceId), eq(notes.clientId, clientId)];
-  if (window.before)
-    where.push(
-      sql`(${notes.createdAt}, ${notes.id}) < (${window.before.at}::timestamptz, ${window.before.id}::uuid)`,
-    );
-  if (window.from) where.push(gte(notes.createdAt, new Date(window.from)));
-  if (window.to) where.push(lt(notes.createdAt, new Date(window.to)));
+  where.push(...timelineWindowSql(notes.createdAt, notes.id, window));
   return db
     .select()
     .from(notes)
