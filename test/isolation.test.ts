@@ -190,6 +190,8 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
   '/api/v1/campaigns/{id}': async (world) => ({ id: (await campaignInB(world)).id }),
   '/api/v1/campaigns/{id}/duplicate': async (world) => ({ id: (await campaignInB(world)).id }),
   '/api/v1/campaigns/{id}/review': async (world) => ({ id: (await campaignInB(world)).id }),
+  '/api/v1/campaigns/{id}/stats': async (world) => ({ id: (await campaignInB(world)).id }),
+  '/api/v1/campaigns/{id}/recipients': async (world) => ({ id: (await campaignInB(world)).id }),
   '/api/v1/invitations/{id}': async ({ t, b }) => {
     const inv = await createInvitation(
       t.app.dbHandle.db,
