@@ -192,6 +192,11 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
   '/api/v1/campaigns/{id}/review': async (world) => ({ id: (await campaignInB(world)).id }),
   '/api/v1/campaigns/{id}/stats': async (world) => ({ id: (await campaignInB(world)).id }),
   '/api/v1/campaigns/{id}/recipients': async (world) => ({ id: (await campaignInB(world)).id }),
+  // The engine's controls had no fixture yet (the harness failed on main for them).
+  '/api/v1/campaigns/{id}/send': async (world) => ({ id: (await campaignInB(world)).id }),
+  '/api/v1/campaigns/{id}/pause': async (world) => ({ id: (await campaignInB(world)).id }),
+  '/api/v1/campaigns/{id}/resume': async (world) => ({ id: (await campaignInB(world)).id }),
+  '/api/v1/campaigns/{id}/cancel': async (world) => ({ id: (await campaignInB(world)).id }),
   '/api/v1/invitations/{id}': async ({ t, b }) => {
     const inv = await createInvitation(
       t.app.dbHandle.db,
