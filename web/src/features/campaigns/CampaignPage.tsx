@@ -1,5 +1,3 @@
-import '@mantine/charts/styles.css';
-import { BarChart } from '@mantine/charts';
 import {
   Alert,
   Anchor,
@@ -17,7 +15,7 @@ import {
 } from '@mantine/core';
 import { modals } from '@mantine/modals';
 import { IconCopy, IconPlayerPause, IconPlayerPlay, IconX } from '@tabler/icons-react';
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import {
@@ -35,6 +33,8 @@ import { notifyError, notifySuccess } from '../../ui/notify';
 import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
 import { CampaignStatusBadge } from './CampaignStatusBadge';
+
+const SendsChart = lazy(() => import('./SendsChart'));
 
 const SHOWN: DeliveryStatus[] = ['queued', 'sent', 'delivered', 'failed', 'unknown', 'skipped', 'cancelled'];
 const FILTERS: (DeliveryStatus | 'all')[] = [
@@ -276,12 +276,9 @@ function StatsView({ stats }: { stats: CampaignStats }) {
           {t('campaigns.page.chart')}
         </Text>
         {chart.length ? (
-          <BarChart
-            h={200}
-            data={chart}
-            dataKey="minute"
-            series={[{ name: 'count', label: t('campaigns.delivery.sent'), color: 'teal.6' }]}
-          />
+          <Suspense fallback={<Loader size="sm" />}>
+            <SendsChart data={chart} label={t('campaigns.delivery.sent')} />
+          </Suspense>
         ) : (
           <Text size="sm" c="dimmed">
             {t('campaigns.page.chartEmpty')}
