@@ -46,16 +46,18 @@ describe('campaigns', () => {
     await page().getByRole('button', { name: 'Save and continue' }).click();
 
     await page().getByLabel('Subject').fill('{{ client.first_name }}, your spring check-up');
-    await page().getByLabel('Message').fill('Hello {{ client.first_name }}, book your check-up this month.');
-    await page().getByLabel('Preview for').fill('Lucía');
+    await page()
+      .getByRole('textbox', { name: 'Message' })
+      .fill('Hello {{ client.first_name }}, book your check-up this month.');
+    await page().getByRole('combobox', { name: 'Preview for' }).fill('Lucía');
     await page().getByRole('option', { name: /Lucía/ }).click();
     await page().getByTestId('preview-subject').getByText('Lucía, your spring check-up').waitFor();
     await page().frameLocator('iframe').getByText('Hello Lucía, book your check-up this month.').waitFor();
     await screenshot(page(), 'campaigns-wizard-content');
     await page().getByRole('button', { name: 'Save and continue' }).click();
 
-    await page().getByRole('radio', { name: 'Now' }).waitFor();
-    expect(await page().getByRole('radio', { name: 'Now' }).isChecked()).toBe(true);
+    await page().getByRole('radio', { name: 'Now', exact: true }).waitFor();
+    expect(await page().getByRole('radio', { name: 'Now', exact: true }).isChecked()).toBe(true);
     await dismissNotifications(page());
     await screenshot(page(), 'campaigns-wizard-schedule');
     await page().getByRole('button', { name: 'Save and continue' }).click();
@@ -114,7 +116,7 @@ describe('campaigns', () => {
     await page().getByRole('navigation').getByRole('link', { name: 'Campaigns' }).click();
     const row = page().getByTestId('campaign-row').filter({ hasText: 'Spring check-up' });
     await row.getByText('Sent').waitFor();
-    await row.getByText('4').waitFor();
+    await row.getByRole('cell', { name: '4', exact: true }).waitFor();
     await screenshot(page(), 'campaigns-list');
     await row.getByRole('link', { name: 'Spring check-up' }).click();
     await page().getByRole('button', { name: 'Duplicate' }).click();
