@@ -131,4 +131,27 @@ describe('campaigns', () => {
       ['Spring check-up', 'sent'],
     ]);
   });
+
+  it('schedules the copy for later, then cancels it after confirming', async () => {
+    await page().getByRole('button', { name: 'Save and continue' }).click();
+    await page().getByRole('textbox', { name: 'Message' }).waitFor();
+    await page().getByRole('button', { name: 'Save and continue' }).click();
+    await page().getByRole('radio', { name: 'At a date and time' }).check();
+    await page().getByLabel('Date and time', { exact: true }).fill('2030-03-01T10:00');
+    await page().getByRole('button', { name: 'Save and continue' }).click();
+    await page().getByTestId('review-eligible').getByText('3 of 4 will receive it').waitFor();
+    await page().getByRole('button', { name: 'Schedule', exact: true }).click();
+    await page().getByRole('button', { name: 'Yes, send' }).click();
+    await page().getByTestId('campaign-status').getByText('Scheduled').waitFor();
+    await dismissNotifications(page());
+    await screenshot(page(), 'campaigns-page-scheduled');
+    await page().getByRole('button', { name: 'Cancel campaign' }).click();
+    await page().getByRole('dialog').getByRole('button', { name: 'Cancel campaign' }).click();
+    await page().getByTestId('campaign-status').getByText('Cancelled').waitFor();
+    const list = await api<{ campaigns: Array<{ name: string; status: string; scheduled_at: string }> }>(
+      'GET',
+      '/api/v1/campaigns',
+    );
+    expect(list.campaigns[0]).toMatchObject({ name: 'Spring check-up (copy)', status: 'cancelled' });
+  });
 });

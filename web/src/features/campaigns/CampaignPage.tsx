@@ -259,7 +259,7 @@ function StatsView({ stats }: { stats: CampaignStats }) {
       {stats.skipped_by_reason.length ? (
         <Card withBorder>
           <Text fw={600} mb="xs">
-            {t('campaigns.review.skipped', { count: stats.counts.skipped })}
+            {t('campaigns.page.skipped', { count: stats.counts.skipped })}
           </Text>
           {stats.skipped_by_reason.map((s) => (
             <Text key={`${s.reason}-${s.channel}`} size="sm">
