@@ -98,6 +98,10 @@ describe('campaigns', () => {
     // The previous page of rows stays on screen until the filtered one arrives.
     await expect.poll(() => page().getByTestId('recipients').locator('tbody tr').count()).toBe(1);
     await screenshot(page(), 'campaigns-page-skipped');
+    await page().locator('label.mantine-SegmentedControl-label', { hasText: /^All$/ }).click();
+    await page().getByRole('textbox', { name: 'Search by name or address' }).fill('marco@');
+    await expect.poll(() => page().getByTestId('recipients').locator('tbody tr').count()).toBe(1);
+    await page().getByTestId('recipients').getByRole('link', { name: 'Marco' }).waitFor();
 
     const outbox = await api<{ messages: Array<{ subject: string }> }>(
       'GET',
@@ -143,12 +147,19 @@ describe('campaigns', () => {
     await page().getByTestId('review-eligible').getByText('3 of 4 will receive it').waitFor();
     await page().getByRole('button', { name: 'Schedule sending' }).click();
     await page().getByRole('button', { name: 'Yes, send' }).click();
-    await page().getByTestId('campaign-status').getByText('Scheduled').waitFor();
+    // The audience is fixed now (determine_recipients: now): the engine snapshots it at once, so the
+    // campaign is "sending" with every delivery waiting for its time.
+    await page()
+      .getByText(/Scheduled for in \d+ years/)
+      .waitFor();
+    await page().getByTestId('count-queued').getByText('3').waitFor();
     await dismissNotifications(page());
     await screenshot(page(), 'campaigns-page-scheduled');
     await page().getByRole('button', { name: 'Cancel campaign' }).click();
     await page().getByRole('dialog').getByRole('button', { name: 'Cancel campaign' }).click();
     await page().getByTestId('campaign-status').getByText('Cancelled').waitFor();
+    await page().getByTestId('count-cancelled').getByText('3').waitFor();
+    await screenshot(page(), 'campaigns-page-cancelled');
     const list = await api<{ campaigns: Array<{ name: string; status: string; scheduled_at: string }> }>(
       'GET',
       '/api/v1/campaigns',

@@ -168,12 +168,17 @@ export function useCampaignStats(id: string) {
   });
 }
 
-export function useCampaignRecipients(id: string, status: DeliveryStatus | null, refreshKey: number) {
+export function useCampaignRecipients(
+  id: string,
+  status: DeliveryStatus | null,
+  q: string,
+  refreshKey: number,
+) {
   return useQuery({
-    queryKey: [...campaignKeys.recipients(id, status), refreshKey],
+    queryKey: [...campaignKeys.recipients(id, status), q, refreshKey],
     queryFn: ({ signal }) =>
       request<{ recipients: Recipient[]; next_cursor: string | null }>(`${campaignPath(id)}/recipients`, {
-        query: { status: status ?? undefined, limit: 100 },
+        query: { status: status ?? undefined, q: q.trim() || undefined, limit: 100 },
         signal,
       }),
     placeholderData: keepPreviousData,

@@ -11,10 +11,12 @@ import {
   Stack,
   Table,
   Text,
+  TextInput,
   Title,
 } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
 import { modals } from '@mantine/modals';
-import { IconCopy, IconPlayerPause, IconPlayerPlay, IconX } from '@tabler/icons-react';
+import { IconCopy, IconPlayerPause, IconPlayerPlay, IconSearch, IconX } from '@tabler/icons-react';
 import { lazy, Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
@@ -59,7 +61,9 @@ export function CampaignPage() {
   const duplicate = useDuplicateCampaign();
   const [filter, setFilter] = useState<DeliveryStatus | 'all'>('all');
   // The recipients table follows the stats: each new poll answer refreshes it.
-  const recipients = useCampaignRecipients(id, filter === 'all' ? null : filter, stats.dataUpdatedAt);
+  const [search, setSearch] = useState('');
+  const [q] = useDebouncedValue(search, 300);
+  const recipients = useCampaignRecipients(id, filter === 'all' ? null : filter, q, stats.dataUpdatedAt);
 
   if (campaign.error) return <QueryError error={campaign.error} onRetry={() => void campaign.refetch()} />;
   if (!campaign.data) return <Loader aria-label={t('campaigns.loading')} />;
@@ -157,15 +161,23 @@ export function CampaignPage() {
       <Title order={2} size="h3" mt="xl" mb="sm">
         {t('campaigns.page.recipients')}
       </Title>
-      <SegmentedControl
-        mb="sm"
-        value={filter}
-        onChange={(v) => setFilter(v as DeliveryStatus | 'all')}
-        data={FILTERS.map((f) => ({
-          value: f,
-          label: f === 'all' ? t('campaigns.page.all') : t(`campaigns.delivery.${f}`),
-        }))}
-      />
+      <Group mb="sm" gap="sm" align="flex-end">
+        <SegmentedControl
+          value={filter}
+          onChange={(v) => setFilter(v as DeliveryStatus | 'all')}
+          data={FILTERS.map((f) => ({
+            value: f,
+            label: f === 'all' ? t('campaigns.page.all') : t(`campaigns.delivery.${f}`),
+          }))}
+        />
+        <TextInput
+          aria-label={t('campaigns.page.search')}
+          placeholder={t('campaigns.page.search')}
+          leftSection={<IconSearch size={16} />}
+          value={search}
+          onChange={(e) => setSearch(e.currentTarget.value)}
+        />
+      </Group>
       {recipients.data?.recipients.length ? (
         <Table.ScrollContainer minWidth={720}>
           <Table verticalSpacing="xs" data-testid="recipients">
