@@ -3,13 +3,15 @@ import type { Database } from '../../platform/db/db.ts';
 import { workspaceOf } from '../../platform/http/access.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { errors, IdParams, Nullable, StringEnum, Timestamp, Uuid } from '../../platform/http/schemas.ts';
-import { SKIP_REASONS } from '../deliveries/deliveries.schema.ts';
+import { DELIVERY_STATUSES, SKIP_REASONS } from '../deliveries/deliveries.schema.ts';
 import { Definition } from '../segments/segments.routes.ts';
 import { changeCampaignState, sendCampaign } from './campaigns.send.ts';
 import {
   CAMPAIGN_CHANNELS,
   CAMPAIGN_STATUSES,
   type CampaignDeps,
+  campaignRecipients,
+  campaignStats,
   createCampaign,
   deleteCampaign,
   duplicateCampaign,
@@ -24,6 +26,10 @@ import {
 } from './campaigns.service.ts';
 
 const Channel = StringEnum(CAMPAIGN_CHANNELS);
+const DeliveryStatus = StringEnum(DELIVERY_STATUSES);
+const SkippedByReason = Type.Array(
+  Type.Object({ reason: StringEnum(SKIP_REASONS), channel: Channel, count: Type.Integer() }),
+);
 const Content = Type.Union(
   [
     Type.Object({ template_id: Uuid }, { additionalProperties: false }),
@@ -96,9 +102,7 @@ const Review = Type.Object({
   eligible: Type.Integer(),
   eligible_by_channel: Type.Record(Type.String(), Type.Integer()),
   skipped: Type.Integer(),
-  skipped_by_reason: Type.Array(
-    Type.Object({ reason: StringEnum(SKIP_REASONS), channel: Channel, count: Type.Integer() }),
-  ),
+  skipped_by_reason: SkippedByReason,
   frequency_cap_7d: Nullable(Type.Integer()),
   evaluated_at: Timestamp,
 });
@@ -112,6 +116,35 @@ const Settings = Type.Object({
         'At most this many marketing messages per client in 7 days, all campaigns together; null = no cap',
     }),
   ),
+});
+
+const Stats = Type.Object({
+  status: StringEnum(CAMPAIGN_STATUSES),
+  status_reason: Nullable(Type.String()),
+  counts: Type.Record(Type.String(), Type.Integer(), {
+    description: 'Deliveries per status (every status present, 0 when none)',
+  }),
+  skipped_by_reason: SkippedByReason,
+  sent_per_minute: Type.Array(Type.Object({ minute: Timestamp, count: Type.Integer() }), {
+    description:
+      'Messages accepted by the provider per minute (UTC), oldest first; minutes with none are absent',
+  }),
+  progress: Type.Object(
+    { done: Type.Integer(), total: Type.Integer() },
+    { description: 'Deliveries with an outcome (anything but queued or sending) over all deliveries' },
+  ),
+});
+
+const Recipient = Type.Object({
+  id: Uuid,
+  client_id: Uuid,
+  client_name: Nullable(Type.String()),
+  address: Nullable(Type.String({ description: 'As it was when the audience was fixed; null once erased' })),
+  channel: Channel,
+  status: DeliveryStatus,
+  skip_reason: Nullable(StringEnum(SKIP_REASONS)),
+  error: Nullable(Type.String()),
+  sent_at: Nullable(Timestamp),
 });
 
 function actorUserId(ctx: ReturnType<typeof workspaceOf>) {
@@ -265,6 +298,45 @@ export function registerCampaignRoutes(app: HttpApp, deps: { db: Database } & Ca
       },
     },
     async (request) => reviewCampaign(db, workspaceOf(request), request.params.id, deps),
+  );
+
+  app.get(
+    '/api/v1/campaigns/:id/stats',
+    {
+      config: { access: { minRole: 'viewer' } },
+      schema: {
+        tags,
+        summary: 'How the sending goes: counts per status, skip reasons, sends per minute, progress',
+        description: 'Cheap enough to poll every 2 seconds while the campaign is sending.',
+        params: IdParams,
+        response: { 200: Stats, ...errors },
+      },
+    },
+    async (request) => campaignStats(db, workspaceOf(request), request.params.id),
+  );
+
+  app.get(
+    '/api/v1/campaigns/:id/recipients',
+    {
+      config: { access: { minRole: 'viewer' } },
+      schema: {
+        tags,
+        summary: "The campaign's recipients and what happened to each",
+        description: '`q` matches the client name or the address (substring, case-insensitive).',
+        params: IdParams,
+        querystring: Type.Object({
+          status: Type.Optional(DeliveryStatus),
+          q: Type.Optional(Type.String({ maxLength: 200 })),
+          limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+          cursor: Type.Optional(Type.String({ maxLength: 500 })),
+        }),
+        response: {
+          200: Type.Object({ recipients: Type.Array(Recipient), next_cursor: Nullable(Type.String()) }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => campaignRecipients(db, workspaceOf(request), request.params.id, request.query),
   );
 
   app.post(

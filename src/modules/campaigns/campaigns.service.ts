@@ -10,6 +10,8 @@ import {
   type MessageChannel,
   summarizeEligibility,
 } from '../deliveries/audience.ts';
+import { campaignRecipientRows, deliveryCounts, sentPerMinute } from '../deliveries/deliveries.repo.ts';
+import { DELIVERY_STATUSES, SKIP_REASONS } from '../deliveries/deliveries.schema.ts';
 import {
   type Audience,
   checkClientIds,
@@ -361,4 +363,84 @@ export async function reviewCampaign(
     deps.suppressions,
   );
   return { ...summary, frequency_cap_7d, evaluated_at: now.toISOString() };
+}
+
+// ---- the campaign page: stats and recipients ---------------------------------------------------
+
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export type SkipReason = (typeof SKIP_REASONS)[number];
+export { DELIVERY_STATUSES, SKIP_REASONS };
+
+/** Still to happen: everything else has its outcome (sent, skipped, failed, unknown, cancelled…). */
+const PENDING: readonly string[] = ['queued', 'sending'];
+
+/**
+ * What the campaign page shows and polls while sending: counts per delivery status, every skip
+ * reason with its count, the sends per minute for the chart, and the progress (deliveries with an
+ * outcome over all of them).
+ */
+export async function campaignStats(db: DbOrTx, ctx: WorkspaceContext, id: string) {
+  const row = await getRow(db, ctx.workspaceId, id);
+  const [groups, perMinute] = await Promise.all([
+    deliveryCounts(db, ctx.workspaceId, id),
+    sentPerMinute(db, ctx.workspaceId, id),
+  ]);
+  const counts = Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])) as Record<DeliveryStatus, number>;
+  const skipped = new Map<string, { reason: SkipReason; channel: MessageChannel; count: number }>();
+  let total = 0;
+  let pending = 0;
+  for (const group of groups) {
+    counts[group.status as DeliveryStatus] += group.n;
+    total += group.n;
+    if (PENDING.includes(group.status)) pending += group.n;
+    if (group.skip_reason) {
+      const key = `${group.skip_reason}/${group.channel}`;
+      const entry = skipped.get(key) ?? {
+        reason: group.skip_reason as SkipReason,
+        channel: group.channel as MessageChannel,
+        count: 0,
+      };
+      entry.count += group.n;
+      skipped.set(key, entry);
+    }
+  }
+  return {
+    status: row.status,
+    status_reason: row.statusReason,
+    counts,
+    skipped_by_reason: [...skipped.values()].sort((a, b) => b.count - a.count),
+    sent_per_minute: perMinute.map((m) => ({ minute: iso(m.minute), count: m.count })),
+    progress: { done: total - pending, total },
+  };
+}
+
+export async function campaignRecipients(
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  id: string,
+  query: { status?: DeliveryStatus; q?: string; limit: number; cursor?: string },
+) {
+  await getRow(db, ctx.workspaceId, id);
+  const after = decodeCursor(query.cursor);
+  const rows = await campaignRecipientRows(db, ctx.workspaceId, id, {
+    status: query.status,
+    q: query.q?.trim() || undefined,
+    after,
+    limit: query.limit + 1,
+  });
+  const { items, nextCursor } = page(rows, query.limit, (r) => [new Date(r.created_at), r.id]);
+  return {
+    recipients: items.map((r) => ({
+      id: r.id,
+      client_id: r.client_id,
+      client_name: [r.first_name, r.last_name].filter(Boolean).join(' ') || null,
+      address: r.address,
+      channel: r.channel as MessageChannel,
+      status: r.status as DeliveryStatus,
+      skip_reason: r.skip_reason as SkipReason | null,
+      error: r.error,
+      sent_at: r.sent_at ? iso(new Date(r.sent_at)) : null,
+    })),
+    next_cursor: nextCursor,
+  };
 }

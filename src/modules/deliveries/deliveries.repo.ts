@@ -175,3 +175,73 @@ export async function cancelQueued(db: DbOrTx, campaignId: string): Promise<numb
     where campaign_id = ${campaignId} and status = 'queued'`);
   return result.rowCount ?? 0;
 }
+
+// ---- read-only views for the campaign page ------------------------------------------------------
+
+/** Counts per status and per (skip reason, channel) of a campaign's deliveries, in one pass. */
+export async function deliveryCounts(db: DbOrTx, workspaceId: string, campaignId: string) {
+  const result = await db.execute<{
+    status: string;
+    skip_reason: string | null;
+    channel: string;
+    n: number;
+  }>(sql`
+    select status, skip_reason, channel, count(*)::int as n
+    from deliveries where workspace_id = ${workspaceId} and campaign_id = ${campaignId}
+    group by status, skip_reason, channel`);
+  return result.rows;
+}
+
+/** Messages accepted by the provider per minute (UTC minute starts), oldest first, for the chart. */
+export async function sentPerMinute(db: DbOrTx, workspaceId: string, campaignId: string) {
+  const result = await db.execute<{ minute: string; n: number }>(sql`
+    select date_trunc('minute', sent_at) as minute, count(*)::int as n
+    from deliveries where workspace_id = ${workspaceId} and campaign_id = ${campaignId} and sent_at is not null
+    group by 1 order by 1`);
+  return result.rows.map((r) => ({ minute: new Date(r.minute), count: r.n }));
+}
+
+export type RecipientRow = {
+  id: string;
+  client_id: string;
+  first_name: string | null;
+  last_name: string | null;
+  address: string | null;
+  channel: string;
+  status: string;
+  skip_reason: string | null;
+  error: string | null;
+  sent_at: Date | string | null;
+  created_at: Date | string;
+};
+
+/**
+ * A campaign's recipients with their client's name, newest first by (created_at, id); `q` matches
+ * the name or the address (substring, case-insensitive).
+ */
+export async function campaignRecipientRows(
+  db: DbOrTx,
+  workspaceId: string,
+  campaignId: string,
+  options: { status?: string; q?: string; after: { at: string; id: string } | null; limit: number },
+): Promise<RecipientRow[]> {
+  const filters: SQL[] = [];
+  if (options.status) filters.push(sql`and d.status = ${options.status}`);
+  if (options.q) {
+    const pattern = `%${options.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+    filters.push(sql`and (d.address ilike ${pattern}
+      or concat_ws(' ', c.first_name, c.last_name) ilike ${pattern})`);
+  }
+  if (options.after)
+    filters.push(
+      sql`and (d.created_at, d.id) < (${options.after.at}::timestamptz, ${options.after.id}::uuid)`,
+    );
+  const result = await db.execute<RecipientRow>(sql`
+    select d.id, d.client_id, c.first_name, c.last_name, d.address, d.channel, d.status, d.skip_reason,
+      d.error, d.sent_at, d.created_at
+    from deliveries d left join clients c on c.id = d.client_id and c.workspace_id = d.workspace_id
+    where d.workspace_id = ${workspaceId} and d.campaign_id = ${campaignId} ${sql.join(filters, sql` `)}
+    order by d.created_at desc, d.id desc
+    limit ${options.limit}`);
+  return result.rows;
+}

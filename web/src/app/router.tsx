@@ -1,6 +1,8 @@
 import { createBrowserRouter, Navigate } from 'react-router';
 import { LoginPage } from '../features/auth/LoginPage';
+import { CampaignPage } from '../features/campaigns/CampaignPage';
 import { CampaignsPage } from '../features/campaigns/CampaignsPage';
+import { CampaignWizard } from '../features/campaigns/CampaignWizard';
 import { ChannelsPage } from '../features/channels/ChannelsPage';
 import { ClientsPage } from '../features/clients/ClientsPage';
 import { DuplicatesPage } from '../features/clients/duplicates/DuplicatesPage';
@@ -51,6 +53,9 @@ export const router = createBrowserRouter([
           { path: 'segments/new', element: <SegmentBuilderPage /> },
           { path: 'segments/:id', element: <SegmentBuilderPage /> },
           { path: 'campaigns', element: <CampaignsPage /> },
+          { path: 'campaigns/new', element: <CampaignWizard /> },
+          { path: 'campaigns/:id/edit', element: <CampaignWizard /> },
+          { path: 'campaigns/:id', element: <CampaignPage /> },
           { path: 'templates', element: <TemplatesPage /> },
           { path: 'coupons', element: <CouponsPage /> },
           { path: 'imports', element: <ImportsPage /> },

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { screenshot } from './support/browser';
+import { callApi, dismissNotifications, logIn, useBrowserSession } from './support/session';
+
+/**
+ * A marketer sends an email campaign through the wizard to the clinic's clients: sees the
+ * audience count, writes the message with a live preview for a real client, reviews who will get
+ * it and why one will not, confirms, and watches the campaign reach "sent" with the messages in
+ * the outbox (the e2e server runs the job worker: `clientela serve` without --no-worker).
+ */
+describe('campaigns', () => {
+  const session = useBrowserSession('campaigns');
+  const page = () => session.page;
+  const api = <T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown) =>
+    callApi<T>(session, method, path, body);
+  let campaignId = '';
+
+  it('logs in and adds four clients, one without email consent', async () => {
+    await logIn(session);
+    for (const [first_name, email, consent] of [
+      ['Lucía', 'lucia@example.com', true],
+      ['Marco', 'marco@example.com', true],
+      ['Noor', 'noor@example.com', true],
+      ['Olga', 'olga@example.com', false],
+    ] as const)
+      await api('POST', '/api/v1/clients', { first_name, email, consent: { email: consent } });
+  });
+
+  it('shows what to do when there are no campaigns', async () => {
+    await page().getByRole('navigation').getByRole('link', { name: 'Campaigns' }).click();
+    await page().getByText('No campaigns yet').waitFor();
+    await screenshot(page(), 'campaigns-empty');
+  });
+
+  it('walks the wizard: basics, audience with its count, content with a live preview, schedule', async () => {
+    await page().getByRole('link', { name: 'New campaign' }).click();
+    await page().getByLabel('Campaign name').fill('Spring check-up');
+    await page().getByLabel('Objective').fill('Bring back clients before summer');
+    await screenshot(page(), 'campaigns-wizard-basics');
+    await page().getByRole('button', { name: 'Save and continue' }).click();
+
+    await page().waitForURL(/\/campaigns\/[0-9a-f-]+\/edit$/);
+    campaignId = page().url().split('/').at(-2) ?? '';
+    await page().getByTestId('audience-count').getByText('4 clients in this audience right now').waitFor();
+    await screenshot(page(), 'campaigns-wizard-audience');
+    await page().getByRole('button', { name: 'Save and continue' }).click();
+
+    await page().getByLabel('Subject').fill('{{ client.first_name }}, your spring check-up');
+    await page()
+      .getByRole('textbox', { name: 'Message' })
+      .fill('Hello {{ client.first_name }}, book your check-up this month.');
+    await page().getByRole('combobox', { name: 'Preview for' }).fill('Lucía');
+    await page().getByRole('option', { name: /Lucía/ }).click();
+    await page().getByTestId('preview-subject').getByText('Lucía, your spring check-up').waitFor();
+    await page().frameLocator('iframe').getByText('Hello Lucía, book your check-up this month.').waitFor();
+    await screenshot(page(), 'campaigns-wizard-content');
+    await page().getByRole('button', { name: 'Save and continue' }).click();
+
+    await page().getByRole('radio', { name: 'Now', exact: true }).waitFor();
+    expect(await page().getByRole('radio', { name: 'Now', exact: true }).isChecked()).toBe(true);
+    await dismissNotifications(page());
+    await screenshot(page(), 'campaigns-wizard-schedule');
+    await page().getByRole('button', { name: 'Save and continue' }).click();
+
+    const saved = await api<{ status: string; content: { subject: string } }>(
+      'GET',
+      `/api/v1/campaigns/${campaignId}`,
+    );
+    expect(saved).toMatchObject({
+      status: 'draft',
+      content: { subject: '{{ client.first_name }}, your spring check-up' },
+    });
+  });
+
+  it('reviews who gets it and why one does not, and sends after confirming', async () => {
+    await page().getByTestId('review-eligible').getByText('3 of 4 will receive it').waitFor();
+    await page().getByTestId('review-skipped').getByText('1 has no Email consent').waitFor();
+    await screenshot(page(), 'campaigns-wizard-review');
+    await page().getByRole('button', { name: 'Send now' }).click();
+    await page().getByRole('dialog').getByText('Send this campaign?').waitFor();
+    await screenshot(page(), 'campaigns-wizard-confirm');
+    await page().getByRole('button', { name: 'Yes, send' }).click();
+    await page().waitForURL((url) => url.pathname === `/campaigns/${campaignId}`);
+  });
+
+  it('follows the sending to "sent" with its progress, counts and recipients; the outbox has the messages', async () => {
+    await page().getByTestId('campaign-status').getByText('Sent').waitFor({ timeout: 30_000 });
+    await page().getByTestId('progress-text').getByText('4 of 4 done (100 %)').waitFor();
+    await page().getByTestId('count-sent').getByText('3').waitFor();
+    await page().getByTestId('count-skipped').getByText('1').waitFor();
+    await page().getByTestId('recipients').getByText('lucia@example.com').waitFor();
+    await page().getByText('Messages sent per minute').waitFor();
+    await page().locator('.recharts-bar-rectangle').first().waitFor();
+    await screenshot(page(), 'campaigns-page-sent');
+
+    await page().locator('label.mantine-SegmentedControl-label', { hasText: 'Skipped' }).click();
+    await page().getByTestId('recipients').getByText('No consent').waitFor();
+    // The previous page of rows stays on screen until the filtered one arrives.
+    await expect.poll(() => page().getByTestId('recipients').locator('tbody tr').count()).toBe(1);
+    await screenshot(page(), 'campaigns-page-skipped');
+    await page().locator('label.mantine-SegmentedControl-label', { hasText: /^All$/ }).click();
+    await page().getByRole('textbox', { name: 'Search by name or address' }).fill('marco@');
+    await expect.poll(() => page().getByTestId('recipients').locator('tbody tr').count()).toBe(1);
+    await page().getByTestId('recipients').getByRole('link', { name: 'Marco' }).waitFor();
+
+    const outbox = await api<{ messages: Array<{ subject: string }> }>(
+      'GET',
+      `/api/v1/outbox?campaign_id=${campaignId}&limit=100`,
+    );
+    expect(outbox.messages.map((m) => m.subject).sort()).toEqual([
+      'Lucía, your spring check-up',
+      'Marco, your spring check-up',
+      'Noor, your spring check-up',
+    ]);
+    await page().getByRole('navigation').getByRole('link', { name: 'Outbox' }).click();
+    await page().getByText('Noor, your spring check-up').waitFor();
+    await screenshot(page(), 'campaigns-outbox');
+  });
+
+  it('lists the campaign as sent with its recipient count, and duplicates it as a draft', async () => {
+    await page().getByRole('navigation').getByRole('link', { name: 'Campaigns' }).click();
+    const row = page().getByTestId('campaign-row').filter({ hasText: 'Spring check-up' });
+    await row.getByText('Sent').waitFor();
+    await row.getByRole('cell', { name: '4', exact: true }).waitFor();
+    await screenshot(page(), 'campaigns-list');
+    await row.getByRole('link', { name: 'Spring check-up' }).click();
+    await page().getByRole('button', { name: 'Duplicate' }).click();
+    await page().waitForURL(/\/campaigns\/[0-9a-f-]+\/edit$/);
+    await page().getByRole('button', { name: 'Save and continue' }).waitFor();
+    const list = await api<{ campaigns: Array<{ name: string; status: string }> }>(
+      'GET',
+      '/api/v1/campaigns',
+    );
+    expect(list.campaigns.map((c) => [c.name, c.status])).toEqual([
+      ['Spring check-up (copy)', 'draft'],
+      ['Spring check-up', 'sent'],
+    ]);
+  });
+
+  it('schedules the copy for later, then cancels it after confirming', async () => {
+    await page().getByRole('button', { name: 'Save and continue' }).click();
+    await page().getByRole('textbox', { name: 'Message' }).waitFor();
+    await page().getByRole('button', { name: 'Save and continue' }).click();
+    await page().getByRole('radio', { name: 'At a date and time' }).check();
+    await page().getByRole('textbox', { name: 'Date and time' }).fill('2030-03-01T10:00');
+    await page().getByRole('button', { name: 'Save and continue' }).click();
+    await page().getByTestId('review-eligible').getByText('3 of 4 will receive it').waitFor();
+    await page().getByRole('button', { name: 'Schedule sending' }).click();
+    await page().getByRole('button', { name: 'Yes, send' }).click();
+    // The audience is fixed now (determine_recipients: now): the engine snapshots it at once, so the
+    // campaign is "sending" with every delivery waiting for its time.
+    await page()
+      .getByText(/Scheduled for in \d+ years/)
+      .waitFor();
+    await page().getByTestId('count-queued').getByText('3').waitFor();
+    await dismissNotifications(page());
+    await screenshot(page(), 'campaigns-page-scheduled');
+    await page().getByRole('button', { name: 'Cancel campaign' }).click();
+    await page().getByRole('dialog').getByRole('button', { name: 'Cancel campaign' }).click();
+    await page().getByTestId('campaign-status').getByText('Cancelled').waitFor();
+    await page().getByTestId('count-cancelled').getByText('3').waitFor();
+    await screenshot(page(), 'campaigns-page-cancelled');
+    const list = await api<{ campaigns: Array<{ name: string; status: string; scheduled_at: string }> }>(
+      'GET',
+      '/api/v1/campaigns',
+    );
+    expect(list.campaigns[0]).toMatchObject({ name: 'Spring check-up (copy)', status: 'cancelled' });
+  });
+});

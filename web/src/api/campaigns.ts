@@ -1,0 +1,245 @@
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { request } from './client';
+import type { SegmentNode } from './segments';
+
+export type CampaignChannel = 'email' | 'sms' | 'whatsapp';
+export type CampaignStatus = 'draft' | 'scheduled' | 'sending' | 'paused' | 'sent' | 'cancelled' | 'failed';
+export type DeliveryStatus =
+  | 'skipped'
+  | 'queued'
+  | 'sending'
+  | 'sent'
+  | 'delivered'
+  | 'read'
+  | 'clicked'
+  | 'failed'
+  | 'unknown'
+  | 'cancelled';
+export type SkipReason =
+  | 'no_address'
+  | 'invalid_address'
+  | 'no_consent'
+  | 'suppressed'
+  | 'frequency_cap'
+  | 'duplicate_address'
+  | 'template_not_approved';
+
+export const DELIVERY_STATUSES: DeliveryStatus[] = [
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'read',
+  'clicked',
+  'failed',
+  'unknown',
+  'skipped',
+  'cancelled',
+];
+
+export type CampaignContent = { template_id: string } | { subject?: string; body: string };
+export type CampaignAudience =
+  | { segment_id: string }
+  | { definition: SegmentNode }
+  | { client_ids: string[] };
+
+export interface Campaign {
+  id: string;
+  name: string;
+  objective: string | null;
+  channel: CampaignChannel;
+  channel_id: string | null;
+  content: CampaignContent;
+  audience: CampaignAudience;
+  fallback_channels: CampaignChannel[];
+  marketing: boolean;
+  status: CampaignStatus;
+  status_reason: string | null;
+  scheduled_at: string | null;
+  recipient_time_zone: boolean;
+  determine_recipients: 'now' | 'at_send';
+  snapshot_at: string | null;
+  audience_count: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CampaignInput {
+  name?: string;
+  objective?: string | null;
+  channel?: CampaignChannel;
+  content?: CampaignContent;
+  audience?: CampaignAudience;
+  marketing?: boolean;
+}
+
+export interface SkippedCount {
+  reason: SkipReason;
+  channel: CampaignChannel;
+  count: number;
+}
+
+export interface CampaignReview {
+  audience: number;
+  eligible: number;
+  eligible_by_channel: Record<string, number>;
+  skipped: number;
+  skipped_by_reason: SkippedCount[];
+  frequency_cap_7d: number | null;
+  evaluated_at: string;
+}
+
+export interface CampaignStats {
+  status: CampaignStatus;
+  status_reason: string | null;
+  counts: Record<DeliveryStatus, number>;
+  skipped_by_reason: SkippedCount[];
+  sent_per_minute: { minute: string; count: number }[];
+  progress: { done: number; total: number };
+}
+
+export interface Recipient {
+  id: string;
+  client_id: string;
+  client_name: string | null;
+  address: string | null;
+  channel: CampaignChannel;
+  status: DeliveryStatus;
+  skip_reason: SkipReason | null;
+  error: string | null;
+  sent_at: string | null;
+}
+
+export interface SendInput {
+  at?: string;
+  recipient_time_zone?: boolean;
+}
+
+const campaignKeys = {
+  all: ['campaigns'] as const,
+  list: ['campaigns', 'list'] as const,
+  detail: (id: string) => ['campaigns', 'detail', id] as const,
+  review: (id: string) => ['campaigns', 'review', id] as const,
+  stats: (id: string) => ['campaigns', 'stats', id] as const,
+  recipients: (id: string, status: string | null) => ['campaigns', 'recipients', id, status] as const,
+};
+
+const campaignPath = (id: string) => `/api/v1/campaigns/${encodeURIComponent(id)}`;
+const LIVE: CampaignStatus[] = ['sending', 'scheduled'];
+
+export function useCampaigns() {
+  return useQuery({
+    queryKey: campaignKeys.list,
+    queryFn: ({ signal }) =>
+      request<{ campaigns: Campaign[] }>('/api/v1/campaigns', { query: { limit: 200 }, signal }),
+    select: (data) => data.campaigns,
+    // A sending campaign's status changes on its own; the list follows it.
+    refetchInterval: (query) =>
+      query.state.data?.campaigns.some((c) => LIVE.includes(c.status)) ? 5000 : false,
+  });
+}
+
+export function useCampaign(id: string | undefined) {
+  return useQuery({
+    queryKey: campaignKeys.detail(id ?? ''),
+    queryFn: ({ signal }) => request<Campaign>(campaignPath(id ?? ''), { signal }),
+    enabled: Boolean(id),
+  });
+}
+
+export function useCampaignReview(id: string, enabled: boolean) {
+  return useQuery({
+    queryKey: campaignKeys.review(id),
+    queryFn: ({ signal }) => request<CampaignReview>(`${campaignPath(id)}/review`, { signal }),
+    enabled,
+    staleTime: 0,
+  });
+}
+
+/** Polled every 2 s while the campaign is sending (or about to), so the progress bar moves. */
+export function useCampaignStats(id: string) {
+  return useQuery({
+    queryKey: campaignKeys.stats(id),
+    queryFn: ({ signal }) => request<CampaignStats>(`${campaignPath(id)}/stats`, { signal }),
+    refetchInterval: (query) => {
+      const status = query.state.data?.status;
+      return !status || LIVE.includes(status) ? 2000 : false;
+    },
+  });
+}
+
+export function useCampaignRecipients(
+  id: string,
+  status: DeliveryStatus | null,
+  q: string,
+  refreshKey: number,
+) {
+  return useQuery({
+    queryKey: [...campaignKeys.recipients(id, status), q, refreshKey],
+    queryFn: ({ signal }) =>
+      request<{ recipients: Recipient[]; next_cursor: string | null }>(`${campaignPath(id)}/recipients`, {
+        query: { status: status ?? undefined, q: q.trim() || undefined, limit: 100 },
+        signal,
+      }),
+    placeholderData: keepPreviousData,
+  });
+}
+
+function useInvalidate() {
+  const queryClient = useQueryClient();
+  return () => queryClient.invalidateQueries({ queryKey: campaignKeys.all });
+}
+
+export function useCreateCampaign() {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (
+      input: Required<Pick<CampaignInput, 'name' | 'channel' | 'content' | 'audience'>> & CampaignInput,
+    ) => request<Campaign>('/api/v1/campaigns', { method: 'POST', body: input }),
+    onSuccess: invalidate,
+  });
+}
+
+export function useUpdateCampaign(id: string) {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (input: CampaignInput) =>
+      request<Campaign>(campaignPath(id), { method: 'PATCH', body: input }),
+    onSuccess: invalidate,
+  });
+}
+
+export function useSendCampaign(id: string) {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (input: SendInput) =>
+      request<Campaign>(`${campaignPath(id)}/send`, { method: 'POST', body: input }),
+    onSuccess: invalidate,
+  });
+}
+
+export function useCampaignAction(id: string) {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (action: 'pause' | 'resume' | 'cancel') =>
+      request<Campaign>(`${campaignPath(id)}/${action}`, { method: 'POST', body: {} }),
+    onSuccess: invalidate,
+  });
+}
+
+export function useDuplicateCampaign() {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (id: string) =>
+      request<Campaign>(`${campaignPath(id)}/duplicate`, { method: 'POST', body: {} }),
+    onSuccess: invalidate,
+  });
+}
+
+export function useDeleteCampaign() {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (id: string) => request<void>(campaignPath(id), { method: 'DELETE' }),
+    onSuccess: invalidate,
+  });
+}

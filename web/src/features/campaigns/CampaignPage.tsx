@@ -1,0 +1,302 @@
+import {
+  Alert,
+  Anchor,
+  Button,
+  Card,
+  Group,
+  Loader,
+  Progress,
+  SegmentedControl,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
+import { modals } from '@mantine/modals';
+import { IconCopy, IconPlayerPause, IconPlayerPlay, IconSearch, IconX } from '@tabler/icons-react';
+import { lazy, Suspense, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useNavigate, useParams } from 'react-router';
+import {
+  type CampaignStats,
+  type DeliveryStatus,
+  useCampaign,
+  useCampaignAction,
+  useCampaignRecipients,
+  useCampaignStats,
+  useDuplicateCampaign,
+} from '../../api/campaigns';
+import { DateTime } from '../../ui/DateTime';
+import { useErrorMessage } from '../../ui/errors';
+import { notifyError, notifySuccess } from '../../ui/notify';
+import { PageHeader } from '../../ui/PageHeader';
+import { QueryError } from '../../ui/QueryError';
+import { CampaignStatusBadge } from './CampaignStatusBadge';
+
+const SendsChart = lazy(() => import('./SendsChart'));
+
+const SHOWN: DeliveryStatus[] = ['queued', 'sent', 'delivered', 'failed', 'unknown', 'skipped', 'cancelled'];
+const FILTERS: (DeliveryStatus | 'all')[] = [
+  'all',
+  'sent',
+  'failed',
+  'unknown',
+  'skipped',
+  'queued',
+  'cancelled',
+];
+
+/** One campaign: live progress while sending, what happened to whom, and the controls. */
+export function CampaignPage() {
+  const { id = '' } = useParams();
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  const errorMessage = useErrorMessage();
+  const campaign = useCampaign(id);
+  const stats = useCampaignStats(id);
+  const action = useCampaignAction(id);
+  const duplicate = useDuplicateCampaign();
+  const [filter, setFilter] = useState<DeliveryStatus | 'all'>('all');
+  // The recipients table follows the stats: each new poll answer refreshes it.
+  const [search, setSearch] = useState('');
+  const [q] = useDebouncedValue(search, 300);
+  const recipients = useCampaignRecipients(id, filter === 'all' ? null : filter, q, stats.dataUpdatedAt);
+
+  if (campaign.error) return <QueryError error={campaign.error} onRetry={() => void campaign.refetch()} />;
+  if (!campaign.data) return <Loader aria-label={t('campaigns.loading')} />;
+  const status = stats.data?.status ?? campaign.data.status;
+
+  function confirmAction(kind: 'pause' | 'resume' | 'cancel') {
+    modals.openConfirmModal({
+      title: t(`campaigns.actions.${kind}Title`),
+      children: <Text size="sm">{t(`campaigns.actions.${kind}Text`)}</Text>,
+      labels: { confirm: t(`campaigns.actions.${kind}`), cancel: t('common.cancel') },
+      confirmProps: { color: kind === 'cancel' ? 'red' : undefined },
+      onConfirm: () =>
+        action.mutate(kind, {
+          onSuccess: () => {
+            void stats.refetch();
+            notifySuccess(t(`campaigns.actions.${kind}Done`));
+          },
+          onError: (error) => notifyError(errorMessage(error)),
+        }),
+    });
+  }
+
+  return (
+    <>
+      <PageHeader
+        title={campaign.data.name}
+        description={campaign.data.objective ?? undefined}
+        actions={
+          <>
+            {status === 'sending' ? (
+              <Button
+                variant="default"
+                leftSection={<IconPlayerPause size={16} />}
+                onClick={() => confirmAction('pause')}
+              >
+                {t('campaigns.actions.pause')}
+              </Button>
+            ) : null}
+            {status === 'paused' ? (
+              <Button
+                variant="default"
+                leftSection={<IconPlayerPlay size={16} />}
+                onClick={() => confirmAction('resume')}
+              >
+                {t('campaigns.actions.resume')}
+              </Button>
+            ) : null}
+            {['scheduled', 'sending', 'paused'].includes(status) ? (
+              <Button
+                color="red"
+                variant="light"
+                leftSection={<IconX size={16} />}
+                onClick={() => confirmAction('cancel')}
+              >
+                {t('campaigns.actions.cancel')}
+              </Button>
+            ) : null}
+            <Button
+              variant="default"
+              leftSection={<IconCopy size={16} />}
+              loading={duplicate.isPending}
+              onClick={() =>
+                duplicate.mutate(id, {
+                  onSuccess: (copy) => navigate(`/campaigns/${copy.id}/edit`),
+                  onError: (error) => notifyError(errorMessage(error)),
+                })
+              }
+            >
+              {t('campaigns.actions.duplicate')}
+            </Button>
+          </>
+        }
+      />
+      <Group gap="sm" mb="md">
+        <CampaignStatusBadge status={status} />
+        <Text size="sm" c="dimmed">
+          {t(`campaigns.channels.${campaign.data.channel}`)}
+        </Text>
+        {campaign.data.scheduled_at ? (
+          <Text size="sm" c="dimmed">
+            {t('campaigns.page.scheduledFor')} <DateTime value={campaign.data.scheduled_at} />
+          </Text>
+        ) : null}
+        <Anchor component={Link} to="/campaigns" size="sm">
+          {t('campaigns.page.back')}
+        </Anchor>
+      </Group>
+      {stats.data?.status_reason ? (
+        <Alert color="orange" mb="md">
+          {stats.data.status_reason}
+        </Alert>
+      ) : null}
+      {stats.data ? <StatsView stats={stats.data} /> : <Loader aria-label={t('campaigns.loading')} />}
+
+      <Title order={2} size="h3" mt="xl" mb="sm">
+        {t('campaigns.page.recipients')}
+      </Title>
+      <Group mb="sm" gap="sm" align="flex-end">
+        <SegmentedControl
+          value={filter}
+          onChange={(v) => setFilter(v as DeliveryStatus | 'all')}
+          data={FILTERS.map((f) => ({
+            value: f,
+            label: f === 'all' ? t('campaigns.page.all') : t(`campaigns.delivery.${f}`),
+          }))}
+        />
+        <TextInput
+          aria-label={t('campaigns.page.search')}
+          placeholder={t('campaigns.page.search')}
+          leftSection={<IconSearch size={16} />}
+          value={search}
+          onChange={(e) => setSearch(e.currentTarget.value)}
+        />
+      </Group>
+      {recipients.data?.recipients.length ? (
+        <Table.ScrollContainer minWidth={720}>
+          <Table verticalSpacing="xs" data-testid="recipients">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>{t('campaigns.page.client')}</Table.Th>
+                <Table.Th>{t('campaigns.page.address')}</Table.Th>
+                <Table.Th>{t('campaigns.columns.channel')}</Table.Th>
+                <Table.Th>{t('campaigns.columns.status')}</Table.Th>
+                <Table.Th>{t('campaigns.page.detail')}</Table.Th>
+                <Table.Th>{t('campaigns.page.sentAt')}</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {recipients.data.recipients.map((r) => (
+                <Table.Tr key={r.id}>
+                  <Table.Td>
+                    <Anchor component={Link} to={`/clients/${r.client_id}`}>
+                      {r.client_name ?? '—'}
+                    </Anchor>
+                  </Table.Td>
+                  <Table.Td>{r.address ?? '—'}</Table.Td>
+                  <Table.Td>{t(`campaigns.channels.${r.channel}`)}</Table.Td>
+                  <Table.Td>{t(`campaigns.delivery.${r.status}`)}</Table.Td>
+                  <Table.Td>
+                    {r.skip_reason ? t(`campaigns.skipReason.${r.skip_reason}`) : (r.error ?? '')}
+                  </Table.Td>
+                  <Table.Td>
+                    <DateTime value={r.sent_at} />
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      ) : (
+        <Text c="dimmed">{recipients.isPending ? '' : t('campaigns.page.noRecipients')}</Text>
+      )}
+      {recipients.data?.next_cursor ? (
+        <Text size="sm" c="dimmed" mt="xs">
+          {t('campaigns.page.firstHundred')}
+        </Text>
+      ) : null}
+    </>
+  );
+}
+
+function StatsView({ stats }: { stats: CampaignStats }) {
+  const { t } = useTranslation();
+  const { done, total } = stats.progress;
+  const percent = total ? Math.round((done / total) * 100) : 0;
+  const chart = stats.sent_per_minute.map((m) => ({
+    minute: new Date(m.minute).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
+    count: m.count,
+  }));
+  const problems = stats.counts.failed + stats.counts.unknown;
+  return (
+    <Stack>
+      <Card withBorder>
+        <Group justify="space-between" mb={6}>
+          <Text fw={600}>{t('campaigns.page.progress')}</Text>
+          <Text data-testid="progress-text">
+            {t('campaigns.page.progressText', { done, total, percent })}
+          </Text>
+        </Group>
+        <Progress
+          value={percent}
+          size="lg"
+          animated={stats.status === 'sending'}
+          aria-label={t('campaigns.page.progress')}
+          data-testid="progress"
+        />
+      </Card>
+      <SimpleGrid cols={{ base: 2, sm: 4, lg: 7 }}>
+        {SHOWN.map((s) => (
+          <Card withBorder key={s} p="sm" data-testid={`count-${s}`}>
+            <Text size="xs" c="dimmed">
+              {t(`campaigns.delivery.${s}`)}
+            </Text>
+            <Text fw={700} size="xl">
+              {stats.counts[s]}
+            </Text>
+          </Card>
+        ))}
+      </SimpleGrid>
+      {problems ? (
+        <Alert color="red" title={t('campaigns.page.problemsTitle', { count: problems })}>
+          {t('campaigns.page.problemsText')}
+        </Alert>
+      ) : null}
+      {stats.skipped_by_reason.length ? (
+        <Card withBorder>
+          <Text fw={600} mb="xs">
+            {t('campaigns.page.skipped', { count: stats.counts.skipped })}
+          </Text>
+          {stats.skipped_by_reason.map((s) => (
+            <Text key={`${s.reason}-${s.channel}`} size="sm">
+              {t(`campaigns.skip.${s.reason}`, {
+                count: s.count,
+                channel: t(`campaigns.channels.${s.channel}`),
+              })}
+            </Text>
+          ))}
+        </Card>
+      ) : null}
+      <Card withBorder>
+        <Text fw={600} mb="xs">
+          {t('campaigns.page.chart')}
+        </Text>
+        {chart.length ? (
+          <Suspense fallback={<Loader size="sm" />}>
+            <SendsChart data={chart} label={t('campaigns.delivery.sent')} />
+          </Suspense>
+        ) : (
+          <Text size="sm" c="dimmed">
+            {t('campaigns.page.chartEmpty')}
+          </Text>
+        )}
+      </Card>
+    </Stack>
+  );
+}
