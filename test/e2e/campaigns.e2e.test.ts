@@ -147,10 +147,11 @@ describe('campaigns', () => {
     await page().getByTestId('review-eligible').getByText('3 of 4 will receive it').waitFor();
     await page().getByRole('button', { name: 'Schedule sending' }).click();
     await page().getByRole('button', { name: 'Yes, send' }).click();
-    // The audience is fixed now (determine_recipients: now): the engine snapshots it at once, so the
-    // campaign is "sending" with every delivery waiting for its time.
+    // The audience is fixed now (determine_recipients: now): the engine snapshots it at once and the
+    // campaign stays scheduled, every delivery waiting for its time.
+    await page().getByTestId('campaign-status').getByText('Scheduled').waitFor();
     await page()
-      .getByText(/Scheduled for in \d+ years/)
+      .getByText(/Scheduled for .*2030/)
       .waitFor();
     await page().getByTestId('count-queued').getByText('3').waitFor();
     await dismissNotifications(page());

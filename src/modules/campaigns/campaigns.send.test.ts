@@ -224,5 +224,33 @@ describe('sending a campaign', () => {
       sql`select count(*)::int as n from deliveries where campaign_id = ${w.campaign.id} and status = 'queued' and send_after >= ${at}::timestamptz`,
     );
     expect(queued.rows[0]?.n).toBe(4);
+    expect((await w.call('GET', `/api/v1/campaigns/${w.campaign.id}`)).json().status).toBe('scheduled');
+    // Its recipients are fixed; its content may still change.
+    expect(
+      (await w.call('PATCH', `/api/v1/campaigns/${w.campaign.id}`, { audience: { client_ids: [w.ids[0]] } }))
+        .statusCode,
+    ).toBe(422);
+    expect(
+      (
+        await w.call('PATCH', `/api/v1/campaigns/${w.campaign.id}`, {
+          content: { subject: 'Adiós {{ client.first_name }}', body: '<p>x</p>' },
+        })
+      ).statusCode,
+    ).toBe(200);
+    // The time comes (moved to now): the campaign starts, sends the new content and ends sent.
+    await w.db.execute(
+      sql`update deliveries set send_after = now() where campaign_id = ${w.campaign.id} and status = 'queued'`,
+    );
+    await w.db.execute(
+      sql`update graphile_worker._private_jobs set run_at = now() where key like ${`%${w.campaign.id}%`}`,
+    );
+    await work();
+    expect((await w.call('GET', `/api/v1/campaigns/${w.campaign.id}`)).json().status).toBe('sent');
+    expect((await w.outbox()).map((m) => m.subject).sort()).toEqual([
+      'Adiós Ana',
+      'Adiós Bruno',
+      'Adiós Chloé 🌸',
+      'Adiós Dani',
+    ]);
   });
 });

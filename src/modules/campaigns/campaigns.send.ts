@@ -193,10 +193,13 @@ async function prepareCampaign(db: Database, deps: SendDeps, campaignId: string,
     if (row.scheduledAt && !row.recipientTimeZone)
       await tx.execute(sql`update deliveries set send_after = greatest(send_after, ${row.scheduledAt.toISOString()}::timestamptz)
         where campaign_id = ${campaignId} and status = 'queued'`);
+    // A campaign for later stays `scheduled` (its audience fixed now) until its first send is due.
+    const firstDue = await firstDueAt(tx, campaignId);
+    const stillScheduled = firstDue !== null && firstDue.getTime() > Date.now() + 1000;
     await updateCampaignRow(tx, workspaceId, campaignId, {
       snapshotAt: now,
       audienceCount: added,
-      status: 'sending',
+      status: stillScheduled ? 'scheduled' : 'sending',
     });
     const content = row.content as CampaignContent;
     if ('template_id' in content) {
@@ -204,7 +207,29 @@ async function prepareCampaign(db: Database, deps: SendDeps, campaignId: string,
       const { counts } = await deliveryProgress(tx, campaignId);
       await recordTemplateUse(tx, workspaceId, content.template_id, counts.queued ?? 0);
     }
-    for (let lane = 0; lane < DISPATCH_LANES; lane++) await enqueue(tx, DISPATCH_TASK, campaignId, lane);
+    for (let lane = 0; lane < DISPATCH_LANES; lane++)
+      await enqueue(tx, DISPATCH_TASK, campaignId, lane, stillScheduled ? firstDue : undefined);
+  });
+}
+
+/** When the earliest queued delivery of a campaign may go (null: now, or nothing queued). */
+async function firstDueAt(db: DbOrTx, campaignId: string): Promise<Date | null> {
+  const { counts, nextDue } = await deliveryProgress(db, campaignId);
+  return (counts.queued ?? 0) > 0 ? nextDue : null;
+}
+
+/** The time of a scheduled campaign has come: it is `sending` from now on. */
+async function startScheduled(db: Database, workspaceId: string, campaignId: string) {
+  await db.transaction(async (tx) => {
+    const row = await getRow(tx, workspaceId, campaignId, true);
+    if (row.status !== 'scheduled' || !row.snapshotAt) return;
+    await updateCampaignRow(tx, workspaceId, campaignId, { status: 'sending' });
+    await recordAudit(tx, systemContext(workspaceId, 'campaign'), {
+      action: 'campaign.started',
+      entityType: 'campaign',
+      entityId: campaignId,
+      changes: { status: { before: 'scheduled', after: 'sending' } },
+    });
   });
 }
 
@@ -244,6 +269,13 @@ async function dispatchLane(
   lane: number,
 ) {
   const ctx = systemContext(workspaceId, 'campaign');
+  const first = await getRow(db, workspaceId, campaignId);
+  if (first.status === 'scheduled') {
+    const due = await firstDueAt(db, campaignId);
+    // Woken early (a retried job): come back at the time.
+    if (due && due.getTime() > Date.now() + 1000) return enqueue(db, DISPATCH_TASK, campaignId, lane, due);
+    await startScheduled(db, workspaceId, campaignId);
+  }
   await reapStaleClaims(db, campaignId, STALE_CLAIM_MS);
   for (;;) {
     const row = await getRow(db, workspaceId, campaignId);

@@ -213,6 +213,20 @@ export async function getCampaign(db: DbOrTx, ctx: WorkspaceContext, id: string)
 export async function updateCampaign(db: Database, ctx: WorkspaceContext, id: string, input: CampaignInput) {
   const current = await getRow(db, ctx.workspaceId, id);
   assertEditable(current);
+  // A scheduled campaign whose recipients were fixed when it was scheduled: who gets it and through
+  // which channel are in the ledger already; only the content (rendered at send time) may change.
+  if (
+    current.snapshotAt &&
+    (input.audience !== undefined ||
+      input.channel !== undefined ||
+      input.fallback_channels !== undefined ||
+      input.marketing !== undefined ||
+      input.channel_id !== undefined)
+  )
+    throw new AppError(
+      'NOT_ALLOWED_NOW',
+      'The recipients of this scheduled campaign are already fixed: cancel it and duplicate it to change them',
+    );
   const channel = input.channel ?? current.channel;
   const problems: ErrorDetail[] = [];
   // The content and fallbacks are checked against the channel they will have after the change.

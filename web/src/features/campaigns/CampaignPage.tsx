@@ -17,6 +17,7 @@ import {
 import { useDebouncedValue } from '@mantine/hooks';
 import { modals } from '@mantine/modals';
 import { IconCopy, IconPlayerPause, IconPlayerPlay, IconSearch, IconX } from '@tabler/icons-react';
+import dayjs from 'dayjs';
 import { lazy, Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
@@ -52,7 +53,7 @@ const FILTERS: (DeliveryStatus | 'all')[] = [
 /** One campaign: live progress while sending, what happened to whom, and the controls. */
 export function CampaignPage() {
   const { id = '' } = useParams();
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const navigate = useNavigate();
   const errorMessage = useErrorMessage();
   const campaign = useCampaign(id);
@@ -144,7 +145,10 @@ export function CampaignPage() {
         </Text>
         {campaign.data.scheduled_at ? (
           <Text size="sm" c="dimmed">
-            {t('campaigns.page.scheduledFor')} <DateTime value={campaign.data.scheduled_at} />
+            {t('campaigns.page.scheduledFor')}{' '}
+            {dayjs(campaign.data.scheduled_at)
+              .locale(i18n.resolvedLanguage ?? 'en')
+              .format('LLL')}
           </Text>
         ) : null}
         <Anchor component={Link} to="/campaigns" size="sm">
