@@ -220,7 +220,6 @@ export async function createClientela(options: {
   const suppressions = createSuppressionList(options.secretKey);
   // Provider secrets at rest and signed links (unsubscribe, tracking) all go through this box.
   const secrets = createSecretBox(options.secretKey);
-  registerCampaignRoutes(http, { db, suppressions });
   // Channels: providers, the Outbox and provider webhooks; the campaign engine sends through `channels`.
   const channels = createChannelService({ secrets, publicUrl: config.publicUrl });
   registerChannelRoutes(http, { db, channels });
@@ -261,6 +260,10 @@ export async function createClientela(options: {
   registerTrackingRoutes(http, { db, secrets });
   registerFormRoutes(http, { db, config, secrets, mailer });
 
+  // Campaigns send through the templates renderer and the channels service.
+  const pipeline = campaignPipeline(channels, templates);
+  registerCampaignRoutes(http, { db, suppressions, pipeline });
+
   const jobs = mergeJobs(
     maintenanceJobs(db, config.maintenanceCron),
     clientsGdprJobs(db, { suppressions }),
@@ -273,7 +276,7 @@ export async function createClientela(options: {
     notificationJobs(db, mailer),
     importsJobs(db, { suppressions }),
     exportsJobs(db, exportDeps),
-    campaignSendJobs(db, { suppressions, pipeline: campaignPipeline(channels, templates) }),
+    campaignSendJobs(db, { suppressions, pipeline }),
   );
 
   return {

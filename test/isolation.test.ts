@@ -208,6 +208,8 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
   '/api/v1/campaigns/{id}/pause': async (world) => ({ id: (await campaignInB(world)).id }),
   '/api/v1/campaigns/{id}/resume': async (world) => ({ id: (await campaignInB(world)).id }),
   '/api/v1/campaigns/{id}/cancel': async (world) => ({ id: (await campaignInB(world)).id }),
+  '/api/v1/campaigns/{id}/retry': async (world) => ({ id: (await campaignInB(world)).id }),
+  '/api/v1/campaigns/{id}/test': async (world) => ({ id: (await campaignInB(world)).id }),
   '/api/v1/invitations/{id}': async ({ t, b }) => {
     const inv = await createInvitation(
       t.app.dbHandle.db,

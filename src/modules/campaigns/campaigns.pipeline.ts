@@ -35,7 +35,7 @@ export function campaignPipeline(channels: ChannelService, templates: TemplateRe
       return { id: channel.id, ratePerSecond: channel.rate_per_second };
     },
     // The engine already waited for its slot of the rate shared by every worker.
-    send: (db, ctx, channelId, message) =>
-      channels.sendThroughChannel(db, ctx, channelId, message, { paced: false }),
+    send: (db, ctx, channelId, message, options = {}) =>
+      channels.sendThroughChannel(db, ctx, channelId, message, { paced: false, test: options.test }),
   };
 }

@@ -5,7 +5,13 @@ import type { HttpApp } from '../../platform/http/app.ts';
 import { errors, IdParams, Nullable, StringEnum, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { DELIVERY_STATUSES, SKIP_REASONS } from '../deliveries/deliveries.schema.ts';
 import { Definition } from '../segments/segments.routes.ts';
-import { changeCampaignState, sendCampaign } from './campaigns.send.ts';
+import {
+  changeCampaignState,
+  type MessagePipeline,
+  retryCampaign,
+  sendCampaign,
+  testCampaign,
+} from './campaigns.send.ts';
 import {
   CAMPAIGN_CHANNELS,
   CAMPAIGN_STATUSES,
@@ -151,7 +157,10 @@ function actorUserId(ctx: ReturnType<typeof workspaceOf>) {
   return ctx.actor.type === 'user' ? ctx.actor.id : null;
 }
 
-export function registerCampaignRoutes(app: HttpApp, deps: { db: Database } & CampaignDeps) {
+export function registerCampaignRoutes(
+  app: HttpApp,
+  deps: { db: Database; pipeline: MessagePipeline } & CampaignDeps,
+) {
   const { db } = deps;
   const tags = ['Campaigns'];
 
@@ -361,6 +370,59 @@ export function registerCampaignRoutes(app: HttpApp, deps: { db: Database } & Ca
       },
     },
     async (request) => sendCampaign(db, workspaceOf(request), request.params.id, request.body),
+  );
+
+  app.post(
+    '/api/v1/campaigns/:id/retry',
+    {
+      config: { access: { minRole: 'marketer' } },
+      schema: {
+        tags,
+        summary: 'Send again the deliveries that failed or whose outcome is unknown',
+        description:
+          'Only the statuses you pick go back to the queue. An `unknown` delivery may already have reached the client (the provider took the request but its answer was lost): retrying it is your decision, the engine never does it on its own.',
+        params: IdParams,
+        body: Type.Object(
+          {
+            statuses: Type.Array(StringEnum(['failed', 'unknown'] as const), {
+              minItems: 1,
+              maxItems: 2,
+              uniqueItems: true,
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ campaign: CampaignJson, requeued: Type.Integer() }), ...errors },
+      },
+    },
+    async (request) => retryCampaign(db, workspaceOf(request), request.params.id, request.body.statuses),
+  );
+
+  app.post(
+    '/api/v1/campaigns/:id/test',
+    {
+      config: { access: { minRole: 'marketer' } },
+      schema: {
+        tags,
+        summary: 'Send one test message to an address you give',
+        description:
+          "The campaign's content rendered for a real client of yours (`client_id`), through the campaign's channel, to `to` (an email address or a phone in E.164). Marked as a test: outside the ledger, the stats and the frequency cap.",
+        params: IdParams,
+        body: Type.Object(
+          { to: Type.String({ minLength: 3, maxLength: 320 }), client_id: Uuid },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            status: StringEnum(['sent', 'failed', 'unknown'] as const),
+            provider_message_id: Type.Optional(Type.String()),
+            error: Type.Optional(Type.String()),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => testCampaign(db, workspaceOf(request), request.params.id, request.body, deps.pipeline),
   );
 
   for (const action of ['pause', 'resume', 'cancel'] as const)

@@ -213,6 +213,52 @@ describe('sending a campaign', () => {
     expect(await count({ engagement: 'opened', op: 'has_not' })).toBe(4);
   });
 
+  it('retries only what the user picks, and sends a test message outside the ledger', async () => {
+    const w = await world();
+    await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/send`, {});
+    await work();
+    // Ana's message failed and Bruno's outcome is unknown (forced here as a provider would leave them).
+    await w.db.execute(sql`update deliveries set status = 'failed', error = 'mailbox full'
+      where campaign_id = ${w.campaign.id} and client_id = ${w.ids[0]}`);
+    await w.db.execute(sql`update deliveries set status = 'unknown'
+      where campaign_id = ${w.campaign.id} and client_id = ${w.ids[1]}`);
+    expect(
+      (await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/retry`, { statuses: ['bounced'] }))
+        .statusCode,
+    ).toBe(400);
+    const retry = await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/retry`, { statuses: ['failed'] });
+    expect(retry.statusCode, retry.body).toBe(200);
+    expect(retry.json()).toMatchObject({ requeued: 1, campaign: { status: 'sending' } });
+    await work();
+    expect(await w.deliveries()).toMatchObject([
+      { first_name: 'Ana', status: 'sent' },
+      { first_name: 'Bruno', status: 'unknown' },
+      { first_name: 'Chloé 🌸', status: 'sent' },
+      { first_name: 'Dani', status: 'sent' },
+      { first_name: 'Eva', status: 'skipped' },
+    ]);
+    expect((await w.call('GET', `/api/v1/campaigns/${w.campaign.id}`)).json().status).toBe('sent');
+
+    const test = await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/test`, {
+      to: 'me@clinic.example',
+      client_id: w.ids[2],
+    });
+    expect(test.statusCode, test.body).toBe(200);
+    expect(test.json().status).toBe('sent');
+    const bad = await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/test`, {
+      to: 'not an address',
+      client_id: w.ids[2],
+    });
+    expect(bad.statusCode).toBe(400);
+    const outbox = (await w.call('GET', `/api/v1/outbox?campaign_id=${w.campaign.id}&limit=100`)).json()
+      .messages as Array<{
+      subject: string;
+    }>;
+    expect(outbox.filter((m) => m.subject === '[TEST] Hola Chloé 🌸')).toHaveLength(1);
+    // The ledger did not change: still one row per client.
+    expect(await w.deliveries()).toHaveLength(5);
+  });
+
   it('schedules for later: nothing leaves before the time', async () => {
     const w = await world();
     const at = new Date(Date.now() + 3_600_000).toISOString();

@@ -16,6 +16,7 @@ import {
   deliveryProgress,
   reapStaleClaims,
   recordOutcomes,
+  requeueDeliveries,
 } from '../deliveries/deliveries.repo.ts';
 import { paced, reserveSlots } from '../deliveries/rate-limiter.ts';
 import { type Audience, compileAudience, markSegmentUsed } from '../segments/segments.service.ts';
@@ -51,7 +52,13 @@ export interface MessagePipeline {
     channelId: string | null,
     kind: MessageChannel,
   ): Promise<{ id: string; ratePerSecond: number | null }>;
-  send(db: Database, ctx: WorkspaceContext, channelId: string, message: OutgoingMessage): Promise<SendResult>;
+  send(
+    db: Database,
+    ctx: WorkspaceContext,
+    channelId: string,
+    message: OutgoingMessage,
+    options?: { test?: boolean },
+  ): Promise<SendResult>;
 }
 
 export interface SendDeps {
@@ -448,4 +455,81 @@ export function campaignSendJobs(db: Database, deps: SendDeps): JobDefinitions {
     if (workspaceId) await dispatchLane(db, deps, campaign_id, workspaceId, lane);
   };
   return { tasks: { [PREPARE_TASK]: prepare, [DISPATCH_TASK]: dispatch }, cron: [] };
+}
+
+/**
+ * Retry what the user picks: `failed` and/or `unknown` deliveries go back to the queue (an unknown
+ * one may reach the client twice: that is the user's call, never ours) and the campaign sends again.
+ */
+export async function retryCampaign(
+  db: Database,
+  ctx: WorkspaceContext,
+  id: string,
+  statuses: Array<'failed' | 'unknown'>,
+) {
+  return db.transaction(async (tx) => {
+    const row = await getRow(tx, ctx.workspaceId, id, true);
+    if (!['sending', 'paused', 'sent'].includes(row.status))
+      throw new AppError('NOT_ALLOWED_NOW', `A ${row.status} campaign has nothing to retry`);
+    const requeued = await requeueDeliveries(tx, id, statuses);
+    const updated =
+      requeued > 0 && row.status === 'sent'
+        ? await updateCampaignRow(tx, ctx.workspaceId, id, { status: 'sending', statusReason: null })
+        : row;
+    if (requeued > 0 && updated.status === 'sending')
+      for (let lane = 0; lane < DISPATCH_LANES; lane++) await enqueue(tx, DISPATCH_TASK, id, lane);
+    await recordAudit(tx, ctx, {
+      action: 'campaign.retried',
+      entityType: 'campaign',
+      entityId: id,
+      changes: { statuses: { before: null, after: statuses }, requeued: { before: null, after: requeued } },
+    });
+    return { campaign: toCampaignJson(updated), requeued };
+  });
+}
+
+/**
+ * One message of the campaign, rendered for a real client of the workspace, to an address or
+ * number the user gives: through the campaign's channel, marked as a test (the Outbox keeps it),
+ * outside the ledger and the frequency cap.
+ */
+export async function testCampaign(
+  db: Database,
+  ctx: WorkspaceContext,
+  id: string,
+  input: { to: string; client_id: string },
+  pipeline: MessagePipeline,
+) {
+  const row = await getRow(db, ctx.workspaceId, id);
+  const message = await pipeline.render(db, ctx.workspaceId, {
+    channel: row.channel,
+    content: contentForRender(row),
+    clientId: input.client_id,
+    campaignId: id,
+  });
+  const channel = await pipeline.channel(db, ctx.workspaceId, row.channelId, row.channel);
+  const result = await pipeline.send(
+    db,
+    ctx,
+    channel.id,
+    {
+      channel: row.channel,
+      to: input.to.trim(),
+      subject: message.subject ? `[TEST] ${message.subject}` : undefined,
+      html: message.html,
+      text: message.text,
+      marketing: message.marketing,
+      unsubscribeUrl: message.unsubscribeUrl,
+      whatsappTemplate: message.whatsappTemplate,
+      workspaceId: ctx.workspaceId,
+      clientId: input.client_id,
+      campaignId: id,
+    },
+    { test: true },
+  );
+  if (result.status === 'failed' && result.code === 'INVALID_MESSAGE')
+    throw AppError.validation([{ path: '/to', message: result.message }]);
+  return result.status === 'sent'
+    ? { status: 'sent' as const, provider_message_id: result.providerMessageId }
+    : { status: result.status, error: result.message };
 }

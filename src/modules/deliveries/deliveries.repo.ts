@@ -245,3 +245,12 @@ export async function campaignRecipientRows(
     limit ${options.limit}`);
   return result.rows;
 }
+
+/** The user's retry: these statuses back to the queue, due now. */
+export async function requeueDeliveries(db: DbOrTx, campaignId: string, statuses: string[]): Promise<number> {
+  if (!statuses.length) return 0;
+  const result = await db.execute(sql`
+    update deliveries set status = 'queued', send_after = null, error = null, claimed_at = null, updated_at = now()
+    where campaign_id = ${campaignId} and status = any(${`{${statuses.join(',')}}`}::text[])`);
+  return result.rowCount ?? 0;
+}
