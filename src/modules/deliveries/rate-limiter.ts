@@ -62,13 +62,19 @@ export async function reserveSlots(
  */
 const lastSend = new Map<string, number>();
 
-/** Waits for each reserved slot in turn and runs `send` in it. */
+/**
+ * Starts each send in its reserved slot. A send does not wait for the one before it to finish (an
+ * SMTP or HTTP round trip would otherwise cap a lane at one message per round trip whatever the
+ * rate); at most `inFlight` run at once. Resolves when every send has finished.
+ */
 export async function paced<T>(
   key: string,
   reservation: Reservation,
   items: readonly T[],
   send: (item: T) => Promise<void>,
+  inFlight = 16,
 ) {
+  const running = new Set<Promise<void>>();
   for (const [i, item] of items.entries()) {
     for (;;) {
       const due = Math.max(
@@ -80,7 +86,10 @@ export async function paced<T>(
       // setTimeout may fire a fraction of a millisecond early: look again before sending.
       await new Promise((resolve) => (wait > 1 ? setTimeout(resolve, wait) : setImmediate(resolve)));
     }
+    while (running.size >= inFlight) await Promise.race(running);
     lastSend.set(key, nowMs());
-    await send(item);
+    const sending = send(item).finally(() => running.delete(sending));
+    running.add(sending);
   }
+  await Promise.all(running);
 }

@@ -215,9 +215,12 @@ export async function recordTemplateUse(
 // ---- rendering ------------------------------------------------------------------------------------
 
 /** `2026-11-22T23:30:00+01:00`: the instant as the clock on the client's wall shows it. */
-export function localIso(at: Date, timeZone: string): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', {
+/** Building an Intl formatter is the costly part (it loads the zone's rules): one per zone, kept. */
+const isoFormatters = new Map<string, Intl.DateTimeFormat>();
+function isoFormatter(timeZone: string): Intl.DateTimeFormat {
+  let formatter = isoFormatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-GB', {
       timeZone,
       year: 'numeric',
       month: '2-digit',
@@ -227,7 +230,15 @@ export function localIso(at: Date, timeZone: string): string {
       second: '2-digit',
       hourCycle: 'h23',
       timeZoneName: 'longOffset',
-    })
+    });
+    isoFormatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+export function localIso(at: Date, timeZone: string): string {
+  const parts = Object.fromEntries(
+    isoFormatter(timeZone)
       .formatToParts(at)
       .map((p) => [p.type, p.value]),
   );
