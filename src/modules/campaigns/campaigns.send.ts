@@ -284,14 +284,24 @@ async function dispatchLane(
     await startScheduled(db, workspaceId, campaignId);
   }
   await reapStaleClaims(db, campaignId, STALE_CLAIM_MS);
+  // The provider account per kind, looked up once per run of the lane: the campaign's own channel for
+  // its kind, the workspace's default for a fallback kind (an email campaign falling back to WhatsApp).
+  const channels = new Map<MessageChannel, Promise<{ id: string; ratePerSecond: number | null }>>();
+  const channelFor = (row: CampaignRow, kind: MessageChannel) => {
+    let channel = channels.get(kind);
+    if (!channel) {
+      channel = deps.pipeline.channel(db, workspaceId, kind === row.channel ? row.channelId : null, kind);
+      channels.set(kind, channel);
+    }
+    return channel;
+  };
   for (;;) {
     const row = await getRow(db, workspaceId, campaignId);
     if (row.status !== 'sending') return;
     const batch = await claimDeliveries(db, campaignId, BATCH);
     if (!batch.length) break;
-    const channel = await deps.pipeline.channel(db, workspaceId, row.channelId, row.channel);
     const outcomes: DeliveryOutcome[] = [];
-    const send = async (delivery: ClaimedDelivery) => {
+    const send = (channel: { id: string }) => async (delivery: ClaimedDelivery) => {
       // Consent is read again at the claim: an unsubscribe during the campaign stops it for that client.
       if (!delivery.consent) {
         outcomes.push({ id: delivery.id, status: 'skipped', reason: 'no_consent' });
@@ -324,16 +334,24 @@ async function dispatchLane(
         outcomes.push({ id: delivery.id, status: 'failed', error: (error as Error).message });
       }
     };
-    if (channel.ratePerSecond)
-      await paced(
-        `channel:${channel.id}`,
-        await reserveSlots(db, `channel:${channel.id}`, channel.ratePerSecond, batch.length),
-        batch,
-        send,
-      );
-    else await Promise.all(batch.map(send));
+    const kinds = [...new Set(batch.map((d) => d.channel))];
+    await Promise.all(
+      kinds.map(async (kind) => {
+        const channel = await channelFor(row, kind);
+        const group = batch.filter((d) => d.channel === kind);
+        if (!channel.ratePerSecond) return Promise.all(group.map(send(channel)));
+        const key = `channel:${channel.id}`;
+        await paced(
+          key,
+          await reserveSlots(db, key, channel.ratePerSecond, group.length),
+          group,
+          send(channel),
+        );
+      }),
+    );
     await recordOutcomes(db, outcomes);
-    if (await failuresPassThreshold(db, campaignId)) {
+    // The failure rate can only have passed the threshold when this batch failed somewhere.
+    if (outcomes.some((o) => o.status === 'failed') && (await failuresPassThreshold(db, campaignId))) {
       await pauseByItself(db, workspaceId, campaignId, 'More than 20% of the last 200 messages failed');
       return;
     }
