@@ -20,10 +20,20 @@ import {
 } from '../deliveries/deliveries.repo.ts';
 import { paced, reserveSlots } from '../deliveries/rate-limiter.ts';
 import { type Audience, compileAudience, markSegmentUsed } from '../segments/segments.service.ts';
-import { type RenderedMessage, type RenderInput, recordTemplateUse } from '../templates/templates.service.ts';
+import {
+  localIso,
+  type RenderedMessage,
+  type RenderInput,
+  recordTemplateUse,
+} from '../templates/templates.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
-import { type CampaignRow, findCampaign, updateCampaignRow } from './campaigns.repo.ts';
-import { type CampaignContent, getCampaignSettings, toCampaignJson } from './campaigns.service.ts';
+import { type CampaignRow, updateCampaignRow } from './campaigns.repo.ts';
+import {
+  type CampaignContent,
+  getCampaignRow,
+  getCampaignSettings,
+  toCampaignJson,
+} from './campaigns.service.ts';
 
 export const PREPARE_TASK = 'campaigns.prepare';
 export const DISPATCH_TASK = 'campaigns.dispatch';
@@ -74,35 +84,11 @@ export interface SendInput {
   determine_recipients?: 'now' | 'at_send';
 }
 
-async function getRow(db: DbOrTx, workspaceId: string, id: string, lock = false): Promise<CampaignRow> {
-  const row = await findCampaign(db, workspaceId, id, lock);
-  if (!row) throw AppError.notFound('Campaign');
-  return row;
-}
-
 function contentForRender(row: CampaignRow) {
   const content = row.content as CampaignContent;
   return 'template_id' in content
     ? { templateId: content.template_id }
     : { subject: content.subject, body: content.body, marketing: row.marketing };
-}
-
-/** The wall-clock `YYYY-MM-DDTHH:MM` of an instant in a time zone. */
-function wallClock(at: Date, timeZone: string): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(at)
-      .map((p) => [p.type, p.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
 }
 
 async function enqueue(db: DbOrTx, task: string, campaignId: string, lane: number | null, runAt?: Date) {
@@ -128,7 +114,7 @@ export async function sendCampaign(db: Database, ctx: WorkspaceContext, id: stri
       { path: '/recipient_time_zone', message: 'needs `at`: the time to send at in each zone' },
     ]);
   return db.transaction(async (tx) => {
-    const row = await getRow(tx, ctx.workspaceId, id, true);
+    const row = await getCampaignRow(tx, ctx.workspaceId, id, true);
     if (row.status !== 'draft' && row.status !== 'scheduled')
       throw new AppError('NOT_ALLOWED_NOW', `This campaign is already ${row.status}`);
     const recipientTimeZone = input.recipient_time_zone === true;
@@ -167,7 +153,7 @@ export async function sendCampaign(db: Database, ctx: WorkspaceContext, id: stri
 /** The snapshot, once: who gets it, through which channel, from when; then the dispatch lanes. */
 async function prepareCampaign(db: Database, deps: SendDeps, campaignId: string, workspaceId: string) {
   await db.transaction(async (tx) => {
-    const row = await getRow(tx, workspaceId, campaignId, true);
+    const row = await getCampaignRow(tx, workspaceId, campaignId, true);
     if (row.snapshotAt || (row.status !== 'sending' && row.status !== 'scheduled')) return;
     const workspace = await getWorkspace(tx, workspaceId);
     const now = new Date();
@@ -175,7 +161,7 @@ async function prepareCampaign(db: Database, deps: SendDeps, campaignId: string,
     const timing: SendTiming = {
       localTime:
         row.recipientTimeZone && row.scheduledAt
-          ? wallClock(row.scheduledAt, workspace.defaultTimezone)
+          ? localIso(row.scheduledAt, workspace.defaultTimezone).slice(0, 16)
           : null,
       quietHours: QUIET_HOURS,
     };
@@ -201,7 +187,8 @@ async function prepareCampaign(db: Database, deps: SendDeps, campaignId: string,
       await tx.execute(sql`update deliveries set send_after = greatest(send_after, ${row.scheduledAt.toISOString()}::timestamptz)
         where campaign_id = ${campaignId} and status = 'queued'`);
     // A campaign for later stays `scheduled` (its audience fixed now) until its first send is due.
-    const firstDue = await firstDueAt(tx, campaignId);
+    const progress = await deliveryProgress(tx, campaignId);
+    const firstDue = (progress.counts.queued ?? 0) > 0 ? progress.nextDue : null;
     const stillScheduled = firstDue !== null && firstDue.getTime() > Date.now() + 1000;
     await updateCampaignRow(tx, workspaceId, campaignId, {
       snapshotAt: now,
@@ -211,8 +198,7 @@ async function prepareCampaign(db: Database, deps: SendDeps, campaignId: string,
     const content = row.content as CampaignContent;
     if ('template_id' in content) {
       // The template's usage count and last use: the messages this campaign will send with it.
-      const { counts } = await deliveryProgress(tx, campaignId);
-      await recordTemplateUse(tx, workspaceId, content.template_id, counts.queued ?? 0);
+      await recordTemplateUse(tx, workspaceId, content.template_id, progress.counts.queued ?? 0);
     }
     for (let lane = 0; lane < DISPATCH_LANES; lane++)
       await enqueue(tx, DISPATCH_TASK, campaignId, lane, stillScheduled ? firstDue : undefined);
@@ -228,7 +214,7 @@ async function firstDueAt(db: DbOrTx, campaignId: string): Promise<Date | null> 
 /** The time of a scheduled campaign has come: it is `sending` from now on. */
 async function startScheduled(db: Database, workspaceId: string, campaignId: string) {
   await db.transaction(async (tx) => {
-    const row = await getRow(tx, workspaceId, campaignId, true);
+    const row = await getCampaignRow(tx, workspaceId, campaignId, true);
     if (row.status !== 'scheduled' || !row.snapshotAt) return;
     await updateCampaignRow(tx, workspaceId, campaignId, { status: 'sending' });
     await recordAudit(tx, systemContext(workspaceId, 'campaign'), {
@@ -276,7 +262,7 @@ async function dispatchLane(
   lane: number,
 ) {
   const ctx = systemContext(workspaceId, 'campaign');
-  const first = await getRow(db, workspaceId, campaignId);
+  const first = await getCampaignRow(db, workspaceId, campaignId);
   if (first.status === 'scheduled') {
     const due = await firstDueAt(db, campaignId);
     // Woken early (a retried job): come back at the time.
@@ -296,7 +282,7 @@ async function dispatchLane(
     return channel;
   };
   for (;;) {
-    const row = await getRow(db, workspaceId, campaignId);
+    const row = await getCampaignRow(db, workspaceId, campaignId);
     if (row.status !== 'sending') return;
     const batch = await claimDeliveries(db, campaignId, BATCH);
     if (!batch.length) break;
@@ -370,7 +356,7 @@ async function failuresPassThreshold(db: DbOrTx, campaignId: string): Promise<bo
 
 async function pauseByItself(db: Database, workspaceId: string, campaignId: string, reason: string) {
   await db.transaction(async (tx) => {
-    const row = await getRow(tx, workspaceId, campaignId, true);
+    const row = await getCampaignRow(tx, workspaceId, campaignId, true);
     if (row.status !== 'sending') return;
     await updateCampaignRow(tx, workspaceId, campaignId, { status: 'paused', statusReason: reason });
     await recordAudit(tx, systemContext(workspaceId, 'campaign'), {
@@ -395,7 +381,7 @@ async function finishOrWait(db: Database, campaignId: string, workspaceId: strin
     return;
   }
   await db.transaction(async (tx) => {
-    const row = await getRow(tx, workspaceId, campaignId, true);
+    const row = await getCampaignRow(tx, workspaceId, campaignId, true);
     if (row.status !== 'sending') return;
     await updateCampaignRow(tx, workspaceId, campaignId, { status: 'sent' });
     await recordAudit(tx, systemContext(workspaceId, 'campaign'), {
@@ -415,7 +401,7 @@ export async function changeCampaignState(
   action: 'pause' | 'resume' | 'cancel',
 ) {
   return db.transaction(async (tx) => {
-    const row = await getRow(tx, ctx.workspaceId, id, true);
+    const row = await getCampaignRow(tx, ctx.workspaceId, id, true);
     const allowed: Record<typeof action, CampaignRow['status'][]> = {
       pause: ['sending'],
       resume: ['paused'],
@@ -486,7 +472,7 @@ export async function retryCampaign(
   statuses: Array<'failed' | 'unknown'>,
 ) {
   return db.transaction(async (tx) => {
-    const row = await getRow(tx, ctx.workspaceId, id, true);
+    const row = await getCampaignRow(tx, ctx.workspaceId, id, true);
     if (!['sending', 'paused', 'sent'].includes(row.status))
       throw new AppError('NOT_ALLOWED_NOW', `A ${row.status} campaign has nothing to retry`);
     const requeued = await requeueDeliveries(tx, id, statuses);
@@ -518,7 +504,7 @@ export async function testCampaign(
   input: { to: string; client_id: string },
   pipeline: MessagePipeline,
 ) {
-  const row = await getRow(db, ctx.workspaceId, id);
+  const row = await getCampaignRow(db, ctx.workspaceId, id);
   const message = await pipeline.render(db, ctx.workspaceId, {
     channel: row.channel,
     content: contentForRender(row),

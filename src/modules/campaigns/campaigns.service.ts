@@ -144,7 +144,13 @@ async function checkAudience(db: DbOrTx, workspaceId: string, audience: Audience
   await compileAudience(db, workspaceId, audience, { pathPrefix: '/audience/definition' });
 }
 
-async function getRow(db: DbOrTx, workspaceId: string, id: string, lock = false): Promise<CampaignRow> {
+/** The workspace's campaign (row-locked when `lock`), or 404. */
+export async function getCampaignRow(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  lock = false,
+): Promise<CampaignRow> {
   const row = await findCampaign(db, workspaceId, id, lock);
   if (!row) throw AppError.notFound('Campaign');
   return row;
@@ -207,11 +213,11 @@ export async function listCampaigns(
 }
 
 export async function getCampaign(db: DbOrTx, ctx: WorkspaceContext, id: string) {
-  return toCampaignJson(await getRow(db, ctx.workspaceId, id));
+  return toCampaignJson(await getCampaignRow(db, ctx.workspaceId, id));
 }
 
 export async function updateCampaign(db: Database, ctx: WorkspaceContext, id: string, input: CampaignInput) {
-  const current = await getRow(db, ctx.workspaceId, id);
+  const current = await getCampaignRow(db, ctx.workspaceId, id);
   assertEditable(current);
   // A scheduled campaign whose recipients were fixed when it was scheduled: who gets it and through
   // which channel are in the ledger already; only the content (rendered at send time) may change.
@@ -242,7 +248,7 @@ export async function updateCampaign(db: Database, ctx: WorkspaceContext, id: st
   if (input.audience) await checkAudience(db, ctx.workspaceId, input.audience, problems);
   if (problems.length) throw AppError.validation(problems);
   return db.transaction(async (tx) => {
-    const locked = await getRow(tx, ctx.workspaceId, id, true);
+    const locked = await getCampaignRow(tx, ctx.workspaceId, id, true);
     assertEditable(locked);
     const row = await updateCampaignRow(tx, ctx.workspaceId, id, {
       name: input.name?.trim(),
@@ -269,7 +275,7 @@ export async function updateCampaign(db: Database, ctx: WorkspaceContext, id: st
 /** Drafts only: a campaign that sent anything stays, with its ledger, for the record. */
 export async function deleteCampaign(db: Database, ctx: WorkspaceContext, id: string) {
   await db.transaction(async (tx) => {
-    const row = await getRow(tx, ctx.workspaceId, id, true);
+    const row = await getCampaignRow(tx, ctx.workspaceId, id, true);
     if (row.status !== 'draft')
       throw new AppError('NOT_ALLOWED_NOW', `Only a draft can be deleted; this campaign is ${row.status}`);
     await updateCampaignRow(tx, ctx.workspaceId, id, { deletedAt: new Date() });
@@ -289,7 +295,7 @@ export async function duplicateCampaign(
   input: { name?: string },
   actorUserId: string | null,
 ) {
-  const source = await getRow(db, ctx.workspaceId, id);
+  const source = await getCampaignRow(db, ctx.workspaceId, id);
   return db.transaction(async (tx) => {
     const row = await insertCampaign(tx, {
       workspaceId: ctx.workspaceId,
@@ -360,7 +366,7 @@ export async function reviewCampaign(
   deps: CampaignDeps,
   now = new Date(),
 ): Promise<CampaignReview> {
-  const row = await getRow(db, ctx.workspaceId, id);
+  const row = await getCampaignRow(db, ctx.workspaceId, id);
   const audience = await compileAudience(db, ctx.workspaceId, row.audience as Audience, { now });
   const { frequency_cap_7d } = await getCampaignSettings(db, ctx);
   const summary = await summarizeEligibility(
@@ -394,7 +400,7 @@ const PENDING: readonly string[] = ['queued', 'sending'];
  * outcome over all of them).
  */
 export async function campaignStats(db: DbOrTx, ctx: WorkspaceContext, id: string) {
-  const row = await getRow(db, ctx.workspaceId, id);
+  const row = await getCampaignRow(db, ctx.workspaceId, id);
   const [groups, perMinute] = await Promise.all([
     deliveryCounts(db, ctx.workspaceId, id),
     sentPerMinute(db, ctx.workspaceId, id),
@@ -434,7 +440,7 @@ export async function campaignRecipients(
   id: string,
   query: { status?: DeliveryStatus; q?: string; limit: number; cursor?: string },
 ) {
-  await getRow(db, ctx.workspaceId, id);
+  await getCampaignRow(db, ctx.workspaceId, id);
   const after = decodeCursor(query.cursor);
   const rows = await campaignRecipientRows(db, ctx.workspaceId, id, {
     status: query.status,
