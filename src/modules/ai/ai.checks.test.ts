@@ -43,6 +43,9 @@ describe('what the assistant checks on model output', () => {
       },
     ]);
     expect(text.slice(hits[0]!.start, hits[0]!.end)).toBe(hits[0]!.sentence);
+    // In an email's HTML, tags end sentences too.
+    const html = '<p>Hola.</p><p>Our massage cures back pain</p>';
+    expect(findClaims(html, 'body', ['cures'])[0]!.sentence).toBe('Our massage cures back pain');
     // A claim is a whole word or phrase, not part of another word.
     expect(findClaims('Secure your place', 'body', ['cure'])).toEqual([]);
   });

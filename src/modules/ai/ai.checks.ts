@@ -269,13 +269,14 @@ function foldWithOffsets(text: string): { folded: string; offsets: number[] } {
   return { folded, offsets };
 }
 
-/** The sentence around `at`: from after the previous . ! ? … or line break to the next one, trimmed. */
+/** The sentence around `at`: from after the previous . ! ? …, line break or HTML tag to the next one, trimmed. */
 function sentenceAround(text: string, at: number, until: number): { start: number; end: number } {
   let start = at;
-  while (start > 0 && !/[.!?…\n]/.test(text[start - 1]!)) start--;
+  // In an email's HTML a tag ends a sentence too: `</p><p>` is a paragraph break.
+  while (start > 0 && !/[.!?…\n>]/.test(text[start - 1]!)) start--;
   let end = until;
-  while (end < text.length && !/[.!?…\n]/.test(text[end]!)) end++;
-  if (end < text.length && text[end] !== '\n') end++;
+  while (end < text.length && !/[.!?…\n<]/.test(text[end]!)) end++;
+  if (end < text.length && /[.!?…]/.test(text[end]!)) end++;
   while (start < end && /\s/.test(text[start]!)) start++;
   while (end > start && /\s/.test(text[end - 1]!)) end--;
   return { start, end };

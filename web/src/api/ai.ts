@@ -123,7 +123,7 @@ export interface RewriteRequest {
   sms_segments?: number;
 }
 
-const aiKeys = { settings: ['ai', 'settings'] as const };
+export const aiKeys = { settings: ['ai', 'settings'] as const };
 
 export function useAiSettings(enabled = true) {
   return useQuery({

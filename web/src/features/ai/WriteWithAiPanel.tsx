@@ -32,12 +32,14 @@ import {
   IconRowInsertBottom,
   IconSparkles,
 } from '@tabler/icons-react';
+import { useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import {
   type AiAudience,
   type AiResult,
   type AiVariant,
+  aiKeys,
   type ComposeRequest,
   type RewriteOperation,
   type RewriteRequest,
@@ -167,6 +169,7 @@ function Panel(props: Props & { shareClientDetails: boolean }) {
   const abort = useRef<AbortController | null>(null);
   const segments = useSegments(false);
   const ids = useId();
+  const queryClient = useQueryClient();
 
   useEffect(() => () => abort.current?.abort(), []);
 
@@ -247,6 +250,9 @@ function Panel(props: Props & { shareClientDetails: boolean }) {
         status: 'error',
         error: error instanceof ApiError ? error : new ApiError(0, 'NETWORK', String(error)),
       });
+    } finally {
+      // The month's usage in Settings › AI moved.
+      void queryClient.invalidateQueries({ queryKey: aiKeys.settings });
     }
   }
 
