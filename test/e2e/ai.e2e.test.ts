@@ -18,6 +18,7 @@ describe('AI writing assistant', () => {
   const panel = () => page().getByRole('region', { name: 'Write with AI' });
   const KEY = 'sk-e2e-secret-key-42';
   let peer: OpenAiPeer;
+  const clientIds: string[] = [];
 
   beforeAll(async () => {
     peer = await startOpenAiPeer({ apiKey: KEY });
@@ -30,14 +31,16 @@ describe('AI writing assistant', () => {
 
   it('logs in and prepares clients and a segment', async () => {
     await logIn(session);
-    for (let i = 0; i < 6; i++)
-      await api('POST', '/api/v1/clients', {
+    for (let i = 0; i < 6; i++) {
+      const created = await api<{ id: string }>('POST', '/api/v1/clients', {
         first_name: ['Lucía', 'Marta', 'Javier', 'Carmen', 'Pablo', 'Irene'][i],
         last_name: 'Serrano',
         email: `client${i}@example.com`,
         city: 'Valencia',
         locale: 'es',
       });
+      clientIds.push(created.id);
+    }
     await api('POST', '/api/v1/segments', { name: 'Valencia clients', definition: { all: [] } });
   });
 
@@ -145,6 +148,35 @@ describe('AI writing assistant', () => {
       .getByText(/3 requests this month, 1 failed/)
       .waitFor();
     await screenshot(page(), 'ai-settings-usage');
+  });
+
+  it("sends one client's notes only once Settings › AI allows it, and shows exactly what left", async () => {
+    await api('POST', `/api/v1/clients/${clientIds[0]}/notes`, { body: 'Prefers mornings, sensitive skin' });
+    await page().getByRole('switch', { name: "Allow sending a client's notes and history" }).check();
+    await page().getByRole('button', { name: 'Save' }).click();
+    await page().getByText('AI settings saved').waitFor();
+    await dismissNotifications(page());
+
+    await page().getByRole('navigation').getByRole('link', { name: 'Templates' }).click();
+    await page().getByRole('button', { name: 'New template' }).first().click();
+    await panel().getByRole('button', { name: 'Write with AI' }).click();
+    await panel().getByLabel('Objective').fill('Invite her to a skin check-up');
+    // The editor's own "Preview for" picker lists the same clients (hidden): pick from the visible list.
+    await panel().getByRole('combobox', { name: 'Or for one client' }).fill('Lucía');
+    await page().locator('[role="option"]:visible', { hasText: 'Lucía Serrano' }).click();
+    await panel()
+      .getByText(/latest 5 notes and 10 history events \(allowed in Settings › AI\)/)
+      .waitFor();
+    await panel().getByRole('button', { name: 'Write variants' }).click();
+    await panel().getByRole('article', { name: 'Variant 3' }).waitFor();
+    await panel().getByRole('button', { name: 'Show exactly what was sent' }).click();
+    const sentBlock = panel().getByLabel('Show exactly what was sent');
+    await sentBlock.getByText(/sensitive skin/).waitFor();
+    expect(await sentBlock.textContent()).not.toMatch(/client0@example\.com|Serrano/);
+    const sent = peer.requests.at(-1)!.text;
+    expect(sent).toContain('sensitive skin');
+    expect(sent).not.toMatch(/client0@example\.com|Serrano/);
+    await screenshot(page(), 'ai-client-details');
   });
 
   it('offers the same panel in the campaign composer', async () => {

@@ -50,6 +50,7 @@ import {
 import { ApiError } from '../../api/client';
 import { useSegments } from '../../api/segments';
 import type { TemplateChannel } from '../../api/templates';
+import { ClientPicker } from '../templates/ClientPicker';
 
 const LANGUAGES = ['en', 'es', 'fr', 'pt', 'it', 'de', 'ca'] as const;
 const TONES = ['friendly', 'professional', 'enthusiastic', 'calm', 'formal'] as const;
@@ -162,6 +163,7 @@ function Panel(props: Props & { shareClientDetails: boolean }) {
   const [variants, setVariants] = useState<number>(3);
   const [smsSegments, setSmsSegments] = useState<number>(1);
   const [segmentId, setSegmentId] = useState<string | null>(null);
+  const [clientId, setClientId] = useState<string | null>(null);
   const [operation, setOperation] = useState<OperationChoice>('improve');
   const [run, setRun] = useState<RunState>({ status: 'idle' });
   const [history, setHistory] = useState<HistoryEntry[]>(() => [...sessionHistory]);
@@ -185,7 +187,11 @@ function Panel(props: Props & { shareClientDetails: boolean }) {
     label: string;
   } {
     if (mode === 'compose') {
-      const audience: AiAudience | undefined = segmentId ? { segment_id: segmentId } : undefined;
+      const audience: AiAudience | undefined = clientId
+        ? { client_ids: [clientId] }
+        : segmentId
+          ? { segment_id: segmentId }
+          : undefined;
       return {
         path: '/api/v1/ai/compose',
         label: objective.trim(),
@@ -377,19 +383,36 @@ function Panel(props: Props & { shareClientDetails: boolean }) {
               placeholder={t('ai.panel.noAudience')}
               data={(segments.data ?? []).map((s) => ({ value: s.id, label: s.name }))}
               value={segmentId}
-              onChange={setSegmentId}
+              onChange={(id) => {
+                setSegmentId(id);
+                if (id) setClientId(null);
+              }}
               clearable
               searchable
             />
           ) : null}
+          {mode === 'compose' ? (
+            <ClientPicker
+              label={t('ai.panel.forClient')}
+              description={t('ai.panel.forClientHelp')}
+              value={clientId}
+              onChange={(id) => {
+                setClientId(id);
+                if (id) setSegmentId(null);
+              }}
+            />
+          ) : null}
           <Alert variant="light" color="gray" icon={<IconLock size={18} aria-hidden />} p="xs">
             <Text size="xs">
-              {mode === 'compose'
-                ? segmentId
-                  ? t('ai.privacy.composeWithAudience')
-                  : t('ai.privacy.compose')
-                : t('ai.privacy.rewrite')}{' '}
-              {props.shareClientDetails ? t('ai.privacy.detailsOn') : t('ai.privacy.detailsOff')}
+              {mode === 'rewrite'
+                ? t('ai.privacy.rewrite')
+                : clientId
+                  ? props.shareClientDetails
+                    ? t('ai.privacy.composeWithClientDetails')
+                    : t('ai.privacy.composeWithClient')
+                  : segmentId
+                    ? t('ai.privacy.composeWithAudience')
+                    : t('ai.privacy.compose')}
             </Text>
           </Alert>
           <Group>
