@@ -83,6 +83,15 @@ describe('AI assistant: not configured', () => {
     });
     expect(rewritten.statusCode).toBe(409);
     expect(rewritten.json().error.code).toBe('AI_NOT_CONFIGURED');
+    // Asked for a stream, a refusal before the model is called is still a plain JSON error.
+    const { key } = await workspace(false);
+    const streamed = await stream(key, '/api/v1/ai/compose', {
+      channel: 'sms',
+      objective: 'x',
+      language: 'en',
+    });
+    expect(streamed.statusCode).toBe(409);
+    expect(streamed.json().error.code).toBe('AI_NOT_CONFIGURED');
   });
 });
 
