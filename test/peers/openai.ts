@@ -12,6 +12,8 @@ import type { AddressInfo } from 'node:net';
  */
 export type OpenAiFault =
   | { status: number; body?: unknown; headers?: Record<string, string> }
+  /** Answers 200 with this body as it is (e.g. broken JSON), streaming or not. */
+  | { raw: string }
   /** Never answers (the client must time out). */
   | { hang: true }
   /** Streams the first piece of the answer, then never goes on. */
@@ -144,6 +146,11 @@ export async function startOpenAiPeer(options: { apiKey?: string } = {}): Promis
       const fault = faults.shift();
       if (fault && 'hang' in fault) {
         hanging.add(res);
+        return;
+      }
+      if (fault && 'raw' in fault) {
+        res.writeHead(200, { 'content-type': body.stream ? 'text/event-stream' : 'application/json' });
+        res.end(fault.raw);
         return;
       }
       if (fault && 'status' in fault)

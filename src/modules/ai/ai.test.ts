@@ -347,9 +347,25 @@ describe('AI compose', () => {
       data: { error: { code: 'AI_PROVIDER_ERROR' } },
     });
 
+    // Not even the HTTP answer is JSON (a proxy's error page, a cut connection).
+    peer.inject({ raw: '{"id":"chatcmpl-1","choices":[{"message":' });
+    const broken = await compose(api);
+    expect(broken.statusCode).toBe(502);
+    expect(broken.json().error.code).toBe('AI_PROVIDER_ERROR');
+    peer.inject({ raw: 'data: {"choices":[{"delta":{"content":"{\\"variants\\""}}]}\n\ndata: {broken\n\n' });
+    const brokenStream = await stream(key, '/api/v1/ai/compose', {
+      channel: 'email',
+      objective: 'x',
+      language: 'en',
+    });
+    expect(events(brokenStream.body).at(-1)).toMatchObject({
+      event: 'error',
+      data: { error: { code: 'AI_PROVIDER_ERROR' } },
+    });
+
     // Failed calls are counted in the usage.
     const usage = (await api('GET', '/api/v1/ai/settings')).json().usage;
-    expect(usage).toMatchObject({ requests: 3, failed_requests: 3 });
+    expect(usage).toMatchObject({ requests: 5, failed_requests: 5 });
   });
 
   it('refuses calls once the monthly token budget is spent', async () => {
