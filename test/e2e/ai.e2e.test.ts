@@ -162,8 +162,15 @@ describe('AI writing assistant', () => {
     await panel().getByRole('button', { name: 'Write with AI' }).click();
     await panel().getByLabel('Objective').fill('Invite her to a skin check-up');
     // The editor's own "Preview for" picker lists the same clients (hidden): pick from the visible list.
-    await panel().getByRole('combobox', { name: 'Or for one client' }).fill('Lucía');
-    await page().locator('[role="option"]:visible', { hasText: 'Lucía Serrano' }).click();
+    const picker = panel().getByRole('combobox', { name: 'Or for one client' });
+    await picker.pressSequentially('Lucía', { delay: 40 });
+    // This picker's own list (the editor's "Preview for" lists the same clients); the list may be
+    // mid-animation while the debounced search refetches, so the option is clicked as an event.
+    const listId = await picker.getAttribute('aria-controls');
+    const option = page().locator(`#${listId} [role="option"]`, { hasText: 'Lucía Serrano' });
+    await option.waitFor({ state: 'attached' });
+    await option.dispatchEvent('click');
+    expect(await picker.inputValue()).toContain('Lucía Serrano');
     await panel()
       .getByText(/latest 5 notes and 10 history events \(allowed in Settings › AI\)/)
       .waitFor();
@@ -177,6 +184,28 @@ describe('AI writing assistant', () => {
     expect(sent).toContain('sensitive skin');
     expect(sent).not.toMatch(/client0@example\.com|Serrano/);
     await screenshot(page(), 'ai-client-details');
+  });
+
+  it('adapts the email into an SMS within one part and switches the editor to SMS', async () => {
+    await panel()
+      .getByRole('article', { name: 'Variant 1' })
+      .getByRole('button', { name: 'Replace' })
+      .click();
+    await panel().locator('label.mantine-SegmentedControl-label', { hasText: 'Rewrite this text' }).click();
+    await panel().getByRole('combobox', { name: 'Rewrite' }).click();
+    await page().getByRole('option', { name: 'Adapt to an SMS' }).click();
+    await panel().getByRole('textbox', { name: 'Variants' }).fill('2');
+    await panel().getByRole('button', { name: 'Rewrite', exact: true }).click();
+    const variant = panel().getByRole('article', { name: 'Variant 2' });
+    await variant.getByText('1 SMS part').waitFor();
+    expect(peer.requests.at(-1)!.text).toContain('Channel: SMS');
+    await screenshot(page(), 'ai-adapt-sms');
+    await variant.getByRole('button', { name: 'Use as SMS' }).click();
+    await page().getByRole('textbox', { name: 'Message' }).waitFor();
+    expect(await page().getByRole('textbox', { name: 'Message' }).inputValue()).toMatch(
+      /^Come back this week \{\{ client\.first_name \}\}: book at/,
+    );
+    expect(await page().getByRole('radio', { name: 'SMS' }).isChecked()).toBe(true);
   });
 
   it('offers the same panel in the campaign composer', async () => {

@@ -140,11 +140,13 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
     if (next === 'email' && editor) editor.commands.setContent(body, { emitUpdate: false });
   }
 
-  /** The AI panel's insert/replace: the visual editor shows what the body now holds. */
+  /**
+   * The AI panel's insert/replace: the visual editor shows what the body now holds. Always synced,
+   * since the panel may have just switched the channel to email (an "adapt to email" result).
+   */
   function setBodyFromAi(next: string) {
     setBody(next);
-    if (channel === 'email' && mode === 'visual' && editor)
-      editor.commands.setContent(next, { emitUpdate: false });
+    editor?.commands.setContent(next, { emitUpdate: false });
   }
 
   function submit() {
