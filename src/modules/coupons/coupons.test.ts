@@ -6,6 +6,13 @@ import { silentWorkerLogger } from '../../platform/db/db.ts';
 import { insertClients, segmentWorld } from '../segments/segment-test-helpers.ts';
 import { createTemplate } from '../templates/templates.service.ts';
 import { CODE_ALPHABET, CODE_RANDOM_BITS, generateCodes } from './coupons.codes.ts';
+import type { CouponJson } from './coupons.service.ts';
+
+type RedeemAnswer = {
+  error: { code: string; reason?: string };
+  replayed: boolean;
+  redemption: { id: string; order_reference: string };
+};
 
 const t = setupTestApp();
 let baseUrl = '';
@@ -34,7 +41,7 @@ async function world() {
     return r.json();
   };
   const couponsOf = async (batchId: string) =>
-    (await w.call('GET', `/api/v1/coupons?batch_id=${batchId}`)).json().coupons as Array<Record<string, any>>;
+    (await w.call('GET', `/api/v1/coupons?batch_id=${batchId}`)).json().coupons as CouponJson[];
   return { ...w, ids, issue, couponsOf };
 }
 
@@ -146,7 +153,7 @@ describe('personal coupons', () => {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
         body: JSON.stringify({ order_reference: reference, ...(amount !== undefined ? { amount } : {}) }),
-      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as RedeemAnswer }));
     const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => redeem(`order-${i}`, 50)));
     const ok = answers.filter((a) => a.status === 200);
     expect(ok.length).toBe(1);
