@@ -231,7 +231,7 @@ export function registerBulkRoutes(app: HttpApp, deps: BulkDeps & { db: Database
         response: { 200: BulkJson, ...errors },
       },
     },
-    async (request) => getBulkAction(db, workspaceOf(request), request.params.id),
+    async (request) => getBulkAction(db, deps, workspaceOf(request), request.params.id),
   );
   app.post(
     '/api/v1/bulk/actions/:id/cancel',

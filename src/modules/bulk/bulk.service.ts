@@ -28,7 +28,7 @@ import {
 } from '../coupons/coupons.service.ts';
 import { listCustomFields, normalizeCustomValue } from '../custom-fields/custom-fields.service.ts';
 import type { MessageChannel } from '../deliveries/audience.ts';
-import { createExport, type ExportDeps, type ExportFormat } from '../exports/exports.service.ts';
+import { createExport, type ExportDeps, type ExportFormat, getExport } from '../exports/exports.service.ts';
 import { getLocation } from '../locations/locations.service.ts';
 import type { Audience } from '../segments/segments.service.ts';
 import { validateTagName } from '../tags/tags.service.ts';
@@ -649,8 +649,26 @@ async function findRow(db: DbOrTx, workspaceId: string, id: string) {
   return row;
 }
 
-export async function getBulkAction(db: DbOrTx, ctx: WorkspaceContext, id: string) {
-  return toBulkJson(await findRow(db, ctx.workspaceId, id));
+/**
+ * One action; an export's carries the export's own progress and signed download link, so whoever
+ * may export in bulk (agents too) can follow it and download it from the bulk dialog.
+ */
+export async function getBulkAction(db: DbOrTx, deps: BulkDeps, ctx: WorkspaceContext, id: string) {
+  const json = toBulkJson(await findRow(db, ctx.workspaceId, id));
+  if (json.action === 'export' && typeof json.result.export_id === 'string') {
+    const exported = await getExport(db, deps.exports, ctx.workspaceId, json.result.export_id);
+    json.result = {
+      ...json.result,
+      export: {
+        status: exported.status,
+        total_rows: exported.total_rows,
+        processed_rows: exported.processed_rows,
+        download_url: exported.download_url,
+        error: exported.error,
+      },
+    };
+  }
+  return json;
 }
 
 /** Stops a queued or running action between two chunks; what was done stays done. */
