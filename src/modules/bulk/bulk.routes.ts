@@ -163,7 +163,13 @@ export function registerBulkRoutes(app: HttpApp, deps: BulkDeps & { db: Database
         tags,
         summary: 'How many clients a selection matches now (the number the confirmation dialog shows)',
         body: Type.Object({ selection: SelectionSchema }, { additionalProperties: false }),
-        response: { 200: Type.Object({ count: Type.Integer() }), ...errors },
+        response: {
+          200: Type.Object({
+            count: Type.Integer(),
+            sample_client_ids: Type.Array(Uuid, { description: 'A few members, to preview a message for' }),
+          }),
+          ...errors,
+        },
       },
     },
     async (request) => previewSelection(db, workspaceOf(request), request.body.selection),

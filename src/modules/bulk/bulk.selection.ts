@@ -86,6 +86,19 @@ export async function countSelection(db: DbOrTx, ctx: WorkspaceContext, selectio
   return Number(result.rows[0]?.n ?? 0);
 }
 
+/** A few members, for the dialog's message preview ("as Ana will see it"). */
+export async function sampleSelection(
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  selection: Selection,
+  limit: number,
+) {
+  const result = await db.execute<{ client_id: string }>(
+    sql`select s.client_id from (${await selectionIdsSql(db, ctx, selection)}) s limit ${limit}`,
+  );
+  return result.rows.map((r) => r.client_id);
+}
+
 /** The ids, in id order (the chunks of a run walk them in that order). */
 export async function selectionIds(
   db: DbOrTx,

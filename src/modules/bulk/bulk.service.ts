@@ -40,6 +40,7 @@ import {
   countSelection,
   describeSelection,
   type Selection,
+  sampleSelection,
   selectionIds,
 } from './bulk.selection.ts';
 
@@ -343,7 +344,10 @@ export async function previewSelection(
   rawSelection: Record<string, unknown>,
 ) {
   const selection = checkSelectionShape(rawSelection);
-  return { count: await countSelection(db, ctx, selection) };
+  return {
+    count: await countSelection(db, ctx, selection),
+    sample_client_ids: await sampleSelection(db, ctx, selection, 3),
+  };
 }
 
 function contextOf(row: BulkRow): WorkspaceContext {

@@ -88,7 +88,11 @@ export function useBulkPreview(selection: BulkSelection, enabled = true) {
   return useQuery({
     queryKey: ['bulk', 'preview', selection],
     queryFn: ({ signal }) =>
-      request<{ count: number }>('/api/v1/bulk/preview', { method: 'POST', body: { selection }, signal }),
+      request<{ count: number; sample_client_ids: string[] }>('/api/v1/bulk/preview', {
+        method: 'POST',
+        body: { selection },
+        signal,
+      }),
     enabled,
     staleTime: 0,
   });

@@ -9,7 +9,9 @@ import {
   Modal,
   MultiSelect,
   NumberInput,
+  Paper,
   Progress,
+  ScrollArea,
   SegmentedControl,
   Select,
   Stack,
@@ -37,7 +39,7 @@ import { DEFAULT_EXPORT_FIELDS, EXPORT_FIELDS } from '../../api/exports';
 import { useLabels } from '../../api/labels';
 import { useMembers } from '../../api/members';
 import { useTags } from '../../api/tags';
-import { useTemplates } from '../../api/templates';
+import { type PreviewInput, useTemplatePreview, useTemplates } from '../../api/templates';
 import { useErrorMessage } from '../../ui/errors';
 
 type Channel = 'email' | 'sms' | 'whatsapp';
@@ -217,7 +219,13 @@ export function BulkDialog({
               )}
             </Text>
             {count === 0 ? <Alert color="yellow">{t('bulk.nobody')}</Alert> : null}
-            <ActionFields action={action} form={form} set={set} count={count} />
+            <ActionFields
+              action={action}
+              form={form}
+              set={set}
+              count={count}
+              sampleClientId={preview.data?.sample_client_ids[0]}
+            />
             {error ? (
               <Alert color="red" icon={<IconAlertTriangle size={18} aria-hidden />} role="alert">
                 {errorMessage(error)}
@@ -257,11 +265,13 @@ function ActionFields({
   form,
   set,
   count,
+  sampleClientId,
 }: {
   action: BulkActionName;
   form: FormState;
   set: <K extends keyof FormState>(key: K, value: FormState[K]) => void;
   count: number | undefined;
+  sampleClientId: string | undefined;
 }) {
   const { t } = useTranslation();
   const tags = useTags();
@@ -272,6 +282,19 @@ function ActionFields({
   const templateOptions = (templates.data ?? [])
     .filter((tpl) => tpl.channel === form.channel)
     .map((tpl) => ({ value: tpl.id, label: tpl.name }));
+  const template = (templates.data ?? []).find((tpl) => tpl.id === form.templateId);
+  const messagePreview =
+    template && sampleClientId ? (
+      <MessagePreview
+        input={{
+          channel: template.channel,
+          subject: template.subject ?? undefined,
+          body: template.body,
+          marketing: template.marketing,
+          client_id: sampleClientId,
+        }}
+      />
+    ) : null;
   const channelPicker = (
     <SegmentedControl
       value={form.channel}
@@ -407,6 +430,7 @@ function ActionFields({
         <Stack gap="sm">
           {channelPicker}
           {templatePicker}
+          {messagePreview}
           <TextInput
             label={t('bulk.campaignName')}
             value={form.name}
@@ -513,6 +537,7 @@ function ActionFields({
             <>
               {channelPicker}
               {templatePicker}
+              {messagePreview}
             </>
           ) : null}
         </Stack>
@@ -534,6 +559,31 @@ function ActionFields({
         </Stack>
       );
   }
+}
+
+/** The chosen template as one member of the selection will get it (coupon values show once issued). */
+function MessagePreview({ input }: { input: PreviewInput }) {
+  const { t } = useTranslation();
+  const preview = useTemplatePreview(input);
+  if (preview.isPending) return <Loader size="xs" />;
+  if (!preview.data) return null;
+  return (
+    <Paper withBorder p="sm" radius="md" data-testid="bulk-message-preview">
+      <Text size="xs" c="dimmed" mb={4}>
+        {t('bulk.previewFor')}
+      </Text>
+      {preview.data.subject ? (
+        <Text size="sm" fw={600}>
+          {preview.data.subject}
+        </Text>
+      ) : null}
+      <ScrollArea.Autosize mah={140}>
+        <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
+          {preview.data.text}
+        </Text>
+      </ScrollArea.Autosize>
+    </Paper>
+  );
 }
 
 const SKIP_REASONS = ['already_tagged', 'not_tagged', 'unchanged', 'gone', 'already_has_coupon'] as const;
