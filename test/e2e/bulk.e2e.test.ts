@@ -148,4 +148,95 @@ describe('bulk actions', () => {
     );
     expect(left.total).toBe(0);
   });
+
+  it('sends a template to the selection as a campaign, previewed for one of them', async () => {
+    const { page } = session;
+    await callApi(session, 'POST', '/api/v1/clients', {
+      first_name: 'Nerea',
+      city: 'Gasteiz',
+      email: 'nerea@example.com',
+      consent: { email: true },
+    });
+    await callApi(session, 'POST', '/api/v1/clients', { first_name: 'Unai', city: 'Gasteiz' });
+    await callApi(session, 'POST', '/api/v1/templates', {
+      name: 'Spring offer',
+      channel: 'email',
+      subject: 'Hola {{ client.first_name }}',
+      body: '<p>Spring is here, {{ client.first_name }}.</p>',
+    });
+    await page.goto('/clients');
+    await page.getByLabel('Search clients').fill('city:Gasteiz');
+    await expect.poll(() => page.getByText('2 clients match').count(), { timeout: 15_000 }).toBe(1);
+    await page.getByLabel('Select the clients shown').check();
+    const dialog = await openAction('Send a message');
+    await dialog.getByLabel('Template').click();
+    await page.getByRole('option', { name: 'Spring offer' }).click();
+    await expect
+      .poll(() => dialog.getByTestId('bulk-message-preview').textContent(), { timeout: 15_000 })
+      .toMatch(/Hola (Nerea|Unai)/);
+    await dialog.getByLabel('Campaign name').fill('Gasteiz spring');
+    await shot(page, 'bulk-send-dialog');
+    await dialog.getByRole('button', { name: 'Send to 2 clients' }).click();
+    await expect
+      .poll(() => dialog.getByTestId('bulk-result').textContent(), { timeout: 15_000 })
+      .toContain('Campaign started for 2 clients.');
+    await dialog.getByRole('link', { name: 'Open the campaign' }).click();
+    await page.waitForURL((url) => /^\/campaigns\/[0-9a-f-]{36}$/.test(url.pathname), { timeout: 15_000 });
+    const id = new URL(page.url()).pathname.split('/').pop();
+    await expect
+      .poll(
+        async () => (await callApi<{ status: string }>(session, 'GET', `/api/v1/campaigns/${id}`)).status,
+        {
+          timeout: 30_000,
+        },
+      )
+      .toBe('sent');
+    const { recipients } = await callApi<{
+      recipients: Array<{ client_name: string; status: string; skip_reason: string | null }>;
+    }>(session, 'GET', `/api/v1/campaigns/${id}/recipients?limit=10`);
+    expect(recipients.map((r) => [r.client_name, r.status, r.skip_reason]).sort()).toEqual([
+      ['Nerea', 'sent', null],
+      ['Unai', 'skipped', 'no_address'],
+    ]);
+  });
+
+  it('runs "all 1,200 matching" as a job with progress, then says what it did', async () => {
+    const { page } = session;
+    const names = Array.from({ length: 1200 }, (_, i) => `Donostia ${i}`);
+    for (let i = 0; i < names.length; i += 40)
+      await Promise.all(
+        names
+          .slice(i, i + 40)
+          .map((first_name) => callApi(session, 'POST', '/api/v1/clients', { first_name, city: 'Donostia' })),
+      );
+    await page.goto('/clients');
+    await page.getByLabel('Search clients').fill('city:Donostia');
+    await expect.poll(() => page.getByText('1,200 clients match').count(), { timeout: 20_000 }).toBe(1);
+    await page.getByLabel('Select the clients shown').check();
+    await page.getByRole('button', { name: 'Select all 1,200 matching clients' }).click();
+    await expect
+      .poll(() => page.getByTestId('selection-bar').textContent())
+      .toContain('All 1,200 matching clients');
+    const dialog = await openAction('Add tags');
+    await expect
+      .poll(() => dialog.getByTestId('bulk-count').textContent())
+      .toContain('1,200 clients will get');
+    await dialog.getByLabel('Tags').fill('coast');
+    await dialog.getByLabel('Tags').press('Enter');
+    // Close the list of existing tags, which covers the button.
+    await dialog.getByTestId('bulk-count').click();
+    await dialog.getByRole('button', { name: 'Tag 1,200 clients' }).click();
+    await dialog.getByTestId('bulk-progress').waitFor();
+    await shot(page, 'bulk-job-progress');
+    await expect
+      .poll(() => dialog.getByTestId('bulk-result').textContent(), { timeout: 60_000 })
+      .toContain('1,200 clients tagged.');
+    await shot(page, 'bulk-job-result');
+    const actions = await callApi<{ actions: Array<{ action: string; total: number; status: string }> }>(
+      session,
+      'GET',
+      '/api/v1/bulk/actions?limit=1',
+    );
+    expect(actions.actions[0]).toMatchObject({ action: 'add_tags', total: 1200, status: 'completed' });
+  }, 240_000);
 });

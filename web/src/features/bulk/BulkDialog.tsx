@@ -578,7 +578,7 @@ function MessagePreview({ input }: { input: PreviewInput }) {
         </Text>
       ) : null}
       <ScrollArea.Autosize mah={140}>
-        <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
+        <Text size="sm" style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
           {preview.data.text}
         </Text>
       </ScrollArea.Autosize>
