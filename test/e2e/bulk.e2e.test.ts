@@ -115,6 +115,10 @@ describe('bulk actions', () => {
       definition: { field: 'city', op: 'eq', value: 'Bilbao' },
     });
     await page.goto(`/segments/${segment.id}`);
+    await page.getByTestId('bulk-actions').first().click();
+    await page.getByRole('menuitem', { name: 'Issue coupons' }).waitFor();
+    await shot(page, 'bulk-segment-actions');
+    await page.keyboard.press('Escape');
     const exportDialog = await openAction('Export');
     await expect
       .poll(() => exportDialog.getByTestId('bulk-count').textContent(), { timeout: 15_000 })
