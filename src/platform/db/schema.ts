@@ -1,10 +1,12 @@
 // Every table of every module, for drizzle-kit and the typed query builder.
 export * from '../../modules/api-keys/api-keys.schema.ts';
 export * from '../../modules/audit/audit.schema.ts';
+export * from '../../modules/bulk/bulk.schema.ts';
 export * from '../../modules/campaigns/campaigns.schema.ts';
 export * from '../../modules/channels/channels.schema.ts';
 export * from '../../modules/clients/clients.schema.ts';
 export * from '../../modules/consent/consent.schema.ts';
+export * from '../../modules/coupons/coupons.schema.ts';
 export * from '../../modules/custom-fields/custom-fields.schema.ts';
 export * from '../../modules/deliveries/deliveries.schema.ts';
 export * from '../../modules/events/events.schema.ts';
