@@ -37,6 +37,7 @@ import pg from 'pg';
 import { type Clientela, createClientela } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createApiKey } from '../src/modules/api-keys/api-keys.service.ts';
+import { refreshEventWindows, requestEventWindows } from '../src/modules/segments/event-windows.ts';
 import { countSql } from '../src/modules/segments/segment-sql.ts';
 import { countMembers, memberPage } from '../src/modules/segments/segments.repo.ts';
 import { compileFor, segmentEnvironment } from '../src/modules/segments/segments.service.ts';
@@ -146,6 +147,8 @@ export interface SegmentsBenchResult {
   /** Indexes of the tables the trees read, as pg_indexes says. */
   indexes: Array<{ table: string; name: string; definition: string }>;
   analyzeMs: number;
+  /** The kept event windows the trees use: built (all of them, as the job does) in this time. */
+  windows: { list: string[]; buildMs: number; rows: number };
   trees: TreeResult[];
   totalMs: number;
 }
@@ -254,6 +257,24 @@ export async function runSegmentsBench(options: SegmentsBenchOptions): Promise<S
     });
     pool.on('error', () => undefined);
     scope.defer('close the baseline pool', () => pool.end());
+
+    // ---- kept event windows: requested by the trees, built as the job builds them -------------------------
+    const keptEnv = await segmentEnvironment(db, ctx);
+    const wanted = REFERENCE_TREES.flatMap((tree) => compileFor(keptEnv, tree.definition).windows ?? []);
+    await requestEventWindows(db, ws, wanted);
+    log(`building the kept event windows (${wanted.map((w) => `${w.type} ${w.days} d`).join(', ')})`);
+    t0 = performance.now();
+    await refreshEventWindows(db, ws, { maxAgeMs: 0 });
+    const windowsBuildMs = performance.now() - t0;
+    const windowRows = Number(
+      (
+        await admin.query(`select count(*)::int as n from event_window_aggregates where workspace_id = $1`, [
+          ws,
+        ])
+      ).rows[0].n,
+    );
+    await admin.query(`analyze event_window_aggregates`);
+    log(`kept windows built in ${(windowsBuildMs / 1000).toFixed(1)} s: ${windowRows} rows`);
 
     interface Answer {
       count: number;
@@ -430,6 +451,11 @@ export async function runSegmentsBench(options: SegmentsBenchOptions): Promise<S
       sizes,
       indexes,
       analyzeMs,
+      windows: {
+        list: wanted.map((w) => `${w.type} ${w.days} d`),
+        buildMs: windowsBuildMs,
+        rows: windowRows,
+      },
       trees,
       totalMs: performance.now() - started,
     };
@@ -462,6 +488,7 @@ export function renderSegments(r: SegmentsBenchResult, before: SegmentsBenchResu
   L.push(`- PostgreSQL: \`${r.postgresVersion}\`, embedded as the product starts it (${r.settings})`);
   L.push(
     `- Data: the cached dataset of \`bench/clients.ts\` (generated ${r.generatedAt.slice(0, 16).replace('T', ' ')} UTC): ${r.sizes.map((s) => `${s.relation} ${s.size}`).join(', ')} (with indexes). ANALYZE of clients, events, client_tags and tags before the run (${(r.analyzeMs / 1000).toFixed(1)} s).`,
+    `- Kept event windows (\`src/modules/segments/event-windows.ts\`): the trees' windows (${r.windows.list.join(', ')}) requested and built as the \`segments.event_windows\` job builds them, before the figures: ${(r.windows.buildMs / 1000).toFixed(1)} s for ${r.windows.rows.toLocaleString('en')} kept rows. Refreshed hourly by the count job; exact between refreshes.`,
   );
   L.push(
     `- Method: \`node bin/run-ts.mjs bench/segments.ts\`. The product built in-process by \`createClientela\` (logger off), requests through \`app.http.inject\` with an owner API key: \`POST /api/v1/segments/evaluate\` with \`limit: 0\` (**count**) and \`limit: ${PAGE}\` (**first page**). The first page is asked with \`count: false\`, as the builder asks for its preview (the live count is its own \`limit: 0\` request, sent at the same time): the page, then the page's tags, in one transaction with its statement timeout. Every product figure includes the API-key lookup, the tree's validation (custom fields, labels, locations read per request), compilation and JSON. Baseline: a plain \`pg\` Pool of the same size (${r.poolMax}) on the same database and indexes, running a hand-written query of the same meaning (below): for the count \`select count(*) from clients c where c.workspace_id = $1 and c.erased_at is null and (…)\`, for the page the page alone (\`c.*\` with the tag names, newest first, ${PAGE + 1} rows). Product and baseline alternate request by request (who goes first alternates too), ${r.options.runs} measured pairs per figure after ${r.options.warmup} unmeasured warm-up pairs per tree; every count pair's counts and every page pair's client ids (in order) are compared. Nearest-rank percentiles.`,

@@ -10,6 +10,8 @@ import {
   createApiKeyAuthenticator,
 } from './modules/api-keys/api-keys.service.ts';
 import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
+import { bulkJobs } from './modules/bulk/bulk.jobs.ts';
+import { registerBulkRoutes } from './modules/bulk/bulk.routes.ts';
 import { campaignPipeline } from './modules/campaigns/campaigns.pipeline.ts';
 import { registerCampaignRoutes } from './modules/campaigns/campaigns.routes.ts';
 import { campaignSendJobs } from './modules/campaigns/campaigns.send.ts';
@@ -31,6 +33,8 @@ import { registerLabelRoutes } from './modules/clients/labels.ts';
 import { registerConsentRoutes } from './modules/consent/consent.routes.ts';
 import { consentParticipant } from './modules/consent/consent.service.ts';
 import { createSuppressionList } from './modules/consent/suppressions.service.ts';
+import { registerCouponRoutes } from './modules/coupons/coupons.routes.ts';
+import { couponForCampaign, couponsParticipant } from './modules/coupons/coupons.service.ts';
 import { registerCustomFieldRoutes } from './modules/custom-fields/custom-fields.routes.ts';
 import { deliveriesEngagementSource } from './modules/deliveries/deliveries.engagement.ts';
 import { deliveriesParticipant } from './modules/deliveries/deliveries.participant.ts';
@@ -56,7 +60,11 @@ import { registerSegmentRoutes } from './modules/segments/segments.routes.ts';
 import { clientQueryFilterSql } from './modules/segments/segments.service.ts';
 import { registerTagRoutes } from './modules/tags/tags.routes.ts';
 import { registerTemplateRoutes } from './modules/templates/templates.routes.ts';
-import { createTemplateRenderer, type TemplateRenderer } from './modules/templates/templates.service.ts';
+import {
+  createTemplateRenderer,
+  registerCouponLookup,
+  type TemplateRenderer,
+} from './modules/templates/templates.service.ts';
 import { registerTrackingRoutes } from './modules/tracking/tracking.routes.ts';
 import { registerWorkspaceRoutes } from './modules/workspaces/workspaces.routes.ts';
 import { listWorkspacesForUser, membershipOf } from './modules/workspaces/workspaces.service.ts';
@@ -266,6 +274,11 @@ export async function createClientela(options: {
   // Campaigns send through the templates renderer and the channels service.
   const pipeline = campaignPipeline(channels, templates);
   registerCampaignRoutes(http, { db, suppressions, pipeline });
+  // Bulk actions act through the clients, campaigns, exports and coupons services.
+  registerBulkRoutes(http, { db, exports: exportDeps });
+  registerCouponRoutes(http, { db });
+  registerClientData(couponsParticipant);
+  registerCouponLookup(couponForCampaign);
 
   const jobs = mergeJobs(
     maintenanceJobs(db, config.maintenanceCron),
@@ -280,6 +293,7 @@ export async function createClientela(options: {
     importsJobs(db, { suppressions }),
     exportsJobs(db, exportDeps),
     campaignSendJobs(db, { suppressions, pipeline }),
+    bulkJobs(db),
   );
 
   return {

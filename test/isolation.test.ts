@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../src/modules/api-keys/api-keys.service.ts';
+import { startBulkAction } from '../src/modules/bulk/bulk.service.ts';
 import { createCampaign } from '../src/modules/campaigns/campaigns.service.ts';
 import { createClient } from '../src/modules/clients/clients.service.ts';
 import { createLabel } from '../src/modules/clients/labels.ts';
@@ -210,6 +211,12 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
   '/api/v1/campaigns/{id}/cancel': async (world) => ({ id: (await campaignInB(world)).id }),
   '/api/v1/campaigns/{id}/retry': async (world) => ({ id: (await campaignInB(world)).id }),
   '/api/v1/campaigns/{id}/test': async (world) => ({ id: (await campaignInB(world)).id }),
+  '/api/v1/bulk/actions/{id}': async (world) => ({ id: await bulkActionInB(world) }),
+  '/api/v1/bulk/actions/{id}/cancel': async (world) => ({ id: await bulkActionInB(world) }),
+  '/api/v1/coupons/{code}': async (world) => ({ code: (await couponInB(world)).code }),
+  '/api/v1/coupons/{code}/redeem': async (world) => ({ code: (await couponInB(world)).code }),
+  '/api/v1/coupons/{code}/revoke': async (world) => ({ code: (await couponInB(world)).code }),
+  '/api/v1/coupons/batches/{id}/revoke': async (world) => ({ id: (await couponInB(world)).batchId }),
   '/api/v1/invitations/{id}': async ({ t, b }) => {
     const inv = await createInvitation(
       t.app.dbHandle.db,
@@ -220,6 +227,49 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
     return { id: inv.id };
   },
 };
+
+/** A finished bulk action in B (tags on one of its clients). */
+async function bulkActionInB(world: World) {
+  const client = await clientInB(world);
+  const deps = {
+    exports: { secrets: createSecretBox(randomUUID() + randomUUID()), exportsDir: '/nonexistent' },
+  };
+  const started = await startBulkAction(
+    world.t.app.dbHandle.db,
+    deps,
+    systemContext(world.b.workspaceId),
+    'add_tags',
+    {
+      selection: { client_ids: [client.id] },
+      tags: ['b-bulk'],
+    },
+  );
+  return started.action.id;
+}
+
+/** A coupon of one of B's clients: its code and its batch. */
+async function couponInB(world: World) {
+  const client = await clientInB(world);
+  const deps = {
+    exports: { secrets: createSecretBox(randomUUID() + randomUUID()), exportsDir: '/nonexistent' },
+  };
+  const started = await startBulkAction(
+    world.t.app.dbHandle.db,
+    deps,
+    systemContext(world.b.workspaceId),
+    'coupons',
+    {
+      selection: { client_ids: [client.id] },
+      discount_type: 'percentage',
+      discount_value: 10,
+      valid_days: 30,
+    },
+  );
+  const rows = await world.t.app.dbHandle.db.execute<{ code: string }>(
+    sql`select code from coupons where batch_id = ${String(started.action.result.batch_id)}`,
+  );
+  return { code: rows.rows[0]!.code, batchId: String(started.action.result.batch_id) };
+}
 
 /** An uploaded (not started) import in B, read from a committed fixture file. */
 async function importInB({ t, b }: World) {

@@ -99,6 +99,11 @@ export const clients = pgTable(
     index('clients_live_consent_push_index')
       .on(t.workspaceId, t.id)
       .where(sql`${t.erasedAt} is null and ${t.consentPush}`),
+    // The few erased clients: a kept set of client ids (a tag's members, a kept event window)
+    // is counted as live by an anti-join with these instead of a join with every live client.
+    index('clients_erased_id_index')
+      .on(t.workspaceId, t.id)
+      .where(sql`${t.erasedAt} is not null`),
     // Trigrams only: a workspace_id column in this GIN index made every lookup intersect the
     // workspace's whole posting tree (a million entries), which cost more than the trigrams
     // themselves; the workspace is checked on the rows found instead.

@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { tagKey } from '../tags/tags.service.ts';
+import { keptEventClients, type WantedWindow, windowKey } from './event-windows.ts';
 import {
   type CompareOp,
   type CustomFieldInfo,
@@ -51,6 +52,15 @@ import { engagementSources } from './segments.registry.ts';
  * clients the cheaper conditions left, instead of aggregating every client's events
  * (bench/segments.ts: the example tree of SEGMENTS.md on 1M clients and 10M events).
  *
+ * Kept windows. An event condition on a type and window the workspace keeps (event-windows.ts:
+ * no location or property filter, `now` not before the window's T0) reads the kept per-client
+ * values instead of aggregating the events: the set of clients whose value passes (or, where 0
+ * passes, fails, negated), exact at `now`. A tree that is a single positive set condition (a tag,
+ * or such a kept event condition) is counted from the set itself minus the few erased clients,
+ * without visiting the live clients at all (`count`); its page is compiled apart (`page`), each
+ * event condition as a correlated aggregate, since the newest 20 members are found after a few
+ * clients and never need everyone's aggregate.
+ *
  * Time. `now` is a parameter (the caller's clock), so one evaluation sees one instant. "n days"
  * is n × 24 hours. A date-only value is that day's start in the workspace time zone (PostgreSQL's
  * `timestamp at time zone`), and for `between`'s upper bound the whole day (before the next day's
@@ -63,6 +73,8 @@ export interface CompileContext {
   timezone: string;
   now: Date;
   customFields: ReadonlyMap<string, CustomFieldInfo>;
+  /** The workspace's kept event windows (event-windows.ts): key → T0. None: events are aggregated. */
+  keptWindows?: ReadonlyMap<string, Date>;
 }
 
 export interface CompiledSegment {
@@ -70,6 +82,12 @@ export interface CompiledSegment {
   from: SQL;
   /** The workspace's live clients that match. */
   where: SQL;
+  /** A cheaper query of the same count (`n`), when the tree allows one. */
+  count?: SQL;
+  /** The same members compiled for paging, when it differs. */
+  page?: { from: SQL; where: SQL };
+  /** Event windows the tree could read kept (to request or keep alive). */
+  windows?: WantedWindow[];
 }
 
 const DAY_MS = 86_400_000;
@@ -80,6 +98,20 @@ function cutoff(now: Date, days: number): string {
 
 function numeric(value: number): SQL {
   return sql`${String(value)}::numeric`;
+}
+
+/** A comparison of an event measure: integers stay integers, so a kept count column's index applies. */
+function compareMeasure(cond: EventCond, value: SQL): SQL {
+  const literal = Number.isInteger(cond.value) ? sql`${String(cond.value)}::int` : numeric(cond.value);
+  return cond.op === 'neq'
+    ? NOT(sql`(${value} = ${literal})`)
+    : sql`(${value} ${COMPARE_SQL[cond.op]} ${literal})`;
+}
+
+/** The live clients among a set of client ids (one column, `client_id`, each client once). */
+function countLive(workspaceId: string, set: SQL): SQL {
+  return sql`select count(*)::int as n from (${set}) s where not exists (
+    select 1 from clients x where x.workspace_id = ${workspaceId} and x.erased_at is not null and x.id = s.client_id)`;
 }
 
 const NOT = (positive: SQL) => sql`(not ${positive})`;
@@ -155,7 +187,12 @@ class Compiler {
   private joins: SQL[] = [];
   /** Events as correlated aggregates (the tree narrows the clients first), not joined aggregates. */
   private correlated = false;
-  constructor(private readonly ctx: CompileContext) {}
+  /** Event conditions on a type and window that could be kept (no location or property filter). */
+  readonly windows: WantedWindow[] = [];
+  constructor(
+    private readonly ctx: CompileContext,
+    private readonly forPage = false,
+  ) {}
 
   /** A child of the root `all` that keeps only clients equal to a value (see the header). */
   private narrows(node: Node): boolean {
@@ -165,12 +202,33 @@ class Compiler {
   }
 
   compile(node: Node): CompiledSegment {
-    this.correlated = isAll(node) && node.all.some((child) => this.narrows(child));
+    this.correlated = this.forPage || (isAll(node) && node.all.some((child) => this.narrows(child)));
     const predicate = this.node(node, 1, true, true);
-    return {
+    const compiled: CompiledSegment = {
       from: sql.join([sql`clients c`, ...this.joins], sql` `),
       where: sql`c.workspace_id = ${this.ctx.workspaceId} and c.erased_at is null and ${predicate}`,
+      windows: this.windows,
     };
+    if (this.forPage) return compiled;
+    const set = this.singleSet(node);
+    if (set) compiled.count = countLive(this.ctx.workspaceId, set);
+    if (!this.correlated && this.windows.length) compiled.page = new Compiler(this.ctx, true).compile(node);
+    return compiled;
+  }
+
+  /** The members as a set of client ids, when the tree is one positive tag or kept event condition. */
+  private singleSet(node: Node): SQL | null {
+    let single = node;
+    while (isAll(single) && single.all.length === 1) single = single.all[0]!;
+    if (isField(single) && single.field === 'tags' && ['has', 'has_any', 'has_all'].includes(single.op)) {
+      const names = single.op === 'has' ? [single.value as string] : (single.value as string[]);
+      return this.tagSet(names, single.op === 'has_all');
+    }
+    if (isEvent(single) && !zeroMatches(single.op, single.value)) {
+      const kept = this.keptEvent(single);
+      return kept ? kept((value) => compareMeasure(single, value)) : null;
+    }
+    return null;
   }
 
   /**
@@ -195,7 +253,7 @@ class Compiler {
     }
     if (isNot(node)) return NOT(this.node(node.not, depth + 1, !positive, false));
     if (isField(node)) return this.field(node, top);
-    if (isEvent(node)) return this.event(node, positive);
+    if (isEvent(node)) return this.event(node, positive, top);
     if (isEngagement(node)) return this.engagement(node);
     throw new Error('not a segment node');
   }
@@ -405,19 +463,24 @@ class Compiler {
    * that is one of the WHERE's own conjuncts is `c.id in (…)`, which PostgreSQL plans as a
    * semi-join (never a subplan there); anywhere else, a joined set (inSet).
    */
+  /** Clients with the tags (any, or all of them), each once. */
+  private tagSet(names: string[], all: boolean): SQL {
+    const keys = [...new Set(names.map(tagKey))];
+    const match =
+      keys.length === 1 ? sql`t.name_key = ${keys[0]}` : sql`t.name_key = any(${sql.param(keys)}::text[])`;
+    // One key is one tag (unique per workspace), so each client at most once (the primary key of
+    // client_tags): no grouping, whose hash table every parallel worker would build again.
+    const grouping =
+      keys.length === 1
+        ? sql``
+        : sql` group by ct.client_id${all ? sql` having count(*) = ${keys.length}` : sql``}`;
+    return sql`select ct.client_id from client_tags ct join tags t on t.id = ct.tag_id
+        where ct.workspace_id = ${this.ctx.workspaceId} and t.workspace_id = ${this.ctx.workspaceId} and ${match}${grouping}`;
+  }
+
   private tags(cond: FieldCond, top: boolean): SQL {
     const tagged = (names: string[], all: boolean, semi = false) => {
-      const keys = [...new Set(names.map(tagKey))];
-      const match =
-        keys.length === 1 ? sql`t.name_key = ${keys[0]}` : sql`t.name_key = any(${sql.param(keys)}::text[])`;
-      // One key is one tag (unique per workspace), so each client at most once (the primary key of
-      // client_tags): no grouping, whose hash table every parallel worker would build again.
-      const grouping =
-        keys.length === 1
-          ? sql``
-          : sql` group by ct.client_id${all ? sql` having count(*) = ${keys.length}` : sql``}`;
-      const set = sql`select ct.client_id from client_tags ct join tags t on t.id = ct.tag_id
-        where ct.workspace_id = ${this.ctx.workspaceId} and t.workspace_id = ${this.ctx.workspaceId} and ${match}${grouping}`;
+      const set = this.tagSet(names, all);
       return semi ? sql`(c.id in (${set}))` : this.inSet(set);
     };
     switch (cond.op) {
@@ -437,7 +500,37 @@ class Compiler {
 
   // ---- events ----
 
-  private event(cond: EventCond, positive: boolean): SQL {
+  /**
+   * The kept window of an event condition, as a function of the comparison, or null when it is not
+   * kept (or has filters a kept window does not hold). Notes the window as wanted either way.
+   */
+  private keptEvent(cond: EventCond): ((compare: (value: SQL) => SQL) => SQL) | null {
+    if (cond.location_id !== undefined || Object.keys(cond.properties ?? {}).length) return null;
+    const days = cond.within_days ?? 0;
+    if (!this.windows.some((w) => w.type === cond.event && w.days === days))
+      this.windows.push({ type: cond.event, days });
+    const computedAt = this.ctx.keptWindows?.get(windowKey(cond.event, days));
+    if (!computedAt || computedAt.getTime() > this.ctx.now.getTime()) return null;
+    return (compare) =>
+      keptEventClients({
+        workspaceId: this.ctx.workspaceId,
+        type: cond.event,
+        days,
+        computedAt,
+        now: this.ctx.now,
+        measure: cond.measure,
+        compare,
+      });
+  }
+
+  private event(cond: EventCond, positive: boolean, top: boolean): SQL {
+    const kept = this.keptEvent(cond);
+    if (kept && !this.correlated) {
+      const passes = (value: SQL) => compareMeasure(cond, value);
+      // The set holds only clients with events: where 0 passes, the condition is "not among those failing".
+      if (zeroMatches(cond.op, cond.value)) return NOT(this.inSet(kept((value) => NOT(passes(value)))));
+      return positive && top ? sql`(c.id in (${kept(passes)}))` : this.inSet(kept(passes));
+    }
     const filters: SQL[] = [sql`ev.workspace_id = ${this.ctx.workspaceId}`, sql`ev.type = ${cond.event}`];
     if (cond.within_days !== undefined) {
       filters.push(sql`ev.occurred_at >= ${cutoff(this.ctx.now, cond.within_days)}::timestamptz`);
@@ -522,7 +615,7 @@ export function compileClientList(workspaceId: string, clientIds: readonly strin
 }
 
 export function countSql(segment: CompiledSegment): SQL {
-  return sql`select count(*)::int as n from ${segment.from} where ${segment.where}`;
+  return segment.count ?? sql`select count(*)::int as n from ${segment.from} where ${segment.where}`;
 }
 
 /** The members' ids as one column, `client_id`: what other modules INSERT … SELECT from. */
@@ -539,8 +632,9 @@ export function pageIdsSql(
   const keyset = after
     ? sql` and (c.created_at, c.id) < (${after.at}::timestamptz, ${after.id}::uuid)`
     : sql``;
+  const paged = segment.page ?? segment;
   // `desc nulls last`, as clients_workspace_id_created_at_id_index is built: a plain `desc` (nulls
   // first) cannot walk that index and sorted every match instead (bench/segments.ts).
-  return sql`select c.id from ${segment.from} where ${segment.where}${keyset}
+  return sql`select c.id from ${paged.from} where ${paged.where}${keyset}
     order by c.created_at desc nulls last, c.id desc nulls last limit ${limit}`;
 }

@@ -1,6 +1,7 @@
 import type { Database } from '../../platform/db/db.ts';
 import type { JobDefinitions } from '../../platform/queue/queue.ts';
 import { listWorkspaceIds } from '../workspaces/workspaces.service.ts';
+import { EVENT_WINDOWS_TASK, refreshEventWindows } from './event-windows.ts';
 import { checkSegmentAlerts } from './segments.alerts.ts';
 import { countWorkspaceSegments } from './segments.service.ts';
 
@@ -10,7 +11,11 @@ import { countWorkspaceSegments } from './segments.service.ts';
  * two runs of one workspace). Each gives the workspace its presets if it has none yet, refreshes
  * the computed presets, then counts every live saved segment under the evaluation time limit and
  * appends the figure to its history (the sparkline); then it checks the workspace's segment alerts.
+ * Before counting it refreshes the workspace's kept event windows older than 50 minutes, so the
+ * counts read them fresh; `segments.event_windows` builds windows a tree just asked for.
  */
+const WINDOW_MAX_AGE_MS = 50 * 60_000;
+
 export function segmentsJobs(
   db: Database,
   options: { cron: string; timeoutMs: number; mailConfigured: boolean },
@@ -28,9 +33,20 @@ export function segmentsJobs(
         }
         helpers.logger.info(`segments: queued counts of ${ids.length} workspaces`);
       },
+      [EVENT_WINDOWS_TASK]: async (payload, helpers) => {
+        const workspaceId = (payload as { workspace_id?: unknown } | null)?.workspace_id;
+        if (typeof workspaceId !== 'string') return;
+        const started = Date.now();
+        const { types } = await refreshEventWindows(db, workspaceId, { maxAgeMs: WINDOW_MAX_AGE_MS });
+        if (types.length)
+          helpers.logger.info(
+            `segments: event windows of ${types.join(', ')} built for ${workspaceId} in ${Date.now() - started} ms`,
+          );
+      },
       'segments.count_workspace': async (payload, helpers) => {
         const workspaceId = (payload as { workspace_id?: unknown } | null)?.workspace_id;
         if (typeof workspaceId !== 'string') return;
+        await refreshEventWindows(db, workspaceId, { maxAgeMs: WINDOW_MAX_AGE_MS });
         const result = await countWorkspaceSegments(db, workspaceId, { timeoutMs: options.timeoutMs });
         for (const failure of result.failed)
           helpers.logger.warn(

@@ -1,10 +1,12 @@
+import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { setupTestApp } from '../../../test/support/app.ts';
-import { validateDefinition } from './segment-definition.ts';
+import { refreshEventWindows, requestEventWindows, windowKey } from './event-windows.ts';
+import { type Node, validateDefinition } from './segment-definition.ts';
 import { type RefClient, type RefEvent, type RefWorld, referenceMembers } from './segment-reference.ts';
 import { insertClients, insertEvents, segmentWorld } from './segment-test-helpers.ts';
-import { memberIds } from './segments.repo.ts';
+import { countMembers, memberIds } from './segments.repo.ts';
 import { compileFor, segmentEnvironment } from './segments.service.ts';
 
 /**
@@ -14,6 +16,11 @@ import { compileFor, segmentEnvironment } from './segments.service.ts';
  * from the contract (segment-reference.ts), and both must return the same members. Each run
  * inserts one dataset and checks TREES_PER_RUN trees against it; RUNS × TREES_PER_RUN ≥ 1,000.
  * On a difference fast-check shrinks the dataset and the trees to a minimal failing case.
+ *
+ * Kept event windows (event-windows.ts) are part of the proof: every window the trees use is built
+ * at a random T0 up to 5 days before NOW, then some events are written and some clients erased
+ * (after T0, as a live workspace would between refreshes), and every other tree is evaluated
+ * through the kept windows (members and count), the rest by aggregating the events.
  */
 const t = setupTestApp();
 
@@ -134,6 +141,8 @@ const eventArb = (clients: number) =>
       },
       { requiredKeys: [] },
     ),
+    /** Written after the kept windows were built. */
+    late: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
   });
 
 const datasetArb = fc
@@ -146,6 +155,8 @@ const datasetArb = fc
       timezone: fc.constant(d.timezone),
       clients: fc.constant(d.clients),
       events: fc.array(eventArb(d.clients.length), { minLength: 5, maxLength: 150 }),
+      /** T0 of the kept windows, before NOW. */
+      keptBeforeMs: fc.integer({ min: 0, max: 5 * DAY }),
     }),
   );
 
@@ -284,8 +295,9 @@ const eventCond = fc
     op: pick('eq', 'neq', 'lt', 'lte', 'gt', 'gte'),
     value: pick(0, 1, 2, 3, 0.5, 100, 250.5, 600),
     within_days: maybe(pick(1, 7, 30, 90, 365)),
-    location_id: maybe(pick('LOC0', 'LOC1')),
-    properties: maybe(
+    // Filtered half the time: a condition without filters can read a kept window.
+    location_id: fc.option(pick('LOC0', 'LOC1'), { nil: undefined, freq: 2 }),
+    properties: fc.option(
       fc.record(
         {
           category: pick('kayak', 'KAYAK', 'bike'),
@@ -294,6 +306,7 @@ const eventCond = fc
         },
         { requiredKeys: [] },
       ),
+      { nil: undefined, freq: 2 },
     ),
   })
   .map((e) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)));
@@ -355,7 +368,13 @@ async function load(dataset: Dataset) {
     tags: [...c.tags],
     erased: c.erased,
   }));
-  const ids = await insertClients(w.db, w.workspaceId, specs);
+  // Every other erased client is erased after the kept windows are built.
+  const erasedLate = (i: number) => dataset.clients[i]!.erased && i % 2 === 0;
+  const ids = await insertClients(
+    w.db,
+    w.workspaceId,
+    specs.map((s, i) => ({ ...s, erased: s.erased && !erasedLate(i) })),
+  );
   const clients: RefClient[] = specs.map((s, i) => ({
     ...s,
     id: ids[i]!,
@@ -371,7 +390,31 @@ async function load(dataset: Dataset) {
     location_id: location(e.location),
     properties: { ...e.properties } as RefEvent['properties'],
   }));
-  await insertEvents(w.db, w.workspaceId, events);
+  await insertEvents(
+    w.db,
+    w.workspaceId,
+    events.filter((_, i) => !dataset.events[i]!.late),
+  );
+  /** Builds the windows the trees use at T0, then writes what came after. */
+  const keep = async (trees: unknown[]) => {
+    const env = await segmentEnvironment(w.db, { workspaceId: w.workspaceId, role: 'owner' });
+    const wanted = trees.flatMap((node) => compileFor(env, node as Node, NOW).windows ?? []);
+    await requestEventWindows(w.db, w.workspaceId, wanted);
+    await refreshEventWindows(w.db, w.workspaceId, {
+      maxAgeMs: 0,
+      asOf: new Date(NOW.getTime() - dataset.keptBeforeMs),
+    });
+    await insertEvents(
+      w.db,
+      w.workspaceId,
+      events.filter((_, i) => dataset.events[i]!.late),
+    );
+    const late = ids.filter((_, i) => erasedLate(i));
+    if (late.length)
+      await w.db.execute(
+        sql`update clients set erased_at = now() where id = any(${sql.param(late)}::uuid[])`,
+      );
+  };
   const world: RefWorld = {
     clients,
     events,
@@ -385,25 +428,38 @@ async function load(dataset: Dataset) {
         .replaceAll('"LOC0"', `"${w.locations[0]}"`)
         .replaceAll('"LOC1"', `"${w.locations[1]}"`),
     );
-  return { w, world, withLocations };
+  return { w, world, withLocations, keep };
 }
 
 describe('the SQL compiler agrees with the reference evaluator of the contract', () => {
   it(`on ${RUNS * TREES_PER_RUN} random trees over random clients`, { timeout: 240_000 }, async () => {
     let checked = 0;
     let split = 0;
+    let keptTrees = 0;
     await fc.assert(
       fc.asyncProperty(
         datasetArb,
         fc.array(tree, { minLength: TREES_PER_RUN, maxLength: TREES_PER_RUN }),
         async (dataset, trees) => {
-          const { w, world, withLocations } = await load(dataset);
-          const env = await segmentEnvironment(w.db, { workspaceId: w.workspaceId, role: 'owner' });
-          for (const raw of trees) {
-            const node = withLocations(raw);
+          const { w, world, withLocations, keep } = await load(dataset);
+          const nodes = trees.map(withLocations);
+          await keep(nodes);
+          const kept = await segmentEnvironment(w.db, { workspaceId: w.workspaceId, role: 'owner' });
+          const aggregated = { ...kept, keptWindows: new Map<string, Date>() };
+          for (const [index, node] of nodes.entries()) {
+            const env = index % 2 === 0 ? kept : aggregated;
             expect(validateDefinition(node, env.validation), JSON.stringify(node)).toEqual([]);
-            const bySql = new Set(await memberIds(w.db, compileFor(env, node, NOW)));
+            const compiled = compileFor(env, node, NOW);
+            if (
+              env === kept &&
+              compiled.windows?.some((x) => kept.keptWindows.has(windowKey(x.type, x.days)))
+            )
+              keptTrees += 1;
+            const bySql = new Set(await memberIds(w.db, compiled));
             const byReference = referenceMembers(node, world);
+            expect(await countMembers(w.db, compiled), `count of ${JSON.stringify(node)}`).toBe(
+              byReference.size,
+            );
             const name = (id: string) => {
               const c = world.clients.find((x) => x.id === id)!;
               return JSON.stringify({ ...c, id: undefined });
@@ -433,5 +489,7 @@ describe('the SQL compiler agrees with the reference evaluator of the contract',
     expect(checked).toBeGreaterThanOrEqual(RUNS * TREES_PER_RUN);
     // Most trees split the clients: they are not trivially everyone or nobody.
     expect(split / checked).toBeGreaterThan(0.3);
+    // A good share of the trees read kept windows.
+    expect(keptTrees / checked).toBeGreaterThan(0.05);
   });
 });

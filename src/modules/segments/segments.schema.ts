@@ -5,6 +5,7 @@ import {
   index,
   integer,
   jsonb,
+  numeric,
   pgTable,
   primaryKey,
   text,
@@ -130,4 +131,81 @@ export const segmentAlertMembers = pgTable(
     enteredAt: ts().notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.segmentId, t.clientId] })],
+);
+
+/**
+ * Kept event windows: for a (workspace, event type, window of n days; 0 = all time) that segments
+ * use, each client's count and sum of those events as of `computed_at` (T0), so a count like
+ * "≥ 3 bookings in 180 days" on a million clients is an index range instead of an aggregate of
+ * millions of events. A window is requested the first time a tree uses it (evaluate, save), built
+ * by the `segments.event_windows` job and refreshed hourly; unused for 7 days, it is dropped.
+ * Evaluations stay exact between refreshes: see event-windows.ts.
+ */
+export const eventWindows = pgTable(
+  'event_windows',
+  {
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    type: text().notNull(),
+    windowDays: integer().notNull(),
+    /** T0 of the kept aggregates; null until first built. */
+    computedAt: ts(),
+    lastUsedAt: ts().notNull().defaultNow(),
+    createdAt: ts().notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.type, t.windowDays] }),
+    check('event_windows_days_check', sql`${t.windowDays} between 0 and 36600`),
+  ],
+);
+
+/**
+ * One row per client with at least one event of the type in the window at T0, live at T0. No
+ * foreign keys, on purpose: a refresh writes a million rows, and per-row key checks would double
+ * it; rows of a dropped window or workspace are removed by the refresh job.
+ */
+export const eventWindowAggregates = pgTable(
+  'event_window_aggregates',
+  {
+    workspaceId: uuid().notNull(),
+    type: text().notNull(),
+    windowDays: integer().notNull(),
+    clientId: uuid().notNull(),
+    events: integer().notNull(),
+    amount: numeric({ precision: 16, scale: 2, mode: 'number' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.workspaceId, t.type, t.windowDays, t.clientId] }),
+    // A count or sum comparison is a range of one of these, read index-only.
+    index('event_window_aggregates_events_index').on(
+      t.workspaceId,
+      t.type,
+      t.windowDays,
+      t.events,
+      t.clientId,
+    ),
+    index('event_window_aggregates_amount_index').on(
+      t.workspaceId,
+      t.type,
+      t.windowDays,
+      t.amount,
+      t.clientId,
+    ),
+  ],
+);
+
+/**
+ * Clients whose events of a type changed (inserted, updated, deleted, moved by a merge) since
+ * their type's windows were last refreshed: marked by statement triggers on `events` (migration
+ * 0017), evaluated from their events directly until the next refresh clears them.
+ */
+export const eventAggregateChanges = pgTable(
+  'event_aggregate_changes',
+  {
+    workspaceId: uuid().notNull(),
+    type: text().notNull(),
+    clientId: uuid().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.type, t.clientId] })],
 );

@@ -16,6 +16,7 @@ import {
 import { listCustomFields } from '../custom-fields/custom-fields.service.ts';
 import { listLocations } from '../locations/locations.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
+import { keptEventWindows, requestEventWindows } from './event-windows.ts';
 import {
   parseSegmentQuery,
   printSegmentQuery,
@@ -86,6 +87,8 @@ export interface SegmentEnvironment {
   timezone: string;
   validation: ValidationContext;
   customFields: Map<string, CustomFieldInfo>;
+  /** Kept event windows (event-windows.ts): key → T0. */
+  keptWindows: Map<string, Date>;
 }
 
 /**
@@ -96,11 +99,12 @@ export async function segmentEnvironment(
   db: DbOrTx,
   ctx: { workspaceId: string; role: Role },
 ): Promise<SegmentEnvironment> {
-  const [workspace, fields, labels, locations] = await Promise.all([
+  const [workspace, fields, labels, locations, keptWindows] = await Promise.all([
     getWorkspace(db, ctx.workspaceId),
     listCustomFields(db, ctx.workspaceId, true),
     listLabels(db, ctx.workspaceId),
     listLocations(db, ctx.workspaceId, true),
+    keptEventWindows(db, ctx.workspaceId),
   ]);
   const customFields: CustomFieldInfo[] = fields
     .filter((f) => canSeeField(ctx.role, f))
@@ -114,6 +118,7 @@ export async function segmentEnvironment(
       locations: locations.map((l) => l.id),
     },
     customFields: new Map(customFields.map((f) => [f.key, f])),
+    keptWindows,
   };
 }
 
@@ -137,7 +142,13 @@ export function compileFor(env: SegmentEnvironment, node: Node, now = new Date()
     timezone: env.timezone,
     now,
     customFields: env.customFields,
+    keptWindows: env.keptWindows,
   });
+}
+
+/** A tree is used: the event windows it could read kept are requested (built by a job) or kept alive. */
+async function noteWindowsUsed(db: DbOrTx, env: SegmentEnvironment, compiled: CompiledSegment) {
+  if (compiled.windows?.length) await requestEventWindows(db, env.workspaceId, compiled.windows);
 }
 
 function compileRow(env: SegmentEnvironment, row: SegmentRow, now = new Date()): CompiledSegment {
@@ -380,8 +391,9 @@ export async function evaluateSegment(
   limits: RunLimits,
 ) {
   const env = await segmentEnvironment(db, ctx);
-  const node = checkDefinition(env, input.definition);
-  return membersPage(db, ctx, compileFor(env, node), input, limits);
+  const compiled = compileFor(env, checkDefinition(env, input.definition));
+  await noteWindowsUsed(db, env, compiled);
+  return membersPage(db, ctx, compiled, input, limits);
 }
 
 /** A saved segment's members, paged, with the count (stored as last_count on the first page). */
@@ -394,7 +406,9 @@ export async function listSegmentClients(
 ) {
   const row = await getRow(db, ctx.workspaceId, id);
   const env = await segmentEnvironment(db, ctx);
-  const result = await membersPage(db, ctx, compileRow(env, row), { ...input, count: true }, limits);
+  const compiled = compileRow(env, row);
+  await noteWindowsUsed(db, env, compiled);
+  const result = await membersPage(db, ctx, compiled, { ...input, count: true }, limits);
   if (!input.cursor && result.count !== null)
     await recordCount(db, ctx.workspaceId, row.id, result.count, new Date(), false);
   return result;
@@ -414,7 +428,9 @@ export async function compileSavedSegment(
 ): Promise<CompiledSegment> {
   const row = await getRow(db, workspaceId, segmentId);
   const env = await segmentEnvironment(db, { workspaceId, role: 'owner' });
-  return compileRow(env, row, now);
+  const compiled = compileRow(env, row, now);
+  await noteWindowsUsed(db, env, compiled);
+  return compiled;
 }
 
 /** Who a campaign or a bulk action reaches: a saved segment, a tree, or a list of client ids. */
@@ -440,7 +456,9 @@ export async function compileAudience(
   }
   const env = await segmentEnvironment(db, { workspaceId, role: 'owner' });
   try {
-    return compileFor(env, checkDefinition(env, audience.definition), now);
+    const compiled = compileFor(env, checkDefinition(env, audience.definition), now);
+    await noteWindowsUsed(db, env, compiled);
+    return compiled;
   } catch (error) {
     if (error instanceof AppError && options.pathPrefix)
       throw new AppError(
@@ -533,6 +551,7 @@ export async function createSegment(db: Database, ctx: WorkspaceContext, input: 
   if (problems.length) throw AppError.validation(problems);
   const env = await segmentEnvironment(db, ctx);
   const definition = kind === 'dynamic' ? checkDefinition(env, input.definition) : null;
+  if (definition) await noteWindowsUsed(db, env, compileFor(env, definition));
   return db.transaction(async (tx) => {
     let row = await insertSegment(tx, {
       workspaceId: ctx.workspaceId,
@@ -605,6 +624,7 @@ export async function updateSegment(db: Database, ctx: WorkspaceContext, id: str
           { path: '/definition', message: 'a static segment has members, not a definition' },
         ]);
       patch.definition = checkDefinition(env, input.definition);
+      await noteWindowsUsed(tx, env, compileFor(env, patch.definition as Node));
       // An edited preset is the user's own from now on: the count job no longer rewrites it.
       patch.autoRefresh = false;
     }
@@ -971,6 +991,7 @@ export async function countWorkspaceSegments(
   for (const row of await listActiveSegmentRows(db, workspaceId)) {
     try {
       const compiled = compileRow(env, row, at);
+      await noteWindowsUsed(db, env, compiled);
       const count = await runLimited(db, { timeoutMs: options.timeoutMs }, (tx) =>
         countMembers(tx, compiled),
       );

@@ -260,6 +260,21 @@ export interface Coupon {
   expires_at: string;
 }
 
+/**
+ * Where a campaign's message finds its client's coupon for `{{ coupon.* }}` when the caller gives
+ * none: the coupons module registers it (src/app.ts), so templates do not depend on coupons.
+ */
+export type CouponLookup = (
+  db: DbOrTx,
+  workspaceId: string,
+  campaignId: string,
+  clientId: string,
+) => Promise<Coupon | undefined>;
+let couponLookup: CouponLookup | null = null;
+export function registerCouponLookup(lookup: CouponLookup): void {
+  couponLookup = lookup;
+}
+
 interface Recipient {
   workspace: Workspace;
   client: ClientRow;
@@ -420,7 +435,11 @@ export function createTemplateRenderer(deps: {
       };
       const recipient = await recipientOf(db, workspaceId, input.clientId, {
         ...links,
-        coupon: input.coupon,
+        coupon:
+          input.coupon ??
+          (input.campaignId && couponLookup
+            ? await couponLookup(db, workspaceId, input.campaignId, input.clientId)
+            : undefined),
         senderName: input.senderName,
         now: options.now ?? new Date(),
       });

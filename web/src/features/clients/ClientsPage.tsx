@@ -12,6 +12,7 @@ import {
 import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
+import { selectionOfListParams } from '../../api/bulk';
 import { isApiError } from '../../api/client';
 import { useClientCount, useClients } from '../../api/clients';
 import { useMe } from '../../api/me';
@@ -207,6 +208,7 @@ export function ClientsPage() {
             onChange={setSelection}
             loadedIds={(clients.data?.items ?? []).map((client) => client.id)}
             total={total}
+            bulkSelection={selection.all ? selectionOfListParams(params) : { client_ids: [...selection.ids] }}
           />
           <Box style={{ borderTop: '1px solid var(--mantine-color-default-border)' }}>
             {clients.data && total === 0 ? (

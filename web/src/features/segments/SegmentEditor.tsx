@@ -46,6 +46,7 @@ import { useErrorMessage } from '../../ui/errors';
 import { notifyError, notifySuccess } from '../../ui/notify';
 import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
+import { BulkActionBar } from '../bulk/BulkActionBar';
 import { useFormatters } from '../clients/shared/format';
 import { ExportDialog } from '../imports/ExportDialog';
 import { AlertPanel } from './AlertPanel';
@@ -403,7 +404,7 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
   const applyStarter = (key: StarterKey) => changeRoot(fromDefinition(starterDefinition(key)));
   const saveFirst = dirty ? t('segments.builder.saveFirst') : null;
 
-  const headerActions = readOnly ? null : (
+  const editActions = readOnly ? null : (
     <>
       {segment ? (
         <Menu position="bottom-end" withinPortal>
@@ -476,6 +477,16 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
             : t('segments.builder.saved')
           : t('segments.builder.save')}
       </Button>
+    </>
+  );
+
+  // Bulk actions act on the saved segment as the server evaluates it, so not while it has unsaved edits.
+  const headerActions = (
+    <>
+      {segment && !segment.archived && !dirty ? (
+        <BulkActionBar selection={{ segment_id: segment.id }} size="sm" />
+      ) : null}
+      {editActions}
     </>
   );
 

@@ -26,6 +26,7 @@ import { useErrorMessage } from '../../ui/errors';
 import { notifyError, notifySuccess } from '../../ui/notify';
 import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
+import { BulkActionBar } from '../bulk/BulkActionBar';
 import { DetailsModal, type SegmentDetails } from './builder/DetailsModal';
 import { KindBadge, LiveCount, PreviewTable } from './builder/LivePreview';
 import { SEGMENT_EDIT_ROLE } from './roles';
@@ -105,59 +106,63 @@ export function StaticSegmentView({ segment }: { segment: Segment }) {
           </Group>
         }
         actions={
-          canEdit ? (
-            <Menu position="bottom-end" withinPortal>
-              <Menu.Target>
-                <Button variant="default" rightSection={<IconChevronDown size={16} aria-hidden />}>
-                  {t('segments.builder.more')}
-                </Button>
-              </Menu.Target>
-              <Menu.Dropdown>
-                <Menu.Item
-                  leftSection={<IconPencil size={16} aria-hidden />}
-                  onClick={() => setDetailsOpen(true)}
-                >
-                  {t('segments.builder.editDetails')}
-                </Menu.Item>
-                <Menu.Item
-                  leftSection={<IconCopy size={16} aria-hidden />}
-                  onClick={() =>
-                    duplicate.mutate(segment.id, {
-                      onSuccess: (copy) => {
-                        notifySuccess(t('segments.notify.duplicated', { name: copy.name }));
-                        navigate(`/segments/${copy.id}`);
-                      },
-                      onError: (error) => notifyError(errorMessage(error)),
-                    })
-                  }
-                >
-                  {t('segments.actions.duplicate')}
-                </Menu.Item>
-                <Menu.Divider />
-                {segment.archived ? (
+          <>
+            {segment.archived ? null : <BulkActionBar selection={{ segment_id: segment.id }} size="sm" />}
+            {canEdit ? (
+              <Menu position="bottom-end" withinPortal>
+                <Menu.Target>
+                  <Button variant="default" rightSection={<IconChevronDown size={16} aria-hidden />}>
+                    {t('segments.builder.more')}
+                  </Button>
+                </Menu.Target>
+                <Menu.Dropdown>
                   <Menu.Item
-                    leftSection={<IconArchiveOff size={16} aria-hidden />}
+                    leftSection={<IconPencil size={16} aria-hidden />}
+                    onClick={() => setDetailsOpen(true)}
+                  >
+                    {t('segments.builder.editDetails')}
+                  </Menu.Item>
+                  <Menu.Item
+                    leftSection={<IconCopy size={16} aria-hidden />}
                     onClick={() =>
-                      restore.mutate(segment.id, {
-                        onSuccess: () => notifySuccess(t('segments.notify.restored', { name: segment.name })),
+                      duplicate.mutate(segment.id, {
+                        onSuccess: (copy) => {
+                          notifySuccess(t('segments.notify.duplicated', { name: copy.name }));
+                          navigate(`/segments/${copy.id}`);
+                        },
                         onError: (error) => notifyError(errorMessage(error)),
                       })
                     }
                   >
-                    {t('segments.actions.restore')}
+                    {t('segments.actions.duplicate')}
                   </Menu.Item>
-                ) : (
-                  <Menu.Item
-                    color="red"
-                    leftSection={<IconArchive size={16} aria-hidden />}
-                    onClick={runArchive}
-                  >
-                    {t('segments.actions.archive')}
-                  </Menu.Item>
-                )}
-              </Menu.Dropdown>
-            </Menu>
-          ) : null
+                  <Menu.Divider />
+                  {segment.archived ? (
+                    <Menu.Item
+                      leftSection={<IconArchiveOff size={16} aria-hidden />}
+                      onClick={() =>
+                        restore.mutate(segment.id, {
+                          onSuccess: () =>
+                            notifySuccess(t('segments.notify.restored', { name: segment.name })),
+                          onError: (error) => notifyError(errorMessage(error)),
+                        })
+                      }
+                    >
+                      {t('segments.actions.restore')}
+                    </Menu.Item>
+                  ) : (
+                    <Menu.Item
+                      color="red"
+                      leftSection={<IconArchive size={16} aria-hidden />}
+                      onClick={runArchive}
+                    >
+                      {t('segments.actions.archive')}
+                    </Menu.Item>
+                  )}
+                </Menu.Dropdown>
+              </Menu>
+            ) : null}
+          </>
         }
       />
       <Grid gap="md" align="flex-start">

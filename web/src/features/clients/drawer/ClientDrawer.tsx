@@ -16,6 +16,7 @@ import { isApiError } from '../../../api/client';
 import { type Client, useClient } from '../../../api/clients';
 import { EmptyState } from '../../../ui/EmptyState';
 import { QueryError } from '../../../ui/QueryError';
+import { ClientCouponsTab } from '../../coupons/ClientCouponsTab';
 import { AdminMenu } from './AdminMenu';
 import { ClientSummary, DrawerTitle } from './ClientHeader';
 import { ConsentTab } from './ConsentTab';
@@ -208,11 +209,7 @@ function LoadedClient({ client, close, onClose }: { client: Client; close: React
               />
             </Tabs.Panel>
             <Tabs.Panel value="coupons" pt="md">
-              <EmptyState
-                icon={IconTicket}
-                title={t('clients.coupons.title')}
-                description={t('clients.coupons.text')}
-              />
+              <ClientCouponsTab client={client} />
             </Tabs.Panel>
           </Tabs>
         </Stack>

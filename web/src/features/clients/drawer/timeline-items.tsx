@@ -20,6 +20,7 @@ import {
   IconShoppingBag,
   IconSpeakerphone,
   IconTag,
+  IconTicket,
   IconTruck,
   IconUserPlus,
 } from '@tabler/icons-react';
@@ -279,6 +280,30 @@ export function useDescribe({ fields, role, labels, locations, members }: Lookup
                 ))}
               </List>
             ) : undefined,
+        };
+      }
+      case 'coupon': {
+        const redeemed = item.type === 'redeemed';
+        const amount = typeof d.amount === 'number' ? format.currency(d.amount, null) : null;
+        return {
+          icon: IconTicket,
+          color: redeemed ? 'teal' : 'pink',
+          title: t(redeemed ? 'timeline.couponRedeemed' : 'timeline.couponIssued', {
+            code: str(d.code) ?? '',
+            value: str(d.value) ?? '',
+          }),
+          body: (
+            <Text size="sm" c="dimmed">
+              {redeemed
+                ? [str(d.order_reference), amount].filter(Boolean).join(' · ')
+                : [
+                    str(d.reason),
+                    t('timeline.couponExpires', { date: str(d.expires_at)?.slice(0, 10) ?? '' }),
+                  ]
+                    .filter(Boolean)
+                    .join(' · ')}
+            </Text>
+          ),
         };
       }
       default:

@@ -1,6 +1,8 @@
 import { Button, Group, Text } from '@mantine/core';
 import { IconX } from '@tabler/icons-react';
 import { useTranslation } from 'react-i18next';
+import type { BulkSelection } from '../../../api/bulk';
+import { BulkActionBar } from '../../bulk/BulkActionBar';
 import { NO_SELECTION, type Selection } from './ClientsTable';
 
 interface Props {
@@ -9,10 +11,12 @@ interface Props {
   /** Rows loaded on screen. */
   loadedIds: string[];
   total: number;
+  /** What the bulk actions act on: the ticked rows, or the list's search and filters for "all N matching". */
+  bulkSelection: BulkSelection;
 }
 
 /** How many clients are selected, the step up to "all N matching", and a way out. */
-export function SelectionBar({ selection, onChange, loadedIds, total }: Props) {
+export function SelectionBar({ selection, onChange, loadedIds, total, bulkSelection }: Props) {
   const { t } = useTranslation();
   const count = selection.all ? total : selection.ids.size;
   if (!count) return null;
@@ -27,6 +31,7 @@ export function SelectionBar({ selection, onChange, loadedIds, total }: Props) {
       data-testid="selection-bar"
       style={{ borderTop: '1px solid var(--mantine-color-default-border)' }}
     >
+      <BulkActionBar selection={bulkSelection} />
       <Text size="sm" fw={600}>
         {selection.all
           ? t('clients.selection.allSelected', { count })
