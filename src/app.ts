@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { Config } from './config.ts';
+import { registerAiRoutes } from './modules/ai/ai.routes.ts';
 import { registerApiKeyRoutes } from './modules/api-keys/api-keys.routes.ts';
 import {
   API_KEY_REVOKED_CHANNEL,
@@ -267,6 +268,8 @@ export async function createClientela(options: {
   registerPreferenceRoutes(http, { db, secrets, mailConfigured: mailer.configured });
   registerTrackingRoutes(http, { db, secrets });
   registerFormRoutes(http, { db, config, secrets, mailer });
+  // The AI writing assistant: never sends anything itself; workspace keys are sealed with the same box.
+  registerAiRoutes(http, { db, secrets, config: config.ai });
 
   // Campaigns send through the templates renderer and the channels service.
   const pipeline = campaignPipeline(channels, templates);

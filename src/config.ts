@@ -28,6 +28,18 @@ export interface Config {
   mailFrom: string;
   /** Largest import file accepted (413 above); uploads are streamed to `<dataDir>/uploads`. */
   importMaxBytes: number;
+  /** The server-wide AI provider (any OpenAI-compatible endpoint); a workspace may set its own. */
+  ai: {
+    baseUrl: string | null;
+    model: string | null;
+    apiKey: string | null;
+    /** Longest a model call may take, streaming included; past it the answer is an AI_TIMEOUT error. */
+    timeoutMs: number;
+    /** Default per-workspace monthly token budget (a workspace may set its own). */
+    monthlyTokenBudget: number;
+    /** Default per-workspace requests per minute. */
+    requestsPerMinute: number;
+  };
 }
 
 /** One line per variable, used by the README table and `clientela --help`. */
@@ -112,6 +124,37 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; descript
       'Largest client file accepted by POST /api/v1/imports (413 above); uploads go to the data folder.',
   },
   {
+    name: 'AI_BASE_URL',
+    default: '(unset: AI off unless a workspace sets its own)',
+    description:
+      'OpenAI-compatible endpoint for the writing assistant, e.g. https://api.openai.com/v1 or http://localhost:11434/v1 (Ollama).',
+  },
+  {
+    name: 'AI_MODEL',
+    default: '(unset)',
+    description: 'Model name at AI_BASE_URL, e.g. gpt-4o-mini or llama3.1.',
+  },
+  {
+    name: 'AI_API_KEY',
+    default: '(unset)',
+    description: 'API key for AI_BASE_URL (not needed by most local servers); never shown to workspaces.',
+  },
+  {
+    name: 'AI_TIMEOUT_MS',
+    default: '60000',
+    description: 'Longest one model answer may take, streaming included; then the dashboard shows a timeout.',
+  },
+  {
+    name: 'AI_MONTHLY_TOKEN_BUDGET',
+    default: '1000000',
+    description: 'Tokens each workspace may use per calendar month (UTC) unless it sets its own budget.',
+  },
+  {
+    name: 'AI_REQUESTS_PER_MINUTE',
+    default: '20',
+    description: 'AI requests each workspace may make per minute unless it sets its own limit.',
+  },
+  {
     name: 'EMBEDDED_PG_PORT',
     default: '(a free port)',
     description: 'Port of the embedded PostgreSQL; by default a free one is picked at each start.',
@@ -186,5 +229,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: env.MAIL_FROM || 'Clientela <no-reply@localhost>',
     importMaxBytes: int(env, 'IMPORT_MAX_BYTES', 200 * 1024 * 1024, 1024, 10 * 1024 * 1024 * 1024),
+    ai: {
+      baseUrl: url(env, 'AI_BASE_URL', ['http:', 'https:']),
+      model: env.AI_MODEL?.trim() || null,
+      apiKey: env.AI_API_KEY || null,
+      timeoutMs: int(env, 'AI_TIMEOUT_MS', 60_000, 100, 600_000),
+      monthlyTokenBudget: int(env, 'AI_MONTHLY_TOKEN_BUDGET', 1_000_000, 0, 2_000_000_000),
+      requestsPerMinute: int(env, 'AI_REQUESTS_PER_MINUTE', 20, 1, 10_000),
+    },
   };
 }

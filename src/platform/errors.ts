@@ -28,7 +28,14 @@ export const ERROR_STATUS = {
   LAST_OWNER: 422,
   /** A segment evaluation ran past SEGMENT_TIMEOUT_MS (the message names the limit). */
   SEGMENT_TIMEOUT: 422,
+  /** No AI provider is set, neither for the server nor for the workspace. */
+  AI_NOT_CONFIGURED: 409,
   RATE_LIMITED: 429,
+  /** The workspace used its monthly AI token budget (the message says when it renews). */
+  AI_BUDGET_EXHAUSTED: 429,
+  /** The AI provider answered with an error, refused (its own 429) or wrote something unusable. */
+  AI_PROVIDER_ERROR: 502,
+  AI_TIMEOUT: 504,
   INTERNAL: 500,
   UNAVAILABLE: 503,
 } as const;

@@ -1,4 +1,5 @@
 // Every table of every module, for drizzle-kit and the typed query builder.
+export * from '../../modules/ai/ai.schema.ts';
 export * from '../../modules/api-keys/api-keys.schema.ts';
 export * from '../../modules/audit/audit.schema.ts';
 export * from '../../modules/bulk/bulk.schema.ts';

@@ -16,6 +16,7 @@ import {
   IconPlugConnected,
   IconSend,
   IconShieldLock,
+  IconSparkles,
   IconTags,
   IconTemplate,
   IconTicket,
@@ -45,7 +46,8 @@ export type NavLabel =
   | 'channels'
   | 'auditLog'
   | 'signupForms'
-  | 'privacyRequests';
+  | 'privacyRequests'
+  | 'ai';
 
 export interface NavItem {
   to: string;
@@ -78,6 +80,7 @@ export const SETTINGS_NAV: NavItem[] = [
   { to: '/settings/retention', label: 'retention', icon: IconClockShield },
   { to: '/settings/api-keys', label: 'apiKeys', icon: IconKey, minRole: 'admin' },
   { to: '/settings/channels', label: 'channels', icon: IconPlugConnected },
+  { to: '/settings/ai', label: 'ai', icon: IconSparkles, minRole: 'marketer' },
   { to: '/settings/signup-forms', label: 'signupForms', icon: IconClipboardList },
   { to: '/settings/privacy-requests', label: 'privacyRequests', icon: IconShieldLock, minRole: 'admin' },
   { to: '/settings/audit-log', label: 'auditLog', icon: IconHistory, minRole: 'admin' },

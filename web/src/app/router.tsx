@@ -18,6 +18,7 @@ import { OutboxPage } from '../features/outbox/OutboxPage';
 import { PrivacyRequestsPage } from '../features/privacy-requests/PrivacyRequestsPage';
 import { SegmentBuilderPage } from '../features/segments/SegmentBuilderPage';
 import { SegmentsPage } from '../features/segments/SegmentsPage';
+import { AiSettingsPage } from '../features/settings/ai/AiSettingsPage';
 import { ApiKeysPage } from '../features/settings/api-keys/ApiKeysPage';
 import { AuditLogPage } from '../features/settings/audit-log/AuditLogPage';
 import { CustomFieldsPage } from '../features/settings/custom-fields/CustomFieldsPage';
@@ -82,6 +83,14 @@ export const router = createBrowserRouter([
                 ),
               },
               { path: 'channels', element: <ChannelsPage /> },
+              {
+                path: 'ai',
+                element: (
+                  <RequireRole minimum="marketer">
+                    <AiSettingsPage />
+                  </RequireRole>
+                ),
+              },
               { path: 'signup-forms', element: <SignupFormsPage /> },
               {
                 path: 'privacy-requests',

@@ -40,6 +40,7 @@ import { useErrorMessage } from '../../ui/errors';
 import { notifyError } from '../../ui/notify';
 import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
+import { WriteWithAiPanel } from '../ai/WriteWithAiPanel';
 import { ClientPicker } from '../templates/ClientPicker';
 import { MessagePreview } from '../templates/MessagePreview';
 
@@ -397,6 +398,13 @@ function ContentStep(props: {
                 minRows={6}
                 value={props.body}
                 onChange={(e) => props.onBody(e.currentTarget.value)}
+              />
+              <WriteWithAiPanel
+                channel={props.channel}
+                subject={props.subject}
+                body={props.body}
+                onSubject={props.onSubject}
+                onBody={props.onBody}
               />
             </>
           )}

@@ -10,9 +10,14 @@ import type { Client } from '../../api/clients';
 export function ClientPicker({
   value,
   onChange,
+  label,
+  description,
 }: {
   value: string | null;
   onChange(id: string | null): void;
+  /** Defaults to "Preview for". */
+  label?: string;
+  description?: string;
 }) {
   const { t } = useTranslation();
   const [search, setSearch] = useState('');
@@ -31,7 +36,8 @@ export function ClientPicker({
   if (chosen && !options.some((o) => o.value === chosen.value)) options.unshift(chosen);
   return (
     <Select
-      label={t('templates.previewFor')}
+      label={label ?? t('templates.previewFor')}
+      description={description}
       placeholder={t('templates.pickClient')}
       searchable
       clearable

@@ -34,6 +34,7 @@ import {
 import { useErrorMessage } from '../../ui/errors';
 import { notifySuccess } from '../../ui/notify';
 import { PageHeader } from '../../ui/PageHeader';
+import { WriteWithAiPanel } from '../ai/WriteWithAiPanel';
 import { ApprovedTemplatePickers } from './ApprovedTemplatePicker';
 import { ClientPicker } from './ClientPicker';
 import { MessagePreview } from './MessagePreview';
@@ -137,6 +138,15 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
   function switchChannel(next: string) {
     setChannel(next as TemplateChannel);
     if (next === 'email' && editor) editor.commands.setContent(body, { emitUpdate: false });
+  }
+
+  /**
+   * The AI panel's insert/replace: the visual editor shows what the body now holds. Always synced,
+   * since the panel may have just switched the channel to email (an "adapt to email" result).
+   */
+  function setBodyFromAi(next: string) {
+    setBody(next);
+    editor?.commands.setContent(next, { emitUpdate: false });
   }
 
   function submit() {
@@ -323,6 +333,16 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
                 {t('templates.liquidHint')} <Code>{'{{ client.first_name | default: "…" }}'}</Code>
               </Text>
             </Stack>
+            {canEdit ? (
+              <WriteWithAiPanel
+                channel={channel}
+                subject={subject}
+                body={body}
+                onSubject={setSubject}
+                onBody={setBodyFromAi}
+                onChannel={switchChannel}
+              />
+            ) : null}
             {channel === 'whatsapp' ? (
               <Paper withBorder radius="md" p="sm">
                 <Stack gap="xs">

@@ -13,4 +13,5 @@ export const ENTITY_TYPES = [
   'api_key',
   'workspace',
   'user',
+  'ai_settings',
 ] as const;
