@@ -9,6 +9,7 @@ import {
   createApiKeyAuthenticator,
 } from './modules/api-keys/api-keys.service.ts';
 import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
+import { abJobs } from './modules/campaigns/campaigns.ab.ts';
 import { campaignPipeline } from './modules/campaigns/campaigns.pipeline.ts';
 import { registerCampaignRoutes } from './modules/campaigns/campaigns.routes.ts';
 import { campaignSendJobs } from './modules/campaigns/campaigns.send.ts';
@@ -277,6 +278,7 @@ export async function createClientela(options: {
     importsJobs(db, { suppressions }),
     exportsJobs(db, exportDeps),
     campaignSendJobs(db, { suppressions, pipeline }),
+    abJobs(db),
   );
 
   return {

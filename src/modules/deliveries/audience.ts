@@ -20,6 +20,8 @@ export interface EligibilityRules {
   frequencyCap: number | null;
   /** Channels whose messages cannot go out at all (e.g. WhatsApp without an approved template). */
   blockedChannels?: Partial<Record<MessageChannel, SkipReason>>;
+  /** Clients taken out of the audience by hand: given the client id column, true when excluded. */
+  excluded?: (clientId: SQL) => SQL;
   /** For clients with no time zone of their own or of their location. */
   workspaceTimezone: string;
   now: Date;
@@ -44,7 +46,7 @@ const PHONE_SHAPE = '^\\+[1-9][0-9]{6,14}$';
 /**
  * One row per audience member: the channel chosen for them (the first of `channels` through which
  * they can be reached, else the main one), the address, and why they are skipped (null when
- * eligible). Reasons, first that applies: no address, invalid address, no consent for the channel,
+ * eligible). Reasons, first that applies: excluded by hand, no address, invalid address, no consent for the channel,
  * suppressed address, channel blocked, frequency cap. One row per client with every channel's
  * verdict side by side, so no sort and no join: a million clients in one pass. A second client with
  * the same address (`duplicate_address`) is decided afterwards, among the eligible only.
@@ -66,7 +68,9 @@ export function eligibilitySql(
     const address = channel === 'email' ? sql`m.email` : sql`m.phone`;
     const consent = sql.raw(`m.consent_${channel}`);
     const blocked = rules.blockedChannels?.[channel];
+    const excluded = rules.excluded?.(sql`m.client_id`);
     return sql`case
+      ${excluded ? sql`when ${excluded} then 'excluded'` : sql``}
       when ${address} is null then 'no_address'
       when ${address} !~ ${channel === 'email' ? EMAIL_SHAPE : PHONE_SHAPE} then 'invalid_address'
       when not ${consent} then 'no_consent'
