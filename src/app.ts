@@ -41,6 +41,7 @@ import { exportsJobs } from './modules/exports/exports.jobs.ts';
 import { registerExportRoutes } from './modules/exports/exports.routes.ts';
 import { registerExportScheduleRoutes } from './modules/exports/exports.schedules.routes.ts';
 import { registerFormRoutes } from './modules/forms/forms.routes.ts';
+import { registerHomeRoutes } from './modules/home/home.routes.ts';
 import { importsJobs } from './modules/imports/imports.jobs.ts';
 import { registerImportRoutes } from './modules/imports/imports.routes.ts';
 import { registerLocationRoutes } from './modules/locations/locations.routes.ts';
@@ -264,6 +265,7 @@ export async function createClientela(options: {
   // Campaigns send through the templates renderer and the channels service.
   const pipeline = campaignPipeline(channels, templates);
   registerCampaignRoutes(http, { db, suppressions, pipeline });
+  registerHomeRoutes(http, { db });
 
   const jobs = mergeJobs(
     maintenanceJobs(db, config.maintenanceCron),

@@ -98,3 +98,21 @@ export async function sentPerChannel(db: DbOrTx, workspaceId: string, campaignId
     Record<'email' | 'sms' | 'whatsapp', number>
   >;
 }
+
+/** Per campaign of `campaignIds`: recipients, sent, delivered and opened/read, for lists of campaigns. */
+export async function campaignTotals(db: DbOrTx, workspaceId: string, campaignIds: string[]) {
+  if (!campaignIds.length) return new Map<string, { sent: number; delivered: number; opened: number }>();
+  const result = await db.execute<{
+    campaign_id: string;
+    sent: number;
+    delivered: number;
+    opened: number;
+  }>(sql`
+    select campaign_id,
+      count(*) filter (where sent_at is not null)::int as sent,
+      count(*) filter (where status in ('delivered', 'read', 'clicked'))::int as delivered,
+      count(*) filter (where status in ('read', 'clicked'))::int as opened
+    from deliveries where workspace_id = ${workspaceId} and campaign_id = any(${`{${campaignIds.join(',')}}`}::uuid[])
+    group by campaign_id`);
+  return new Map(result.rows.map((r) => [r.campaign_id, r]));
+}

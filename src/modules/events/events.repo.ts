@@ -291,3 +291,14 @@ export function inboundReplyWithin(workspaceId: string, clientId: SQL, after: SQ
       and ev.type in ('whatsapp_inbound', 'sms_inbound')
       and ev.occurred_at >= ${after} and ev.occurred_at < ${after} + make_interval(hours => ${hours}))`;
 }
+
+/** For the home page: per week (Monday, in `timeZone`) since `since`, the clients with any event. */
+export async function activeClientsPerWeek(db: DbOrTx, workspaceId: string, timeZone: string, since: Date) {
+  const result = await db.execute<{ week: string; n: number }>(sql`
+    select to_char(date_trunc('week', occurred_at at time zone ${timeZone}), 'YYYY-MM-DD') as week,
+      count(distinct client_id)::int as n
+    from events where workspace_id = ${workspaceId} and occurred_at >= ${since.toISOString()}::timestamptz
+      and occurred_at <= now()
+    group by 1`);
+  return new Map(result.rows.map((r) => [r.week, r.n]));
+}
