@@ -386,6 +386,35 @@ describe('costs', () => {
   });
 });
 
+describe('inline WhatsApp template', () => {
+  it("the campaign's own approved template and its parameters (variables) go out with each message", async () => {
+    const w = await world(0);
+    const ids = await insertClients(w.db, w.workspaceId, [
+      { first_name: 'Ana', phone: '+34600000001', consent: { whatsapp: true } },
+    ]);
+    const id = (
+      await w.call('POST', '/api/v1/campaigns', {
+        name: 'WA template',
+        channel: 'whatsapp',
+        content: {
+          body: 'Hola {{ client.first_name }}',
+          whatsapp_template: { name: 'spring_offer', language: 'es', parameters: ['client.first_name'] },
+        },
+        audience: { client_ids: ids },
+      })
+    ).json().id;
+    await w.call('POST', `/api/v1/campaigns/${id}/send`, {});
+    await work();
+    const messages = (await w.call('GET', `/api/v1/outbox?campaign_id=${id}&limit=10`)).json().messages;
+    expect(messages).toHaveLength(1);
+    expect(messages[0].whatsapp_template).toMatchObject({
+      name: 'spring_offer',
+      language: 'es',
+      bodyParameters: ['Ana'],
+    });
+  });
+});
+
 describe('campaign page figures', () => {
   it('funnel with replies within 72 h, sends and deliveries over time, failures by reason', async () => {
     const w = await world(0);

@@ -85,7 +85,18 @@ function contentForRender(row: CampaignRow, variant = 0) {
   const content = contentForVariant(row.content as CampaignContent, variant);
   return 'template_id' in content
     ? { templateId: content.template_id }
-    : { subject: content.subject, body: content.body, marketing: row.marketing };
+    : {
+        subject: content.subject,
+        body: content.body,
+        marketing: row.marketing,
+        whatsappTemplate: content.whatsapp_template
+          ? {
+              name: content.whatsapp_template.name,
+              language: content.whatsapp_template.language,
+              body_parameters: content.whatsapp_template.parameters ?? [],
+            }
+          : undefined,
+      };
 }
 
 async function enqueue(db: DbOrTx, task: string, campaignId: string, lane: number | null, runAt?: Date) {

@@ -18,10 +18,11 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { modals } from '@mantine/modals';
 import { IconCopy, IconPlayerPause, IconPlayerPlay, IconSearch, IconX } from '@tabler/icons-react';
 import dayjs from 'dayjs';
-import { lazy, Suspense, useState } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import {
+  type Campaign,
   type CampaignStats,
   type DeliveryStatus,
   useCampaign,
@@ -35,11 +36,12 @@ import { useErrorMessage } from '../../ui/errors';
 import { notifyError, notifySuccess } from '../../ui/notify';
 import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
+import { AbTestCard, CostView, FailuresCard, FunnelCard, OverTimeCard } from './CampaignFigures';
 import { CampaignStatusBadge } from './CampaignStatusBadge';
 
-const SendsChart = lazy(() => import('./SendsChart'));
-
 const SHOWN: DeliveryStatus[] = ['queued', 'sent', 'delivered', 'failed', 'unknown', 'skipped', 'cancelled'];
+/** Shown only when there are some: recipients held for an A/B test's winner. */
+const SOMETIMES: DeliveryStatus[] = ['held'];
 const FILTERS: (DeliveryStatus | 'all')[] = [
   'all',
   'sent',
@@ -48,6 +50,7 @@ const FILTERS: (DeliveryStatus | 'all')[] = [
   'skipped',
   'queued',
   'cancelled',
+  'held',
 ];
 
 /** One campaign: live progress while sending, what happened to whom, and the controls. */
@@ -160,7 +163,11 @@ export function CampaignPage() {
           {stats.data.status_reason}
         </Alert>
       ) : null}
-      {stats.data ? <StatsView stats={stats.data} /> : <Loader aria-label={t('campaigns.loading')} />}
+      {stats.data ? (
+        <StatsView stats={stats.data} campaign={campaign.data} />
+      ) : (
+        <Loader aria-label={t('campaigns.loading')} />
+      )}
 
       <Title order={2} size="h3" mt="xl" mb="sm">
         {t('campaigns.page.recipients')}
@@ -229,14 +236,11 @@ export function CampaignPage() {
   );
 }
 
-function StatsView({ stats }: { stats: CampaignStats }) {
+function StatsView({ stats, campaign }: { stats: CampaignStats; campaign: Campaign }) {
   const { t } = useTranslation();
   const { done, total } = stats.progress;
   const percent = total ? Math.round((done / total) * 100) : 0;
-  const chart = stats.sent_per_minute.map((m) => ({
-    minute: new Date(m.minute).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
-    count: m.count,
-  }));
+  const shown = [...SHOWN, ...SOMETIMES.filter((s) => stats.counts[s] > 0)];
   const problems = stats.counts.failed + stats.counts.unknown;
   return (
     <Stack>
@@ -255,8 +259,8 @@ function StatsView({ stats }: { stats: CampaignStats }) {
           data-testid="progress"
         />
       </Card>
-      <SimpleGrid cols={{ base: 2, sm: 4, lg: 7 }}>
-        {SHOWN.map((s) => (
+      <SimpleGrid cols={{ base: 2, sm: 4, lg: shown.length }}>
+        {shown.map((s) => (
           <Card withBorder key={s} p="sm" data-testid={`count-${s}`}>
             <Text size="xs" c="dimmed">
               {t(`campaigns.delivery.${s}`)}
@@ -287,20 +291,22 @@ function StatsView({ stats }: { stats: CampaignStats }) {
           ))}
         </Card>
       ) : null}
-      <Card withBorder>
-        <Text fw={600} mb="xs">
-          {t('campaigns.page.chart')}
-        </Text>
-        {chart.length ? (
-          <Suspense fallback={<Loader size="sm" />}>
-            <SendsChart data={chart} label={t('campaigns.delivery.sent')} />
-          </Suspense>
-        ) : (
-          <Text size="sm" c="dimmed">
-            {t('campaigns.page.chartEmpty')}
-          </Text>
-        )}
-      </Card>
+      <AbTestCard campaign={campaign} stats={stats} />
+      <SimpleGrid cols={{ base: 1, md: 2 }}>
+        <FunnelCard funnel={stats.funnel} />
+        <Stack>
+          <OverTimeCard overTime={stats.over_time} />
+          {stats.cost_actual ? (
+            <Card withBorder>
+              <Text fw={600} mb="xs">
+                {t('campaigns.cost.actual')}
+              </Text>
+              <CostView cost={stats.cost_actual} testId="cost-actual" />
+            </Card>
+          ) : null}
+        </Stack>
+      </SimpleGrid>
+      <FailuresCard campaign={campaign} stats={stats} />
     </Stack>
   );
 }
