@@ -5,6 +5,7 @@ import {
   IconBuildingStore,
   IconClipboardList,
   IconClockShield,
+  IconCoin,
   IconFileImport,
   IconFilter,
   IconForms,
@@ -41,6 +42,7 @@ export type NavLabel =
   | 'tags'
   | 'locations'
   | 'retention'
+  | 'sending'
   | 'apiKeys'
   | 'channels'
   | 'auditLog'
@@ -78,6 +80,7 @@ export const SETTINGS_NAV: NavItem[] = [
   { to: '/settings/retention', label: 'retention', icon: IconClockShield },
   { to: '/settings/api-keys', label: 'apiKeys', icon: IconKey, minRole: 'admin' },
   { to: '/settings/channels', label: 'channels', icon: IconPlugConnected },
+  { to: '/settings/sending', label: 'sending', icon: IconCoin },
   { to: '/settings/signup-forms', label: 'signupForms', icon: IconClipboardList },
   { to: '/settings/privacy-requests', label: 'privacyRequests', icon: IconShieldLock, minRole: 'admin' },
   { to: '/settings/audit-log', label: 'auditLog', icon: IconHistory, minRole: 'admin' },
