@@ -89,7 +89,7 @@ describe('campaigns', () => {
     await page().getByTestId('count-sent').getByText('3').waitFor();
     await page().getByTestId('count-skipped').getByText('1').waitFor();
     await page().getByTestId('recipients').getByText('lucia@example.com').waitFor();
-    await page().getByText('Messages sent per minute').waitFor();
+    await page().getByText('Sent and delivered per minute').waitFor();
     await page().locator('.recharts-bar-rectangle').first().waitFor();
     await screenshot(page(), 'campaigns-page-sent');
 

@@ -116,8 +116,10 @@ export async function startAbTest(tx: DbOrTx, row: CampaignRow, now: Date): Prom
       returning d.status, d.send_after
     )
     select min(coalesce(send_after, now())) filter (where status = 'queued') as first_due from split`);
-  const firstDue = result.rows[0]?.first_due ? new Date(result.rows[0].first_due) : now;
-  const start = firstDue.getTime() > now.getTime() ? firstDue : now;
+  // The test starts with its first message: a scheduled campaign's time, a recipient's own time, or now.
+  const starts = [now, result.rows[0]?.first_due ? new Date(result.rows[0].first_due) : now];
+  if (row.scheduledAt && !row.recipientTimeZone) starts.push(row.scheduledAt);
+  const start = new Date(Math.max(...starts.map((d) => d.getTime())));
   const decideAt = new Date(start.getTime() + state.wait_hours * 3_600_000);
   await updateCampaignRow(tx, row.workspaceId, row.id, {
     abTest: { ...state, decide_at: decideAt.toISOString(), winner: null, decided_at: null, decided_by: null },

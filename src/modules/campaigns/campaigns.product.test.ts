@@ -188,6 +188,25 @@ describe('A/B test', () => {
     expect(copy.ab_test).toEqual(AB);
   });
 
+  it('a scheduled A/B test decides wait_hours after the scheduled time, not after the press of Send', async () => {
+    const w = await world(4);
+    const id = (
+      await w.call('POST', '/api/v1/campaigns', {
+        name: 'Later A/B',
+        channel: 'email',
+        content: twoVariants,
+        audience: { client_ids: w.ids },
+        ab_test: AB,
+      })
+    ).json().id;
+    const at = new Date(Date.now() + 2 * 86_400_000);
+    await w.call('POST', `/api/v1/campaigns/${id}/send`, { at: at.toISOString() });
+    await work();
+    const campaign = (await w.call('GET', `/api/v1/campaigns/${id}`)).json();
+    expect(campaign.status).toBe('scheduled');
+    expect(new Date(campaign.ab_test.decide_at).getTime()).toBe(at.getTime() + 4 * 3_600_000);
+  });
+
   it('refuses variants without A/B settings, settings without variants, and names a blank variant', async () => {
     const w = await world(1);
     const base = { name: 'x', channel: 'email', audience: { client_ids: w.ids } };

@@ -8,6 +8,7 @@ import { type SegmentNode, useSegmentCount } from '../../api/segments';
 import { type BuilderActions, BuilderContext, type BuilderState } from '../segments/builder/context';
 import { GroupEditor } from '../segments/builder/GroupEditor';
 import { LiveCount } from '../segments/builder/LivePreview';
+import { describeSegment, type Translate } from '../segments/describe';
 import { useFieldCatalog } from '../segments/fields';
 import {
   appendChild,
@@ -25,7 +26,6 @@ import {
   updateNode,
   wrapInGroup,
 } from '../segments/model';
-import { useDescribe } from '../segments/SegmentEditor';
 
 /**
  * An ad-hoc condition tree for a campaign's audience, with the segments builder's own editor and
@@ -38,9 +38,20 @@ export function AudienceBuilder({
   initial: SegmentNode | null;
   onChange(definition: SegmentNode, complete: boolean): void;
 }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const catalog = useFieldCatalog();
-  const describe = useDescribe();
+  // The tree in one sentence, as the segment editor says it (not imported from there: that page is its own chunk).
+  const describe = useCallback(
+    (definition: SegmentNode) =>
+      describeSegment(definition, {
+        t: t as unknown as Translate,
+        language: i18n.resolvedLanguage ?? 'en',
+        customField: catalog.customField,
+        labelName: catalog.labelName,
+        locationName: catalog.locationName,
+      }),
+    [t, i18n.resolvedLanguage, catalog],
+  );
   const [root, setRoot] = useState<EditorGroup>(() => fromDefinition(initial));
   const [focusId, setFocusId] = useState<string | null>(null);
   const compiled = useMemo(() => toDefinition(root, { skipIncomplete: true }), [root]);
