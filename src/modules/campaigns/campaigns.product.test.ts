@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { JobHelpers } from 'graphile-worker';
 import { runOnce } from 'graphile-worker';
 import { describe, expect, it } from 'vitest';
-import { setupTestApp } from '../../../test/support/app.ts';
+import { newApiKey, setupTestApp, withKey } from '../../../test/support/app.ts';
 import { silentWorkerLogger } from '../../platform/db/db.ts';
 import { insertClients, insertEvents, segmentWorld } from '../segments/segment-test-helpers.ts';
 import { AB_DECIDE_TASK } from './campaigns.ab.ts';
@@ -338,6 +338,8 @@ describe('costs', () => {
     ]);
     const bad = await w.call('PUT', '/api/v1/campaign-settings', { prices: { ...prices, email: -1 } });
     expect(bad.statusCode).toBe(400);
+    const marketer = withKey(t, await newApiKey(t, w.workspaceId, 'marketer'));
+    expect((await marketer('PUT', '/api/v1/campaign-settings', { prices })).statusCode).toBe(403);
     const put = await w.call('PUT', '/api/v1/campaign-settings', { prices });
     expect(put.statusCode, put.body).toBe(200);
     expect(put.json()).toEqual({ frequency_cap_7d: null, prices });
