@@ -220,7 +220,7 @@ export function AbTestCard({ campaign, stats }: { campaign: Campaign; stats: Cam
                 replied: v.replied,
               })}
             </Text>
-            {!decided && campaign.snapshot_at && !['cancelled', 'failed'].includes(stats.status) ? (
+            {!decided && ab.decide_at && !['cancelled', 'failed'].includes(stats.status) ? (
               <Button
                 size="xs"
                 variant="light"

@@ -30,6 +30,7 @@ import {
   useCampaignRecipients,
   useCampaignStats,
   useDuplicateCampaign,
+  useExcludeClients,
 } from '../../api/campaigns';
 import { DateTime } from '../../ui/DateTime';
 import { useErrorMessage } from '../../ui/errors';
@@ -68,10 +69,27 @@ export function CampaignPage() {
   const [search, setSearch] = useState('');
   const [q] = useDebouncedValue(search, 300);
   const recipients = useCampaignRecipients(id, filter === 'all' ? null : filter, q, stats.dataUpdatedAt);
+  const exclude = useExcludeClients(id);
 
   if (campaign.error) return <QueryError error={campaign.error} onRetry={() => void campaign.refetch()} />;
   if (!campaign.data) return <Loader aria-label={t('campaigns.loading')} />;
   const status = stats.data?.status ?? campaign.data.status;
+  // A scheduled campaign's recipients are fixed but not sent yet: one can still be taken out.
+  const canExclude = status === 'scheduled';
+  const excludeOne = (clientId: string, name: string) =>
+    modals.openConfirmModal({
+      title: t('campaigns.exclusions.confirmTitle', { name }),
+      children: <Text size="sm">{t('campaigns.exclusions.confirmText')}</Text>,
+      labels: { confirm: t('campaigns.exclusions.exclude'), cancel: t('common.cancel') },
+      onConfirm: () =>
+        exclude.mutate([clientId], {
+          onSuccess: () => {
+            void stats.refetch();
+            notifySuccess(t('campaigns.exclusions.done', { name }));
+          },
+          onError: (error) => notifyError(errorMessage(error)),
+        }),
+    });
 
   function confirmAction(kind: 'pause' | 'resume' | 'cancel') {
     modals.openConfirmModal({
@@ -200,6 +218,7 @@ export function CampaignPage() {
                 <Table.Th>{t('campaigns.columns.status')}</Table.Th>
                 <Table.Th>{t('campaigns.page.detail')}</Table.Th>
                 <Table.Th>{t('campaigns.page.sentAt')}</Table.Th>
+                {canExclude ? <Table.Th aria-label={t('campaigns.exclusions.exclude')} /> : null}
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
@@ -219,6 +238,20 @@ export function CampaignPage() {
                   <Table.Td>
                     <DateTime value={r.sent_at} />
                   </Table.Td>
+                  {canExclude ? (
+                    <Table.Td>
+                      {r.status === 'queued' || r.status === 'held' ? (
+                        <Button
+                          size="compact-xs"
+                          variant="subtle"
+                          color="red"
+                          onClick={() => excludeOne(r.client_id, r.client_name ?? r.address ?? '')}
+                        >
+                          {t('campaigns.exclusions.exclude')}
+                        </Button>
+                      ) : null}
+                    </Table.Td>
+                  ) : null}
                 </Table.Tr>
               ))}
             </Table.Tbody>

@@ -121,7 +121,7 @@ function SettingsForm({ initial }: { initial: CampaignSettings }) {
               onChange={(e) =>
                 setPrices({ ...prices, currency: e.currentTarget.value.toUpperCase().slice(0, 3) })
               }
-              maw={160}
+              maw={240}
               disabled={!canEdit}
             />
             <SimpleGrid cols={{ base: 1, sm: 2 }}>

@@ -66,7 +66,7 @@ function Numbers({ data }: { data: HomeFigures }) {
   return (
     <SimpleGrid cols={{ base: 2, md: 4 }}>
       {items.map((item) => (
-        <Card withBorder key={item.key} p="md" data-testid={`home-${item.key}`}>
+        <Card withBorder key={item.key} p="md" data-testid={`home-number-${item.key}`}>
           <Group justify="space-between" wrap="nowrap">
             <Text size="xs" c="dimmed" tt="uppercase" fw={700}>
               {t(`home.dashboard.numbers.${item.key}`)}
