@@ -166,6 +166,10 @@ describe('campaigns', () => {
     await page().getByTestId('count-queued').getByText('2').waitFor();
     await page().getByText('1 excluded by hand').waitFor();
     await dismissNotifications(page());
+    await page().evaluate(() => {
+      (document.activeElement as HTMLElement | null)?.blur();
+      window.scrollTo(0, 0);
+    });
     await screenshot(page(), 'campaigns-page-scheduled-excluded');
     await page().getByRole('button', { name: 'Cancel campaign' }).click();
     await page().getByRole('dialog').getByRole('button', { name: 'Cancel campaign' }).click();

@@ -194,7 +194,7 @@ export function CampaignPage() {
         <SegmentedControl
           value={filter}
           onChange={(v) => setFilter(v as DeliveryStatus | 'all')}
-          data={FILTERS.map((f) => ({
+          data={FILTERS.filter((f) => f !== 'held' || campaign.data.ab_test).map((f) => ({
             value: f,
             label: f === 'all' ? t('campaigns.page.all') : t(`campaigns.delivery.${f}`),
           }))}

@@ -989,7 +989,7 @@ function warningsOf(
       },
     });
     if (review.eligible > 0 && test / options.variants < 100)
-      warnings.push({ key: 'abSmall', values: { each: Math.floor(test / options.variants) } });
+      warnings.push({ key: 'abSmall', values: { count: Math.floor(test / options.variants) } });
   }
   if (!review.cost_estimate) warnings.push({ key: 'noPrices' });
   return warnings;
