@@ -592,6 +592,8 @@ export async function excludeClients(
   actorUserId: string | null,
 ) {
   const unique = [...new Set(clientIds)];
+  // Another workspace's campaign is 404 before anything is said about the client ids.
+  await getCampaignRow(db, ctx.workspaceId, id);
   const { problems } = await checkClientIds(db, ctx.workspaceId, unique, '/client_ids');
   if (problems.length) throw AppError.validation(problems);
   return db.transaction(async (tx) => {
