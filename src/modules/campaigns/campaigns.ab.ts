@@ -5,9 +5,11 @@ import type { Database, DbOrTx } from '../../platform/db/db.ts';
 import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import type { JobDefinitions } from '../../platform/queue/queue.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import { quietEndSql, recipientTimezoneSql } from '../deliveries/audience.ts';
 import { inboundReplyWithin } from '../events/events.repo.ts';
+import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import { type CampaignRow, updateCampaignRow } from './campaigns.repo.ts';
-import { DISPATCH_LANES, DISPATCH_TASK } from './campaigns.send.ts';
+import { DISPATCH_LANES, DISPATCH_TASK, QUIET_HOURS } from './campaigns.send.ts';
 import { getCampaignRow, toCampaignJson } from './campaigns.service.ts';
 
 /**
@@ -219,9 +221,19 @@ async function decide(
       throw AppError.validation([{ path: '/variant', message: `must be between 0 and ${k - 1}` }]);
     const stats = await variantStats(tx, ctx.workspaceId, campaignId, k, state.criterion);
     const winner = 'hand' in by ? by.hand : bestVariant(stats);
+    // Released now: SMS and WhatsApp still wait out the quiet hours of each recipient's zone, as at
+    // the snapshot (a release at 22:00 goes at 09:00 local, never at night and never dropped).
+    const { defaultTimezone } = await getWorkspace(tx, ctx.workspaceId);
+    const quietEnd = quietEndSql(
+      QUIET_HOURS,
+      sql`now()`,
+      recipientTimezoneSql(defaultTimezone),
+      sql`d.channel`,
+    );
     const released = await tx.execute(sql`
-      update deliveries set status = 'queued', variant = ${winner}, updated_at = now()
-      where campaign_id = ${campaignId} and status = 'held'`);
+      update deliveries d set status = 'queued', variant = ${winner}, updated_at = now(),
+        send_after = greatest(d.send_after, (select ${quietEnd} from clients c where c.id = d.client_id))
+      where d.campaign_id = ${campaignId} and d.status = 'held'`);
     const decided: AbTestState = {
       ...state,
       winner,

@@ -168,6 +168,53 @@ describe('A/B test', () => {
     expect((await w.call('GET', `/api/v1/campaigns/${id}`)).json().ab_test.winner).toBe(0);
   });
 
+  it('held SMS released during the quiet hours of their zone wait until 09:00 local, never dropped', async () => {
+    const w = await world(0);
+    // A zone where it is `hour`:xx now (Etc/GMT-N is UTC+N): the test share goes out at noon, and the
+    // held recipients are released when it has become 23:xx for them (they moved, as it were).
+    const zoneAt = (hour: number) => {
+      const offset = (((hour - new Date().getUTCHours()) % 24) + 24) % 24;
+      return offset === 0 ? 'Etc/GMT' : offset <= 14 ? `Etc/GMT-${offset}` : `Etc/GMT+${24 - offset}`;
+    };
+    const zone = zoneAt(23);
+    const ids = await insertClients(
+      w.db,
+      w.workspaceId,
+      Array.from({ length: 4 }, (_, i) => ({
+        first_name: `S${i}`,
+        phone: `+3460000010${i}`,
+        consent: { sms: true },
+      })),
+    );
+    await w.db.execute(
+      sql`update clients set timezone = ${zoneAt(12)} where workspace_id = ${w.workspaceId}`,
+    );
+    const id = (
+      await w.call('POST', '/api/v1/campaigns', {
+        name: 'Night A/B',
+        channel: 'sms',
+        content: { variants: [{ body: 'A' }, { body: 'B' }] },
+        audience: { client_ids: ids },
+        ab_test: { ...AB, test_share_percent: 50 },
+      })
+    ).json().id;
+    await w.call('POST', `/api/v1/campaigns/${id}/send`, {});
+    await work();
+    expect((await w.ledger(id)).filter((r) => r.status === 'sent')).toHaveLength(2);
+    await w.db.execute(sql`update clients set timezone = ${zone} where workspace_id = ${w.workspaceId}`);
+    const chosen = await w.call('POST', `/api/v1/campaigns/${id}/ab-test/winner`, { variant: 1 });
+    expect(chosen.json().released).toBe(2);
+    await work();
+    const rows = await w.db.execute<{ status: string; send_after: string | null; local: string }>(
+      sql`select status, send_after, to_char(send_after at time zone ${zone}, 'HH24:MI') as local
+          from deliveries where campaign_id = ${id} and variant = 1 and status <> 'sent'`,
+    );
+    expect(rows.rows).toHaveLength(2);
+    // Nothing went out at night: the released wait for 09:00 in their zone.
+    expect(rows.rows.every((r) => r.status === 'queued' && r.local === '09:00')).toBe(true);
+    expect(rows.rows.every((r) => new Date(r.send_after!).getTime() > Date.now())).toBe(true);
+  });
+
   it('cancel also cancels the held recipients; the copy of a decided test tests again', async () => {
     const w = await world(6);
     const id = (

@@ -97,9 +97,7 @@ export function eligibilitySql(
       select m.client_id, m.created_at, m.timezone, ${sql.join(columns, sql`, `)}
       from (select c.id as client_id, c.created_at, nullif(c.email, '') as email, nullif(c.phone, '') as phone,
                    c.consent_email, c.consent_sms, c.consent_whatsapp,
-                   coalesce(nullif(c.timezone, ''),
-                     (select l.timezone from locations l where l.id = c.location_id and l.workspace_id = c.workspace_id),
-                     ${rules.workspaceTimezone}) as timezone
+                   ${recipientTimezoneSql(rules.workspaceTimezone)} as timezone
             from ${audience.from} where ${audience.where}) m
     ) j`;
 }
@@ -169,12 +167,26 @@ export async function summarizeEligibility(
 function sendAfterSql(timing: SendTiming): SQL {
   const local = timing.localTime ? sql`(${timing.localTime}::timestamp at time zone e.timezone)` : null;
   if (!timing.quietHours) return local ?? sql`null::timestamptz`;
-  const { start, end } = timing.quietHours;
-  const at = local ?? sql`now()`;
+  const quietEnd = quietEndSql(timing.quietHours, local ?? sql`now()`, sql`e.timezone`, sql`e.channel`);
+  return sql`coalesce(${quietEnd}, ${local ?? sql`null::timestamptz`})`;
+}
+
+/**
+ * When `at` falls in the quiet hours of the recipient's zone and the channel is SMS or WhatsApp: the
+ * end of that quiet period (the time the message may go); otherwise null. SQL over the given
+ * expressions, so a later release (an A/B test's held recipients) applies the same rule.
+ */
+export function quietEndSql(
+  quietHours: { start: number; end: number },
+  at: SQL,
+  timezone: SQL,
+  channel: SQL,
+): SQL {
+  const { start, end } = quietHours;
   // Local wall clock of the planned moment, its hour, and the end of the quiet period it falls in
   // (hours are integers the service checked: inlined, so no comparison can happen on text).
   const [from, to] = [sql.raw(String(Math.trunc(start))), sql.raw(String(Math.trunc(end)))];
-  const wall = sql`(${at} at time zone e.timezone)`;
+  const wall = sql`(${at} at time zone ${timezone})`;
   const hour = sql`extract(hour from ${wall})`;
   const inQuiet =
     start > end
@@ -184,8 +196,18 @@ function sendAfterSql(timing: SendTiming): SQL {
     start > end
       ? sql`case when ${hour} >= ${from} then interval '1 day' else interval '0 day' end`
       : sql`interval '0 day'`;
-  const quietEnd = sql`((date_trunc('day', ${wall}) + ${nextDay} + interval '${to} hours') at time zone e.timezone)`;
-  return sql`case when e.channel <> 'email' and ${inQuiet} then ${quietEnd} else ${local ?? sql`null::timestamptz`} end`;
+  const quietEndAt = sql`((date_trunc('day', ${wall}) + ${nextDay} + interval '${to} hours') at time zone ${timezone})`;
+  return sql`case when ${channel} <> 'email' and ${inQuiet} then ${quietEndAt} end`;
+}
+
+/**
+ * A client's time zone (their own, else their location's, else the workspace's), over `clients c`:
+ * the same rule as the snapshot's.
+ */
+export function recipientTimezoneSql(workspaceTimezone: string): SQL {
+  return sql`coalesce(nullif(c.timezone, ''),
+    (select l.timezone from locations l where l.id = c.location_id and l.workspace_id = c.workspace_id),
+    ${workspaceTimezone})`;
 }
 
 /** Sorting a million addresses for the duplicates needs more than the default 4–16 MB, or it spills to disk. */
