@@ -12,6 +12,7 @@ import {
 import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
 import { bulkJobs } from './modules/bulk/bulk.jobs.ts';
 import { registerBulkRoutes } from './modules/bulk/bulk.routes.ts';
+import { abJobs } from './modules/campaigns/campaigns.ab.ts';
 import { campaignPipeline } from './modules/campaigns/campaigns.pipeline.ts';
 import { registerCampaignRoutes } from './modules/campaigns/campaigns.routes.ts';
 import { campaignSendJobs } from './modules/campaigns/campaigns.send.ts';
@@ -45,6 +46,7 @@ import { exportsJobs } from './modules/exports/exports.jobs.ts';
 import { registerExportRoutes } from './modules/exports/exports.routes.ts';
 import { registerExportScheduleRoutes } from './modules/exports/exports.schedules.routes.ts';
 import { registerFormRoutes } from './modules/forms/forms.routes.ts';
+import { registerHomeRoutes } from './modules/home/home.routes.ts';
 import { importsJobs } from './modules/imports/imports.jobs.ts';
 import { registerImportRoutes } from './modules/imports/imports.routes.ts';
 import { registerLocationRoutes } from './modules/locations/locations.routes.ts';
@@ -279,6 +281,7 @@ export async function createClientela(options: {
   registerCouponRoutes(http, { db });
   registerClientData(couponsParticipant);
   registerCouponLookup(couponForCampaign);
+  registerHomeRoutes(http, { db });
 
   const jobs = mergeJobs(
     maintenanceJobs(db, config.maintenanceCron),
@@ -294,6 +297,7 @@ export async function createClientela(options: {
     exportsJobs(db, exportDeps),
     campaignSendJobs(db, { suppressions, pipeline }),
     bulkJobs(db),
+    abJobs(db),
   );
 
   return {

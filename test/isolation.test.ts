@@ -217,6 +217,12 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
   '/api/v1/coupons/{code}/redeem': async (world) => ({ code: (await couponInB(world)).code }),
   '/api/v1/coupons/{code}/revoke': async (world) => ({ code: (await couponInB(world)).code }),
   '/api/v1/coupons/batches/{id}/revoke': async (world) => ({ id: (await couponInB(world)).batchId }),
+  '/api/v1/campaigns/{id}/ab-test/winner': async (world) => ({ id: (await campaignInB(world)).id }),
+  '/api/v1/campaigns/{id}/exclusions': async (world) => ({ id: (await campaignInB(world)).id }),
+  '/api/v1/campaigns/{id}/exclusions/{client_id}': async (world) => ({
+    id: (await campaignInB(world)).id,
+    client_id: (await clientInB(world)).id,
+  }),
   '/api/v1/invitations/{id}': async ({ t, b }) => {
     const inv = await createInvitation(
       t.app.dbHandle.db,

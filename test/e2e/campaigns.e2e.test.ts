@@ -89,7 +89,7 @@ describe('campaigns', () => {
     await page().getByTestId('count-sent').getByText('3').waitFor();
     await page().getByTestId('count-skipped').getByText('1').waitFor();
     await page().getByTestId('recipients').getByText('lucia@example.com').waitFor();
-    await page().getByText('Messages sent per minute').waitFor();
+    await page().getByText('Sent and delivered per minute').waitFor();
     await page().locator('.recharts-bar-rectangle').first().waitFor();
     await screenshot(page(), 'campaigns-page-sent');
 
@@ -156,10 +156,25 @@ describe('campaigns', () => {
     await page().getByTestId('count-queued').getByText('3').waitFor();
     await dismissNotifications(page());
     await screenshot(page(), 'campaigns-page-scheduled');
+    // One recipient taken out by hand before the time comes: skipped as excluded.
+    await page()
+      .getByTestId('recipients')
+      .locator('tr', { hasText: 'noor@example.com' })
+      .getByRole('button', { name: 'Exclude' })
+      .click();
+    await page().getByRole('dialog').getByRole('button', { name: 'Exclude' }).click();
+    await page().getByTestId('count-queued').getByText('2').waitFor();
+    await page().getByText('1 excluded by hand').waitFor();
+    await dismissNotifications(page());
+    await page().evaluate(() => {
+      (document.activeElement as HTMLElement | null)?.blur();
+      window.scrollTo(0, 0);
+    });
+    await screenshot(page(), 'campaigns-page-scheduled-excluded');
     await page().getByRole('button', { name: 'Cancel campaign' }).click();
     await page().getByRole('dialog').getByRole('button', { name: 'Cancel campaign' }).click();
     await page().getByTestId('campaign-status').getByText('Cancelled').waitFor();
-    await page().getByTestId('count-cancelled').getByText('3').waitFor();
+    await page().getByTestId('count-cancelled').getByText('2').waitFor();
     await screenshot(page(), 'campaigns-page-cancelled');
     const list = await api<{ campaigns: Array<{ name: string; status: string; scheduled_at: string }> }>(
       'GET',

@@ -1,7 +1,7 @@
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/db.ts';
 import type { Cursor } from '../../platform/pagination.ts';
-import { campaignSettings, campaigns } from './campaigns.schema.ts';
+import { campaignExclusions, campaignSettings, campaigns } from './campaigns.schema.ts';
 
 export type CampaignRow = typeof campaigns.$inferSelect;
 export type NewCampaignRow = typeof campaigns.$inferInsert;
@@ -66,14 +66,90 @@ export async function findCampaignSettings(db: DbOrTx, workspaceId: string) {
   return row ?? null;
 }
 
-export async function upsertCampaignSettings(db: DbOrTx, workspaceId: string, frequencyCap7d: number | null) {
+export async function upsertCampaignSettings(
+  db: DbOrTx,
+  workspaceId: string,
+  values: { frequencyCap7d?: number | null; prices?: Record<string, unknown> | null },
+) {
   const [row] = await db
     .insert(campaignSettings)
-    .values({ workspaceId, frequencyCap7d })
+    .values({ workspaceId, ...values })
     .onConflictDoUpdate({
       target: campaignSettings.workspaceId,
-      set: { frequencyCap7d, updatedAt: new Date() },
+      set: { ...values, updatedAt: new Date() },
     })
     .returning();
   return row!;
+}
+
+// ---- exclusions by hand ---------------------------------------------------------------------------
+
+/** For the eligibility rules: true when the client (an SQL id expression) is excluded from the campaign. */
+export function excludedFromCampaignSql(campaignId: string) {
+  return (clientId: SQL) =>
+    sql`exists (select 1 from campaign_exclusions x where x.campaign_id = ${campaignId} and x.client_id = ${clientId})`;
+}
+
+export async function insertExclusions(
+  db: DbOrTx,
+  workspaceId: string,
+  campaignId: string,
+  clientIds: string[],
+  createdBy: string | null,
+): Promise<number> {
+  const result = await db.execute(sql`
+    insert into campaign_exclusions (workspace_id, campaign_id, client_id, created_by)
+    select ${workspaceId}::uuid, ${campaignId}::uuid, id, ${createdBy}::uuid
+    from unnest(${`{${clientIds.join(',')}}`}::uuid[]) as id
+    on conflict do nothing`);
+  return result.rowCount ?? 0;
+}
+
+export async function deleteExclusion(
+  db: DbOrTx,
+  workspaceId: string,
+  campaignId: string,
+  clientId: string,
+): Promise<boolean> {
+  const result = await db
+    .delete(campaignExclusions)
+    .where(
+      and(
+        eq(campaignExclusions.workspaceId, workspaceId),
+        eq(campaignExclusions.campaignId, campaignId),
+        eq(campaignExclusions.clientId, clientId),
+      ),
+    );
+  return (result.rowCount ?? 0) > 0;
+}
+
+export type ExclusionRow = {
+  client_id: string;
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+  phone: string | null;
+  created_at: string | Date;
+};
+
+export async function listExclusionRows(
+  db: DbOrTx,
+  workspaceId: string,
+  campaignId: string,
+): Promise<ExclusionRow[]> {
+  const result = await db.execute<ExclusionRow>(sql`
+    select x.client_id, c.first_name, c.last_name, c.email, c.phone, x.created_at
+    from campaign_exclusions x left join clients c on c.id = x.client_id and c.workspace_id = x.workspace_id
+    where x.workspace_id = ${workspaceId} and x.campaign_id = ${campaignId}
+    order by x.created_at desc, x.client_id`);
+  return result.rows;
+}
+
+/** A scheduled campaign whose recipients are already in the ledger: the excluded queued ones are skipped. */
+export async function skipExcludedDeliveries(db: DbOrTx, workspaceId: string, campaignId: string) {
+  const result = await db.execute(sql`
+    update deliveries d set status = 'skipped', skip_reason = 'excluded', updated_at = now()
+    where d.workspace_id = ${workspaceId} and d.campaign_id = ${campaignId} and d.status in ('queued', 'held')
+      and exists (select 1 from campaign_exclusions x where x.campaign_id = d.campaign_id and x.client_id = d.client_id)`);
+  return result.rowCount ?? 0;
 }

@@ -5,6 +5,8 @@ import type { HttpApp } from '../../platform/http/app.ts';
 import { errors, IdParams, Nullable, StringEnum, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { DELIVERY_STATUSES, SKIP_REASONS } from '../deliveries/deliveries.schema.ts';
 import { Definition } from '../segments/segments.routes.ts';
+import { AB_CRITERIA, chooseWinnerByHand, MAX_VARIANTS, REPLY_WINDOW_HOURS } from './campaigns.ab.ts';
+import { WHATSAPP_CATEGORIES } from './campaigns.costs.ts';
 import {
   changeCampaignState,
   type MessagePipeline,
@@ -21,10 +23,13 @@ import {
   createCampaign,
   deleteCampaign,
   duplicateCampaign,
+  excludeClients,
   FREQUENCY_CAP_MAX,
   getCampaign,
   getCampaignSettings,
+  includeClientAgain,
   listCampaigns,
+  listExclusions,
   MAX_AUDIENCE_IDS,
   reviewCampaign,
   setCampaignSettings,
@@ -36,28 +41,71 @@ const DeliveryStatus = StringEnum(DELIVERY_STATUSES);
 const SkippedByReason = Type.Array(
   Type.Object({ reason: StringEnum(SKIP_REASONS), channel: Channel, count: Type.Integer() }),
 );
+const TemplateRef = Type.Object({ template_id: Uuid }, { additionalProperties: false });
+const InlineContent = Type.Object(
+  {
+    subject: Type.Optional(Type.String({ maxLength: 300, description: 'Email only (required there)' })),
+    body: Type.String({ minLength: 1, maxLength: 100_000, description: 'Liquid template text' }),
+    whatsapp_template: Type.Optional(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1, maxLength: 512 }),
+          language: Type.String({ minLength: 2, maxLength: 15 }),
+          parameters: Type.Optional(Type.Array(Type.String({ maxLength: 1024 }), { maxItems: 20 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 const Content = Type.Union(
   [
-    Type.Object({ template_id: Uuid }, { additionalProperties: false }),
+    TemplateRef,
+    InlineContent,
     Type.Object(
       {
-        subject: Type.Optional(Type.String({ maxLength: 300, description: 'Email only (required there)' })),
-        body: Type.String({ minLength: 1, maxLength: 100_000, description: 'Liquid template text' }),
-        whatsapp_template: Type.Optional(
-          Type.Object(
-            {
-              name: Type.String({ minLength: 1, maxLength: 512 }),
-              language: Type.String({ minLength: 2, maxLength: 15 }),
-              parameters: Type.Optional(Type.Array(Type.String({ maxLength: 1024 }), { maxItems: 20 })),
-            },
-            { additionalProperties: false },
-          ),
-        ),
+        variants: Type.Array(Type.Union([TemplateRef, InlineContent]), {
+          minItems: 2,
+          maxItems: MAX_VARIANTS,
+          description: 'A/B test: each variant a saved template or inline content (needs `ab_test`)',
+        }),
       },
       { additionalProperties: false },
     ),
   ],
-  { description: 'A saved template (`template_id`) or the content inline' },
+  {
+    description:
+      'A saved template (`template_id`), the content inline, or 2–4 `variants` of either for an A/B test',
+  },
+);
+const AbTestInput = Nullable(
+  Type.Object(
+    {
+      test_share_percent: Type.Integer({
+        minimum: 2,
+        maximum: 50,
+        description:
+          'Share (%) of the eligible recipients that receives the test, split between the variants',
+      }),
+      criterion: StringEnum(AB_CRITERIA, {
+        description: `The rate that picks the winner: opened, clicked, or replied (inbound WhatsApp/SMS within ${REPLY_WINDOW_HOURS} h)`,
+      }),
+      wait_hours: Type.Integer({ minimum: 1, maximum: 168, description: 'Hours after the test starts' }),
+    },
+    { additionalProperties: false },
+  ),
+);
+const AbTestJson = Nullable(
+  Type.Object({
+    test_share_percent: Type.Integer(),
+    criterion: StringEnum(AB_CRITERIA),
+    wait_hours: Type.Integer(),
+    decide_at: Type.Optional(Nullable(Timestamp)),
+    winner: Type.Optional(Nullable(Type.Integer({ description: 'Index in content.variants' }))),
+    decided_at: Type.Optional(Nullable(Timestamp)),
+    decided_by: Type.Optional(Nullable(StringEnum(['rate', 'hand'] as const))),
+  }),
 );
 const AudienceSchema = Type.Union(
   [
@@ -85,6 +133,7 @@ const CampaignJson = Type.Object({
   audience: AudienceSchema,
   fallback_channels: Fallbacks,
   marketing: Type.Boolean(),
+  ab_test: AbTestJson,
   status: StringEnum(CAMPAIGN_STATUSES),
   status_reason: Nullable(Type.String()),
   scheduled_at: Nullable(Timestamp),
@@ -103,6 +152,38 @@ const Marketing = Type.Boolean({
 });
 const ChannelId = Nullable(Uuid);
 
+const Money = Type.Number({ minimum: 0, maximum: 1000 });
+const PricesSchema = Type.Object(
+  {
+    currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217, e.g. EUR' }),
+    email: Money,
+    sms_segment: Money,
+    whatsapp: Type.Object(
+      Object.fromEntries(WHATSAPP_CATEGORIES.map((c) => [c, Money])) as Record<
+        (typeof WHATSAPP_CATEGORIES)[number],
+        typeof Money
+      >,
+      { additionalProperties: false, description: 'Per message, by WhatsApp pricing category' },
+    ),
+  },
+  { additionalProperties: false, description: 'Price per email, per SMS segment, per WhatsApp message' },
+);
+const Cost = Type.Object({
+  currency: Type.String(),
+  total: Type.Number(),
+  lines: Type.Array(
+    Type.Object({
+      channel: Channel,
+      messages: Type.Integer(),
+      segments_per_message: Nullable(Type.Integer()),
+      units: Type.Integer(),
+      unit_price: Type.Number(),
+      whatsapp_category: Nullable(StringEnum(WHATSAPP_CATEGORIES)),
+      amount: Type.Number(),
+    }),
+  ),
+});
+
 const Review = Type.Object({
   audience: Type.Integer({ description: 'Clients in the audience now' }),
   eligible: Type.Integer(),
@@ -110,6 +191,7 @@ const Review = Type.Object({
   skipped: Type.Integer(),
   skipped_by_reason: SkippedByReason,
   frequency_cap_7d: Nullable(Type.Integer()),
+  cost_estimate: Nullable(Cost),
   evaluated_at: Timestamp,
 });
 
@@ -122,6 +204,7 @@ const Settings = Type.Object({
         'At most this many marketing messages per client in 7 days, all campaigns together; null = no cap',
     }),
   ),
+  prices: Nullable(PricesSchema),
 });
 
 const Stats = Type.Object({
@@ -137,8 +220,64 @@ const Stats = Type.Object({
   }),
   progress: Type.Object(
     { done: Type.Integer(), total: Type.Integer() },
-    { description: 'Deliveries with an outcome (anything but queued or sending) over all deliveries' },
+    { description: 'Deliveries with an outcome (anything but queued, sending or held) over all deliveries' },
   ),
+  funnel: Type.Object(
+    {
+      audience: Type.Integer(),
+      eligible: Type.Integer(),
+      sent: Type.Integer(),
+      delivered: Type.Integer(),
+      opened: Type.Integer({ description: 'Read (WhatsApp, SMS) or opened (email)' }),
+      clicked: Type.Integer(),
+      replied: Type.Integer({
+        description: `SMS and WhatsApp recipients who sent an inbound message within ${REPLY_WINDOW_HOURS} h of theirs`,
+      }),
+    },
+    {
+      description: 'Each step counts the recipients that reached it (a click counts as opened and delivered)',
+    },
+  ),
+  over_time: Type.Object({
+    bucket: StringEnum(['minute', 'hour', 'day'] as const),
+    points: Type.Array(Type.Object({ at: Timestamp, sent: Type.Integer(), delivered: Type.Integer() }), {
+      description:
+        'Sent by send time; delivered (or read/clicked) by the time the delivery last changed; buckets with none are absent',
+    }),
+  }),
+  failures: Type.Array(
+    Type.Object({
+      status: StringEnum(['failed', 'unknown'] as const),
+      reason: Type.String({ description: "The error's code, else its message" }),
+      example: Nullable(Type.String()),
+      count: Type.Integer(),
+    }),
+  ),
+  ab_test: Nullable(
+    Type.Object({
+      test_share_percent: Type.Integer(),
+      criterion: StringEnum(AB_CRITERIA),
+      wait_hours: Type.Integer(),
+      decide_at: Nullable(Timestamp),
+      winner: Nullable(Type.Integer()),
+      decided_at: Nullable(Timestamp),
+      decided_by: Nullable(StringEnum(['rate', 'hand'] as const)),
+      held: Type.Integer({ description: 'Recipients waiting for the winner' }),
+      variants: Type.Array(
+        Type.Object({
+          variant: Type.Integer(),
+          recipients: Type.Integer(),
+          sent: Type.Integer(),
+          delivered: Type.Integer(),
+          opened: Type.Integer(),
+          clicked: Type.Integer(),
+          replied: Type.Integer(),
+          rate: Type.Number({ description: "The criterion's count over the sent" }),
+        }),
+      ),
+    }),
+  ),
+  cost_actual: Nullable(Cost),
 });
 
 const Recipient = Type.Object({
@@ -204,6 +343,7 @@ export function registerCampaignRoutes(
             audience: AudienceSchema,
             fallback_channels: Type.Optional(Fallbacks),
             marketing: Type.Optional(Marketing),
+            ab_test: Type.Optional(AbTestInput),
           },
           { additionalProperties: false },
         ),
@@ -244,6 +384,7 @@ export function registerCampaignRoutes(
             audience: Type.Optional(AudienceSchema),
             fallback_channels: Type.Optional(Fallbacks),
             marketing: Type.Optional(Marketing),
+            ab_test: Type.Optional(AbTestInput),
           },
           { additionalProperties: false },
         ),
@@ -409,7 +550,13 @@ export function registerCampaignRoutes(
           "The campaign's content rendered for a real client of yours (`client_id`), through the campaign's channel, to `to` (an email address or a phone in E.164). Marked as a test: outside the ledger, the stats and the frequency cap.",
         params: IdParams,
         body: Type.Object(
-          { to: Type.String({ minLength: 3, maxLength: 320 }), client_id: Uuid },
+          {
+            to: Type.String({ minLength: 3, maxLength: 320 }),
+            client_id: Uuid,
+            variant: Type.Optional(
+              Type.Integer({ minimum: 0, maximum: MAX_VARIANTS - 1, description: 'A/B variant (default 0)' }),
+            ),
+          },
           { additionalProperties: false },
         ),
         response: {
@@ -444,6 +591,98 @@ export function registerCampaignRoutes(
       async (request) => changeCampaignState(db, workspaceOf(request), request.params.id, action),
     );
 
+  app.post(
+    '/api/v1/campaigns/:id/ab-test/winner',
+    {
+      config: { access: { minRole: 'marketer' } },
+      schema: {
+        tags,
+        summary: "Choose the A/B test's winner by hand and send it to the held recipients",
+        description:
+          'Once the audience is fixed, before (or instead of) the automatic choice after `wait_hours`. 422 NOT_ALLOWED_NOW when the campaign is no A/B test, not started, or already decided.',
+        params: IdParams,
+        body: Type.Object(
+          {
+            variant: Type.Integer({
+              minimum: 0,
+              maximum: MAX_VARIANTS - 1,
+              description: 'Index in content.variants',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ campaign: CampaignJson, released: Type.Integer() }), ...errors },
+      },
+    },
+    async (request) => chooseWinnerByHand(db, workspaceOf(request), request.params.id, request.body.variant),
+  );
+
+  const Exclusions = Type.Object({
+    exclusions: Type.Array(
+      Type.Object({
+        client_id: Uuid,
+        client_name: Nullable(Type.String()),
+        email: Nullable(Type.String()),
+        phone: Nullable(Type.String()),
+        created_at: Timestamp,
+      }),
+    ),
+  });
+
+  app.get(
+    '/api/v1/campaigns/:id/exclusions',
+    {
+      config: { access: { minRole: 'viewer' } },
+      schema: {
+        tags,
+        summary: 'Clients excluded by hand from the audience',
+        params: IdParams,
+        response: { 200: Exclusions, ...errors },
+      },
+    },
+    async (request) => listExclusions(db, workspaceOf(request), request.params.id),
+  );
+
+  app.post(
+    '/api/v1/campaigns/:id/exclusions',
+    {
+      config: { access: { minRole: 'marketer' } },
+      schema: {
+        tags,
+        summary: 'Exclude clients from a draft or scheduled campaign',
+        description:
+          'They are skipped with the reason `excluded` whatever the audience says. When the recipients of a scheduled campaign are already fixed, their queued deliveries are skipped now. Unknown client ids answer 400 naming their index.',
+        params: IdParams,
+        body: Type.Object(
+          { client_ids: Type.Array(Uuid, { minItems: 1, maxItems: 1000 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ added: Type.Integer(), ...Exclusions.properties }), ...errors },
+      },
+    },
+    async (request) => {
+      const ctx = workspaceOf(request);
+      return excludeClients(db, ctx, request.params.id, request.body.client_ids, actorUserId(ctx));
+    },
+  );
+
+  app.delete(
+    '/api/v1/campaigns/:id/exclusions/:client_id',
+    {
+      config: { access: { minRole: 'marketer' } },
+      schema: {
+        tags,
+        summary: 'Include an excluded client again (before the audience is fixed)',
+        params: Type.Object({ id: Uuid, client_id: Uuid }),
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await includeClientAgain(db, workspaceOf(request), request.params.id, request.params.client_id);
+      return reply.status(204).send(null);
+    },
+  );
+
   app.get(
     '/api/v1/campaign-settings',
     {
@@ -460,8 +699,12 @@ export function registerCampaignRoutes(
       schema: {
         tags,
         summary: "Change the workspace's sending rules",
+        description: 'Only the fields given change; `prices: null` removes the prices.',
         body: Type.Object(
-          { frequency_cap_7d: Settings.properties.frequency_cap_7d },
+          {
+            frequency_cap_7d: Type.Optional(Settings.properties.frequency_cap_7d),
+            prices: Type.Optional(Nullable(PricesSchema)),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Settings, ...errors },

@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { users } from '../../platform/auth/auth.schema.ts';
 import { workspaces } from '../workspaces/workspaces.schema.ts';
 
@@ -48,6 +59,11 @@ export const campaigns = pgTable(
     recipientTimeZone: boolean().notNull().default(false),
     /** 'now': the audience is fixed when Send is pressed; 'at_send': when the scheduled time comes. */
     determineRecipients: text().$type<'now' | 'at_send'>().notNull().default('now'),
+    /**
+     * The A/B test when `content` has `variants`: `{ test_share_percent, criterion, wait_hours }`,
+     * and once decided `{ winner, decided_at, decided_by }` (campaigns.ab.ts). Null = no test.
+     */
+    abTest: jsonb().$type<Record<string, unknown>>(),
     /** Set when the audience was snapshotted into the ledger, with its size. */
     snapshotAt: ts(),
     audienceCount: integer(),
@@ -77,6 +93,11 @@ export const campaignSettings = pgTable(
       .references(() => workspaces.id, { onDelete: 'cascade' }),
     /** At most this many marketing messages per client in 7 days, all campaigns together; null = no cap. */
     frequencyCap7d: integer('frequency_cap_7d'),
+    /**
+     * What each message costs, for the estimate before sending and the actual after:
+     * `{ currency, email, sms_segment, whatsapp: { marketing, utility, authentication, service } }`.
+     */
+    prices: jsonb().$type<Record<string, unknown>>(),
     updatedAt: ts().notNull().defaultNow(),
   },
   (t) => [
@@ -85,4 +106,24 @@ export const campaignSettings = pgTable(
       sql`${t.frequencyCap7d} is null or ${t.frequencyCap7d} between 1 and 100`,
     ),
   ],
+);
+
+/**
+ * Clients taken out of a draft or scheduled campaign's audience by hand. Applied when the audience
+ * is snapshotted (and in the review), whatever the audience is (segment, tree or list).
+ */
+export const campaignExclusions = pgTable(
+  'campaign_exclusions',
+  {
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    campaignId: uuid()
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    clientId: uuid().notNull(),
+    createdBy: uuid().references(() => users.id, { onDelete: 'set null' }),
+    createdAt: ts().notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.clientId] })],
 );

@@ -27,13 +27,9 @@ import {
   recordTemplateUse,
 } from '../templates/templates.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
-import { type CampaignRow, updateCampaignRow } from './campaigns.repo.ts';
-import {
-  type CampaignContent,
-  getCampaignRow,
-  getCampaignSettings,
-  toCampaignJson,
-} from './campaigns.service.ts';
+import { type CampaignContent, contentForVariant, contentVariants, startAbTest } from './campaigns.ab.ts';
+import { type CampaignRow, excludedFromCampaignSql, updateCampaignRow } from './campaigns.repo.ts';
+import { getCampaignRow, getCampaignSettings, toCampaignJson } from './campaigns.service.ts';
 
 export const PREPARE_TASK = 'campaigns.prepare';
 export const DISPATCH_TASK = 'campaigns.dispatch';
@@ -84,11 +80,23 @@ export interface SendInput {
   determine_recipients?: 'now' | 'at_send';
 }
 
-function contentForRender(row: CampaignRow) {
-  const content = row.content as CampaignContent;
+/** What a delivery renders: its A/B variant's content (variant 0 for a campaign without a test). */
+function contentForRender(row: CampaignRow, variant = 0) {
+  const content = contentForVariant(row.content as CampaignContent, variant);
   return 'template_id' in content
     ? { templateId: content.template_id }
-    : { subject: content.subject, body: content.body, marketing: row.marketing };
+    : {
+        subject: content.subject,
+        body: content.body,
+        marketing: row.marketing,
+        whatsappTemplate: content.whatsapp_template
+          ? {
+              name: content.whatsapp_template.name,
+              language: content.whatsapp_template.language,
+              body_parameters: content.whatsapp_template.parameters ?? [],
+            }
+          : undefined,
+      };
 }
 
 async function enqueue(db: DbOrTx, task: string, campaignId: string, lane: number | null, runAt?: Date) {
@@ -176,12 +184,15 @@ async function prepareCampaign(db: Database, deps: SendDeps, campaignId: string,
         channels,
         marketing: row.marketing,
         frequencyCap: frequency_cap_7d,
+        excluded: excludedFromCampaignSql(campaignId),
         workspaceTimezone: workspace.defaultTimezone,
         now,
       },
       deps.suppressions,
       timing,
     );
+    // An A/B campaign: the test groups stay queued, the rest is held for the winner.
+    await startAbTest(tx, row, now);
     // A campaign for one instant (not per recipient zone) goes out at that instant.
     if (row.scheduledAt && !row.recipientTimeZone)
       await tx.execute(sql`update deliveries set send_after = greatest(send_after, ${row.scheduledAt.toISOString()}::timestamptz)
@@ -296,7 +307,7 @@ async function dispatchLane(
       try {
         const message = await deps.pipeline.render(db, workspaceId, {
           channel: delivery.channel,
-          content: contentForRender(row),
+          content: contentForRender(row, delivery.variant),
           clientId: delivery.client_id,
           campaignId,
         });
@@ -375,6 +386,8 @@ async function finishOrWait(db: Database, campaignId: string, workspaceId: strin
     await enqueue(db, DISPATCH_TASK, campaignId, lane, nextDue ?? new Date(Date.now() + 5_000));
     return;
   }
+  // An A/B test's held recipients: the winner's decision restarts the lanes (campaigns.ab.ts).
+  if ((counts.held ?? 0) > 0) return;
   if ((counts.sending ?? 0) > 0) {
     // Another lane is finishing its batch, or a dead worker's claim waits for the reaper.
     await enqueue(db, DISPATCH_TASK, campaignId, lane, new Date(Date.now() + 15_000));
@@ -501,13 +514,16 @@ export async function testCampaign(
   db: Database,
   ctx: WorkspaceContext,
   id: string,
-  input: { to: string; client_id: string },
+  input: { to: string; client_id: string; variant?: number },
   pipeline: MessagePipeline,
 ) {
   const row = await getCampaignRow(db, ctx.workspaceId, id);
+  const variants = contentVariants(row.content as CampaignContent).length;
+  if (input.variant !== undefined && input.variant >= variants)
+    throw AppError.validation([{ path: '/variant', message: `must be between 0 and ${variants - 1}` }]);
   const message = await pipeline.render(db, ctx.workspaceId, {
     channel: row.channel,
-    content: contentForRender(row),
+    content: contentForRender(row, input.variant),
     clientId: input.client_id,
     campaignId: id,
   });

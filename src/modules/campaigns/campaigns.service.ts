@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type { WorkspaceContext } from '../../platform/auth/context.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
 import { AppError, type ErrorDetail } from '../../platform/errors.ts';
@@ -10,8 +11,15 @@ import {
   type MessageChannel,
   summarizeEligibility,
 } from '../deliveries/audience.ts';
+import {
+  campaignFunnel,
+  failuresByReason,
+  sendsAndDeliveriesOverTime,
+  sentPerChannel,
+} from '../deliveries/deliveries.figures.ts';
 import { campaignRecipientRows, deliveryCounts, sentPerMinute } from '../deliveries/deliveries.repo.ts';
 import { DELIVERY_STATUSES, SKIP_REASONS } from '../deliveries/deliveries.schema.ts';
+import { inboundReplyWithin } from '../events/events.repo.ts';
 import {
   type Audience,
   checkClientIds,
@@ -20,11 +28,26 @@ import {
 } from '../segments/segments.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import {
+  type AbTestSettings,
+  type AbTestState,
+  abTestStats,
+  type CampaignContent,
+  checkAbTest,
+  REPLY_WINDOW_HOURS,
+  type SingleContent,
+} from './campaigns.ab.ts';
+import { costOf, type Prices, smsSegmentsPerMessage } from './campaigns.costs.ts';
+import {
   type CampaignRow,
+  deleteExclusion,
+  excludedFromCampaignSql,
   findCampaign,
   findCampaignSettings,
   insertCampaign,
+  insertExclusions,
   listCampaignRows,
+  listExclusionRows,
+  skipExcludedDeliveries,
   updateCampaignRow,
   upsertCampaignSettings,
 } from './campaigns.repo.ts';
@@ -38,13 +61,7 @@ const EDITABLE: readonly CampaignStatus[] = ['draft', 'scheduled'];
 export const MAX_AUDIENCE_IDS = 10_000;
 export const FREQUENCY_CAP_MAX = 100;
 
-export type CampaignContent =
-  | { template_id: string }
-  | {
-      subject?: string;
-      body: string;
-      whatsapp_template?: { name: string; language: string; parameters?: string[] };
-    };
+export type { CampaignContent };
 
 export interface CampaignInput {
   name?: string;
@@ -55,6 +72,7 @@ export interface CampaignInput {
   audience?: Audience;
   fallback_channels?: MessageChannel[];
   marketing?: boolean;
+  ab_test?: AbTestSettings | null;
 }
 
 export interface CampaignDeps {
@@ -72,6 +90,7 @@ export function toCampaignJson(row: CampaignRow) {
     audience: row.audience as Audience,
     fallback_channels: row.fallbackChannels as MessageChannel[],
     marketing: row.marketing,
+    ab_test: (row.abTest as AbTestState | null) ?? null,
     status: row.status,
     status_reason: row.statusReason,
     scheduled_at: row.scheduledAt ? iso(row.scheduledAt) : null,
@@ -94,6 +113,7 @@ const AUDITED = [
   'audience',
   'fallback_channels',
   'marketing',
+  'ab_test',
 ] as const;
 function auditShape(row: CampaignRow) {
   const json = toCampaignJson(row);
@@ -105,18 +125,12 @@ function checkInput(input: CampaignInput, channel: MessageChannel, problems: Err
   if (input.name !== undefined && !input.name.trim())
     problems.push({ path: '/name', message: 'must not be blank' });
   const content = input.content;
-  if (content && !('template_id' in content)) {
-    if (!content.body.trim()) problems.push({ path: '/content/body', message: 'must not be blank' });
-    if (channel === 'email' && !content.subject?.trim())
-      problems.push({ path: '/content/subject', message: 'an email needs a subject' });
-    if (channel !== 'email' && content.subject !== undefined)
-      problems.push({ path: '/content/subject', message: `a ${channel} message has no subject` });
-    if (channel !== 'whatsapp' && content.whatsapp_template)
-      problems.push({
-        path: '/content/whatsapp_template',
-        message: 'only a WhatsApp campaign uses a WhatsApp template',
-      });
-  }
+  if (content && 'variants' in content)
+    content.variants.forEach((variant, i) => {
+      checkSingleContent(variant, channel, `/content/variants/${i}`, problems);
+    });
+  else if (content) checkSingleContent(content, channel, '/content', problems);
+  if (input.ab_test !== undefined) checkAbTest(content, input.ab_test, problems);
   const fallbacks = input.fallback_channels ?? [];
   fallbacks.forEach((fallback, i) => {
     if (fallback === channel)
@@ -127,6 +141,25 @@ function checkInput(input: CampaignInput, channel: MessageChannel, problems: Err
     else if (fallbacks.indexOf(fallback) !== i)
       problems.push({ path: `/fallback_channels/${i}`, message: `'${fallback}' is listed twice` });
   });
+}
+
+function checkSingleContent(
+  content: SingleContent,
+  channel: MessageChannel,
+  at: string,
+  problems: ErrorDetail[],
+) {
+  if ('template_id' in content) return;
+  if (!content.body.trim()) problems.push({ path: `${at}/body`, message: 'must not be blank' });
+  if (channel === 'email' && !content.subject?.trim())
+    problems.push({ path: `${at}/subject`, message: 'an email needs a subject' });
+  if (channel !== 'email' && content.subject !== undefined)
+    problems.push({ path: `${at}/subject`, message: `a ${channel} message has no subject` });
+  if (channel !== 'whatsapp' && content.whatsapp_template)
+    problems.push({
+      path: `${at}/whatsapp_template`,
+      message: 'only a WhatsApp campaign uses a WhatsApp template',
+    });
 }
 
 async function checkAudience(db: DbOrTx, workspaceId: string, audience: Audience, problems: ErrorDetail[]) {
@@ -171,7 +204,7 @@ export async function createCampaign(
   actorUserId: string | null,
 ) {
   const problems: ErrorDetail[] = [];
-  checkInput(input, input.channel, problems);
+  checkInput({ ...input, ab_test: input.ab_test ?? null }, input.channel, problems);
   await checkAudience(db, ctx.workspaceId, input.audience, problems);
   if (problems.length) throw AppError.validation(problems);
   return db.transaction(async (tx) => {
@@ -185,6 +218,7 @@ export async function createCampaign(
       audience: input.audience as Record<string, unknown>,
       fallbackChannels: input.fallback_channels ?? [],
       marketing: input.marketing ?? true,
+      abTest: input.ab_test ? { ...input.ab_test } : null,
       createdBy: actorUserId,
     });
     if ('segment_id' in input.audience) await markSegmentUsed(tx, ctx.workspaceId, input.audience.segment_id);
@@ -227,7 +261,10 @@ export async function updateCampaign(db: Database, ctx: WorkspaceContext, id: st
       input.channel !== undefined ||
       input.fallback_channels !== undefined ||
       input.marketing !== undefined ||
-      input.channel_id !== undefined)
+      input.channel_id !== undefined ||
+      input.ab_test !== undefined ||
+      (input.content !== undefined &&
+        'variants' in input.content !== 'variants' in (current.content as CampaignContent)))
   )
     throw new AppError(
       'NOT_ALLOWED_NOW',
@@ -241,6 +278,13 @@ export async function updateCampaign(db: Database, ctx: WorkspaceContext, id: st
       ...input,
       content: input.content ?? (current.content as CampaignContent),
       fallback_channels: input.fallback_channels ?? (current.fallbackChannels as MessageChannel[]),
+      // Content and A/B settings are checked together whichever of them changes.
+      ab_test:
+        input.ab_test !== undefined || input.content !== undefined
+          ? input.ab_test === undefined
+            ? ((current.abTest as AbTestSettings | null) ?? null)
+            : input.ab_test
+          : undefined,
     },
     channel,
     problems,
@@ -259,6 +303,7 @@ export async function updateCampaign(db: Database, ctx: WorkspaceContext, id: st
       audience: input.audience as Record<string, unknown> | undefined,
       fallbackChannels: input.fallback_channels,
       marketing: input.marketing,
+      abTest: input.ab_test === undefined ? undefined : input.ab_test ? { ...input.ab_test } : null,
     });
     const changes: Changes = diff(auditShape(locked), auditShape(row), AUDITED);
     if (Object.keys(changes).length)
@@ -307,6 +352,14 @@ export async function duplicateCampaign(
       audience: source.audience,
       fallbackChannels: source.fallbackChannels,
       marketing: source.marketing,
+      // The test's settings, not its decision: the copy tests again.
+      abTest: source.abTest
+        ? {
+            test_share_percent: source.abTest.test_share_percent,
+            criterion: source.abTest.criterion,
+            wait_hours: source.abTest.wait_hours,
+          }
+        : null,
       createdBy: actorUserId,
     });
     await recordAudit(tx, ctx, {
@@ -323,19 +376,29 @@ export async function duplicateCampaign(
 
 export async function getCampaignSettings(db: DbOrTx, ctx: WorkspaceContext) {
   const row = await findCampaignSettings(db, ctx.workspaceId);
-  return { frequency_cap_7d: row?.frequencyCap7d ?? null };
+  return {
+    frequency_cap_7d: row?.frequencyCap7d ?? null,
+    prices: (row?.prices as Prices | null | undefined) ?? null,
+  };
 }
 
+/** Only the fields given change (`prices: null` removes the prices). */
 export async function setCampaignSettings(
   db: Database,
   ctx: WorkspaceContext,
-  input: { frequency_cap_7d: number | null },
+  input: { frequency_cap_7d?: number | null; prices?: Prices | null },
 ) {
   return db.transaction(async (tx) => {
     const before = await getCampaignSettings(tx, ctx);
-    const row = await upsertCampaignSettings(tx, ctx.workspaceId, input.frequency_cap_7d);
-    const after = { frequency_cap_7d: row.frequencyCap7d };
-    const changes = diff(before, after, ['frequency_cap_7d']);
+    const row = await upsertCampaignSettings(tx, ctx.workspaceId, {
+      frequencyCap7d: input.frequency_cap_7d,
+      prices: input.prices === undefined ? undefined : input.prices ? { ...input.prices } : null,
+    });
+    const after = {
+      frequency_cap_7d: row.frequencyCap7d,
+      prices: (row.prices as Prices | null) ?? null,
+    };
+    const changes = diff(before, after, ['frequency_cap_7d', 'prices']);
     if (Object.keys(changes).length)
       await recordAudit(tx, ctx, {
         action: 'campaign_settings.updated',
@@ -351,6 +414,8 @@ export async function setCampaignSettings(
 
 export interface CampaignReview extends EligibilitySummary {
   frequency_cap_7d: number | null;
+  /** Eligible recipients × the prices of the campaign settings; null when no prices are set. */
+  cost_estimate: ReturnType<typeof costOf>;
   evaluated_at: string;
 }
 
@@ -368,7 +433,7 @@ export async function reviewCampaign(
 ): Promise<CampaignReview> {
   const row = await getCampaignRow(db, ctx.workspaceId, id);
   const audience = await compileAudience(db, ctx.workspaceId, row.audience as Audience, { now });
-  const { frequency_cap_7d } = await getCampaignSettings(db, ctx);
+  const { frequency_cap_7d, prices } = await getCampaignSettings(db, ctx);
   const summary = await summarizeEligibility(
     db,
     audience,
@@ -377,12 +442,24 @@ export async function reviewCampaign(
       channels: [row.channel, ...(row.fallbackChannels as MessageChannel[])],
       marketing: row.marketing,
       frequencyCap: frequency_cap_7d,
+      excluded: excludedFromCampaignSql(row.id),
       workspaceTimezone: (await getWorkspace(db, ctx.workspaceId)).defaultTimezone,
       now,
     },
     deps.suppressions,
   );
-  return { ...summary, frequency_cap_7d, evaluated_at: now.toISOString() };
+  const cost_estimate = costOf(prices, summary.eligible_by_channel, {
+    smsSegments: await smsSegmentsFor(db, row, prices),
+    marketing: row.marketing,
+  });
+  return { ...summary, frequency_cap_7d, cost_estimate, evaluated_at: now.toISOString() };
+}
+
+async function smsSegmentsFor(db: DbOrTx, row: CampaignRow, prices: Prices | null) {
+  const usesSms = row.channel === 'sms' || (row.fallbackChannels as string[]).includes('sms');
+  if (!prices || !usesSms) return 1;
+  // The content is written for the campaign's channel; an SMS fallback of an email sends the same body.
+  return smsSegmentsPerMessage(db, row.workspaceId, row.content as CampaignContent);
 }
 
 // ---- the campaign page: stats and recipients ---------------------------------------------------
@@ -392,7 +469,7 @@ export type SkipReason = (typeof SKIP_REASONS)[number];
 export { DELIVERY_STATUSES, SKIP_REASONS };
 
 /** Still to happen: everything else has its outcome (sent, skipped, failed, unknown, cancelled…). */
-const PENDING: readonly string[] = ['queued', 'sending'];
+const PENDING: readonly string[] = ['queued', 'sending', 'held'];
 
 /**
  * What the campaign page shows and polls while sending: counts per delivery status, every skip
@@ -401,10 +478,22 @@ const PENDING: readonly string[] = ['queued', 'sending'];
  */
 export async function campaignStats(db: DbOrTx, ctx: WorkspaceContext, id: string) {
   const row = await getCampaignRow(db, ctx.workspaceId, id);
-  const [groups, perMinute] = await Promise.all([
+  const replied = (clientId: SQL, sentAt: SQL) =>
+    inboundReplyWithin(ctx.workspaceId, clientId, sentAt, REPLY_WINDOW_HOURS);
+  const [groups, perMinute, funnel, overTime, failures, sentByChannel, abTest, settings] = await Promise.all([
     deliveryCounts(db, ctx.workspaceId, id),
     sentPerMinute(db, ctx.workspaceId, id),
+    campaignFunnel(db, ctx.workspaceId, id, replied),
+    sendsAndDeliveriesOverTime(db, ctx.workspaceId, id),
+    failuresByReason(db, ctx.workspaceId, id),
+    sentPerChannel(db, ctx.workspaceId, id),
+    abTestStats(db, row),
+    getCampaignSettings(db, ctx),
   ]);
+  const cost_actual = costOf(settings.prices, sentByChannel, {
+    smsSegments: await smsSegmentsFor(db, row, settings.prices),
+    marketing: row.marketing,
+  });
   const counts = Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])) as Record<DeliveryStatus, number>;
   const skipped = new Map<string, { reason: SkipReason; channel: MessageChannel; count: number }>();
   let total = 0;
@@ -431,6 +520,14 @@ export async function campaignStats(db: DbOrTx, ctx: WorkspaceContext, id: strin
     skipped_by_reason: [...skipped.values()].sort((a, b) => b.count - a.count),
     sent_per_minute: perMinute.map((m) => ({ minute: iso(m.minute), count: m.count })),
     progress: { done: total - pending, total },
+    funnel,
+    over_time: {
+      bucket: overTime.bucket,
+      points: overTime.points.map((p) => ({ at: iso(p.at), sent: p.sent, delivered: p.delivered })),
+    },
+    failures,
+    ab_test: abTest,
+    cost_actual,
   };
 }
 
@@ -463,4 +560,77 @@ export async function campaignRecipients(
     })),
     next_cursor: nextCursor,
   };
+}
+
+// ---- exclusions by hand --------------------------------------------------------------------------
+
+function exclusionJson(r: Awaited<ReturnType<typeof listExclusionRows>>[number]) {
+  return {
+    client_id: r.client_id,
+    client_name: [r.first_name, r.last_name].filter(Boolean).join(' ') || null,
+    email: r.email,
+    phone: r.phone,
+    created_at: iso(new Date(r.created_at)),
+  };
+}
+
+export async function listExclusions(db: DbOrTx, ctx: WorkspaceContext, id: string) {
+  await getCampaignRow(db, ctx.workspaceId, id);
+  return { exclusions: (await listExclusionRows(db, ctx.workspaceId, id)).map(exclusionJson) };
+}
+
+/**
+ * Takes clients out of a draft or scheduled campaign's audience. Before the snapshot they are kept
+ * out of it (as `skipped`, reason `excluded`); when the recipients of a scheduled campaign are
+ * already fixed, their queued deliveries become skipped the same way now.
+ */
+export async function excludeClients(
+  db: Database,
+  ctx: WorkspaceContext,
+  id: string,
+  clientIds: string[],
+  actorUserId: string | null,
+) {
+  const unique = [...new Set(clientIds)];
+  // Another workspace's campaign is 404 before anything is said about the client ids.
+  await getCampaignRow(db, ctx.workspaceId, id);
+  const { problems } = await checkClientIds(db, ctx.workspaceId, unique, '/client_ids');
+  if (problems.length) throw AppError.validation(problems);
+  return db.transaction(async (tx) => {
+    const row = await getCampaignRow(tx, ctx.workspaceId, id, true);
+    assertEditable(row);
+    const added = await insertExclusions(tx, ctx.workspaceId, id, unique, actorUserId);
+    const skipped = row.snapshotAt ? await skipExcludedDeliveries(tx, ctx.workspaceId, id) : 0;
+    if (added)
+      await recordAudit(tx, ctx, {
+        action: 'campaign.clients_excluded',
+        entityType: 'campaign',
+        entityId: id,
+        changes: {
+          excluded: { before: null, after: unique },
+          skipped_deliveries: { before: null, after: skipped },
+        },
+      });
+    return { added, ...(await listExclusions(tx, ctx, id)) };
+  });
+}
+
+/** Puts a client back, only while the audience is not fixed (after it, duplicate the campaign). */
+export async function includeClientAgain(db: Database, ctx: WorkspaceContext, id: string, clientId: string) {
+  return db.transaction(async (tx) => {
+    const row = await getCampaignRow(tx, ctx.workspaceId, id, true);
+    assertEditable(row);
+    if (row.snapshotAt)
+      throw new AppError(
+        'NOT_ALLOWED_NOW',
+        'The recipients of this scheduled campaign are already fixed: cancel it and duplicate it to include this client',
+      );
+    if (!(await deleteExclusion(tx, ctx.workspaceId, id, clientId))) throw AppError.notFound('Exclusion');
+    await recordAudit(tx, ctx, {
+      action: 'campaign.client_included',
+      entityType: 'campaign',
+      entityId: id,
+      changes: { included: { before: null, after: clientId } },
+    });
+  });
 }

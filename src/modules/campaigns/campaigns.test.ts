@@ -199,6 +199,7 @@ describe('campaigns: eligibility (review and snapshot)', () => {
         values (${w.workspaceId}, ${past.id}, ${ids[8]}, ${['email', 'sms', 'whatsapp'][i]}, 'sent', now() - interval '2 days', ${marketing})`);
     expect((await w.call('PUT', '/api/v1/campaign-settings', { frequency_cap_7d: 2 })).json()).toEqual({
       frequency_cap_7d: 2,
+      prices: null,
     });
 
     const campaign = (

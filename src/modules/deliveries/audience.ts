@@ -20,6 +20,8 @@ export interface EligibilityRules {
   frequencyCap: number | null;
   /** Channels whose messages cannot go out at all (e.g. WhatsApp without an approved template). */
   blockedChannels?: Partial<Record<MessageChannel, SkipReason>>;
+  /** Clients taken out of the audience by hand: given the client id column, true when excluded. */
+  excluded?: (clientId: SQL) => SQL;
   /** For clients with no time zone of their own or of their location. */
   workspaceTimezone: string;
   now: Date;
@@ -44,7 +46,7 @@ const PHONE_SHAPE = '^\\+[1-9][0-9]{6,14}$';
 /**
  * One row per audience member: the channel chosen for them (the first of `channels` through which
  * they can be reached, else the main one), the address, and why they are skipped (null when
- * eligible). Reasons, first that applies: no address, invalid address, no consent for the channel,
+ * eligible). Reasons, first that applies: excluded by hand, no address, invalid address, no consent for the channel,
  * suppressed address, channel blocked, frequency cap. One row per client with every channel's
  * verdict side by side, so no sort and no join: a million clients in one pass. A second client with
  * the same address (`duplicate_address`) is decided afterwards, among the eligible only.
@@ -66,7 +68,9 @@ export function eligibilitySql(
     const address = channel === 'email' ? sql`m.email` : sql`m.phone`;
     const consent = sql.raw(`m.consent_${channel}`);
     const blocked = rules.blockedChannels?.[channel];
+    const excluded = rules.excluded?.(sql`m.client_id`);
     return sql`case
+      ${excluded ? sql`when ${excluded} then 'excluded'` : sql``}
       when ${address} is null then 'no_address'
       when ${address} !~ ${channel === 'email' ? EMAIL_SHAPE : PHONE_SHAPE} then 'invalid_address'
       when not ${consent} then 'no_consent'
@@ -93,9 +97,7 @@ export function eligibilitySql(
       select m.client_id, m.created_at, m.timezone, ${sql.join(columns, sql`, `)}
       from (select c.id as client_id, c.created_at, nullif(c.email, '') as email, nullif(c.phone, '') as phone,
                    c.consent_email, c.consent_sms, c.consent_whatsapp,
-                   coalesce(nullif(c.timezone, ''),
-                     (select l.timezone from locations l where l.id = c.location_id and l.workspace_id = c.workspace_id),
-                     ${rules.workspaceTimezone}) as timezone
+                   ${recipientTimezoneSql(rules.workspaceTimezone)} as timezone
             from ${audience.from} where ${audience.where}) m
     ) j`;
 }
@@ -165,12 +167,26 @@ export async function summarizeEligibility(
 function sendAfterSql(timing: SendTiming): SQL {
   const local = timing.localTime ? sql`(${timing.localTime}::timestamp at time zone e.timezone)` : null;
   if (!timing.quietHours) return local ?? sql`null::timestamptz`;
-  const { start, end } = timing.quietHours;
-  const at = local ?? sql`now()`;
+  const quietEnd = quietEndSql(timing.quietHours, local ?? sql`now()`, sql`e.timezone`, sql`e.channel`);
+  return sql`coalesce(${quietEnd}, ${local ?? sql`null::timestamptz`})`;
+}
+
+/**
+ * When `at` falls in the quiet hours of the recipient's zone and the channel is SMS or WhatsApp: the
+ * end of that quiet period (the time the message may go); otherwise null. SQL over the given
+ * expressions, so a later release (an A/B test's held recipients) applies the same rule.
+ */
+export function quietEndSql(
+  quietHours: { start: number; end: number },
+  at: SQL,
+  timezone: SQL,
+  channel: SQL,
+): SQL {
+  const { start, end } = quietHours;
   // Local wall clock of the planned moment, its hour, and the end of the quiet period it falls in
   // (hours are integers the service checked: inlined, so no comparison can happen on text).
   const [from, to] = [sql.raw(String(Math.trunc(start))), sql.raw(String(Math.trunc(end)))];
-  const wall = sql`(${at} at time zone e.timezone)`;
+  const wall = sql`(${at} at time zone ${timezone})`;
   const hour = sql`extract(hour from ${wall})`;
   const inQuiet =
     start > end
@@ -180,8 +196,18 @@ function sendAfterSql(timing: SendTiming): SQL {
     start > end
       ? sql`case when ${hour} >= ${from} then interval '1 day' else interval '0 day' end`
       : sql`interval '0 day'`;
-  const quietEnd = sql`((date_trunc('day', ${wall}) + ${nextDay} + interval '${to} hours') at time zone e.timezone)`;
-  return sql`case when e.channel <> 'email' and ${inQuiet} then ${quietEnd} else ${local ?? sql`null::timestamptz`} end`;
+  const quietEndAt = sql`((date_trunc('day', ${wall}) + ${nextDay} + interval '${to} hours') at time zone ${timezone})`;
+  return sql`case when ${channel} <> 'email' and ${inQuiet} then ${quietEndAt} end`;
+}
+
+/**
+ * A client's time zone (their own, else their location's, else the workspace's), over `clients c`:
+ * the same rule as the snapshot's.
+ */
+export function recipientTimezoneSql(workspaceTimezone: string): SQL {
+  return sql`coalesce(nullif(c.timezone, ''),
+    (select l.timezone from locations l where l.id = c.location_id and l.workspace_id = c.workspace_id),
+    ${workspaceTimezone})`;
 }
 
 /** Sorting a million addresses for the duplicates needs more than the default 4–16 MB, or it spills to disk. */

@@ -74,6 +74,8 @@ export type ClaimedDelivery = {
   channel: 'email' | 'sms' | 'whatsapp';
   address: string;
   attempts: number;
+  /** The A/B variant whose content it renders (0 without a test). */
+  variant: number;
   /** The client's consent for the channel right now (checked again at each claim). */
   consent: boolean;
 };
@@ -98,9 +100,9 @@ export async function claimDeliveries(
     ), claimed as (
       update deliveries d set status = 'sending', claimed_at = now(), attempts = d.attempts + 1, updated_at = now()
       from due where d.id = due.id
-      returning d.id, d.client_id, d.channel, d.address, d.attempts
+      returning d.id, d.client_id, d.channel, d.address, d.attempts, d.variant
     )
-    select claimed.id, claimed.client_id, claimed.channel, claimed.address, claimed.attempts::int,
+    select claimed.id, claimed.client_id, claimed.channel, claimed.address, claimed.attempts::int, claimed.variant,
       case claimed.channel when 'email' then c.consent_email when 'sms' then c.consent_sms
         else c.consent_whatsapp end and c.erased_at is null as consent
     from claimed join clients c on c.id = claimed.client_id`);
@@ -168,11 +170,11 @@ export async function deliveryProgress(db: DbOrTx, campaignId: string) {
   return { counts, nextDue };
 }
 
-/** Cancel: what was not sent yet stays unsent, for the record. */
+/** Cancel: what was not sent yet (queued, or held for an A/B winner) stays unsent, for the record. */
 export async function cancelQueued(db: DbOrTx, campaignId: string): Promise<number> {
   const result = await db.execute(sql`
     update deliveries set status = 'cancelled', updated_at = now()
-    where campaign_id = ${campaignId} and status = 'queued'`);
+    where campaign_id = ${campaignId} and status in ('queued', 'held')`);
   return result.rowCount ?? 0;
 }
 

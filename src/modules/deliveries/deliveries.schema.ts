@@ -25,6 +25,7 @@ export const DELIVERY_STATUSES = [
   'failed',
   'unknown',
   'cancelled',
+  'held',
 ] as const;
 
 export const SKIP_REASONS = [
@@ -35,6 +36,7 @@ export const SKIP_REASONS = [
   'frequency_cap',
   'duplicate_address',
   'template_not_approved',
+  'excluded',
 ] as const;
 
 /**
@@ -69,7 +71,10 @@ export const deliveries = pgTable(
     error: text(),
     /** Copied from the campaign: only marketing messages count towards the frequency cap. */
     marketing: boolean().notNull().default(true),
-    /** The A/B variant (0 when the campaign has one content). */
+    /**
+     * The A/B variant (0 when the campaign has one content). A `held` delivery waits for the test's
+     * winner and gets its variant when the winner is chosen (campaigns.ab.ts).
+     */
     variant: integer().notNull().default(0),
     createdAt: ts().notNull().defaultNow(),
     updatedAt: ts().notNull().defaultNow(),
@@ -89,7 +94,7 @@ export const deliveries = pgTable(
       .where(sql`${t.sentAt} is not null`),
     check(
       'deliveries_status_check',
-      sql`${t.status} in ('skipped', 'queued', 'sending', 'sent', 'delivered', 'read', 'clicked', 'failed', 'unknown', 'cancelled')`,
+      sql`${t.status} in ('skipped', 'queued', 'sending', 'sent', 'delivered', 'read', 'clicked', 'failed', 'unknown', 'cancelled', 'held')`,
     ),
     check('deliveries_skip_check', sql`(${t.status} = 'skipped') = (${t.skipReason} is not null)`),
   ],

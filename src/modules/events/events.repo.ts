@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/db.ts';
 import type { Cursor } from '../../platform/pagination.ts';
 import { timelineWindowSql } from '../clients/client-data.ts';
@@ -278,4 +278,27 @@ export async function eventTimelinePage(
     )
     .orderBy(sql`${events.occurredAt} desc, ${events.id} desc`)
     .limit(window.limit);
+}
+
+/**
+ * For campaign figures (a reply to a message): true when the client (`clientId`, an SQL expression)
+ * sent an inbound WhatsApp or SMS message (recorded by the channels module as `whatsapp_inbound` /
+ * `sms_inbound` events) within `hours` after `after` (an SQL timestamp expression).
+ */
+export function inboundReplyWithin(workspaceId: string, clientId: SQL, after: SQL, hours: number): SQL {
+  return sql`exists (select 1 from events ev
+    where ev.client_id = ${clientId} and ev.workspace_id = ${workspaceId}
+      and ev.type in ('whatsapp_inbound', 'sms_inbound')
+      and ev.occurred_at >= ${after} and ev.occurred_at < ${after} + make_interval(hours => ${hours}))`;
+}
+
+/** For the home page: per week (Monday, in `timeZone`) since `since`, the clients with any event. */
+export async function activeClientsPerWeek(db: DbOrTx, workspaceId: string, timeZone: string, since: Date) {
+  const result = await db.execute<{ week: string; n: number }>(sql`
+    select to_char(date_trunc('week', occurred_at at time zone ${timeZone}), 'YYYY-MM-DD') as week,
+      count(distinct client_id)::int as n
+    from events where workspace_id = ${workspaceId} and occurred_at >= ${since.toISOString()}::timestamptz
+      and occurred_at <= now()
+    group by 1`);
+  return new Map(result.rows.map((r) => [r.week, r.n]));
 }

@@ -331,7 +331,15 @@ async function recipientOf(
 
 export interface RenderInput {
   channel: TemplateChannel;
-  content: { templateId: string } | { subject?: string; body: string; marketing?: boolean };
+  content:
+    | { templateId: string }
+    | {
+        subject?: string;
+        body: string;
+        marketing?: boolean;
+        /** A campaign's inline WhatsApp template (its parameters are variables, as in a saved template). */
+        whatsappTemplate?: WhatsappTemplateRef;
+      };
   clientId: string;
   campaignId?: string;
   coupon?: Coupon;
@@ -420,7 +428,7 @@ export function createTemplateRenderer(deps: {
           subject: input.content.subject ?? null,
           body: input.content.body,
           marketing: input.content.marketing ?? true,
-          ref: null,
+          ref: input.content.whatsappTemplate ?? null,
         };
       }
       const token = unsubscribeToken(secrets, {

@@ -14,7 +14,8 @@ export type DeliveryStatus =
   | 'clicked'
   | 'failed'
   | 'unknown'
-  | 'cancelled';
+  | 'cancelled'
+  | 'held';
 export type SkipReason =
   | 'no_address'
   | 'invalid_address'
@@ -22,7 +23,8 @@ export type SkipReason =
   | 'suppressed'
   | 'frequency_cap'
   | 'duplicate_address'
-  | 'template_not_approved';
+  | 'template_not_approved'
+  | 'excluded';
 
 export const DELIVERY_STATUSES: DeliveryStatus[] = [
   'queued',
@@ -35,9 +37,55 @@ export const DELIVERY_STATUSES: DeliveryStatus[] = [
   'unknown',
   'skipped',
   'cancelled',
+  'held',
 ];
 
-export type CampaignContent = { template_id: string } | { subject?: string; body: string };
+export interface WhatsappTemplateFields {
+  name: string;
+  language: string;
+  /** Template variables (e.g. client.first_name) for the template's {{1}}, {{2}}… */
+  parameters?: string[];
+}
+export type SingleContent =
+  | { template_id: string }
+  | { subject?: string; body: string; whatsapp_template?: WhatsappTemplateFields };
+export type CampaignContent = SingleContent | { variants: SingleContent[] };
+export type AbCriterion = 'opened' | 'clicked' | 'replied';
+export interface AbTestSettings {
+  test_share_percent: number;
+  criterion: AbCriterion;
+  wait_hours: number;
+}
+export interface AbTestState extends AbTestSettings {
+  decide_at?: string | null;
+  winner?: number | null;
+  decided_at?: string | null;
+  decided_by?: 'rate' | 'hand' | null;
+}
+export type WhatsappCategory = 'marketing' | 'utility' | 'authentication' | 'service';
+export interface Prices {
+  currency: string;
+  email: number;
+  sms_segment: number;
+  whatsapp: Record<WhatsappCategory, number>;
+}
+export interface Cost {
+  currency: string;
+  total: number;
+  lines: {
+    channel: CampaignChannel;
+    messages: number;
+    segments_per_message: number | null;
+    units: number;
+    unit_price: number;
+    whatsapp_category: WhatsappCategory | null;
+    amount: number;
+  }[];
+}
+export interface CampaignSettings {
+  frequency_cap_7d: number | null;
+  prices: Prices | null;
+}
 export type CampaignAudience =
   | { segment_id: string }
   | { definition: SegmentNode }
@@ -53,6 +101,7 @@ export interface Campaign {
   audience: CampaignAudience;
   fallback_channels: CampaignChannel[];
   marketing: boolean;
+  ab_test: AbTestState | null;
   status: CampaignStatus;
   status_reason: string | null;
   scheduled_at: string | null;
@@ -68,9 +117,12 @@ export interface CampaignInput {
   name?: string;
   objective?: string | null;
   channel?: CampaignChannel;
+  channel_id?: string | null;
   content?: CampaignContent;
   audience?: CampaignAudience;
+  fallback_channels?: CampaignChannel[];
   marketing?: boolean;
+  ab_test?: AbTestSettings | null;
 }
 
 export interface SkippedCount {
@@ -86,7 +138,19 @@ export interface CampaignReview {
   skipped: number;
   skipped_by_reason: SkippedCount[];
   frequency_cap_7d: number | null;
+  cost_estimate: Cost | null;
   evaluated_at: string;
+}
+
+export interface VariantStats {
+  variant: number;
+  recipients: number;
+  sent: number;
+  delivered: number;
+  opened: number;
+  clicked: number;
+  replied: number;
+  rate: number;
 }
 
 export interface CampaignStats {
@@ -96,6 +160,32 @@ export interface CampaignStats {
   skipped_by_reason: SkippedCount[];
   sent_per_minute: { minute: string; count: number }[];
   progress: { done: number; total: number };
+  funnel: {
+    audience: number;
+    eligible: number;
+    sent: number;
+    delivered: number;
+    opened: number;
+    clicked: number;
+    replied: number;
+  };
+  over_time: { bucket: 'minute' | 'hour' | 'day'; points: { at: string; sent: number; delivered: number }[] };
+  failures: { status: 'failed' | 'unknown'; reason: string; example: string | null; count: number }[];
+  ab_test:
+    | (Required<AbTestState> & {
+        held: number;
+        variants: VariantStats[];
+      })
+    | null;
+  cost_actual: Cost | null;
+}
+
+export interface Exclusion {
+  client_id: string;
+  client_name: string | null;
+  email: string | null;
+  phone: string | null;
+  created_at: string;
 }
 
 export interface Recipient {
@@ -113,6 +203,7 @@ export interface Recipient {
 export interface SendInput {
   at?: string;
   recipient_time_zone?: boolean;
+  determine_recipients?: 'now' | 'at_send';
 }
 
 const campaignKeys = {
@@ -122,6 +213,8 @@ const campaignKeys = {
   review: (id: string) => ['campaigns', 'review', id] as const,
   stats: (id: string) => ['campaigns', 'stats', id] as const,
   recipients: (id: string, status: string | null) => ['campaigns', 'recipients', id, status] as const,
+  exclusions: (id: string) => ['campaigns', 'exclusions', id] as const,
+  settings: ['campaigns', 'settings'] as const,
 };
 
 const campaignPath = (id: string) => `/api/v1/campaigns/${encodeURIComponent(id)}`;
@@ -240,6 +333,76 @@ export function useDeleteCampaign() {
   const invalidate = useInvalidate();
   return useMutation({
     mutationFn: (id: string) => request<void>(campaignPath(id), { method: 'DELETE' }),
+    onSuccess: invalidate,
+  });
+}
+
+export function useExclusions(id: string) {
+  return useQuery({
+    queryKey: campaignKeys.exclusions(id),
+    queryFn: ({ signal }) =>
+      request<{ exclusions: Exclusion[] }>(`${campaignPath(id)}/exclusions`, { signal }),
+    select: (data) => data.exclusions,
+  });
+}
+
+export function useExcludeClients(id: string) {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (clientIds: string[]) =>
+      request<{ added: number; exclusions: Exclusion[] }>(`${campaignPath(id)}/exclusions`, {
+        method: 'POST',
+        body: { client_ids: clientIds },
+      }),
+    onSuccess: invalidate,
+  });
+}
+
+export function useIncludeAgain(id: string) {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (clientId: string) =>
+      request<void>(`${campaignPath(id)}/exclusions/${encodeURIComponent(clientId)}`, { method: 'DELETE' }),
+    onSuccess: invalidate,
+  });
+}
+
+export function useChooseWinner(id: string) {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (variant: number) =>
+      request<{ campaign: Campaign; released: number }>(`${campaignPath(id)}/ab-test/winner`, {
+        method: 'POST',
+        body: { variant },
+      }),
+    onSuccess: invalidate,
+  });
+}
+
+export function useRetryCampaign(id: string) {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (statuses: Array<'failed' | 'unknown'>) =>
+      request<{ campaign: Campaign; requeued: number }>(`${campaignPath(id)}/retry`, {
+        method: 'POST',
+        body: { statuses },
+      }),
+    onSuccess: invalidate,
+  });
+}
+
+export function useCampaignSettings() {
+  return useQuery({
+    queryKey: campaignKeys.settings,
+    queryFn: ({ signal }) => request<CampaignSettings>('/api/v1/campaign-settings', { signal }),
+  });
+}
+
+export function useUpdateCampaignSettings() {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: (input: Partial<CampaignSettings>) =>
+      request<CampaignSettings>('/api/v1/campaign-settings', { method: 'PUT', body: input }),
     onSuccess: invalidate,
   });
 }

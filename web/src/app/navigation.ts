@@ -5,6 +5,7 @@ import {
   IconBuildingStore,
   IconClipboardList,
   IconClockShield,
+  IconCoin,
   IconFileImport,
   IconFilter,
   IconForms,
@@ -42,6 +43,7 @@ export type NavLabel =
   | 'tags'
   | 'locations'
   | 'retention'
+  | 'sending'
   | 'apiKeys'
   | 'channels'
   | 'auditLog'
@@ -81,6 +83,7 @@ export const SETTINGS_NAV: NavItem[] = [
   { to: '/settings/api-keys', label: 'apiKeys', icon: IconKey, minRole: 'admin' },
   { to: '/settings/channels', label: 'channels', icon: IconPlugConnected },
   { to: '/settings/ai', label: 'ai', icon: IconSparkles, minRole: 'marketer' },
+  { to: '/settings/sending', label: 'sending', icon: IconCoin },
   { to: '/settings/signup-forms', label: 'signupForms', icon: IconClipboardList },
   { to: '/settings/privacy-requests', label: 'privacyRequests', icon: IconShieldLock, minRole: 'admin' },
   { to: '/settings/audit-log', label: 'auditLog', icon: IconHistory, minRole: 'admin' },

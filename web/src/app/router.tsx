@@ -3,6 +3,7 @@ import { LoginPage } from '../features/auth/LoginPage';
 import { CampaignPage } from '../features/campaigns/CampaignPage';
 import { CampaignsPage } from '../features/campaigns/CampaignsPage';
 import { CampaignWizard } from '../features/campaigns/CampaignWizard';
+import { SendingSettingsPage } from '../features/campaigns/SendingSettingsPage';
 import { ChannelsPage } from '../features/channels/ChannelsPage';
 import { ClientsPage } from '../features/clients/ClientsPage';
 import { DuplicatesPage } from '../features/clients/duplicates/DuplicatesPage';
@@ -91,6 +92,7 @@ export const router = createBrowserRouter([
                   </RequireRole>
                 ),
               },
+              { path: 'sending', element: <SendingSettingsPage /> },
               { path: 'signup-forms', element: <SignupFormsPage /> },
               {
                 path: 'privacy-requests',

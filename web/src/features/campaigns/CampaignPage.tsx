@@ -18,10 +18,11 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { modals } from '@mantine/modals';
 import { IconCopy, IconPlayerPause, IconPlayerPlay, IconSearch, IconX } from '@tabler/icons-react';
 import dayjs from 'dayjs';
-import { lazy, Suspense, useState } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import {
+  type Campaign,
   type CampaignStats,
   type DeliveryStatus,
   useCampaign,
@@ -29,17 +30,19 @@ import {
   useCampaignRecipients,
   useCampaignStats,
   useDuplicateCampaign,
+  useExcludeClients,
 } from '../../api/campaigns';
 import { DateTime } from '../../ui/DateTime';
 import { useErrorMessage } from '../../ui/errors';
 import { notifyError, notifySuccess } from '../../ui/notify';
 import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
+import { AbTestCard, CostView, FailuresCard, FunnelCard, OverTimeCard } from './CampaignFigures';
 import { CampaignStatusBadge } from './CampaignStatusBadge';
 
-const SendsChart = lazy(() => import('./SendsChart'));
-
 const SHOWN: DeliveryStatus[] = ['queued', 'sent', 'delivered', 'failed', 'unknown', 'skipped', 'cancelled'];
+/** Shown only when there are some: recipients held for an A/B test's winner. */
+const SOMETIMES: DeliveryStatus[] = ['held'];
 const FILTERS: (DeliveryStatus | 'all')[] = [
   'all',
   'sent',
@@ -48,6 +51,7 @@ const FILTERS: (DeliveryStatus | 'all')[] = [
   'skipped',
   'queued',
   'cancelled',
+  'held',
 ];
 
 /** One campaign: live progress while sending, what happened to whom, and the controls. */
@@ -65,10 +69,27 @@ export function CampaignPage() {
   const [search, setSearch] = useState('');
   const [q] = useDebouncedValue(search, 300);
   const recipients = useCampaignRecipients(id, filter === 'all' ? null : filter, q, stats.dataUpdatedAt);
+  const exclude = useExcludeClients(id);
 
   if (campaign.error) return <QueryError error={campaign.error} onRetry={() => void campaign.refetch()} />;
   if (!campaign.data) return <Loader aria-label={t('campaigns.loading')} />;
   const status = stats.data?.status ?? campaign.data.status;
+  // A scheduled campaign's recipients are fixed but not sent yet: one can still be taken out.
+  const canExclude = status === 'scheduled';
+  const excludeOne = (clientId: string, name: string) =>
+    modals.openConfirmModal({
+      title: t('campaigns.exclusions.confirmTitle', { name }),
+      children: <Text size="sm">{t('campaigns.exclusions.confirmText')}</Text>,
+      labels: { confirm: t('campaigns.exclusions.exclude'), cancel: t('common.cancel') },
+      onConfirm: () =>
+        exclude.mutate([clientId], {
+          onSuccess: () => {
+            void stats.refetch();
+            notifySuccess(t('campaigns.exclusions.done', { name }));
+          },
+          onError: (error) => notifyError(errorMessage(error)),
+        }),
+    });
 
   function confirmAction(kind: 'pause' | 'resume' | 'cancel') {
     modals.openConfirmModal({
@@ -160,7 +181,11 @@ export function CampaignPage() {
           {stats.data.status_reason}
         </Alert>
       ) : null}
-      {stats.data ? <StatsView stats={stats.data} /> : <Loader aria-label={t('campaigns.loading')} />}
+      {stats.data ? (
+        <StatsView stats={stats.data} campaign={campaign.data} />
+      ) : (
+        <Loader aria-label={t('campaigns.loading')} />
+      )}
 
       <Title order={2} size="h3" mt="xl" mb="sm">
         {t('campaigns.page.recipients')}
@@ -169,7 +194,7 @@ export function CampaignPage() {
         <SegmentedControl
           value={filter}
           onChange={(v) => setFilter(v as DeliveryStatus | 'all')}
-          data={FILTERS.map((f) => ({
+          data={FILTERS.filter((f) => f !== 'held' || campaign.data.ab_test).map((f) => ({
             value: f,
             label: f === 'all' ? t('campaigns.page.all') : t(`campaigns.delivery.${f}`),
           }))}
@@ -193,6 +218,7 @@ export function CampaignPage() {
                 <Table.Th>{t('campaigns.columns.status')}</Table.Th>
                 <Table.Th>{t('campaigns.page.detail')}</Table.Th>
                 <Table.Th>{t('campaigns.page.sentAt')}</Table.Th>
+                {canExclude ? <Table.Th aria-label={t('campaigns.exclusions.exclude')} /> : null}
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
@@ -212,6 +238,20 @@ export function CampaignPage() {
                   <Table.Td>
                     <DateTime value={r.sent_at} />
                   </Table.Td>
+                  {canExclude ? (
+                    <Table.Td>
+                      {r.status === 'queued' || r.status === 'held' ? (
+                        <Button
+                          size="compact-xs"
+                          variant="subtle"
+                          color="red"
+                          onClick={() => excludeOne(r.client_id, r.client_name ?? r.address ?? '')}
+                        >
+                          {t('campaigns.exclusions.exclude')}
+                        </Button>
+                      ) : null}
+                    </Table.Td>
+                  ) : null}
                 </Table.Tr>
               ))}
             </Table.Tbody>
@@ -229,14 +269,11 @@ export function CampaignPage() {
   );
 }
 
-function StatsView({ stats }: { stats: CampaignStats }) {
+function StatsView({ stats, campaign }: { stats: CampaignStats; campaign: Campaign }) {
   const { t } = useTranslation();
   const { done, total } = stats.progress;
   const percent = total ? Math.round((done / total) * 100) : 0;
-  const chart = stats.sent_per_minute.map((m) => ({
-    minute: new Date(m.minute).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
-    count: m.count,
-  }));
+  const shown = [...SHOWN, ...SOMETIMES.filter((s) => stats.counts[s] > 0)];
   const problems = stats.counts.failed + stats.counts.unknown;
   return (
     <Stack>
@@ -255,8 +292,8 @@ function StatsView({ stats }: { stats: CampaignStats }) {
           data-testid="progress"
         />
       </Card>
-      <SimpleGrid cols={{ base: 2, sm: 4, lg: 7 }}>
-        {SHOWN.map((s) => (
+      <SimpleGrid cols={{ base: 2, sm: 4, lg: shown.length }}>
+        {shown.map((s) => (
           <Card withBorder key={s} p="sm" data-testid={`count-${s}`}>
             <Text size="xs" c="dimmed">
               {t(`campaigns.delivery.${s}`)}
@@ -287,20 +324,22 @@ function StatsView({ stats }: { stats: CampaignStats }) {
           ))}
         </Card>
       ) : null}
-      <Card withBorder>
-        <Text fw={600} mb="xs">
-          {t('campaigns.page.chart')}
-        </Text>
-        {chart.length ? (
-          <Suspense fallback={<Loader size="sm" />}>
-            <SendsChart data={chart} label={t('campaigns.delivery.sent')} />
-          </Suspense>
-        ) : (
-          <Text size="sm" c="dimmed">
-            {t('campaigns.page.chartEmpty')}
-          </Text>
-        )}
-      </Card>
+      <AbTestCard campaign={campaign} stats={stats} />
+      <SimpleGrid cols={{ base: 1, md: 2 }}>
+        <FunnelCard funnel={stats.funnel} />
+        <Stack>
+          <OverTimeCard overTime={stats.over_time} />
+          {stats.cost_actual ? (
+            <Card withBorder>
+              <Text fw={600} mb="xs">
+                {t('campaigns.cost.actual')}
+              </Text>
+              <CostView cost={stats.cost_actual} testId="cost-actual" />
+            </Card>
+          ) : null}
+        </Stack>
+      </SimpleGrid>
+      <FailuresCard campaign={campaign} stats={stats} />
     </Stack>
   );
 }

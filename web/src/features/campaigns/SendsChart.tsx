@@ -1,15 +1,24 @@
 import '@mantine/charts/styles.css';
 import { BarChart } from '@mantine/charts';
 
-/** Sends per minute as bars (its own chunk: recharts loads only on a campaign's page). */
+/** Sends and deliveries over time as grouped bars (its own chunk: recharts loads only on a campaign's page). */
 export default function SendsChart({
   data,
-  label,
+  labels,
 }: {
-  data: { minute: string; count: number }[];
-  label: string;
+  data: { at: string; sent: number; delivered: number }[];
+  labels: { sent: string; delivered: string };
 }) {
   return (
-    <BarChart h={200} data={data} dataKey="minute" series={[{ name: 'count', label, color: 'teal.6' }]} />
+    <BarChart
+      h={220}
+      data={data}
+      dataKey="at"
+      withLegend
+      series={[
+        { name: 'sent', label: labels.sent, color: 'teal.6' },
+        { name: 'delivered', label: labels.delivered, color: 'blue.6' },
+      ]}
+    />
   );
 }

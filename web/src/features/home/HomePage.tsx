@@ -13,6 +13,7 @@ import { Link } from 'react-router';
 import { useMe } from '../../api/me';
 import { PageHeader } from '../../ui/PageHeader';
 import { RoleBadge } from '../../ui/RoleBadge';
+import { HomeDashboard } from './HomeDashboard';
 
 type StepKey = 'clients' | 'segments' | 'campaigns' | 'api';
 
@@ -96,6 +97,7 @@ export function HomePage() {
           </Stack>
         </Group>
       </Card>
+      <HomeDashboard />
       <Title order={2} size="h3" mb="md">
         {t('home.gettingStarted')}
       </Title>
