@@ -1,3 +1,5 @@
+import { and, eq, lt, or, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { AppError } from './errors.ts';
 
 /** Keyset cursors: opaque base64url of the last row's sort key, so pages never skip or repeat. */
@@ -28,4 +30,14 @@ export function page<T>(rows: T[], limit: number, key: (row: T) => [Date | strin
   const last = items.at(-1);
   const next = rows.length > limit && last ? encodeCursor(...key(last)) : null;
   return { items, nextCursor: next };
+}
+
+/**
+ * The rows after a cursor in `createdAt desc, id desc` order (a Drizzle condition), or undefined
+ * on the first page: what every newest-first list of one table filters by.
+ */
+export function afterCursor(createdAt: AnyPgColumn, id: AnyPgColumn, cursor: Cursor | null): SQL | undefined {
+  if (!cursor) return undefined;
+  const at = new Date(cursor.at);
+  return or(lt(createdAt, at), and(eq(createdAt, at), lt(id, cursor.id)));
 }

@@ -1,10 +1,10 @@
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Actor, WorkspaceContext } from '../../platform/auth/context.ts';
 import { hasRole, type Role } from '../../platform/auth/roles.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
 import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
-import { decodeCursor, page } from '../../platform/pagination.ts';
+import { afterCursor, decodeCursor, page } from '../../platform/pagination.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { sendCampaign } from '../campaigns/campaigns.send.ts';
 import { createCampaign, MAX_AUDIENCE_IDS } from '../campaigns/campaigns.service.ts';
@@ -709,12 +709,7 @@ export async function listBulkActions(
     .where(
       and(
         eq(bulkActions.workspaceId, ctx.workspaceId),
-        cursor
-          ? or(
-              lt(bulkActions.createdAt, new Date(cursor.at)),
-              and(eq(bulkActions.createdAt, new Date(cursor.at)), lt(bulkActions.id, cursor.id)),
-            )
-          : undefined,
+        afterCursor(bulkActions.createdAt, bulkActions.id, cursor),
       ),
     )
     .orderBy(desc(bulkActions.createdAt), desc(bulkActions.id))
