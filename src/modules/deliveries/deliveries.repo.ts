@@ -153,6 +153,17 @@ export async function reapStaleClaims(db: DbOrTx, campaignId: string, staleMs: n
   return result.rowCount ?? 0;
 }
 
+/**
+ * Claims handed back untouched: the worker claimed them ahead and then did not send them (the
+ * campaign was paused meanwhile). Only for claims no provider call was made for.
+ */
+export async function releaseClaims(db: DbOrTx, ids: readonly string[]): Promise<void> {
+  if (!ids.length) return;
+  await db.execute(sql`
+    update deliveries set status = 'queued', claimed_at = null, attempts = attempts - 1, updated_at = now()
+    where id = any(${`{${ids.join(',')}}`}::uuid[]) and status = 'sending'`);
+}
+
 /** Counts per status of a campaign's deliveries, and when the next queued one is due. */
 export async function deliveryProgress(db: DbOrTx, campaignId: string) {
   const result = await db.execute<{ status: string; n: number; next_due: string | null }>(sql`
