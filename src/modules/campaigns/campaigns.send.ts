@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Task } from 'graphile-worker';
+import type pg from 'pg';
 import { systemContext, type WorkspaceContext } from '../../platform/auth/context.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -8,6 +9,7 @@ import { recordAudit } from '../audit/audit.service.ts';
 import type { OutgoingMessage, SendResult, WhatsappTemplateRef } from '../channels/channel-types.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { type MessageChannel, type SendTiming, snapshotAudience } from '../deliveries/audience.ts';
+import { holdClaimOwner } from '../deliveries/claim-owner.ts';
 import {
   type ClaimedDelivery,
   cancelQueued,
@@ -38,6 +40,7 @@ import {
 
 export const PREPARE_TASK = 'campaigns.prepare';
 export const DISPATCH_TASK = 'campaigns.dispatch';
+export const RECOVER_TASK = 'campaigns.recover_lanes';
 /** Workers that send one campaign side by side (each claims its own batches). */
 export const DISPATCH_LANES = 3;
 /** Deliveries one lane claims at a time: all become `unknown` if its worker dies mid-batch. */
@@ -289,6 +292,7 @@ async function dispatchLane(
   campaignId: string,
   workspaceId: string,
   lane: number,
+  owner: string,
 ) {
   const ctx = systemContext(workspaceId, 'campaign');
   const first = await getCampaignRow(db, workspaceId, campaignId);
@@ -313,7 +317,7 @@ async function dispatchLane(
   const prepareBatch = async (): Promise<PreparedBatch | null> => {
     const row = await getCampaignRow(db, workspaceId, campaignId);
     if (row.status !== 'sending') return null;
-    const batch = await claimDeliveries(db, campaignId, BATCH);
+    const batch = await claimDeliveries(db, campaignId, BATCH, owner);
     if (!batch.length) return null;
     const prepared: PreparedBatch = { ids: batch.map((d) => d.id), outcomes: [], groups: [] };
     for (const kind of new Set(batch.map((d) => d.channel))) {
@@ -495,7 +499,8 @@ async function finishOrWait(db: Database, campaignId: string, workspaceId: strin
   }
   await db.transaction(async (tx) => {
     const row = await getCampaignRow(tx, workspaceId, campaignId, true);
-    if (row.status !== 'sending') return;
+    // Not snapshotted yet (a lane queued again while the snapshot is still to be taken): not done.
+    if (row.status !== 'sending' || !row.snapshotAt) return;
     await updateCampaignRow(tx, workspaceId, campaignId, { status: 'sent' });
     await recordAudit(tx, systemContext(workspaceId, 'campaign'), {
       action: 'campaign.completed',
@@ -554,7 +559,8 @@ async function workspaceOfCampaign(db: Database, campaignId: string): Promise<st
   return result.rows[0]?.workspace_id ?? null;
 }
 
-export function campaignSendJobs(db: Database, deps: SendDeps): JobDefinitions {
+/** `pool`: the lanes hold their claim-owner lock on a connection of their own from it. */
+export function campaignSendJobs(db: Database, pool: pg.Pool, deps: SendDeps): JobDefinitions {
   const prepare: Task = async (payload) => {
     const { campaign_id } = payloadOf(payload);
     const workspaceId = await workspaceOfCampaign(db, campaign_id);
@@ -569,9 +575,45 @@ export function campaignSendJobs(db: Database, deps: SendDeps): JobDefinitions {
           .split(':')
           .at(-1),
       ) || 0;
-    if (workspaceId) await dispatchLane(db, deps, campaign_id, workspaceId, lane);
+    if (!workspaceId) return;
+    // Held while the lane sends: claims of a lane whose process died are known as orphans at once.
+    const owner = await holdClaimOwner(pool);
+    try {
+      await dispatchLane(db, deps, campaign_id, workspaceId, lane, owner.id);
+    } finally {
+      await owner.release();
+    }
   };
-  return { tasks: { [PREPARE_TASK]: prepare, [DISPATCH_TASK]: dispatch }, cron: [] };
+  /**
+   * A worker killed mid-lane leaves its job locked (graphile-worker frees it only after 4 hours):
+   * when a worker starts, and every minute, each sending campaign gets its lanes queued again.
+   * A lane that is queued keeps its time; one that is running elsewhere gets a twin, which claims
+   * its own batches like any lane (claims never overlap).
+   */
+  const recoverLanes: Task = async () => {
+    const sending = await db.execute<{ id: string; snapshotted: boolean }>(
+      sql`select id, snapshot_at is not null as snapshotted from campaigns where status = 'sending' and deleted_at is null`,
+    );
+    for (const { id, snapshotted } of sending.rows) {
+      // Killed while taking the snapshot (its transaction rolled back): take it again first.
+      const jobs = snapshotted
+        ? Array.from({ length: DISPATCH_LANES }, (_, lane) => [
+            DISPATCH_TASK,
+            `${DISPATCH_TASK}:${id}:${lane}`,
+          ])
+        : [[PREPARE_TASK, `${PREPARE_TASK}:${id}`]];
+      for (const [task, key] of jobs)
+        await db.execute(
+          sql`select graphile_worker.add_job(${task}, json_build_object('campaign_id', ${id}::text),
+            job_key => ${key}, job_key_mode => 'preserve_run_at', max_attempts => 25)`,
+        );
+    }
+  };
+  return {
+    tasks: { [PREPARE_TASK]: prepare, [DISPATCH_TASK]: dispatch, [RECOVER_TASK]: recoverLanes },
+    cron: [{ task: RECOVER_TASK, match: '* * * * *', identifier: RECOVER_TASK }],
+    atWorkerStart: [RECOVER_TASK],
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/db.ts';
 import { timelineWindowSql } from '../clients/client-data.ts';
+import { CLAIM_OWNER_LOCK_SPACE } from './claim-owner.ts';
 import { deliveries } from './deliveries.schema.ts';
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
@@ -87,6 +88,8 @@ export async function claimDeliveries(
   db: DbOrTx,
   campaignId: string,
   limit: number,
+  /** The lane run's id (claim-owner.ts): its advisory lock tells the others it is alive. */
+  owner: string,
 ): Promise<ClaimedDelivery[]> {
   const result = await db.execute<ClaimedDelivery>(sql`
     with due as (
@@ -96,7 +99,8 @@ export async function claimDeliveries(
       limit ${limit}
       for update skip locked
     ), claimed as (
-      update deliveries d set status = 'sending', claimed_at = now(), attempts = d.attempts + 1, updated_at = now()
+      update deliveries d set status = 'sending', claimed_at = now(), claimed_by = ${owner},
+        attempts = d.attempts + 1, updated_at = now()
       from due where d.id = due.id
       returning d.id, d.client_id, d.channel, d.address, d.attempts
     )
@@ -133,6 +137,7 @@ export async function recordOutcomes(db: DbOrTx, outcomes: DeliveryOutcome[]): P
       send_after = coalesce(r.send_after, d.send_after),
       sent_at = case when r.status = 'sent' then now() else d.sent_at end,
       claimed_at = null,
+      claimed_by = null,
       updated_at = now()
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
       as r(id uuid, status text, provider_message_id text, error text, skip_reason text, send_after timestamptz)
@@ -140,16 +145,18 @@ export async function recordOutcomes(db: DbOrTx, outcomes: DeliveryOutcome[]): P
 }
 
 /**
- * Claims older than `staleMs` with no outcome: the worker died between the claim and the record.
- * The provider may have the message, so they become `unknown` (shown for a person to reconcile),
- * never queued again.
+ * Claims whose worker died between the claim and the record: the lane run that holds them no longer
+ * holds its advisory lock (claim-owner.ts; its process is gone), or, for a claim without an owner,
+ * it is older than `staleMs`. The provider may have the message, so they become `unknown` (shown
+ * for a person to reconcile), never queued again.
  */
 export async function reapStaleClaims(db: DbOrTx, campaignId: string, staleMs: number): Promise<number> {
   const result = await db.execute(sql`
     update deliveries set status = 'unknown', error = 'the worker stopped while sending; the provider may have it',
-      claimed_at = null, updated_at = now()
+      claimed_at = null, claimed_by = null, updated_at = now()
     where campaign_id = ${campaignId} and status = 'sending'
-      and claimed_at < now() - make_interval(secs => ${staleMs / 1000})`);
+      and (claimed_at < now() - make_interval(secs => ${staleMs / 1000})
+        or (claimed_by is not null and pg_try_advisory_xact_lock(${CLAIM_OWNER_LOCK_SPACE}, hashtext(claimed_by))))`);
   return result.rowCount ?? 0;
 }
 
@@ -160,7 +167,8 @@ export async function reapStaleClaims(db: DbOrTx, campaignId: string, staleMs: n
 export async function releaseClaims(db: DbOrTx, ids: readonly string[]): Promise<void> {
   if (!ids.length) return;
   await db.execute(sql`
-    update deliveries set status = 'queued', claimed_at = null, attempts = attempts - 1, updated_at = now()
+    update deliveries set status = 'queued', claimed_at = null, claimed_by = null, attempts = attempts - 1,
+      updated_at = now()
     where id = any(${`{${ids.join(',')}}`}::uuid[]) and status = 'sending'`);
 }
 
@@ -261,7 +269,8 @@ export async function campaignRecipientRows(
 export async function requeueDeliveries(db: DbOrTx, campaignId: string, statuses: string[]): Promise<number> {
   if (!statuses.length) return 0;
   const result = await db.execute(sql`
-    update deliveries set status = 'queued', send_after = null, error = null, claimed_at = null, updated_at = now()
+    update deliveries set status = 'queued', send_after = null, error = null, claimed_at = null, claimed_by = null,
+      updated_at = now()
     where campaign_id = ${campaignId} and status = any(${`{${statuses.join(',')}}`}::text[])`);
   return result.rowCount ?? 0;
 }
