@@ -211,6 +211,41 @@ export async function deliveryCounts(db: DbOrTx, workspaceId: string, campaignId
   return result.rows;
 }
 
+/**
+ * Counts per status, with the messages the provider accepted in the last `windowS` seconds and the
+ * first acceptance: what a live progress view needs for its rate, in one pass over the campaign.
+ */
+export async function deliveryPace(db: DbOrTx, workspaceId: string, campaignId: string, windowS = 10) {
+  const result = await db.execute<{
+    status: string;
+    n: number;
+    recent: number;
+    first_sent: string | null;
+    db_now: string;
+  }>(sql`
+    select status, count(*)::int as n,
+      count(*) filter (where sent_at > now() - make_interval(secs => ${windowS}))::int as recent,
+      min(sent_at) as first_sent, now() as db_now
+    from deliveries where workspace_id = ${workspaceId} and campaign_id = ${campaignId}
+    group by status`);
+  const counts: Record<string, number> = {};
+  let recent = 0;
+  let firstSent: Date | null = null;
+  let now = new Date();
+  for (const row of result.rows) {
+    counts[row.status] = row.n;
+    recent += row.recent;
+    now = new Date(row.db_now);
+    if (row.first_sent && (!firstSent || new Date(row.first_sent) < firstSent))
+      firstSent = new Date(row.first_sent);
+  }
+  // Over the last `windowS` seconds, or since the first message when that is more recent.
+  const spanS = firstSent
+    ? Math.min(windowS, Math.max(1, (now.getTime() - firstSent.getTime()) / 1000))
+    : windowS;
+  return { counts, ratePerSecond: recent / spanS };
+}
+
 /** Messages accepted by the provider per minute (UTC minute starts), oldest first, for the chart. */
 export async function sentPerMinute(db: DbOrTx, workspaceId: string, campaignId: string) {
   const result = await db.execute<{ minute: string; n: number }>(sql`
