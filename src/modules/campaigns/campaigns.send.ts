@@ -21,7 +21,7 @@ import {
   releaseClaims,
   requeueDeliveries,
 } from '../deliveries/deliveries.repo.ts';
-import { paced, reserveSlots } from '../deliveries/rate-limiter.ts';
+import { paced } from '../deliveries/rate-limiter.ts';
 import { type Audience, compileAudience, markSegmentUsed } from '../segments/segments.service.ts';
 import {
   localIso,
@@ -400,13 +400,7 @@ async function dispatchLane(
           await Promise.all(deliveries.map(send));
           return;
         }
-        const key = `channel:${channel.id}`;
-        await paced(
-          key,
-          await reserveSlots(db, key, channel.ratePerSecond, deliveries.length),
-          deliveries,
-          send,
-        );
+        await paced(db, `channel:${channel.id}`, channel.ratePerSecond, deliveries, send);
       }),
     );
     // The batch's channel messages and its ledger outcomes: two statements, one transaction.
