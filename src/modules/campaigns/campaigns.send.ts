@@ -358,57 +358,84 @@ async function dispatchLane(
   const sendBatch = async (prepared: PreparedBatch) => {
     const outcomes = [...prepared.outcomes];
     const flushes: Array<(tx: DbOrTx) => Promise<void>> = [];
-    await Promise.all(
-      prepared.groups.map(async ({ kind, channel, deliveries, messages }) => {
-        const sending = await deps.pipeline.openSendBatch(db, ctx, channel.id, {
-          whatsapp: kind === 'whatsapp' ? deliveries.map((d) => d.address) : undefined,
-        });
-        flushes.push((tx) => sending.flush(tx));
-        const send = async (delivery: ClaimedDelivery) => {
-          const message = messages.get(delivery.client_id);
-          // A render problem (a template that no longer renders for this client): not sent, never retried.
-          if (!message || message instanceof Error) {
-            outcomes.push({
-              id: delivery.id,
-              status: 'failed',
-              error: message?.message ?? 'the client could not be rendered',
-            });
-            return;
-          }
-          try {
-            const result = await sending.send({
-              channel: delivery.channel,
-              to: delivery.address,
-              subject: message.subject,
-              html: message.html,
-              text: message.text,
-              marketing: message.marketing,
-              unsubscribeUrl: message.unsubscribeUrl,
-              whatsappTemplate: message.whatsappTemplate,
-              workspaceId,
-              clientId: delivery.client_id,
-              campaignId,
-              deliveryId: delivery.id,
-            });
-            outcomes.push(outcomeOf(delivery, result));
-          } catch (error) {
-            // A provider that threw instead of answering: it may have the message.
-            outcomes.push({ id: delivery.id, status: 'unknown', error: (error as Error).message });
-          }
-        };
-        if (!channel.ratePerSecond) {
-          await Promise.all(deliveries.map(send));
-          return;
-        }
-        await paced(db, `channel:${channel.id}`, channel.ratePerSecond, deliveries, send);
-      }),
-    );
+    // A paced batch can take seconds: a pause or cancel meanwhile stops its remaining sends (they
+    // go back to the queue untouched), read every 250 ms while the batch runs.
+    let stopped = false;
+    const unsent: string[] = [];
+    const watch = setInterval(() => {
+      getCampaignRow(db, workspaceId, campaignId).then(
+        (row) => {
+          if (row.status !== 'sending') stopped = true;
+        },
+        () => {},
+      );
+    }, 250);
+    try {
+      await sendGroups();
+    } finally {
+      clearInterval(watch);
+    }
     // The batch's channel messages and its ledger outcomes: two statements, one transaction.
     await db.transaction(async (tx) => {
       for (const flush of flushes) await flush(tx);
       await recordOutcomes(tx, outcomes);
+      await releaseClaims(tx, unsent);
     });
     return outcomes;
+
+    async function sendGroups() {
+      await Promise.all(
+        prepared.groups.map(async ({ kind, channel, deliveries, messages }) => {
+          const sending = await deps.pipeline.openSendBatch(db, ctx, channel.id, {
+            whatsapp: kind === 'whatsapp' ? deliveries.map((d) => d.address) : undefined,
+          });
+          flushes.push((tx) => sending.flush(tx));
+          const send = async (delivery: ClaimedDelivery) => {
+            if (stopped) {
+              unsent.push(delivery.id);
+              return;
+            }
+            const message = messages.get(delivery.client_id);
+            // A render problem (a template that no longer renders for this client): not sent, never retried.
+            if (!message || message instanceof Error) {
+              outcomes.push({
+                id: delivery.id,
+                status: 'failed',
+                error: message?.message ?? 'the client could not be rendered',
+              });
+              return;
+            }
+            try {
+              const result = await sending.send({
+                channel: delivery.channel,
+                to: delivery.address,
+                subject: message.subject,
+                html: message.html,
+                text: message.text,
+                marketing: message.marketing,
+                unsubscribeUrl: message.unsubscribeUrl,
+                whatsappTemplate: message.whatsappTemplate,
+                workspaceId,
+                clientId: delivery.client_id,
+                campaignId,
+                deliveryId: delivery.id,
+              });
+              outcomes.push(outcomeOf(delivery, result));
+            } catch (error) {
+              // A provider that threw instead of answering: it may have the message.
+              outcomes.push({ id: delivery.id, status: 'unknown', error: (error as Error).message });
+            }
+          };
+          if (!channel.ratePerSecond) {
+            await Promise.all(deliveries.map(send));
+            return;
+          }
+          await paced(db, `channel:${channel.id}`, channel.ratePerSecond, deliveries, send, {
+            stopped: () => stopped,
+          });
+        }),
+      );
+    }
   };
 
   // The next batch is claimed and rendered while the current one is being sent, so the provider

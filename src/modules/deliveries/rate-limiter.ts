@@ -77,8 +77,14 @@ export async function paced<T>(
   ratePerSecond: number,
   items: readonly T[],
   send: (item: T) => Promise<void>,
-  inFlight = 16,
+  options: {
+    inFlight?: number;
+    /** True once the caller wants no more sends: the waiting ones are handed to `send` at once (to be set aside). */
+    stopped?: () => boolean;
+  } = {},
 ) {
+  const inFlight = options.inFlight ?? 16;
+  const stopped = options.stopped ?? (() => false);
   const reservation = await reserveSlots(db, key, ratePerSecond, items.length);
   let active = 0;
   const queue: Array<() => void> = [];
@@ -93,9 +99,12 @@ export async function paced<T>(
   const until = async (due: number) => {
     for (;;) {
       const wait = due - nowMs();
-      if (wait <= 0) return;
-      // setTimeout may fire a fraction of a millisecond early: look again before sending.
-      await new Promise((resolve) => (wait > 1 ? setTimeout(resolve, wait) : setImmediate(resolve)));
+      if (wait <= 0 || stopped()) return;
+      // setTimeout may fire a fraction of a millisecond early: look again before sending. At most
+      // 100 ms at a time, so that a stop is noticed.
+      await new Promise((resolve) =>
+        wait > 1 ? setTimeout(resolve, Math.min(wait, 100)) : setImmediate(resolve),
+      );
     }
   };
   await Promise.all(
@@ -104,7 +113,7 @@ export async function paced<T>(
       for (;;) {
         await until(due);
         await acquire();
-        if (nowMs() - due <= LATE_TOLERANCE_MS) break;
+        if (nowMs() - due <= LATE_TOLERANCE_MS || stopped()) break;
         release();
         due = (await reserveSlots(db, key, ratePerSecond, 1)).firstAtMs;
       }
