@@ -14,6 +14,7 @@ import {
   type ClaimedDelivery,
   cancelQueued,
   claimDeliveries,
+  consentWithdrawnSince,
   type DeliveryOutcome,
   deliveryProgress,
   reapStaleClaims,
@@ -358,14 +359,24 @@ async function dispatchLane(
   const sendBatch = async (prepared: PreparedBatch) => {
     const outcomes = [...prepared.outcomes];
     const flushes: Array<(tx: DbOrTx) => Promise<void>> = [];
-    // A paced batch can take seconds: a pause or cancel meanwhile stops its remaining sends (they
-    // go back to the queue untouched), read every 250 ms while the batch runs.
+    // A paced batch can take seconds. Read again every 250 ms while it runs: the campaign's status
+    // (a pause or cancel stops the remaining sends; they go back to the queue untouched) and the
+    // consent of its clients (an unsubscribe meanwhile stops that client's message).
     let stopped = false;
     const unsent: string[] = [];
+    const claimed = prepared.groups.flatMap((g) => g.deliveries.map((d) => d.id));
+    // Read now too: the batch was claimed ahead, while the one before it was sending.
+    let withdrawn = await consentWithdrawnSince(db, claimed);
     const watch = setInterval(() => {
       getCampaignRow(db, workspaceId, campaignId).then(
         (row) => {
           if (row.status !== 'sending') stopped = true;
+        },
+        () => {},
+      );
+      consentWithdrawnSince(db, claimed).then(
+        (ids) => {
+          withdrawn = ids;
         },
         () => {},
       );
@@ -393,6 +404,10 @@ async function dispatchLane(
           const send = async (delivery: ClaimedDelivery) => {
             if (stopped) {
               unsent.push(delivery.id);
+              return;
+            }
+            if (withdrawn.has(delivery.id)) {
+              outcomes.push({ id: delivery.id, status: 'skipped', reason: 'no_consent' });
               return;
             }
             const message = messages.get(delivery.client_id);

@@ -111,6 +111,23 @@ export async function claimDeliveries(
   return result.rows;
 }
 
+/**
+ * Of these claimed deliveries, those whose client withdrew consent for the delivery's channel (or
+ * was erased) since the claim: one query for a batch, read again while a paced batch is sending.
+ */
+export async function consentWithdrawnSince(
+  db: DbOrTx,
+  deliveryIds: readonly string[],
+): Promise<Set<string>> {
+  if (!deliveryIds.length) return new Set();
+  const result = await db.execute<{ id: string }>(sql`
+    select d.id from deliveries d join clients c on c.id = d.client_id
+    where d.id = any(${`{${deliveryIds.join(',')}}`}::uuid[])
+      and not coalesce(case d.channel when 'email' then c.consent_email when 'sms' then c.consent_sms
+        else c.consent_whatsapp end and c.erased_at is null, false)`);
+  return new Set(result.rows.map((r) => r.id));
+}
+
 export type DeliveryOutcome =
   | { id: string; status: 'sent'; providerMessageId: string }
   | { id: string; status: 'failed' | 'unknown' | 'cancelled'; error: string }
