@@ -64,6 +64,10 @@ export async function reserveSlots(
  */
 export const LATE_TOLERANCE_MS = (1000 / MARGIN - 1000) * 0.8;
 
+/** The tolerance less this process's uncertainty about PostgreSQL's clock (half its best round trip). */
+const lateTolerance = () =>
+  Math.max(1, Math.min(LATE_TOLERANCE_MS, 1000 / MARGIN - 1000 - clockOffset.rttMs / 2 - 1));
+
 /**
  * Starts each send in a reserved slot of the account's rate shared through PostgreSQL. A send does
  * not wait for the one before it to finish (an SMTP or HTTP round trip would otherwise cap a lane at
@@ -113,7 +117,7 @@ export async function paced<T>(
       for (;;) {
         await until(due);
         await acquire();
-        if (nowMs() - due <= LATE_TOLERANCE_MS || stopped()) break;
+        if (nowMs() - due <= lateTolerance() || stopped()) break;
         release();
         due = (await reserveSlots(db, key, ratePerSecond, 1)).firstAtMs;
       }
