@@ -295,7 +295,7 @@ export async function createClientela(options: {
     notificationJobs(db, mailer),
     importsJobs(db, { suppressions }),
     exportsJobs(db, exportDeps),
-    campaignSendJobs(db, { suppressions, pipeline }),
+    campaignSendJobs(db, dbHandle.pool, { suppressions, pipeline }),
     bulkJobs(db),
     abJobs(db),
   );

@@ -204,6 +204,7 @@ const FIXTURES: Record<string, (world: World) => Promise<Record<string, string>>
   '/api/v1/campaigns/{id}/duplicate': async (world) => ({ id: (await campaignInB(world)).id }),
   '/api/v1/campaigns/{id}/review': async (world) => ({ id: (await campaignInB(world)).id }),
   '/api/v1/campaigns/{id}/stats': async (world) => ({ id: (await campaignInB(world)).id }),
+  '/api/v1/campaigns/{id}/events': async (world) => ({ id: (await campaignInB(world)).id }),
   '/api/v1/campaigns/{id}/recipients': async (world) => ({ id: (await campaignInB(world)).id }),
   '/api/v1/campaigns/{id}/send': async (world) => ({ id: (await campaignInB(world)).id }),
   '/api/v1/campaigns/{id}/pause': async (world) => ({ id: (await campaignInB(world)).id }),

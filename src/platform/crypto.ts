@@ -43,10 +43,18 @@ export interface SecretBox {
 export function createSecretBox(secretKey: string): SecretBox {
   if (!secretKey) throw new Error('The secret box needs the secret key');
   const encryptionKey = subkey(secretKey, 'encrypt:v1');
+  // Derived once per purpose: a campaign signs several links per message.
+  const signingKeys = new Map<string, Buffer>();
+  const signingKey = (purpose: string) => {
+    let key = signingKeys.get(purpose);
+    if (!key) {
+      key = subkey(secretKey, `sign:${purpose}`);
+      signingKeys.set(purpose, key);
+    }
+    return key;
+  };
   const mac = (purpose: string, body: string) =>
-    createHmac('sha256', subkey(secretKey, `sign:${purpose}`))
-      .update(body)
-      .digest();
+    createHmac('sha256', signingKey(purpose)).update(body).digest();
 
   return {
     encrypt(plaintext) {

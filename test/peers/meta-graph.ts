@@ -13,7 +13,8 @@ export interface MetaPeer extends HttpPeer {
   businessAccountId: string;
   accessToken: string;
   appSecret: string;
-  sent: Array<{ id: string; body: Record<string, unknown> }>;
+  /** `at`: when the request arrived (ms since the epoch, sub-millisecond). */
+  sent: Array<{ id: string; body: Record<string, unknown>; at: number }>;
   templates: Array<{
     name: string;
     language: string;
@@ -107,7 +108,7 @@ export async function startMetaPeer(
         };
       const body = JSON.parse(request.raw.toString('utf8')) as Record<string, unknown>;
       const id = `wamid.${randomBytes(24).toString('base64url')}`;
-      sent.push({ id, body });
+      sent.push({ id, body, at: performance.timeOrigin + performance.now() });
       return {
         status: 200,
         body: {

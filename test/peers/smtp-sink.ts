@@ -47,6 +47,8 @@ export async function startSmtpSink(
     authOptional: !options.requireAuth,
     allowInsecureAuth: true,
     logger: false,
+    // A pooled sender (nodemailer) keeps idle connections open; closing must not wait 30 s for them.
+    closeTimeout: 200,
     onAuth(auth, _session, callback) {
       const wanted = options.requireAuth;
       if (!wanted || (auth.username === wanted.user && auth.password === wanted.pass))

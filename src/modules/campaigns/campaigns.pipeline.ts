@@ -34,6 +34,24 @@ export function campaignPipeline(channels: ChannelService, templates: TemplateRe
         : await channels.channelForKind(db, workspaceId, kind);
       return { id: channel.id, ratePerSecond: channel.rate_per_second };
     },
+    async batchRenderer(db, workspaceId, input) {
+      const renderer = await templates.batchRenderer(db, workspaceId, input);
+      return {
+        async render(batchDb, clientIds) {
+          const rendered = await renderer.render(batchDb, clientIds);
+          return new Map(
+            [...rendered].map(([clientId, message]) => [
+              clientId,
+              message instanceof Error
+                ? message
+                : { ...message, whatsappTemplate: whatsappRef(message.whatsappTemplate) },
+            ]),
+          );
+        },
+      };
+    },
+    // The engine waits for each message's slot of the rate shared by every worker before `send`.
+    openSendBatch: (db, ctx, channelId, recipients) => channels.openSendBatch(db, ctx, channelId, recipients),
     // The engine already waited for its slot of the rate shared by every worker.
     send: (db, ctx, channelId, message, options = {}) =>
       channels.sendThroughChannel(db, ctx, channelId, message, { paced: false, test: options.test }),

@@ -7,6 +7,7 @@ import { DELIVERY_STATUSES, SKIP_REASONS } from '../deliveries/deliveries.schema
 import { Definition } from '../segments/segments.routes.ts';
 import { AB_CRITERIA, chooseWinnerByHand, MAX_VARIANTS, REPLY_WINDOW_HOURS } from './campaigns.ab.ts';
 import { WHATSAPP_CATEGORIES } from './campaigns.costs.ts';
+import { CampaignProgressEvent, streamCampaignProgress } from './campaigns.events.ts';
 import {
   changeCampaignState,
   type MessagePipeline,
@@ -26,6 +27,7 @@ import {
   excludeClients,
   FREQUENCY_CAP_MAX,
   getCampaign,
+  getCampaignRow,
   getCampaignSettings,
   includeClientAgain,
   listCampaigns,
@@ -463,6 +465,50 @@ export function registerCampaignRoutes(
       },
     },
     async (request) => campaignStats(db, workspaceOf(request), request.params.id),
+  );
+
+  app.get(
+    '/api/v1/campaigns/:id/events',
+    {
+      config: { access: { minRole: 'viewer' } },
+      schema: {
+        tags,
+        summary:
+          'Live progress as server-sent events: counts by status, rate and ETA, until the campaign ends',
+        description:
+          'A `progress` event (data: the JSON below) at once, then whenever something changed, at most once a second; the stream ends after the event of a sent, cancelled or failed campaign with nothing left in flight. Comment lines keep an idle stream open.',
+        params: IdParams,
+        response: {
+          200: {
+            description: 'text/event-stream of `progress` events; each `data` is a CampaignProgressEvent',
+            content: { 'text/event-stream': { schema: CampaignProgressEvent } },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { workspaceId } = workspaceOf(request);
+      const id = request.params.id;
+      await getCampaignRow(db, workspaceId, id); // 404 before the stream starts
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      let open = true;
+      request.raw.on('close', () => {
+        open = false;
+      });
+      await streamCampaignProgress(db, workspaceId, id, {
+        write: (chunk) => raw.write(chunk),
+        closed: () => !open,
+      });
+      raw.end();
+    },
   );
 
   app.get(

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Task } from 'graphile-worker';
+import type pg from 'pg';
 import { systemContext, type WorkspaceContext } from '../../platform/auth/context.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
 import { AppError } from '../../platform/errors.ts';
@@ -8,17 +9,20 @@ import { recordAudit } from '../audit/audit.service.ts';
 import type { OutgoingMessage, SendResult, WhatsappTemplateRef } from '../channels/channel-types.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { type MessageChannel, type SendTiming, snapshotAudience } from '../deliveries/audience.ts';
+import { holdClaimOwner } from '../deliveries/claim-owner.ts';
 import {
   type ClaimedDelivery,
   cancelQueued,
   claimDeliveries,
+  consentWithdrawnSince,
   type DeliveryOutcome,
   deliveryProgress,
   reapStaleClaims,
   recordOutcomes,
+  releaseClaims,
   requeueDeliveries,
 } from '../deliveries/deliveries.repo.ts';
-import { paced, reserveSlots } from '../deliveries/rate-limiter.ts';
+import { paced } from '../deliveries/rate-limiter.ts';
 import { type Audience, compileAudience, markSegmentUsed } from '../segments/segments.service.ts';
 import {
   localIso,
@@ -33,9 +37,11 @@ import { getCampaignRow, getCampaignSettings, toCampaignJson } from './campaigns
 
 export const PREPARE_TASK = 'campaigns.prepare';
 export const DISPATCH_TASK = 'campaigns.dispatch';
+export const RECOVER_TASK = 'campaigns.recover_lanes';
 /** Workers that send one campaign side by side (each claims its own batches). */
 export const DISPATCH_LANES = 3;
-const BATCH = 50;
+/** Deliveries one lane claims at a time: all become `unknown` if its worker dies mid-batch. */
+const BATCH = 100;
 /** A claim this old without an outcome: its worker died mid-send. */
 const STALE_CLAIM_MS = 120_000;
 const MAX_ATTEMPTS = 5;
@@ -44,13 +50,40 @@ const FAILURE_WINDOW = 200;
 const FAILURE_PAUSE_RATE = 0.2;
 export const QUIET_HOURS = { start: 21, end: 9 } as const;
 
+/** A message rendered for one client, in the shape the channel providers send. */
+export type CampaignMessage = Omit<RenderedMessage, 'whatsappTemplate'> & {
+  whatsappTemplate?: WhatsappTemplateRef;
+};
+
 /** What a campaign send needs from the templates and channels modules (campaigns.pipeline.ts). */
 export interface MessagePipeline {
+  /** One message for one client (the campaign's test send). */
   render(
     db: DbOrTx,
     workspaceId: string,
     input: RenderInput & { campaignId: string },
-  ): Promise<Omit<RenderedMessage, 'whatsappTemplate'> & { whatsappTemplate?: WhatsappTemplateRef }>;
+  ): Promise<CampaignMessage>;
+  /**
+   * The campaign's content for one claimed batch after another: what is the same for every message
+   * (workspace, template, inlined layout) is prepared once per run of a lane.
+   */
+  batchRenderer(
+    db: DbOrTx,
+    workspaceId: string,
+    input: Omit<RenderInput, 'clientId' | 'coupon'> & { campaignId: string },
+  ): Promise<{
+    render(db: DbOrTx, clientIds: readonly string[]): Promise<Map<string, CampaignMessage | Error>>;
+  }>;
+  /**
+   * Sends of one batch through one channel: checks and provider calls one by one (paced by the
+   * caller), their `channel_messages` rows written together by `flush`.
+   */
+  openSendBatch(
+    db: Database,
+    ctx: WorkspaceContext,
+    channelId: string,
+    recipients: { whatsapp?: readonly string[] },
+  ): Promise<{ send(message: OutgoingMessage): Promise<SendResult>; flush(tx?: DbOrTx): Promise<void> }>;
   /** The channel (provider account) a campaign sends through: its own, else the workspace's default for the kind. */
   channel(
     db: Database,
@@ -271,6 +304,7 @@ async function dispatchLane(
   campaignId: string,
   workspaceId: string,
   lane: number,
+  owner: string,
 ) {
   const ctx = systemContext(workspaceId, 'campaign');
   const first = await getCampaignRow(db, workspaceId, campaignId);
@@ -281,79 +315,203 @@ async function dispatchLane(
     await startScheduled(db, workspaceId, campaignId);
   }
   await reapStaleClaims(db, campaignId, STALE_CLAIM_MS);
-  // The provider account per kind, looked up once per run of the lane: the campaign's own channel for
-  // its kind, the workspace's default for a fallback kind (an email campaign falling back to WhatsApp).
+  // Per kind, prepared once per run of the lane: the provider account (the campaign's own channel for
+  // its kind, the workspace's default for a fallback kind, e.g. an email campaign falling back to
+  // WhatsApp) and the renderer (workspace, template and email layout read and inlined once).
   const channels = new Map<MessageChannel, Promise<{ id: string; ratePerSecond: number | null }>>();
-  const channelFor = (row: CampaignRow, kind: MessageChannel) => {
-    let channel = channels.get(kind);
-    if (!channel) {
-      channel = deps.pipeline.channel(db, workspaceId, kind === row.channel ? row.channelId : null, kind);
-      channels.set(kind, channel);
-    }
-    return channel;
+  const renderers = new Map<string, ReturnType<MessagePipeline['batchRenderer']>>();
+  const once = <K, T>(cache: Map<K, T>, kind: K, make: () => T): T => {
+    if (!cache.has(kind)) cache.set(kind, make());
+    return cache.get(kind)!;
   };
-  for (;;) {
+
+  /** Claims the next batch (committed as `sending`) and renders it; null when nothing is due or the campaign stopped. */
+  const prepareBatch = async (): Promise<PreparedBatch | null> => {
     const row = await getCampaignRow(db, workspaceId, campaignId);
-    if (row.status !== 'sending') return;
-    const batch = await claimDeliveries(db, campaignId, BATCH);
-    if (!batch.length) break;
-    const outcomes: DeliveryOutcome[] = [];
-    const send = (channel: { id: string }) => async (delivery: ClaimedDelivery) => {
-      // Consent is read again at the claim: an unsubscribe during the campaign stops it for that client.
-      if (!delivery.consent) {
-        outcomes.push({ id: delivery.id, status: 'skipped', reason: 'no_consent' });
-        return;
+    if (row.status !== 'sending') return null;
+    const batch = await claimDeliveries(db, campaignId, BATCH, owner);
+    if (!batch.length) return null;
+    const prepared: PreparedBatch = { ids: batch.map((d) => d.id), outcomes: [], groups: [] };
+    for (const kind of new Set(batch.map((d) => d.channel))) {
+      const deliveries: ClaimedDelivery[] = [];
+      for (const delivery of batch.filter((d) => d.channel === kind)) {
+        // Consent is read again at the claim: an unsubscribe during the campaign stops it for that client.
+        if (delivery.consent) deliveries.push(delivery);
+        else prepared.outcomes.push({ id: delivery.id, status: 'skipped', reason: 'no_consent' });
       }
+      if (!deliveries.length) continue;
+      const channel = await once(channels, kind, () =>
+        deps.pipeline.channel(db, workspaceId, kind === row.channel ? row.channelId : null, kind),
+      );
       try {
-        const message = await deps.pipeline.render(db, workspaceId, {
-          channel: delivery.channel,
-          content: contentForRender(row, delivery.variant),
-          clientId: delivery.client_id,
-          campaignId,
-        });
-        const result = await deps.pipeline.send(db, ctx, channel.id, {
-          channel: delivery.channel,
-          to: delivery.address,
-          subject: message.subject,
-          html: message.html,
-          text: message.text,
-          marketing: message.marketing,
-          unsubscribeUrl: message.unsubscribeUrl,
-          whatsappTemplate: message.whatsappTemplate,
-          workspaceId,
-          clientId: delivery.client_id,
-          campaignId,
-          deliveryId: delivery.id,
-        });
-        outcomes.push(outcomeOf(delivery, result));
+        // One renderer per kind and A/B variant (a campaign without a test has variant null).
+        const messages = new Map<string, CampaignMessage | Error>();
+        for (const variant of new Set(deliveries.map((d) => d.variant))) {
+          const renderer = await once(renderers, `${kind}:${variant}`, () =>
+            deps.pipeline.batchRenderer(db, workspaceId, {
+              channel: kind,
+              content: contentForRender(row, variant),
+              campaignId,
+            }),
+          );
+          const rendered = await renderer.render(
+            db,
+            deliveries.filter((d) => d.variant === variant).map((d) => d.client_id),
+          );
+          for (const [clientId, message] of rendered) messages.set(clientId, message);
+        }
+        prepared.groups.push({ kind, channel, deliveries, messages });
       } catch (error) {
-        // A render problem (a template that no longer renders for this client): not sent, never retried.
-        outcomes.push({ id: delivery.id, status: 'failed', error: (error as Error).message });
+        // The content itself no longer renders (e.g. its template was deleted): none is sent.
+        for (const key of [...renderers.keys()]) if (key.startsWith(`${kind}:`)) renderers.delete(key);
+        for (const d of deliveries)
+          prepared.outcomes.push({ id: d.id, status: 'failed', error: (error as Error).message });
       }
-    };
-    const kinds = [...new Set(batch.map((d) => d.channel))];
-    await Promise.all(
-      kinds.map(async (kind) => {
-        const channel = await channelFor(row, kind);
-        const group = batch.filter((d) => d.channel === kind);
-        if (!channel.ratePerSecond) return Promise.all(group.map(send(channel)));
-        const key = `channel:${channel.id}`;
-        await paced(
-          key,
-          await reserveSlots(db, key, channel.ratePerSecond, group.length),
-          group,
-          send(channel),
-        );
-      }),
-    );
-    await recordOutcomes(db, outcomes);
+    }
+    return prepared;
+  };
+
+  /** Sends a prepared batch at each account's shared rate; returns every claimed delivery's outcome. */
+  const sendBatch = async (prepared: PreparedBatch) => {
+    const outcomes = [...prepared.outcomes];
+    const flushes: Array<(tx: DbOrTx) => Promise<void>> = [];
+    // A paced batch can take seconds. Read again every 250 ms while it runs: the campaign's status
+    // (a pause or cancel stops the remaining sends; they go back to the queue untouched) and the
+    // consent of its clients (an unsubscribe meanwhile stops that client's message).
+    let stopped = false;
+    const unsent: string[] = [];
+    const claimed = prepared.groups.flatMap((g) => g.deliveries.map((d) => d.id));
+    // Read now too: the batch was claimed ahead, while the one before it was sending.
+    let withdrawn = await consentWithdrawnSince(db, claimed);
+    const watch = setInterval(() => {
+      getCampaignRow(db, workspaceId, campaignId).then(
+        (row) => {
+          if (row.status !== 'sending') stopped = true;
+        },
+        () => {},
+      );
+      consentWithdrawnSince(db, claimed).then(
+        (ids) => {
+          withdrawn = ids;
+        },
+        () => {},
+      );
+    }, 250);
+    try {
+      await sendGroups();
+    } finally {
+      clearInterval(watch);
+    }
+    // The batch's channel messages and its ledger outcomes: two statements, one transaction.
+    await db.transaction(async (tx) => {
+      for (const flush of flushes) await flush(tx);
+      await recordOutcomes(tx, outcomes);
+      await releaseClaims(tx, unsent);
+    });
+    return outcomes;
+
+    async function sendGroups() {
+      await Promise.all(
+        prepared.groups.map(async ({ kind, channel, deliveries, messages }) => {
+          const sending = await deps.pipeline.openSendBatch(db, ctx, channel.id, {
+            whatsapp: kind === 'whatsapp' ? deliveries.map((d) => d.address) : undefined,
+          });
+          flushes.push((tx) => sending.flush(tx));
+          const send = async (delivery: ClaimedDelivery) => {
+            if (stopped) {
+              unsent.push(delivery.id);
+              return;
+            }
+            if (withdrawn.has(delivery.id)) {
+              outcomes.push({ id: delivery.id, status: 'skipped', reason: 'no_consent' });
+              return;
+            }
+            const message = messages.get(delivery.client_id);
+            // A render problem (a template that no longer renders for this client): not sent, never retried.
+            if (!message || message instanceof Error) {
+              outcomes.push({
+                id: delivery.id,
+                status: 'failed',
+                error: message?.message ?? 'the client could not be rendered',
+              });
+              return;
+            }
+            try {
+              const result = await sending.send({
+                channel: delivery.channel,
+                to: delivery.address,
+                subject: message.subject,
+                html: message.html,
+                text: message.text,
+                marketing: message.marketing,
+                unsubscribeUrl: message.unsubscribeUrl,
+                whatsappTemplate: message.whatsappTemplate,
+                workspaceId,
+                clientId: delivery.client_id,
+                campaignId,
+                deliveryId: delivery.id,
+              });
+              outcomes.push(outcomeOf(delivery, result));
+            } catch (error) {
+              // A provider that threw instead of answering: it may have the message.
+              outcomes.push({ id: delivery.id, status: 'unknown', error: (error as Error).message });
+            }
+          };
+          if (!channel.ratePerSecond) {
+            await Promise.all(deliveries.map(send));
+            return;
+          }
+          await paced(db, `channel:${channel.id}`, channel.ratePerSecond, deliveries, send, {
+            stopped: () => stopped,
+          });
+        }),
+      );
+    }
+  };
+
+  // The next batch is claimed and rendered while the current one is being sent, so the provider
+  // never waits for the database. It is sent only if the campaign is still sending by then; if not,
+  // its claim is handed back to the queue (no provider call was made for it).
+  let next = prepareBatch();
+  for (;;) {
+    const current = await next;
+    if (!current) break;
+    if ((await getCampaignRow(db, workspaceId, campaignId)).status !== 'sending') {
+      await releaseClaims(db, current.ids);
+      return;
+    }
+    next = prepareBatch();
+    let outcomes: DeliveryOutcome[];
+    try {
+      outcomes = await sendBatch(current);
+    } catch (error) {
+      // The current batch's claims stay `sending` (the reaper makes them `unknown`); the next one was never sent.
+      const pending = await next.catch(() => null);
+      if (pending) await releaseClaims(db, pending.ids);
+      throw error;
+    }
     // The failure rate can only have passed the threshold when this batch failed somewhere.
     if (outcomes.some((o) => o.status === 'failed') && (await failuresPassThreshold(db, campaignId))) {
+      const pending = await next;
+      if (pending) await releaseClaims(db, pending.ids);
       await pauseByItself(db, workspaceId, campaignId, 'More than 20% of the last 200 messages failed');
       return;
     }
   }
   await finishOrWait(db, campaignId, workspaceId, lane);
+}
+
+/** A claimed batch, rendered, waiting for its sends. */
+interface PreparedBatch {
+  ids: string[];
+  /** Outcomes known before any send (no consent any more, content that no longer renders). */
+  outcomes: DeliveryOutcome[];
+  groups: Array<{
+    kind: MessageChannel;
+    channel: { id: string; ratePerSecond: number | null };
+    deliveries: ClaimedDelivery[];
+    messages: Map<string, CampaignMessage | Error>;
+  }>;
 }
 
 async function failuresPassThreshold(db: DbOrTx, campaignId: string): Promise<boolean> {
@@ -395,7 +553,8 @@ async function finishOrWait(db: Database, campaignId: string, workspaceId: strin
   }
   await db.transaction(async (tx) => {
     const row = await getCampaignRow(tx, workspaceId, campaignId, true);
-    if (row.status !== 'sending') return;
+    // Not snapshotted yet (a lane queued again while the snapshot is still to be taken): not done.
+    if (row.status !== 'sending' || !row.snapshotAt) return;
     await updateCampaignRow(tx, workspaceId, campaignId, { status: 'sent' });
     await recordAudit(tx, systemContext(workspaceId, 'campaign'), {
       action: 'campaign.completed',
@@ -454,7 +613,8 @@ async function workspaceOfCampaign(db: Database, campaignId: string): Promise<st
   return result.rows[0]?.workspace_id ?? null;
 }
 
-export function campaignSendJobs(db: Database, deps: SendDeps): JobDefinitions {
+/** `pool`: the lanes hold their claim-owner lock on a connection of their own from it. */
+export function campaignSendJobs(db: Database, pool: pg.Pool, deps: SendDeps): JobDefinitions {
   const prepare: Task = async (payload) => {
     const { campaign_id } = payloadOf(payload);
     const workspaceId = await workspaceOfCampaign(db, campaign_id);
@@ -469,9 +629,45 @@ export function campaignSendJobs(db: Database, deps: SendDeps): JobDefinitions {
           .split(':')
           .at(-1),
       ) || 0;
-    if (workspaceId) await dispatchLane(db, deps, campaign_id, workspaceId, lane);
+    if (!workspaceId) return;
+    // Held while the lane sends: claims of a lane whose process died are known as orphans at once.
+    const owner = await holdClaimOwner(pool);
+    try {
+      await dispatchLane(db, deps, campaign_id, workspaceId, lane, owner.id);
+    } finally {
+      await owner.release();
+    }
   };
-  return { tasks: { [PREPARE_TASK]: prepare, [DISPATCH_TASK]: dispatch }, cron: [] };
+  /**
+   * A worker killed mid-lane leaves its job locked (graphile-worker frees it only after 4 hours):
+   * when a worker starts, and every minute, each sending campaign gets its lanes queued again.
+   * A lane that is queued keeps its time; one that is running elsewhere gets a twin, which claims
+   * its own batches like any lane (claims never overlap).
+   */
+  const recoverLanes: Task = async () => {
+    const sending = await db.execute<{ id: string; snapshotted: boolean }>(
+      sql`select id, snapshot_at is not null as snapshotted from campaigns where status = 'sending' and deleted_at is null`,
+    );
+    for (const { id, snapshotted } of sending.rows) {
+      // Killed while taking the snapshot (its transaction rolled back): take it again first.
+      const jobs = snapshotted
+        ? Array.from({ length: DISPATCH_LANES }, (_, lane) => [
+            DISPATCH_TASK,
+            `${DISPATCH_TASK}:${id}:${lane}`,
+          ])
+        : [[PREPARE_TASK, `${PREPARE_TASK}:${id}`]];
+      for (const [task, key] of jobs)
+        await db.execute(
+          sql`select graphile_worker.add_job(${task}, json_build_object('campaign_id', ${id}::text),
+            job_key => ${key}, job_key_mode => 'preserve_run_at', max_attempts => 25)`,
+        );
+    }
+  };
+  return {
+    tasks: { [PREPARE_TASK]: prepare, [DISPATCH_TASK]: dispatch, [RECOVER_TASK]: recoverLanes },
+    cron: [{ task: RECOVER_TASK, match: '* * * * *', identifier: RECOVER_TASK }],
+    atWorkerStart: [RECOVER_TASK],
+  };
 }
 
 /**

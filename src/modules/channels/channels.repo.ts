@@ -133,6 +133,14 @@ export async function insertChannelMessage(
   return row!;
 }
 
+/** A batch of messages (a campaign's claimed batch) in one statement. */
+export async function insertChannelMessages(
+  db: DbOrTx,
+  values: Array<typeof channelMessages.$inferInsert>,
+): Promise<void> {
+  if (values.length) await db.insert(channelMessages).values(values);
+}
+
 export async function findMessageByProviderId(
   db: DbOrTx,
   workspaceId: string,
@@ -233,6 +241,20 @@ export async function lastInboundAt(db: DbOrTx, workspaceId: string, phone: stri
     .from(whatsappWindows)
     .where(and(eq(whatsappWindows.workspaceId, workspaceId), eq(whatsappWindows.phone, phone)));
   return row?.at ?? null;
+}
+
+/** The last inbound message time of each of these phones that has one. */
+export async function lastInboundTimes(
+  db: DbOrTx,
+  workspaceId: string,
+  phones: readonly string[],
+): Promise<Map<string, Date>> {
+  if (!phones.length) return new Map();
+  const rows = await db
+    .select({ phone: whatsappWindows.phone, at: whatsappWindows.lastInboundAt })
+    .from(whatsappWindows)
+    .where(and(eq(whatsappWindows.workspaceId, workspaceId), inArray(whatsappWindows.phone, [...phones])));
+  return new Map(rows.map((r) => [r.phone, r.at]));
 }
 
 export async function replaceWhatsappTemplates(

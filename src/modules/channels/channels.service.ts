@@ -27,7 +27,9 @@ import {
   findChannel,
   insertChannel,
   insertChannelMessage,
+  insertChannelMessages,
   lastInboundAt,
+  lastInboundTimes,
   listChannelRows,
   listMessageRows,
   listWhatsappTemplateRows,
@@ -39,7 +41,7 @@ import {
   updateChannelRow,
   type WhatsappTemplateRow,
 } from './channels.repo.ts';
-import type { StatusHistoryEntry } from './channels.schema.ts';
+import type { channelMessages, StatusHistoryEntry } from './channels.schema.ts';
 import { listHeaders, unsubscribeUrlProblem } from './providers/email-headers.ts';
 import { PROVIDERS } from './providers/index.ts';
 import { fetchMetaTemplates } from './providers/meta-whatsapp.ts';
@@ -491,51 +493,43 @@ export function createChannelService(deps: ChannelsDeps) {
    * unknown (the provider may have it — do not blindly resend). Throws NOT_FOUND for a channel
    * that is not the workspace's.
    */
-  async function sendThroughChannel(
-    db: Database,
-    ctx: WorkspaceContext,
-    channelId: string,
-    message: OutgoingMessage,
-    /** `paced: false`: the caller already waited for its slot (the campaign engine's limiter, shared by every worker). */
-    options: { test?: boolean; paced?: boolean } = {},
-  ): Promise<SendResult & { channelMessageId: string | null }> {
-    const row = await getRow(db, ctx.workspaceId, channelId);
-    const provider = providerOf(row.provider);
-    const refused = (
-      code: string,
-      text: string,
-      extra: Partial<Extract<SendResult, { status: 'failed' }>> = {},
-    ) =>
-      ({
-        status: 'failed',
-        retryable: false,
-        code,
-        message: text,
-        ...extra,
-        channelMessageId: null,
-      }) as const;
+  type ChannelRowOf = Awaited<ReturnType<typeof getRow>>;
+
+  function refusal(
+    code: string,
+    text: string,
+    extra: Partial<Extract<SendResult, { status: 'failed' }>> = {},
+  ) {
+    return { status: 'failed', retryable: false, code, message: text, ...extra } as const;
+  }
+
+  /** What stops a message before any provider call (the daily cap aside). */
+  function refusalOf(row: ChannelRowOf, ctx: WorkspaceContext, message: OutgoingMessage) {
     if (message.workspaceId !== ctx.workspaceId)
-      return refused('WRONG_WORKSPACE', 'The message belongs to another workspace');
-    if (!provider.kinds.includes(message.channel))
-      return refused('CHANNEL_KIND_MISMATCH', `${row.name} cannot send ${message.channel}`);
+      return refusal('WRONG_WORKSPACE', 'The message belongs to another workspace');
+    if (!providerOf(row.provider).kinds.includes(message.channel))
+      return refusal('CHANNEL_KIND_MISMATCH', `${row.name} cannot send ${message.channel}`);
     const problem = checkMessage(message);
-    if (problem) return refused('INVALID_MESSAGE', problem);
-    if (row.dailyCap !== null && (await countSentToday(db, ctx.workspaceId, channelId)) >= row.dailyCap)
-      return refused('DAILY_CAP', `The channel's daily cap of ${row.dailyCap} messages is reached`, {
-        retryable: true,
-        retryAfterMs: msUntilNextUtcDay(),
-      });
-    let windowOpen = false;
-    if (message.channel === 'whatsapp') {
-      const last = await lastInboundAt(db, ctx.workspaceId, message.to);
-      windowOpen = last !== null && Date.now() - last.getTime() < WHATSAPP_WINDOW_MS;
-    }
-    if (options.paced !== false) await pace(channelId, row.ratePerSecond);
-    const settings = runtimeSettings(deps, row);
-    const result = await provider.send(
-      { channelId, settings, publicUrl: deps.publicUrl, whatsappWindowOpen: windowOpen },
-      message,
-    );
+    if (problem) return refusal('INVALID_MESSAGE', problem);
+    return null;
+  }
+
+  const dailyCapReached = (row: ChannelRowOf) =>
+    refusal('DAILY_CAP', `The channel's daily cap of ${row.dailyCap} messages is reached`, {
+      retryable: true,
+      retryAfterMs: msUntilNextUtcDay(),
+    });
+
+  /** The `channel_messages` row of a message the provider was given. */
+  function messageRow(
+    row: ChannelRowOf,
+    ctx: WorkspaceContext,
+    message: OutgoingMessage,
+    result: SendResult,
+    settings: Record<string, unknown>,
+    test: boolean,
+  ): typeof channelMessages.$inferInsert {
+    const provider = providerOf(row.provider);
     const now = new Date().toISOString();
     const status = result.status;
     const history: StatusHistoryEntry[] = [
@@ -543,10 +537,10 @@ export function createChannelService(deps: ChannelsDeps) {
         ? { status, at: now, code: result.code, message: result.message }
         : { status, at: now, ...(status === 'unknown' ? { message: result.message } : {}) },
     ];
-    const keepContent = provider.id === 'outbox' || options.test === true;
-    const stored = await insertChannelMessage(db, {
+    const keepContent = provider.id === 'outbox' || test;
+    return {
       workspaceId: ctx.workspaceId,
-      channelId,
+      channelId: row.id,
       provider: provider.id,
       kind: message.channel,
       providerMessageId: result.status === 'sent' ? result.providerMessageId : null,
@@ -555,7 +549,7 @@ export function createChannelService(deps: ChannelsDeps) {
       campaignId: message.campaignId ?? null,
       deliveryId: message.deliveryId ?? null,
       marketing: message.marketing,
-      isTest: options.test ?? false,
+      isTest: test,
       status,
       statusHistory: history,
       errorCode: result.status === 'failed' ? result.code : null,
@@ -569,8 +563,83 @@ export function createChannelService(deps: ChannelsDeps) {
           ? listHeaders(message, String(settings.from_email ?? `outbox@${ctx.workspaceId}.invalid`))
           : null,
       whatsappTemplate: message.whatsappTemplate ? { ...message.whatsappTemplate } : null,
-    });
+    };
+  }
+
+  async function sendThroughChannel(
+    db: Database,
+    ctx: WorkspaceContext,
+    channelId: string,
+    message: OutgoingMessage,
+    /** `paced: false`: the caller already waited for its slot (the campaign engine's limiter, shared by every worker). */
+    options: { test?: boolean; paced?: boolean } = {},
+  ): Promise<SendResult & { channelMessageId: string | null }> {
+    const row = await getRow(db, ctx.workspaceId, channelId);
+    const provider = providerOf(row.provider);
+    const refused = refusalOf(row, ctx, message);
+    if (refused) return { ...refused, channelMessageId: null };
+    if (row.dailyCap !== null && (await countSentToday(db, ctx.workspaceId, channelId)) >= row.dailyCap)
+      return { ...dailyCapReached(row), channelMessageId: null };
+    let windowOpen = false;
+    if (message.channel === 'whatsapp') {
+      const last = await lastInboundAt(db, ctx.workspaceId, message.to);
+      windowOpen = last !== null && Date.now() - last.getTime() < WHATSAPP_WINDOW_MS;
+    }
+    if (options.paced !== false) await pace(channelId, row.ratePerSecond);
+    const settings = runtimeSettings(deps, row);
+    const result = await provider.send(
+      { channelId, settings, publicUrl: deps.publicUrl, whatsappWindowOpen: windowOpen },
+      message,
+    );
+    const stored = await insertChannelMessage(
+      db,
+      messageRow(row, ctx, message, result, settings, options.test ?? false),
+    );
     return { ...result, channelMessageId: stored.id };
+  }
+
+  /**
+   * Many messages through one channel, as `sendThroughChannel` sends one (same checks, same
+   * records), for a campaign's claimed batch: the channel is read and the daily cap counted once,
+   * the WhatsApp windows of `recipients` read in one query, and `flush` writes the batch's
+   * `channel_messages` rows in one statement. The caller paces the sends (its shared rate slots).
+   */
+  async function openSendBatch(
+    db: Database,
+    ctx: WorkspaceContext,
+    channelId: string,
+    recipients: { whatsapp?: readonly string[] } = {},
+  ) {
+    const row = await getRow(db, ctx.workspaceId, channelId);
+    const provider = providerOf(row.provider);
+    const settings = runtimeSettings(deps, row);
+    let sentToday = row.dailyCap !== null ? await countSentToday(db, ctx.workspaceId, channelId) : 0;
+    const windows = recipients.whatsapp?.length
+      ? await lastInboundTimes(db, ctx.workspaceId, recipients.whatsapp)
+      : new Map<string, Date>();
+    const rows: Array<typeof channelMessages.$inferInsert> = [];
+    return {
+      async send(message: OutgoingMessage): Promise<SendResult> {
+        const refused = refusalOf(row, ctx, message);
+        if (refused) return refused;
+        if (row.dailyCap !== null && sentToday >= row.dailyCap) return dailyCapReached(row);
+        sentToday++;
+        const last = message.channel === 'whatsapp' ? windows.get(message.to) : undefined;
+        const windowOpen = last !== undefined && Date.now() - last.getTime() < WHATSAPP_WINDOW_MS;
+        const result = await provider.send(
+          { channelId, settings, publicUrl: deps.publicUrl, whatsappWindowOpen: windowOpen },
+          message,
+        );
+        if (result.status === 'failed') sentToday--;
+        rows.push(messageRow(row, ctx, message, result, settings, false));
+        return result;
+      },
+      /** The rows of the messages sent since the last flush, in one statement (in `tx` when given). */
+      async flush(tx: DbOrTx = db) {
+        const pending = rows.splice(0);
+        await insertChannelMessages(tx, pending);
+      },
+    };
   }
 
   /** POST /channels/{id}/test: a real message to the address you give; the outcome is the channel's health. */
@@ -702,6 +771,7 @@ export function createChannelService(deps: ChannelsDeps) {
     updateChannel,
     deleteChannel,
     sendThroughChannel,
+    openSendBatch,
     testChannel,
     listOutbox,
     syncWhatsappTemplates,

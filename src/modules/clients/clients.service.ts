@@ -1,4 +1,4 @@
-import { and, eq, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Actor, WorkspaceContext } from '../../platform/auth/context.ts';
 import { hasRole, type Role } from '../../platform/auth/roles.ts';
@@ -500,6 +500,21 @@ export async function getClientRow(db: DbOrTx, workspaceId: string, id: string):
   const row = UUID.test(id) ? await findClient(db, workspaceId, id) : null;
   if (!row) throw AppError.notFound('Client');
   return row;
+}
+
+/** Many clients of a workspace by id in one query (a campaign renders a claimed batch at once); unknown ids are absent. */
+export async function getClientRows(
+  db: DbOrTx,
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<Map<string, ClientRow>> {
+  const wanted = ids.filter((id) => UUID.test(id));
+  if (!wanted.length) return new Map();
+  const rows = await db
+    .select()
+    .from(clients)
+    .where(and(eq(clients.workspaceId, workspaceId), inArray(clients.id, wanted)));
+  return new Map(rows.map((row) => [row.id, row]));
 }
 
 export async function getClient(db: DbOrTx, ctx: WorkspaceContext, id: string) {

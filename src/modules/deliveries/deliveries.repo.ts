@@ -1,6 +1,7 @@
 import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/db.ts';
 import { timelineWindowSql } from '../clients/client-data.ts';
+import { CLAIM_OWNER_LOCK_SPACE } from './claim-owner.ts';
 import { deliveries } from './deliveries.schema.ts';
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
@@ -89,6 +90,8 @@ export async function claimDeliveries(
   db: DbOrTx,
   campaignId: string,
   limit: number,
+  /** The lane run's id (claim-owner.ts): its advisory lock tells the others it is alive. */
+  owner: string,
 ): Promise<ClaimedDelivery[]> {
   const result = await db.execute<ClaimedDelivery>(sql`
     with due as (
@@ -98,7 +101,8 @@ export async function claimDeliveries(
       limit ${limit}
       for update skip locked
     ), claimed as (
-      update deliveries d set status = 'sending', claimed_at = now(), attempts = d.attempts + 1, updated_at = now()
+      update deliveries d set status = 'sending', claimed_at = now(), claimed_by = ${owner},
+        attempts = d.attempts + 1, updated_at = now()
       from due where d.id = due.id
       returning d.id, d.client_id, d.channel, d.address, d.attempts, d.variant
     )
@@ -107,6 +111,23 @@ export async function claimDeliveries(
         else c.consent_whatsapp end and c.erased_at is null as consent
     from claimed join clients c on c.id = claimed.client_id`);
   return result.rows;
+}
+
+/**
+ * Of these claimed deliveries, those whose client withdrew consent for the delivery's channel (or
+ * was erased) since the claim: one query for a batch, read again while a paced batch is sending.
+ */
+export async function consentWithdrawnSince(
+  db: DbOrTx,
+  deliveryIds: readonly string[],
+): Promise<Set<string>> {
+  if (!deliveryIds.length) return new Set();
+  const result = await db.execute<{ id: string }>(sql`
+    select d.id from deliveries d join clients c on c.id = d.client_id
+    where d.id = any(${`{${deliveryIds.join(',')}}`}::uuid[])
+      and not coalesce(case d.channel when 'email' then c.consent_email when 'sms' then c.consent_sms
+        else c.consent_whatsapp end and c.erased_at is null, false)`);
+  return new Set(result.rows.map((r) => r.id));
 }
 
 export type DeliveryOutcome =
@@ -135,6 +156,7 @@ export async function recordOutcomes(db: DbOrTx, outcomes: DeliveryOutcome[]): P
       send_after = coalesce(r.send_after, d.send_after),
       sent_at = case when r.status = 'sent' then now() else d.sent_at end,
       claimed_at = null,
+      claimed_by = null,
       updated_at = now()
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
       as r(id uuid, status text, provider_message_id text, error text, skip_reason text, send_after timestamptz)
@@ -142,17 +164,31 @@ export async function recordOutcomes(db: DbOrTx, outcomes: DeliveryOutcome[]): P
 }
 
 /**
- * Claims older than `staleMs` with no outcome: the worker died between the claim and the record.
- * The provider may have the message, so they become `unknown` (shown for a person to reconcile),
- * never queued again.
+ * Claims whose worker died between the claim and the record: the lane run that holds them no longer
+ * holds its advisory lock (claim-owner.ts; its process is gone), or, for a claim without an owner,
+ * it is older than `staleMs`. The provider may have the message, so they become `unknown` (shown
+ * for a person to reconcile), never queued again.
  */
 export async function reapStaleClaims(db: DbOrTx, campaignId: string, staleMs: number): Promise<number> {
   const result = await db.execute(sql`
     update deliveries set status = 'unknown', error = 'the worker stopped while sending; the provider may have it',
-      claimed_at = null, updated_at = now()
+      claimed_at = null, claimed_by = null, updated_at = now()
     where campaign_id = ${campaignId} and status = 'sending'
-      and claimed_at < now() - make_interval(secs => ${staleMs / 1000})`);
+      and (claimed_at < now() - make_interval(secs => ${staleMs / 1000})
+        or (claimed_by is not null and pg_try_advisory_xact_lock(${CLAIM_OWNER_LOCK_SPACE}, hashtext(claimed_by))))`);
   return result.rowCount ?? 0;
+}
+
+/**
+ * Claims handed back untouched: the worker claimed them ahead and then did not send them (the
+ * campaign was paused meanwhile). Only for claims no provider call was made for.
+ */
+export async function releaseClaims(db: DbOrTx, ids: readonly string[]): Promise<void> {
+  if (!ids.length) return;
+  await db.execute(sql`
+    update deliveries set status = 'queued', claimed_at = null, claimed_by = null, attempts = attempts - 1,
+      updated_at = now()
+    where id = any(${`{${ids.join(',')}}`}::uuid[]) and status = 'sending'`);
 }
 
 /** Counts per status of a campaign's deliveries, and when the next queued one is due. */
@@ -192,6 +228,41 @@ export async function deliveryCounts(db: DbOrTx, workspaceId: string, campaignId
     from deliveries where workspace_id = ${workspaceId} and campaign_id = ${campaignId}
     group by status, skip_reason, channel`);
   return result.rows;
+}
+
+/**
+ * Counts per status, with the messages the provider accepted in the last `windowS` seconds and the
+ * first acceptance: what a live progress view needs for its rate, in one pass over the campaign.
+ */
+export async function deliveryPace(db: DbOrTx, workspaceId: string, campaignId: string, windowS = 10) {
+  const result = await db.execute<{
+    status: string;
+    n: number;
+    recent: number;
+    first_sent: string | null;
+    db_now: string;
+  }>(sql`
+    select status, count(*)::int as n,
+      count(*) filter (where sent_at > now() - make_interval(secs => ${windowS}))::int as recent,
+      min(sent_at) as first_sent, now() as db_now
+    from deliveries where workspace_id = ${workspaceId} and campaign_id = ${campaignId}
+    group by status`);
+  const counts: Record<string, number> = {};
+  let recent = 0;
+  let firstSent: Date | null = null;
+  let now = new Date();
+  for (const row of result.rows) {
+    counts[row.status] = row.n;
+    recent += row.recent;
+    now = new Date(row.db_now);
+    if (row.first_sent && (!firstSent || new Date(row.first_sent) < firstSent))
+      firstSent = new Date(row.first_sent);
+  }
+  // Over the last `windowS` seconds, or since the first message when that is more recent.
+  const spanS = firstSent
+    ? Math.min(windowS, Math.max(1, (now.getTime() - firstSent.getTime()) / 1000))
+    : windowS;
+  return { counts, ratePerSecond: recent / spanS };
 }
 
 /** Messages accepted by the provider per minute (UTC minute starts), oldest first, for the chart. */
@@ -252,7 +323,8 @@ export async function campaignRecipientRows(
 export async function requeueDeliveries(db: DbOrTx, campaignId: string, statuses: string[]): Promise<number> {
   if (!statuses.length) return 0;
   const result = await db.execute(sql`
-    update deliveries set status = 'queued', send_after = null, error = null, claimed_at = null, updated_at = now()
+    update deliveries set status = 'queued', send_after = null, error = null, claimed_at = null, claimed_by = null,
+      updated_at = now()
     where campaign_id = ${campaignId} and status = any(${`{${statuses.join(',')}}`}::text[])`);
   return result.rowCount ?? 0;
 }

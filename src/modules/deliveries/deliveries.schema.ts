@@ -65,6 +65,8 @@ export const deliveries = pgTable(
     sendAfter: ts(),
     /** When a worker took it to send (status `sending`); a claim that old with no outcome is `unknown`. */
     claimedAt: ts(),
+    /** The lane run holding the claim; its PostgreSQL session keeps an advisory lock while it lives. */
+    claimedBy: text(),
     /** When the provider accepted it: what the frequency cap counts. */
     sentAt: ts(),
     providerMessageId: text(),

@@ -56,40 +56,76 @@ export async function reserveSlots(
 }
 
 /**
- * The last real send per key in this process. A worker whose timer fired late must not be followed
- * closer than one interval by another worker's on-time slot: sends of one process keep at least
- * the interval between them, measured on the sends themselves.
+ * How late a send may start after its slot. Slots are 1/(rate·MARGIN) apart, so a one-second window
+ * holds at most ⌊(1000 + late)·MARGIN·rate/1000⌋ + 1 slots' sends: that stays ≤ rate as long as
+ * `late` < 1000/MARGIN − 1000 ≈ 10.1 ms. Eight leave room for the clock offset's error. A send later
+ * than that does not use its slot (a late send followed by another process's on-time one could
+ * crowd a second) and takes a fresh one: the shared slots alone keep every process in the rate.
  */
-const lastSend = new Map<string, number>();
+export const LATE_TOLERANCE_MS = (1000 / MARGIN - 1000) * 0.8;
+
+/** The tolerance less this process's uncertainty about PostgreSQL's clock (half its best round trip). */
+const lateTolerance = () =>
+  Math.max(1, Math.min(LATE_TOLERANCE_MS, 1000 / MARGIN - 1000 - clockOffset.rttMs / 2 - 1));
 
 /**
- * Starts each send in its reserved slot. A send does not wait for the one before it to finish (an
- * SMTP or HTTP round trip would otherwise cap a lane at one message per round trip whatever the
- * rate); at most `inFlight` run at once. Resolves when every send has finished.
+ * Starts each send in a reserved slot of the account's rate shared through PostgreSQL. A send does
+ * not wait for the one before it to finish (an SMTP or HTTP round trip would otherwise cap a lane at
+ * one message per round trip whatever the rate); at most `inFlight` run at once. A send that would
+ * start more than `LATE_TOLERANCE_MS` after its slot (a busy event loop, `inFlight` reached) gives
+ * the slot up and reserves a new one. Resolves when every send has finished.
  */
 export async function paced<T>(
+  db: DbOrTx,
   key: string,
-  reservation: Reservation,
+  ratePerSecond: number,
   items: readonly T[],
   send: (item: T) => Promise<void>,
-  inFlight = 16,
+  options: {
+    inFlight?: number;
+    /** True once the caller wants no more sends: the waiting ones are handed to `send` at once (to be set aside). */
+    stopped?: () => boolean;
+  } = {},
 ) {
-  const running = new Set<Promise<void>>();
-  for (const [i, item] of items.entries()) {
+  const inFlight = options.inFlight ?? 16;
+  const stopped = options.stopped ?? (() => false);
+  const reservation = await reserveSlots(db, key, ratePerSecond, items.length);
+  let active = 0;
+  const queue: Array<() => void> = [];
+  const acquire = async () => {
+    while (active >= inFlight) await new Promise<void>((resolve) => queue.push(resolve));
+    active++;
+  };
+  const release = () => {
+    active--;
+    queue.shift()?.();
+  };
+  const until = async (due: number) => {
     for (;;) {
-      const due = Math.max(
-        reservation.firstAtMs + i * reservation.intervalMs,
-        (lastSend.get(key) ?? 0) + reservation.intervalMs,
-      );
       const wait = due - nowMs();
-      if (wait <= 0) break;
-      // setTimeout may fire a fraction of a millisecond early: look again before sending.
-      await new Promise((resolve) => (wait > 1 ? setTimeout(resolve, wait) : setImmediate(resolve)));
+      if (wait <= 0 || stopped()) return;
+      // setTimeout may fire a fraction of a millisecond early: look again before sending. At most
+      // 100 ms at a time, so that a stop is noticed.
+      await new Promise((resolve) =>
+        wait > 1 ? setTimeout(resolve, Math.min(wait, 100)) : setImmediate(resolve),
+      );
     }
-    while (running.size >= inFlight) await Promise.race(running);
-    lastSend.set(key, nowMs());
-    const sending = send(item).finally(() => running.delete(sending));
-    running.add(sending);
-  }
-  await Promise.all(running);
+  };
+  await Promise.all(
+    items.map(async (item, i) => {
+      let due = reservation.firstAtMs + i * reservation.intervalMs;
+      for (;;) {
+        await until(due);
+        await acquire();
+        if (nowMs() - due <= lateTolerance() || stopped()) break;
+        release();
+        due = (await reserveSlots(db, key, ratePerSecond, 1)).firstAtMs;
+      }
+      try {
+        await send(item);
+      } finally {
+        release();
+      }
+    }),
+  );
 }

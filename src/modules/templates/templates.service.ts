@@ -7,13 +7,13 @@ import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { LOCALES, type Locale } from '../../platform/locale.ts';
 import { diff, recordAudit } from '../audit/audit.service.ts';
-import { type ClientRow, getClientRow } from '../clients/clients.service.ts';
+import { type ClientRow, getClientRow, getClientRows } from '../clients/clients.service.ts';
 import { getLocation } from '../locations/locations.service.ts';
 import { preferencesUrl, unsubscribeToken, unsubscribeUrl } from '../preferences/preferences.links.ts';
 import { tagNamesOfClients } from '../tags/tags.service.ts';
 import { clickUrl, openPixelUrl } from '../tracking/tracking.links.ts';
 import { getWorkspace, type Workspace } from '../workspaces/workspaces.service.ts';
-import { addTracking, emailText, layoutEmail } from './email-layout.ts';
+import { addTracking, emailText, inlineContentCss, layoutEmail } from './email-layout.ts';
 import { checkTemplate, renderTemplate } from './liquid.ts';
 import { type SmsLength, smsLength } from './sms.ts';
 import {
@@ -282,24 +282,29 @@ interface Recipient {
   context: Record<string, unknown>;
 }
 
-async function recipientOf(
-  db: DbOrTx,
-  workspaceId: string,
-  clientId: string,
-  extra: { coupon?: Coupon; senderName?: string; now: Date; unsubscribeUrl: string; preferencesUrl: string },
-): Promise<Recipient> {
-  const workspace = await getWorkspace(db, workspaceId);
-  const client = await getClientRow(db, workspaceId, clientId);
+type Location = Awaited<ReturnType<typeof getLocation>>;
+
+/** What a message needs to know about its client besides the client row. */
+interface RecipientData {
+  client: ClientRow;
+  tags: string[];
+  location: Location | null;
+  /** The client's account manager's name, when the caller gave no sender name. */
+  managerName: string | null;
+}
+
+interface RecipientExtra {
+  coupon?: Coupon;
+  senderName?: string;
+  now: Date;
+  unsubscribeUrl: string;
+  preferencesUrl: string;
+}
+
+function recipientContext(workspace: Workspace, data: RecipientData, extra: RecipientExtra): Recipient {
+  const { client, tags, location } = data;
   if (client.erasedAt)
     throw new AppError('NOT_ALLOWED_NOW', 'This client was erased; nothing can be sent to them');
-  const tags = (await tagNamesOfClients(db, workspaceId, [clientId])).get(clientId) ?? [];
-  const location = client.locationId ? await getLocation(db, workspaceId, client.locationId) : null;
-  // The advisor's name: the caller's, else the client's account manager, else the business.
-  const manager = extra.senderName
-    ? null
-    : client.accountManagerId
-      ? await getUser(db, client.accountManagerId)
-      : null;
   const timeZone = client.timezone ?? location?.timezone ?? workspace.defaultTimezone;
   const now = localIso(extra.now, timeZone);
   return {
@@ -318,7 +323,8 @@ async function recipientOf(
         tags,
         custom: client.custom ?? {},
       },
-      sender: { name: extra.senderName ?? manager?.name ?? workspace.name, workspace: workspace.name },
+      // The advisor's name: the caller's, else the client's account manager, else the business.
+      sender: { name: extra.senderName ?? data.managerName ?? workspace.name, workspace: workspace.name },
       location: { name: location?.name ?? '', address: location?.address ?? '' },
       coupon: extra.coupon ?? { code: '', value: '', expires_at: '' },
       today: now.slice(0, 10),
@@ -327,6 +333,64 @@ async function recipientOf(
       preferences_url: extra.preferencesUrl,
     },
   };
+}
+
+async function recipientOf(
+  db: DbOrTx,
+  workspaceId: string,
+  clientId: string,
+  extra: RecipientExtra,
+): Promise<Recipient> {
+  const workspace = await getWorkspace(db, workspaceId);
+  const client = await getClientRow(db, workspaceId, clientId);
+  if (client.erasedAt)
+    throw new AppError('NOT_ALLOWED_NOW', 'This client was erased; nothing can be sent to them');
+  const tags = (await tagNamesOfClients(db, workspaceId, [clientId])).get(clientId) ?? [];
+  const location = client.locationId ? await getLocation(db, workspaceId, client.locationId) : null;
+  const manager =
+    extra.senderName || !client.accountManagerId ? null : await getUser(db, client.accountManagerId);
+  return recipientContext(workspace, { client, tags, location, managerName: manager?.name ?? null }, extra);
+}
+
+/**
+ * The recipient data of many clients: one query for the clients, one for their tags; locations and
+ * account managers are few and kept in `cache` across batches of one campaign run.
+ */
+async function recipientsData(
+  db: DbOrTx,
+  workspaceId: string,
+  clientIds: readonly string[],
+  cache: { locations: Map<string, Promise<Location | null>>; managers: Map<string, Promise<string | null>> },
+  withManagers: boolean,
+): Promise<Map<string, RecipientData>> {
+  const clientRows = await getClientRows(db, workspaceId, clientIds);
+  const present = [...clientRows.keys()];
+  const tags = await tagNamesOfClients(db, workspaceId, present);
+  const locationOf = (id: string) => {
+    let location = cache.locations.get(id);
+    if (!location) {
+      location = getLocation(db, workspaceId, id).catch(() => null);
+      cache.locations.set(id, location);
+    }
+    return location;
+  };
+  const managerOf = (id: string) => {
+    let name = cache.managers.get(id);
+    if (!name) {
+      name = getUser(db, id).then((user) => user?.name ?? null);
+      cache.managers.set(id, name);
+    }
+    return name;
+  };
+  const result = new Map<string, RecipientData>();
+  for (const client of clientRows.values())
+    result.set(client.id, {
+      client,
+      tags: tags.get(client.id) ?? [],
+      location: client.locationId ? await locationOf(client.locationId) : null,
+      managerName: withManagers && client.accountManagerId ? await managerOf(client.accountManagerId) : null,
+    });
+  return result;
 }
 
 export interface RenderInput {
@@ -370,6 +434,12 @@ export interface RenderedMessage {
   tracked: boolean;
 }
 
+/** A campaign's one content rendered for the clients of one claimed batch after another. */
+export interface BatchRenderer {
+  /** Each client's message, or the error that client's message could not be rendered for. */
+  render(db: DbOrTx, clientIds: readonly string[]): Promise<Map<string, RenderedMessage | Error>>;
+}
+
 export interface TemplateRenderer {
   /**
    * One message for one client, as it will be sent: Liquid rendered with the client's data and
@@ -383,6 +453,17 @@ export interface TemplateRenderer {
     input: RenderInput,
     options?: { baseUrl?: string; track?: boolean; now?: Date },
   ): Promise<RenderedMessage>;
+  /**
+   * The same messages as `renderMessage`, for many clients and one content: the workspace and the
+   * template are read once here, and each batch's clients and tags in one query each. Throws as
+   * `renderMessage` does when the content itself cannot be used.
+   */
+  batchRenderer(
+    db: DbOrTx,
+    workspaceId: string,
+    input: Omit<RenderInput, 'clientId' | 'coupon'>,
+    options?: { baseUrl?: string; track?: boolean },
+  ): Promise<BatchRenderer>;
 }
 
 function compile(source: string, path: string, html: boolean): Template[] {
@@ -397,50 +478,132 @@ async function render(source: string, path: string, html: boolean, context: Reco
   return result.output;
 }
 
+interface MessageContent {
+  subject: string | null;
+  body: string;
+  marketing: boolean;
+  ref: WhatsappTemplateRef | null;
+}
+
+async function contentOf(
+  db: DbOrTx,
+  workspaceId: string,
+  channel: TemplateChannel,
+  content: RenderInput['content'],
+): Promise<MessageContent> {
+  if ('templateId' in content) {
+    const row = await getTemplateRow(db, workspaceId, content.templateId);
+    if (row.channel !== channel)
+      throw AppError.validation([
+        { path: '/channel', message: `the template is for ${row.channel}, not ${channel}` },
+      ]);
+    return { subject: row.subject, body: row.body, marketing: row.marketing, ref: row.whatsappTemplate };
+  }
+  return {
+    subject: content.subject ?? null,
+    body: content.body,
+    marketing: content.marketing ?? true,
+    ref: content.whatsappTemplate ?? null,
+  };
+}
+
 export function createTemplateRenderer(deps: {
   secrets: SecretBox;
   defaultBaseUrl: string;
 }): TemplateRenderer {
   const { secrets } = deps;
-  return {
-    async renderMessage(db, workspaceId, input, options = {}) {
-      const baseUrl = (options.baseUrl ?? deps.defaultBaseUrl).replace(/\/+$/, '');
-      let content: {
-        subject: string | null;
-        body: string;
-        marketing: boolean;
-        ref: WhatsappTemplateRef | null;
+  const baseUrlOf = (options: { baseUrl?: string }) =>
+    (options.baseUrl ?? deps.defaultBaseUrl).replace(/\/+$/, '');
+  const linksOf = (baseUrl: string, workspaceId: string, input: Omit<RenderInput, 'content'>) => {
+    const token = unsubscribeToken(secrets, {
+      w: workspaceId,
+      c: input.clientId,
+      ch: input.channel,
+      ...(input.campaignId ? { cp: input.campaignId } : {}),
+    });
+    return { unsubscribeUrl: unsubscribeUrl(baseUrl, token), preferencesUrl: preferencesUrl(baseUrl, token) };
+  };
+
+  /** The message itself, once the content and the recipient are known (no database). */
+  async function renderFor(
+    workspaceId: string,
+    input: Omit<RenderInput, 'content'>,
+    content: MessageContent,
+    recipient: Recipient,
+    links: { unsubscribeUrl: string; preferencesUrl: string },
+    baseUrl: string,
+    track: boolean | undefined,
+    /** The email body's source with its CSS already inlined (a campaign does that once). */
+    inlinedBody?: string,
+  ): Promise<RenderedMessage> {
+    const { workspace, context } = recipient;
+    const base = {
+      channel: input.channel,
+      marketing: content.marketing,
+      ...links,
+      locale: recipient.locale,
+    };
+
+    if (input.channel === 'email') {
+      const subject = (await render(content.subject ?? '', '/subject', false, context)).trim();
+      const inner = await render(inlinedBody ?? content.body, '/body', true, context);
+      const layout = {
+        content: inner,
+        subject,
+        workspaceName: workspace.name,
+        brandColor: workspace.brandColor,
+        logoUrl: workspace.logoUrl,
+        locale: recipient.locale,
+        marketing: content.marketing,
+        ...links,
       };
-      if ('templateId' in input.content) {
-        const row = await getTemplateRow(db, workspaceId, input.content.templateId);
-        if (row.channel !== input.channel)
-          throw AppError.validation([
-            { path: '/channel', message: `the template is for ${row.channel}, not ${input.channel}` },
-          ]);
-        content = {
-          subject: row.subject,
-          body: row.body,
-          marketing: row.marketing,
-          ref: row.whatsappTemplate,
-        };
-      } else {
-        content = {
-          subject: input.content.subject ?? null,
-          body: input.content.body,
-          marketing: input.content.marketing ?? true,
-          ref: input.content.whatsappTemplate ?? null,
-        };
-      }
-      const token = unsubscribeToken(secrets, {
+      const laidOut = layoutEmail(layout, { contentInlined: inlinedBody !== undefined });
+      const text = emailText(layout);
+      const tracked = track !== false && workspace.emailTracking;
+      const claims = {
         w: workspaceId,
         c: input.clientId,
-        ch: input.channel,
         ...(input.campaignId ? { cp: input.campaignId } : {}),
-      });
-      const links = {
-        unsubscribeUrl: unsubscribeUrl(baseUrl, token),
-        preferencesUrl: preferencesUrl(baseUrl, token),
       };
+      const html = tracked
+        ? addTracking(laidOut, {
+            click: (u) => clickUrl(secrets, baseUrl, { ...claims, u }),
+            open: openPixelUrl(secrets, baseUrl, claims),
+          }).html
+        : laidOut;
+      return { ...base, subject, html, text, tracked };
+    }
+
+    const text = (await render(content.body, '/body', false, context)).trim();
+    if (input.channel === 'sms') return { ...base, text, sms: smsLength(text), tracked: false };
+    const ref = content.ref;
+    if (!ref) return { ...base, text, tracked: false };
+    const parameters = async (list: (typeof PARAMETER_LISTS)[number]) =>
+      Promise.all(
+        (ref[list] ?? []).map((variable, index) =>
+          render(`{{ ${variable} }}`, `/whatsapp_template/${list}/${index}`, false, context),
+        ),
+      );
+    return {
+      ...base,
+      text,
+      tracked: false,
+      whatsappTemplate: {
+        ...(ref.name ? { name: ref.name } : {}),
+        ...(ref.language ? { language: ref.language } : {}),
+        ...(ref.content_sid ? { content_sid: ref.content_sid } : {}),
+        body_parameters: await parameters('body_parameters'),
+        header_parameters: await parameters('header_parameters'),
+        button_parameters: await parameters('button_parameters'),
+      },
+    };
+  }
+
+  return {
+    async renderMessage(db, workspaceId, input, options = {}) {
+      const baseUrl = baseUrlOf(options);
+      const content = await contentOf(db, workspaceId, input.channel, input.content);
+      const links = linksOf(baseUrl, workspaceId, input);
       const recipient = await recipientOf(db, workspaceId, input.clientId, {
         ...links,
         coupon:
@@ -451,65 +614,100 @@ export function createTemplateRenderer(deps: {
         senderName: input.senderName,
         now: options.now ?? new Date(),
       });
-      const { workspace, context } = recipient;
-      const base = {
-        channel: input.channel,
-        marketing: content.marketing,
-        ...links,
-        locale: recipient.locale,
-      };
+      return renderFor(workspaceId, input, content, recipient, links, baseUrl, options.track);
+    },
 
-      if (input.channel === 'email') {
-        const subject = (await render(content.subject ?? '', '/subject', false, context)).trim();
-        const inner = await render(content.body, '/body', true, context);
-        const layout = {
-          content: inner,
-          subject,
-          workspaceName: workspace.name,
-          brandColor: workspace.brandColor,
-          logoUrl: workspace.logoUrl,
-          locale: recipient.locale,
-          marketing: content.marketing,
-          ...links,
-        };
-        const laidOut = layoutEmail(layout);
-        const text = emailText(layout);
-        const tracked = options.track !== false && workspace.emailTracking;
-        const claims = {
-          w: workspaceId,
-          c: input.clientId,
-          ...(input.campaignId ? { cp: input.campaignId } : {}),
-        };
-        const html = tracked
-          ? addTracking(laidOut, {
-              click: (u) => clickUrl(secrets, baseUrl, { ...claims, u }),
-              open: openPixelUrl(secrets, baseUrl, claims),
-            }).html
-          : laidOut;
-        return { ...base, subject, html, text, tracked };
+    async batchRenderer(db, workspaceId, input, options = {}) {
+      const baseUrl = baseUrlOf(options);
+      const workspace = await getWorkspace(db, workspaceId);
+      const content = await contentOf(db, workspaceId, input.channel, input.content);
+      const cache = { locations: new Map(), managers: new Map() };
+      // A coupon campaign's own code per client (bulk coupons with a notice): looked up only when the
+      // content names one, so other campaigns make no query per message for it.
+      const usesCoupon = /\bcoupon\b/.test(
+        `${content.subject ?? ''} ${content.body} ${JSON.stringify(content.ref ?? {})}`,
+      );
+      // The body's CSS inlined once for the whole run instead of once per message (the costliest step
+      // of a render). Used only after it gave the very same message as the per-message way for the
+      // first client rendered; a template whose Liquid sits where the HTML parser moves it does not.
+      let inlinedBody: string | undefined;
+      let inlinedChecked = input.channel !== 'email';
+      if (!inlinedChecked) {
+        try {
+          inlinedBody = inlineContentCss(content.body, workspace.brandColor);
+          compile(inlinedBody, '/body', true);
+        } catch {
+          inlinedBody = undefined;
+          inlinedChecked = true;
+        }
       }
-
-      const text = (await render(content.body, '/body', false, context)).trim();
-      if (input.channel === 'sms') return { ...base, text, sms: smsLength(text), tracked: false };
-      const ref = content.ref;
-      if (!ref) return { ...base, text, tracked: false };
-      const parameters = async (list: (typeof PARAMETER_LISTS)[number]) =>
-        Promise.all(
-          (ref[list] ?? []).map((variable, index) =>
-            render(`{{ ${variable} }}`, `/whatsapp_template/${list}/${index}`, false, context),
-          ),
-        );
       return {
-        ...base,
-        text,
-        tracked: false,
-        whatsappTemplate: {
-          ...(ref.name ? { name: ref.name } : {}),
-          ...(ref.language ? { language: ref.language } : {}),
-          ...(ref.content_sid ? { content_sid: ref.content_sid } : {}),
-          body_parameters: await parameters('body_parameters'),
-          header_parameters: await parameters('header_parameters'),
-          button_parameters: await parameters('button_parameters'),
+        async render(batchDb, clientIds) {
+          const data = await recipientsData(batchDb, workspaceId, clientIds, cache, !input.senderName);
+          const now = new Date();
+          const messages = new Map<string, RenderedMessage | Error>();
+          for (const clientId of clientIds) {
+            const one = { ...input, clientId };
+            try {
+              const recipientData = data.get(clientId);
+              if (!recipientData) throw AppError.notFound('Client');
+              const links = linksOf(baseUrl, workspaceId, one);
+              const recipient = recipientContext(workspace, recipientData, {
+                ...links,
+                coupon:
+                  usesCoupon && input.campaignId && couponLookup
+                    ? await couponLookup(batchDb, workspaceId, input.campaignId, clientId)
+                    : undefined,
+                senderName: input.senderName,
+                now,
+              });
+              const message = await renderFor(
+                workspaceId,
+                one,
+                content,
+                recipient,
+                links,
+                baseUrl,
+                options.track,
+                inlinedBody,
+              );
+              if (!inlinedChecked) {
+                inlinedChecked = true;
+                // Compared untracked: the tracking links are added after the layout, the same either way.
+                const reference = await renderFor(
+                  workspaceId,
+                  one,
+                  content,
+                  recipient,
+                  links,
+                  baseUrl,
+                  false,
+                );
+                const untracked = await renderFor(
+                  workspaceId,
+                  one,
+                  content,
+                  recipient,
+                  links,
+                  baseUrl,
+                  false,
+                  inlinedBody,
+                );
+                if (untracked.html !== reference.html || untracked.text !== reference.text) {
+                  inlinedBody = undefined;
+                  messages.set(
+                    clientId,
+                    await renderFor(workspaceId, one, content, recipient, links, baseUrl, options.track),
+                  );
+                  continue;
+                }
+              }
+              messages.set(clientId, message);
+            } catch (error) {
+              messages.set(clientId, error as Error);
+            }
+          }
+          return messages;
         },
       };
     },

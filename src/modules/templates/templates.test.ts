@@ -240,6 +240,49 @@ describe('templates API', () => {
     expect(used.last_used_at).not.toBeNull();
   });
 
+  it('renders a batch exactly as one by one: layout inlined once, tracking, an erased or unknown client as an error', async () => {
+    const { api, clientId, ws } = await workspace();
+    const second = await api('POST', '/api/v1/clients', {
+      first_name: 'Ana <b>',
+      email: 'ana@example.com',
+      tags: ['nueva'],
+    });
+    const erased = await api('POST', '/api/v1/clients', { first_name: 'Gone', email: 'gone@example.com' });
+    expect(
+      (await api('POST', `/api/v1/clients/${erased.json().id}/erase`, { confirm: true })).statusCode,
+    ).toBeLessThan(300);
+    const { db } = t.app.dbHandle;
+    const campaignId = '00000000-0000-4000-8000-000000000002';
+    const bodies = [
+      '<p>Hola {{ client.first_name }} ({{ client.tags | join: ", " }})</p><a href="https://shop.example.com/{{ client.city | downcase }}">Ver</a><img src="https://shop.example.com/x.png">',
+      // Liquid where the HTML parser moves it: the batch must notice and render per message instead.
+      '<table><tr>{% if client.first_name %}<td>{{ client.first_name }}</td>{% endif %}</tr></table><a href="https://x.example">x</a>',
+    ];
+    for (const body of bodies) {
+      const content = { subject: 'Hola {{ client.first_name }}', body, marketing: true };
+      const batch = await t.app.templates.batchRenderer(db, ws.id, { channel: 'email', content, campaignId });
+      const ids = [clientId, second.json().id, erased.json().id, '00000000-0000-4000-8000-0000000000ff'];
+      const messages = await batch.render(db, ids);
+      for (const id of ids.slice(0, 2)) {
+        const one = await t.app.templates.renderMessage(db, ws.id, {
+          channel: 'email',
+          content,
+          clientId: id,
+          campaignId,
+        });
+        const fromBatch = messages.get(id) as typeof one;
+        expect(fromBatch).not.toBeInstanceOf(Error);
+        // Tracking tokens are signed per link and identical for the same claims.
+        expect(fromBatch.html).toBe(one.html);
+        expect(fromBatch.text).toBe(one.text);
+        expect(fromBatch.subject).toBe(one.subject);
+        expect(fromBatch.unsubscribeUrl).toBe(one.unsubscribeUrl);
+      }
+      expect(messages.get(ids[2]!)).toBeInstanceOf(Error);
+      expect(messages.get(ids[3]!)).toBeInstanceOf(Error);
+    }
+  });
+
   it('maps WhatsApp provider template parameters from variables; transactional email has no footer', async () => {
     const { api, clientId, ws } = await workspace();
     const wa = await api('POST', '/api/v1/templates', {

@@ -18,12 +18,15 @@ import type pg from 'pg';
 export interface JobDefinitions {
   tasks: TaskList;
   cron: CronItem[];
+  /** Tasks queued once each time a worker process starts (recovery after a crash). */
+  atWorkerStart?: string[];
 }
 
 export function mergeJobs(...parts: JobDefinitions[]): JobDefinitions {
   return {
     tasks: Object.assign({}, ...parts.map((p) => p.tasks)),
     cron: parts.flatMap((p) => p.cron),
+    atWorkerStart: parts.flatMap((p) => p.atWorkerStart ?? []),
   };
 }
 
@@ -33,7 +36,7 @@ export async function startWorker(options: {
   concurrency: number;
   logger: Logger;
 }): Promise<Runner> {
-  return run({
+  const runner = await run({
     pgPool: options.pool,
     taskList: options.jobs.tasks,
     parsedCronItems: parseCronItems(options.jobs.cron),
@@ -42,6 +45,8 @@ export async function startWorker(options: {
     pollInterval: 2000,
     logger: options.logger,
   });
+  for (const task of options.jobs.atWorkerStart ?? []) await runner.addJob(task, {}, { jobKey: task });
+  return runner;
 }
 
 export function createQueue(pool: pg.Pool): Promise<WorkerUtils> {

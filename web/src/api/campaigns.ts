@@ -1,6 +1,8 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
 import { request } from './client';
 import type { SegmentNode } from './segments';
+import { followServerEvents } from './server-events';
 
 export type CampaignChannel = 'email' | 'sms' | 'whatsapp';
 export type CampaignStatus = 'draft' | 'scheduled' | 'sending' | 'paused' | 'sent' | 'cancelled' | 'failed';
@@ -250,15 +252,77 @@ export function useCampaignReview(id: string, enabled: boolean) {
 }
 
 /** Polled every 2 s while the campaign is sending (or about to), so the progress bar moves. */
+/** The campaign page's figures; while the campaign is live, `useCampaignEvents` keeps them current. */
 export function useCampaignStats(id: string) {
   return useQuery({
     queryKey: campaignKeys.stats(id),
     queryFn: ({ signal }) => request<CampaignStats>(`${campaignPath(id)}/stats`, { signal }),
-    refetchInterval: (query) => {
-      const status = query.state.data?.status;
-      return !status || LIVE.includes(status) ? 2000 : false;
-    },
   });
+}
+
+/** One server-sent `progress` event of GET /campaigns/{id}/events. */
+export interface CampaignProgressEvent {
+  status: CampaignStatus;
+  status_reason: string | null;
+  counts: Record<DeliveryStatus, number>;
+  progress: { done: number; total: number };
+  rate_per_second: number;
+  eta_seconds: number | null;
+}
+
+const FINAL: CampaignStatus[] = ['sent', 'cancelled', 'failed'];
+
+/**
+ * Follows the campaign's live progress (server-sent events) while it is `live`: each event updates
+ * the stats' status, counts and progress at once; the chart and the skip reasons are read again at
+ * most every 30 s and when the campaign ends. Returns the rate and the ETA of the last event.
+ */
+export function useCampaignEvents(id: string, live: boolean) {
+  const queryClient = useQueryClient();
+  const [pace, setPace] = useState<{ rate: number; eta: number | null } | null>(null);
+  useEffect(() => {
+    if (!live) return;
+    let stop = () => {};
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let lastFullRead = Date.now();
+    let ended = false;
+    const follow = () => {
+      stop = followServerEvents<CampaignProgressEvent>(
+        `${campaignPath(id)}/events`,
+        (event) => {
+          queryClient.setQueryData<CampaignStats>(campaignKeys.stats(id), (old) =>
+            old
+              ? {
+                  ...old,
+                  status: event.status,
+                  status_reason: event.status_reason,
+                  counts: event.counts,
+                  progress: event.progress,
+                }
+              : old,
+          );
+          setPace({ rate: event.rate_per_second, eta: event.eta_seconds });
+          ended = FINAL.includes(event.status);
+          if (ended || Date.now() - lastFullRead > 30_000) {
+            lastFullRead = Date.now();
+            void queryClient.invalidateQueries({ queryKey: campaignKeys.stats(id) });
+            if (ended) void queryClient.invalidateQueries({ queryKey: campaignKeys.detail(id) });
+          }
+        },
+        // The connection dropped while the campaign is still going: follow it again.
+        () => {
+          if (!ended) retry = setTimeout(follow, 3000);
+        },
+      );
+    };
+    follow();
+    return () => {
+      ended = true;
+      clearTimeout(retry);
+      stop();
+    };
+  }, [id, live, queryClient]);
+  return pace;
 }
 
 export function useCampaignRecipients(

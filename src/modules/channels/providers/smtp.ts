@@ -17,7 +17,7 @@ function transportFor(runtime: ProviderRuntime): Pool {
   existing?.transport.close();
   const options: SMTPPool.Options = {
     pool: true,
-    maxConnections: 3,
+    maxConnections: 5,
     host: String(s.host),
     port: Number(s.port ?? 587),
     secure: Boolean(s.secure),

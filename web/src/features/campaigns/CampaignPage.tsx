@@ -27,6 +27,7 @@ import {
   type DeliveryStatus,
   useCampaign,
   useCampaignAction,
+  useCampaignEvents,
   useCampaignRecipients,
   useCampaignStats,
   useDuplicateCampaign,
@@ -62,10 +63,13 @@ export function CampaignPage() {
   const errorMessage = useErrorMessage();
   const campaign = useCampaign(id);
   const stats = useCampaignStats(id);
+  const liveStatus = stats.data?.status ?? campaign.data?.status;
+  // Live progress arrives as server-sent events while the campaign can change by itself.
+  const pace = useCampaignEvents(id, liveStatus === 'sending' || liveStatus === 'scheduled');
   const action = useCampaignAction(id);
   const duplicate = useDuplicateCampaign();
   const [filter, setFilter] = useState<DeliveryStatus | 'all'>('all');
-  // The recipients table follows the stats: each new poll answer refreshes it.
+  // The recipients table follows the stats: each progress event refreshes it.
   const [search, setSearch] = useState('');
   const [q] = useDebouncedValue(search, 300);
   const recipients = useCampaignRecipients(id, filter === 'all' ? null : filter, q, stats.dataUpdatedAt);
@@ -182,7 +186,7 @@ export function CampaignPage() {
         </Alert>
       ) : null}
       {stats.data ? (
-        <StatsView stats={stats.data} campaign={campaign.data} />
+        <StatsView stats={stats.data} campaign={campaign.data} pace={pace} />
       ) : (
         <Loader aria-label={t('campaigns.loading')} />
       )}
@@ -269,8 +273,26 @@ export function CampaignPage() {
   );
 }
 
-function StatsView({ stats, campaign }: { stats: CampaignStats; campaign: Campaign }) {
+function StatsView({
+  stats,
+  campaign,
+  pace,
+}: {
+  stats: CampaignStats;
+  campaign: Campaign;
+  pace: { rate: number; eta: number | null } | null;
+}) {
   const { t } = useTranslation();
+  /** 4 h 05 min, 12 min, 40 s: how long is left, to the unit that matters. */
+  const duration = (seconds: number) =>
+    seconds >= 3600
+      ? t('campaigns.page.hoursMinutes', {
+          hours: Math.floor(seconds / 3600),
+          minutes: String(Math.floor((seconds % 3600) / 60)).padStart(2, '0'),
+        })
+      : seconds >= 60
+        ? t('campaigns.page.minutes', { minutes: Math.ceil(seconds / 60) })
+        : t('campaigns.page.seconds', { seconds: Math.max(1, Math.round(seconds)) });
   const { done, total } = stats.progress;
   const percent = total ? Math.round((done / total) * 100) : 0;
   const shown = [...SHOWN, ...SOMETIMES.filter((s) => stats.counts[s] > 0)];
@@ -291,6 +313,12 @@ function StatsView({ stats, campaign }: { stats: CampaignStats; campaign: Campai
           aria-label={t('campaigns.page.progress')}
           data-testid="progress"
         />
+        {stats.status === 'sending' && pace ? (
+          <Text size="sm" c="dimmed" mt={6} data-testid="progress-pace">
+            {t('campaigns.page.rate', { rate: pace.rate.toLocaleString() })}
+            {pace.eta !== null ? ` · ${t('campaigns.page.eta', { time: duration(pace.eta) })}` : ''}
+          </Text>
+        ) : null}
       </Card>
       <SimpleGrid cols={{ base: 2, sm: 4, lg: shown.length }}>
         {shown.map((s) => (
