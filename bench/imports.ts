@@ -26,7 +26,12 @@ import { type Clientela, createClientela } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createSuppressionList } from '../src/modules/consent/suppressions.service.ts';
 import { runExport } from '../src/modules/exports/exports.service.ts';
-import { createImport, runImport, startImport } from '../src/modules/imports/imports.service.ts';
+import {
+  createImport,
+  emptyTimings,
+  runImport,
+  startImport,
+} from '../src/modules/imports/imports.service.ts';
 import { createWorkspace } from '../src/modules/workspaces/workspaces.service.ts';
 import { systemContext } from '../src/platform/auth/context.ts';
 import { createSecretBox } from '../src/platform/crypto.ts';
@@ -191,6 +196,7 @@ async function main() {
     const ws = await createWorkspace(db, { name: 'bench import' });
     const ctx = systemContext(ws.id, 'bench');
     log('importing the CSV');
+    const timings = emptyTimings();
     const imported = await withPeakRss(async () => {
       const created = await createImport(db, ctx, {
         path: csvFile,
@@ -198,8 +204,11 @@ async function main() {
         sizeBytes: csvBytes,
       });
       await startImport(db, ctx, created.id, { on_duplicate: 'skip' }, { queue: false });
-      return runImport(db, deps, ws.id, created.id);
+      return runImport(db, deps, ws.id, created.id, { timings });
     });
+    log(
+      `import stages (ms): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))}`,
+    );
     log(
       `import: ${imported.ms.toFixed(0)} ms, peak RSS ${imported.peakMiB.toFixed(0)} MiB, ${JSON.stringify(imported.result.counts)}`,
     );

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type SQL, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../../platform/db/db.ts';
+import { copyRowsInto } from '../../platform/db/copy.ts';
+import type { DbOrTx, Tx } from '../../platform/db/db.ts';
 import { ensureTags, tagKey } from '../tags/tags.service.ts';
 import type { ClientRow, ClientValues } from './clients.repo.ts';
 import { searchTextOf } from './clients.service.ts';
@@ -78,21 +79,25 @@ function toRow(raw: Record<string, unknown>): ClientRow {
   return row as ClientRow;
 }
 
-/** Inserts the clients in one statement; returns their new ids in input order. */
-export async function insertClientsSet(
-  db: DbOrTx,
-  workspaceId: string,
-  rows: BulkClient[],
-): Promise<string[]> {
+/**
+ * Inserts the clients with one COPY (the large-import path: no per-row SQL, no JSON to parse on
+ * the server); returns their new ids in input order. Needs a transaction.
+ */
+export async function copyClientsSet(tx: Tx, workspaceId: string, rows: BulkClient[]): Promise<string[]> {
   if (!rows.length) return [];
   const ids = rows.map(() => randomUUID());
-  const payload = JSON.stringify(rows.map((r, i) => record(ids[i]!, r)));
-  await db.execute(sql`
-    insert into clients (id, workspace_id, first_name, last_name, email, phone, city, country, locale,
-      timezone, source, label, external_id, birthday, custom, search_text)
-    select s.id, ${workspaceId}, s.first_name, s.last_name, s.email, s.phone, s.city, s.country, s.locale,
-      s.timezone, s.source, s.label, s.external_id, s.birthday, coalesce(s.custom, '{}'::jsonb), s.search_text
-    from jsonb_to_recordset(${payload}::jsonb) as s(${RECORDSET})`);
+  const columns = Object.values(BULK_COLUMNS);
+  await copyRowsInto(
+    tx,
+    `clients (id, workspace_id, ${Object.keys(BULK_COLUMNS).join(', ')}, custom, search_text)`,
+    rows.map((r, i) => [
+      ids[i],
+      workspaceId,
+      ...columns.map((column) => r.values[column] ?? null),
+      r.custom ?? {},
+      searchTextOf(r.values as ClientRow),
+    ]),
+  );
   return ids;
 }
 
@@ -194,23 +199,34 @@ export type ExportedClient = ClientRow & { tags: string[] };
 
 /**
  * One page of clients matching `where` (conditions on `clients`, workspace included), in id order
- * after `afterId`, with their tag names: exports read the whole selection this way in constant memory.
+ * after `afterId`: exports read the whole selection this way in constant memory. Only the given
+ * columns are read (and the tag names only when asked), already under their ClientRow names.
  */
 export async function clientPageForExport(
   db: DbOrTx,
   where: SQL,
   afterId: string | null,
   limit: number,
+  wanted: { columns: Array<keyof ClientRow>; tags: boolean },
 ): Promise<ExportedClient[]> {
+  const columns = [...new Set<keyof ClientRow>(['id', ...wanted.columns])].map((column) => {
+    const name = column.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    // A DATE parsed by pg is a local-midnight Date, a day off west of UTC: read as text.
+    return sql.raw(`clients.${name}${column === 'birthday' ? '::text' : ''} as "${column}"`);
+  });
   const rows = await db.execute<Record<string, unknown>>(sql`
-    select clients.*, clients.birthday::text as birthday, coalesce((
+    select ${sql.join(columns, sql`, `)}${
+      wanted.tags
+        ? sql`, coalesce((
       select array_agg(t.name order by t.name_key) from client_tags ct join tags t on t.id = ct.tag_id
-      where ct.client_id = clients.id), '{}') as tags
+      where ct.client_id = clients.id), '{}') as tags`
+        : sql``
+    }
     from clients
     where ${where} ${afterId ? sql`and clients.id > ${afterId}::uuid` : sql``}
     order by clients.id
     limit ${limit}`);
-  return rows.rows.map((r) => toRow(r) as ExportedClient);
+  return rows.rows as unknown as ExportedClient[];
 }
 
 export async function countClientsWhere(db: DbOrTx, where: SQL): Promise<number> {
@@ -218,16 +234,24 @@ export async function countClientsWhere(db: DbOrTx, where: SQL): Promise<number>
   return Number(rows.rows[0]?.n ?? 0);
 }
 
-/** Timeline entries of many clients in one statement (an import's "imported" entries). */
-export async function insertHistorySet(
-  db: DbOrTx,
+/** Timeline entries of many clients with one COPY (a large import's "imported" entries). Needs a transaction. */
+export async function copyHistorySet(
+  tx: Tx,
   ctx: { workspaceId: string; actor: { type: string; id: string | null; label: string } },
   rows: Array<{ clientId: string; kind: string; data: Record<string, unknown> }>,
 ): Promise<void> {
   if (!rows.length) return;
-  const payload = JSON.stringify(rows.map((r) => ({ client_id: r.clientId, kind: r.kind, data: r.data })));
-  await db.execute(sql`
-    insert into client_history (workspace_id, client_id, kind, actor_type, actor_id, actor_label, data)
-    select ${ctx.workspaceId}, s.client_id, s.kind, ${ctx.actor.type}, ${ctx.actor.id}, ${ctx.actor.label}, s.data
-    from jsonb_to_recordset(${payload}::jsonb) as s(client_id uuid, kind text, data jsonb)`);
+  await copyRowsInto(
+    tx,
+    'client_history (workspace_id, client_id, kind, actor_type, actor_id, actor_label, data)',
+    rows.map((r) => [
+      ctx.workspaceId,
+      r.clientId,
+      r.kind,
+      ctx.actor.type,
+      ctx.actor.id,
+      ctx.actor.label,
+      r.data,
+    ]),
+  );
 }

@@ -2,7 +2,6 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { stringify } from 'csv-stringify';
 import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import type { Actor, WorkspaceContext } from '../../platform/auth/context.ts';
@@ -15,6 +14,7 @@ import { decodeCursor, page } from '../../platform/pagination.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { clientPageForExport, countClientsWhere, type ExportedClient } from '../clients/clients.bulk.ts';
 import { clientFilterWhere } from '../clients/clients.list.ts';
+import type { ClientRow } from '../clients/clients.repo.ts';
 import { clients } from '../clients/clients.schema.ts';
 import { type CustomField, listCustomFields } from '../custom-fields/custom-fields.service.ts';
 import { membersSql } from '../segments/segments.service.ts';
@@ -24,7 +24,7 @@ export const EXPORT_TASK = 'exports.run';
 export const EXPORT_FORMATS = ['csv', 'xlsx', 'json', 'ndjson'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const SELECTION_KINDS = ['all', 'ids', 'filter', 'segment'] as const;
-const PAGE = 5000;
+const PAGE = 10_000;
 /** How long a finished file stays downloadable through its signed link. */
 export const DOWNLOAD_HOURS = 24;
 const DOWNLOAD_PURPOSE = 'export-download';
@@ -33,35 +33,46 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 type ExportRow = typeof exports.$inferSelect;
 type Kind = 'text' | 'number' | 'date' | 'datetime' | 'boolean' | 'list';
 
-/** Exportable client fields: API name → how to read it and what type its cells are. */
-const FIELDS: Record<string, { kind: Kind; read: (c: ExportedClient) => unknown }> = {
-  id: { kind: 'text', read: (c) => c.id },
-  first_name: { kind: 'text', read: (c) => c.firstName },
-  last_name: { kind: 'text', read: (c) => c.lastName },
-  email: { kind: 'text', read: (c) => c.email },
-  phone: { kind: 'text', read: (c) => c.phone },
-  city: { kind: 'text', read: (c) => c.city },
-  country: { kind: 'text', read: (c) => c.country },
-  locale: { kind: 'text', read: (c) => c.locale },
-  timezone: { kind: 'text', read: (c) => c.timezone },
-  source: { kind: 'text', read: (c) => c.source },
-  label: { kind: 'text', read: (c) => c.label },
-  external_id: { kind: 'text', read: (c) => c.externalId },
-  location_id: { kind: 'text', read: (c) => c.locationId },
-  birthday: { kind: 'date', read: (c) => c.birthday },
-  tags: { kind: 'list', read: (c) => c.tags },
-  consent_email: { kind: 'boolean', read: (c) => c.consentEmail },
-  consent_sms: { kind: 'boolean', read: (c) => c.consentSms },
-  consent_whatsapp: { kind: 'boolean', read: (c) => c.consentWhatsapp },
-  consent_push: { kind: 'boolean', read: (c) => c.consentPush },
-  lifetime_value: { kind: 'number', read: (c) => c.lifetimeValue },
-  booking_count: { kind: 'number', read: (c) => c.bookingCount },
-  visit_frequency_days: { kind: 'number', read: (c) => c.visitFrequencyDays },
-  risk_score: { kind: 'number', read: (c) => c.riskOverride ?? c.riskScore },
-  last_booking_at: { kind: 'datetime', read: (c) => c.lastBookingAt },
-  last_activity_at: { kind: 'datetime', read: (c) => c.lastActivityAt },
-  created_at: { kind: 'datetime', read: (c) => c.createdAt },
-  updated_at: { kind: 'datetime', read: (c) => c.updatedAt },
+/** Exportable client fields: API name → its type, how to read it and the columns it needs. */
+const FIELDS: Record<
+  string,
+  { kind: Kind; read: (c: ExportedClient) => unknown; columns: Column['columns'] }
+> = {
+  id: { kind: 'text', read: (c) => c.id, columns: ['id'] },
+  first_name: { kind: 'text', read: (c) => c.firstName, columns: ['firstName'] },
+  last_name: { kind: 'text', read: (c) => c.lastName, columns: ['lastName'] },
+  email: { kind: 'text', read: (c) => c.email, columns: ['email'] },
+  phone: { kind: 'text', read: (c) => c.phone, columns: ['phone'] },
+  city: { kind: 'text', read: (c) => c.city, columns: ['city'] },
+  country: { kind: 'text', read: (c) => c.country, columns: ['country'] },
+  locale: { kind: 'text', read: (c) => c.locale, columns: ['locale'] },
+  timezone: { kind: 'text', read: (c) => c.timezone, columns: ['timezone'] },
+  source: { kind: 'text', read: (c) => c.source, columns: ['source'] },
+  label: { kind: 'text', read: (c) => c.label, columns: ['label'] },
+  external_id: { kind: 'text', read: (c) => c.externalId, columns: ['externalId'] },
+  location_id: { kind: 'text', read: (c) => c.locationId, columns: ['locationId'] },
+  birthday: { kind: 'date', read: (c) => c.birthday, columns: ['birthday'] },
+  tags: { kind: 'list', read: (c) => c.tags, columns: [] },
+  consent_email: { kind: 'boolean', read: (c) => c.consentEmail, columns: ['consentEmail'] },
+  consent_sms: { kind: 'boolean', read: (c) => c.consentSms, columns: ['consentSms'] },
+  consent_whatsapp: { kind: 'boolean', read: (c) => c.consentWhatsapp, columns: ['consentWhatsapp'] },
+  consent_push: { kind: 'boolean', read: (c) => c.consentPush, columns: ['consentPush'] },
+  lifetime_value: { kind: 'number', read: (c) => c.lifetimeValue, columns: ['lifetimeValue'] },
+  booking_count: { kind: 'number', read: (c) => c.bookingCount, columns: ['bookingCount'] },
+  visit_frequency_days: {
+    kind: 'number',
+    read: (c) => c.visitFrequencyDays,
+    columns: ['visitFrequencyDays'],
+  },
+  risk_score: {
+    kind: 'number',
+    read: (c) => c.riskOverride ?? c.riskScore,
+    columns: ['riskOverride', 'riskScore'],
+  },
+  last_booking_at: { kind: 'datetime', read: (c) => c.lastBookingAt, columns: ['lastBookingAt'] },
+  last_activity_at: { kind: 'datetime', read: (c) => c.lastActivityAt, columns: ['lastActivityAt'] },
+  created_at: { kind: 'datetime', read: (c) => c.createdAt, columns: ['createdAt'] },
+  updated_at: { kind: 'datetime', read: (c) => c.updatedAt, columns: ['updatedAt'] },
 };
 export const EXPORT_FIELDS = Object.keys(FIELDS);
 export const DEFAULT_FIELDS = [
@@ -109,6 +120,8 @@ interface Column {
   name: string;
   kind: Kind;
   read: (c: ExportedClient) => unknown;
+  /** The client columns it reads (only those are selected). */
+  columns: Array<keyof ExportedClient & keyof ClientRow>;
 }
 
 function customKind(field: CustomField): Kind {
@@ -124,7 +137,12 @@ function columnsFor(names: string[], fields: CustomField[]): Column[] {
     if (name.startsWith('custom.')) {
       const key = name.slice(7);
       const field = fields.find((f) => f.key === key)!;
-      return { name, kind: customKind(field), read: (c: ExportedClient) => c.custom?.[key] ?? null };
+      return {
+        name,
+        kind: customKind(field),
+        read: (c: ExportedClient) => c.custom?.[key] ?? null,
+        columns: ['custom'] as Column['columns'],
+      };
     }
     return { name, ...FIELDS[name]! };
   });
@@ -209,22 +227,22 @@ function openWriter(
   const out = createWriteStream(file);
   const done = finished(out);
   if (format === 'csv') {
-    const csv = stringify({
-      delimiter: (options.delimiter as string) ?? ',',
-      record_delimiter: 'windows',
-      bom: options.bom === true,
-    });
-    csv.pipe(out);
-    csv.write(columns.map((c) => c.name));
+    // RFC 4180 by hand (one string per page instead of a stream write per record): a field is
+    // quoted when it holds the delimiter, a quote, CR or LF; records end with CRLF.
+    const delimiter = (options.delimiter as string) ?? ',';
+    const needsQuotes = new RegExp(`[${delimiter === ';' ? ';' : ','}"\r\n]`);
+    const field = (text: string) => (needsQuotes.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
+    const line = (cells: string[]) => `${cells.map(field).join(delimiter)}\r\n`;
+    void writeChunk(out, `${options.bom === true ? '\uFEFF' : ''}${line(columns.map((c) => c.name))}`);
     return {
       async write(rows) {
-        for (const row of rows) {
-          const record = columns.map((c) => neutralizeCell(textOf(c.read(row), c.kind)));
-          if (!csv.write(record)) await new Promise((resolve) => csv.once('drain', resolve));
-        }
+        let chunk = '';
+        for (const row of rows)
+          chunk += line(columns.map((c) => neutralizeCell(textOf(c.read(row), c.kind))));
+        await writeChunk(out, chunk);
       },
       async end() {
-        csv.end();
+        out.end();
         await done;
       },
     };
@@ -408,16 +426,23 @@ export async function runExport(db: Database, deps: ExportDeps, workspaceId: str
     const columns = columnsFor(row.fields, fields);
     const where = await selectionWhere(db, ctx, row.selection as ExportInput['selection']);
     const writer = openWriter(file, row.format as ExportFormat, columns, row.options);
-    let after: string | null = null;
+    const wanted = {
+      columns: [...new Set(columns.flatMap((c) => c.columns))],
+      tags: columns.some((c) => c.name === 'tags'),
+    };
+    const pageAfter = (after: string | null) => clientPageForExport(db, where, after, PAGE, wanted);
     let done = 0;
-    for (;;) {
-      const rows = await clientPageForExport(db, where, after, PAGE);
+    // The next page is read while this one is written: the database and this process work at once.
+    let next: Promise<ExportedClient[]> | null = pageAfter(null);
+    while (next) {
+      const rows: ExportedClient[] = await next;
+      next = rows.length === PAGE ? pageAfter(rows[rows.length - 1]!.id) : null;
+      next?.catch(() => undefined);
       if (!rows.length) break;
       await writer.write(rows);
       done += rows.length;
-      after = rows[rows.length - 1]!.id;
-      await db.update(exports).set({ processedRows: done }).where(eq(exports.id, id));
-      if (rows.length < PAGE) break;
+      if (done % (PAGE * 10) < PAGE || !next)
+        await db.update(exports).set({ processedRows: done }).where(eq(exports.id, id));
     }
     await writer.end();
     const { size } = await stat(file);

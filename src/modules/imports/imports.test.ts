@@ -251,6 +251,7 @@ describe('imports', () => {
     const deps = { suppressions: createSuppressionList('test-secret') };
     await expect(
       runImport(db, deps, workspace.id, imp.id, {
+        batchSize: 2000,
         afterBatch: (n) => {
           if (n === 1) throw new Error('worker killed');
         },
@@ -291,6 +292,7 @@ describe('imports', () => {
     // The worker "dies" after its first batch: its job is gone (locked by a dead process), the import stays running.
     await expect(
       runImport(db, deps, workspace.id, imp.id, {
+        batchSize: 2000,
         afterBatch: () => {
           throw new Error('killed');
         },
@@ -308,6 +310,7 @@ describe('imports', () => {
     expect(queued.rows[0]!.n).toBe(1);
     // A second, stale runner started from the old position stops at its first batch instead of repeating it.
     const stale = runImport(db, deps, workspace.id, imp.id, {
+      batchSize: 2000,
       afterBatch: async () => {},
     });
     await runJobs();
