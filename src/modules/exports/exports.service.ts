@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
@@ -421,11 +422,13 @@ export async function runExport(db: Database, deps: ExportDeps, workspaceId: str
   await db.update(exports).set({ status: 'running', processedRows: 0 }).where(eq(exports.id, id));
   await mkdir(deps.exportsDir, { recursive: true });
   const file = path.join(deps.exportsDir, `${id}.${row.format}`);
+  // This run's own file until it is complete (a re-queued run may overlap a slow one).
+  const partial = `${file}.${randomUUID()}.partial`;
   try {
     const fields = await listCustomFields(db, workspaceId, true);
     const columns = columnsFor(row.fields, fields);
     const where = await selectionWhere(db, ctx, row.selection as ExportInput['selection']);
-    const writer = openWriter(file, row.format as ExportFormat, columns, row.options);
+    const writer = openWriter(partial, row.format as ExportFormat, columns, row.options);
     const wanted = {
       columns: [...new Set(columns.flatMap((c) => c.columns))],
       tags: columns.some((c) => c.name === 'tags'),
@@ -445,6 +448,7 @@ export async function runExport(db: Database, deps: ExportDeps, workspaceId: str
         await db.update(exports).set({ processedRows: done }).where(eq(exports.id, id));
     }
     await writer.end();
+    await rename(partial, file);
     const { size } = await stat(file);
     const finishedRow = await db.transaction(async (tx) => {
       const [updated] = await tx
@@ -470,7 +474,7 @@ export async function runExport(db: Database, deps: ExportDeps, workspaceId: str
     });
     return toExportJson(finishedRow, deps);
   } catch (error) {
-    await unlink(file).catch(() => {});
+    await unlink(partial).catch(() => {});
     await db
       .update(exports)
       .set({
@@ -535,6 +539,22 @@ export async function resolveDownload(db: DbOrTx, deps: ExportDeps, id: string, 
     contentType: CONTENT_TYPES[row.format as ExportFormat],
     fileName: `clients-${row.createdAt.toISOString().slice(0, 10)}.${row.format}`,
   };
+}
+
+/**
+ * At worker start: exports left queued or running (their process died) are queued again; each run
+ * writes its own temporary file and renames it into place, so a second runner is harmless.
+ */
+export async function requeueInterruptedExports(db: DbOrTx): Promise<number> {
+  const interrupted = await db
+    .select({ id: exports.id, workspaceId: exports.workspaceId })
+    .from(exports)
+    .where(sql`${exports.status} in ('queued', 'running')`);
+  for (const row of interrupted)
+    await db.execute(sql`
+      select graphile_worker.add_job(${EXPORT_TASK}, json_build_object('workspace_id', ${row.workspaceId}::text, 'export_id', ${row.id}::text),
+        job_key => ${`${EXPORT_TASK}:${row.id}`}, max_attempts => 3)`);
+  return interrupted.length;
 }
 
 /** Deletes the files of exports whose link expired (run hourly); the export rows stay as history. */

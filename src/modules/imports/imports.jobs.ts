@@ -1,6 +1,12 @@
 import type { Database } from '../../platform/db/db.ts';
 import type { JobDefinitions } from '../../platform/queue/queue.ts';
-import { IMPORT_TASK, type ImportDeps, requeueStalledImports, runImport } from './imports.service.ts';
+import {
+  IMPORT_TASK,
+  type ImportDeps,
+  requeueInterruptedImports,
+  requeueStalledImports,
+  runImport,
+} from './imports.service.ts';
 
 export const IMPORT_WATCHDOG_TASK = 'imports.watchdog';
 
@@ -25,5 +31,6 @@ export function importsJobs(db: Database, deps: ImportDeps): JobDefinitions {
         options: { backfillPeriod: 0 },
       },
     ],
+    onStart: [() => requeueInterruptedImports(db)],
   };
 }

@@ -1174,6 +1174,21 @@ export async function requeueStalledImports(db: DbOrTx): Promise<number> {
   return stalled.rows.length;
 }
 
+/**
+ * At worker start: every import left queued or running is queued again (its job may be locked by
+ * a process that died, which graphile-worker releases only after hours). If another live process
+ * is still running one, the runner that commits second at the same position stops (see runImport).
+ */
+export async function requeueInterruptedImports(db: DbOrTx): Promise<number> {
+  const interrupted = await db.execute<{ id: string; workspace_id: string }>(sql`
+    select id, workspace_id from imports where status in ('queued', 'running')`);
+  for (const row of interrupted.rows)
+    await db.execute(sql`
+      select graphile_worker.add_job(${IMPORT_TASK}, json_build_object('workspace_id', ${row.workspace_id}::text, 'import_id', ${row.id}::text),
+        job_key => ${`${IMPORT_TASK}:${row.id}`}, max_attempts => 10)`);
+  return interrupted.rows.length;
+}
+
 export function isTerminal(status: string) {
   return ['completed', 'failed', 'cancelled', 'undone'].includes(status);
 }

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { newApiKey, newWorkspace, setupTestApp, withKey } from '../../../test/support/app.ts';
 import { systemContext } from '../../platform/auth/context.ts';
 import { silentWorkerLogger } from '../../platform/db/db.ts';
+import { runStartupRecoveries } from '../../platform/queue/queue.ts';
 import { createClient } from '../clients/clients.service.ts';
 import { getConsent } from '../consent/consent.service.ts';
 import { createSuppressionList } from '../consent/suppressions.service.ts';
@@ -321,6 +322,50 @@ describe('imports', () => {
       sql`select count(*)::int as n from clients where workspace_id = ${workspace.id}`,
     );
     expect(count.rows[0]!.n).toBe(4500);
+  });
+
+  it('queues again, when a worker starts, the imports and exports a killed process left running', async () => {
+    const { workspace, api, upload, db } = await setup();
+    const rows = ['email,first_name'];
+    for (let i = 0; i < 3000; i++) rows.push(`boot${i}@example.com,Boot ${i}`);
+    const imp = (await upload('boot.csv', `${rows.join('\n')}\n`)).json();
+    await api('POST', `/api/v1/imports/${imp.id}/start`, {});
+    const deps = { suppressions: createSuppressionList('test-secret') };
+    await expect(
+      runImport(db, deps, workspace.id, imp.id, {
+        batchSize: 2000,
+        afterBatch: () => {
+          throw new Error('process killed');
+        },
+      }),
+    ).rejects.toThrow('process killed');
+    const exp = (await api('POST', '/api/v1/exports', { selection: { kind: 'all' }, format: 'csv' })).json();
+    await db.execute(sql`update exports set status = 'running' where id = ${exp.id}`);
+    // Both jobs are held by the dead process (locked), as after a kill -9.
+    await db.execute(sql`
+      update graphile_worker._private_jobs set locked_at = now(), locked_by = 'dead-worker'
+      where key in (${`imports.run:${imp.id}`}, ${`exports.run:${exp.id}`})`);
+    await runJobs();
+    expect((await api('GET', `/api/v1/imports/${imp.id}`)).json()).toMatchObject({
+      status: 'running',
+      processed_rows: 2000,
+    });
+    expect((await api('GET', `/api/v1/exports/${exp.id}`)).json().status).toBe('running');
+
+    await runStartupRecoveries(t.app.jobs, silentWorkerLogger());
+    await runJobs();
+    expect((await api('GET', `/api/v1/imports/${imp.id}`)).json()).toMatchObject({
+      status: 'completed',
+      processed_rows: 3000,
+      counts: { created: 3000 },
+    });
+    const count = await db.execute<{ n: number }>(
+      sql`select count(*)::int as n from clients where workspace_id = ${workspace.id}`,
+    );
+    expect(count.rows[0]!.n).toBe(3000);
+    const done = (await api('GET', `/api/v1/exports/${exp.id}`)).json();
+    expect(done).toMatchObject({ status: 'completed' });
+    expect(done.processed_rows).toBeGreaterThan(0);
   });
 
   it('reads XLSX sheets by name, JSON and Latin-1 files; remembers the mapping for the same shape', async () => {

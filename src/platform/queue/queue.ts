@@ -18,13 +18,27 @@ import type pg from 'pg';
 export interface JobDefinitions {
   tasks: TaskList;
   cron: CronItem[];
+  /**
+   * Run once when a worker starts: a module queues again the work a killed process left behind
+   * (its job stays locked by the dead worker for hours otherwise).
+   */
+  onStart?: Array<() => Promise<unknown>>;
 }
 
 export function mergeJobs(...parts: JobDefinitions[]): JobDefinitions {
   return {
     tasks: Object.assign({}, ...parts.map((p) => p.tasks)),
     cron: parts.flatMap((p) => p.cron),
+    onStart: parts.flatMap((p) => p.onStart ?? []),
   };
+}
+
+/** The modules' start-up recoveries, one after the other; one failing is logged, not fatal. */
+export async function runStartupRecoveries(jobs: JobDefinitions, logger: Logger): Promise<void> {
+  for (const recover of jobs.onStart ?? [])
+    await recover().catch((error: unknown) =>
+      logger.error(`start-up recovery failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
 }
 
 export async function startWorker(options: {
@@ -33,6 +47,7 @@ export async function startWorker(options: {
   concurrency: number;
   logger: Logger;
 }): Promise<Runner> {
+  await runStartupRecoveries(options.jobs, options.logger);
   return run({
     pgPool: options.pool,
     taskList: options.jobs.tasks,
