@@ -13,10 +13,13 @@ import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { decodeCursor, page } from '../../platform/pagination.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import { campaignRecipients, campaignStats, DELIVERY_STATUSES } from '../campaigns/campaigns.service.ts';
+import type { TimelineItem } from '../clients/client-data.ts';
 import { clientPageForExport, countClientsWhere, type ExportedClient } from '../clients/clients.bulk.ts';
 import { clientFilterWhere } from '../clients/clients.list.ts';
 import type { ClientRow } from '../clients/clients.repo.ts';
 import { clients } from '../clients/clients.schema.ts';
+import { clientTimeline, clientTimelinePage, summarize } from '../clients/clients.timeline.ts';
 import { type CustomField, listCustomFields } from '../custom-fields/custom-fields.service.ts';
 import { membersSql } from '../segments/segments.service.ts';
 import { exports } from './exports.schema.ts';
@@ -24,7 +27,18 @@ import { exports } from './exports.schema.ts';
 export const EXPORT_TASK = 'exports.run';
 export const EXPORT_FORMATS = ['csv', 'xlsx', 'json', 'ndjson'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-export const SELECTION_KINDS = ['all', 'ids', 'filter', 'segment'] as const;
+export const SELECTION_KINDS = [
+  'all',
+  'ids',
+  'filter',
+  'segment',
+  'campaign_recipients',
+  'client_timeline',
+] as const;
+/** Selections that are not clients: their columns are fixed, read through their modules' services. */
+const RECORD_KINDS = ['campaign_recipients', 'client_timeline'] as const;
+type RecordKind = (typeof RECORD_KINDS)[number];
+const isRecordKind = (kind: string): kind is RecordKind => (RECORD_KINDS as readonly string[]).includes(kind);
 const PAGE = 10_000;
 /** How long a finished file stays downloadable through its signed link. */
 export const DOWNLOAD_HOURS = 24;
@@ -93,7 +107,15 @@ export const DEFAULT_FIELDS = [
 ];
 
 export interface ExportInput {
-  selection: { kind: string; ids?: string[]; query?: Record<string, string>; segment_id?: string };
+  selection: {
+    kind: string;
+    ids?: string[];
+    query?: Record<string, string>;
+    segment_id?: string;
+    campaign_id?: string;
+    status?: string;
+    client_id?: string;
+  };
   fields?: string[];
   format: ExportFormat;
   csv_delimiter?: ',' | ';';
@@ -117,13 +139,55 @@ export function neutralizeCell(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
-interface Column {
+interface Column<R = ExportedClient> {
   name: string;
   kind: Kind;
-  read: (c: ExportedClient) => unknown;
+  read: (row: R) => unknown;
   /** The client columns it reads (only those are selected). */
   columns: Array<keyof ExportedClient & keyof ClientRow>;
 }
+
+type Recipient = Awaited<ReturnType<typeof campaignRecipients>>['recipients'][number];
+
+/** A campaign's recipients: the deliveries ledger as the campaign page shows it. */
+const RECIPIENT_COLUMNS: Column<Recipient>[] = [
+  { name: 'delivery_id', kind: 'text', read: (r) => r.id, columns: [] },
+  { name: 'client_id', kind: 'text', read: (r) => r.client_id, columns: [] },
+  { name: 'client_name', kind: 'text', read: (r) => r.client_name, columns: [] },
+  { name: 'address', kind: 'text', read: (r) => r.address, columns: [] },
+  { name: 'channel', kind: 'text', read: (r) => r.channel, columns: [] },
+  { name: 'status', kind: 'text', read: (r) => r.status, columns: [] },
+  { name: 'skip_reason', kind: 'text', read: (r) => r.skip_reason, columns: [] },
+  { name: 'error', kind: 'text', read: (r) => r.error, columns: [] },
+  { name: 'sent_at', kind: 'datetime', read: (r) => (r.sent_at ? new Date(r.sent_at) : null), columns: [] },
+];
+
+/** A client's timeline, one line per item, as its CSV download in the clients module reads it. */
+const TIMELINE_COLUMNS: Column<TimelineItem>[] = [
+  { name: 'occurred_at', kind: 'datetime', read: (i) => new Date(i.occurred_at), columns: [] },
+  { name: 'kind', kind: 'text', read: (i) => i.kind, columns: [] },
+  { name: 'type', kind: 'text', read: (i) => i.type, columns: [] },
+  { name: 'actor', kind: 'text', read: (i) => i.actor?.label ?? null, columns: [] },
+  { name: 'summary', kind: 'text', read: (i) => summarize(i), columns: [] },
+  {
+    name: 'amount',
+    kind: 'number',
+    read: (i) => (i.kind === 'event' && typeof i.data.amount === 'number' ? i.data.amount : null),
+    columns: [],
+  },
+  {
+    name: 'currency',
+    kind: 'text',
+    read: (i) => (i.kind === 'event' && typeof i.data.currency === 'string' ? i.data.currency : null),
+    columns: [],
+  },
+  { name: 'details', kind: 'text', read: (i) => JSON.stringify(i.data), columns: [] },
+];
+
+const RECORD_COLUMNS: Record<RecordKind, Column<never>[]> = {
+  campaign_recipients: RECIPIENT_COLUMNS as Column<never>[],
+  client_timeline: TIMELINE_COLUMNS as Column<never>[],
+};
 
 function customKind(field: CustomField): Kind {
   if (field.type === 'number') return 'number';
@@ -175,8 +239,8 @@ function xlsxOf(value: unknown, kind: Kind): unknown {
 
 // ---- writers ------------------------------------------------------------------------------------------
 
-interface Writer {
-  write(rows: ExportedClient[]): Promise<void>;
+interface Writer<R> {
+  write(rows: R[]): Promise<void>;
   end(): Promise<void>;
 }
 
@@ -191,19 +255,20 @@ async function writeChunk(stream: Writable, chunk: string | Buffer) {
   if (!stream.write(chunk)) await new Promise((resolve) => stream.once('drain', resolve));
 }
 
-function openWriter(
+function openWriter<R>(
   file: string,
   format: ExportFormat,
-  columns: Column[],
+  columns: Column<R>[],
   options: Record<string, unknown>,
-): Writer {
+  sheetName = 'Clients',
+): Writer<R> {
   if (format === 'xlsx') {
     const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
       filename: file,
       useSharedStrings: false,
       useStyles: true,
     });
-    const sheet = workbook.addWorksheet('Clients');
+    const sheet = workbook.addWorksheet(sheetName);
     sheet.columns = columns.map((c) => ({
       header: c.name,
       key: c.name,
@@ -342,12 +407,60 @@ async function findExport(db: DbOrTx, workspaceId: string, id: string) {
   return row;
 }
 
+/** Hidden custom fields of the caller's role (their values are left out of timeline exports). */
+async function hiddenCustomKeys(db: DbOrTx, ctx: WorkspaceContext): Promise<string[]> {
+  return (await listCustomFields(db, ctx.workspaceId, true))
+    .filter((f) => !hasRole(ctx.role, f.visibleMinRole as Role))
+    .map((f) => f.key);
+}
+
 /**
- * Queues an export: the selection and fields are checked now (a bad filter or an unknown field is a
- * 400 naming it), the count is taken, and the job writes the file.
+ * A campaign's recipients or a client's timeline: the fields are that kind's fixed columns (a
+ * subset may be chosen), and the campaign or client must be this workspace's (else 404).
+ * Returns the fields and, for recipients, how many rows there will be.
  */
+async function validateRecordSelection(
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  input: ExportInput,
+  kind: RecordKind,
+): Promise<{ fields: string[]; total: number | null }> {
+  const problems: ErrorDetail[] = [];
+  const names = RECORD_COLUMNS[kind].map((c) => c.name);
+  const fields = input.fields?.length ? [...new Set(input.fields)] : names;
+  fields.forEach((name, i) => {
+    if (!names.includes(name))
+      problems.push({ path: `/fields/${i}`, message: `unknown field "${name}"; use ${names.join(', ')}` });
+  });
+  const { campaign_id, client_id, status } = input.selection;
+  if (kind === 'campaign_recipients') {
+    if (!campaign_id || !UUID.test(campaign_id))
+      problems.push({
+        path: '/selection/campaign_id',
+        message: 'give the campaign whose recipients to export',
+      });
+    if (status && !(DELIVERY_STATUSES as readonly string[]).includes(status))
+      problems.push({ path: '/selection/status', message: `one of ${DELIVERY_STATUSES.join(', ')}` });
+  } else if (!client_id || !UUID.test(client_id))
+    problems.push({ path: '/selection/client_id', message: 'give the client whose timeline to export' });
+  if (problems.length) throw AppError.validation(problems);
+  if (kind === 'campaign_recipients') {
+    // Through the campaigns service: a campaign of another workspace is a 404 there.
+    const stats = await campaignStats(db, ctx, campaign_id!);
+    const total = status ? stats.counts[status as keyof typeof stats.counts] : stats.progress.total;
+    return { fields, total };
+  }
+  await clientTimeline(db, ctx.workspaceId, client_id!, { limit: 1 });
+  return { fields, total: null };
+}
+
 /** Checks fields and selection (a bad one is a 400 naming it) and resolves the default fields. */
 export async function validateExportInput(db: DbOrTx, ctx: WorkspaceContext, input: ExportInput) {
+  const kind = input.selection.kind;
+  if (isRecordKind(kind)) {
+    const { fields, total } = await validateRecordSelection(db, ctx, input, kind);
+    return { fields, where: null, total };
+  }
   const problems: ErrorDetail[] = [];
   const visible = (await listCustomFields(db, ctx.workspaceId, true)).filter((f) =>
     hasRole(ctx.role, f.visibleMinRole as Role),
@@ -368,9 +481,13 @@ export async function validateExportInput(db: DbOrTx, ctx: WorkspaceContext, inp
     problems.push({ path: '/selection/segment_id', message: 'give the segment to export' });
   if (problems.length) throw AppError.validation(problems);
   const where = await selectionWhere(db, ctx, input.selection);
-  return { fields, where };
+  return { fields, where, total: null as number | null };
 }
 
+/**
+ * Queues an export: the selection and fields are checked now (a bad filter or an unknown field is a
+ * 400 naming it), the count is taken, and the job writes the file.
+ */
 export async function createExport(
   db: Database,
   deps: ExportDeps,
@@ -378,8 +495,9 @@ export async function createExport(
   input: ExportInput,
   origin: { scheduleId?: string } = {},
 ) {
-  const { fields, where } = await validateExportInput(db, ctx, input);
-  const total = await countClientsWhere(db, where);
+  const checked = await validateExportInput(db, ctx, input);
+  const { fields } = checked;
+  const total = checked.where ? await countClientsWhere(db, checked.where) : checked.total;
   return db.transaction(async (tx) => {
     const [row] = await tx
       .insert(exports)
@@ -414,6 +532,92 @@ export async function createExport(
   });
 }
 
+type Progress = (done: number) => Promise<unknown>;
+
+/** Clients: keyset pages of only the chosen columns; the next page is read while one is written. */
+async function writeClients(
+  db: Database,
+  ctx: WorkspaceContext,
+  selection: ExportInput['selection'],
+  file: string,
+  format: ExportFormat,
+  row: ExportRow,
+  progress: Progress,
+): Promise<number> {
+  const fields = await listCustomFields(db, ctx.workspaceId, true);
+  const columns = columnsFor(row.fields, fields);
+  const where = await selectionWhere(db, ctx, selection);
+  const writer = openWriter(file, format, columns, row.options);
+  const wanted = {
+    columns: [...new Set(columns.flatMap((c) => c.columns))],
+    tags: columns.some((c) => c.name === 'tags'),
+  };
+  const pageAfter = (after: string | null) => clientPageForExport(db, where, after, PAGE, wanted);
+  let done = 0;
+  let next: Promise<ExportedClient[]> | null = pageAfter(null);
+  while (next) {
+    const rows: ExportedClient[] = await next;
+    next = rows.length === PAGE ? pageAfter(rows[rows.length - 1]!.id) : null;
+    next?.catch(() => undefined);
+    if (!rows.length) break;
+    await writer.write(rows);
+    done += rows.length;
+    if (done % (PAGE * 10) < PAGE || !next) await progress(done);
+  }
+  await writer.end();
+  return done;
+}
+
+/** A campaign's recipients or a client's timeline, page by page through their modules' read functions. */
+async function writeRecords(
+  db: Database,
+  ctx: WorkspaceContext,
+  selection: ExportInput['selection'],
+  file: string,
+  format: ExportFormat,
+  row: ExportRow,
+  progress: Progress,
+): Promise<number> {
+  const kind = selection.kind as RecordKind;
+  const all = RECORD_COLUMNS[kind] as Column<unknown>[];
+  const columns = row.fields.map((name) => all.find((c) => c.name === name)!).filter(Boolean);
+  const writer = openWriter(
+    file,
+    format,
+    columns,
+    row.options,
+    kind === 'campaign_recipients' ? 'Recipients' : 'Timeline',
+  );
+  const hidden = kind === 'client_timeline' ? await hiddenCustomKeys(db, ctx) : [];
+  let cursor: string | null = null;
+  let done = 0;
+  do {
+    const items: unknown[] =
+      kind === 'campaign_recipients'
+        ? await campaignRecipients(db, ctx, selection.campaign_id!, {
+            status: selection.status as Recipient['status'] | undefined,
+            limit: 1000,
+            cursor: cursor ?? undefined,
+          }).then((p) => {
+            cursor = p.next_cursor;
+            return p.recipients;
+          })
+        : await clientTimelinePage(db, ctx.workspaceId, selection.client_id!, {
+            limit: 500,
+            cursor,
+            hiddenCustomKeys: hidden,
+          }).then((p) => {
+            cursor = p.next_cursor;
+            return p.items;
+          });
+    await writer.write(items);
+    done += items.length;
+    await progress(done);
+  } while (cursor);
+  await writer.end();
+  return done;
+}
+
 /** The job: streams the selection page by page (keyset on id) into the file; memory stays flat. */
 export async function runExport(db: Database, deps: ExportDeps, workspaceId: string, id: string) {
   const row = await findExport(db, workspaceId, id);
@@ -425,29 +629,13 @@ export async function runExport(db: Database, deps: ExportDeps, workspaceId: str
   // This run's own file until it is complete (a re-queued run may overlap a slow one).
   const partial = `${file}.${randomUUID()}.partial`;
   try {
-    const fields = await listCustomFields(db, workspaceId, true);
-    const columns = columnsFor(row.fields, fields);
-    const where = await selectionWhere(db, ctx, row.selection as ExportInput['selection']);
-    const writer = openWriter(partial, row.format as ExportFormat, columns, row.options);
-    const wanted = {
-      columns: [...new Set(columns.flatMap((c) => c.columns))],
-      tags: columns.some((c) => c.name === 'tags'),
-    };
-    const pageAfter = (after: string | null) => clientPageForExport(db, where, after, PAGE, wanted);
-    let done = 0;
-    // The next page is read while this one is written: the database and this process work at once.
-    let next: Promise<ExportedClient[]> | null = pageAfter(null);
-    while (next) {
-      const rows: ExportedClient[] = await next;
-      next = rows.length === PAGE ? pageAfter(rows[rows.length - 1]!.id) : null;
-      next?.catch(() => undefined);
-      if (!rows.length) break;
-      await writer.write(rows);
-      done += rows.length;
-      if (done % (PAGE * 10) < PAGE || !next)
-        await db.update(exports).set({ processedRows: done }).where(eq(exports.id, id));
-    }
-    await writer.end();
+    const selection = row.selection as ExportInput['selection'];
+    const format = row.format as ExportFormat;
+    const progress = (done: number) =>
+      db.update(exports).set({ processedRows: done }).where(eq(exports.id, id));
+    const done = isRecordKind(selection.kind)
+      ? await writeRecords(db, ctx, selection, partial, format, row, progress)
+      : await writeClients(db, ctx, selection, partial, format, row, progress);
     await rename(partial, file);
     const { size } = await stat(file);
     const finishedRow = await db.transaction(async (tx) => {
@@ -519,6 +707,11 @@ export async function listExports(
   return { exports: items.map((r) => toExportJson(r, deps)), next_cursor: nextCursor };
 }
 
+const FILE_PREFIX: Record<string, string> = {
+  campaign_recipients: 'campaign-recipients',
+  client_timeline: 'client-timeline',
+};
+
 const CONTENT_TYPES: Record<ExportFormat, string> = {
   csv: 'text/csv; charset=utf-8',
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
@@ -537,7 +730,7 @@ export async function resolveDownload(db: DbOrTx, deps: ExportDeps, id: string, 
   return {
     path: row.filePath,
     contentType: CONTENT_TYPES[row.format as ExportFormat],
-    fileName: `clients-${row.createdAt.toISOString().slice(0, 10)}.${row.format}`,
+    fileName: `${FILE_PREFIX[String(row.selection.kind)] ?? 'clients'}-${row.createdAt.toISOString().slice(0, 10)}.${row.format}`,
   };
 }
 
