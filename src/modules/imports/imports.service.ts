@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
 import type { Actor, WorkspaceContext } from '../../platform/auth/context.ts';
@@ -490,8 +491,12 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
   const { ctx, options } = state;
   const timings = state.timings;
   const errors: Array<{ row: number; problems: RowProblem[] }> = [];
+  // The first rows of the file in file order (invalid, suppressed and kept rows are decided in
+  // separate passes): gathered while the preview is not full, sorted at the end of the batch.
+  const previewing = state.dryRun && state.preview.length < PREVIEW_ROWS;
+  const batchPreview: PreviewRow[] = [];
   const preview = (p: PreviewRow) => {
-    if (state.preview.length < PREVIEW_ROWS) state.preview.push(p);
+    if (previewing) batchPreview.push(p);
   };
   for (const { row, problems } of prepared.invalid) {
     counts.invalid++;
@@ -648,6 +653,10 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
     })),
   );
   const touched = [...working.values()].filter((w) => w.touched);
+  if (previewing)
+    state.preview.push(
+      ...batchPreview.sort((a, b) => a.row - b.row).slice(0, PREVIEW_ROWS - state.preview.length),
+    );
   if (timings) timings.dedupe += performance.now() - dedupeStarted;
   if (state.dryRun) {
     for (const c of created) for (const key of identityKeys(c.values)) state.virtual.add(key);
@@ -773,21 +782,32 @@ async function prepareRun(
   };
 }
 
-/** The dry run: the first rows as they would be stored and the full counts; nothing is written. */
-export async function dryRunImport(
+export const DRY_RUN_TASK = 'imports.dry_run';
+/** Files up to this size are dry-run inside the request; larger ones as a job (poll GET …/dry-run). */
+export const DRY_RUN_SYNC_BYTES = 2 * 1024 * 1024;
+
+export interface DryRunResult {
+  total_rows: number;
+  counts: { created: number; updated: number; duplicates: number; invalid: number; suppressed: number };
+  preview: PreviewRow[];
+}
+
+export interface DryRunState {
+  status: 'running' | 'completed' | 'failed';
+  total_rows: number | null;
+  counts: DryRunResult['counts'] | null;
+  preview: PreviewRow[];
+  error: string | null;
+}
+
+/** Reads the whole file as the run would, writing nothing: the first rows as stored and the full counts. */
+async function computeDryRun(
   db: Database,
   deps: ImportDeps,
   ctx: WorkspaceContext,
-  id: string,
-  input: ImportOptionsInput,
-) {
-  const row = await getImportRow(db, ctx.workspaceId, id);
-  if (row.status !== 'uploaded')
-    throw new AppError(
-      'NOT_ALLOWED_NOW',
-      `This import is ${row.status}; a dry run is for an import not started yet`,
-    );
-  const { options } = await resolveOptions(db, ctx, row, input);
+  row: ImportRow,
+  options: ImportOptions,
+): Promise<DryRunResult> {
   const state = await prepareRun(db, ctx, row, options, deps, true);
   const counts: Counts = { rows: 0, created: 0, updated: 0, duplicates: 0, invalid: 0, suppressed: 0 };
   const { rows } = await openTable(row.filePath, shapeOf(row));
@@ -811,6 +831,107 @@ export async function dryRunImport(
       suppressed: counts.suppressed,
     },
     preview: state.preview,
+  };
+}
+
+/** The dry run, in the request (the result itself). */
+export async function dryRunImport(
+  db: Database,
+  deps: ImportDeps,
+  ctx: WorkspaceContext,
+  id: string,
+  input: ImportOptionsInput,
+): Promise<DryRunResult> {
+  const row = await getImportRow(db, ctx.workspaceId, id);
+  if (row.status !== 'uploaded')
+    throw new AppError(
+      'NOT_ALLOWED_NOW',
+      `This import is ${row.status}; a dry run is for an import not started yet`,
+    );
+  const { options } = await resolveOptions(db, ctx, row, input);
+  return computeDryRun(db, deps, ctx, row, options);
+}
+
+/**
+ * POST …/dry-run: the options are checked now (a 400 names the bad one). A small file is dry-run
+ * in the request (`completed` with the result); a larger one as a job (`running`: poll GET
+ * …/dry-run). A new request replaces a running one: only the latest writes its result.
+ */
+export async function requestDryRun(
+  db: Database,
+  deps: ImportDeps,
+  ctx: WorkspaceContext,
+  id: string,
+  input: ImportOptionsInput,
+  syncMaxBytes = DRY_RUN_SYNC_BYTES,
+): Promise<DryRunState> {
+  const row = await getImportRow(db, ctx.workspaceId, id);
+  if (row.status !== 'uploaded')
+    throw new AppError(
+      'NOT_ALLOWED_NOW',
+      `This import is ${row.status}; a dry run is for an import not started yet`,
+    );
+  const { options } = await resolveOptions(db, ctx, row, input);
+  if (row.sizeBytes <= syncMaxBytes)
+    return { status: 'completed', error: null, ...(await computeDryRun(db, deps, ctx, row, options)) };
+  const token = randomUUID();
+  await db.transaction(async (tx) => {
+    await updateImport(tx, ctx.workspaceId, id, {
+      dryRun: { status: 'running', token, input, actor: { ...ctx.actor, role: ctx.role } },
+    });
+    await tx.execute(sql`
+      select graphile_worker.add_job(${DRY_RUN_TASK}, json_build_object('workspace_id', ${ctx.workspaceId}::text, 'import_id', ${id}::text, 'token', ${token}::text),
+        job_key => ${`${DRY_RUN_TASK}:${id}`}, max_attempts => 3)`);
+  });
+  return { status: 'running', total_rows: null, counts: null, preview: [], error: null };
+}
+
+/** The job: computes the dry run asked for with `token` and stores it (unless a newer one replaced it). */
+export async function runDryRunJob(
+  db: Database,
+  deps: ImportDeps,
+  workspaceId: string,
+  id: string,
+  token: string,
+): Promise<void> {
+  const row = await findImport(db, workspaceId, id);
+  const asked = row?.dryRun as {
+    status?: string;
+    token?: string;
+    input?: ImportOptionsInput;
+    actor?: unknown;
+  } | null;
+  if (!row || !asked || asked.token !== token || asked.status !== 'running') return;
+  const ctx = contextOf({ ...row, actor: asked.actor as ImportRow['actor'] });
+  let outcome: Record<string, unknown>;
+  try {
+    const { options } = await resolveOptions(db, ctx, row, asked.input ?? {});
+    outcome = { status: 'completed', result: await computeDryRun(db, deps, ctx, row, options) };
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    outcome = { status: 'failed', error: error.message };
+  }
+  // Only if it is still the latest request.
+  await db.execute(sql`
+    update imports set dry_run = dry_run || ${JSON.stringify(outcome)}::jsonb
+    where workspace_id = ${workspaceId} and id = ${id} and dry_run->>'token' = ${token}`);
+}
+
+/** GET …/dry-run: the latest background dry run (404 when none was asked for). */
+export async function getDryRun(db: DbOrTx, workspaceId: string, id: string): Promise<DryRunState> {
+  const row = await getImportRow(db, workspaceId, id);
+  const state = row.dryRun as {
+    status: DryRunState['status'];
+    result?: DryRunResult;
+    error?: string;
+  } | null;
+  if (!state) throw AppError.notFound('Dry run');
+  return {
+    status: state.status,
+    total_rows: state.result?.total_rows ?? null,
+    counts: state.result?.counts ?? null,
+    preview: state.result?.preview ?? [],
+    error: state.error ?? null,
   };
 }
 

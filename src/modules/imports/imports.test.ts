@@ -13,7 +13,7 @@ import { runStartupRecoveries } from '../../platform/queue/queue.ts';
 import { createClient } from '../clients/clients.service.ts';
 import { getConsent } from '../consent/consent.service.ts';
 import { createSuppressionList } from '../consent/suppressions.service.ts';
-import { requeueStalledImports, runImport } from './imports.service.ts';
+import { requestDryRun, requeueStalledImports, runImport } from './imports.service.ts';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/imports');
 const MAX_BYTES = 200_000;
@@ -322,6 +322,60 @@ describe('imports', () => {
       sql`select count(*)::int as n from clients where workspace_id = ${workspace.id}`,
     );
     expect(count.rows[0]!.n).toBe(4500);
+  });
+
+  it('dry-runs a large file as a background job: 202 running, then the first 20 rows and the full counts; nothing written', async () => {
+    const { workspace, api, upload, db, ctx } = await setup();
+    const rows = ['email,first_name,phone'];
+    for (let i = 0; i < 2500; i++) rows.push(`${i % 10 === 3 ? 'broken' : `dry${i}@example.com`},Dry ${i},`);
+    rows.push('dry0@example.com,Again,');
+    const imp = (await upload('dry.csv', `${rows.join('\n')}\n`)).json();
+    const deps = { suppressions: createSuppressionList('test-secret') };
+    // Any file above the threshold goes to the job (0 bytes here, so this small one does).
+    const running = await requestDryRun(
+      db,
+      deps,
+      { ...ctx, role: 'owner' },
+      imp.id,
+      { on_duplicate: 'skip' },
+      0,
+    );
+    expect(running).toMatchObject({ status: 'running', total_rows: null, counts: null });
+    const polled = await api('GET', `/api/v1/imports/${imp.id}/dry-run`);
+    expect(polled.statusCode).toBe(200);
+    expect(polled.json().status).toBe('running');
+    await runJobs();
+    const done = (await api('GET', `/api/v1/imports/${imp.id}/dry-run`)).json();
+    expect(done).toMatchObject({
+      status: 'completed',
+      total_rows: 2501,
+      counts: { created: 2250, duplicates: 1, invalid: 250, updated: 0, suppressed: 0 },
+      error: null,
+    });
+    expect(done.preview).toHaveLength(20);
+    expect(done.preview).toContainEqual(
+      expect.objectContaining({
+        row: 2,
+        action: 'create',
+        client: expect.objectContaining({ email: 'dry0@example.com' }),
+      }),
+    );
+    expect(done.preview).toContainEqual(expect.objectContaining({ row: 5, action: 'invalid' }));
+    const count = await db.execute<{ n: number }>(
+      sql`select count(*)::int as n from clients where workspace_id = ${workspace.id}`,
+    );
+    expect(count.rows[0]!.n).toBe(0);
+    expect((await api('GET', `/api/v1/imports/${imp.id}`)).json().status).toBe('uploaded');
+    // Bad options are refused before any job; another workspace sees nothing.
+    const bad = await api('POST', `/api/v1/imports/${imp.id}/dry-run`, { mapping: { nope: 'email' } });
+    expect(bad.statusCode).toBe(400);
+    const other = await newWorkspace(t);
+    const otherApi = withKey(t, await newApiKey(t, other.id, 'owner'));
+    expect((await otherApi('GET', `/api/v1/imports/${imp.id}/dry-run`)).statusCode).toBe(404);
+    // A small file's dry run answers in the request, as before.
+    const small = await api('POST', `/api/v1/imports/${imp.id}/dry-run`, {});
+    expect(small.statusCode).toBe(200);
+    expect(small.json()).toMatchObject({ status: 'completed', total_rows: 2501 });
   });
 
   it('queues again, when a worker starts, the imports and exports a killed process left running', async () => {
