@@ -16,7 +16,14 @@ import {
 } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { modals } from '@mantine/modals';
-import { IconCopy, IconPlayerPause, IconPlayerPlay, IconSearch, IconX } from '@tabler/icons-react';
+import {
+  IconCopy,
+  IconDownload,
+  IconPlayerPause,
+  IconPlayerPlay,
+  IconSearch,
+  IconX,
+} from '@tabler/icons-react';
 import dayjs from 'dayjs';
 import { lazy, Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -35,6 +42,7 @@ import { useErrorMessage } from '../../ui/errors';
 import { notifyError, notifySuccess } from '../../ui/notify';
 import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
+import { RecordsExportDialog } from '../imports/RecordsExportDialog';
 import { CampaignStatusBadge } from './CampaignStatusBadge';
 
 const SendsChart = lazy(() => import('./SendsChart'));
@@ -63,6 +71,7 @@ export function CampaignPage() {
   const [filter, setFilter] = useState<DeliveryStatus | 'all'>('all');
   // The recipients table follows the stats: each new poll answer refreshes it.
   const [search, setSearch] = useState('');
+  const [exporting, setExporting] = useState(false);
   const [q] = useDebouncedValue(search, 300);
   const recipients = useCampaignRecipients(id, filter === 'all' ? null : filter, q, stats.dataUpdatedAt);
 
@@ -181,7 +190,23 @@ export function CampaignPage() {
           value={search}
           onChange={(e) => setSearch(e.currentTarget.value)}
         />
+        <Button
+          variant="default"
+          leftSection={<IconDownload size={16} aria-hidden />}
+          onClick={() => setExporting(true)}
+        >
+          {t('exports.exportRecipients')}
+        </Button>
       </Group>
+      <RecordsExportDialog
+        opened={exporting}
+        onClose={() => setExporting(false)}
+        selection={{
+          kind: 'campaign_recipients',
+          campaign_id: id,
+          ...(filter === 'all' ? {} : { status: filter }),
+        }}
+      />
       {recipients.data?.recipients.length ? (
         <Table.ScrollContainer minWidth={720}>
           <Table verticalSpacing="xs" data-testid="recipients">
