@@ -338,10 +338,12 @@ async function main() {
     const rawExportStarted = performance.now();
     const rawOut = createWriteStream(path.join(dir, 'raw-export.csv'));
     const copyOut = admin.query(
-      copyTo(`copy (select c.id, c.first_name, c.last_name, c.email, c.phone, c.city, c.country,
-          coalesce((select array_agg(t.name order by t.name_key) from client_tags ct join tags t on t.id = ct.tag_id
-            where ct.client_id = c.id), '{}'), c.consent_email, c.consent_sms, c.consent_whatsapp, c.lifetime_value, c.created_at
-        from clients c where c.workspace_id = '${floorWs.id}' and c.erased_at is null order by c.id) to stdout with (format csv, header)`),
+      copyTo(`copy (select c.id, c.first_name, c.last_name, c.email, c.phone, c.city, c.country, coalesce(tg.tags, '{}'),
+          c.consent_email, c.consent_sms, c.consent_whatsapp, c.lifetime_value, c.created_at
+        from clients c left join (
+          select ct.client_id, array_agg(t.name order by t.name_key) as tags from client_tags ct join tags t on t.id = ct.tag_id
+          where ct.workspace_id = '${floorWs.id}' group by ct.client_id) tg on tg.client_id = c.id
+        where c.workspace_id = '${floorWs.id}' and c.erased_at is null order by c.id) to stdout with (format csv, header)`),
     );
     await pipeline(copyOut, rawOut);
     const rawExportMs = performance.now() - rawExportStarted;

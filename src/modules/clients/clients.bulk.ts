@@ -198,36 +198,58 @@ export async function restoreClientsSet(
 
 export type ExportedClient = ClientRow & { tags: string[] };
 
+const TIMESTAMP_COLUMNS = new Set<keyof ClientRow>([
+  'lastBookingAt',
+  'lastActivityAt',
+  'lastContactedAt',
+  'createdAt',
+  'updatedAt',
+  'erasedAt',
+]);
+
 /**
  * One page of clients matching `where` (conditions on `clients`, workspace included), in id order
  * after `afterId`: exports read the whole selection this way in constant memory. Only the given
- * columns are read (and the tag names only when asked), already under their ClientRow names.
+ * columns are read, already under their ClientRow names; timestamps come as ISO 8601 text (as
+ * `toISOString` writes them: the export writes text, and parsing a million dates is slow). Tag
+ * names, when asked, come from one range scan of the page's ids, not one lookup per client.
  */
 export async function clientPageForExport(
   db: DbOrTx,
+  workspaceId: string,
   where: SQL,
   afterId: string | null,
   limit: number,
   wanted: { columns: Array<keyof ClientRow>; tags: boolean },
 ): Promise<ExportedClient[]> {
   const columns = [...new Set<keyof ClientRow>(['id', ...wanted.columns])].map((column) => {
-    const name = column.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    const name = `clients.${column.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
     // A DATE parsed by pg is a local-midnight Date, a day off west of UTC: read as text.
-    return sql.raw(`clients.${name}${column === 'birthday' ? '::text' : ''} as "${column}"`);
+    const value =
+      column === 'birthday'
+        ? `${name}::text`
+        : TIMESTAMP_COLUMNS.has(column)
+          ? `to_char(${name} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+          : name;
+    return sql.raw(`${value} as "${column}"`);
   });
-  const rows = await db.execute<Record<string, unknown>>(sql`
-    select ${sql.join(columns, sql`, `)}${
-      wanted.tags
-        ? sql`, coalesce((
-      select array_agg(t.name order by t.name_key) from client_tags ct join tags t on t.id = ct.tag_id
-      where ct.client_id = clients.id), '{}') as tags`
-        : sql``
-    }
+  const result = await db.execute<Record<string, unknown>>(sql`
+    select ${sql.join(columns, sql`, `)}
     from clients
     where ${where} ${afterId ? sql`and clients.id > ${afterId}::uuid` : sql``}
     order by clients.id
     limit ${limit}`);
-  return rows.rows as unknown as ExportedClient[];
+  const rows = result.rows as unknown as ExportedClient[];
+  if (!wanted.tags || !rows.length) return rows;
+  const tagged = await db.execute<{ client_id: string; tags: string[] }>(sql`
+    select ct.client_id, array_agg(t.name order by t.name_key) as tags
+    from client_tags ct join tags t on t.id = ct.tag_id
+    where ct.workspace_id = ${workspaceId}
+      and ct.client_id >= ${rows[0]!.id}::uuid and ct.client_id <= ${rows[rows.length - 1]!.id}::uuid
+    group by ct.client_id`);
+  const byClient = new Map(tagged.rows.map((r) => [r.client_id, r.tags]));
+  for (const row of rows) row.tags = byClient.get(row.id) ?? [];
+  return rows;
 }
 
 export async function countClientsWhere(db: DbOrTx, where: SQL): Promise<number> {

@@ -552,7 +552,8 @@ async function writeClients(
     columns: [...new Set(columns.flatMap((c) => c.columns))],
     tags: columns.some((c) => c.name === 'tags'),
   };
-  const pageAfter = (after: string | null) => clientPageForExport(db, where, after, PAGE, wanted);
+  const pageAfter = (after: string | null) =>
+    clientPageForExport(db, ctx.workspaceId, where, after, PAGE, wanted);
   let done = 0;
   let next: Promise<ExportedClient[]> | null = pageAfter(null);
   while (next) {
