@@ -229,9 +229,7 @@ async function main() {
       await startImport(db, ctx, created.id, { on_duplicate: 'skip' }, { queue: false });
       return runImport(db, deps, ws.id, created.id, { timings });
     });
-    log(
-      `import stages (ms): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))}`,
-    );
+    log(`import stages (ms): ${stagesOf(timings)}`);
     log(
       `import: ${imported.ms.toFixed(0)} ms, peak RSS ${imported.peakMiB.toFixed(0)} MiB, ${JSON.stringify(imported.result.counts)}`,
     );

@@ -37,6 +37,8 @@ const RECORDSET = sql.raw(`
 export interface BulkClient {
   values: ClientValues;
   custom: Record<string, unknown>;
+  /** `searchTextOf(values)` when the caller already made it (imports make it ahead, off the write path). */
+  searchText?: string;
 }
 
 function record(id: string, c: BulkClient) {
@@ -96,7 +98,7 @@ export async function copyClientsSet(tx: Tx, workspaceId: string, rows: BulkClie
       workspaceId,
       ...columns.map((column) => r.values[column] ?? null),
       r.custom ?? {},
-      searchTextOf(r.values as ClientRow),
+      r.searchText ?? searchTextOf(r.values as ClientRow),
     ]),
   );
   return ids;

@@ -21,7 +21,7 @@ import {
   updateClientsSet,
 } from '../clients/clients.bulk.ts';
 import type { ClientRow, ClientValues } from '../clients/clients.repo.ts';
-import { listLabels } from '../clients/clients.service.ts';
+import { listLabels, searchTextOf } from '../clients/clients.service.ts';
 import { recordConsentChanges } from '../consent/consent.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { createCustomField, listCustomFields } from '../custom-fields/custom-fields.service.ts';
@@ -373,6 +373,8 @@ interface Working {
   changed: boolean;
   /** A row was merged into it (its tags may still add something). */
   touched: boolean;
+  /** Its search text while its values are the row's (a new client not merged into since). */
+  searchText?: string;
 }
 
 const COLUMNS = Object.values(BULK_COLUMNS);
@@ -400,6 +402,7 @@ function mergeInto(target: Working, row: NormalizedRow, overwrite: boolean): boo
     const current = target.values[column];
     if ((overwrite || current === null || current === undefined || current === '') && current !== incoming) {
       (target.values as Record<string, unknown>)[column] = incoming;
+      target.searchText = undefined;
       changed = true;
     }
   }
@@ -422,7 +425,7 @@ function mergeInto(target: Working, row: NormalizedRow, overwrite: boolean): boo
 interface PreparedBatch {
   rows: number;
   invalid: Array<{ row: number; problems: RowProblem[] }>;
-  normalized: Array<{ row: number; data: NormalizedRow }>;
+  normalized: Array<{ row: number; data: NormalizedRow; searchText: string }>;
 }
 
 /** Where an import's time goes, in milliseconds per stage (the bench reports it). */
@@ -467,7 +470,9 @@ function prepareBatch(state: RunState, batch: TableRow[]): PreparedBatch {
     for (const tag of state.options.tags)
       if (!data.tags.some((t) => t.toLowerCase() === tag.toLowerCase())) data.tags.push(tag);
     if (data.problems.length) invalid.push({ row, problems: data.problems });
-    else normalized.push({ row, data });
+    // The search text (a second phone parse) is made here, off the write path; a row merged into later gets it anew.
+    else
+      normalized.push({ row, data, searchText: state.dryRun ? '' : searchTextOf(data.values as ClientRow) });
   }
   if (state.timings) state.timings.normalize += performance.now() - started;
   return { rows: batch.length, invalid, normalized };
@@ -562,7 +567,7 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
   for (const client of [...existing].reverse())
     for (const key of identityKeys(client)) byKey.set(key, workingOf(client));
   const created: Working[] = [];
-  for (const { row, data } of live) {
+  for (const { row, data, searchText } of live) {
     const keys = identityKeys(data.values);
     // external_id first, then email, then phone (the order identityKeys gives).
     const match = keys.map((k) => byKey.get(k)).find(Boolean) ?? null;
@@ -631,6 +636,7 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
       firstRow: row,
       changed: true,
       touched: true,
+      searchText,
     };
     created.push(fresh);
     counts.created++;
@@ -677,7 +683,7 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
     copyClientsSet(
       tx,
       ctx.workspaceId,
-      created.map((c): BulkClient => ({ values: c.values, custom: c.custom })),
+      created.map((c): BulkClient => ({ values: c.values, custom: c.custom, searchText: c.searchText })),
     ),
   );
   created.forEach((c, i) => {
