@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { copyRowsInto } from '../../platform/db/copy.ts';
+import { copyQueryOut, copyRowsInto } from '../../platform/db/copy.ts';
 import type { DbOrTx, Tx } from '../../platform/db/db.ts';
 import { timeOrderedUuid } from '../../platform/db/ids.ts';
 import { ensureTags, tagKey } from '../tags/tags.service.ts';
@@ -280,4 +280,84 @@ export async function copyHistorySet(
       r.data,
     ]),
   );
+}
+
+/** One column of a CSV export made by PostgreSQL: a client column, a custom field, or the tag names. */
+export type CsvExportColumn =
+  | { source: 'column'; column: keyof ClientRow; kind: 'text' | 'number' | 'date' | 'datetime' | 'boolean' }
+  | { source: 'custom'; key: string; kind: 'text' | 'number' | 'date' | 'datetime' | 'boolean' | 'list' }
+  | { source: 'tags' };
+
+/** A quoted SQL string literal (keys are validated names; quotes doubled all the same). */
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/** Text a spreadsheet would run as a formula gets a leading apostrophe (E.164 phones excepted), as exports do in JS. */
+const inert = (expr: string) =>
+  `case when ${expr} ~ E'^[-=+@\\t\\r]' and ${expr} !~ '^[+][0-9]{6,15}$' then '''' || ${expr} else ${expr} end`;
+
+function csvExpression(column: CsvExportColumn): string {
+  if (column.source === 'tags') return inert('tg.names');
+  if (column.source === 'custom') {
+    const value = `c.custom -> ${literal(column.key)}`;
+    const text = `(c.custom ->> ${literal(column.key)})`;
+    if (column.kind === 'list')
+      return inert(
+        `(case jsonb_typeof(${value}) when 'array' then (select string_agg(v, ', ') from jsonb_array_elements_text(${value}) v) else ${text} end)`,
+      );
+    return inert(text);
+  }
+  const name = `c.${String(column.column).replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`)}`;
+  switch (column.kind) {
+    case 'boolean':
+      return `case when ${name} then 'true' when not ${name} then 'false' end`;
+    case 'date':
+      return `to_char(${name}, 'YYYY-MM-DD')`;
+    case 'datetime':
+      return `to_char(${name} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+    case 'number':
+      // As JavaScript prints the number: 12.50 → 12.5, 100.00 → 100.
+      return inert(
+        column.column === 'riskScore'
+          ? 'coalesce(c.risk_override, c.risk_score)::text'
+          : `trim_scale(${name}::numeric)::text`,
+      );
+    default:
+      return column.column === 'id' || column.column === 'locationId' ? `${name}::text` : inert(name);
+  }
+}
+
+/**
+ * A CSV export made by PostgreSQL (`COPY … TO STDOUT`): the selected clients' ids go into a
+ * temporary table (the selection's SQL keeps its parameters there), then one COPY formats every
+ * cell as the JavaScript exporter does (ISO times, true/false, numbers as JavaScript prints them,
+ * tag names joined with ", ", formula-looking text made inert) and quotes per RFC 4180. Returns the
+ * server's CSV stream (records end with LF; the caller turns them into CRLF). Needs a transaction.
+ */
+export async function clientsCsvCopy(
+  tx: Tx,
+  workspaceId: string,
+  where: SQL,
+  columns: CsvExportColumn[],
+  delimiter: ',' | ';',
+): Promise<{ rows: number; stream: import('node:stream').Readable }> {
+  await tx.execute(sql`create temp table export_selection (id uuid primary key) on commit drop`);
+  const selected = await tx.execute(
+    sql`insert into export_selection select clients.id from clients where ${where}`,
+  );
+  if (!/^[0-9a-f-]{36}$/i.test(workspaceId)) throw new Error('not a workspace id');
+  const withTags = columns.some((c) => c.source === 'tags');
+  // Every cell is NULL rather than '' when empty: COPY writes NULL as an empty field and '' as "".
+  const cells = columns.map((c) => `nullif(${csvExpression(c)}, '')`).join(', ');
+  const copySql = `copy (
+    select ${cells}
+    from export_selection s join clients c on c.id = s.id and c.workspace_id = '${workspaceId}'
+    ${
+      withTags
+        ? `left join (select ct.client_id, string_agg(t.name, ', ' order by t.name_key) as names
+        from client_tags ct join tags t on t.id = ct.tag_id
+        where ct.workspace_id = '${workspaceId}' group by ct.client_id) tg on tg.client_id = c.id`
+        : ''
+    }
+    order by c.id) to stdout with (format csv, delimiter ${literal(delimiter)})`;
+  return { rows: selected.rowCount ?? 0, stream: copyQueryOut(tx, copySql) };
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { Writable } from 'node:stream';
+import { Transform, type TransformCallback, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import type { Actor, WorkspaceContext } from '../../platform/auth/context.ts';
@@ -15,7 +16,13 @@ import { decodeCursor, page } from '../../platform/pagination.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { campaignRecipients, campaignStats, DELIVERY_STATUSES } from '../campaigns/campaigns.service.ts';
 import type { TimelineItem } from '../clients/client-data.ts';
-import { clientPageForExport, countClientsWhere, type ExportedClient } from '../clients/clients.bulk.ts';
+import {
+  type CsvExportColumn,
+  clientPageForExport,
+  clientsCsvCopy,
+  countClientsWhere,
+  type ExportedClient,
+} from '../clients/clients.bulk.ts';
 import { clientFilterWhere } from '../clients/clients.list.ts';
 import type { ClientRow } from '../clients/clients.repo.ts';
 import { clients } from '../clients/clients.schema.ts';
@@ -534,6 +541,76 @@ export async function createExport(
 
 type Progress = (done: number) => Promise<unknown>;
 
+/**
+ * CRLF record ends (RFC 4180) for the server's LF-terminated CSV, quotes tracked so a newline
+ * inside a quoted cell stays as it is; counts the records for the progress.
+ */
+class CrlfRecords extends Transform {
+  records = 0;
+  private quoted = false;
+  constructor(
+    head: string,
+    private readonly onRecords: (records: number) => void,
+  ) {
+    super();
+    this.push(Buffer.from(head, 'utf8'));
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+    const out = Buffer.allocUnsafe(chunk.length * 2);
+    let at = 0;
+    const before = this.records;
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i]!;
+      if (byte === 0x22) this.quoted = !this.quoted;
+      else if (byte === 0x0a && !this.quoted) {
+        out[at++] = 0x0d;
+        this.records++;
+      }
+      out[at++] = byte;
+    }
+    if (Math.floor(this.records / 50_000) > Math.floor(before / 50_000)) this.onRecords(this.records);
+    done(null, out.subarray(0, at));
+  }
+}
+
+/** A CSV of clients made by PostgreSQL (COPY): the same cells as the page-by-page writer, much faster. */
+async function writeClientsCsv(
+  db: Database,
+  ctx: WorkspaceContext,
+  selection: ExportInput['selection'],
+  file: string,
+  row: ExportRow,
+  progress: Progress,
+): Promise<number> {
+  const fields = await listCustomFields(db, ctx.workspaceId, true);
+  const columns: CsvExportColumn[] = row.fields.map((name) => {
+    if (name === 'tags') return { source: 'tags' };
+    if (name.startsWith('custom.')) {
+      const field = fields.find((f) => f.key === name.slice(7))!;
+      return { source: 'custom', key: field.key, kind: customKind(field) };
+    }
+    const field = FIELDS[name]!;
+    return {
+      source: 'column',
+      column: name === 'risk_score' ? 'riskScore' : field.columns[0]!,
+      kind: field.kind as Exclude<Kind, 'list'>,
+    };
+  });
+  const where = await selectionWhere(db, ctx, selection);
+  const delimiter = (row.options.delimiter as ',' | ';' | undefined) ?? ',';
+  const quote = new RegExp(`[${delimiter}"\r\n]`);
+  const header = row.fields.map((n) => (quote.test(n) ? `"${n.replace(/"/g, '""')}"` : n)).join(delimiter);
+  return db.transaction(async (tx) => {
+    const { stream } = await clientsCsvCopy(tx, ctx.workspaceId, where, columns, delimiter);
+    const records = new CrlfRecords(`${row.options.bom === true ? '\uFEFF' : ''}${header}\r\n`, (n) => {
+      void progress(n).catch(() => undefined);
+    });
+    await pipeline(stream, records, createWriteStream(file));
+    await progress(records.records);
+    return records.records;
+  });
+}
+
 /** Clients: keyset pages of only the chosen columns; the next page is read while one is written. */
 async function writeClients(
   db: Database,
@@ -620,7 +697,14 @@ async function writeRecords(
 }
 
 /** The job: streams the selection page by page (keyset on id) into the file; memory stays flat. */
-export async function runExport(db: Database, deps: ExportDeps, workspaceId: string, id: string) {
+export async function runExport(
+  db: Database,
+  deps: ExportDeps,
+  workspaceId: string,
+  id: string,
+  /** `csvByPages`: CSV through the page-by-page writer instead of COPY (tests compare the two). */
+  options: { csvByPages?: boolean } = {},
+) {
   const row = await findExport(db, workspaceId, id);
   if (row.status === 'completed') return toExportJson(row, deps);
   const ctx = contextOf(row);
@@ -636,7 +720,9 @@ export async function runExport(db: Database, deps: ExportDeps, workspaceId: str
       db.update(exports).set({ processedRows: done }).where(eq(exports.id, id));
     const done = isRecordKind(selection.kind)
       ? await writeRecords(db, ctx, selection, partial, format, row, progress)
-      : await writeClients(db, ctx, selection, partial, format, row, progress);
+      : format === 'csv' && !options.csvByPages
+        ? await writeClientsCsv(db, ctx, selection, partial, row, progress)
+        : await writeClients(db, ctx, selection, partial, format, row, progress);
     await rename(partial, file);
     const { size } = await stat(file);
     const finishedRow = await db.transaction(async (tx) => {
