@@ -291,9 +291,14 @@ export type CsvExportColumn =
 /** A quoted SQL string literal (keys are validated names; quotes doubled all the same). */
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
-/** Text a spreadsheet would run as a formula gets a leading apostrophe (E.164 phones excepted), as exports do in JS. */
+/**
+ * Text a spreadsheet would run as a formula gets a leading apostrophe (E.164 phones excepted), as
+ * exports do in JS. The first character is compared before any regex: a regex per cell would
+ * cost more than the whole COPY.
+ */
 const inert = (expr: string) =>
-  `case when ${expr} ~ E'^[-=+@\\t\\r]' and ${expr} !~ '^[+][0-9]{6,15}$' then '''' || ${expr} else ${expr} end`;
+  `case when left(${expr}, 1) in ('=', '-', '@', E'\\t', E'\\r') then '''' || ${expr}
+    when left(${expr}, 1) = '+' and ${expr} !~ '^[+][0-9]{6,15}$' then '''' || ${expr} else ${expr} end`;
 
 function csvExpression(column: CsvExportColumn): string {
   if (column.source === 'tags') return inert('tg.names');
@@ -336,28 +341,29 @@ function csvExpression(column: CsvExportColumn): string {
 export async function clientsCsvCopy(
   tx: Tx,
   workspaceId: string,
-  where: SQL,
+  /** The selection's conditions on `clients`; null: every live client of the workspace (no temp table). */
+  where: SQL | null,
   columns: CsvExportColumn[],
   delimiter: ',' | ';',
-): Promise<{ rows: number; stream: import('node:stream').Readable }> {
-  await tx.execute(sql`create temp table export_selection (id uuid primary key) on commit drop`);
-  const selected = await tx.execute(
-    sql`insert into export_selection select clients.id from clients where ${where}`,
-  );
+): Promise<import('node:stream').Readable> {
   if (!/^[0-9a-f-]{36}$/i.test(workspaceId)) throw new Error('not a workspace id');
+  if (where) {
+    await tx.execute(sql`create temp table export_selection (id uuid primary key) on commit drop`);
+    await tx.execute(sql`insert into export_selection select clients.id from clients where ${where}`);
+  }
   const withTags = columns.some((c) => c.source === 'tags');
   // Every cell is NULL rather than '' when empty: COPY writes NULL as an empty field and '' as "".
   const cells = columns.map((c) => `nullif(${csvExpression(c)}, '')`).join(', ');
-  const copySql = `copy (
-    select ${cells}
-    from export_selection s join clients c on c.id = s.id and c.workspace_id = '${workspaceId}'
-    ${
-      withTags
-        ? `left join (select ct.client_id, string_agg(t.name, ', ' order by t.name_key) as names
+  const from = where
+    ? `export_selection s join clients c on c.id = s.id and c.workspace_id = '${workspaceId}'`
+    : 'clients c';
+  const tags = withTags
+    ? `left join (select ct.client_id, string_agg(t.name, ', ' order by t.name_key) as names
         from client_tags ct join tags t on t.id = ct.tag_id
         where ct.workspace_id = '${workspaceId}' group by ct.client_id) tg on tg.client_id = c.id`
-        : ''
-    }
-    order by c.id) to stdout with (format csv, delimiter ${literal(delimiter)})`;
-  return { rows: selected.rowCount ?? 0, stream: copyQueryOut(tx, copySql) };
+    : '';
+  const live = where ? '' : `where c.workspace_id = '${workspaceId}' and c.erased_at is null`;
+  const copySql = `copy (select ${cells} from ${from} ${tags} ${live} order by c.id)
+    to stdout with (format csv, delimiter ${literal(delimiter)})`;
+  return copyQueryOut(tx, copySql);
 }

@@ -545,6 +545,8 @@ type Progress = (done: number) => Promise<unknown>;
  * CRLF record ends (RFC 4180) for the server's LF-terminated CSV, quotes tracked so a newline
  * inside a quoted cell stays as it is; counts the records for the progress.
  */
+const CRLF = Buffer.from('\r\n');
+
 class CrlfRecords extends Transform {
   records = 0;
   private quoted = false;
@@ -556,20 +558,35 @@ class CrlfRecords extends Transform {
     this.push(Buffer.from(head, 'utf8'));
   }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
-    const out = Buffer.allocUnsafe(chunk.length * 2);
-    let at = 0;
     const before = this.records;
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i]!;
-      if (byte === 0x22) this.quoted = !this.quoted;
-      else if (byte === 0x0a && !this.quoted) {
-        out[at++] = 0x0d;
+    let out: Buffer;
+    if (!this.quoted && chunk.indexOf(0x22) === -1) {
+      // No quote in the chunk (most rows): every LF ends a record.
+      const parts: Buffer[] = [];
+      let from = 0;
+      for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, from)) {
+        parts.push(chunk.subarray(from, at), CRLF);
         this.records++;
+        from = at + 1;
       }
-      out[at++] = byte;
+      parts.push(chunk.subarray(from));
+      out = Buffer.concat(parts);
+    } else {
+      out = Buffer.allocUnsafe(chunk.length * 2);
+      let at = 0;
+      for (let i = 0; i < chunk.length; i++) {
+        const byte = chunk[i]!;
+        if (byte === 0x22) this.quoted = !this.quoted;
+        else if (byte === 0x0a && !this.quoted) {
+          out[at++] = 0x0d;
+          this.records++;
+        }
+        out[at++] = byte;
+      }
+      out = out.subarray(0, at);
     }
     if (Math.floor(this.records / 50_000) > Math.floor(before / 50_000)) this.onRecords(this.records);
-    done(null, out.subarray(0, at));
+    done(null, out);
   }
 }
 
@@ -601,7 +618,15 @@ async function writeClientsCsv(
   const quote = new RegExp(`[${delimiter}"\r\n]`);
   const header = row.fields.map((n) => (quote.test(n) ? `"${n.replace(/"/g, '""')}"` : n)).join(delimiter);
   return db.transaction(async (tx) => {
-    const { stream } = await clientsCsvCopy(tx, ctx.workspaceId, where, columns, delimiter);
+    // "All clients" reads the workspace's live clients straight from their index; other selections
+    // go through a temporary table of ids (their SQL has parameters, which COPY cannot take).
+    const stream = await clientsCsvCopy(
+      tx,
+      ctx.workspaceId,
+      selection.kind === 'all' ? null : where,
+      columns,
+      delimiter,
+    );
     const records = new CrlfRecords(`${row.options.bom === true ? '\uFEFF' : ''}${header}\r\n`, (n) => {
       void progress(n).catch(() => undefined);
     });
