@@ -666,7 +666,13 @@ export function campaignSendJobs(db: Database, pool: pg.Pool, deps: SendDeps): J
   return {
     tasks: { [PREPARE_TASK]: prepare, [DISPATCH_TASK]: dispatch, [RECOVER_TASK]: recoverLanes },
     cron: [{ task: RECOVER_TASK, match: '* * * * *', identifier: RECOVER_TASK }],
-    atWorkerStart: [RECOVER_TASK],
+    // A killed worker's dispatch jobs stay locked for hours: a new worker recovers its lanes at once.
+    onStart: [
+      () =>
+        db.execute(
+          sql`select graphile_worker.add_job(${RECOVER_TASK}, '{}'::json, job_key => ${RECOVER_TASK})`,
+        ),
+    ],
   };
 }
 

@@ -1,7 +1,13 @@
 import type { Database } from '../../platform/db/db.ts';
 import type { JobDefinitions } from '../../platform/queue/queue.ts';
 import { runDueSchedules, SCHEDULE_TASK } from './exports.schedules.ts';
-import { EXPORT_TASK, type ExportDeps, removeExpiredExportFiles, runExport } from './exports.service.ts';
+import {
+  EXPORT_TASK,
+  type ExportDeps,
+  removeExpiredExportFiles,
+  requeueInterruptedExports,
+  runExport,
+} from './exports.service.ts';
 
 export function exportsJobs(db: Database, deps: ExportDeps): JobDefinitions {
   return {
@@ -20,5 +26,6 @@ export function exportsJobs(db: Database, deps: ExportDeps): JobDefinitions {
     cron: [
       { task: SCHEDULE_TASK, match: '3 * * * *', identifier: SCHEDULE_TASK, options: { backfillPeriod: 0 } },
     ],
+    onStart: [() => requeueInterruptedExports(db)],
   };
 }

@@ -4,6 +4,7 @@ import type { Database } from '../../platform/db/db.ts';
 import { workspaceOf } from '../../platform/http/access.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { errors, IdParams, Nullable, StringEnum, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import { DELIVERY_STATUSES } from '../campaigns/campaigns.service.ts';
 import {
   createExport,
   EXPORT_FIELDS,
@@ -18,7 +19,8 @@ import {
 const Selection = Type.Object(
   {
     kind: StringEnum(SELECTION_KINDS, {
-      description: 'all clients, a list of ids, the client list filter (query), or a segment',
+      description:
+        "all clients, a list of ids, the client list filter (query), a segment, a campaign's recipients (campaign_id, optional status) or a client's timeline (client_id)",
     }),
     ids: Type.Optional(Type.Array(Uuid, { maxItems: 100_000 })),
     query: Type.Optional(
@@ -28,6 +30,11 @@ const Selection = Type.Object(
       }),
     ),
     segment_id: Type.Optional(Uuid),
+    campaign_id: Type.Optional(Uuid),
+    status: Type.Optional(
+      StringEnum(DELIVERY_STATUSES, { description: 'campaign_recipients: only this delivery status' }),
+    ),
+    client_id: Type.Optional(Uuid),
   },
   { additionalProperties: false },
 );
@@ -72,7 +79,8 @@ export function registerExportRoutes(app: HttpApp, deps: ExportDeps & { db: Data
       config: { access: { minRole: 'marketer' } },
       schema: {
         tags,
-        summary: 'Export clients (all, ids, a list filter or a segment) as CSV, XLSX, JSON or NDJSON',
+        summary:
+          "Export clients (all, ids, a list filter or a segment), a campaign's recipients or a client's timeline as CSV, XLSX, JSON or NDJSON",
         description: `Runs as a job; poll GET /api/v1/exports/{id} for progress and the signed download_url. Fields: ${EXPORT_FIELDS.join(', ')}, custom.<key>. CSV is RFC 4180 (CRLF), with csv_delimiter ";" and bom for Excel. Cells starting with = + - @ tab or CR are prefixed with an apostrophe (E.164 phones excepted); XLSX cells are typed and never formulas. Audited.`,
         body: ExportBody,
         response: { 202: ExportJson, ...errors },

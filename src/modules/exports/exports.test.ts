@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -7,11 +7,12 @@ import { runOnce } from 'graphile-worker';
 import { describe, expect, it } from 'vitest';
 import { newApiKey, newWorkspace, setupTestApp, withKey } from '../../../test/support/app.ts';
 import { systemContext } from '../../platform/auth/context.ts';
+import { createSecretBox } from '../../platform/crypto.ts';
 import { silentWorkerLogger } from '../../platform/db/db.ts';
 import { createClient } from '../clients/clients.service.ts';
 import { createCustomField } from '../custom-fields/custom-fields.service.ts';
 import { createSegment } from '../segments/segments.service.ts';
-import { neutralizeCell, removeExpiredExportFiles } from './exports.service.ts';
+import { createExport, neutralizeCell, removeExpiredExportFiles, runExport } from './exports.service.ts';
 
 const t = setupTestApp({ CLIENTELA_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'clientela-exports-')) });
 
@@ -92,6 +93,96 @@ describe('exports', () => {
       rows: { after: 3 },
       fields: { after: expect.arrayContaining(['email', 'custom.shoe_size']) },
     });
+  });
+
+  it('makes the same CSV bytes with COPY as the page-by-page writer, for every field and awkward values', async () => {
+    const { workspace, db, ctx, ana, bob } = await setup();
+    await createCustomField(db, ctx, {
+      key: 'interests',
+      label: 'Interests',
+      type: 'multi_select',
+      options: ['ski', 'surf', '=cmd'],
+    });
+    await createCustomField(db, ctx, { key: 'vip', label: 'VIP', type: 'boolean' });
+    await createCustomField(db, ctx, { key: 'note', label: 'Note', type: 'text' });
+    await createClient(db, ctx, {
+      first_name: 'Dora "the" Explorer',
+      last_name: 'Línea\nnueva, con coma',
+      email: 'dora@example.com',
+      city: '\tTabbed',
+      custom: {
+        interests: ['ski', '=cmd'],
+        vip: true,
+        note: '+1 (call)',
+        shoe_size: -3,
+        member_since: '2001-09-09',
+      },
+    });
+    await db.execute(sql`update clients set lifetime_value = -12.5, visit_frequency_days = 3.25, booking_count = 7,
+      risk_override = 80, last_booking_at = '2025-03-04T05:06:07.089Z', consent_sms = true
+      where id = ${ana.id}`);
+    await db.execute(sql`update clients set lifetime_value = 100 where id = ${bob.id}`);
+    const fields = [
+      'id',
+      'first_name',
+      'last_name',
+      'email',
+      'phone',
+      'city',
+      'country',
+      'locale',
+      'timezone',
+      'source',
+      'label',
+      'external_id',
+      'location_id',
+      'birthday',
+      'tags',
+      'consent_email',
+      'consent_sms',
+      'consent_whatsapp',
+      'consent_push',
+      'lifetime_value',
+      'booking_count',
+      'visit_frequency_days',
+      'risk_score',
+      'last_booking_at',
+      'last_activity_at',
+      'created_at',
+      'updated_at',
+      'custom.shoe_size',
+      'custom.member_since',
+      'custom.interests',
+      'custom.vip',
+      'custom.note',
+    ];
+    const deps = {
+      secrets: createSecretBox('e'.repeat(64)),
+      exportsDir: mkdtempSync(path.join(tmpdir(), 'clientela-exports-cmp-')),
+    };
+    const files: string[] = [];
+    for (const csvByPages of [false, true])
+      for (const delimiter of [',', ';'] as const) {
+        const requested = await createExport(db, deps, ctx, {
+          selection: { kind: 'all' },
+          fields,
+          format: 'csv',
+          csv_delimiter: delimiter,
+          bom: true,
+        });
+        const done = await runExport(db, deps, workspace.id, requested.id, { csvByPages });
+        expect(done.processed_rows).toBe(4);
+        const row = await db.execute<{ file_path: string }>(
+          sql`select file_path from exports where id = ${requested.id}`,
+        );
+        files.push(readFileSync(row.rows[0]!.file_path, 'utf8'));
+      }
+    expect(files[0]).toContain(`"'=HYPERLINK(""http://evil.example"",""click"")"`);
+    expect(files[0]).toContain(',"Línea\nnueva, con coma",');
+    expect(files[0]).toContain(`'-12.5`);
+    expect(files[0]!.split('\r\n')).toHaveLength(6);
+    expect(files[0]).toBe(files[2]);
+    expect(files[1]).toBe(files[3]);
   });
 
   it('exports XLSX with typed cells and formulas kept as inert text', async () => {

@@ -1,6 +1,7 @@
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../../platform/db/db.ts';
-import { importChanges, importErrors, importMappings, imports } from './imports.schema.ts';
+import { copyRowsInto } from '../../platform/db/copy.ts';
+import type { DbOrTx, Tx } from '../../platform/db/db.ts';
+import { importChanges, type importErrors, importMappings, imports } from './imports.schema.ts';
 
 export type ImportRow = typeof imports.$inferSelect;
 
@@ -77,12 +78,22 @@ export async function listImportRows(
     .limit(limit + 1);
 }
 
-export async function insertImportErrors(db: DbOrTx, rows: Array<typeof importErrors.$inferInsert>) {
-  for (let i = 0; i < rows.length; i += 2000)
-    await db
-      .insert(importErrors)
-      .values(rows.slice(i, i + 2000))
-      .onConflictDoNothing();
+/** A batch's error rows with one COPY (each row of a file is in exactly one batch: no conflicts). */
+export async function copyImportErrors(tx: Tx, rows: Array<typeof importErrors.$inferInsert>) {
+  await copyRowsInto(
+    tx,
+    'import_errors (import_id, row, seq, "column", value, reason)',
+    rows.map((r) => [r.importId, r.row, r.seq, r.column ?? null, r.value ?? null, r.reason]),
+  );
+}
+
+/** Undo records of the clients a batch created (no "before": undo deletes them), with one COPY. */
+export async function copyCreatedChanges(tx: Tx, importId: string, clientIds: string[]) {
+  await copyRowsInto(
+    tx,
+    'import_changes (import_id, client_id, before, added_tags)',
+    clientIds.map((id) => [importId, id, null, '[]']),
+  );
 }
 
 /** The error report, a page at a time in row order (the CSV download streams through it). */

@@ -14,13 +14,15 @@ import { errors, IdParams, Nullable, StringEnum, Timestamp, Uuid } from '../../p
 import {
   cancelImport,
   createImport,
-  dryRunImport,
+  DRY_RUN_SYNC_BYTES,
+  getDryRun,
   getImport,
   type ImportDeps,
   importErrorsCsv,
   isTerminal,
   listImports,
   ON_DUPLICATE,
+  requestDryRun,
   startImport,
   undoImport,
 } from './imports.service.ts';
@@ -209,6 +211,14 @@ export function registerImportRoutes(
     async (request) => getImport(db, workspaceOf(request).workspaceId, request.params.id),
   );
 
+  const DryRunJson = Type.Object({
+    status: StringEnum(['running', 'completed', 'failed'] as const),
+    total_rows: Nullable(Type.Integer()),
+    counts: Nullable(Counts),
+    preview: Type.Array(PreviewRow),
+    error: Nullable(Type.String()),
+  });
+
   app.post(
     '/api/v1/imports/:id/dry-run',
     {
@@ -217,15 +227,30 @@ export function registerImportRoutes(
         tags,
         summary:
           'What the import would do with these options: the first 20 rows as stored and the full counts; nothing is written',
+        description: `A file up to ${DRY_RUN_SYNC_BYTES} bytes is read in the request (200, completed). A larger one is read by a background job (202, running): poll GET /api/v1/imports/{id}/dry-run. Bad options are a 400 either way.`,
         params: IdParams,
         body: Options,
-        response: {
-          200: Type.Object({ total_rows: Type.Integer(), counts: Counts, preview: Type.Array(PreviewRow) }),
-          ...errors,
-        },
+        response: { 200: DryRunJson, 202: DryRunJson, ...errors },
       },
     },
-    async (request) => dryRunImport(db, deps, workspaceOf(request), request.params.id, request.body),
+    async (request, reply) => {
+      const state = await requestDryRun(db, deps, workspaceOf(request), request.params.id, request.body);
+      return reply.status(state.status === 'running' ? 202 : 200).send(state);
+    },
+  );
+
+  app.get(
+    '/api/v1/imports/:id/dry-run',
+    {
+      config: { access: { minRole: 'marketer' } },
+      schema: {
+        tags,
+        summary: 'The latest background dry run of a large file: running, or its first 20 rows and counts',
+        params: IdParams,
+        response: { 200: DryRunJson, ...errors },
+      },
+    },
+    async (request) => getDryRun(db, workspaceOf(request).workspaceId, request.params.id),
   );
 
   app.post(

@@ -79,6 +79,11 @@ export const imports = pgTable(
     progressAt: ts(),
     finishedAt: ts(),
     undoneAt: ts(),
+    /**
+     * The latest dry run of a large file, run as a job: { status: running | completed | failed,
+     * token, options, actor, result?, error? }. Small files are dry-run inside the request.
+     */
+    dryRun: jsonb().$type<Record<string, unknown>>(),
   },
   (t) => [index().on(t.workspaceId, t.createdAt.desc(), t.id.desc())],
 );

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
 import type { Actor, WorkspaceContext } from '../../platform/auth/context.ts';
 import { hasRole, type Role } from '../../platform/auth/roles.ts';
-import type { Database, DbOrTx } from '../../platform/db/db.ts';
+import type { Database, DbOrTx, Tx } from '../../platform/db/db.ts';
 import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { decodeCursor, page } from '../../platform/pagination.ts';
@@ -11,16 +12,16 @@ import {
   addTagsSet,
   BULK_COLUMNS,
   type BulkClient,
+  copyClientsSet,
+  copyHistorySet,
   deleteClientsSet,
   findClientsByIdentity,
-  insertClientsSet,
-  insertHistorySet,
   removeTagsSet,
   restoreClientsSet,
   updateClientsSet,
 } from '../clients/clients.bulk.ts';
 import type { ClientRow, ClientValues } from '../clients/clients.repo.ts';
-import { listLabels } from '../clients/clients.service.ts';
+import { listLabels, searchTextOf } from '../clients/clients.service.ts';
 import { recordConsentChanges } from '../consent/consent.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { createCustomField, listCustomFields } from '../custom-fields/custom-fields.service.ts';
@@ -30,6 +31,8 @@ import { CLIENT_TARGETS, customKeyOf, detectType, headerShape, proposeMapping } 
 import { type FileShape, inspectFile, openTable, type TableRow } from './imports.reader.ts';
 import {
   advanceImport,
+  copyCreatedChanges,
+  copyImportErrors,
   findImport,
   findSavedMapping,
   type ImportRow,
@@ -37,7 +40,6 @@ import {
   importErrorPage,
   insertImport,
   insertImportChanges,
-  insertImportErrors,
   listImportRows,
   saveMapping,
   updateImport,
@@ -56,7 +58,8 @@ export const ON_DUPLICATE = ['skip', 'update', 'overwrite', 'create'] as const;
 export type OnDuplicate = (typeof ON_DUPLICATE)[number];
 const CONSENT_CHANNELS = ['email', 'sms', 'whatsapp', 'push'] as const;
 export const UNDO_DAYS = 7;
-export const BATCH_SIZE = 2000;
+/** Rows per committed batch: the resume point after a crash, and one COPY of new clients. */
+export const BATCH_SIZE = 20_000;
 const PREVIEW_ROWS = 20;
 const SAMPLE_ROWS = 5;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -355,6 +358,7 @@ interface RunState {
   virtual: Set<string>;
   preview: PreviewRow[];
   deps: ImportDeps;
+  timings?: ImportTimings;
 }
 
 /** A client as the batch will leave it: its original row (null when new) and working values. */
@@ -369,6 +373,8 @@ interface Working {
   changed: boolean;
   /** A row was merged into it (its tags may still add something). */
   touched: boolean;
+  /** Its search text while its values are the row's (a new client not merged into since). */
+  searchText?: string;
 }
 
 const COLUMNS = Object.values(BULK_COLUMNS);
@@ -396,6 +402,7 @@ function mergeInto(target: Working, row: NormalizedRow, overwrite: boolean): boo
     const current = target.values[column];
     if ((overwrite || current === null || current === undefined || current === '') && current !== incoming) {
       (target.values as Record<string, unknown>)[column] = incoming;
+      target.searchText = undefined;
       changed = true;
     }
   }
@@ -414,34 +421,103 @@ function mergeInto(target: Working, row: NormalizedRow, overwrite: boolean): boo
   return changed;
 }
 
-async function processBatch(db: DbOrTx, state: RunState, batch: TableRow[], counts: Counts) {
-  const { ctx, options } = state;
-  const errors: Array<{ row: number; problems: RowProblem[] }> = [];
-  const normalized: Array<{ row: number; data: NormalizedRow }> = [];
-  const preview = (p: PreviewRow) => {
-    if (state.preview.length < PREVIEW_ROWS) state.preview.push(p);
+/** A batch read and normalized, before anything is looked up or written (pure work, done ahead). */
+interface PreparedBatch {
+  rows: number;
+  invalid: Array<{ row: number; problems: RowProblem[] }>;
+  normalized: Array<{ row: number; data: NormalizedRow; searchText: string }>;
+}
+
+/** Where an import's time goes, in milliseconds per stage (the bench reports it). */
+export type ImportTimings = Record<
+  'read' | 'normalize' | 'suppression' | 'lookup' | 'dedupe' | 'copy_clients' | 'other_writes' | 'commit',
+  number
+>;
+
+export function emptyTimings(): ImportTimings {
+  return {
+    read: 0,
+    normalize: 0,
+    suppression: 0,
+    lookup: 0,
+    dedupe: 0,
+    copy_clients: 0,
+    other_writes: 0,
+    commit: 0,
   };
+}
+
+async function timed<T>(
+  timings: ImportTimings | undefined,
+  stage: keyof ImportTimings,
+  work: () => Promise<T>,
+) {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    if (timings) timings[stage] += performance.now() - started;
+  }
+}
+
+/** Normalizes a batch's rows (no database): the run does this for the next batch while the previous one commits. */
+function prepareBatch(state: RunState, batch: TableRow[]): PreparedBatch {
+  const started = performance.now();
+  const invalid: PreparedBatch['invalid'] = [];
+  const normalized: PreparedBatch['normalized'] = [];
   for (const { row, cells } of batch) {
     const data = normalizeRow(cells, state.plan, state.rc);
-    for (const tag of options.tags)
+    for (const tag of state.options.tags)
       if (!data.tags.some((t) => t.toLowerCase() === tag.toLowerCase())) data.tags.push(tag);
-    if (data.problems.length) {
-      counts.invalid++;
-      errors.push({ row, problems: data.problems });
-      preview({ row, action: 'invalid', client: null, problems: data.problems });
-    } else normalized.push({ row, data });
+    if (data.problems.length) invalid.push({ row, problems: data.problems });
+    // The search text (a second phone parse) is made here, off the write path; a row merged into later gets it anew.
+    else
+      normalized.push({ row, data, searchText: state.dryRun ? '' : searchTextOf(data.values as ClientRow) });
   }
+  if (state.timings) state.timings.normalize += performance.now() - started;
+  return { rows: batch.length, invalid, normalized };
+}
+
+/** The workspace's suppressed values among these (already normalized: lower-case emails, E.164 phones), checked inside PostgreSQL. */
+async function suppressedAmong(
+  db: DbOrTx,
+  state: RunState,
+  kind: 'email' | 'phone',
+  values: string[],
+): Promise<Set<string>> {
+  if (!values.length) return new Set();
+  const found = await db.execute<{ v: string }>(sql`
+    select v from unnest(${sql.param(values)}::text[]) as v
+    where ${state.deps.suppressions.suppressedSql(state.ctx.workspaceId, kind, sql`v`)}`);
+  return new Set(found.rows.map((r) => r.v));
+}
+
+async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch, counts: Counts) {
+  const { ctx, options } = state;
+  const timings = state.timings;
+  const errors: Array<{ row: number; problems: RowProblem[] }> = [];
+  // The first rows of the file in file order (invalid, suppressed and kept rows are decided in
+  // separate passes): gathered while the preview is not full, sorted at the end of the batch.
+  const previewing = state.dryRun && state.preview.length < PREVIEW_ROWS;
+  const batchPreview: PreviewRow[] = [];
+  const preview = (p: PreviewRow) => {
+    if (previewing) batchPreview.push(p);
+  };
+  for (const { row, problems } of prepared.invalid) {
+    counts.invalid++;
+    errors.push({ row, problems });
+    preview({ row, action: 'invalid', client: null, problems });
+  }
+  const normalized = prepared.normalized;
   // Suppressed identities (erased, unsubscribed) are never brought back.
   const emails = normalized.map((n) => n.data.values.email).filter((e): e is string => Boolean(e));
   const phones = normalized.map((n) => n.data.values.phone).filter((p): p is string => Boolean(p));
-  const [suppressedEmails, suppressedPhones] = await Promise.all([
-    emails.length
-      ? state.deps.suppressions.suppressedValues(db, ctx.workspaceId, 'email', emails)
-      : new Set<string>(),
-    phones.length
-      ? state.deps.suppressions.suppressedValues(db, ctx.workspaceId, 'phone', phones)
-      : new Set<string>(),
-  ]);
+  const [suppressedEmails, suppressedPhones] = await timed(timings, 'suppression', () =>
+    Promise.all([
+      suppressedAmong(db, state, 'email', [...new Set(emails)]),
+      suppressedAmong(db, state, 'phone', [...new Set(phones)]),
+    ]),
+  );
   const live = normalized.filter(({ row, data }) => {
     const email = data.values.email && suppressedEmails.has(data.values.email);
     const phone = data.values.phone && suppressedPhones.has(data.values.phone);
@@ -456,13 +532,16 @@ async function processBatch(db: DbOrTx, state: RunState, batch: TableRow[], coun
     preview({ row, action: 'suppressed', client: null, problems: [problem] });
     return false;
   });
-  const existing = await findClientsByIdentity(db, ctx.workspaceId, {
-    externalIds: [
-      ...new Set(live.map((n) => n.data.values.externalId).filter((v): v is string => Boolean(v))),
-    ],
-    emails: [...new Set(live.map((n) => n.data.values.email).filter((v): v is string => Boolean(v)))],
-    phones: [...new Set(live.map((n) => n.data.values.phone).filter((v): v is string => Boolean(v)))],
-  });
+  const existing = await timed(timings, 'lookup', () =>
+    findClientsByIdentity(db, ctx.workspaceId, {
+      externalIds: [
+        ...new Set(live.map((n) => n.data.values.externalId).filter((v): v is string => Boolean(v))),
+      ],
+      emails: [...new Set(live.map((n) => n.data.values.email).filter((v): v is string => Boolean(v)))],
+      phones: [...new Set(live.map((n) => n.data.values.phone).filter((v): v is string => Boolean(v)))],
+    }),
+  );
+  const dedupeStarted = performance.now();
   const byKey = new Map<string, Working>();
   const working = new Map<string, Working>();
   const workingOf = (client: ClientRow): Working => {
@@ -488,7 +567,7 @@ async function processBatch(db: DbOrTx, state: RunState, batch: TableRow[], coun
   for (const client of [...existing].reverse())
     for (const key of identityKeys(client)) byKey.set(key, workingOf(client));
   const created: Working[] = [];
-  for (const { row, data } of live) {
+  for (const { row, data, searchText } of live) {
     const keys = identityKeys(data.values);
     // external_id first, then email, then phone (the order identityKeys gives).
     const match = keys.map((k) => byKey.get(k)).find(Boolean) ?? null;
@@ -557,6 +636,7 @@ async function processBatch(db: DbOrTx, state: RunState, batch: TableRow[], coun
       firstRow: row,
       changed: true,
       touched: true,
+      searchText,
     };
     created.push(fresh);
     counts.created++;
@@ -579,6 +659,11 @@ async function processBatch(db: DbOrTx, state: RunState, batch: TableRow[], coun
     })),
   );
   const touched = [...working.values()].filter((w) => w.touched);
+  if (previewing)
+    state.preview.push(
+      ...batchPreview.sort((a, b) => a.row - b.row).slice(0, PREVIEW_ROWS - state.preview.length),
+    );
+  if (timings) timings.dedupe += performance.now() - dedupeStarted;
   if (state.dryRun) {
     for (const c of created) for (const key of identityKeys(c.values)) state.virtual.add(key);
     const current = await tagNamesOfClients(
@@ -592,60 +677,73 @@ async function processBatch(db: DbOrTx, state: RunState, batch: TableRow[], coun
     }
     return;
   }
-  const newIds = await insertClientsSet(
-    db,
-    ctx.workspaceId,
-    created.map((c): BulkClient => ({ values: c.values, custom: c.custom })),
+  // New clients go in with one COPY (the bulk of any large import); the rest are set-based statements.
+  const tx = db as Tx;
+  const newIds = await timed(timings, 'copy_clients', () =>
+    copyClientsSet(
+      tx,
+      ctx.workspaceId,
+      created.map((c): BulkClient => ({ values: c.values, custom: c.custom, searchText: c.searchText })),
+    ),
   );
   created.forEach((c, i) => {
     c.id = newIds[i]!;
   });
-  await updateClientsSet(
-    db,
-    ctx.workspaceId,
-    touched.filter((w) => w.changed).map((w) => ({ id: w.id!, values: w.values, custom: w.custom })),
-  );
-  const addedTags = await addTagsSet(
-    db,
-    ctx.workspaceId,
-    [...created, ...touched].filter((w) => w.tags.length).map((w) => ({ clientId: w.id!, names: w.tags })),
-  );
-  // Updated: an existing client whose fields changed or who got a tag it did not have.
-  const updated = touched.filter((w) => w.changed || addedTags.get(w.id!)?.length);
-  counts.updated += updated.length;
-  await insertImportChanges(db, [
-    ...created.map((c) => ({ importId: state.importId, clientId: c.id!, before: null, addedTags: [] })),
-    ...updated.map((w) => {
-      const before: Record<string, unknown> = {};
-      for (const column of COLUMNS)
-        if ((w.original![column] ?? null) !== (w.values[column] ?? null))
-          before[column] = w.original![column] ?? null;
-      if (JSON.stringify(w.original!.custom) !== JSON.stringify(w.custom)) before.custom = w.original!.custom;
-      return { importId: state.importId, clientId: w.id!, before, addedTags: addedTags.get(w.id!) ?? [] };
-    }),
-  ]);
-  if (Object.keys(options.consent).length) {
-    for (const w of [...created, ...updated])
-      await recordConsentChanges(db, ctx, w.id!, options.consent, {
-        source: 'import',
-        evidence: options.consent_evidence,
-        ip: null,
-        audit: false,
-      });
-  }
-  await insertHistorySet(db, ctx, [
-    ...created.map((c) => ({
-      clientId: c.id!,
-      kind: 'imported',
-      data: { import_id: state.importId, action: 'created' },
-    })),
-    ...updated.map((w) => ({
-      clientId: w.id!,
-      kind: 'imported',
-      data: { import_id: state.importId, action: 'updated' },
-    })),
-  ]);
-  await insertImportErrors(db, errorRows);
+  await timed(timings, 'other_writes', async () => {
+    await updateClientsSet(
+      db,
+      ctx.workspaceId,
+      touched.filter((w) => w.changed).map((w) => ({ id: w.id!, values: w.values, custom: w.custom })),
+    );
+    const addedTags = await addTagsSet(
+      db,
+      ctx.workspaceId,
+      [...created, ...touched].filter((w) => w.tags.length).map((w) => ({ clientId: w.id!, names: w.tags })),
+    );
+    // Updated: an existing client whose fields changed or who got a tag it did not have.
+    const updated = touched.filter((w) => w.changed || addedTags.get(w.id!)?.length);
+    counts.updated += updated.length;
+    // Undo records: a created client is a row without "before" (one COPY); an updated one keeps its old values.
+    await copyCreatedChanges(
+      tx,
+      state.importId,
+      created.map((c) => c.id!),
+    );
+    await insertImportChanges(
+      db,
+      updated.map((w) => {
+        const before: Record<string, unknown> = {};
+        for (const column of COLUMNS)
+          if ((w.original![column] ?? null) !== (w.values[column] ?? null))
+            before[column] = w.original![column] ?? null;
+        if (JSON.stringify(w.original!.custom) !== JSON.stringify(w.custom))
+          before.custom = w.original!.custom;
+        return { importId: state.importId, clientId: w.id!, before, addedTags: addedTags.get(w.id!) ?? [] };
+      }),
+    );
+    if (Object.keys(options.consent).length) {
+      for (const w of [...created, ...updated])
+        await recordConsentChanges(db, ctx, w.id!, options.consent, {
+          source: 'import',
+          evidence: options.consent_evidence,
+          ip: null,
+          audit: false,
+        });
+    }
+    await copyHistorySet(tx, ctx, [
+      ...created.map((c) => ({
+        clientId: c.id!,
+        kind: 'imported',
+        data: { import_id: state.importId, action: 'created' },
+      })),
+      ...updated.map((w) => ({
+        clientId: w.id!,
+        kind: 'imported',
+        data: { import_id: state.importId, action: 'updated' },
+      })),
+    ]);
+    await copyImportErrors(tx, errorRows);
+  });
 }
 
 async function prepareRun(
@@ -690,21 +788,32 @@ async function prepareRun(
   };
 }
 
-/** The dry run: the first rows as they would be stored and the full counts; nothing is written. */
-export async function dryRunImport(
+export const DRY_RUN_TASK = 'imports.dry_run';
+/** Files up to this size are dry-run inside the request; larger ones as a job (poll GET …/dry-run). */
+export const DRY_RUN_SYNC_BYTES = 2 * 1024 * 1024;
+
+export interface DryRunResult {
+  total_rows: number;
+  counts: { created: number; updated: number; duplicates: number; invalid: number; suppressed: number };
+  preview: PreviewRow[];
+}
+
+export interface DryRunState {
+  status: 'running' | 'completed' | 'failed';
+  total_rows: number | null;
+  counts: DryRunResult['counts'] | null;
+  preview: PreviewRow[];
+  error: string | null;
+}
+
+/** Reads the whole file as the run would, writing nothing: the first rows as stored and the full counts. */
+async function computeDryRun(
   db: Database,
   deps: ImportDeps,
   ctx: WorkspaceContext,
-  id: string,
-  input: ImportOptionsInput,
-) {
-  const row = await getImportRow(db, ctx.workspaceId, id);
-  if (row.status !== 'uploaded')
-    throw new AppError(
-      'NOT_ALLOWED_NOW',
-      `This import is ${row.status}; a dry run is for an import not started yet`,
-    );
-  const { options } = await resolveOptions(db, ctx, row, input);
+  row: ImportRow,
+  options: ImportOptions,
+): Promise<DryRunResult> {
   const state = await prepareRun(db, ctx, row, options, deps, true);
   const counts: Counts = { rows: 0, created: 0, updated: 0, duplicates: 0, invalid: 0, suppressed: 0 };
   const { rows } = await openTable(row.filePath, shapeOf(row));
@@ -713,11 +822,11 @@ export async function dryRunImport(
     batch.push(r);
     counts.rows++;
     if (batch.length >= BATCH_SIZE) {
-      await processBatch(db, state, batch, counts);
+      await processBatch(db, state, prepareBatch(state, batch), counts);
       batch = [];
     }
   }
-  if (batch.length) await processBatch(db, state, batch, counts);
+  if (batch.length) await processBatch(db, state, prepareBatch(state, batch), counts);
   return {
     total_rows: counts.rows,
     counts: {
@@ -728,6 +837,107 @@ export async function dryRunImport(
       suppressed: counts.suppressed,
     },
     preview: state.preview,
+  };
+}
+
+/** The dry run, in the request (the result itself). */
+export async function dryRunImport(
+  db: Database,
+  deps: ImportDeps,
+  ctx: WorkspaceContext,
+  id: string,
+  input: ImportOptionsInput,
+): Promise<DryRunResult> {
+  const row = await getImportRow(db, ctx.workspaceId, id);
+  if (row.status !== 'uploaded')
+    throw new AppError(
+      'NOT_ALLOWED_NOW',
+      `This import is ${row.status}; a dry run is for an import not started yet`,
+    );
+  const { options } = await resolveOptions(db, ctx, row, input);
+  return computeDryRun(db, deps, ctx, row, options);
+}
+
+/**
+ * POST …/dry-run: the options are checked now (a 400 names the bad one). A small file is dry-run
+ * in the request (`completed` with the result); a larger one as a job (`running`: poll GET
+ * …/dry-run). A new request replaces a running one: only the latest writes its result.
+ */
+export async function requestDryRun(
+  db: Database,
+  deps: ImportDeps,
+  ctx: WorkspaceContext,
+  id: string,
+  input: ImportOptionsInput,
+  syncMaxBytes = DRY_RUN_SYNC_BYTES,
+): Promise<DryRunState> {
+  const row = await getImportRow(db, ctx.workspaceId, id);
+  if (row.status !== 'uploaded')
+    throw new AppError(
+      'NOT_ALLOWED_NOW',
+      `This import is ${row.status}; a dry run is for an import not started yet`,
+    );
+  const { options } = await resolveOptions(db, ctx, row, input);
+  if (row.sizeBytes <= syncMaxBytes)
+    return { status: 'completed', error: null, ...(await computeDryRun(db, deps, ctx, row, options)) };
+  const token = randomUUID();
+  await db.transaction(async (tx) => {
+    await updateImport(tx, ctx.workspaceId, id, {
+      dryRun: { status: 'running', token, input, actor: { ...ctx.actor, role: ctx.role } },
+    });
+    await tx.execute(sql`
+      select graphile_worker.add_job(${DRY_RUN_TASK}, json_build_object('workspace_id', ${ctx.workspaceId}::text, 'import_id', ${id}::text, 'token', ${token}::text),
+        job_key => ${`${DRY_RUN_TASK}:${id}`}, max_attempts => 3)`);
+  });
+  return { status: 'running', total_rows: null, counts: null, preview: [], error: null };
+}
+
+/** The job: computes the dry run asked for with `token` and stores it (unless a newer one replaced it). */
+export async function runDryRunJob(
+  db: Database,
+  deps: ImportDeps,
+  workspaceId: string,
+  id: string,
+  token: string,
+): Promise<void> {
+  const row = await findImport(db, workspaceId, id);
+  const asked = row?.dryRun as {
+    status?: string;
+    token?: string;
+    input?: ImportOptionsInput;
+    actor?: unknown;
+  } | null;
+  if (!row || !asked || asked.token !== token || asked.status !== 'running') return;
+  const ctx = contextOf({ ...row, actor: asked.actor as ImportRow['actor'] });
+  let outcome: Record<string, unknown>;
+  try {
+    const { options } = await resolveOptions(db, ctx, row, asked.input ?? {});
+    outcome = { status: 'completed', result: await computeDryRun(db, deps, ctx, row, options) };
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    outcome = { status: 'failed', error: error.message };
+  }
+  // Only if it is still the latest request.
+  await db.execute(sql`
+    update imports set dry_run = dry_run || ${JSON.stringify(outcome)}::jsonb
+    where workspace_id = ${workspaceId} and id = ${id} and dry_run->>'token' = ${token}`);
+}
+
+/** GET …/dry-run: the latest background dry run (404 when none was asked for). */
+export async function getDryRun(db: DbOrTx, workspaceId: string, id: string): Promise<DryRunState> {
+  const row = await getImportRow(db, workspaceId, id);
+  const state = row.dryRun as {
+    status: DryRunState['status'];
+    result?: DryRunResult;
+    error?: string;
+  } | null;
+  if (!state) throw AppError.notFound('Dry run');
+  return {
+    status: state.status,
+    total_rows: state.result?.total_rows ?? null,
+    counts: state.result?.counts ?? null,
+    preview: state.result?.preview ?? [],
+    error: state.error ?? null,
   };
 }
 
@@ -827,6 +1037,10 @@ export interface RunHooks {
   onProgress?: (row: ImportJson) => void;
   /** Test hook: throw here to simulate a crash after a given batch. */
   afterBatch?: (batchNumber: number) => void;
+  /** Rows per batch (tests use small ones); BATCH_SIZE by default. */
+  batchSize?: number;
+  /** Filled with the time spent per stage (the bench reports it). */
+  timings?: ImportTimings;
 }
 
 /**
@@ -851,6 +1065,8 @@ export async function runImport(
   const ctx = contextOf(row);
   const options = row.options as unknown as ImportOptions;
   const state = await prepareRun(db, ctx, row, options, deps, false);
+  state.timings = hooks.timings;
+  const batchSize = hooks.batchSize ?? BATCH_SIZE;
   const skip = row.committedRows;
   let seen = 0;
   let batchNumber = 0;
@@ -859,10 +1075,10 @@ export async function runImport(
   // was only slow) moving it makes this one stop instead of writing the same rows twice.
   let position = skip;
   let superseded = false;
-  const commit = async (batch: TableRow[]) => {
+  const commit = async (prepared: PreparedBatch) => {
     batchNumber++;
     const counts: Counts = {
-      rows: batch.length,
+      rows: prepared.rows,
       created: 0,
       updated: 0,
       duplicates: 0,
@@ -873,11 +1089,11 @@ export async function runImport(
       const locked = await getImportRow(tx, workspaceId, id, true);
       if (locked.committedRows !== position) superseded = true;
       if (locked.status !== 'running' || superseded) return null;
-      await processBatch(tx, state, batch, counts);
+      await processBatch(tx, state, prepared, counts);
       await advanceImport(tx, workspaceId, id, counts);
       return getImportRow(tx, workspaceId, id);
     });
-    position += batch.length;
+    position += prepared.rows;
     if (!current) {
       cancelled = true;
       return;
@@ -885,20 +1101,40 @@ export async function runImport(
     hooks.onProgress?.(toImportJson(current));
     hooks.afterBatch?.(batchNumber);
   };
+  // One batch is written while the next is read and normalized: the database's work (COPY, index
+  // maintenance) overlaps this process's (parsing, normalizing). Batches still commit in order.
+  let writing: Promise<void> | null = null;
+  const handOver = async (batch: TableRow[]) => {
+    const prepared = prepareBatch(state, batch);
+    if (writing) await writing;
+    if (cancelled) return;
+    const started = performance.now();
+    writing = commit(prepared).finally(() => {
+      if (state.timings) state.timings.commit += performance.now() - started;
+    });
+    // Awaited before the next batch (or at the end); this only keeps a failure from being "unhandled" meanwhile.
+    writing.catch(() => undefined);
+  };
   try {
     const { rows } = await openTable(row.filePath, shapeOf(row));
     let batch: TableRow[] = [];
+    let readStarted = performance.now();
     for await (const r of rows) {
       if (++seen <= skip) continue;
       batch.push(r);
-      if (batch.length >= BATCH_SIZE) {
-        await commit(batch);
+      if (batch.length >= batchSize) {
+        if (state.timings) state.timings.read += performance.now() - readStarted;
+        await handOver(batch);
         batch = [];
         if (cancelled) break;
+        readStarted = performance.now();
       }
     }
-    if (batch.length && !cancelled) await commit(batch);
+    if (state.timings) state.timings.read += performance.now() - readStarted;
+    if (batch.length && !cancelled) await handOver(batch);
+    if (writing) await writing;
   } catch (error) {
+    if (writing) await (writing as Promise<void>).catch(() => undefined);
     if (error instanceof AppError) {
       // The file itself is unreadable: retrying cannot help.
       const failed = await updateImport(db, workspaceId, id, {
@@ -1063,6 +1299,21 @@ export async function requeueStalledImports(db: DbOrTx): Promise<number> {
       select graphile_worker.add_job(${IMPORT_TASK}, json_build_object('workspace_id', ${row.workspace_id}::text, 'import_id', ${row.id}::text),
         job_key => ${`${IMPORT_TASK}:${row.id}`}, max_attempts => 10)`);
   return stalled.rows.length;
+}
+
+/**
+ * At worker start: every import left queued or running is queued again (its job may be locked by
+ * a process that died, which graphile-worker releases only after hours). If another live process
+ * is still running one, the runner that commits second at the same position stops (see runImport).
+ */
+export async function requeueInterruptedImports(db: DbOrTx): Promise<number> {
+  const interrupted = await db.execute<{ id: string; workspace_id: string }>(sql`
+    select id, workspace_id from imports where status in ('queued', 'running')`);
+  for (const row of interrupted.rows)
+    await db.execute(sql`
+      select graphile_worker.add_job(${IMPORT_TASK}, json_build_object('workspace_id', ${row.workspace_id}::text, 'import_id', ${row.id}::text),
+        job_key => ${`${IMPORT_TASK}:${row.id}`}, max_attempts => 10)`);
+  return interrupted.rows.length;
 }
 
 export function isTerminal(status: string) {

@@ -9,10 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { newApiKey, newWorkspace, setupTestApp, withKey } from '../../../test/support/app.ts';
 import { systemContext } from '../../platform/auth/context.ts';
 import { silentWorkerLogger } from '../../platform/db/db.ts';
+import { runStartupRecoveries } from '../../platform/queue/queue.ts';
 import { createClient } from '../clients/clients.service.ts';
 import { getConsent } from '../consent/consent.service.ts';
 import { createSuppressionList } from '../consent/suppressions.service.ts';
-import { requeueStalledImports, runImport } from './imports.service.ts';
+import { requestDryRun, requeueStalledImports, runImport } from './imports.service.ts';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/imports');
 const MAX_BYTES = 200_000;
@@ -251,6 +252,7 @@ describe('imports', () => {
     const deps = { suppressions: createSuppressionList('test-secret') };
     await expect(
       runImport(db, deps, workspace.id, imp.id, {
+        batchSize: 2000,
         afterBatch: (n) => {
           if (n === 1) throw new Error('worker killed');
         },
@@ -291,6 +293,7 @@ describe('imports', () => {
     // The worker "dies" after its first batch: its job is gone (locked by a dead process), the import stays running.
     await expect(
       runImport(db, deps, workspace.id, imp.id, {
+        batchSize: 2000,
         afterBatch: () => {
           throw new Error('killed');
         },
@@ -308,6 +311,7 @@ describe('imports', () => {
     expect(queued.rows[0]!.n).toBe(1);
     // A second, stale runner started from the old position stops at its first batch instead of repeating it.
     const stale = runImport(db, deps, workspace.id, imp.id, {
+      batchSize: 2000,
       afterBatch: async () => {},
     });
     await runJobs();
@@ -318,6 +322,104 @@ describe('imports', () => {
       sql`select count(*)::int as n from clients where workspace_id = ${workspace.id}`,
     );
     expect(count.rows[0]!.n).toBe(4500);
+  });
+
+  it('dry-runs a large file as a background job: 202 running, then the first 20 rows and the full counts; nothing written', async () => {
+    const { workspace, api, upload, db, ctx } = await setup();
+    const rows = ['email,first_name,phone'];
+    for (let i = 0; i < 2500; i++) rows.push(`${i % 10 === 3 ? 'broken' : `dry${i}@example.com`},Dry ${i},`);
+    rows.push('dry0@example.com,Again,');
+    const imp = (await upload('dry.csv', `${rows.join('\n')}\n`)).json();
+    const deps = { suppressions: createSuppressionList('test-secret') };
+    // Any file above the threshold goes to the job (0 bytes here, so this small one does).
+    const running = await requestDryRun(
+      db,
+      deps,
+      { ...ctx, role: 'owner' },
+      imp.id,
+      { on_duplicate: 'skip' },
+      0,
+    );
+    expect(running).toMatchObject({ status: 'running', total_rows: null, counts: null });
+    const polled = await api('GET', `/api/v1/imports/${imp.id}/dry-run`);
+    expect(polled.statusCode).toBe(200);
+    expect(polled.json().status).toBe('running');
+    await runJobs();
+    const done = (await api('GET', `/api/v1/imports/${imp.id}/dry-run`)).json();
+    expect(done).toMatchObject({
+      status: 'completed',
+      total_rows: 2501,
+      counts: { created: 2250, duplicates: 1, invalid: 250, updated: 0, suppressed: 0 },
+      error: null,
+    });
+    expect(done.preview).toHaveLength(20);
+    expect(done.preview).toContainEqual(
+      expect.objectContaining({
+        row: 2,
+        action: 'create',
+        client: expect.objectContaining({ email: 'dry0@example.com' }),
+      }),
+    );
+    expect(done.preview).toContainEqual(expect.objectContaining({ row: 5, action: 'invalid' }));
+    const count = await db.execute<{ n: number }>(
+      sql`select count(*)::int as n from clients where workspace_id = ${workspace.id}`,
+    );
+    expect(count.rows[0]!.n).toBe(0);
+    expect((await api('GET', `/api/v1/imports/${imp.id}`)).json().status).toBe('uploaded');
+    // Bad options are refused before any job; another workspace sees nothing.
+    const bad = await api('POST', `/api/v1/imports/${imp.id}/dry-run`, { mapping: { nope: 'email' } });
+    expect(bad.statusCode).toBe(400);
+    const other = await newWorkspace(t);
+    const otherApi = withKey(t, await newApiKey(t, other.id, 'owner'));
+    expect((await otherApi('GET', `/api/v1/imports/${imp.id}/dry-run`)).statusCode).toBe(404);
+    // A small file's dry run answers in the request, as before.
+    const small = await api('POST', `/api/v1/imports/${imp.id}/dry-run`, {});
+    expect(small.statusCode).toBe(200);
+    expect(small.json()).toMatchObject({ status: 'completed', total_rows: 2501 });
+  });
+
+  it('queues again, when a worker starts, the imports and exports a killed process left running', async () => {
+    const { workspace, api, upload, db } = await setup();
+    const rows = ['email,first_name'];
+    for (let i = 0; i < 3000; i++) rows.push(`boot${i}@example.com,Boot ${i}`);
+    const imp = (await upload('boot.csv', `${rows.join('\n')}\n`)).json();
+    await api('POST', `/api/v1/imports/${imp.id}/start`, {});
+    const deps = { suppressions: createSuppressionList('test-secret') };
+    await expect(
+      runImport(db, deps, workspace.id, imp.id, {
+        batchSize: 2000,
+        afterBatch: () => {
+          throw new Error('process killed');
+        },
+      }),
+    ).rejects.toThrow('process killed');
+    const exp = (await api('POST', '/api/v1/exports', { selection: { kind: 'all' }, format: 'csv' })).json();
+    await db.execute(sql`update exports set status = 'running' where id = ${exp.id}`);
+    // Both jobs are held by the dead process (locked), as after a kill -9.
+    await db.execute(sql`
+      update graphile_worker._private_jobs set locked_at = now(), locked_by = 'dead-worker'
+      where key in (${`imports.run:${imp.id}`}, ${`exports.run:${exp.id}`})`);
+    await runJobs();
+    expect((await api('GET', `/api/v1/imports/${imp.id}`)).json()).toMatchObject({
+      status: 'running',
+      processed_rows: 2000,
+    });
+    expect((await api('GET', `/api/v1/exports/${exp.id}`)).json().status).toBe('running');
+
+    await runStartupRecoveries(t.app.jobs, silentWorkerLogger());
+    await runJobs();
+    expect((await api('GET', `/api/v1/imports/${imp.id}`)).json()).toMatchObject({
+      status: 'completed',
+      processed_rows: 3000,
+      counts: { created: 3000 },
+    });
+    const count = await db.execute<{ n: number }>(
+      sql`select count(*)::int as n from clients where workspace_id = ${workspace.id}`,
+    );
+    expect(count.rows[0]!.n).toBe(3000);
+    const done = (await api('GET', `/api/v1/exports/${exp.id}`)).json();
+    expect(done).toMatchObject({ status: 'completed' });
+    expect(done.processed_rows).toBeGreaterThan(0);
   });
 
   it('reads XLSX sheets by name, JSON and Latin-1 files; remembers the mapping for the same shape', async () => {

@@ -18,16 +18,27 @@ import type pg from 'pg';
 export interface JobDefinitions {
   tasks: TaskList;
   cron: CronItem[];
-  /** Tasks queued once each time a worker process starts (recovery after a crash). */
-  atWorkerStart?: string[];
+  /**
+   * Run once when a worker starts: a module queues again the work a killed process left behind
+   * (its job stays locked by the dead worker for hours otherwise).
+   */
+  onStart?: Array<() => Promise<unknown>>;
 }
 
 export function mergeJobs(...parts: JobDefinitions[]): JobDefinitions {
   return {
     tasks: Object.assign({}, ...parts.map((p) => p.tasks)),
     cron: parts.flatMap((p) => p.cron),
-    atWorkerStart: parts.flatMap((p) => p.atWorkerStart ?? []),
+    onStart: parts.flatMap((p) => p.onStart ?? []),
   };
+}
+
+/** The modules' start-up recoveries, one after the other; one failing is logged, not fatal. */
+export async function runStartupRecoveries(jobs: JobDefinitions, logger: Logger): Promise<void> {
+  for (const recover of jobs.onStart ?? [])
+    await recover().catch((error: unknown) =>
+      logger.error(`start-up recovery failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
 }
 
 export async function startWorker(options: {
@@ -36,7 +47,8 @@ export async function startWorker(options: {
   concurrency: number;
   logger: Logger;
 }): Promise<Runner> {
-  const runner = await run({
+  await runStartupRecoveries(options.jobs, options.logger);
+  return run({
     pgPool: options.pool,
     taskList: options.jobs.tasks,
     parsedCronItems: parseCronItems(options.jobs.cron),
@@ -45,8 +57,6 @@ export async function startWorker(options: {
     pollInterval: 2000,
     logger: options.logger,
   });
-  for (const task of options.jobs.atWorkerStart ?? []) await runner.addJob(task, {}, { jobKey: task });
-  return runner;
 }
 
 export function createQueue(pool: pg.Pool): Promise<WorkerUtils> {

@@ -7,7 +7,9 @@ export type ExportSelection =
   | { kind: 'all' }
   | { kind: 'ids'; ids: string[] }
   | { kind: 'filter'; query: Record<string, string> }
-  | { kind: 'segment'; segment_id: string };
+  | { kind: 'segment'; segment_id: string }
+  | { kind: 'campaign_recipients'; campaign_id: string; status?: string }
+  | { kind: 'client_timeline'; client_id: string };
 
 export interface ClientExport {
   id: string;

@@ -153,10 +153,29 @@ export function uploadImportFile(
   });
 }
 
+/** The dry run as the API answers it: done in the request (small files) or running as a job (large ones). */
+interface DryRunState {
+  status: 'running' | 'completed' | 'failed';
+  total_rows: number | null;
+  counts: ImportCounts | null;
+  preview: PreviewRow[];
+  error: string | null;
+}
+
+/** Dry run; for a large file the server answers `running` and this polls GET …/dry-run until it is done. */
 export function useDryRun() {
   return useMutation({
-    mutationFn: ({ id, options }: { id: string; options: ImportOptions }) =>
-      request<DryRun>(`/api/v1/imports/${encodeURIComponent(id)}/dry-run`, { method: 'POST', body: options }),
+    mutationFn: async ({ id, options }: { id: string; options: ImportOptions }): Promise<DryRun> => {
+      const path = `/api/v1/imports/${encodeURIComponent(id)}/dry-run`;
+      let state = await request<DryRunState>(path, { method: 'POST', body: options });
+      while (state.status === 'running') {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        state = await request<DryRunState>(path);
+      }
+      if (state.status === 'failed' || !state.counts || state.total_rows === null)
+        throw new Error(state.error ?? 'The dry run failed');
+      return { total_rows: state.total_rows, counts: state.counts, preview: state.preview };
+    },
   });
 }
 

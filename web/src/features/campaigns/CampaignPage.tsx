@@ -16,7 +16,14 @@ import {
 } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { modals } from '@mantine/modals';
-import { IconCopy, IconPlayerPause, IconPlayerPlay, IconSearch, IconX } from '@tabler/icons-react';
+import {
+  IconCopy,
+  IconDownload,
+  IconPlayerPause,
+  IconPlayerPlay,
+  IconSearch,
+  IconX,
+} from '@tabler/icons-react';
 import dayjs from 'dayjs';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -38,6 +45,7 @@ import { useErrorMessage } from '../../ui/errors';
 import { notifyError, notifySuccess } from '../../ui/notify';
 import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
+import { RecordsExportDialog } from '../imports/RecordsExportDialog';
 import { AbTestCard, CostView, FailuresCard, FunnelCard, OverTimeCard } from './CampaignFigures';
 import { CampaignStatusBadge } from './CampaignStatusBadge';
 
@@ -71,6 +79,7 @@ export function CampaignPage() {
   const [filter, setFilter] = useState<DeliveryStatus | 'all'>('all');
   // The recipients table follows the stats: each progress event refreshes it.
   const [search, setSearch] = useState('');
+  const [exporting, setExporting] = useState(false);
   const [q] = useDebouncedValue(search, 300);
   const recipients = useCampaignRecipients(id, filter === 'all' ? null : filter, q, stats.dataUpdatedAt);
   const exclude = useExcludeClients(id);
@@ -210,7 +219,23 @@ export function CampaignPage() {
           value={search}
           onChange={(e) => setSearch(e.currentTarget.value)}
         />
+        <Button
+          variant="default"
+          leftSection={<IconDownload size={16} aria-hidden />}
+          onClick={() => setExporting(true)}
+        >
+          {t('exports.exportRecipients')}
+        </Button>
       </Group>
+      <RecordsExportDialog
+        opened={exporting}
+        onClose={() => setExporting(false)}
+        selection={{
+          kind: 'campaign_recipients',
+          campaign_id: id,
+          ...(filter === 'all' ? {} : { status: filter }),
+        }}
+      />
       {recipients.data?.recipients.length ? (
         <Table.ScrollContainer minWidth={720}>
           <Table verticalSpacing="xs" data-testid="recipients">

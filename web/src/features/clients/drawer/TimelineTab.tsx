@@ -1,5 +1,5 @@
 import { Button, Chip, Group, Skeleton, Stack, Text, ThemeIcon, Timeline, Title } from '@mantine/core';
-import { IconDownload, IconHistory } from '@tabler/icons-react';
+import { IconDownload, IconFileExport, IconHistory } from '@tabler/icons-react';
 import dayjs from 'dayjs';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -14,6 +14,7 @@ import { EmptyState } from '../../../ui/EmptyState';
 import { useErrorMessage } from '../../../ui/errors';
 import { notifyError } from '../../../ui/notify';
 import { QueryError } from '../../../ui/QueryError';
+import { RecordsExportDialog } from '../../imports/RecordsExportDialog';
 import { useDescribe } from './timeline-items';
 
 function dayTitle(
@@ -53,6 +54,7 @@ export function TimelineTab({ client }: { client: Client }) {
   const describe = useDescribe(lookups);
   const errorMessage = useErrorMessage();
   const [downloading, setDownloading] = useState(false);
+  const [exporting, setExporting] = useState(false);
 
   const days = useMemo(() => {
     const groups: Array<{ day: string; items: TimelineItem[] }> = [];
@@ -97,7 +99,20 @@ export function TimelineTab({ client }: { client: Client }) {
         >
           {t('timeline.csv')}
         </Button>
+        <Button
+          variant="default"
+          size="xs"
+          leftSection={<IconFileExport size={14} aria-hidden />}
+          onClick={() => setExporting(true)}
+        >
+          {t('exports.exportTimeline')}
+        </Button>
       </Group>
+      <RecordsExportDialog
+        opened={exporting}
+        onClose={() => setExporting(false)}
+        selection={{ kind: 'client_timeline', client_id: client.id }}
+      />
 
       {!kinds.length ? (
         <Text size="sm" c="dimmed">
