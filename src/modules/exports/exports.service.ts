@@ -4,7 +4,7 @@ import { mkdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import type { Actor, WorkspaceContext } from '../../platform/auth/context.ts';
 import { hasRole, type Role } from '../../platform/auth/roles.ts';
@@ -12,7 +12,7 @@ import type { SecretBox } from '../../platform/crypto.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
 import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
-import { decodeCursor, page } from '../../platform/pagination.ts';
+import { afterCursor, decodeCursor, page } from '../../platform/pagination.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { campaignRecipients, campaignStats, DELIVERY_STATUSES } from '../campaigns/campaigns.service.ts';
 import type { TimelineItem } from '../clients/client-data.ts';
@@ -802,17 +802,7 @@ export async function listExports(
   const rows = await db
     .select()
     .from(exports)
-    .where(
-      and(
-        eq(exports.workspaceId, workspaceId),
-        cursor
-          ? or(
-              lt(exports.createdAt, new Date(cursor.at)),
-              and(eq(exports.createdAt, new Date(cursor.at)), lt(exports.id, cursor.id)),
-            )
-          : undefined,
-      ),
-    )
+    .where(and(eq(exports.workspaceId, workspaceId), afterCursor(exports.createdAt, exports.id, cursor)))
     .orderBy(desc(exports.createdAt), desc(exports.id))
     .limit(options.limit + 1);
   const { items, nextCursor } = page(rows, options.limit, (r) => [r.createdAt, r.id]);
