@@ -251,7 +251,6 @@ export function useCampaignReview(id: string, enabled: boolean) {
   });
 }
 
-/** Polled every 2 s while the campaign is sending (or about to), so the progress bar moves. */
 /** The campaign page's figures; while the campaign is live, `useCampaignEvents` keeps them current. */
 export function useCampaignStats(id: string) {
   return useQuery({
@@ -274,8 +273,9 @@ const FINAL: CampaignStatus[] = ['sent', 'cancelled', 'failed'];
 
 /**
  * Follows the campaign's live progress (server-sent events) while it is `live`: each event updates
- * the stats' status, counts and progress at once; the chart and the skip reasons are read again at
- * most every 30 s and when the campaign ends. Returns the rate and the ETA of the last event.
+ * the stats' status, counts and progress at once; the rest of the figures (chart, funnel, A/B
+ * variants, skip reasons) is read again when the counts moved, at most every 3 s, at least every
+ * 30 s, and when the campaign ends. Returns the rate and the ETA of the last event.
  */
 export function useCampaignEvents(id: string, live: boolean) {
   const queryClient = useQueryClient();
@@ -285,6 +285,8 @@ export function useCampaignEvents(id: string, live: boolean) {
     let stop = () => {};
     let retry: ReturnType<typeof setTimeout> | undefined;
     let lastFullRead = Date.now();
+    let lastCounts = '';
+    let moved = false;
     let ended = false;
     const follow = () => {
       stop = followServerEvents<CampaignProgressEvent>(
@@ -303,7 +305,12 @@ export function useCampaignEvents(id: string, live: boolean) {
           );
           setPace({ rate: event.rate_per_second, eta: event.eta_seconds });
           ended = FINAL.includes(event.status);
-          if (ended || Date.now() - lastFullRead > 30_000) {
+          const counts = JSON.stringify(event.counts);
+          if (counts !== lastCounts) moved = true;
+          lastCounts = counts;
+          const since = Date.now() - lastFullRead;
+          if (ended || since > 30_000 || (moved && since > 3_000)) {
+            moved = false;
             lastFullRead = Date.now();
             void queryClient.invalidateQueries({ queryKey: campaignKeys.stats(id) });
             if (ended) void queryClient.invalidateQueries({ queryKey: campaignKeys.detail(id) });
