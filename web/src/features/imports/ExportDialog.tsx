@@ -1,7 +1,6 @@
 import {
   Alert,
   Button,
-  Checkbox,
   Group,
   Modal,
   MultiSelect,
@@ -13,13 +12,12 @@ import {
   TextInput,
 } from '@mantine/core';
 import { IconDownload } from '@tabler/icons-react';
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useCustomFields } from '../../api/custom-fields';
 import {
   DEFAULT_EXPORT_FIELDS,
   EXPORT_FIELDS,
-  type ExportFormat,
   type ExportSelection,
   useCreateExport,
   useCreateSchedule,
@@ -27,6 +25,7 @@ import {
 } from '../../api/exports';
 import { DateTime } from '../../ui/DateTime';
 import { useErrorMessage } from '../../ui/errors';
+import { FileFormatFields, useFileFormat } from './FileFormatFields';
 
 /**
  * What to export (given by the caller: the list's filter or checked rows, or a segment), which
@@ -41,13 +40,8 @@ export function ExportDialog(props: {
 }) {
   const { t, i18n } = useTranslation();
   const errorMessage = useErrorMessage();
-  const formatLabelId = useId();
   const { data: customFields = [] } = useCustomFields();
-  // Excel in Spanish and French reads ";" separated files; in English ",".
-  const excelLocale = i18n.language !== 'en';
-  const [format, setFormat] = useState<ExportFormat>('csv');
-  const [delimiter, setDelimiter] = useState<',' | ';'>(excelLocale ? ';' : ',');
-  const [bom, setBom] = useState(true);
+  const file = useFileFormat();
   const [fields, setFields] = useState<string[]>([
     ...DEFAULT_EXPORT_FIELDS,
     ...customFields.map((f) => `custom.${f.key}`),
@@ -88,40 +82,7 @@ export function ExportDialog(props: {
         {props.count !== undefined ? <Text>{t('exports.count', { count: props.count })}</Text> : null}
         {!exportId ? (
           <>
-            <Stack gap={4}>
-              <Text size="sm" fw={500} id={formatLabelId}>
-                {t('exports.format')}
-              </Text>
-              <SegmentedControl
-                aria-labelledby={formatLabelId}
-                value={format}
-                onChange={(value) => setFormat(value as ExportFormat)}
-                data={[
-                  { value: 'csv', label: 'CSV' },
-                  { value: 'xlsx', label: 'Excel' },
-                  { value: 'json', label: 'JSON' },
-                  { value: 'ndjson', label: 'NDJSON' },
-                ]}
-              />
-            </Stack>
-            {format === 'csv' ? (
-              <Group>
-                <SegmentedControl
-                  aria-label={t('exports.delimiter')}
-                  value={delimiter}
-                  onChange={(value) => setDelimiter(value as ',' | ';')}
-                  data={[
-                    { value: ',', label: t('exports.comma') },
-                    { value: ';', label: t('exports.semicolon') },
-                  ]}
-                />
-                <Checkbox
-                  label={t('exports.bom')}
-                  checked={bom}
-                  onChange={(e) => setBom(e.currentTarget.checked)}
-                />
-              </Group>
-            ) : null}
+            <FileFormatFields value={file.value} onChange={file.setValue} />
             <MultiSelect
               label={t('exports.fieldsLabel')}
               data={fieldOptions}
@@ -207,8 +168,7 @@ export function ExportDialog(props: {
                   const body = {
                     selection: props.selection,
                     fields,
-                    format,
-                    ...(format === 'csv' ? { csv_delimiter: delimiter, bom } : {}),
+                    ...file.request,
                   };
                   if (repeat === 'once') create.mutate(body, { onSuccess: (row) => setExportId(row.id) });
                   else

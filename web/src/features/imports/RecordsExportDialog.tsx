@@ -1,19 +1,10 @@
-import {
-  Alert,
-  Button,
-  Checkbox,
-  Group,
-  Modal,
-  Progress,
-  SegmentedControl,
-  Stack,
-  Text,
-} from '@mantine/core';
+import { Alert, Button, Group, Modal, Progress, Stack, Text } from '@mantine/core';
 import { IconDownload } from '@tabler/icons-react';
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { type ExportFormat, type ExportSelection, useCreateExport, useExport } from '../../api/exports';
+import { type ExportSelection, useCreateExport, useExport } from '../../api/exports';
 import { useErrorMessage } from '../../ui/errors';
+import { FileFormatFields, useFileFormat } from './FileFormatFields';
 
 /**
  * Export of a campaign's recipients or a client's timeline: their columns are fixed, so only the
@@ -24,12 +15,9 @@ export function RecordsExportDialog(props: {
   onClose: () => void;
   selection: Extract<ExportSelection, { kind: 'campaign_recipients' | 'client_timeline' }>;
 }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const errorMessage = useErrorMessage();
-  const formatLabelId = useId();
-  const [format, setFormat] = useState<ExportFormat>('csv');
-  const [delimiter, setDelimiter] = useState<',' | ';'>(i18n.language !== 'en' ? ';' : ',');
-  const [bom, setBom] = useState(true);
+  const file = useFileFormat();
   const [exportId, setExportId] = useState<string | null>(null);
   const create = useCreateExport();
   const job = useExport(exportId).data;
@@ -53,40 +41,7 @@ export function RecordsExportDialog(props: {
                 ? t('exports.recipientsHint')
                 : t('exports.timelineHint')}
             </Text>
-            <Stack gap={4}>
-              <Text size="sm" fw={500} id={formatLabelId}>
-                {t('exports.format')}
-              </Text>
-              <SegmentedControl
-                aria-labelledby={formatLabelId}
-                value={format}
-                onChange={(value) => setFormat(value as ExportFormat)}
-                data={[
-                  { value: 'csv', label: 'CSV' },
-                  { value: 'xlsx', label: 'Excel' },
-                  { value: 'json', label: 'JSON' },
-                  { value: 'ndjson', label: 'NDJSON' },
-                ]}
-              />
-            </Stack>
-            {format === 'csv' ? (
-              <Group>
-                <SegmentedControl
-                  aria-label={t('exports.delimiter')}
-                  value={delimiter}
-                  onChange={(value) => setDelimiter(value as ',' | ';')}
-                  data={[
-                    { value: ',', label: t('exports.comma') },
-                    { value: ';', label: t('exports.semicolon') },
-                  ]}
-                />
-                <Checkbox
-                  label={t('exports.bom')}
-                  checked={bom}
-                  onChange={(e) => setBom(e.currentTarget.checked)}
-                />
-              </Group>
-            ) : null}
+            <FileFormatFields value={file.value} onChange={file.setValue} />
             {create.error ? (
               <Alert color="red" role="alert">
                 {errorMessage(create.error)}
@@ -102,8 +57,7 @@ export function RecordsExportDialog(props: {
                   create.mutate(
                     {
                       selection: props.selection,
-                      format,
-                      ...(format === 'csv' ? { csv_delimiter: delimiter, bom } : {}),
+                      ...file.request,
                     },
                     { onSuccess: (row) => setExportId(row.id) },
                   )
