@@ -3,29 +3,13 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { IconPlus } from '@tabler/icons-react';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { isApiError } from '../../api/client';
 import { type SegmentNode, useSegmentCount } from '../../api/segments';
-import { type BuilderActions, BuilderContext, type BuilderState } from '../segments/builder/context';
+import { BuilderContext, type BuilderState } from '../segments/builder/context';
+import { useBuilderActions, useDescribe, useLiveErrors } from '../segments/builder/editing';
 import { GroupEditor } from '../segments/builder/GroupEditor';
 import { LiveCount } from '../segments/builder/LivePreview';
-import { describeSegment, type Translate } from '../segments/describe';
 import { useFieldCatalog } from '../segments/fields';
-import {
-  appendChild,
-  duplicateNode,
-  type EditorGroup,
-  emptyGroup,
-  errorsByNode,
-  findNode,
-  findParent,
-  fromDefinition,
-  type NodeError,
-  newCondition,
-  removeNode,
-  toDefinition,
-  updateNode,
-  wrapInGroup,
-} from '../segments/model';
+import { type EditorGroup, fromDefinition, toDefinition } from '../segments/model';
 
 /**
  * An ad-hoc condition tree for a campaign's audience, with the segments builder's own editor and
@@ -38,20 +22,9 @@ export function AudienceBuilder({
   initial: SegmentNode | null;
   onChange(definition: SegmentNode, complete: boolean): void;
 }) {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const catalog = useFieldCatalog();
-  // The tree in one sentence, as the segment editor says it (not imported from there: that page is its own chunk).
-  const describe = useCallback(
-    (definition: SegmentNode) =>
-      describeSegment(definition, {
-        t: t as unknown as Translate,
-        language: i18n.resolvedLanguage ?? 'en',
-        customField: catalog.customField,
-        labelName: catalog.labelName,
-        locationName: catalog.locationName,
-      }),
-    [t, i18n.resolvedLanguage, catalog],
-  );
+  const describe = useDescribe();
   const [root, setRoot] = useState<EditorGroup>(() => fromDefinition(initial));
   const [focusId, setFocusId] = useState<string | null>(null);
   const compiled = useMemo(() => toDefinition(root, { skipIncomplete: true }), [root]);
@@ -59,44 +32,13 @@ export function AudienceBuilder({
   const settled = useMemo(() => toDefinition(settledRoot, { skipIncomplete: true }), [settledRoot]);
   const evaluation = useSegmentCount(settled.definition);
   const everyone = useSegmentCount({ all: [] });
-  const errors = useMemo(() => {
-    const error = evaluation.error;
-    if (!isApiError(error) || error.code !== 'INVALID_SEGMENT') return new Map<string, NodeError[]>();
-    return errorsByNode(settled, settledRoot.id, error.details);
-  }, [evaluation.error, settled, settledRoot.id]);
+  const errors = useLiveErrors(evaluation.error, settled, settledRoot.id);
 
   useEffect(() => {
     onChange(settled.definition, settled.skipped.size === 0);
   }, [settled, onChange]);
 
-  const actions: BuilderActions = useMemo(
-    () => ({
-      update: (id, change) => setRoot((current) => updateNode(current, id, change)),
-      remove: (id) => setRoot((current) => removeNode(current, id)),
-      addCondition: (groupId) => {
-        const condition = newCondition();
-        setRoot((current) => appendChild(current, groupId, condition));
-        setFocusId(condition.id);
-      },
-      addGroup: (groupId) => {
-        const condition = newCondition();
-        setRoot((current) => {
-          const parent = findNode(current, groupId);
-          const group = {
-            ...emptyGroup(parent?.kind === 'group' && parent.mode === 'all' ? 'any' : 'all'),
-            children: [condition],
-          };
-          return appendChild(current, groupId, group);
-        });
-        setFocusId(condition.id);
-      },
-      duplicate: (id) => setRoot((current) => duplicateNode(current, id).root),
-      wrap: (id) => setRoot((current) => wrapInGroup(current, id, findParent(current, id)?.mode ?? 'all')),
-      toggleNegation: (id) =>
-        setRoot((current) => updateNode(current, id, (node) => ({ ...node, negated: !node.negated }))),
-    }),
-    [],
-  );
+  const actions = useBuilderActions(setRoot, setFocusId);
   const onFocused = useCallback(() => setFocusId(null), []);
   const state: BuilderState = {
     root,

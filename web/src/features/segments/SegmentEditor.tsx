@@ -28,7 +28,6 @@ import { useMe } from '../../api/me';
 import {
   parseSegmentQuery,
   type Segment,
-  type SegmentNode,
   useArchiveSegment,
   useCreateSegment,
   useDuplicateSegment,
@@ -50,29 +49,22 @@ import { BulkActionBar } from '../bulk/BulkActionBar';
 import { useFormatters } from '../clients/shared/format';
 import { ExportDialog } from '../imports/ExportDialog';
 import { AlertPanel } from './AlertPanel';
-import { type BuilderActions, BuilderContext, type BuilderState } from './builder/context';
+import { BuilderContext, type BuilderState } from './builder/context';
 import { DetailsModal, type SegmentDetails } from './builder/DetailsModal';
+import { useBuilderActions, useDescribe, useLiveErrors } from './builder/editing';
 import { GroupEditor } from './builder/GroupEditor';
 import { KindBadge, LiveCount, PreviewTable } from './builder/LivePreview';
 import { QueryBar } from './builder/QueryBar';
-import { describeSegment, type Translate } from './describe';
 import { EditorSkeleton } from './EditorSkeleton';
 import { useFieldCatalog } from './fields';
 import {
-  appendChild,
-  duplicateNode,
   type EditorGroup,
   emptyGroup,
   errorsByNode,
   findNode,
-  findParent,
   fromDefinition,
   type NodeError,
-  newCondition,
-  removeNode,
   toDefinition,
-  updateNode,
-  wrapInGroup,
 } from './model';
 import { isStarter, STARTERS, type StarterKey, starterDefinition } from './presets';
 import { queryText } from './query-text';
@@ -104,22 +96,6 @@ export default function SegmentEditor() {
   }
   if (segment.data?.kind === 'static') return <StaticSegmentView segment={segment.data} />;
   return <DynamicBuilder key={id ?? 'new'} segment={segment.data} />;
-}
-
-export function useDescribe() {
-  const { t, i18n } = useTranslation();
-  const catalog = useFieldCatalog();
-  return useCallback(
-    (definition: SegmentNode) =>
-      describeSegment(definition, {
-        t: t as unknown as Translate,
-        language: i18n.resolvedLanguage ?? 'en',
-        customField: catalog.customField,
-        labelName: catalog.labelName,
-        locationName: catalog.locationName,
-      }),
-    [t, i18n.resolvedLanguage, catalog],
-  );
 }
 
 const serialize = (root: EditorGroup) => JSON.stringify(toDefinition(root).definition);
@@ -186,11 +162,7 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
   const evaluation = useSegmentCount(settled.definition);
   const preview = useSegmentPreview(settled.definition, 20);
   const everyone = useSegmentCount({ all: [] });
-  const liveErrors = useMemo(() => {
-    const error = evaluation.error;
-    if (!isApiError(error) || error.code !== 'INVALID_SEGMENT') return new Map<string, NodeError[]>();
-    return errorsByNode(settled, settledRoot.id, error.details);
-  }, [evaluation.error, settled, settledRoot.id]);
+  const liveErrors = useLiveErrors(evaluation.error, settled, settledRoot.id);
   const errors = saveErrors ?? liveErrors;
 
   const sentence = useMemo(() => describe(compiled.definition), [describe, compiled.definition]);
@@ -224,34 +196,7 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
   });
 
   // ---- tree edits ----
-  const actions: BuilderActions = useMemo(
-    () => ({
-      update: (id, change) => changeRoot((current) => updateNode(current, id, change)),
-      remove: (id) => changeRoot((current) => removeNode(current, id)),
-      addCondition: (groupId) => {
-        const condition = newCondition();
-        changeRoot((current) => appendChild(current, groupId, condition));
-        setFocusId(condition.id);
-      },
-      addGroup: (groupId) => {
-        const condition = newCondition();
-        changeRoot((current) => {
-          const parent = findNode(current, groupId);
-          const group = {
-            ...emptyGroup(parent?.kind === 'group' && parent.mode === 'all' ? 'any' : 'all'),
-            children: [condition],
-          };
-          return appendChild(current, groupId, group);
-        });
-        setFocusId(condition.id);
-      },
-      duplicate: (id) => changeRoot((current) => duplicateNode(current, id).root),
-      wrap: (id) => changeRoot((current) => wrapInGroup(current, id, findParent(current, id)?.mode ?? 'all')),
-      toggleNegation: (id) =>
-        changeRoot((current) => updateNode(current, id, (node) => ({ ...node, negated: !node.negated }))),
-    }),
-    [changeRoot],
-  );
+  const actions = useBuilderActions(changeRoot, setFocusId);
   const onFocused = useCallback(() => setFocusId(null), []);
 
   const state: BuilderState = {
