@@ -92,6 +92,39 @@ describe('kept event windows', () => {
     expect(again.json()).toMatchObject({ count: 1, clients: [{ id: w.ana }] });
   });
 
+  it('are noted as used without a write on every evaluation, and requested again once dropped', async () => {
+    const w = await world();
+    const evaluate = async () => {
+      const response = await w.call('POST', '/api/v1/segments/evaluate', { definition: BOOKINGS_3_IN_30 });
+      expect(response.json().count).toBe(1);
+    };
+    await evaluate();
+    await runJobs();
+    await evaluate(); // built and noted by this process
+    const window = sql`workspace_id = ${w.workspaceId} and type = 'booking' and window_days = 30`;
+    await w.db.execute(
+      sql`update event_windows set last_used_at = now() - interval '2 hours' where ${window}`,
+    );
+    await evaluate();
+    const lastUsed = await w.db.execute<{ stale: boolean }>(
+      sql`select last_used_at < now() - interval '1 hour' as stale from event_windows where ${window}`,
+    );
+    // Noted minutes ago by this process: no statement this time (the next note moves it).
+    expect(lastUsed.rows).toEqual([{ stale: true }]);
+
+    // Dropped (a week unused): the next evaluation requests it again and queues its build.
+    await w.db.execute(sql`delete from event_windows where ${window}`);
+    await evaluate();
+    const requested = await w.db.execute<{ n: number }>(
+      sql`select count(*)::int as n from event_windows where ${window} and computed_at is null`,
+    );
+    expect(requested.rows[0]!.n).toBe(1);
+    const queued = await w.db.execute<{ n: number }>(
+      sql`select count(*)::int as n from graphile_worker.jobs where key = ${`${EVENT_WINDOWS_TASK}:${w.workspaceId}`}`,
+    );
+    expect(queued.rows[0]!.n).toBe(1);
+  });
+
   it('stay exact when events are added, moved, changed or deleted, and clients erased, before the next refresh', async () => {
     const w = await world();
     const trees: Node[] = [

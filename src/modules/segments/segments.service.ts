@@ -16,7 +16,7 @@ import {
 import { listCustomFields } from '../custom-fields/custom-fields.service.ts';
 import { listLocations } from '../locations/locations.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
-import { keptEventWindows, requestEventWindows } from './event-windows.ts';
+import { keptEventWindows, requestEventWindows, windowKey } from './event-windows.ts';
 import {
   parseSegmentQuery,
   printSegmentQuery,
@@ -147,8 +147,29 @@ export function compileFor(env: SegmentEnvironment, node: Node, now = new Date()
 }
 
 /** A tree is used: the event windows it could read kept are requested (built by a job) or kept alive. */
+/** Built windows this process noted as used, and when (key: workspace, type, days). */
+const windowsNoted = new Map<string, number>();
+const NOTE_AGAIN_MS = 10 * 60_000;
+
+/**
+ * Requests the tree's event windows (built by a job the first time) and keeps them alive. A window
+ * the environment already holds built, noted by this process in the last 10 minutes, needs no
+ * statement: the database only moves `last_used_at` once an hour and drops a window after a week
+ * unused, so an evaluation of a kept tree does not write on every count.
+ */
 async function noteWindowsUsed(db: DbOrTx, env: SegmentEnvironment, compiled: CompiledSegment) {
-  if (compiled.windows?.length) await requestEventWindows(db, env.workspaceId, compiled.windows);
+  if (!compiled.windows?.length) return;
+  const now = Date.now();
+  const keyOf = (w: { type: string; days: number }) => `${env.workspaceId}|${windowKey(w.type, w.days)}`;
+  const stale = compiled.windows.filter((w) => {
+    const noted = windowsNoted.get(keyOf(w));
+    return (
+      !env.keptWindows.has(windowKey(w.type, w.days)) || noted === undefined || now - noted > NOTE_AGAIN_MS
+    );
+  });
+  if (!stale.length) return;
+  await requestEventWindows(db, env.workspaceId, stale);
+  for (const w of stale) if (env.keptWindows.has(windowKey(w.type, w.days))) windowsNoted.set(keyOf(w), now);
 }
 
 function compileRow(env: SegmentEnvironment, row: SegmentRow, now = new Date()): CompiledSegment {
