@@ -126,8 +126,12 @@ interface TreeResult {
   page: Figure;
   /** The product's count query alone (countMembers on the product's pool, no HTTP, no transaction). */
   countSqlAlone: Latency;
+  /** The hand-written count alone, alternating with countSqlAlone. */
+  baselineCountAlone?: Latency;
   /** The product's page query alone (memberPage: what the page adds to the count). */
   pageSqlAlone: Latency;
+  /** The hand-written page alone, alternating with pageSqlAlone. */
+  baselinePageAlone?: Latency;
   productPlan: Plan;
   baselinePlan: Plan;
 }
@@ -317,9 +321,9 @@ export async function runSegmentsBench(options: SegmentsBenchOptions): Promise<S
       const rows = (await pool.query<{ id: string }>(baselinePageSql(q, PAGE + 1), [ws, ...q.params])).rows;
       return { count: Number.NaN, ids: rows.slice(0, PAGE).map((r) => r.id) };
     };
-    const compiled = async (tree: ReferenceTree) => {
+    const compiled = async (tree: ReferenceTree, now = new Date()) => {
       const env = await segmentEnvironment(db, ctx);
-      return compileFor(env, tree.definition);
+      return compileFor(env, tree.definition, now);
     };
     const explain = async (name: string, sql: string, params: unknown[]): Promise<Plan> => {
       const r = await pool.query(`explain (analyze, buffers) ${sql}`, params);
@@ -390,15 +394,6 @@ export async function runSegmentsBench(options: SegmentsBenchOptions): Promise<S
         cpu: cpuUse,
       };
     };
-    const timed = async (n: number, fn: () => Promise<unknown>): Promise<Latency> => {
-      const samples: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const t = performance.now();
-        await withTimeout(fn(), QUERY_TIMEOUT_MS, 'diagnostic query');
-        samples.push(performance.now() - t);
-      }
-      return latency(samples);
-    };
 
     const trees: TreeResult[] = [];
     for (const tree of REFERENCE_TREES) {
@@ -411,9 +406,27 @@ export async function runSegmentsBench(options: SegmentsBenchOptions): Promise<S
         `${tree.name} page: product p50 ${ms1(page.product.p50)} / p95 ${ms1(page.product.p95)} ms, baseline p50 ${ms1(page.baseline.p50)} / p95 ${ms1(page.baseline.p95)} ms, ${page.countMismatches + page.pageMismatches} mismatches, ${page.timeouts} timeouts`,
       );
       const diagRuns = Math.max(5, Math.ceil(options.runs / 3));
-      const c = await compiled(tree);
-      const countSqlAlone = await timed(diagRuns, () => countMembers(db, c));
-      const pageSqlAlone = await timed(diagRuns, () => memberPage(db, c, PAGE + 1, null));
+      const compiledAt = new Date();
+      const c = await compiled(tree, compiledAt);
+      // The compiled SQL against the hand-written SQL, both alone on a pool, alternating: the
+      // compiler's own ratio, without the request's fixed work (HTTP, key, validation, JSON).
+      const diagnostic = Array.from({ length: diagRuns }, (_, i) => i);
+      const countAlone = await alternate(
+        diagnostic,
+        () => countMembers(db, c),
+        () => baselineCount(tree, compiledAt),
+        () => undefined,
+        QUERY_TIMEOUT_MS,
+      );
+      const pageAlone = await alternate(
+        diagnostic,
+        () => memberPage(db, c, PAGE + 1, null),
+        () => baselinePage(tree, compiledAt),
+        () => undefined,
+        QUERY_TIMEOUT_MS,
+      );
+      const countSqlAlone = latency(countAlone.product);
+      const pageSqlAlone = latency(pageAlone.product);
       const query = dialect.sqlToQuery(countSql(await compiled(tree)));
       const productPlan = await explain(`${tree.name}: the product's count`, query.sql, query.params);
       const q = tree.baseline(ws, new Date());
@@ -432,7 +445,9 @@ export async function runSegmentsBench(options: SegmentsBenchOptions): Promise<S
         count,
         page,
         countSqlAlone,
+        baselineCountAlone: latency(countAlone.baseline),
         pageSqlAlone,
+        baselinePageAlone: latency(pageAlone.baseline),
         productPlan,
         baselinePlan,
       });
@@ -523,16 +538,18 @@ export function renderSegments(r: SegmentsBenchResult, before: SegmentsBenchResu
   L.push('### Diagnostics');
   L.push('');
   L.push(
-    "The product's own queries timed alone on its pool (no HTTP, no validation, no transaction): `countMembers` (the compiled count) and `memberPage` (the page query a page request adds to the count). CPU over each figure's alternating window (both sides).",
+    "The product's own queries timed alone on its pool (no HTTP, no validation, no transaction): `countMembers` (the compiled count) and `memberPage` (the page query a page request adds to the count), alternating run by run with the hand-written count and page on the baseline pool: the compiler's SQL against hand-written SQL of the same meaning, without the request's fixed work. CPU over each figure's alternating window (both sides).",
   );
   L.push('');
   L.push(
-    '| Tree | Count SQL alone p50 / p95 | Page SQL alone p50 / p95 | CPU during the count figure | CPU during the page figure |',
+    '| Tree | Count SQL alone: product p50 / p95 | hand-written p50 / p95 | SQL ratio | Page SQL alone: product p50 / p95 | hand-written p50 / p95 | SQL ratio | CPU during the count figure | CPU during the page figure |',
   );
-  L.push('|---|---:|---:|---|---|');
+  L.push('|---|---:|---:|---:|---:|---:|---:|---|---|');
+  const sqlRatio = (product: Latency, baseline: Latency | undefined) =>
+    baseline ? `${ratio(product.p50, baseline.p50)}` : '—';
   for (const t of r.trees)
     L.push(
-      `| ${t.name} | ${lat(t.countSqlAlone)} ms | ${lat(t.pageSqlAlone)} ms | ${cpuLine(t.count.cpu)} | ${cpuLine(t.page.cpu)} |`,
+      `| ${t.name} | ${lat(t.countSqlAlone)} ms | ${t.baselineCountAlone ? `${lat(t.baselineCountAlone)} ms` : '—'} | ${sqlRatio(t.countSqlAlone, t.baselineCountAlone)} | ${lat(t.pageSqlAlone)} ms | ${t.baselinePageAlone ? `${lat(t.baselinePageAlone)} ms` : '—'} | ${sqlRatio(t.pageSqlAlone, t.baselinePageAlone)} | ${cpuLine(t.count.cpu)} | ${cpuLine(t.page.cpu)} |`,
     );
   L.push('');
   L.push('### What the figures rest on');
@@ -657,6 +674,14 @@ export function renderSegments(r: SegmentsBenchResult, before: SegmentsBenchResu
   L.push(`| First preview page p50 ≤ ${TARGETS.pageP50Ms} ms | ${met(pageOk)} | ${missed(pageOk)} |`);
   L.push(
     `| Product / hand-written SQL p50 ≤ ${TARGETS.ratio} (count and page) | ${met(ratiosOk)} | ${missed(ratiosOk)} |`,
+  );
+  const sqlRatiosOk = (t: TreeResult) =>
+    !!t.baselineCountAlone &&
+    !!t.baselinePageAlone &&
+    t.countSqlAlone.p50 / t.baselineCountAlone.p50 <= TARGETS.ratio &&
+    t.pageSqlAlone.p50 / t.baselinePageAlone.p50 <= TARGETS.ratio;
+  L.push(
+    `| Compiled SQL / hand-written SQL p50 ≤ ${TARGETS.ratio}, both alone (count and page; diagnostics) | ${met(sqlRatiosOk)} | ${missed(sqlRatiosOk)} |`,
   );
   L.push(
     `| Same counts and pages as the hand-written SQL | ${r.trees.every((t) => t.count.countMismatches + t.page.countMismatches + t.page.pageMismatches === 0) ? '✅' : '❌'} | |`,
