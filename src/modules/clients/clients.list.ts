@@ -18,10 +18,15 @@ export interface ClientListQuery {
   consent?: string;
   created_from?: string;
   created_to?: string;
+  /** active (default): not archived; archived: only archived; all: both. */
+  status?: ClientStatus;
   sort?: string;
   limit: number;
   cursor?: string;
 }
+
+export const CLIENT_STATUSES = ['active', 'archived', 'all'] as const;
+export type ClientStatus = (typeof CLIENT_STATUSES)[number];
 
 type SortKind = 'text' | 'number' | 'date';
 
@@ -123,6 +128,11 @@ function filterConditions(ctx: WorkspaceContext, query: ClientFilterQuery) {
     sql`${clients.workspaceId} = ${ctx.workspaceId}`,
     sql`${clients.erasedAt} is null`,
   ];
+  const status = query.status ?? 'active';
+  if (!(CLIENT_STATUSES as readonly string[]).includes(status))
+    problems.push({ path: '/query/status', message: `one of ${CLIENT_STATUSES.join(', ')}` });
+  else if (status === 'active') conditions.push(sql`${clients.archivedAt} is null`);
+  else if (status === 'archived') conditions.push(sql`${clients.archivedAt} is not null`);
   if (query.q) {
     const condition = searchCondition(query.q);
     if (condition) conditions.push(condition);

@@ -348,7 +348,7 @@ async function selectionWhere(
   ctx: WorkspaceContext,
   selection: ExportInput['selection'],
 ): Promise<SQL> {
-  const live = sql`${clients.workspaceId} = ${ctx.workspaceId} and ${clients.erasedAt} is null`;
+  const live = sql`${clients.workspaceId} = ${ctx.workspaceId} and ${clients.erasedAt} is null and ${clients.archivedAt} is null`;
   switch (selection.kind) {
     case 'all':
       return live;
