@@ -89,10 +89,14 @@ const CONFIRMED: Partial<Record<BulkAction, string>> = {
 
 /**
  * Which clients a selection is read among: the live, active ones for every action, except a
- * restore (archived ones: the ticked rows of the Archived view) and a delete (ticked rows of
- * either view; a query selection keeps its own status filter).
+ * restore (archived ones: the ticked rows of the Archived view), and a delete or an export (ticked
+ * rows of either view). A query selection keeps its own status filter whatever the action.
  */
-const SCOPE: Partial<Record<BulkAction, SelectionScope>> = { unarchive: 'archived', delete: 'any' };
+const SCOPE: Partial<Record<BulkAction, SelectionScope>> = {
+  unarchive: 'archived',
+  delete: 'any',
+  export: 'any',
+};
 
 /** From this many clients an action runs as a job with progress and cancel. */
 export const JOB_THRESHOLD = 1000;
@@ -326,7 +330,7 @@ async function audienceOf(db: DbOrTx, ctx: WorkspaceContext, selection: Selectio
 async function exportSelectionOf(db: DbOrTx, ctx: WorkspaceContext, selection: Selection) {
   if ('segment_id' in selection) return { kind: 'segment', segment_id: selection.segment_id };
   if ('query' in selection) return { kind: 'filter', query: selection.query as Record<string, string> };
-  return { kind: 'ids', ids: await selectionIds(db, ctx, selection) };
+  return { kind: 'ids', ids: await selectionIds(db, ctx, selection, 'any') };
 }
 
 function actorUserId(ctx: WorkspaceContext) {

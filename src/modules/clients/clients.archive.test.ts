@@ -95,6 +95,9 @@ describe('archiving a client', () => {
     // Visible through the Archived filter; its page still opens.
     expect(await w.listIds('?status=archived')).toEqual([w.ana]);
     expect(await w.count('?status=archived')).toBe(1);
+    // The one-line filter matches on the fields; the view decides active or archived.
+    expect(await w.listIds('?status=archived&filter=city%3AMadrid')).toEqual([w.ana]);
+    expect(await w.listIds('?filter=city%3AMadrid')).toEqual([w.bruno]);
     expect((await w.listIds('?status=all')).sort()).toEqual([...w.ids].sort());
     expect((await w.call('GET', '/api/v1/clients?status=gone')).statusCode).toBe(400);
     const page = await w.call('GET', `/api/v1/clients/${w.ana}`);
@@ -238,6 +241,16 @@ describe('bulk archive and restore', () => {
       })
     ).json().count;
     expect(count).toBe(2);
+    // Ticked rows of the Archived view can be exported and deleted too; other actions skip them.
+    for (const [action, expected] of [
+      ['export', 3],
+      ['delete', 3],
+      ['add_tags', 1],
+    ] as const)
+      expect(
+        (await w.call('POST', '/api/v1/bulk/preview', { selection: { client_ids: w.ids }, action })).json()
+          .count,
+      ).toBe(expected);
     const wrongRestore = await admin('POST', '/api/v1/bulk/unarchive', {
       selection: { client_ids: w.ids },
       confirm_count: 3,

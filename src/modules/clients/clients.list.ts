@@ -34,7 +34,12 @@ type SortKind = 'text' | 'number' | 'date';
  * Turns the list's `filter` (a one-line segment query) into `select client_id …` of the matching
  * clients. The segments module registers it at start; the clients module does not depend on it.
  */
-export type ClientQueryFilter = (db: DbOrTx, ctx: WorkspaceContext, text: string) => Promise<SQL>;
+export type ClientQueryFilter = (
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  text: string,
+  options: { includeArchived?: boolean },
+) => Promise<SQL>;
 let queryFilter: ClientQueryFilter | null = null;
 export function registerClientQueryFilter(filter: ClientQueryFilter) {
   queryFilter = filter;
@@ -164,7 +169,8 @@ async function withQueryFilter(
   if (!text) return;
   if (!queryFilter)
     throw AppError.validation([{ path: '/query/filter', message: 'segment queries are not available' }]);
-  conditions.push(sql`${clients.id} in (${await queryFilter(db, ctx, text)})`);
+  const includeArchived = (query.status ?? 'active') !== 'active';
+  conditions.push(sql`${clients.id} in (${await queryFilter(db, ctx, text, { includeArchived })})`);
 }
 
 /** Exactly how many clients match these filters (the list's `total` stops at TOTAL_CAP). */

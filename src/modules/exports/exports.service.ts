@@ -348,10 +348,11 @@ async function selectionWhere(
   ctx: WorkspaceContext,
   selection: ExportInput['selection'],
 ): Promise<SQL> {
-  const live = sql`${clients.workspaceId} = ${ctx.workspaceId} and ${clients.erasedAt} is null and ${clients.archivedAt} is null`;
+  const live = sql`${clients.workspaceId} = ${ctx.workspaceId} and ${clients.erasedAt} is null`;
   switch (selection.kind) {
     case 'all':
-      return live;
+      // Everyone active: archived clients are exported from the list's Archived view (a filter or ids).
+      return sql`${live} and ${clients.archivedAt} is null`;
     case 'ids': {
       const ids = (selection.ids ?? []).filter((id) => UUID.test(id));
       return sql`${live} and ${clients.id} = any(${sql.param(ids)}::uuid[])`;

@@ -75,6 +75,8 @@ export interface CompileContext {
   customFields: ReadonlyMap<string, CustomFieldInfo>;
   /** The workspace's kept event windows (event-windows.ts): key → T0. None: events are aggregated. */
   keptWindows?: ReadonlyMap<string, Date>;
+  /** Archived clients match too (the client list's one-line filter in its Archived view); else they never do. */
+  includeArchived?: boolean;
 }
 
 export interface CompiledSegment {
@@ -208,7 +210,7 @@ class Compiler {
     const predicate = this.node(node, 1, true, true);
     const compiled: CompiledSegment = {
       from: sql.join([sql`clients c`, ...this.joins], sql` `),
-      where: sql`c.workspace_id = ${this.ctx.workspaceId} and c.erased_at is null and c.archived_at is null and ${predicate}`,
+      where: sql`c.workspace_id = ${this.ctx.workspaceId} and c.erased_at is null ${this.ctx.includeArchived ? sql`` : sql`and c.archived_at is null `}and ${predicate}`,
       windows: this.windows,
     };
     if (this.forPage) return compiled;

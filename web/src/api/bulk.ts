@@ -94,8 +94,8 @@ export function useBulkPreview(selection: BulkSelection, enabled = true, action?
     queryFn: ({ signal }) =>
       request<{ count: number; sample_client_ids: string[] }>('/api/v1/bulk/preview', {
         method: 'POST',
-        // A restore counts ticked rows among archived clients, a delete among both.
-        body: { selection, ...(action === 'unarchive' || action === 'delete' ? { action } : {}) },
+        // A restore counts ticked rows among archived clients, a delete or an export among both.
+        body: { selection, ...(action ? { action } : {}) },
         signal,
       }),
     enabled,
