@@ -64,24 +64,79 @@ try {
       select count(*)::int as n from added`);
     return Number(r.rows[0]!.n);
   };
-  type Variant = { historyWorkspaceFk: boolean; tagsWorkspaceFk: boolean; chunk: number; single: boolean };
-  const variants: Record<string, Variant> = {
-    'as is': { historyWorkspaceFk: true, tagsWorkspaceFk: true, chunk: 10_000, single: false },
-    'history without workspace FK': {
-      historyWorkspaceFk: false,
-      tagsWorkspaceFk: true,
-      chunk: 10_000,
-      single: false,
-    },
-    '+ one-tag statement': { historyWorkspaceFk: false, tagsWorkspaceFk: true, chunk: 10_000, single: true },
-    '+ chunks of 50,000': { historyWorkspaceFk: false, tagsWorkspaceFk: true, chunk: 50_000, single: true },
-    '+ client_tags without workspace FK': {
-      historyWorkspaceFk: false,
-      tagsWorkspaceFk: false,
-      chunk: 50_000,
-      single: true,
-    },
+  /** The product's statement with a plain insert of the pairs not there yet instead of ON CONFLICT. */
+  const plainInsert = async (
+    tx: Parameters<Parameters<typeof db.transaction>[0]>[0],
+    chunk: string[],
+    name: string,
+  ) => {
+    const [tag] = await ensureTags(tx, ws, [name]);
+    const r = await tx.execute<{ n: number }>(sql`with added as (
+        insert into client_tags (client_id, tag_id, workspace_id)
+        select c.id, t.id, ${ws} from clients c cross join unnest(${`{${tag!.id}}`}::uuid[]) as t(id)
+        where c.workspace_id = ${ws} and c.erased_at is null and c.id = any(${`{${chunk.join(',')}}`}::uuid[])
+          and not exists (select 1 from client_tags x where x.client_id = c.id and x.tag_id = t.id)
+        returning client_id, tag_id),
+      changed as (
+        select a.client_id as id, jsonb_agg(tg.name order by tg.name_key) as names
+        from added a join tags tg on tg.id = a.tag_id group by a.client_id),
+      history as (insert into client_history (workspace_id, client_id, kind, actor_type, actor_id, actor_label, data)
+        select ${ws}, changed.id, 'tags', 'system', null, 'bench',
+          jsonb_build_object('added', changed.names, 'removed', '[]'::jsonb) from changed)
+      select count(*)::int as n from changed`);
+    return Number(r.rows[0]!.n);
   };
+  type Variant = {
+    historyWorkspaceFk: boolean;
+    tagsWorkspaceFk: boolean;
+    chunk: number;
+    single: boolean;
+    plain?: boolean;
+  };
+  const v3 = process.argv.includes('--plain');
+  const variants: Record<string, Variant> = v3
+    ? {
+        'with migration 0023': {
+          historyWorkspaceFk: false,
+          tagsWorkspaceFk: false,
+          chunk: 10_000,
+          single: false,
+        },
+        '+ plain insert (not exists) instead of on conflict': {
+          historyWorkspaceFk: false,
+          tagsWorkspaceFk: false,
+          chunk: 10_000,
+          single: false,
+          plain: true,
+        },
+      }
+    : {
+        'as is': { historyWorkspaceFk: true, tagsWorkspaceFk: true, chunk: 10_000, single: false },
+        'history without workspace FK': {
+          historyWorkspaceFk: false,
+          tagsWorkspaceFk: true,
+          chunk: 10_000,
+          single: false,
+        },
+        '+ one-tag statement': {
+          historyWorkspaceFk: false,
+          tagsWorkspaceFk: true,
+          chunk: 10_000,
+          single: true,
+        },
+        '+ chunks of 50,000': {
+          historyWorkspaceFk: false,
+          tagsWorkspaceFk: true,
+          chunk: 50_000,
+          single: true,
+        },
+        '+ client_tags without workspace FK': {
+          historyWorkspaceFk: false,
+          tagsWorkspaceFk: false,
+          chunk: 50_000,
+          single: true,
+        },
+      };
   const fk = async (table: string, on: boolean) => {
     await raw.query(`alter table ${table} drop constraint if exists ${table}_workspace_id_workspaces_id_fk`);
     if (on)
@@ -101,7 +156,11 @@ try {
       for (let at = 0; at < ids.length; at += v.chunk) {
         const chunk = ids.slice(at, at + v.chunk);
         done += await db.transaction((tx) =>
-          v.single ? oneTag(tx, chunk, tagName) : addTagsToClients(tx, ctx, chunk, [tagName]),
+          v.plain
+            ? plainInsert(tx, chunk, tagName)
+            : v.single
+              ? oneTag(tx, chunk, tagName)
+              : addTagsToClients(tx, ctx, chunk, [tagName]),
         );
       }
       const ms = performance.now() - t0;

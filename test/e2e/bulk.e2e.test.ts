@@ -282,7 +282,8 @@ describe('bulk actions', () => {
     await page.getByRole('button', { name: 'More actions' }).click();
     await page.getByRole('menuitem', { name: 'Restore from the archive' }).click();
     await expect.poll(() => page.getByTestId('archived-badge').count(), { timeout: 10_000 }).toBe(0);
-    await page.keyboard.press('Escape');
+    await page.goBack();
+    await page.locator('.mantine-Drawer-overlay').waitFor({ state: 'detached' });
     await expect.poll(() => page.getByText('2 clients match').count(), { timeout: 15_000 }).toBe(1);
 
     // The other two by the bulk restore of the Archived view.
