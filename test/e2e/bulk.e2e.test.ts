@@ -243,4 +243,69 @@ describe('bulk actions', () => {
     );
     expect(actions.actions[0]).toMatchObject({ action: 'add_tags', total: 1200, status: 'completed' });
   }, 240_000);
+
+  it('archives the ticked rows, shows them in the Archived view and the drawer, and restores them', async () => {
+    // Logged in by the first test, or on its own (vitest -t).
+    if (!session.workspaceId) await logIn(session);
+    const { page } = session;
+    for (const first_name of ['Aitor', 'Leire', 'Mikel'])
+      await callApi(session, 'POST', '/api/v1/clients', { first_name, city: 'Getxo' });
+    await page.goto('/clients');
+    await page.getByLabel('Search clients').fill('city:Getxo');
+    await expect.poll(() => page.getByText('3 clients match').count(), { timeout: 15_000 }).toBe(1);
+    await page.getByLabel('Select the clients shown').check();
+    const dialog = await openAction('Archive clients');
+    const confirm = dialog.getByRole('button', { name: 'Archive 3 clients' });
+    await expect
+      .poll(() => dialog.getByTestId('bulk-count').textContent())
+      .toContain('3 clients will be archived');
+    expect(await confirm.isDisabled()).toBe(true);
+    await dialog.getByLabel('Type 3 to confirm').fill('3');
+    await shot(page, 'archive-bulk-dialog');
+    await confirm.click();
+    await expect
+      .poll(() => dialog.getByTestId('bulk-result').textContent(), { timeout: 15_000 })
+      .toContain('3 clients archived.');
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    // Gone from the active list; all three in the Archived view.
+    await expect
+      .poll(() => page.getByText('No client matches').count(), { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    await page.getByTestId('client-status').getByText('Archived', { exact: true }).click();
+    await expect.poll(() => page.getByText('3 clients match').count(), { timeout: 15_000 }).toBe(1);
+    await shot(page, 'archive-list-archived');
+
+    // One restored from its drawer, which says it is archived.
+    await page.getByRole('link', { name: 'Aitor' }).click();
+    await page.getByTestId('archived-badge').waitFor();
+    await shot(page, 'archive-drawer-badge');
+    await page.getByRole('button', { name: 'More actions' }).click();
+    await page.getByRole('menuitem', { name: 'Restore from the archive' }).click();
+    await expect.poll(() => page.getByTestId('archived-badge').count(), { timeout: 10_000 }).toBe(0);
+    await page.goBack();
+    await page.locator('.mantine-Drawer-overlay').waitFor({ state: 'detached' });
+    await expect.poll(() => page.getByText('2 clients match').count(), { timeout: 15_000 }).toBe(1);
+
+    // The other two by the bulk restore of the Archived view.
+    await page.getByLabel('Select the clients shown').check();
+    const restore = await openAction('Restore clients');
+    await expect
+      .poll(() => restore.getByTestId('bulk-count').textContent())
+      .toContain('2 archived clients will be restored');
+    await restore.getByLabel('Type 2 to confirm').fill('2');
+    await restore.getByRole('button', { name: 'Restore 2 clients' }).click();
+    await expect
+      .poll(() => restore.getByTestId('bulk-result').textContent(), { timeout: 15_000 })
+      .toContain('2 clients restored.');
+    await shot(page, 'archive-bulk-restored');
+    await restore.getByRole('button', { name: 'Done' }).click();
+    await page.getByTestId('client-status').getByText('Active', { exact: true }).click();
+    await expect.poll(() => page.getByText('3 clients match').count(), { timeout: 15_000 }).toBe(1);
+    const timeline = await callApi<{ items: Array<{ type: string }> }>(
+      session,
+      'GET',
+      `/api/v1/clients/${(await callApi<{ clients: Array<{ id: string }> }>(session, 'GET', '/api/v1/clients?q=Aitor')).clients[0]!.id}/timeline`,
+    );
+    expect(JSON.stringify(timeline)).toContain('unarchived');
+  });
 });

@@ -4,6 +4,7 @@ import { workspaceOf } from '../../platform/http/access.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { errors, IdParams, Nullable, StringEnum, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { BULK_SETTABLE } from '../clients/clients.bulk-actions.ts';
+import { CLIENT_STATUSES } from '../clients/clients.list.ts';
 import { DISCOUNT_TYPES } from '../coupons/coupons.service.ts';
 import { EXPORT_FORMATS } from '../exports/exports.service.ts';
 import { Definition } from '../segments/segments.routes.ts';
@@ -44,6 +45,11 @@ export const SelectionSchema = Type.Object(
           consent: Type.Optional(Type.String()),
           created_from: Type.Optional(Type.String()),
           created_to: Type.Optional(Type.String()),
+          status: Type.Optional(
+            StringEnum(CLIENT_STATUSES, {
+              description: 'active (default), archived or all, as the client list',
+            }),
+          ),
         },
         { additionalProperties: false, description: 'The client list search and filters ("all N matching")' },
       ),
@@ -92,6 +98,17 @@ const PARAMS: Record<BulkAction, TProperties> = {
       description: 'The number of clients the selection matches, typed by the person',
     }),
   },
+  archive: {
+    confirm_count: Type.Integer({
+      description: 'The number of clients the selection matches, typed by the person',
+    }),
+  },
+  unarchive: {
+    confirm_count: Type.Integer({
+      description:
+        'The number of archived clients the selection matches, typed by the person. The selection is client_ids or query (the list with status archived); ticked ids are read among archived clients',
+    }),
+  },
   coupons: {
     discount_type: StringEnum(DISCOUNT_TYPES),
     discount_value: Type.Number(),
@@ -128,6 +145,8 @@ const SUMMARIES: Record<BulkAction, string> = {
   send: 'Send a campaign (email, SMS, WhatsApp) to the selected clients',
   export: 'Export the selected clients',
   delete: 'Delete the selected clients (type the count to confirm)',
+  archive: 'Archive the selected clients (type the count to confirm)',
+  unarchive: 'Restore the selected archived clients (type the count to confirm)',
   coupons: 'Issue one personal discount coupon per selected client',
 };
 
@@ -162,7 +181,18 @@ export function registerBulkRoutes(app: HttpApp, deps: BulkDeps & { db: Database
       schema: {
         tags,
         summary: 'How many clients a selection matches now (the number the confirmation dialog shows)',
-        body: Type.Object({ selection: SelectionSchema }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            selection: SelectionSchema,
+            action: Type.Optional(
+              StringEnum(BULK_ACTIONS, {
+                description:
+                  'The action to count for: unarchive reads ticked ids among archived clients, delete among active and archived ones',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         response: {
           200: Type.Object({
             count: Type.Integer(),
@@ -172,7 +202,8 @@ export function registerBulkRoutes(app: HttpApp, deps: BulkDeps & { db: Database
         },
       },
     },
-    async (request) => previewSelection(db, workspaceOf(request), request.body.selection),
+    async (request) =>
+      previewSelection(db, workspaceOf(request), request.body.selection, request.body.action),
   );
   for (const action of BULK_ACTIONS) {
     const body: TObject = Type.Object(

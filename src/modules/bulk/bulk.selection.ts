@@ -26,6 +26,13 @@ export type Selection =
 
 export const MAX_SELECTED_IDS = 100_000;
 
+/**
+ * Among which clients: `active` (live, not archived: every action but these), `archived` (a
+ * restore), `any` (a delete: ticked rows of the active or the Archived view). It changes what
+ * ticked ids match; a query selection has its own `status`, forced to archived for a restore.
+ */
+export type SelectionScope = 'active' | 'archived' | 'any';
+
 function kindsGiven(selection: Record<string, unknown>) {
   return ['client_ids', 'segment_id', 'definition', 'query'].filter((k) => selection[k] !== undefined);
 }
@@ -45,7 +52,16 @@ export function checkSelectionShape(selection: Record<string, unknown>): Selecti
  * with the caller's role (custom fields hidden from them are unknown to it); client ids of another
  * workspace simply match nobody.
  */
-export async function selectionIdsSql(db: DbOrTx, ctx: WorkspaceContext, selection: Selection): Promise<SQL> {
+export async function selectionIdsSql(
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  selection: Selection,
+  scope: SelectionScope = 'active',
+): Promise<SQL> {
+  if ('client_ids' in selection && scope !== 'active')
+    return sql`select c.id as client_id from clients c where c.workspace_id = ${ctx.workspaceId}
+      and c.erased_at is null ${scope === 'archived' ? sql`and c.archived_at is not null` : sql``}
+      and c.id = any(${sql.param(selection.client_ids)}::uuid[])`;
   if ('client_ids' in selection)
     return memberIdsSql(await compileAudience(db, ctx.workspaceId, { client_ids: selection.client_ids }));
   if ('segment_id' in selection)
@@ -66,7 +82,8 @@ export async function selectionIdsSql(db: DbOrTx, ctx: WorkspaceContext, selecti
   }
   let where: SQL;
   try {
-    where = await clientFilterWhere(db, ctx, selection.query ?? {});
+    const query = selection.query ?? {};
+    where = await clientFilterWhere(db, ctx, scope === 'archived' ? { ...query, status: 'archived' } : query);
   } catch (error) {
     if (error instanceof AppError)
       throw new AppError(
@@ -79,9 +96,14 @@ export async function selectionIdsSql(db: DbOrTx, ctx: WorkspaceContext, selecti
   return sql`select clients.id as client_id from clients where ${where}`;
 }
 
-export async function countSelection(db: DbOrTx, ctx: WorkspaceContext, selection: Selection) {
+export async function countSelection(
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  selection: Selection,
+  scope: SelectionScope = 'active',
+) {
   const result = await db.execute<{ n: number }>(
-    sql`select count(*)::int as n from (${await selectionIdsSql(db, ctx, selection)}) s`,
+    sql`select count(*)::int as n from (${await selectionIdsSql(db, ctx, selection, scope)}) s`,
   );
   return Number(result.rows[0]?.n ?? 0);
 }
@@ -92,9 +114,10 @@ export async function sampleSelection(
   ctx: WorkspaceContext,
   selection: Selection,
   limit: number,
+  scope: SelectionScope = 'active',
 ) {
   const result = await db.execute<{ client_id: string }>(
-    sql`select s.client_id from (${await selectionIdsSql(db, ctx, selection)}) s limit ${limit}`,
+    sql`select s.client_id from (${await selectionIdsSql(db, ctx, selection, scope)}) s limit ${limit}`,
   );
   return result.rows.map((r) => r.client_id);
 }
@@ -104,9 +127,10 @@ export async function selectionIds(
   db: DbOrTx,
   ctx: WorkspaceContext,
   selection: Selection,
+  scope: SelectionScope = 'active',
 ): Promise<string[]> {
   const result = await db.execute<{ client_id: string }>(
-    sql`select s.client_id from (${await selectionIdsSql(db, ctx, selection)}) s order by s.client_id`,
+    sql`select s.client_id from (${await selectionIdsSql(db, ctx, selection, scope)}) s order by s.client_id`,
   );
   return result.rows.map((r) => r.client_id);
 }

@@ -10,12 +10,14 @@ import { sendCampaign } from '../campaigns/campaigns.send.ts';
 import { createCampaign, MAX_AUDIENCE_IDS } from '../campaigns/campaigns.service.ts';
 import {
   addTagsToClients,
+  archiveClientsByIds,
   BULK_SETTABLE,
   type BulkSettable,
   deleteClientsByIds,
   removeTagsFromClients,
   setClientColumn,
   setClientCustomValue,
+  unarchiveClientsByIds,
 } from '../clients/clients.bulk-actions.ts';
 import { CONTACT_METHODS, listLabels } from '../clients/clients.service.ts';
 import {
@@ -40,6 +42,7 @@ import {
   countSelection,
   describeSelection,
   type Selection,
+  type SelectionScope,
   sampleSelection,
   selectionIds,
 } from './bulk.selection.ts';
@@ -55,6 +58,8 @@ export const BULK_ACTIONS = [
   'send',
   'export',
   'delete',
+  'archive',
+  'unarchive',
   'coupons',
 ] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
@@ -71,6 +76,26 @@ export const BULK_MIN_ROLE: Record<BulkAction, Role> = {
   send: 'marketer',
   coupons: 'marketer',
   delete: 'admin',
+  archive: 'admin',
+  unarchive: 'admin',
+};
+
+/** Actions whose count the person types to confirm, and the verb the 400 uses. */
+const CONFIRMED: Partial<Record<BulkAction, string>> = {
+  delete: 'deleted',
+  archive: 'archived',
+  unarchive: 'restored',
+};
+
+/**
+ * Which clients a selection is read among: the live, active ones for every action, except a
+ * restore (archived ones: the ticked rows of the Archived view), and a delete or an export (ticked
+ * rows of either view). A query selection keeps its own status filter whatever the action.
+ */
+const SCOPE: Partial<Record<BulkAction, SelectionScope>> = {
+  unarchive: 'archived',
+  delete: 'any',
+  export: 'any',
 };
 
 /** From this many clients an action runs as a job with progress and cancel. */
@@ -222,8 +247,15 @@ async function checkParams(
       return { key, value: (normalized as { value: unknown }).value };
     }
     case 'delete':
+    case 'archive':
+    case 'unarchive':
       if (!Number.isInteger(body.confirm_count))
-        fail([{ path: '/confirm_count', message: 'type the number of clients to delete to confirm' }]);
+        fail([
+          {
+            path: '/confirm_count',
+            message: `type the number of clients to be ${CONFIRMED[action]} to confirm`,
+          },
+        ]);
       return { confirm_count: body.confirm_count };
     case 'export':
       return {
@@ -298,7 +330,7 @@ async function audienceOf(db: DbOrTx, ctx: WorkspaceContext, selection: Selectio
 async function exportSelectionOf(db: DbOrTx, ctx: WorkspaceContext, selection: Selection) {
   if ('segment_id' in selection) return { kind: 'segment', segment_id: selection.segment_id };
   if ('query' in selection) return { kind: 'filter', query: selection.query as Record<string, string> };
-  return { kind: 'ids', ids: await selectionIds(db, ctx, selection) };
+  return { kind: 'ids', ids: await selectionIds(db, ctx, selection, 'any') };
 }
 
 function actorUserId(ctx: WorkspaceContext) {
@@ -342,11 +374,13 @@ export async function previewSelection(
   db: DbOrTx,
   ctx: WorkspaceContext,
   rawSelection: Record<string, unknown>,
+  action?: BulkAction,
 ) {
   const selection = checkSelectionShape(rawSelection);
+  const scope = (action && SCOPE[action]) ?? 'active';
   return {
-    count: await countSelection(db, ctx, selection),
-    sample_client_ids: await sampleSelection(db, ctx, selection, 3),
+    count: await countSelection(db, ctx, selection, scope),
+    sample_client_ids: await sampleSelection(db, ctx, selection, 3, scope),
   };
 }
 
@@ -380,12 +414,21 @@ export async function startBulkAction(
       `This needs the ${BULK_MIN_ROLE[action]} role or above; yours is ${ctx.role}`,
     );
   const selection = checkSelectionShape(body.selection ?? {});
+  const scope = SCOPE[action] ?? 'active';
+  if (scope === 'archived' && !('client_ids' in selection || 'query' in selection))
+    throw AppError.validation([
+      {
+        path: '/selection',
+        message: 'segments hold no archived clients: give client_ids, or query with status archived',
+      },
+    ]);
   const { selection: _ignored, ...rest } = body;
   const params = await checkParams(db, ctx, action, rest);
-  const total = await countSelection(db, ctx, selection);
-  if (action === 'delete' && params.confirm_count !== total)
+  const total = await countSelection(db, ctx, selection, scope);
+  const verb = CONFIRMED[action];
+  if (verb && params.confirm_count !== total)
     throw AppError.validation(
-      [{ path: '/confirm_count', message: `type ${total}, the number of clients that will be deleted` }],
+      [{ path: '/confirm_count', message: `type ${total}, the number of clients that will be ${verb}` }],
       'The confirmation does not match the number of clients',
     );
   const described = await describeSelection(db, ctx, selection);
@@ -493,6 +536,10 @@ async function applyChunk(tx: DbOrTx, ctx: WorkspaceContext, row: BulkRow, ids: 
       return setClientCustomValue(tx, ctx, ids, p.key as string, p.value);
     case 'delete':
       return deleteClientsByIds(tx, ctx, ids);
+    case 'archive':
+      return archiveClientsByIds(tx, ctx, ids);
+    case 'unarchive':
+      return unarchiveClientsByIds(tx, ctx, ids);
     case 'coupons':
       return issueCoupons(
         tx,
@@ -515,6 +562,8 @@ const SKIP_REASON: Partial<Record<BulkAction, string>> = {
   set_custom_field: 'unchanged',
   assign_manager: 'unchanged',
   delete: 'gone',
+  archive: 'already_archived',
+  unarchive: 'not_archived',
   coupons: 'already_has_coupon',
 };
 
@@ -532,7 +581,12 @@ export async function runBulkAction(db: Database, workspaceId: string, id: strin
   if (['completed', 'cancelled', 'failed'].includes(initial.status)) return toBulkJson(initial);
   const ctx = contextOf(initial);
   try {
-    const ids = await selectionIds(db, ctx, initial.selection as Selection);
+    const ids = await selectionIds(
+      db,
+      ctx,
+      initial.selection as Selection,
+      SCOPE[initial.action as BulkAction] ?? 'active',
+    );
     let result = initial.result;
     if (initial.action === 'coupons' && !result.batch_id) {
       const p = initial.params;

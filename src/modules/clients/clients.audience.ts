@@ -29,7 +29,7 @@ export async function audienceFacts(db: DbOrTx, workspaceId: string, members: SQ
   }>(sql`
     with m as (
       select c.* from clients c
-      where c.workspace_id = ${workspaceId} and c.erased_at is null
+      where c.workspace_id = ${workspaceId} and c.erased_at is null and c.archived_at is null
         and c.id in (select client_id from (${members}) s)
     ),
     top as (

@@ -151,3 +151,36 @@ export async function deleteClientsByIds(db: DbOrTx, ctx: Ctx, clientIds: string
     delete from clients where workspace_id = ${ctx.workspaceId} and id = any(${ids(clientIds)})`);
   return result.rowCount ?? 0;
 }
+
+/**
+ * Archives the clients (kept, out of lists, segments and audiences until restored); returns how
+ * many were live and not archived yet. One "archived" timeline entry per client, same statement.
+ */
+export async function archiveClientsByIds(db: DbOrTx, ctx: Ctx, clientIds: string[]) {
+  if (!clientIds.length) return 0;
+  return count(
+    db,
+    sql`with changed as (
+        update clients c set archived_at = now(), archived_by = ${ctx.actor.label}, updated_at = now()
+        where c.workspace_id = ${ctx.workspaceId} and c.erased_at is null and c.archived_at is null
+          and c.id = any(${ids(clientIds)})
+        returning c.id),
+      history as (${historyInsert(ctx, 'archived', 'changed', sql`'{}'::jsonb`)})
+      select count(*)::int as n from changed`,
+  );
+}
+
+/** Restores archived clients; returns how many were archived. One "unarchived" timeline entry each. */
+export async function unarchiveClientsByIds(db: DbOrTx, ctx: Ctx, clientIds: string[]) {
+  if (!clientIds.length) return 0;
+  return count(
+    db,
+    sql`with changed as (
+        update clients c set archived_at = null, archived_by = null, updated_at = now()
+        where c.workspace_id = ${ctx.workspaceId} and c.erased_at is null and c.archived_at is not null
+          and c.id = any(${ids(clientIds)})
+        returning c.id),
+      history as (${historyInsert(ctx, 'unarchived', 'changed', sql`'{}'::jsonb`)})
+      select count(*)::int as n from changed`,
+  );
+}

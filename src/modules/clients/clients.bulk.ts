@@ -362,7 +362,9 @@ export async function clientsCsvCopy(
         from client_tags ct join tags t on t.id = ct.tag_id
         where ct.workspace_id = '${workspaceId}' group by ct.client_id) tg on tg.client_id = c.id`
     : '';
-  const live = where ? '' : `where c.workspace_id = '${workspaceId}' and c.erased_at is null`;
+  const live = where
+    ? ''
+    : `where c.workspace_id = '${workspaceId}' and c.erased_at is null and c.archived_at is null`;
   const copySql = `copy (select ${cells} from ${from} ${tags} ${live} order by c.id)
     to stdout with (format csv, delimiter ${literal(delimiter)})`;
   return copyQueryOut(tx, copySql);

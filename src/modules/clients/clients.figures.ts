@@ -13,12 +13,12 @@ export async function clientFigures(db: DbOrTx, workspaceId: string, timeZone: s
   const [weekly, now] = await Promise.all([
     db.execute<{ week: string; n: number }>(sql`
       select to_char(date_trunc('week', created_at at time zone ${timeZone}), 'YYYY-MM-DD') as week, count(*)::int as n
-      from clients where workspace_id = ${workspaceId} and erased_at is null and created_at >= ${since.toISOString()}::timestamptz
+      from clients where workspace_id = ${workspaceId} and erased_at is null and archived_at is null and created_at >= ${since.toISOString()}::timestamptz
       group by 1`),
     db.execute<{ total: number; at_risk: number }>(sql`
       select count(*)::int as total,
         count(*) filter (where coalesce(risk_override, risk_score) >= ${AT_RISK_SCORE})::int as at_risk
-      from clients where workspace_id = ${workspaceId} and erased_at is null`),
+      from clients where workspace_id = ${workspaceId} and erased_at is null and archived_at is null`),
   ]);
   return {
     newPerWeek: new Map(weekly.rows.map((r) => [r.week, r.n])),

@@ -18,10 +18,15 @@ export interface ClientListQuery {
   consent?: string;
   created_from?: string;
   created_to?: string;
+  /** active (default): not archived; archived: only archived; all: both. */
+  status?: ClientStatus;
   sort?: string;
   limit: number;
   cursor?: string;
 }
+
+export const CLIENT_STATUSES = ['active', 'archived', 'all'] as const;
+export type ClientStatus = (typeof CLIENT_STATUSES)[number];
 
 type SortKind = 'text' | 'number' | 'date';
 
@@ -29,7 +34,12 @@ type SortKind = 'text' | 'number' | 'date';
  * Turns the list's `filter` (a one-line segment query) into `select client_id …` of the matching
  * clients. The segments module registers it at start; the clients module does not depend on it.
  */
-export type ClientQueryFilter = (db: DbOrTx, ctx: WorkspaceContext, text: string) => Promise<SQL>;
+export type ClientQueryFilter = (
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  text: string,
+  options: { includeArchived?: boolean },
+) => Promise<SQL>;
 let queryFilter: ClientQueryFilter | null = null;
 export function registerClientQueryFilter(filter: ClientQueryFilter) {
   queryFilter = filter;
@@ -123,6 +133,11 @@ function filterConditions(ctx: WorkspaceContext, query: ClientFilterQuery) {
     sql`${clients.workspaceId} = ${ctx.workspaceId}`,
     sql`${clients.erasedAt} is null`,
   ];
+  const status = query.status ?? 'active';
+  if (!(CLIENT_STATUSES as readonly string[]).includes(status))
+    problems.push({ path: '/query/status', message: `one of ${CLIENT_STATUSES.join(', ')}` });
+  else if (status === 'active') conditions.push(sql`${clients.archivedAt} is null`);
+  else if (status === 'archived') conditions.push(sql`${clients.archivedAt} is not null`);
   if (query.q) {
     const condition = searchCondition(query.q);
     if (condition) conditions.push(condition);
@@ -154,7 +169,8 @@ async function withQueryFilter(
   if (!text) return;
   if (!queryFilter)
     throw AppError.validation([{ path: '/query/filter', message: 'segment queries are not available' }]);
-  conditions.push(sql`${clients.id} in (${await queryFilter(db, ctx, text)})`);
+  const includeArchived = (query.status ?? 'active') !== 'active';
+  conditions.push(sql`${clients.id} in (${await queryFilter(db, ctx, text, { includeArchived })})`);
 }
 
 /** Exactly how many clients match these filters (the list's `total` stops at TOTAL_CAP). */

@@ -56,13 +56,13 @@ export async function findClientWithContact(
   workspaceId: string,
   contact: { email: string | null; phone: string | null },
   exceptId: string | null,
-): Promise<{ id: string; field: 'email' | 'phone' } | null> {
+): Promise<{ id: string; field: 'email' | 'phone'; archived: boolean } | null> {
   const conditions: SQL[] = [];
   if (contact.email) conditions.push(sql`${clients.email} = ${contact.email}`);
   if (contact.phone) conditions.push(sql`${clients.phone} = ${contact.phone}`);
   if (!conditions.length) return null;
   const [row] = await db
-    .select({ id: clients.id, email: clients.email })
+    .select({ id: clients.id, email: clients.email, archivedAt: clients.archivedAt })
     .from(clients)
     .where(
       and(
@@ -72,9 +72,15 @@ export async function findClientWithContact(
         sql`(${sql.join(conditions, sql` or `)})`,
       ),
     )
+    // An archived holder first: it is the one a caller allowing duplicates must still be told about.
+    .orderBy(sql`${clients.archivedAt} is null`)
     .limit(1);
   if (!row) return null;
-  return { id: row.id, field: contact.email && row.email === contact.email ? 'email' : 'phone' };
+  return {
+    id: row.id,
+    field: contact.email && row.email === contact.email ? 'email' : 'phone',
+    archived: row.archivedAt !== null,
+  };
 }
 
 export async function updateClientRow(db: DbOrTx, id: string, values: ClientValues): Promise<ClientRow> {

@@ -11,7 +11,8 @@ import {
   Timestamp,
   Uuid,
 } from '../../platform/http/schemas.ts';
-import { countMatchingClients, listClients } from './clients.list.ts';
+import { setClientArchived } from './clients.archive.ts';
+import { CLIENT_STATUSES, countMatchingClients, listClients } from './clients.list.ts';
 import { duplicateGroups, findClientsByIds } from './clients.repo.ts';
 import {
   CHANNELS,
@@ -94,6 +95,14 @@ const ClientJson = Type.Object({
   last_booking_at: Nullable(Timestamp),
   last_activity_at: Nullable(Timestamp),
   last_contacted_at: Nullable(Timestamp),
+  archived_at: Nullable(
+    Type.String({
+      format: 'date-time',
+      description:
+        'When the client was archived (hidden from the list, segments and audiences until restored); null when active',
+    }),
+  ),
+  archived_by: Nullable(Type.String({ description: 'Who archived the client' })),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -119,6 +128,12 @@ const ClientFilters = {
   consent: Type.Optional(StringEnum(CHANNELS)),
   created_from: Type.Optional(Timestamp),
   created_to: Type.Optional(Timestamp),
+  status: Type.Optional(
+    StringEnum(CLIENT_STATUSES, {
+      description:
+        '`active` (the default): clients not archived; `archived`: only archived ones; `all`: both',
+    }),
+  ),
 };
 
 const ExternalIdParams = Type.Object({ external_id: Type.String({ minLength: 1, maxLength: 200 }) });
@@ -311,6 +326,24 @@ export function registerClientRoutes(app: HttpApp, deps: { db: Database }) {
       return reply.status(204).send(null);
     },
   );
+
+  for (const archived of [true, false])
+    app.post(
+      `/api/v1/clients/:id/${archived ? 'archive' : 'unarchive'}`,
+      {
+        config: { access: { minRole: 'admin' } },
+        schema: {
+          tags,
+          summary: archived ? 'Archive a client' : 'Restore an archived client',
+          description: archived
+            ? 'The client leaves the list, search, counts, segments, campaign audiences and bulk selections; its page, timeline and data stay, its events are still recorded, and imports and the API still match its email, phone and external id (they update it, never create a second client). Archiving an archived client changes nothing.'
+            : 'The client is back in the list, segments and audiences. Restoring an active client changes nothing.',
+          params: IdParams,
+          response: { 200: ClientJson, ...errors },
+        },
+      },
+      async (request) => setClientArchived(db, workspaceOf(request), request.params.id, archived),
+    );
 
   app.post(
     '/api/v1/clients/:id/merge',

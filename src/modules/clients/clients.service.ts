@@ -376,6 +376,8 @@ export function toClientJson(row: ClientRow, tags: string[], custom: Record<stri
     last_booking_at: iso(row.lastBookingAt),
     last_activity_at: iso(row.lastActivityAt),
     last_contacted_at: iso(row.lastContactedAt),
+    archived_at: iso(row.archivedAt),
+    archived_by: row.archivedBy,
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
   };
@@ -578,7 +580,8 @@ export async function createClient(
   const wc = await writeContext(db, ctx);
   const normalized = await normalizeInput(db, ctx, wc, input, null);
   return db.transaction(async (tx) => {
-    if (!input.allow_duplicate) await assertNoDuplicate(tx, ctx.workspaceId, normalized.values, null);
+    // allow_duplicate allows a second active client, never a copy of an archived one.
+    await assertNoDuplicate(tx, ctx.workspaceId, normalized.values, null, Boolean(input.allow_duplicate));
     const base = { ...normalized.values, workspaceId: ctx.workspaceId } as typeof clients.$inferInsert;
     const row = await insertClient(tx, { ...base, searchText: searchTextOf(base as ClientRow) }).catch(
       (error) => rethrowExternalId(error, normalized.values.externalId),
@@ -601,6 +604,7 @@ async function assertNoDuplicate(
   workspaceId: string,
   values: ClientValues,
   exceptId: string | null,
+  archivedOnly = false,
 ) {
   const clash = await findClientWithContact(
     db,
@@ -608,12 +612,20 @@ async function assertNoDuplicate(
     { email: values.email ?? null, phone: values.phone ?? null },
     exceptId,
   );
-  if (clash) {
+  if (clash && (!archivedOnly || clash.archived)) {
+    // An archived client is still that person: the same answer, said (restore it rather than duplicate it).
     throw new AppError(
       'CONFLICT',
-      `Another client already has this ${clash.field}; send "allow_duplicate": true to create it anyway`,
-      [{ path: `/${clash.field}`, message: `already belongs to client ${clash.id}` }],
-      { existing_id: clash.id },
+      clash.archived
+        ? `An archived client already has this ${clash.field}; restore it (POST /api/v1/clients/${clash.id}/unarchive) rather than create a second one`
+        : `Another client already has this ${clash.field}; send "allow_duplicate": true to create it anyway`,
+      [
+        {
+          path: `/${clash.field}`,
+          message: `already belongs to ${clash.archived ? 'archived ' : ''}client ${clash.id}`,
+        },
+      ],
+      { existing_id: clash.id, existing_archived: clash.archived },
     );
   }
 }

@@ -351,7 +351,8 @@ async function selectionWhere(
   const live = sql`${clients.workspaceId} = ${ctx.workspaceId} and ${clients.erasedAt} is null`;
   switch (selection.kind) {
     case 'all':
-      return live;
+      // Everyone active: archived clients are exported from the list's Archived view (a filter or ids).
+      return sql`${live} and ${clients.archivedAt} is null`;
     case 'ids': {
       const ids = (selection.ids ?? []).filter((id) => UUID.test(id));
       return sql`${live} and ${clients.id} = any(${sql.param(ids)}::uuid[])`;

@@ -572,9 +572,24 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
     // external_id first, then email, then phone (the order identityKeys gives).
     const match = keys.map((k) => byKey.get(k)).find(Boolean) ?? null;
     const virtualMatch = !match && state.dryRun && keys.some((k) => state.virtual.has(k));
+    // An archived client is still who this row is: matched (never a second client with the same
+    // identity), left archived, and said in the row report.
+    if (match?.original?.archivedAt)
+      errors.push({
+        row,
+        problems: [
+          {
+            column: null,
+            value: null,
+            reason: 'matched an archived client: it stays archived (restore it from the client list)',
+          },
+        ],
+      });
     if (match || virtualMatch) {
       counts.duplicates++;
-      const policy = options.on_duplicate;
+      // "create" never makes a second client of an archived one: its row fills empty fields instead.
+      const policy =
+        match?.original?.archivedAt && options.on_duplicate === 'create' ? 'update' : options.on_duplicate;
       const externalId = data.values.externalId;
       const sameExternal =
         Boolean(externalId) &&
@@ -648,11 +663,13 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
       problems: [],
     });
   }
+  // A row can be reported twice (an archived match, then a skip): its problems numbered on.
+  const nextSeq = new Map<number, number>();
   const errorRows = errors.flatMap(({ row, problems }) =>
-    problems.map((p, seq) => ({
+    problems.map((p) => ({
       importId: state.importId,
       row,
-      seq,
+      seq: nextSeq.set(row, (nextSeq.get(row) ?? -1) + 1).get(row)!,
       column: p.column,
       value: p.value,
       reason: p.reason,

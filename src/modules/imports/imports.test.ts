@@ -210,6 +210,27 @@ describe('imports', () => {
     expect(created.counts).toMatchObject({ created: 5, duplicates: 4 });
   });
 
+  it('matches a row to an archived client (never a second client), leaves it archived and says so in the report', async () => {
+    const { workspace, api, upload, db, ctx } = await setup();
+    const archived = await createClient(db, ctx, { email: 'kept@example.com', first_name: 'Kept' });
+    expect((await api('POST', `/api/v1/clients/${archived.id}/archive`)).statusCode).toBe(200);
+    for (const policy of ['update', 'create']) {
+      const imp = (
+        await upload('archived.csv', 'email,city\nkept@example.com,Lugo\nfresh@example.com,Soria\n')
+      ).json();
+      await api('POST', `/api/v1/imports/${imp.id}/start`, { on_duplicate: policy });
+      await runJobs();
+      const report = await api('GET', `/api/v1/imports/${imp.id}/errors.csv`);
+      expect(report.body).toContain('matched an archived client');
+    }
+    const stored = await clientsOf(workspace.id);
+    expect(stored.filter((c) => c.email === 'kept@example.com')).toEqual([
+      expect.objectContaining({ city: 'Lugo' }),
+    ]);
+    const client = (await api('GET', `/api/v1/clients/${archived.id}`)).json();
+    expect(client.archived_at).not.toBeNull();
+  });
+
   it('sets consent only with evidence, records it as source import, and never re-subscribes suppressed people', async () => {
     const { workspace, api, upload, db, ctx } = await setup();
     const gone = await createClient(db, ctx, { email: 'client3@example.com', first_name: 'Gone' });

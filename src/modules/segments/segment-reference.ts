@@ -29,6 +29,8 @@ export interface RefClient {
   custom: Record<string, unknown>;
   tags: string[];
   erased: boolean;
+  /** Archived clients are out of every segment, as erased ones. */
+  archived?: boolean;
 }
 
 export interface RefEvent {
@@ -320,5 +322,7 @@ function matches(c: RefClient, node: Node, world: RefWorld): boolean {
 
 /** The ids of the live clients the tree matches. */
 export function referenceMembers(tree: Node, world: RefWorld): Set<string> {
-  return new Set(world.clients.filter((c) => !c.erased && matches(c, tree, world)).map((c) => c.id));
+  return new Set(
+    world.clients.filter((c) => !c.erased && !c.archived && matches(c, tree, world)).map((c) => c.id),
+  );
 }

@@ -75,6 +75,8 @@ export interface CompileContext {
   customFields: ReadonlyMap<string, CustomFieldInfo>;
   /** The workspace's kept event windows (event-windows.ts): key → T0. None: events are aggregated. */
   keptWindows?: ReadonlyMap<string, Date>;
+  /** Archived clients match too (the client list's one-line filter in its Archived view); else they never do. */
+  includeArchived?: boolean;
 }
 
 export interface CompiledSegment {
@@ -111,7 +113,9 @@ function compareMeasure(cond: EventCond, value: SQL): SQL {
 /** The live clients among a set of client ids (one column, `client_id`, each client once). */
 function countLive(workspaceId: string, set: SQL): SQL {
   return sql`select count(*)::int as n from (${set}) s where not exists (
-    select 1 from clients x where x.workspace_id = ${workspaceId} and x.erased_at is not null and x.id = s.client_id)`;
+    select 1 from clients x where x.workspace_id = ${workspaceId} and x.erased_at is not null and x.id = s.client_id)
+    and not exists (
+    select 1 from clients x where x.workspace_id = ${workspaceId} and x.archived_at is not null and x.id = s.client_id)`;
 }
 
 const NOT = (positive: SQL) => sql`(not ${positive})`;
@@ -206,7 +210,7 @@ class Compiler {
     const predicate = this.node(node, 1, true, true);
     const compiled: CompiledSegment = {
       from: sql.join([sql`clients c`, ...this.joins], sql` `),
-      where: sql`c.workspace_id = ${this.ctx.workspaceId} and c.erased_at is null and ${predicate}`,
+      where: sql`c.workspace_id = ${this.ctx.workspaceId} and c.erased_at is null ${this.ctx.includeArchived ? sql`` : sql`and c.archived_at is null `}and ${predicate}`,
       windows: this.windows,
     };
     if (this.forPage) return compiled;
@@ -601,7 +605,7 @@ export function compileSegment(node: Node, ctx: CompileContext): CompiledSegment
 export function compileStaticSegment(workspaceId: string, segmentId: string): CompiledSegment {
   return {
     from: sql`clients c`,
-    where: sql`c.workspace_id = ${workspaceId} and c.erased_at is null and c.id in (
+    where: sql`c.workspace_id = ${workspaceId} and c.erased_at is null and c.archived_at is null and c.id in (
       select sm.client_id from segment_members sm where sm.segment_id = ${segmentId} and sm.workspace_id = ${workspaceId})`,
   };
 }
@@ -610,7 +614,7 @@ export function compileStaticSegment(workspaceId: string, segmentId: string): Co
 export function compileClientList(workspaceId: string, clientIds: readonly string[]): CompiledSegment {
   return {
     from: sql`clients c`,
-    where: sql`c.workspace_id = ${workspaceId} and c.erased_at is null and c.id = any(${`{${clientIds.join(',')}}`}::uuid[])`,
+    where: sql`c.workspace_id = ${workspaceId} and c.erased_at is null and c.archived_at is null and c.id = any(${`{${clientIds.join(',')}}`}::uuid[])`,
   };
 }
 

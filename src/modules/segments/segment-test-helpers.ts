@@ -72,6 +72,7 @@ export async function insertClients(
       consentPush: s.consent?.push ?? false,
       custom: s.custom ?? {},
       erasedAt: s.erased ? new Date() : null,
+      archivedAt: s.archived ? new Date() : null,
       tags: s.tags ?? [],
     })),
   );

@@ -235,7 +235,7 @@ export async function memberIds(db: DbOrTx, segment: CompiledSegment): Promise<s
 export async function ltvPercentile(db: DbOrTx, workspaceId: string, fraction: number): Promise<number> {
   const result = await db.execute<{ p: number | null }>(sql`
     select percentile_disc(${fraction}::float8) within group (order by lifetime_value) as p
-    from clients where workspace_id = ${workspaceId} and erased_at is null`);
+    from clients where workspace_id = ${workspaceId} and erased_at is null and archived_at is null`);
   return Number(result.rows[0]?.p ?? 0);
 }
 

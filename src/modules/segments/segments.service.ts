@@ -136,13 +136,19 @@ export function checkDefinition(env: SegmentEnvironment, tree: unknown, message?
   return tree as Node;
 }
 
-export function compileFor(env: SegmentEnvironment, node: Node, now = new Date()): CompiledSegment {
+export function compileFor(
+  env: SegmentEnvironment,
+  node: Node,
+  now = new Date(),
+  options: { includeArchived?: boolean } = {},
+): CompiledSegment {
   return compileSegment(node, {
     workspaceId: env.workspaceId,
     timezone: env.timezone,
     now,
     customFields: env.customFields,
     keptWindows: env.keptWindows,
+    ...(options.includeArchived ? { includeArchived: true } : {}),
   });
 }
 
@@ -238,7 +244,12 @@ function parseWithEnvironment(env: SegmentEnvironment, q: string) {
  * The client list's one-line query filter: the members of the query's tree, as `select client_id`.
  * Errors point at `/query/filter` (with the column for syntax errors), as the search box shows them.
  */
-export async function clientQueryFilterSql(db: DbOrTx, ctx: WorkspaceContext, text: string): Promise<SQL> {
+export async function clientQueryFilterSql(
+  db: DbOrTx,
+  ctx: WorkspaceContext,
+  text: string,
+  options: { includeArchived?: boolean } = {},
+): Promise<SQL> {
   const env = await segmentEnvironment(db, ctx);
   let definition: unknown;
   try {
@@ -252,7 +263,8 @@ export async function clientQueryFilterSql(db: DbOrTx, ctx: WorkspaceContext, te
     );
   }
   const node = checkDefinition(env, definition);
-  return memberIdsSql(compileFor(env, node));
+  // The list applies its own status (active, archived, all): the filter matches on the fields alone.
+  return memberIdsSql(compileFor(env, node, new Date(), options));
 }
 
 export const MAX_LISTED_VALUES = 10_000;

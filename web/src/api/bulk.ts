@@ -20,6 +20,8 @@ export const BULK_ACTIONS = [
   'send',
   'export',
   'coupons',
+  'archive',
+  'unarchive',
   'delete',
 ] as const;
 export type BulkActionName = (typeof BULK_ACTIONS)[number];
@@ -35,6 +37,8 @@ export const BULK_MIN_ROLE = {
   assign_manager: 'marketer',
   send: 'marketer',
   coupons: 'marketer',
+  archive: 'admin',
+  unarchive: 'admin',
   delete: 'admin',
 } as const satisfies Record<BulkActionName, string>;
 
@@ -84,13 +88,14 @@ export function selectionOfListParams(params: ClientListParams): BulkSelection {
 }
 
 /** The exact number of clients the selection matches now (what the dialog asks to confirm). */
-export function useBulkPreview(selection: BulkSelection, enabled = true) {
+export function useBulkPreview(selection: BulkSelection, enabled = true, action?: BulkActionName) {
   return useQuery({
-    queryKey: ['bulk', 'preview', selection],
+    queryKey: ['bulk', 'preview', selection, action ?? null],
     queryFn: ({ signal }) =>
       request<{ count: number; sample_client_ids: string[] }>('/api/v1/bulk/preview', {
         method: 'POST',
-        body: { selection },
+        // A restore counts ticked rows among archived clients, a delete or an export among both.
+        body: { selection, ...(action ? { action } : {}) },
         signal,
       }),
     enabled,

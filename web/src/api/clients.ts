@@ -53,6 +53,9 @@ export interface Client {
   last_booking_at: string | null;
   last_activity_at: string | null;
   last_contacted_at: string | null;
+  /** Set while archived: out of the list, segments and audiences until restored. */
+  archived_at: string | null;
+  archived_by: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -85,6 +88,9 @@ export type ClientInput = Partial<Record<ClientField, string | null>> & {
   allow_duplicate?: boolean;
 };
 
+export const CLIENT_STATUSES = ['active', 'archived', 'all'] as const;
+export type ClientStatus = (typeof CLIENT_STATUSES)[number];
+
 export interface ClientListParams {
   q?: string;
   /** A one-line segment query (`tag:vip city:Madrid ltv>500`). */
@@ -95,6 +101,8 @@ export interface ClientListParams {
   consent?: Channel;
   created_from?: string;
   created_to?: string;
+  /** active (absent), archived, or all. */
+  status?: ClientStatus;
   /** A column name, "-" first for descending; custom fields as custom.<key>. */
   sort: string;
 }
@@ -181,6 +189,13 @@ export function useCreateClient() {
 export function useUpdateClient(id: string) {
   return useClientMutation((patch: ClientInput) =>
     request<Client>(clientPath(id), { method: 'PATCH', body: patch }),
+  );
+}
+
+/** Archive (true) or restore (false) one client. */
+export function useArchiveClient(id: string) {
+  return useClientMutation((archived: boolean) =>
+    request<Client>(`${clientPath(id)}/${archived ? 'archive' : 'unarchive'}`, { method: 'POST' }),
   );
 }
 

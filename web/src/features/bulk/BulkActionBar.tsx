@@ -1,5 +1,7 @@
 import { Button, Menu } from '@mantine/core';
 import {
+  IconArchive,
+  IconArchiveOff,
   IconBookmark,
   IconChevronDown,
   IconDownload,
@@ -29,14 +31,19 @@ const ICONS: Record<BulkActionName, typeof IconTag> = {
   send: IconSend,
   export: IconDownload,
   coupons: IconTicket,
+  archive: IconArchive,
+  unarchive: IconArchiveOff,
   delete: IconTrash,
 };
 
 const GROUPS: BulkActionName[][] = [
   ['add_tags', 'remove_tags', 'set_label', 'set_field', 'set_custom_field', 'assign_manager'],
   ['send', 'coupons', 'export'],
-  ['delete'],
+  ['archive', 'delete'],
 ];
+
+/** Archived clients are out of every other action: they can be exported, restored or deleted. */
+const ARCHIVED_GROUPS: BulkActionName[][] = [['export'], ['unarchive', 'delete']];
 
 /**
  * "Actions ▾" for a selection (the rows ticked, all N matching, or a segment): every bulk action
@@ -45,16 +52,19 @@ const GROUPS: BulkActionName[][] = [
 export function BulkActionBar({
   selection,
   size = 'compact-sm',
+  archived = false,
 }: {
   selection: BulkSelection;
   size?: string;
+  /** The selection is of the Archived view. */
+  archived?: boolean;
 }) {
   const { t } = useTranslation();
   const { data: me } = useMe();
   const [open, setOpen] = useState<BulkActionName | null>(null);
-  const allowed = GROUPS.map((group) =>
-    group.filter((action) => hasRole(me?.role, BULK_MIN_ROLE[action])),
-  ).filter((group) => group.length);
+  const allowed = (archived ? ARCHIVED_GROUPS : GROUPS)
+    .map((group) => group.filter((action) => hasRole(me?.role, BULK_MIN_ROLE[action])))
+    .filter((group) => group.length);
   if (!allowed.length) return null;
   return (
     <>

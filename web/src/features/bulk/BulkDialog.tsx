@@ -132,6 +132,8 @@ function bodyOf(action: BulkActionName, f: FormState, selection: BulkSelection):
         notify: f.notify && f.templateId ? { channel: f.channel, template_id: f.templateId } : undefined,
       };
     case 'delete':
+    case 'archive':
+    case 'unarchive':
       return { selection, confirm_count: Number(f.confirm) };
   }
 }
@@ -152,6 +154,8 @@ function ready(action: BulkActionName, f: FormState, count: number | undefined):
     case 'coupons':
       return Number(f.discountValue) > 0 && (!f.notify || Boolean(f.templateId));
     case 'delete':
+    case 'archive':
+    case 'unarchive':
       return count !== undefined && f.confirm.trim() === String(count);
     default:
       return true;
@@ -173,7 +177,7 @@ export function BulkDialog({
 }) {
   const { t } = useTranslation();
   const errorMessage = useErrorMessage();
-  const preview = useBulkPreview(selection);
+  const preview = useBulkPreview(selection, true, action);
   const start = useStartBulkAction();
   const cancel = useCancelBulkAction();
   const [form, setForm] = useState<FormState>(INITIAL);
@@ -543,10 +547,15 @@ function ActionFields({
         </Stack>
       );
     case 'delete':
+    case 'archive':
+    case 'unarchive':
       return (
         <Stack gap="sm">
-          <Alert color="red" icon={<IconAlertTriangle size={18} aria-hidden />}>
-            {t('bulk.deleteWarning', { count: count ?? 0 })}
+          <Alert
+            color={action === 'delete' ? 'red' : action === 'archive' ? 'orange' : 'blue'}
+            icon={<IconAlertTriangle size={18} aria-hidden />}
+          >
+            {t(`bulk.${action}Warning`, { count: count ?? 0 })}
           </Alert>
           <TextInput
             label={t('bulk.typeCount', { count: count ?? 0 })}
@@ -586,7 +595,15 @@ function MessagePreview({ input }: { input: PreviewInput }) {
   );
 }
 
-const SKIP_REASONS = ['already_tagged', 'not_tagged', 'unchanged', 'gone', 'already_has_coupon'] as const;
+const SKIP_REASONS = [
+  'already_tagged',
+  'not_tagged',
+  'unchanged',
+  'gone',
+  'already_has_coupon',
+  'already_archived',
+  'not_archived',
+] as const;
 function skipReason(reason: string): (typeof SKIP_REASONS)[number] | 'skipped' {
   return (SKIP_REASONS as readonly string[]).includes(reason)
     ? (reason as (typeof SKIP_REASONS)[number])

@@ -1,7 +1,8 @@
-import { Badge, Box, Button, Group, Paper, Text, TextInput } from '@mantine/core';
+import { Badge, Box, Button, Group, Paper, SegmentedControl, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue, useDisclosure } from '@mantine/hooks';
 import {
   IconAdjustmentsHorizontal,
+  IconArchive,
   IconCopy,
   IconDownload,
   IconExternalLink,
@@ -50,12 +51,20 @@ export function ClientsPage() {
   const [debounced] = useDebouncedValue(search.trim(), 250);
   const [filters, setFilters] = useState<ClientFilters>(NO_FILTERS);
   const [sort, setSort] = useState(DEFAULT_SORT);
+  /** The Archived view lists archived clients only (to open, export, restore or delete them). */
+  const [archivedView, setArchivedView] = useState(false);
   const [selection, setSelection] = useState<Selection>(NO_SELECTION);
   const [filtersOpen, filtersPanel] = useDisclosure(false);
   const [creating, createModal] = useDisclosure(false);
   const [exporting, exportModal] = useDisclosure(false);
 
-  const params = useMemo(() => toListParams(debounced, filters, sort), [debounced, filters, sort]);
+  const params = useMemo(
+    () => ({
+      ...toListParams(debounced, filters, sort),
+      ...(archivedView ? { status: 'archived' as const } : {}),
+    }),
+    [debounced, filters, sort, archivedView],
+  );
   const clients = useClients(params);
   const count = useClientCount(params, Boolean(clients.data && !clients.data.totalExact));
   // The list counts up to 1,000; beyond that the exact figure comes from its own request.
@@ -69,12 +78,12 @@ export function ClientsPage() {
   const listError = queryMistake ? null : clients.error;
   const queryMode = isSegmentQuery(debounced);
   const filterCount = activeFilterCount(filters);
-  const narrowed = Boolean(debounced) || filterCount > 0;
+  const narrowed = Boolean(debounced) || filterCount > 0 || archivedView;
   const workspaceIsEmpty = !narrowed && clients.data && total === 0 && !clients.isPlaceholderData;
 
   // A new search or filter makes a new set of matching clients: the old selection no longer applies.
   // biome-ignore lint/correctness/useExhaustiveDependencies: reset when the query changes
-  useEffect(() => setSelection(NO_SELECTION), [debounced, filters]);
+  useEffect(() => setSelection(NO_SELECTION), [debounced, filters, archivedView]);
 
   const allColumns = useClientColumns();
   const prefs = useColumnPrefs();
@@ -178,6 +187,16 @@ export function ClientsPage() {
               ) : null}
             </Group>
             <Group gap="sm">
+              <SegmentedControl
+                aria-label={t('clients.status.label')}
+                value={archivedView ? 'archived' : 'active'}
+                onChange={(value) => setArchivedView(value === 'archived')}
+                data={[
+                  { value: 'active', label: t('clients.status.active') },
+                  { value: 'archived', label: t('clients.status.archived') },
+                ]}
+                data-testid="client-status"
+              />
               <Button
                 variant={filtersOpen || filterCount ? 'light' : 'default'}
                 leftSection={<IconAdjustmentsHorizontal size={16} aria-hidden />}
@@ -209,9 +228,20 @@ export function ClientsPage() {
             loadedIds={(clients.data?.items ?? []).map((client) => client.id)}
             total={total}
             bulkSelection={selection.all ? selectionOfListParams(params) : { client_ids: [...selection.ids] }}
+            archived={archivedView}
           />
           <Box style={{ borderTop: '1px solid var(--mantine-color-default-border)' }}>
-            {clients.data && total === 0 ? (
+            {clients.data && total === 0 && archivedView && !debounced && !filterCount ? (
+              <EmptyState
+                icon={IconArchive}
+                title={t('clients.archivedEmpty.title')}
+                description={t('clients.archivedEmpty.text')}
+              >
+                <Button variant="light" onClick={() => setArchivedView(false)}>
+                  {t('clients.archivedEmpty.back')}
+                </Button>
+              </EmptyState>
+            ) : clients.data && total === 0 ? (
               <EmptyState
                 icon={IconSearch}
                 title={t('clients.noMatchTitle')}

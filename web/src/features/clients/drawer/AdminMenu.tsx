@@ -15,17 +15,31 @@ import {
 } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useDisclosure } from '@mantine/hooks';
-import { IconAlertTriangle, IconDots, IconDownload, IconGauge, IconTrash } from '@tabler/icons-react';
+import {
+  IconAlertTriangle,
+  IconArchive,
+  IconArchiveOff,
+  IconDots,
+  IconDownload,
+  IconGauge,
+  IconTrash,
+} from '@tabler/icons-react';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { type Client, downloadClientExport, useEraseClient, useRiskOverride } from '../../../api/clients';
+import {
+  type Client,
+  downloadClientExport,
+  useArchiveClient,
+  useEraseClient,
+  useRiskOverride,
+} from '../../../api/clients';
 import { useMe } from '../../../api/me';
 import { hasRole } from '../../../lib/roles';
 import { useErrorMessage } from '../../../ui/errors';
 import { notifyError, notifySuccess } from '../../../ui/notify';
 import { applyServerErrors } from '../../../ui/server-errors';
 
-/** Admin-only actions on a client: GDPR export and erase, churn risk override. Hidden from other roles. */
+/** Admin-only actions on a client: archive or restore, GDPR export and erase, churn risk override. Hidden from other roles. */
 export function AdminMenu({ client, onErased }: { client: Client; onErased: () => void }) {
   const { t } = useTranslation();
   const { data: me } = useMe();
@@ -33,7 +47,18 @@ export function AdminMenu({ client, onErased }: { client: Client; onErased: () =
   const [erasing, eraseModal] = useDisclosure(false);
   const [overriding, riskModal] = useDisclosure(false);
   const [exporting, setExporting] = useState(false);
+  const archive = useArchiveClient(client.id);
   if (!hasRole(me?.role, 'admin')) return null;
+
+  const archived = Boolean(client.archived_at);
+  const toggleArchived = () =>
+    archive.mutate(!archived, {
+      onSuccess: () =>
+        notifySuccess(
+          t(archived ? 'clients.archive.restored' : 'clients.archive.done', { name: client.name }),
+        ),
+      onError: (error) => notifyError(errorMessage(error)),
+    });
 
   const exportData = async () => {
     setExporting(true);
@@ -57,7 +82,7 @@ export function AdminMenu({ client, onErased }: { client: Client; onErased: () =
               color="gray"
               size="lg"
               aria-label={t('clients.admin.menu')}
-              loading={exporting}
+              loading={exporting || archive.isPending}
             >
               <IconDots size={20} aria-hidden />
             </ActionIcon>
@@ -65,6 +90,14 @@ export function AdminMenu({ client, onErased }: { client: Client; onErased: () =
         </Menu.Target>
         <Menu.Dropdown>
           <Menu.Label>{t('clients.admin.title')}</Menu.Label>
+          <Menu.Item
+            leftSection={
+              archived ? <IconArchiveOff size={16} aria-hidden /> : <IconArchive size={16} aria-hidden />
+            }
+            onClick={toggleArchived}
+          >
+            {t(archived ? 'clients.admin.unarchive' : 'clients.admin.archive')}
+          </Menu.Item>
           <Menu.Item leftSection={<IconDownload size={16} aria-hidden />} onClick={() => void exportData()}>
             {t('clients.admin.export')}
           </Menu.Item>

@@ -15,7 +15,7 @@ import {
   Tooltip,
   UnstyledButton,
 } from '@mantine/core';
-import { IconCheck, IconChevronDown, IconPlus, IconX } from '@tabler/icons-react';
+import { IconArchive, IconCheck, IconChevronDown, IconPlus, IconX } from '@tabler/icons-react';
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { type Client, useAddClientTags, useRemoveClientTags, useUpdateClient } from '../../../api/clients';
@@ -31,6 +31,7 @@ import { RiskBadge } from '../shared/RiskBadge';
 
 /** Avatar, name, how to reach them, and the label (changeable in place). */
 export function DrawerTitle({ client }: { client: Client }) {
+  const { t } = useTranslation();
   // Opening a client takes the keyboard (and the screen reader) to its name.
   const titleRef = useRef<HTMLHeadingElement>(null);
   // biome-ignore lint/correctness/useExhaustiveDependencies: once per client
@@ -53,6 +54,25 @@ export function DrawerTitle({ client }: { client: Client }) {
             {client.name}
           </Drawer.Title>
           <LabelPicker client={client} />
+          {client.archived_at ? (
+            <Tooltip
+              label={t('clients.archive.since', {
+                date: new Date(client.archived_at).toLocaleDateString(),
+                name: client.archived_by ?? '—',
+              })}
+              withArrow
+            >
+              <Badge
+                color="orange"
+                variant="filled"
+                radius="sm"
+                leftSection={<IconArchive size={12} aria-hidden />}
+                data-testid="archived-badge"
+              >
+                {t('clients.archive.badge')}
+              </Badge>
+            </Tooltip>
+          ) : null}
         </Group>
         {contact ? (
           <Text size="sm" c="dimmed" style={{ overflowWrap: 'anywhere' }}>

@@ -2,6 +2,8 @@ import { Badge, Group, List, Text } from '@mantine/core';
 import {
   type Icon,
   IconAlertTriangle,
+  IconArchive,
+  IconArchiveOff,
   IconArrowMerge,
   IconBolt,
   IconCalendarEvent,
@@ -70,6 +72,8 @@ const HISTORY_ICONS: Record<string, Icon> = {
   risk_override: IconGauge,
   segment_entered: IconFilter,
   segment_exited: IconFilterOff,
+  archived: IconArchive,
+  unarchived: IconArchiveOff,
 };
 
 export interface Described {
@@ -235,6 +239,13 @@ export function useDescribe({ fields, role, labels, locations, members }: Lookup
             title: t(item.type === 'segment_entered' ? 'timeline.segmentEntered' : 'timeline.segmentExited', {
               name: str(d.segment_name) ?? '—',
             }),
+          };
+        }
+        if (item.type === 'archived' || item.type === 'unarchived') {
+          return {
+            icon,
+            color: item.type === 'archived' ? 'orange' : 'teal',
+            title: t(item.type === 'archived' ? 'timeline.archived' : 'timeline.unarchived'),
           };
         }
         if (item.type === 'merged') {

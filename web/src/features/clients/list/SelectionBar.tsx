@@ -13,10 +13,12 @@ interface Props {
   total: number;
   /** What the bulk actions act on: the ticked rows, or the list's search and filters for "all N matching". */
   bulkSelection: BulkSelection;
+  /** The rows are of the Archived view: restore instead of the other actions. */
+  archived?: boolean;
 }
 
 /** How many clients are selected, the step up to "all N matching", and a way out. */
-export function SelectionBar({ selection, onChange, loadedIds, total, bulkSelection }: Props) {
+export function SelectionBar({ selection, onChange, loadedIds, total, bulkSelection, archived }: Props) {
   const { t } = useTranslation();
   const count = selection.all ? total : selection.ids.size;
   if (!count) return null;
@@ -31,7 +33,7 @@ export function SelectionBar({ selection, onChange, loadedIds, total, bulkSelect
       data-testid="selection-bar"
       style={{ borderTop: '1px solid var(--mantine-color-default-border)' }}
     >
-      <BulkActionBar selection={bulkSelection} />
+      <BulkActionBar selection={bulkSelection} archived={archived} />
       <Text size="sm" fw={600}>
         {selection.all
           ? t('clients.selection.allSelected', { count })
