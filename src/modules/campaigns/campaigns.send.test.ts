@@ -87,7 +87,7 @@ describe('sending a campaign', () => {
     expect(await w.outbox()).toHaveLength(4);
   });
 
-  it('re-reads consent at send time, turns a dead worker’s claims into unknown, and never sends those', async () => {
+  it('re-reads consent (and archiving) at send time, turns a dead worker’s claims into unknown, and never sends those', async () => {
     const w = await world();
     await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/send`, {});
     await work([PREPARE_TASK]);
@@ -98,17 +98,20 @@ describe('sending a campaign', () => {
       source: 'api',
     });
     expect(withdraw.statusCode, withdraw.body).toBe(200);
+    // Chloé is archived after the snapshot: an archived client is never messaged.
+    const archive = await w.call('POST', `/api/v1/clients/${w.ids[2]}/archive`, {});
+    expect(archive.statusCode, archive.body).toBe(200);
     await w.db.execute(sql`update deliveries set status = 'sending', claimed_at = now() - interval '10 minutes'
       where campaign_id = ${w.campaign.id} and client_id = ${w.ids[3]}`);
     await work();
     expect(await w.deliveries()).toEqual([
       { first_name: 'Ana', status: 'sent', skip_reason: null },
       { first_name: 'Bruno', status: 'skipped', skip_reason: 'no_consent' },
-      { first_name: 'Chloé 🌸', status: 'sent', skip_reason: null },
+      { first_name: 'Chloé 🌸', status: 'skipped', skip_reason: 'no_consent' },
       { first_name: 'Dani', status: 'unknown', skip_reason: null },
       { first_name: 'Eva', status: 'skipped', skip_reason: 'no_consent' },
     ]);
-    expect((await w.outbox()).map((m) => m.subject).sort()).toEqual(['Hola Ana', 'Hola Chloé 🌸']);
+    expect((await w.outbox()).map((m) => m.subject).sort()).toEqual(['Hola Ana']);
   });
 
   it('pause stops every send until resume; cancel leaves the rest unsent', async () => {

@@ -108,14 +108,14 @@ export async function claimDeliveries(
     )
     select claimed.id, claimed.client_id, claimed.channel, claimed.address, claimed.attempts::int, claimed.variant,
       case claimed.channel when 'email' then c.consent_email when 'sms' then c.consent_sms
-        else c.consent_whatsapp end and c.erased_at is null as consent
+        else c.consent_whatsapp end and c.erased_at is null and c.archived_at is null as consent
     from claimed join clients c on c.id = claimed.client_id`);
   return result.rows;
 }
 
 /**
  * Of these claimed deliveries, those whose client withdrew consent for the delivery's channel (or
- * was erased) since the claim: one query for a batch, read again while a paced batch is sending.
+ * was erased or archived: an archived client is never messaged, like an erased one) since the claim: one query for a batch, read again while a paced batch is sending.
  */
 export async function consentWithdrawnSince(
   db: DbOrTx,
@@ -126,7 +126,7 @@ export async function consentWithdrawnSince(
     select d.id from deliveries d join clients c on c.id = d.client_id
     where d.id = any(${`{${deliveryIds.join(',')}}`}::uuid[])
       and not coalesce(case d.channel when 'email' then c.consent_email when 'sms' then c.consent_sms
-        else c.consent_whatsapp end and c.erased_at is null, false)`);
+        else c.consent_whatsapp end and c.erased_at is null and c.archived_at is null, false)`);
   return new Set(result.rows.map((r) => r.id));
 }
 
