@@ -23,19 +23,15 @@
  *    running; one this run started is stopped at the end.
  * Writes the `<!-- bench:clients:start -->` … `<!-- bench:clients:end -->` block of bench/RESULTS.md.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import pg from 'pg';
-import { type Clientela, createClientela } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { createApiKey } from '../src/modules/api-keys/api-keys.service.ts';
+import type { Clientela } from '../src/app.ts';
 import { TOTAL_CAP } from '../src/modules/clients/clients.list.ts';
 import { foldText } from '../src/modules/clients/clients.service.ts';
-import { systemContext } from '../src/platform/auth/context.ts';
 import { migrateDatabase } from '../src/platform/db/db.ts';
 import { type EmbeddedHandle, startEmbeddedPostgres } from '../src/platform/db/embedded.ts';
 import {
@@ -52,6 +48,7 @@ import {
   type CpuUse,
   CpuWindow,
   cpuLine,
+  describePostgres,
   int,
   type Latency,
   latency,
@@ -59,6 +56,7 @@ import {
   ratio,
   type StatementTime,
   StatementTimer,
+  startBenchProduct,
   writeSection,
 } from './lib/clients-util.ts';
 import {
@@ -402,6 +400,7 @@ function toPayload(batch: Ev[]): string {
 export async function runClientsBench(options: ClientsBenchOptions): Promise<ClientsBenchResult> {
   const log = options.log;
   const started = performance.now();
+  const _started = performance.now();
   const scope = new Scope();
   let app: Clientela | null = null;
   try {
@@ -494,45 +493,25 @@ export async function runClientsBench(options: ClientsBenchOptions): Promise<Cli
       await migrateDatabase(url);
     }
     const ws = dataset.result.workspaceId;
-    const pgVersion = (await admin.query(`select version() as v`)).rows[0].v as string;
-    const settings = (
-      await admin.query(
-        `select string_agg(name || '=' || current_setting(name), ', ' order by name) as s from pg_settings
-         where name in ('shared_buffers', 'work_mem', 'effective_cache_size', 'random_page_cost', 'max_parallel_workers_per_gather', 'jit')`,
-      )
-    ).rows[0].s as string;
-    const sizes = (
-      await admin.query<{ relation: string; size: string }>(
-        `select relname as relation, pg_size_pretty(pg_total_relation_size(oid)) as size from pg_class
-         where relname in ('clients', 'events', 'client_tags', 'consent_events') order by pg_total_relation_size(oid) desc`,
-      )
-    ).rows;
+    const { pgVersion, settings, sizes } = await describePostgres(admin, [
+      'clients',
+      'events',
+      'client_tags',
+      'consent_events',
+    ]);
 
     // ---- the product, the baseline pool, the key ----------------------------------------------------------
-    const config = loadConfig({ CLIENTELA_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-    app = await createClientela({
-      config,
-      databaseUrl: url,
-      secretKey: randomBytes(32).toString('hex'),
-      logger: false,
-      webDist: null,
+    const bench = await startBenchProduct({
+      dataDir,
+      url,
+      workspaceId: ws,
+      keyName: 'bench clients',
+      scope,
     });
-    app.markReady();
+    app = bench.app;
+    const { key, pool, config } = bench;
     const product = app;
-    const key = (
-      await createApiKey(product.dbHandle.db, systemContext(ws, 'bench'), {
-        name: 'bench clients',
-        role: 'owner',
-      })
-    ).key;
     const headers = { authorization: `Bearer ${key}` };
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: config.dbPoolMax,
-      application_name: 'bench-baseline',
-    });
-    pool.on('error', () => undefined);
-    scope.defer('close the baseline pool', () => pool.end());
 
     const get = async (urlPath: string) => {
       const res = await product.http.inject({ method: 'GET', url: urlPath, headers });

@@ -27,16 +27,13 @@
  * adds a before/after table against it.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
-import { type Clientela, createClientela } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { createApiKey } from '../src/modules/api-keys/api-keys.service.ts';
+import type { Clientela } from '../src/app.ts';
 import { refreshEventWindows, requestEventWindows } from '../src/modules/segments/event-windows.ts';
 import { countSql } from '../src/modules/segments/segment-sql.ts';
 import { countMembers, memberPage } from '../src/modules/segments/segments.repo.ts';
@@ -49,11 +46,13 @@ import {
   type CpuUse,
   CpuWindow,
   cpuLine,
+  describePostgres,
   int,
   type Latency,
   latency,
   ms1,
   ratio,
+  startBenchProduct,
   writeSection,
 } from './lib/clients-util.ts';
 import {
@@ -177,6 +176,7 @@ function gitCommit(): string {
 export async function runSegmentsBench(options: SegmentsBenchOptions): Promise<SegmentsBenchResult> {
   const log = options.log;
   const started = performance.now();
+  const _started = performance.now();
   const scope = new Scope();
   let app: Clientela | null = null;
   try {
@@ -218,19 +218,11 @@ export async function runSegmentsBench(options: SegmentsBenchOptions): Promise<S
     await admin.query(`analyze clients, events, client_tags, tags`);
     const analyzeMs = performance.now() - t0;
 
-    const pgVersion = (await admin.query(`select version() as v`)).rows[0].v as string;
-    const settings = (
-      await admin.query(
-        `select string_agg(name || '=' || current_setting(name), ', ' order by name) as s from pg_settings
-         where name in ('shared_buffers', 'work_mem', 'effective_cache_size', 'random_page_cost', 'max_parallel_workers_per_gather', 'jit')`,
-      )
-    ).rows[0].s as string;
-    const sizes = (
-      await admin.query<{ relation: string; size: string }>(
-        `select relname as relation, pg_size_pretty(pg_total_relation_size(oid)) as size from pg_class
-         where relname in ('clients', 'events', 'client_tags') order by pg_total_relation_size(oid) desc`,
-      )
-    ).rows;
+    const { pgVersion, settings, sizes } = await describePostgres(admin, [
+      'clients',
+      'events',
+      'client_tags',
+    ]);
     const indexes = (
       await admin.query<{ table: string; name: string; definition: string }>(
         `select tablename as table, indexname as name, indexdef as definition from pg_indexes
@@ -240,27 +232,19 @@ export async function runSegmentsBench(options: SegmentsBenchOptions): Promise<S
     ).rows;
 
     // ---- the product, the baseline pool, the key ------------------------------------------------------------
-    const config = loadConfig({ CLIENTELA_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-    app = await createClientela({
-      config,
-      databaseUrl: url,
-      secretKey: randomBytes(32).toString('hex'),
-      logger: false,
-      webDist: null,
+    const bench = await startBenchProduct({
+      dataDir,
+      url,
+      workspaceId: ws,
+      keyName: 'bench segments',
+      scope,
     });
-    app.markReady();
+    app = bench.app;
+    const { key, pool, config } = bench;
     const product = app;
     const db = product.dbHandle.db;
     const ctx = systemContext(ws, 'bench');
-    const key = (await createApiKey(db, ctx, { name: 'bench segments', role: 'owner' })).key;
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: config.dbPoolMax,
-      application_name: 'bench-baseline',
-    });
-    pool.on('error', () => undefined);
-    scope.defer('close the baseline pool', () => pool.end());
 
     // ---- kept event windows: requested by the trees, built as the job builds them -------------------------
     const keptEnv = await segmentEnvironment(db, ctx);

@@ -2,9 +2,14 @@
  * Helpers of the Clients 360 benchmark (bench/clients.ts): latency statistics, CPU accounting of a
  * measured window, per-statement timing of the product's queries, and the RESULTS.md section writer.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
-import { CLK_TCK, machineTicks, postgresPids, procStat, withTimeout } from './proc.ts';
+import { createClientela } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createApiKey } from '../../src/modules/api-keys/api-keys.service.ts';
+import { systemContext } from '../../src/platform/auth/context.ts';
+import { CLK_TCK, machineTicks, postgresPids, procStat, type Scope, withTimeout } from './proc.ts';
 
 // ---- latency statistics -----------------------------------------------------------------------------
 
@@ -258,4 +263,60 @@ export function writeSection(file: string, body: string, section = 'clients'): v
   const tmp = `${file}.${section}-${process.pid}.tmp`;
   writeFileSync(tmp, next);
   renameSync(tmp, file);
+}
+
+/** The PostgreSQL a run measured: its version, the settings plans depend on, the tables' sizes. */
+export async function describePostgres(admin: pg.Pool, tables: string[]) {
+  const pgVersion = (await admin.query(`select version() as v`)).rows[0].v as string;
+  const settings = (
+    await admin.query(
+      `select string_agg(name || '=' || current_setting(name), ', ' order by name) as s from pg_settings
+       where name in ('shared_buffers', 'work_mem', 'effective_cache_size', 'random_page_cost', 'max_parallel_workers_per_gather', 'jit')`,
+    )
+  ).rows[0].s as string;
+  const sizes = (
+    await admin.query<{ relation: string; size: string }>(
+      `select relname as relation, pg_size_pretty(pg_total_relation_size(oid)) as size from pg_class
+       where relname = any($1) order by pg_total_relation_size(oid) desc`,
+      [tables],
+    )
+  ).rows;
+  return { pgVersion, settings, sizes };
+}
+
+/**
+ * The product in-process as `serve` builds it (logger off, no dashboard) on a cached dataset, an
+ * owner API key of the dataset's workspace, and the baseline's plain pg Pool of the same size.
+ * The caller closes the app; the pool's end is deferred on `scope`.
+ */
+export async function startBenchProduct(options: {
+  dataDir: string;
+  url: string;
+  workspaceId: string;
+  keyName: string;
+  scope: Scope;
+}) {
+  const config = loadConfig({ CLIENTELA_DATA_DIR: options.dataDir, LOG_LEVEL: 'silent' });
+  const app = await createClientela({
+    config,
+    databaseUrl: options.url,
+    secretKey: randomBytes(32).toString('hex'),
+    logger: false,
+    webDist: null,
+  });
+  app.markReady();
+  const key = (
+    await createApiKey(app.dbHandle.db, systemContext(options.workspaceId, 'bench'), {
+      name: options.keyName,
+      role: 'owner',
+    })
+  ).key;
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: config.dbPoolMax,
+    application_name: 'bench-baseline',
+  });
+  pool.on('error', () => undefined);
+  options.scope.defer('close the baseline pool', () => pool.end());
+  return { app, key, pool, config };
 }
