@@ -31,13 +31,14 @@ import { CLIENT_TARGETS, customKeyOf, detectType, headerShape, proposeMapping } 
 import { type FileShape, inspectFile, openTable, type TableRow } from './imports.reader.ts';
 import {
   advanceImport,
-  copyCreatedChanges,
   copyImportErrors,
   findImport,
   findSavedMapping,
   type ImportRow,
   importChangesPage,
+  importCreatedPage,
   importErrorPage,
+  insertCreatedBatch,
   insertImport,
   insertImportChanges,
   listImportRows,
@@ -59,7 +60,7 @@ export type OnDuplicate = (typeof ON_DUPLICATE)[number];
 const CONSENT_CHANNELS = ['email', 'sms', 'whatsapp', 'push'] as const;
 export const UNDO_DAYS = 7;
 /** Rows per committed batch: the resume point after a crash, and one COPY of new clients. */
-export const BATCH_SIZE = 20_000;
+export const BATCH_SIZE = 10_000;
 const PREVIEW_ROWS = 20;
 const SAMPLE_ROWS = 5;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -424,6 +425,8 @@ function mergeInto(target: Working, row: NormalizedRow, overwrite: boolean): boo
 /** A batch read and normalized, before anything is looked up or written (pure work, done ahead). */
 interface PreparedBatch {
   rows: number;
+  /** The batch's first file row: the key of its undo record. */
+  firstRow: number;
   invalid: Array<{ row: number; problems: RowProblem[] }>;
   normalized: Array<{ row: number; data: NormalizedRow; searchText: string }>;
 }
@@ -475,7 +478,7 @@ function prepareBatch(state: RunState, batch: TableRow[]): PreparedBatch {
       normalized.push({ row, data, searchText: state.dryRun ? '' : searchTextOf(data.values as ClientRow) });
   }
   if (state.timings) state.timings.normalize += performance.now() - started;
-  return { rows: batch.length, invalid, normalized };
+  return { rows: batch.length, firstRow: batch[0]?.row ?? 0, invalid, normalized };
 }
 
 /** The workspace's suppressed values among these (already normalized: lower-case emails, E.164 phones), checked inside PostgreSQL. */
@@ -627,12 +630,13 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
       preview({ row, action: 'invalid', client: null, problems });
       continue;
     }
+    // The row's own objects (nothing else holds them): no copy per created client.
     const fresh: Working = {
       id: null,
       original: null,
-      values: { ...data.values },
-      custom: { ...data.custom },
-      tags: [...data.tags],
+      values: data.values,
+      custom: data.custom,
+      tags: data.tags,
       firstRow: row,
       changed: true,
       touched: true,
@@ -703,12 +707,8 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
     // Updated: an existing client whose fields changed or who got a tag it did not have.
     const updated = touched.filter((w) => w.changed || addedTags.get(w.id!)?.length);
     counts.updated += updated.length;
-    // Undo records: a created client is a row without "before" (one COPY); an updated one keeps its old values.
-    await copyCreatedChanges(
-      tx,
-      state.importId,
-      created.map((c) => c.id!),
-    );
+    // Undo records: the batch's created clients are one row of ids; an updated client keeps its old values.
+    await insertCreatedBatch(db, state.importId, prepared.firstRow, newIds);
     await insertImportChanges(
       db,
       updated.map((w) => {
@@ -1106,6 +1106,9 @@ export async function runImport(
   let writing: Promise<void> | null = null;
   const handOver = async (batch: TableRow[]) => {
     const prepared = prepareBatch(state, batch);
+    // The raw rows are not needed any more: let them go while the previous batch commits (at most
+    // one batch is committing and one prepared at any time).
+    batch.length = 0;
     if (writing) await writing;
     if (cancelled) return;
     const started = performance.now();
@@ -1226,6 +1229,15 @@ export async function undoImport(db: Database, ctx: WorkspaceContext, id: string
       );
     let removed = 0;
     let restored = 0;
+    // The clients it created, a batch at a time.
+    let afterRow: number | null = null;
+    for (;;) {
+      const batch = await importCreatedPage(tx, id, afterRow);
+      if (!batch) break;
+      afterRow = batch.firstRow;
+      removed += await deleteClientsSet(tx, ctx.workspaceId, batch.clientIds);
+    }
+    // The clients it updated (and, for imports run before `import_created`, those it created).
     let after: string | null = null;
     for (;;) {
       const changes = await importChangesPage(tx, id, after, 5000);
