@@ -27,6 +27,7 @@ import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { createCustomField, listCustomFields } from '../custom-fields/custom-fields.service.ts';
 import { tagNamesOfClients, validateTagName } from '../tags/tags.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
+import { WrittenKeys } from './imports.keys.ts';
 import { CLIENT_TARGETS, customKeyOf, detectType, headerShape, proposeMapping } from './imports.mapping.ts';
 import { type FileShape, inspectFile, openTable, type TableRow } from './imports.reader.ts';
 import {
@@ -360,6 +361,20 @@ interface RunState {
   preview: PreviewRow[];
   deps: ImportDeps;
   timings?: ImportTimings;
+  /**
+   * Set while the workspace holds only what this run wrote (it had no clients when the run started
+   * and no one else has created one since): then a row can only match a client this run wrote, and
+   * only the keys `written` may hold are looked up. Cleared for good the moment anything else appears.
+   */
+  fresh: FreshWorkspace | null;
+  /** Identity keys looked up in the database (the bench and tests read it). */
+  lookedUpKeys: number;
+}
+
+interface FreshWorkspace {
+  written: WrittenKeys;
+  /** `created_at` (epoch ms) of each batch this run committed: a client with any other one is someone else's. */
+  batchTimes: Set<string>;
 }
 
 /** A client as the batch will leave it: its original row (null when new) and working values. */
@@ -535,15 +550,20 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
     preview({ row, action: 'suppressed', client: null, problems: [problem] });
     return false;
   });
-  const existing = await timed(timings, 'lookup', () =>
-    findClientsByIdentity(db, ctx.workspaceId, {
-      externalIds: [
-        ...new Set(live.map((n) => n.data.values.externalId).filter((v): v is string => Boolean(v))),
-      ],
-      emails: [...new Set(live.map((n) => n.data.values.email).filter((v): v is string => Boolean(v)))],
-      phones: [...new Set(live.map((n) => n.data.values.phone).filter((v): v is string => Boolean(v)))],
-    }),
-  );
+  const existing = await timed(timings, 'lookup', async () => {
+    if (state.fresh && !state.dryRun && (await someoneElseWrote(db, state, state.fresh))) state.fresh = null;
+    const fresh = state.fresh;
+    // In a fresh workspace only keys this run may have written can match anything.
+    const wanted = (prefix: string, value: string | null | undefined): value is string =>
+      Boolean(value) && (!fresh || fresh.written.mayHave(`${prefix}${value}`));
+    const keys = {
+      externalIds: [...new Set(live.map((n) => n.data.values.externalId).filter((v) => wanted('x:', v)))],
+      emails: [...new Set(live.map((n) => n.data.values.email).filter((v) => wanted('e:', v)))],
+      phones: [...new Set(live.map((n) => n.data.values.phone).filter((v) => wanted('p:', v)))],
+    };
+    state.lookedUpKeys += keys.externalIds.length + keys.emails.length + keys.phones.length;
+    return findClientsByIdentity(db, ctx.workspaceId, keys);
+  });
   const dedupeStarted = performance.now();
   const byKey = new Map<string, Working>();
   const working = new Map<string, Working>();
@@ -744,6 +764,37 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
     ]);
     await copyImportErrors(tx, errorRows);
   });
+  // What this batch wrote, for the next batches' lookups (a failed batch ends the run, and a new
+  // run starts without this state).
+  if (state.fresh) {
+    for (const w of [...created, ...touched])
+      for (const key of identityKeys(w.values)) state.fresh.written.add(key);
+    const now = await db.execute<{ ms: string }>(
+      sql`select (extract(epoch from now()::timestamptz(3)) * 1000)::bigint::text as ms`,
+    );
+    state.fresh.batchTimes.add(now.rows[0]!.ms);
+  }
+}
+
+/**
+ * Whether the workspace holds a client this run did not write: one whose `created_at` is not the
+ * time of one of this run's batches (a batch's clients all carry its transaction's time). Walks
+ * the distinct `created_at` values down the (workspace_id, created_at) index, one probe each: about
+ * a hundred probes for a million-row run.
+ */
+async function someoneElseWrote(db: DbOrTx, state: RunState, fresh: FreshWorkspace): Promise<boolean> {
+  const times = await db.execute<{ ms: string }>(sql`
+    with recursive t(at) as (
+      (select created_at from clients where workspace_id = ${state.ctx.workspaceId}
+        order by created_at desc, id desc limit 1)
+      union all
+      select (select c.created_at from clients c where c.workspace_id = ${state.ctx.workspaceId} and c.created_at < t.at
+        order by c.created_at desc, c.id desc limit 1)
+      from t where t.at is not null
+    )
+    select (extract(epoch from at) * 1000)::bigint::text as ms from t where at is not null
+    limit ${fresh.batchTimes.size + 1}`);
+  return times.rows.some((r) => !fresh.batchTimes.has(r.ms));
 }
 
 async function prepareRun(
@@ -785,6 +836,8 @@ async function prepareRun(
     virtual: new Set(),
     preview: [],
     deps,
+    fresh: null,
+    lookedUpKeys: 0,
   };
 }
 
@@ -1035,8 +1088,10 @@ function contextOf(row: ImportRow): WorkspaceContext {
 export interface RunHooks {
   /** Called after each committed batch with the import as it now stands. */
   onProgress?: (row: ImportJson) => void;
-  /** Test hook: throw here to simulate a crash after a given batch. */
-  afterBatch?: (batchNumber: number) => void;
+  /** Test hook: throw here to simulate a crash after a given batch (awaited: it may write meanwhile). */
+  afterBatch?: (batchNumber: number) => void | Promise<void>;
+  /** Filled with how many identity keys were looked up in the database (the rest were known new). */
+  stats?: { lookedUpKeys: number };
   /** Rows per batch (tests use small ones); BATCH_SIZE by default. */
   batchSize?: number;
   /** Filled with the time spent per stage (the bench reports it). */
@@ -1068,6 +1123,14 @@ export async function runImport(
   state.timings = hooks.timings;
   const batchSize = hooks.batchSize ?? BATCH_SIZE;
   const skip = row.committedRows;
+  // A first run into a workspace without clients: rows can only match what this run writes (a
+  // resumed run, or any client already there, looks every identity up).
+  if (skip === 0) {
+    const any = await db.execute<{ found: boolean }>(
+      sql`select exists (select 1 from clients where workspace_id = ${workspaceId}) as found`,
+    );
+    if (!any.rows[0]!.found) state.fresh = { written: new WrittenKeys(), batchTimes: new Set() };
+  }
   let seen = 0;
   let batchNumber = 0;
   let cancelled = false;
@@ -1099,7 +1162,8 @@ export async function runImport(
       return;
     }
     hooks.onProgress?.(toImportJson(current));
-    hooks.afterBatch?.(batchNumber);
+    if (hooks.stats) hooks.stats.lookedUpKeys = state.lookedUpKeys;
+    await hooks.afterBatch?.(batchNumber);
   };
   // One batch is written while the next is read and normalized: the database's work (COPY, index
   // maintenance) overlaps this process's (parsing, normalizing). Batches still commit in order.
