@@ -779,17 +779,15 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
 /**
  * Whether the workspace holds a client this run did not write: one whose `created_at` is not the
  * time of one of this run's batches (a batch's clients all carry its transaction's time). Walks
- * the distinct `created_at` values down the (workspace_id, created_at) index, one probe each: about
+ * the distinct `created_at` values down the (workspace_id, created_at) index, one probe (a max) each: about
  * a hundred probes for a million-row run.
  */
 async function someoneElseWrote(db: DbOrTx, state: RunState, fresh: FreshWorkspace): Promise<boolean> {
   const times = await db.execute<{ ms: string }>(sql`
     with recursive t(at) as (
-      (select created_at from clients where workspace_id = ${state.ctx.workspaceId}
-        order by created_at desc, id desc limit 1)
+      (select max(created_at) from clients where workspace_id = ${state.ctx.workspaceId})
       union all
-      select (select c.created_at from clients c where c.workspace_id = ${state.ctx.workspaceId} and c.created_at < t.at
-        order by c.created_at desc, c.id desc limit 1)
+      select (select max(c.created_at) from clients c where c.workspace_id = ${state.ctx.workspaceId} and c.created_at < t.at)
       from t where t.at is not null
     )
     select (extract(epoch from at) * 1000)::bigint::text as ms from t where at is not null
