@@ -58,17 +58,23 @@ export async function findClientsByIdentity(
   keys: { externalIds: string[]; emails: string[]; phones: string[] },
 ): Promise<ClientRow[]> {
   if (!keys.externalIds.length && !keys.emails.length && !keys.phones.length) return [];
-  // One index lookup per kind (an OR of the three would scan the workspace's clients).
+  // One index probe per key (keys sorted: the probes walk each index in order). The `offset 0`
+  // keeps each probe a parameterized index scan: as a plain join (or `= any(…)`) of 10,000 keys
+  // the planner prices the probes as random reads and scans the workspace's clients instead,
+  // which at a million clients cost half a second per batch and kind.
+  const probe = (column: string, values: string[]) => sql`
+    select m.id from unnest(${sql.param([...values].sort())}::text[]) as k(v),
+      lateral (select id from clients where workspace_id = ${workspaceId} and ${sql.raw(column)} = k.v offset 0) m`;
   const rows = await db.execute<Record<string, unknown>>(sql`
-    select *, birthday::text as birthday from clients
-    where id in (
-      select id from clients where workspace_id = ${workspaceId} and external_id = any(${sql.param(keys.externalIds)}::text[])
-      union
-      select id from clients where workspace_id = ${workspaceId} and email = any(${sql.param(keys.emails)}::text[])
-      union
-      select id from clients where workspace_id = ${workspaceId} and phone = any(${sql.param(keys.phones)}::text[])
-    ) and erased_at is null
-    order by created_at, id`);
+    with found as (
+      ${probe('external_id', keys.externalIds)}
+      union ${probe('email', keys.emails)}
+      union ${probe('phone', keys.phones)}
+    )
+    select c.*, c.birthday::text as birthday from found,
+      lateral (select * from clients where id = found.id and workspace_id = ${workspaceId} offset 0) c
+    where c.erased_at is null
+    order by c.created_at, c.id`);
   return rows.rows.map(toRow);
 }
 
@@ -90,16 +96,23 @@ export async function copyClientsSet(tx: Tx, workspaceId: string, rows: BulkClie
   // Time-ordered: a million imported clients append to the id indexes instead of thrashing them.
   const ids = rows.map(() => timeOrderedUuid());
   const columns = Object.values(BULK_COLUMNS);
+  // A generator, not a mapped array: each row's COPY line is made as it is sent.
+  function* lines() {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      yield [
+        ids[i],
+        workspaceId,
+        ...columns.map((column) => r.values[column] ?? null),
+        r.custom ?? {},
+        r.searchText ?? searchTextOf(r.values as ClientRow),
+      ];
+    }
+  }
   await copyRowsInto(
     tx,
     `clients (id, workspace_id, ${Object.keys(BULK_COLUMNS).join(', ')}, custom, search_text)`,
-    rows.map((r, i) => [
-      ids[i],
-      workspaceId,
-      ...columns.map((column) => r.values[column] ?? null),
-      r.custom ?? {},
-      r.searchText ?? searchTextOf(r.values as ClientRow),
-    ]),
+    lines(),
   );
   return ids;
 }

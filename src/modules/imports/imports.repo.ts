@@ -87,13 +87,27 @@ export async function copyImportErrors(tx: Tx, rows: Array<typeof importErrors.$
   );
 }
 
-/** Undo records of the clients a batch created (no "before": undo deletes them), with one COPY. */
-export async function copyCreatedChanges(tx: Tx, importId: string, clientIds: string[]) {
-  await copyRowsInto(
-    tx,
-    'import_changes (import_id, client_id, before, added_tags)',
-    clientIds.map((id) => [importId, id, null, '[]']),
-  );
+/** Undo record of the clients one batch created: a single row holding their ids. */
+export async function insertCreatedBatch(
+  db: DbOrTx,
+  importId: string,
+  firstRow: number,
+  clientIds: string[],
+) {
+  if (!clientIds.length) return;
+  await db.execute(sql`
+    insert into import_created (import_id, first_row, client_ids)
+    values (${importId}, ${firstRow}, ${sql.param(clientIds)}::uuid[])`);
+}
+
+/** The clients an import created, one batch's ids at a time in file order (undo deletes them). */
+export async function importCreatedPage(db: DbOrTx, importId: string, afterRow: number | null) {
+  const rows = await db.execute<{ first_row: number; client_ids: string[] }>(sql`
+    select first_row, client_ids::text[] as client_ids from import_created
+    where import_id = ${importId} ${afterRow === null ? sql`` : sql`and first_row > ${afterRow}`}
+    order by first_row limit 1`);
+  const row = rows.rows[0];
+  return row ? { firstRow: Number(row.first_row), clientIds: row.client_ids } : null;
 }
 
 /** The error report, a page at a time in row order (the CSV download streams through it). */

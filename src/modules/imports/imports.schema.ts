@@ -105,8 +105,9 @@ export const importErrors = pgTable(
 );
 
 /**
- * What each batch changed, for undo: clients it created (`before` null) and, for clients it
- * updated, the columns as they were before (and the tags it added).
+ * What each batch changed on existing clients, for undo: the columns as they were before (and
+ * the tags it added). Clients a batch created are in `import_created`; imports run before it
+ * existed have them here with `before` null, and undo still reads those.
  */
 export const importChanges = pgTable(
   'import_changes',
@@ -119,6 +120,23 @@ export const importChanges = pgTable(
     addedTags: jsonb().$type<string[]>(),
   },
   (t) => [primaryKey({ columns: [t.importId, t.clientId] })],
+);
+
+/**
+ * The clients each batch created, one row per committed batch (not one per client): undo deletes
+ * them, and a million-row import writes a hundred of these rows instead of a million undo records.
+ * `first_row` is the batch's first file row (each row of a file is in exactly one batch).
+ */
+export const importCreated = pgTable(
+  'import_created',
+  {
+    importId: uuid()
+      .notNull()
+      .references(() => imports.id, { onDelete: 'cascade' }),
+    firstRow: integer().notNull(),
+    clientIds: uuid().array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.importId, t.firstRow] })],
 );
 
 /** The mapping last used for files with this header shape, proposed again for the next one. */

@@ -27,17 +27,19 @@ import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { createCustomField, listCustomFields } from '../custom-fields/custom-fields.service.ts';
 import { tagNamesOfClients, validateTagName } from '../tags/tags.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
+import { WrittenKeys } from './imports.keys.ts';
 import { CLIENT_TARGETS, customKeyOf, detectType, headerShape, proposeMapping } from './imports.mapping.ts';
 import { type FileShape, inspectFile, openTable, type TableRow } from './imports.reader.ts';
 import {
   advanceImport,
-  copyCreatedChanges,
   copyImportErrors,
   findImport,
   findSavedMapping,
   type ImportRow,
   importChangesPage,
+  importCreatedPage,
   importErrorPage,
+  insertCreatedBatch,
   insertImport,
   insertImportChanges,
   listImportRows,
@@ -59,7 +61,7 @@ export type OnDuplicate = (typeof ON_DUPLICATE)[number];
 const CONSENT_CHANNELS = ['email', 'sms', 'whatsapp', 'push'] as const;
 export const UNDO_DAYS = 7;
 /** Rows per committed batch: the resume point after a crash, and one COPY of new clients. */
-export const BATCH_SIZE = 20_000;
+export const BATCH_SIZE = 10_000;
 const PREVIEW_ROWS = 20;
 const SAMPLE_ROWS = 5;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -359,6 +361,20 @@ interface RunState {
   preview: PreviewRow[];
   deps: ImportDeps;
   timings?: ImportTimings;
+  /**
+   * Set while the workspace holds only what this run wrote (it had no clients when the run started
+   * and no one else has created one since): then a row can only match a client this run wrote, and
+   * only the keys `written` may hold are looked up. Cleared for good the moment anything else appears.
+   */
+  fresh: FreshWorkspace | null;
+  /** Identity keys looked up in the database (the bench and tests read it). */
+  lookedUpKeys: number;
+}
+
+interface FreshWorkspace {
+  written: WrittenKeys;
+  /** `created_at` (epoch ms) of each batch this run committed: a client with any other one is someone else's. */
+  batchTimes: Set<string>;
 }
 
 /** A client as the batch will leave it: its original row (null when new) and working values. */
@@ -424,6 +440,8 @@ function mergeInto(target: Working, row: NormalizedRow, overwrite: boolean): boo
 /** A batch read and normalized, before anything is looked up or written (pure work, done ahead). */
 interface PreparedBatch {
   rows: number;
+  /** The batch's first file row: the key of its undo record. */
+  firstRow: number;
   invalid: Array<{ row: number; problems: RowProblem[] }>;
   normalized: Array<{ row: number; data: NormalizedRow; searchText: string }>;
 }
@@ -475,7 +493,7 @@ function prepareBatch(state: RunState, batch: TableRow[]): PreparedBatch {
       normalized.push({ row, data, searchText: state.dryRun ? '' : searchTextOf(data.values as ClientRow) });
   }
   if (state.timings) state.timings.normalize += performance.now() - started;
-  return { rows: batch.length, invalid, normalized };
+  return { rows: batch.length, firstRow: batch[0]?.row ?? 0, invalid, normalized };
 }
 
 /** The workspace's suppressed values among these (already normalized: lower-case emails, E.164 phones), checked inside PostgreSQL. */
@@ -532,15 +550,20 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
     preview({ row, action: 'suppressed', client: null, problems: [problem] });
     return false;
   });
-  const existing = await timed(timings, 'lookup', () =>
-    findClientsByIdentity(db, ctx.workspaceId, {
-      externalIds: [
-        ...new Set(live.map((n) => n.data.values.externalId).filter((v): v is string => Boolean(v))),
-      ],
-      emails: [...new Set(live.map((n) => n.data.values.email).filter((v): v is string => Boolean(v)))],
-      phones: [...new Set(live.map((n) => n.data.values.phone).filter((v): v is string => Boolean(v)))],
-    }),
-  );
+  const existing = await timed(timings, 'lookup', async () => {
+    if (state.fresh && !state.dryRun && (await someoneElseWrote(db, state, state.fresh))) state.fresh = null;
+    const fresh = state.fresh;
+    // In a fresh workspace only keys this run may have written can match anything.
+    const wanted = (prefix: string, value: string | null | undefined): value is string =>
+      Boolean(value) && (!fresh || fresh.written.mayHave(`${prefix}${value}`));
+    const keys = {
+      externalIds: [...new Set(live.map((n) => n.data.values.externalId).filter((v) => wanted('x:', v)))],
+      emails: [...new Set(live.map((n) => n.data.values.email).filter((v) => wanted('e:', v)))],
+      phones: [...new Set(live.map((n) => n.data.values.phone).filter((v) => wanted('p:', v)))],
+    };
+    state.lookedUpKeys += keys.externalIds.length + keys.emails.length + keys.phones.length;
+    return findClientsByIdentity(db, ctx.workspaceId, keys);
+  });
   const dedupeStarted = performance.now();
   const byKey = new Map<string, Working>();
   const working = new Map<string, Working>();
@@ -642,12 +665,13 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
       preview({ row, action: 'invalid', client: null, problems });
       continue;
     }
+    // The row's own objects (nothing else holds them): no copy per created client.
     const fresh: Working = {
       id: null,
       original: null,
-      values: { ...data.values },
-      custom: { ...data.custom },
-      tags: [...data.tags],
+      values: data.values,
+      custom: data.custom,
+      tags: data.tags,
       firstRow: row,
       changed: true,
       touched: true,
@@ -720,12 +744,8 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
     // Updated: an existing client whose fields changed or who got a tag it did not have.
     const updated = touched.filter((w) => w.changed || addedTags.get(w.id!)?.length);
     counts.updated += updated.length;
-    // Undo records: a created client is a row without "before" (one COPY); an updated one keeps its old values.
-    await copyCreatedChanges(
-      tx,
-      state.importId,
-      created.map((c) => c.id!),
-    );
+    // Undo records: the batch's created clients are one row of ids; an updated client keeps its old values.
+    await insertCreatedBatch(db, state.importId, prepared.firstRow, newIds);
     await insertImportChanges(
       db,
       updated.map((w) => {
@@ -761,6 +781,35 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
     ]);
     await copyImportErrors(tx, errorRows);
   });
+  // What this batch wrote, for the next batches' lookups (a failed batch ends the run, and a new
+  // run starts without this state).
+  if (state.fresh) {
+    for (const w of [...created, ...touched])
+      for (const key of identityKeys(w.values)) state.fresh.written.add(key);
+    const now = await db.execute<{ ms: string }>(
+      sql`select (extract(epoch from now()::timestamptz(3)) * 1000)::bigint::text as ms`,
+    );
+    state.fresh.batchTimes.add(now.rows[0]!.ms);
+  }
+}
+
+/**
+ * Whether the workspace holds a client this run did not write: one whose `created_at` is not the
+ * time of one of this run's batches (a batch's clients all carry its transaction's time). Walks
+ * the distinct `created_at` values down the (workspace_id, created_at) index, one probe (a max) each: about
+ * a hundred probes for a million-row run.
+ */
+async function someoneElseWrote(db: DbOrTx, state: RunState, fresh: FreshWorkspace): Promise<boolean> {
+  const times = await db.execute<{ ms: string }>(sql`
+    with recursive t(at) as (
+      (select max(created_at) from clients where workspace_id = ${state.ctx.workspaceId})
+      union all
+      select (select max(c.created_at) from clients c where c.workspace_id = ${state.ctx.workspaceId} and c.created_at < t.at)
+      from t where t.at is not null
+    )
+    select (extract(epoch from at) * 1000)::bigint::text as ms from t where at is not null
+    limit ${fresh.batchTimes.size + 1}`);
+  return times.rows.some((r) => !fresh.batchTimes.has(r.ms));
 }
 
 async function prepareRun(
@@ -802,6 +851,8 @@ async function prepareRun(
     virtual: new Set(),
     preview: [],
     deps,
+    fresh: null,
+    lookedUpKeys: 0,
   };
 }
 
@@ -1052,8 +1103,10 @@ function contextOf(row: ImportRow): WorkspaceContext {
 export interface RunHooks {
   /** Called after each committed batch with the import as it now stands. */
   onProgress?: (row: ImportJson) => void;
-  /** Test hook: throw here to simulate a crash after a given batch. */
-  afterBatch?: (batchNumber: number) => void;
+  /** Test hook: throw here to simulate a crash after a given batch (awaited: it may write meanwhile). */
+  afterBatch?: (batchNumber: number) => void | Promise<void>;
+  /** Filled with how many identity keys were looked up in the database (the rest were known new). */
+  stats?: { lookedUpKeys: number };
   /** Rows per batch (tests use small ones); BATCH_SIZE by default. */
   batchSize?: number;
   /** Filled with the time spent per stage (the bench reports it). */
@@ -1085,6 +1138,14 @@ export async function runImport(
   state.timings = hooks.timings;
   const batchSize = hooks.batchSize ?? BATCH_SIZE;
   const skip = row.committedRows;
+  // A first run into a workspace without clients: rows can only match what this run writes (a
+  // resumed run, or any client already there, looks every identity up).
+  if (skip === 0) {
+    const any = await db.execute<{ found: boolean }>(
+      sql`select exists (select 1 from clients where workspace_id = ${workspaceId}) as found`,
+    );
+    if (!any.rows[0]!.found) state.fresh = { written: new WrittenKeys(), batchTimes: new Set() };
+  }
   let seen = 0;
   let batchNumber = 0;
   let cancelled = false;
@@ -1116,13 +1177,17 @@ export async function runImport(
       return;
     }
     hooks.onProgress?.(toImportJson(current));
-    hooks.afterBatch?.(batchNumber);
+    if (hooks.stats) hooks.stats.lookedUpKeys = state.lookedUpKeys;
+    await hooks.afterBatch?.(batchNumber);
   };
   // One batch is written while the next is read and normalized: the database's work (COPY, index
   // maintenance) overlaps this process's (parsing, normalizing). Batches still commit in order.
   let writing: Promise<void> | null = null;
   const handOver = async (batch: TableRow[]) => {
     const prepared = prepareBatch(state, batch);
+    // The raw rows are not needed any more: let them go while the previous batch commits (at most
+    // one batch is committing and one prepared at any time).
+    batch.length = 0;
     if (writing) await writing;
     if (cancelled) return;
     const started = performance.now();
@@ -1243,6 +1308,15 @@ export async function undoImport(db: Database, ctx: WorkspaceContext, id: string
       );
     let removed = 0;
     let restored = 0;
+    // The clients it created, a batch at a time.
+    let afterRow: number | null = null;
+    for (;;) {
+      const batch = await importCreatedPage(tx, id, afterRow);
+      if (!batch) break;
+      afterRow = batch.firstRow;
+      removed += await deleteClientsSet(tx, ctx.workspaceId, batch.clientIds);
+    }
+    // The clients it updated (and, for imports run before `import_created`, those it created).
     let after: string | null = null;
     for (;;) {
       const changes = await importChangesPage(tx, id, after, 5000);

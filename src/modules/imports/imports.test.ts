@@ -304,6 +304,64 @@ describe('imports', () => {
     });
   });
 
+  it('in a workspace it alone fills, looks up only identities it may have written, and every identity once someone else adds a client', async () => {
+    const { workspace, api, upload, db, ctx } = await setup();
+    const deps = { suppressions: createSuppressionList('test-secret') };
+    const rows = ['email,first_name,phone'];
+    for (let i = 0; i < 3000; i++)
+      rows.push(
+        i === 2500
+          ? 'u100@example.com,Again,' // the email of a row two batches earlier
+          : i === 2800
+            ? 'by.hand@example.com,Later,'
+            : `u${i}@example.com,U ${i},+346${String(10_000_000 + i)}`,
+      );
+    const file = `${rows.join('\n')}\n`;
+
+    // Alone in the workspace: only the keys it may have written are looked up, and the repeated
+    // email of an earlier batch is still found.
+    const first = (await upload('fresh.csv', file)).json();
+    await api('POST', `/api/v1/imports/${first.id}/start`, {});
+    const stats = { lookedUpKeys: -1 };
+    await runImport(db, deps, workspace.id, first.id, { batchSize: 1000, stats });
+    expect((await api('GET', `/api/v1/imports/${first.id}`)).json().counts).toEqual({
+      created: 2999,
+      updated: 0,
+      duplicates: 1,
+      invalid: 0,
+      suppressed: 0,
+    });
+    expect(stats.lookedUpKeys).toBeGreaterThanOrEqual(1);
+    expect(stats.lookedUpKeys).toBeLessThan(10); // of 5,999 identities
+
+    // Someone adds a client by hand while a first import runs into another empty workspace: from
+    // then on every identity is looked up, and the row with that client's email is a duplicate.
+    const other = await setup();
+    const second = (await other.upload('fresh.csv', file)).json();
+    await other.api('POST', `/api/v1/imports/${second.id}/start`, {});
+    const secondStats = { lookedUpKeys: -1 };
+    await runImport(db, deps, other.workspace.id, second.id, {
+      batchSize: 1000,
+      stats: secondStats,
+      afterBatch: async (n) => {
+        if (n === 1)
+          await createClient(other.db, other.ctx, { email: 'by.hand@example.com', first_name: 'Hand' });
+      },
+    });
+    expect((await other.api('GET', `/api/v1/imports/${second.id}`)).json().counts).toMatchObject({
+      created: 2998,
+      duplicates: 2,
+    });
+    expect(secondStats.lookedUpKeys).toBeGreaterThan(3000);
+    const stored = await db.execute<{ n: number }>(
+      sql`select count(*)::int as n from clients where workspace_id = ${other.workspace.id} and email = 'by.hand@example.com'`,
+    );
+    expect(stored.rows[0]!.n).toBe(1);
+    // The first workspace is untouched by the second import.
+    expect((await clientsOf(workspace.id)).length).toBe(2999);
+    expect(ctx.workspaceId).toBe(workspace.id);
+  });
+
   it('re-queues an import whose worker died, and a stale runner never writes rows twice', async () => {
     const { workspace, api, upload, db } = await setup();
     const rows = ['email,first_name'];
