@@ -461,8 +461,13 @@ async function dispatchLane(
             await Promise.all(deliveries.map(send));
             return;
           }
+          // Every send of the batch may be in flight at once: the provider's client queues them on
+          // its own connections (nodemailer's pool), so a send never misses its slot waiting for an
+          // earlier one to finish — at a high rate (10,000/s) a cap of in-flight sends made most of
+          // a batch late, and each late send a new reservation on the shared slots' row.
           await paced(db, `channel:${channel.id}`, channel.ratePerSecond, deliveries, send, {
             stopped: () => stopped,
+            inFlight: deliveries.length,
           });
         }),
       );

@@ -134,11 +134,49 @@ export async function insertChannelMessage(
 }
 
 /** A batch of messages (a campaign's claimed batch) in one statement. */
+/**
+ * A campaign batch's rows in one statement with one parameter (a JSON array read by
+ * jsonb_to_recordset): building a 100-row, 20-column INSERT through the query builder cost more
+ * CPU per message than the rest of the bookkeeping together.
+ */
 export async function insertChannelMessages(
   db: DbOrTx,
   values: Array<typeof channelMessages.$inferInsert>,
 ): Promise<void> {
-  if (values.length) await db.insert(channelMessages).values(values);
+  if (!values.length) return;
+  const rows = values.map((v) => ({
+    workspace_id: v.workspaceId,
+    channel_id: v.channelId,
+    provider: v.provider,
+    kind: v.kind,
+    provider_message_id: v.providerMessageId ?? null,
+    recipient: v.recipient,
+    client_id: v.clientId ?? null,
+    campaign_id: v.campaignId ?? null,
+    delivery_id: v.deliveryId ?? null,
+    marketing: v.marketing ?? false,
+    is_test: v.isTest ?? false,
+    status: v.status,
+    status_history: v.statusHistory ?? [],
+    error_code: v.errorCode ?? null,
+    error_message: v.errorMessage ?? null,
+    subject: v.subject ?? null,
+    html: v.html ?? null,
+    body: v.body ?? null,
+    headers: v.headers ?? null,
+    whatsapp_template: v.whatsappTemplate ?? null,
+  }));
+  await db.execute(sql`
+    insert into channel_messages (workspace_id, channel_id, provider, kind, provider_message_id, recipient,
+      client_id, campaign_id, delivery_id, marketing, is_test, status, status_history, error_code,
+      error_message, subject, html, body, headers, whatsapp_template)
+    select workspace_id, channel_id, provider, kind, provider_message_id, recipient, client_id, campaign_id,
+      delivery_id, marketing, is_test, status, status_history, error_code, error_message, subject, html, body,
+      headers, whatsapp_template
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(workspace_id uuid, channel_id uuid,
+      provider text, kind text, provider_message_id text, recipient text, client_id uuid, campaign_id uuid,
+      delivery_id uuid, marketing boolean, is_test boolean, status text, status_history jsonb, error_code text,
+      error_message text, subject text, html text, body text, headers jsonb, whatsapp_template jsonb)`);
 }
 
 export async function findMessageByProviderId(

@@ -236,7 +236,20 @@ function isoFormatter(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
+/** The last instant formatted per zone: a campaign batch renders every client at the same `now`. */
+const lastLocalIso = new Map<string, { ms: number; iso: string }>();
+
 export function localIso(at: Date, timeZone: string): string {
+  const ms = at.getTime();
+  const last = lastLocalIso.get(timeZone);
+  if (last?.ms === ms) return last.iso;
+  const iso = formatLocalIso(at, timeZone);
+  if (lastLocalIso.size > 1000) lastLocalIso.clear();
+  lastLocalIso.set(timeZone, { ms, iso });
+  return iso;
+}
+
+function formatLocalIso(at: Date, timeZone: string): string {
   const parts = Object.fromEntries(
     isoFormatter(timeZone)
       .formatToParts(at)

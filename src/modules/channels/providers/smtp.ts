@@ -2,6 +2,7 @@ import nodemailer from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { ChannelProvider, ProviderRuntime, SendResult } from '../channel-types.ts';
 import { listHeaders } from './email-headers.ts';
+import { buildEmail, type MimeSender, mimeSender } from './email-mime.ts';
 
 type Pool = ReturnType<typeof nodemailer.createTransport<SMTPPool.SentMessageInfo>>;
 
@@ -38,6 +39,22 @@ function transportFor(runtime: ProviderRuntime): Pool {
   const transport = nodemailer.createTransport(options);
   pools.set(runtime.channelId, { key, transport });
   return transport;
+}
+
+/** The encoded From and Reply-To of one channel, built once per settings. */
+const senders = new Map<string, { key: string; sender: MimeSender }>();
+
+function senderFor(runtime: ProviderRuntime): MimeSender {
+  const s = runtime.settings;
+  const key = JSON.stringify([s.from_email, s.from_name, s.reply_to]);
+  const existing = senders.get(runtime.channelId);
+  if (existing?.key === key) return existing.sender;
+  const sender = mimeSender(
+    { name: s.from_name ? String(s.from_name) : undefined, address: String(s.from_email) },
+    s.reply_to ? String(s.reply_to) : undefined,
+  );
+  senders.set(runtime.channelId, { key, sender });
+  return sender;
 }
 
 /** nodemailer errors: SMTP reply codes (4xx temporary, 5xx permanent) or socket errors. */
@@ -96,7 +113,21 @@ export const smtpProvider: ChannelProvider = {
     const s = runtime.settings;
     const fromEmail = String(s.from_email);
     try {
-      const info = await transportFor(runtime).sendMail({
+      const transport = transportFor(runtime);
+      // The usual message as prebuilt bytes (email-mime.ts: the same headers and parts nodemailer
+      // would build, without its per-message streams); the rest through nodemailer's composer.
+      const built = buildEmail(senderFor(runtime), {
+        to: message.to,
+        subject: message.subject ?? '',
+        text: message.text,
+        html: message.html,
+        headers: listHeaders(message, fromEmail),
+      });
+      if (built) {
+        await transport.sendMail({ envelope: { from: fromEmail, to: [message.to] }, raw: built.raw });
+        return { status: 'sent', providerMessageId: built.messageId };
+      }
+      const info = await transport.sendMail({
         from: s.from_name ? { name: String(s.from_name), address: fromEmail } : fromEmail,
         to: message.to,
         ...(s.reply_to ? { replyTo: String(s.reply_to) } : {}),
@@ -113,5 +144,6 @@ export const smtpProvider: ChannelProvider = {
   release(channelId) {
     pools.get(channelId)?.transport.close();
     pools.delete(channelId);
+    senders.delete(channelId);
   },
 };
