@@ -81,19 +81,9 @@ export type ClaimedDelivery = {
   consent: boolean;
 };
 
-/**
- * Takes up to `limit` due deliveries of a campaign for one worker: marked `sending` and committed
- * before any provider call, so a crash can never lead to a second send (a claim left `sending`
- * becomes `unknown`). SKIP LOCKED lets any number of workers claim side by side.
- */
-export async function claimDeliveries(
-  db: DbOrTx,
-  campaignId: string,
-  limit: number,
-  /** The lane run's id (claim-owner.ts): its advisory lock tells the others it is alive. */
-  owner: string,
-): Promise<ClaimedDelivery[]> {
-  const result = await db.execute<ClaimedDelivery>(sql`
+/** The claim statement (claimDeliveries); apart so a test can read its plan. */
+export function claimSql(campaignId: string, limit: number, owner: string): SQL {
+  return sql`
     with due as (
       select d.id from deliveries d
       where d.campaign_id = ${campaignId} and d.status = 'queued' and (d.send_after is null or d.send_after <= now())
@@ -109,13 +99,29 @@ export async function claimDeliveries(
     select claimed.id, claimed.client_id, claimed.channel, claimed.address, claimed.attempts::int, claimed.variant,
       case claimed.channel when 'email' then c.consent_email when 'sms' then c.consent_sms
         else c.consent_whatsapp end and c.erased_at is null and c.archived_at is null as consent
-    from claimed join clients c on c.id = claimed.client_id`);
+    from claimed join clients c on c.id = claimed.client_id`;
+}
+
+/**
+ * Takes up to `limit` due deliveries of a campaign for one worker: marked `sending` and committed
+ * before any provider call, so a crash can never lead to a second send (a claim left `sending`
+ * becomes `unknown`). SKIP LOCKED lets any number of workers claim side by side.
+ */
+export async function claimDeliveries(
+  db: DbOrTx,
+  campaignId: string,
+  limit: number,
+  /** The lane run's id (claim-owner.ts): its advisory lock tells the others it is alive. */
+  owner: string,
+): Promise<ClaimedDelivery[]> {
+  const result = await db.execute<ClaimedDelivery>(claimSql(campaignId, limit, owner));
   return result.rows;
 }
 
 /**
  * Of these claimed deliveries, those whose client withdrew consent for the delivery's channel (or
- * was erased or archived: an archived client is never messaged, like an erased one) since the claim: one query for a batch, read again while a paced batch is sending.
+ * was erased or archived: an archived client is never messaged, like an erased one) since the
+ * claim: one query for a batch, read again while a paced batch is sending.
  */
 export async function consentWithdrawnSince(
   db: DbOrTx,

@@ -84,9 +84,11 @@ export const deliveries = pgTable(
   (t) => [
     uniqueIndex('deliveries_campaign_client_channel').on(t.campaignId, t.clientId, t.channel),
     index('deliveries_campaign_status_index').on(t.campaignId, t.status),
-    // What the workers claim: a campaign's queued deliveries that are due.
+    // What the workers claim: a campaign's queued deliveries that are due, in the claim's own order
+    // (`send_after nulls first, id`), so a claim walks the first rows of the index and stops; in
+    // another order every claim read and sorted all of the campaign's queued rows (bench/campaigns-send.ts).
     index('deliveries_due_index')
-      .on(t.campaignId, t.sendAfter)
+      .on(t.campaignId, t.sendAfter.asc().nullsFirst(), t.id)
       .where(sql`${t.status} = 'queued'`),
     // The client's timeline and GDPR export.
     index('deliveries_client_index').on(t.workspaceId, t.clientId, t.createdAt.desc(), t.id.desc()),

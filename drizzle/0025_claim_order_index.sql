@@ -1,0 +1,2 @@
+DROP INDEX "deliveries_due_index";--> statement-breakpoint
+CREATE INDEX "deliveries_due_index" ON "deliveries" USING btree ("campaign_id","send_after" NULLS FIRST,"id") WHERE "deliveries"."status" = 'queued';
