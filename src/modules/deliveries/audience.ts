@@ -57,6 +57,11 @@ const PHONE_SHAPE = '^\\+[1-9][0-9]{6,14}$';
  * left eligible, and not at all when the workspace's list is empty (an empty hash table answers
  * without evaluating its left side). With `timezone`, a `timezone` column too (the recipient's
  * zone, see `recipientTimezoneSql`), from a hash join with the locations.
+ *
+ * `offset 0` keeps the verdicts' subquery from being pulled up into the query around it: pulled
+ * up, each use of a verdict (the channel, the address, the reason, the duplicates' window) got its
+ * own copy of the whole CASE, about fifteen evaluations per client instead of one (EXPLAIN of a
+ * million-client snapshot: 9 s in that scan, and 8 s more in the window).
  */
 export function eligibilitySql(
   audience: CompiledSegment,
@@ -115,6 +120,7 @@ export function eligibilitySql(
       from (select c.id as client_id, c.created_at, nullif(c.email, '') as email, nullif(c.phone, '') as phone,
                    c.consent_email, c.consent_sms, c.consent_whatsapp${timezone.column}
             from ${audience.from}${timezone.join} where ${audience.where}) m
+      offset 0
     ) j`;
 }
 
@@ -276,6 +282,7 @@ export async function snapshotAudience(
           then 'duplicate_address' else reason end as reason
         from (${eligibilitySql(audience, rules, suppressions, { timezone: zoned })}) j
       ) e
+      order by e.client_id
       on conflict (campaign_id, client_id, channel) do nothing`);
     return result.rowCount ?? 0;
   });
