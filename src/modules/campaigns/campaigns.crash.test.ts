@@ -212,7 +212,11 @@ describe('campaign workers killed with SIGKILL', () => {
       ).rows[0]?.pid;
     const deadline = Date.now() + 60_000;
     let pid: number | undefined;
-    while (!(pid = await sleeping()) && Date.now() < deadline) await sleep(50);
+    for (;;) {
+      pid = await sleeping();
+      if (pid || Date.now() > deadline) break;
+      await sleep(50);
+    }
     expect(pid, 'the snapshot reached its 1,000th row').toBeDefined();
     // 999 rows are written and uncommitted: nothing of the audience shows.
     expect(await w.statuses()).toEqual({});
