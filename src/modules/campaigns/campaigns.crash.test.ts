@@ -183,4 +183,64 @@ describe('campaign workers killed with SIGKILL', () => {
     expect(rows.filter((r) => r.status === 'sent').length).toBe(eligible);
     await expectExactlyOnce(w, eligible);
   }, 120_000);
+
+  it('a worker killed mid-snapshot (rows half written): none of its audience is visible, and the next snapshot writes each recipient once', async () => {
+    const recipients = 3000;
+    const w = await emailWorld(recipients);
+    const eligible = recipients - recipients / 10;
+    // A test-only trigger holds the snapshot's one statement after its 1,000th row, so it can be
+    // killed with rows written (this file has its own database: no other test sees the trigger).
+    await w.db.execute(
+      sql.raw(`
+      create sequence snapshot_rows_${w.tag};
+      create function snapshot_pause_${w.tag}() returns trigger language plpgsql as $$
+      begin
+        if new.campaign_id = '${w.id}' and nextval('snapshot_rows_${w.tag}') = 1000 then perform pg_sleep(120); end if;
+        return new;
+      end $$;
+      create trigger snapshot_pause_${w.tag} before insert on deliveries
+        for each row execute function snapshot_pause_${w.tag}();`),
+    );
+    const send = await w.call('POST', `/api/v1/campaigns/${w.id}/send`, {});
+    expect(send.statusCode, send.body).toBe(200);
+    const first = await startWorkerProcess();
+    const sleeping = async () =>
+      (
+        await w.db.execute<{ pid: number }>(
+          sql`select pid from pg_stat_activity where wait_event = 'PgSleep' and query ilike '%insert into deliveries%'`,
+        )
+      ).rows[0]?.pid;
+    const deadline = Date.now() + 60_000;
+    let pid: number | undefined;
+    for (;;) {
+      pid = await sleeping();
+      if (pid || Date.now() > deadline) break;
+      await sleep(50);
+    }
+    expect(pid, 'the snapshot reached its 1,000th row').toBeDefined();
+    // 999 rows are written and uncommitted: nothing of the audience shows.
+    expect(await w.statuses()).toEqual({});
+    expect(
+      (
+        await w.db.execute<{ at: Date | null }>(
+          sql`select snapshot_at as at from campaigns where id = ${w.id}`,
+        )
+      ).rows[0]!.at,
+    ).toBeNull();
+    // The crash: the worker process and its database session die.
+    await kill(first);
+    await w.db.execute(sql`select pg_terminate_backend(${pid!}::int)`);
+    await w.db.execute(sql.raw(`drop trigger snapshot_pause_${w.tag} on deliveries`));
+    expect(await w.statuses()).toEqual({});
+    // The next worker takes the snapshot again (the prepare job is retried) and sends the campaign.
+    const second = await startWorkerProcess();
+    const until = Date.now() + 90_000;
+    while ((await w.campaignStatus()) !== 'sent' && Date.now() < until) await sleep(200);
+    await kill(second);
+    expect(await w.campaignStatus(), JSON.stringify(await w.statuses())).toBe('sent');
+    const rows = await w.ledger();
+    expect(rows.length).toBe(recipients);
+    expect(new Set(rows.map((r) => r.address)).size).toBe(recipients);
+    await expectExactlyOnce(w, eligible);
+  }, 180_000);
 });

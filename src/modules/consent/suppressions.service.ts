@@ -89,6 +89,8 @@ export interface SuppressionList {
    * extension), so a campaign's million recipients are checked in one set-based query.
    */
   suppressedSql(workspaceId: string, kind: SuppressionKind, normalizedValue: SQL): SQL;
+  /** The hash of `hash` as an SQL expression over an already normalized address (see `suppressedSql`). */
+  hashSql(kind: SuppressionKind, normalizedValue: SQL): SQL;
 }
 
 /** HMAC-SHA256 as RFC 2104 defines it, split so PostgreSQL can finish it: the padded key's two halves. */
@@ -106,10 +108,13 @@ export function createSuppressionList(secretKey: string): SuppressionList {
   const hash = (kind: SuppressionKind, value: string, defaultCountry?: string | null) =>
     suppressionHash(secretKey, kind, value, defaultCountry);
   const pads = hmacPads(secretKey);
+  const hashSql = (kind: SuppressionKind, normalizedValue: SQL) =>
+    sql`encode(sha256(${pads.outer}::bytea || sha256(${pads.inner}::bytea || convert_to(${`${kind}:`} || ${normalizedValue}, 'UTF8'))), 'hex')`;
   return {
     hash,
+    hashSql,
     suppressedSql(workspaceId, kind, normalizedValue) {
-      const mac = sql`encode(sha256(${pads.outer}::bytea || sha256(${pads.inner}::bytea || convert_to(${`${kind}:`} || ${normalizedValue}, 'UTF8'))), 'hex')`;
+      const mac = hashSql(kind, normalizedValue);
       return sql`exists (select 1 from ${suppressions} s where s.workspace_id = ${workspaceId} and s.kind = ${kind} and s.value_hash = ${mac})`;
     },
     async suppress(tx, workspaceId, kind, value, reason) {

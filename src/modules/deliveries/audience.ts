@@ -50,11 +50,24 @@ const PHONE_SHAPE = '^\\+[1-9][0-9]{6,14}$';
  * suppressed address, channel blocked, frequency cap. One row per client with every channel's
  * verdict side by side, so no sort and no join: a million clients in one pass. A second client with
  * the same address (`duplicate_address`) is decided afterwards, among the eligible only.
+ *
+ * Per row, only hashed lookups: the suppression list, the frequency cap and the hand exclusions are
+ * each read once into a hash table (`x in (select …)` with no outer reference), not probed through
+ * an index once per client; the address's HMAC is computed only for a client the earlier rules
+ * left eligible, and not at all when the workspace's list is empty (an empty hash table answers
+ * without evaluating its left side). With `timezone`, a `timezone` column too (the recipient's
+ * zone, see `recipientTimezoneSql`), from a hash join with the locations.
+ *
+ * `offset 0` keeps the verdicts' subquery from being pulled up into the query around it: pulled
+ * up, each use of a verdict (the channel, the address, the reason, the duplicates' window) got its
+ * own copy of the whole CASE, about fifteen evaluations per client instead of one (EXPLAIN of a
+ * million-client snapshot: 9 s in that scan, and 8 s more in the window).
  */
 export function eligibilitySql(
   audience: CompiledSegment,
   rules: EligibilityRules,
   suppressions: SuppressionList,
+  options: { timezone?: boolean } = {},
 ): SQL {
   const ws = rules.workspaceId;
   const since = new Date(rules.now.getTime() - 7 * DAY_MS).toISOString();
@@ -64,6 +77,8 @@ export function eligibilitySql(
       : sql`m.client_id in (select d.client_id from deliveries d
               where d.workspace_id = ${ws} and d.sent_at >= ${since}::timestamptz and d.marketing
               group by d.client_id having count(*) >= ${rules.frequencyCap})`;
+  const suppressed = (kind: 'email' | 'phone', address: SQL) =>
+    sql`${suppressions.hashSql(kind, address)} in (select s.value_hash from suppressions s where s.workspace_id = ${ws} and s.kind = ${kind})`;
   const verdict = (channel: MessageChannel) => {
     const address = channel === 'email' ? sql`m.email` : sql`m.phone`;
     const consent = sql.raw(`m.consent_${channel}`);
@@ -74,7 +89,7 @@ export function eligibilitySql(
       when ${address} is null then 'no_address'
       when ${address} !~ ${channel === 'email' ? EMAIL_SHAPE : PHONE_SHAPE} then 'invalid_address'
       when not ${consent} then 'no_consent'
-      when ${suppressions.suppressedSql(ws, channel === 'email' ? 'email' : 'phone', address)} then 'suppressed'
+      when ${suppressed(channel === 'email' ? 'email' : 'phone', address)} then 'suppressed'
       ${blocked ? sql`when true then ${blocked}::text` : sql``}
       ${capped ? sql`when ${capped} then 'frequency_cap'` : sql``}
       end`;
@@ -88,17 +103,24 @@ export function eligibilitySql(
       rules.channels.map((channel, i) => sql`when ${sql.raw(`r${i}`)} is null then ${what(i, channel)}`),
       sql` `,
     )} else ${otherwise} end`;
+  const timezone = options.timezone
+    ? {
+        column: sql`, coalesce(nullif(c.timezone, ''), snapshot_location.timezone, ${rules.workspaceTimezone}) as timezone`,
+        join: sql` left join locations snapshot_location on snapshot_location.id = c.location_id and snapshot_location.workspace_id = c.workspace_id`,
+        out: sql`, timezone`,
+      }
+    : { column: sql``, join: sql``, out: sql`` };
   return sql`
-    select client_id, created_at, timezone,
+    select client_id, created_at${timezone.out},
       ${pick((_, channel) => sql`${channel}::text`, sql`${rules.channels[0]}::text`)} as channel,
       ${pick((i) => sql.raw(`a${i}`), sql.raw('a0'))} as address,
       ${pick(() => sql`null::text`, sql.raw('r0'))} as reason
     from (
-      select m.client_id, m.created_at, m.timezone, ${sql.join(columns, sql`, `)}
+      select m.client_id, m.created_at${timezone.out}, ${sql.join(columns, sql`, `)}
       from (select c.id as client_id, c.created_at, nullif(c.email, '') as email, nullif(c.phone, '') as phone,
-                   c.consent_email, c.consent_sms, c.consent_whatsapp,
-                   ${recipientTimezoneSql(rules.workspaceTimezone)} as timezone
-            from ${audience.from} where ${audience.where}) m
+                   c.consent_email, c.consent_sms, c.consent_whatsapp${timezone.column}
+            from ${audience.from}${timezone.join} where ${audience.where}) m
+      offset 0
     ) j`;
 }
 
@@ -220,6 +242,15 @@ async function withWorkMem<T>(db: DbOrTx, fn: (tx: DbOrTx) => Promise<T>): Promi
 }
 
 /**
+ * A time-ordered UUID (version 7, RFC 9562, as `timeOrderedUuid` makes them for imports) computed by
+ * PostgreSQL for each row: 48 bits of Unix milliseconds, then random bits. A million new ledger rows
+ * then append to the primary key's right edge instead of touching a random page each.
+ */
+const TIME_ORDERED_ID = sql.raw(
+  `encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing substring(int8send((extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) from 1 for 6), 52, 1), 53, 1), 'hex')::uuid`,
+);
+
+/**
  * Writes the audience into the deliveries ledger: eligible recipients `queued`, the others
  * `skipped` with their reason; of the eligible clients with the same address on the same channel,
  * all but the oldest become `duplicate_address`. Idempotent: (campaign, client, channel)
@@ -234,20 +265,24 @@ export async function snapshotAudience(
   timing: SendTiming = { localTime: null, quietHours: null },
 ): Promise<number> {
   return withWorkMem(db, async (tx) => {
+    const zoned = timing.localTime !== null || timing.quietHours !== null;
     // Duplicates in the same statement (a window over the eligible rows): a second statement over the
-    // rows just written would be planned on the empty table's statistics and loop over them.
+    // rows just written would be planned on the empty table's statistics and loop over them. The
+    // window sorts the addresses bytewise (collation "C"): the same partitions as the database's
+    // collation (equal is equal either way), without its costly comparisons.
     const result = await tx.execute(sql`
-      insert into deliveries (workspace_id, campaign_id, client_id, channel, address, status, skip_reason, marketing, send_after)
-      select ${rules.workspaceId}::uuid, ${campaignId}::uuid, e.client_id, e.channel, e.address,
+      insert into deliveries (id, workspace_id, campaign_id, client_id, channel, address, status, skip_reason, marketing, send_after)
+      select ${TIME_ORDERED_ID}, ${rules.workspaceId}::uuid, ${campaignId}::uuid, e.client_id, e.channel, e.address,
              case when e.reason is null then 'queued' else 'skipped' end, e.reason, ${rules.marketing},
              ${sendAfterSql(timing)}
       from (
-        select client_id, channel, address, timezone,
+        select client_id, channel, address${zoned ? sql`, timezone` : sql``},
           case when reason is null and row_number() over (
-            partition by channel, address, reason is null order by created_at, client_id) > 1
+            partition by channel, address collate "C", reason is null order by created_at, client_id) > 1
           then 'duplicate_address' else reason end as reason
-        from (${eligibilitySql(audience, rules, suppressions)}) j
+        from (${eligibilitySql(audience, rules, suppressions, { timezone: zoned })}) j
       ) e
+      order by e.client_id
       on conflict (campaign_id, client_id, channel) do nothing`);
     return result.rowCount ?? 0;
   });

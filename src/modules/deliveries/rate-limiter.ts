@@ -57,24 +57,48 @@ export async function reserveSlots(
 }
 
 /**
- * How late a send may start after its slot. Slots are 1/(rate·MARGIN) apart, so a one-second window
- * holds at most ⌊(1000 + late)·MARGIN·rate/1000⌋ + 1 slots' sends: that stays ≤ rate as long as
- * `late` < 1000/MARGIN − 1000 ≈ 15.2 ms. 80 % of it leaves room for the clock offset's error. A send later
- * than that does not use its slot (a late send followed by another process's on-time one could
- * crowd a second) and takes a fresh one: the shared slots alone keep every process in the rate.
+ * How late a send may start after its slot. Slots are 1/(rate·MARGIN) apart, so the 1st and the
+ * (rate+1)th of any rate+1 consecutive slots are 1000/MARGIN ≈ 1015.2 ms apart: a one-second window
+ * can hold rate+1 sends only when the earlier one ran more than 15.2 ms late (sends never run early).
+ * Half of that margin goes to the sender's lateness; the other half is left to what happens between
+ * the start of a send and its arrival at the provider (the request's way through the HTTP client,
+ * the loopback, the provider's own loop) and to the clock offset's error. A send later than this
+ * does not use its slot (a late send followed by another process's on-time one could crowd a
+ * second): it goes into a fresh slot, so every process stays in the rate through the shared slots
+ * alone.
  */
-export const LATE_TOLERANCE_MS = (1000 / MARGIN - 1000) * 0.8;
+export const LATE_TOLERANCE_MS = (1000 / MARGIN - 1000) * 0.5;
 
 /** The tolerance less this process's uncertainty about PostgreSQL's clock (half its best round trip). */
 const lateTolerance = () =>
   Math.max(1, Math.min(LATE_TOLERANCE_MS, 1000 / MARGIN - 1000 - clockOffset.rttMs / 2 - 1));
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * Starts each send in a reserved slot of the account's rate shared through PostgreSQL. A send does
- * not wait for the one before it to finish (an SMTP or HTTP round trip would otherwise cap a lane at
- * one message per round trip whatever the rate); at most `inFlight` run at once. A send that would
- * start more than `LATE_TOLERANCE_MS` after its slot (a busy event loop, `inFlight` reached) gives
- * the slot up and reserves a new one. Resolves when every send has finished.
+ * Resolves at `due` (this process's wall clock), a fraction of a millisecond after it at best: a
+ * timer to about a millisecond before (timers count whole milliseconds from the event loop's cached
+ * time, so they can fire early or late by about one), then `setImmediate` turns, which let I/O run,
+ * until the time has come. At most 100 ms per timer, so that a stop is noticed.
+ */
+async function until(due: number, stopped: () => boolean) {
+  for (;;) {
+    const wait = due - nowMs();
+    if (wait <= 0 || stopped()) return;
+    if (wait > 1.5) await sleep(Math.min(wait - 1, 100));
+    else await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/**
+ * Starts each send in a reserved slot of the account's rate shared through PostgreSQL. The slots of
+ * all the items are reserved in one statement, then one loop starts the sends in order, each at its
+ * slot with a precise timer (one timer at a time, not one per item). A send does not wait for the
+ * one before it to finish (an SMTP or HTTP round trip would otherwise cap a lane at one message per
+ * round trip whatever the rate); at most `inFlight` run at once. A send that could not start within
+ * `LATE_TOLERANCE_MS` of its slot (a busy event loop, `inFlight` reached) is set aside and the loop
+ * goes on with the next slots; the late ones get fresh slots together at the end (so one late send
+ * does not make the next ones late waiting for a reservation). Resolves when every send has finished.
  */
 export async function paced<T>(
   db: DbOrTx,
@@ -90,43 +114,30 @@ export async function paced<T>(
 ) {
   const inFlight = options.inFlight ?? 16;
   const stopped = options.stopped ?? (() => false);
-  const reservation = await reserveSlots(db, key, ratePerSecond, items.length);
+  const started: Array<Promise<void>> = [];
   let active = 0;
-  const queue: Array<() => void> = [];
-  const acquire = async () => {
-    while (active >= inFlight) await new Promise<void>((resolve) => queue.push(resolve));
+  const start = (item: T) => {
     active++;
+    started.push(send(item).finally(() => active--));
   };
-  const release = () => {
-    active--;
-    queue.shift()?.();
-  };
-  const until = async (due: number) => {
-    for (;;) {
-      const wait = due - nowMs();
-      if (wait <= 0 || stopped()) return;
-      // setTimeout may fire a fraction of a millisecond early: look again before sending. At most
-      // 100 ms at a time, so that a stop is noticed.
-      await new Promise((resolve) =>
-        wait > 1 ? setTimeout(resolve, Math.min(wait, 100)) : setImmediate(resolve),
-      );
+  let pending = [...items];
+  try {
+    while (pending.length) {
+      const reservation = await reserveSlots(db, key, ratePerSecond, pending.length);
+      const late: T[] = [];
+      for (const [i, item] of pending.entries()) {
+        const due = reservation.firstAtMs + i * reservation.intervalMs;
+        await until(due, stopped);
+        if (stopped()) start(item);
+        else if (active < inFlight && nowMs() - due <= lateTolerance()) start(item);
+        else late.push(item);
+      }
+      pending = late;
     }
-  };
-  await Promise.all(
-    items.map(async (item, i) => {
-      let due = reservation.firstAtMs + i * reservation.intervalMs;
-      for (;;) {
-        await until(due);
-        await acquire();
-        if (nowMs() - due <= lateTolerance() || stopped()) break;
-        release();
-        due = (await reserveSlots(db, key, ratePerSecond, 1)).firstAtMs;
-      }
-      try {
-        await send(item);
-      } finally {
-        release();
-      }
-    }),
-  );
+  } finally {
+    // Every started send is awaited, whatever happened to the loop (a failed reservation).
+    await Promise.allSettled(started);
+  }
+  // A send that threw: its error is the caller's (all have finished by now).
+  await Promise.all(started);
 }
