@@ -75,6 +75,7 @@ import { type Auth, createAuth } from './platform/auth/auth.ts';
 import type { Role } from './platform/auth/roles.ts';
 import { createSecretBox } from './platform/crypto.ts';
 import { createDb, type DbHandle } from './platform/db/db.ts';
+import { UUID } from './platform/db/ids.ts';
 import { listenToChannel } from './platform/db/listen.ts';
 import { AppError } from './platform/errors.ts';
 import type { Identity } from './platform/http/access.ts';
@@ -102,7 +103,6 @@ export interface Clientela {
   close(): Promise<void>;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NOBODY: Identity = { principal: null, workspace: null, workspaceName: null };
 
 function apiKeyIdentity(key: ApiKeyIdentity, request: FastifyRequest): Identity {

@@ -2,6 +2,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Actor, WorkspaceContext } from '../../platform/auth/context.ts';
 import { hasRole, type Role } from '../../platform/auth/roles.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
+import { UUID } from '../../platform/db/ids.ts';
 import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { afterCursor, decodeCursor, page } from '../../platform/pagination.ts';
@@ -102,7 +103,6 @@ const SCOPE: Partial<Record<BulkAction, SelectionScope>> = {
 export const JOB_THRESHOLD = 1000;
 /** Clients per statement (and per progress step) of a run. */
 const CHUNK = 10_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const bulkTestHooks: { chunkSize: number | null; afterChunk: ((id: string) => Promise<void>) | null } =
   {

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../platform/db/db.ts';
+import { UUID } from '../../platform/db/ids.ts';
 import { expectedOrigin } from '../../platform/http/access.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
 import { sendError } from '../../platform/http/app.ts';
@@ -22,8 +23,6 @@ import {
   handleInbound,
   type ProviderStatus,
 } from './webhooks.service.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface WebhookDeps {
   db: Database;

@@ -1,12 +1,11 @@
 import type { WorkspaceContext } from '../../platform/auth/context.ts';
 import type { Database } from '../../platform/db/db.ts';
+import { UUID } from '../../platform/db/ids.ts';
 import { AppError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { archiveClientsByIds, unarchiveClientsByIds } from './clients.bulk-actions.ts';
 import { findClient } from './clients.repo.ts';
 import { clientsToJson } from './clients.service.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Archive and restore one client (the drawer's menu). An archived client keeps everything — its

@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { WorkspaceContext } from '../../platform/auth/context.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
+import { UUID } from '../../platform/db/ids.ts';
 import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { recordAudit } from '../audit/audit.service.ts';
@@ -12,7 +13,6 @@ export const DISCOUNT_TYPES = ['percentage', 'fixed'] as const;
 export type DiscountType = (typeof DISCOUNT_TYPES)[number];
 export const COUPON_STATUSES = ['active', 'redeemed', 'expired', 'revoked'] as const;
 export type CouponStatus = (typeof COUPON_STATUSES)[number];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY_MS = 86_400_000;
 const CURRENCY = /^[A-Z]{3}$/;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;

@@ -1,5 +1,6 @@
 import type { WorkspaceContext } from '../../platform/auth/context.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
+import { UUID } from '../../platform/db/ids.ts';
 import { AppError, pgErrorCode } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { decodeCursor, page } from '../../platform/pagination.ts';
@@ -36,8 +37,6 @@ import {
   validateEvent,
 } from './events.validation.ts';
 import { riskScore } from './risk.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function toEventJson(row: EventRow) {
   return {

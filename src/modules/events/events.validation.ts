@@ -1,3 +1,4 @@
+import { UUID } from '../../platform/db/ids.ts';
 /**
  * Per-row validation of ingested events. A bad row never fails its batch: it comes back as
  * `{ index, code, message }` and the other rows go on. Pure functions, no database.
@@ -12,7 +13,6 @@ export const MAX_REFERENCE_ID = 200;
 export const MAX_ABS_AMOUNT = 1_000_000_000;
 
 export const EVENT_TYPE = /^[a-z][a-z0-9_]{0,39}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})$/;
 const CURRENCY = /^[A-Za-z]{3}$/;

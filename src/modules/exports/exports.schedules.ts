@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Actor, WorkspaceContext } from '../../platform/auth/context.ts';
 import type { Role } from '../../platform/auth/roles.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
+import { UUID } from '../../platform/db/ids.ts';
 import { AppError } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { recordAudit } from '../audit/audit.service.ts';
@@ -18,7 +19,6 @@ import {
 export const SCHEDULE_TASK = 'exports.schedules';
 export const FREQUENCIES = ['daily', 'weekly'] as const;
 export type Frequency = (typeof FREQUENCIES)[number];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PAST_FILES = 10;
 
 type ScheduleRow = typeof exportSchedules.$inferSelect;

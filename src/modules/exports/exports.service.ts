@@ -10,6 +10,7 @@ import type { Actor, WorkspaceContext } from '../../platform/auth/context.ts';
 import { hasRole, type Role } from '../../platform/auth/roles.ts';
 import type { SecretBox } from '../../platform/crypto.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
+import { UUID } from '../../platform/db/ids.ts';
 import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { afterCursor, decodeCursor, page } from '../../platform/pagination.ts';
@@ -50,7 +51,6 @@ const PAGE = 10_000;
 /** How long a finished file stays downloadable through its signed link. */
 export const DOWNLOAD_HOURS = 24;
 const DOWNLOAD_PURPOSE = 'export-download';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type ExportRow = typeof exports.$inferSelect;
 type Kind = 'text' | 'number' | 'date' | 'datetime' | 'boolean' | 'list';

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import type { Actor, WorkspaceContext } from '../../platform/auth/context.ts';
 import { hasRole, type Role } from '../../platform/auth/roles.ts';
 import type { Database, DbOrTx, Tx } from '../../platform/db/db.ts';
+import { UUID } from '../../platform/db/ids.ts';
 import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { decodeCursor, page } from '../../platform/pagination.ts';
@@ -64,7 +65,6 @@ export const UNDO_DAYS = 7;
 export const BATCH_SIZE = 10_000;
 const PREVIEW_ROWS = 20;
 const SAMPLE_ROWS = 5;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ImportOptionsInput {
   mapping?: Record<string, string>;

@@ -193,6 +193,8 @@ export function resolveField(
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:\d{2})$/;
+// The same pattern as platform/db/ids.ts's UUID, kept here: this module is pure and the dashboard
+// bundles it (web/src/api/segments.ts), so it imports nothing from the server's platform.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const EVENT_TYPE = /^[a-z][a-z0-9_]{0,39}$/;
 const PROPERTY_KEY = /^[A-Za-z0-9_.-]{1,64}$/;

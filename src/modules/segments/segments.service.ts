@@ -2,6 +2,7 @@ import type { SQL } from 'drizzle-orm';
 import { systemContext, type WorkspaceContext } from '../../platform/auth/context.ts';
 import type { Role } from '../../platform/auth/roles.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
+import { UUID } from '../../platform/db/ids.ts';
 import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { decodeCursor, encodeCursor } from '../../platform/pagination.ts';
@@ -76,8 +77,6 @@ export const DEFAULT_PAGE = 50;
 export const MAX_STATIC_IDS = 10_000;
 /** How long the count history is kept (the sparkline shows at most a year). */
 export const COUNT_HISTORY_DAYS = 400;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // ---- the workspace a tree is read in ---------------------------------------------------------------
 

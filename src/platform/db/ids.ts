@@ -1,5 +1,8 @@
 import { randomFillSync } from 'node:crypto';
 
+/** A well-formed UUID (any version): an id from a path or a body is tested before it reaches SQL. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * Time-ordered UUIDs (version 7, RFC 9562): 48 bits of Unix milliseconds, then a 12-bit counter
  * that keeps ids made in the same millisecond in order, then 62 random bits. Bulk writes use them
