@@ -1,4 +1,5 @@
 import { and, asc, eq, getTableColumns, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import { toSnakeCase } from 'drizzle-orm/casing';
 import type { DbOrTx } from '../../platform/db/db.ts';
 import { timelineWindowSql } from './client-data.ts';
 import { clientHistory, clientLabels, clients } from './clients.schema.ts';
@@ -6,6 +7,29 @@ import { clientHistory, clientLabels, clients } from './clients.schema.ts';
 export type ClientRow = typeof clients.$inferSelect;
 export type ClientValues = Partial<typeof clients.$inferInsert>;
 export type ClientLabel = typeof clientLabels.$inferSelect;
+
+/** Each column of the table with the name a raw `select c.*` gives it (the database is snake_case). */
+const CLIENT_COLUMNS = Object.entries(getTableColumns(clients)).map(([key, column]) => ({
+  key,
+  column,
+  name: column.keyAsName ? toSnakeCase(key) : column.name,
+}));
+
+/**
+ * Rows of a raw `select c.* from clients c …`, mapped as a Drizzle select of the table maps them.
+ * For queries Drizzle cannot build (a compiled segment's FROM with its joins): one query instead of
+ * selecting ids and reading the rows again by id.
+ */
+export function clientRowsFromRaw(rows: Array<Record<string, unknown>>): ClientRow[] {
+  return rows.map((raw) => {
+    const row: Record<string, unknown> = {};
+    for (const { key, column, name } of CLIENT_COLUMNS) {
+      const value = raw[name];
+      row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+    }
+    return row as ClientRow;
+  });
+}
 
 export async function insertClient(db: DbOrTx, values: typeof clients.$inferInsert): Promise<ClientRow> {
   const [row] = await db.insert(clients).values(values).returning();

@@ -628,10 +628,12 @@ export function memberIdsSql(segment: CompiledSegment): SQL {
 }
 
 /** One page of member ids, newest clients first, after a keyset position. */
-export function pageIdsSql(
+/** A page of members, newest first: `columns` of `c` (`c.id`, `c.*`) of up to `limit` clients. */
+export function pageSql(
   segment: CompiledSegment,
   limit: number,
   after: { at: string; id: string } | null,
+  columns: SQL = sql`c.id`,
 ): SQL {
   const keyset = after
     ? sql` and (c.created_at, c.id) < (${after.at}::timestamptz, ${after.id}::uuid)`
@@ -639,6 +641,6 @@ export function pageIdsSql(
   const paged = segment.page ?? segment;
   // `desc nulls last`, as clients_workspace_id_created_at_id_index is built: a plain `desc` (nulls
   // first) cannot walk that index and sorted every match instead (bench/segments.ts).
-  return sql`select c.id from ${paged.from} where ${paged.where}${keyset}
+  return sql`select ${columns} from ${paged.from} where ${paged.where}${keyset}
     order by c.created_at desc nulls last, c.id desc nulls last limit ${limit}`;
 }
