@@ -5,7 +5,11 @@
  * added on top, alternating, in one run. Prints medians; bench/RESULTS.md quotes them by hand.
  * The one-tag statement and 50,000-client chunks were measured and not kept (no gain).
  *
- *   node bin/run-ts.mjs bench/bulk-timeline-variants.ts [--runs 3] [--clients 100000]
+ *   node bin/run-ts.mjs bench/bulk-timeline-variants.ts [--runs 3] [--clients 100000] [--plain | --refs]
+ *
+ * --refs compares how client_tags and client_history reference clients and tags: the per-row
+ * foreign keys migration 0026 dropped (re-created here), nothing at all (the floor), and the
+ * statement triggers of 0026 (read from drizzle/0026_bulktag.sql, dropped and re-created per variant).
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
