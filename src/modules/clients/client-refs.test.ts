@@ -77,11 +77,16 @@ function held<T>(work: (tx: Tx) => Promise<T>) {
     release = resolve;
   });
   let ready!: (value: T) => void;
-  const done = new Promise<T>((resolve) => {
+  let failed!: (error: unknown) => void;
+  const done = new Promise<T>((resolve, reject) => {
     ready = resolve;
+    failed = reject;
   });
   const transaction = t.app.dbHandle.db.transaction(async (tx) => {
-    const value = await work(tx);
+    const value = await work(tx).catch((error) => {
+      failed(error);
+      throw error;
+    });
     ready(value);
     await gate;
     return value;
