@@ -48,7 +48,6 @@ const MAX_ATTEMPTS = 5;
 /** Failures among the last sends that pause the campaign by itself. */
 const FAILURE_WINDOW = 200;
 const FAILURE_PAUSE_RATE = 0.2;
-export const QUIET_HOURS = { start: 21, end: 9 } as const;
 
 /** A message rendered for one client, in the shape the channel providers send. */
 export type CampaignMessage = Omit<RenderedMessage, 'whatsappTemplate'> & {
@@ -198,13 +197,13 @@ async function prepareCampaign(db: Database, deps: SendDeps, campaignId: string,
     if (row.snapshotAt || (row.status !== 'sending' && row.status !== 'scheduled')) return;
     const workspace = await getWorkspace(tx, workspaceId);
     const now = new Date();
-    const { frequency_cap_7d } = await getCampaignSettings(tx, systemContext(workspaceId));
+    const { frequency_cap_7d, quiet_hours } = await getCampaignSettings(tx, systemContext(workspaceId));
     const timing: SendTiming = {
       localTime:
         row.recipientTimeZone && row.scheduledAt
           ? localIso(row.scheduledAt, workspace.defaultTimezone).slice(0, 16)
           : null,
-      quietHours: QUIET_HOURS,
+      quietHours: quiet_hours,
     };
     const audience = await compileAudience(tx, workspaceId, row.audience as Audience, { now });
     const channels = [row.channel, ...(row.fallbackChannels as MessageChannel[])];
