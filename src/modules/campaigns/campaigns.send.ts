@@ -11,6 +11,7 @@ import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { type MessageChannel, type SendTiming, snapshotAudience } from '../deliveries/audience.ts';
 import { holdClaimOwner } from '../deliveries/claim-owner.ts';
 import {
+  type ClaimCursor,
   type ClaimedDelivery,
   cancelQueued,
   claimDeliveries,
@@ -324,11 +325,14 @@ async function dispatchLane(
     return cache.get(kind)!;
   };
 
+  // Each claim of this run starts where its last one ended (deliveries.repo.ts, ClaimCursor).
+  const cursor: ClaimCursor = { after: null };
+
   /** Claims the next batch (committed as `sending`) and renders it; null when nothing is due or the campaign stopped. */
   const prepareBatch = async (): Promise<PreparedBatch | null> => {
     const row = await getCampaignRow(db, workspaceId, campaignId);
     if (row.status !== 'sending') return null;
-    const batch = await claimDeliveries(db, campaignId, BATCH, owner);
+    const batch = await claimDeliveries(db, campaignId, BATCH, owner, cursor);
     if (!batch.length) return null;
     const prepared: PreparedBatch = { ids: batch.map((d) => d.id), outcomes: [], groups: [] };
     for (const kind of new Set(batch.map((d) => d.channel))) {
