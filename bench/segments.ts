@@ -546,7 +546,10 @@ export function renderSegments(r: SegmentsBenchResult, before: SegmentsBenchResu
     '- `clients_live_id_index` (workspace_id, id) where erased_at is null: the live clients in id order, what tag and event sets are joined against.',
   );
   L.push(
-    '- `clients_live_city_index` (workspace_id, lower(city), city) where erased_at is null, and the extended statistics `clients_lower_city_stats` on lower(city): city counts; the statistics (the planner ignores those of a partial expression index) let a page walk the newest clients instead of sorting every match.',
+    '- `clients_live_city_index` (workspace_id, lower(city), city, id, consent_email, consent_sms, consent_whatsapp, consent_push, last_contacted_at, lifetime_value, label) where erased_at is null (migration 0026 added the columns after `city`), and the extended statistics `clients_lower_city_stats` on lower(city): city counts, and the example tree\'s city, consent and last-contact conditions with the client id, all from the index; the statistics (the planner ignores those of a partial expression index) let a page walk the newest clients instead of sorting every match.',
+  );
+  L.push(
+    '- `clients_live_locale_index` (workspace_id, lower(locale), locale, id, the same values) where erased_at is null, and the statistics `clients_lower_locale_stats` on lower(locale) (migration 0026): the `not` tree\'s locale, LTV and label without a sequential scan of the table; without the statistics the planner took 60 % of the clients for 0.5 % and joined them by nested loops.',
   );
   L.push(
     '- `clients_live_consent_{email,sms,whatsapp,push}_index` (workspace_id, id) where erased_at is null and the consent: consent counts.',
@@ -554,9 +557,12 @@ export function renderSegments(r: SegmentsBenchResult, before: SegmentsBenchResu
   L.push(
     "- `events_segment_aggregate_index` (workspace_id, type, client_id, occurred_at, amount): one type's events in client order, aggregated as a stream (no hash table to spill past work_mem) and joined with the live clients; also the per-client range of a correlated aggregate.",
   );
+  L.push(
+    "- `clients_archived_id_index` (workspace_id, id) where archived_at is not null (migration 0023): the compiled WHERE subtracts the few archived clients as an anti-join with it instead of testing `c.archived_at is null`, a column no index on the live clients holds; that test, added with client archiving, had sent every count back to the table's rows (the city count 9 → 264 ms, the consent count 46 → 210 ms on this dataset).",
+  );
   L.push('');
   L.push(
-    "Compiled SQL (`src/modules/segments/segment-sql.ts`): the page is ordered `created_at desc nulls last, id desc nulls last` as the index is built (a plain `desc` could not walk it: every page sorted all matches); an event comparison that 0 fails (`≥ 3`, `> 500`) with no `not` above it reads the aggregate without `coalesce`, so the outer join becomes a join that starts from the filtered aggregate (before, each parallel worker rebuilt the whole aggregate); a tree whose root `all` narrows by equality (a text or select `eq`/`in`, a tag) counts each client's own events with a correlated aggregate instead of aggregating everyone's; a single tag is a set without `group by`, and a positive tag condition among the root's conjuncts a semi-join.",
+    "Compiled SQL (`src/modules/segments/segment-sql.ts`): the page is ordered `created_at desc nulls last, id desc nulls last` as the index is built (a plain `desc` could not walk it: every page sorted all matches); an event comparison that 0 fails (`≥ 3`, `> 500`) with no `not` above it reads the aggregate without `coalesce`, so the outer join becomes a join that starts from the filtered aggregate (before, each parallel worker rebuilt the whole aggregate); a tree whose root `all` narrows by equality (a text or select `eq`/`in`, a tag) counts each client's own events with a correlated aggregate instead of aggregating everyone's; a single tag is a set without `group by`, and a positive tag condition among the root's conjuncts a semi-join; a tag set looks its tag id up first (an InitPlan), so it is one index-only range of `client_tags_tag_id_client_id_index` that the planner estimates right (joined with `tags` it guessed a third of the VIP clients and hashed all 175,029 of them before any cheaper condition). The count of a narrowing tree puts the root's conditions on the client's own values and tags behind a fence (`offset 0`) and aggregates events only for the clients they leave (the example tree: 6,110 clients instead of 34,560 or 175,029); an event condition mixed with other conditions under `not` or `any` in such a tree, which no fence can defer, reads its kept window as one hash join instead of a correlated aggregate per narrowed client (the `not` tree: 65,680 of them).",
   );
   L.push('');
   L.push(
