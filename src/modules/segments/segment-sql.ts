@@ -229,15 +229,19 @@ class Compiler {
   }
 
   /**
-   * The workspace's live clients. Archived ones (few) are an anti-join with their partial index
-   * rather than `c.archived_at is null`, which no index on the live clients holds: that test sent
-   * every count back to the table's rows (bench/segments.ts: the city count 9 → 264 ms once
-   * migration 0023 added the column); the anti-join keeps the counts index-only.
+   * The workspace's live clients. For a count, archived ones (few) are an anti-join with their
+   * partial index rather than `c.archived_at is null`, which no index on the live clients holds:
+   * that test sent every count back to the table's rows (bench/segments.ts: the city count
+   * 9 → 264 ms once migration 0023 added the column); the anti-join keeps the counts index-only.
+   * Members and pages read the rows anyway and keep the plain test (a bulk archive job, which
+   * archives the members chunk by chunk while reading them, hung on the anti-join).
    */
-  private live(): SQL {
+  private live(forCount = false): SQL {
     const archived = this.ctx.includeArchived
       ? sql``
-      : sql` and not exists (select 1 from clients xa where xa.workspace_id = ${this.ctx.workspaceId} and xa.archived_at is not null and xa.id = c.id)`;
+      : forCount
+        ? sql` and not exists (select 1 from clients xa where xa.workspace_id = ${this.ctx.workspaceId} and xa.archived_at is not null and xa.id = c.id)`
+        : sql` and c.archived_at is null`;
     return sql`c.workspace_id = ${this.ctx.workspaceId} and c.erased_at is null${archived}`;
   }
 
@@ -263,9 +267,11 @@ class Compiler {
     if (this.forPage) return compiled;
     const set = this.singleSet(node);
     if (set) compiled.count = countLive(this.ctx.workspaceId, set);
-    else if (this.correlated) {
-      const narrowed = new Compiler(this.ctx).narrowedCount(node);
-      if (narrowed) compiled.count = narrowed;
+    else {
+      const narrowed = this.correlated ? new Compiler(this.ctx).narrowedCount(node) : null;
+      compiled.count =
+        narrowed ??
+        sql`select count(*)::int as n from ${compiled.from} where ${this.live(true)} and ${predicate}`;
     }
     if ((!this.correlated && this.windows.length) || this.readKept)
       compiled.page = new Compiler(this.ctx, true).compile(node);
@@ -293,7 +299,7 @@ class Compiler {
     // Correlated event conditions read only `c.id`, which the fenced subquery keeps.
     const events = this.node({ all: later }, 1, true, true);
     return sql`select count(*)::int as n from (select c.id from ${sql.join([sql`clients c`, ...this.joins], sql` `)}
-      where ${this.live()} and ${narrowing} offset 0) c where ${events}`;
+      where ${this.live(true)} and ${narrowing} offset 0) c where ${events}`;
   }
 
   /** The members as a set of client ids, when the tree is one positive tag or kept event condition. */
