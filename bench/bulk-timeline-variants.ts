@@ -5,8 +5,13 @@
  * added on top, alternating, in one run. Prints medians; bench/RESULTS.md quotes them by hand.
  * The one-tag statement and 50,000-client chunks were measured and not kept (no gain).
  *
- *   node bin/run-ts.mjs bench/bulk-timeline-variants.ts [--runs 3] [--clients 100000]
+ *   node bin/run-ts.mjs bench/bulk-timeline-variants.ts [--runs 3] [--clients 100000] [--plain | --refs]
+ *
+ * --refs compares how client_tags and client_history reference clients and tags: the per-row
+ * foreign keys migration 0026 dropped (re-created here), nothing at all (the floor), and the
+ * statement triggers of 0026 (read from drizzle/0026_bulktag.sql, dropped and re-created per variant).
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -92,56 +97,108 @@ try {
     chunk: number;
     single: boolean;
     plain?: boolean;
+    /** How client_tags and client_history reference clients and tags (--refs). */
+    refs?: 'keys' | 'none' | 'triggers';
   };
   const v3 = process.argv.includes('--plain');
-  const variants: Record<string, Variant> = v3
+  const refs = process.argv.includes('--refs');
+  const variants: Record<string, Variant> = refs
     ? {
-        'with migration 0023': {
+        'foreign keys (per row, as before 0026)': {
           historyWorkspaceFk: false,
           tagsWorkspaceFk: false,
           chunk: 10_000,
           single: false,
+          refs: 'keys',
         },
-        '+ plain insert (not exists) instead of on conflict': {
+        'no keys, no triggers (no integrity: the floor)': {
           historyWorkspaceFk: false,
           tagsWorkspaceFk: false,
           chunk: 10_000,
           single: false,
-          plain: true,
+          refs: 'none',
+        },
+        'set-based statement triggers (0026)': {
+          historyWorkspaceFk: false,
+          tagsWorkspaceFk: false,
+          chunk: 10_000,
+          single: false,
+          refs: 'triggers',
         },
       }
-    : {
-        'as is': { historyWorkspaceFk: true, tagsWorkspaceFk: true, chunk: 10_000, single: false },
-        'history without workspace FK': {
-          historyWorkspaceFk: false,
-          tagsWorkspaceFk: true,
-          chunk: 10_000,
-          single: false,
-        },
-        '+ one-tag statement': {
-          historyWorkspaceFk: false,
-          tagsWorkspaceFk: true,
-          chunk: 10_000,
-          single: true,
-        },
-        '+ chunks of 50,000': {
-          historyWorkspaceFk: false,
-          tagsWorkspaceFk: true,
-          chunk: 50_000,
-          single: true,
-        },
-        '+ client_tags without workspace FK': {
-          historyWorkspaceFk: false,
-          tagsWorkspaceFk: false,
-          chunk: 50_000,
-          single: true,
-        },
-      };
+    : v3
+      ? {
+          'with migration 0023': {
+            historyWorkspaceFk: false,
+            tagsWorkspaceFk: false,
+            chunk: 10_000,
+            single: false,
+          },
+          '+ plain insert (not exists) instead of on conflict': {
+            historyWorkspaceFk: false,
+            tagsWorkspaceFk: false,
+            chunk: 10_000,
+            single: false,
+            plain: true,
+          },
+        }
+      : {
+          'as is': { historyWorkspaceFk: true, tagsWorkspaceFk: true, chunk: 10_000, single: false },
+          'history without workspace FK': {
+            historyWorkspaceFk: false,
+            tagsWorkspaceFk: true,
+            chunk: 10_000,
+            single: false,
+          },
+          '+ one-tag statement': {
+            historyWorkspaceFk: false,
+            tagsWorkspaceFk: true,
+            chunk: 10_000,
+            single: true,
+          },
+          '+ chunks of 50,000': {
+            historyWorkspaceFk: false,
+            tagsWorkspaceFk: true,
+            chunk: 50_000,
+            single: true,
+          },
+          '+ client_tags without workspace FK': {
+            historyWorkspaceFk: false,
+            tagsWorkspaceFk: false,
+            chunk: 50_000,
+            single: true,
+          },
+        };
   const fk = async (table: string, on: boolean) => {
     await raw.query(`alter table ${table} drop constraint if exists ${table}_workspace_id_workspaces_id_fk`);
     if (on)
       await raw.query(`alter table ${table} add constraint ${table}_workspace_id_workspaces_id_fk
         foreign key (workspace_id) references workspaces(id) on delete cascade`);
+  };
+  // --refs: the triggers as migration 0026 creates them, dropped or re-created per variant, and
+  // the three foreign keys 0026 dropped re-created for the 'keys' variant.
+  const triggers = readFileSync(new URL('../drizzle/0026_bulktag.sql', import.meta.url), 'utf8')
+    .split('--> statement-breakpoint')
+    .map((statement) => statement.replace(/^--.*$/gm, '').trim())
+    .filter((statement) => statement.startsWith('CREATE TRIGGER'));
+  const triggerNames = triggers.map((t) => {
+    const m = /CREATE TRIGGER "(\w+)" .*? ON "(\w+)"/s.exec(t)!;
+    return `drop trigger if exists ${m[1]} on ${m[2]}`;
+  });
+  const keys = [
+    ['client_tags', 'client_tags_client_id_clients_id_fk', 'client_id', 'clients'],
+    ['client_tags', 'client_tags_tag_id_tags_id_fk', 'tag_id', 'tags'],
+    ['client_history', 'client_history_client_id_clients_id_fk', 'client_id', 'clients'],
+  ];
+  const setRefs = async (mode: 'keys' | 'none' | 'triggers') => {
+    for (const drop of triggerNames) await raw.query(drop);
+    for (const [table, name] of keys)
+      await raw.query(`alter table ${table} drop constraint if exists ${name}`);
+    if (mode === 'triggers') for (const create of triggers) await raw.query(create);
+    if (mode === 'keys')
+      for (const [table, name, column, target] of keys)
+        await raw.query(`alter table ${table} add constraint ${name} foreign key (${column})
+          references ${target}(id) on delete cascade`);
   };
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   let n = 0;
@@ -149,6 +206,7 @@ try {
     for (const [name, v] of Object.entries(variants)) {
       await fk('client_history', v.historyWorkspaceFk);
       await fk('client_tags', v.tagsWorkspaceFk);
+      if (v.refs) await setRefs(v.refs);
       await raw.query('checkpoint');
       const tagName = `t${n++}`;
       const t0 = performance.now();

@@ -173,7 +173,7 @@ try {
     `- Date: ${utcNow()}; ${machineLine(machineAtStart)}`,
     `- Data: ${int(CLIENTS)} clients in a fresh embedded PostgreSQL (a third already tagged), ${int(COUPONS)} of them in Madrid. Median of ${runs} runs, product and baseline alternating.`,
     '- Product: `startBulkAction` + `runBulkAction` (src/modules/bulk/bulk.service.ts), exactly what `POST /api/v1/bulk/add_tags` (selection: every client, as a segment tree) and `POST /api/v1/bulk/coupons` (selection: `city = Madrid`) do with their job: check and count the selection, write the action row and its audit entry, evaluate the selection again, then one set-based statement per chunk of 10,000 clients with its progress update — for tags the `client_tags` rows and one timeline entry per client; for coupons 10-character codes drawn in Node (crypto, no modulo bias) inserted with unnest — and the final audit entry.',
-    '- Baseline: one raw `INSERT … SELECT` of the same rows (tags: `client_tags` only; coupons: `coupons` with `md5(random())` codes), nothing else.',
+    '- Baseline: one raw `INSERT … SELECT` of the same rows (tags: `client_tags` only; coupons: `coupons` with `md5(random())` codes), nothing else. Since migration 0026 the integrity of `client_tags` and `client_history` (client live and of the workspace, tag of the workspace) is checked by statement triggers, once per statement, in the product and in the raw baselines alike.',
     '',
     '| Figure | Rows | Median | Baseline median | Ratio | Target |',
     '|---|---:|---:|---:|---:|:---:|',

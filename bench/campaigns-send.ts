@@ -28,6 +28,7 @@ import { createWorkspace } from '../src/modules/workspaces/workspaces.service.ts
 import { systemContext } from '../src/platform/auth/context.ts';
 import { migrateDatabase, silentWorkerLogger } from '../src/platform/db/db.ts';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded.ts';
+import { boundHeapGrowth, HEAP_GROWING_PERCENT } from '../src/platform/heap.ts';
 import { startWorker } from '../src/platform/queue/queue.ts';
 import { int, writeSection } from './lib/clients-util.ts';
 import {
@@ -52,6 +53,8 @@ const CONCURRENCY = arg('concurrency', 4);
 const profileIndex = process.argv.indexOf('--profile');
 const PROFILE = profileIndex > 0 ? process.argv[profileIndex + 1] : null;
 const machine = machineInfo();
+// This process stands for the product's server and worker: the same heap setting as `serve` and `worker`.
+boundHeapGrowth();
 const BODY =
   '<p>Hola {{ client.first_name }}, this spring we have news for you: <a href="https://clinic.example/spring">our spring offers</a>.</p><p>See you soon!</p>';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'clientela-send-bench-'));
@@ -184,7 +187,7 @@ try {
   await worker.stop();
   const productRss = peakRss.value;
   const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-  const memoryAtPeak = `at the peak: V8 heap ${mib(peakRss.heapUsed)} used of ${mib(peakRss.heapTotal)}, external ${mib(peakRss.external)}; ${mib(rssBeforeSend)} before Send`;
+  const memoryAtPeak = `at the peak: V8 heap ${mib(peakRss.heapUsed)} used of ${mib(peakRss.heapTotal)}, external ${mib(peakRss.external)}; ${mib(rssBeforeSend)} before Send; V8 heap growth ${HEAP_GROWING_PERCENT} % as in \`serve\` and \`worker\`, src/platform/heap.ts`;
   const { first, last, sent } = times.rows[0]!;
   const sendingMs = new Date(last).getTime() - new Date(first).getTime();
 

@@ -18,7 +18,7 @@ import pg from 'pg';
 import { createClientela } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { excludedFromCampaignSql, insertCampaign } from '../src/modules/campaigns/campaigns.repo.ts';
-import { QUIET_HOURS } from '../src/modules/campaigns/campaigns.send.ts';
+import { DEFAULT_QUIET_HOURS } from '../src/modules/campaigns/campaigns.schema.ts';
 import { reviewCampaign } from '../src/modules/campaigns/campaigns.service.ts';
 import { createSuppressionList } from '../src/modules/consent/suppressions.service.ts';
 import { type EligibilityRules, snapshotAudience } from '../src/modules/deliveries/audience.ts';
@@ -102,7 +102,7 @@ try {
     workspaceTimezone: 'Europe/Madrid',
     now: new Date(),
   });
-  const timing = { localTime: null, quietHours: QUIET_HOURS };
+  const timing = { localTime: null, quietHours: DEFAULT_QUIET_HOURS };
 
   const timedRollback = async (fn: (tx: typeof db) => Promise<number>) => {
     let rows = 0;

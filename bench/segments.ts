@@ -546,10 +546,10 @@ export function renderSegments(r: SegmentsBenchResult, before: SegmentsBenchResu
     '- `clients_live_id_index` (workspace_id, id) where erased_at is null: the live clients in id order, what tag and event sets are joined against.',
   );
   L.push(
-    "- `clients_live_city_index` (workspace_id, lower(city), city, id, consent_email, consent_sms, consent_whatsapp, consent_push, last_contacted_at, lifetime_value, label) where erased_at is null (migration 0026 added the columns after `city`), and the extended statistics `clients_lower_city_stats` on lower(city): city counts, and the example tree's city, consent and last-contact conditions with the client id, all from the index; the statistics (the planner ignores those of a partial expression index) let a page walk the newest clients instead of sorting every match.",
+    "- `clients_live_city_index` (workspace_id, lower(city), city, id, consent_email, consent_sms, consent_whatsapp, consent_push, last_contacted_at, lifetime_value, label) where erased_at is null (migration 0028 added the columns after `city`), and the extended statistics `clients_lower_city_stats` on lower(city): city counts, and the example tree's city, consent and last-contact conditions with the client id, all from the index; the statistics (the planner ignores those of a partial expression index) let a page walk the newest clients instead of sorting every match.",
   );
   L.push(
-    "- `clients_live_locale_index` (workspace_id, lower(locale), locale, id, the same values) where erased_at is null, and the statistics `clients_lower_locale_stats` on lower(locale) (migration 0026): the `not` tree's locale, LTV and label without a sequential scan of the table; without the statistics the planner took 60 % of the clients for 0.5 % and joined them by nested loops.",
+    "- The statistics `clients_lower_locale_stats` on lower(locale) (migration 0028): without them the planner took the 60 % of clients whose locale is `es` for 0.5 % and joined them by nested loops. A covering locale index like the city's was measured and left out (below).",
   );
   L.push(
     '- `clients_live_consent_{email,sms,whatsapp,push}_index` (workspace_id, id) where erased_at is null and the consent: consent counts.',
@@ -558,7 +558,7 @@ export function renderSegments(r: SegmentsBenchResult, before: SegmentsBenchResu
     "- `events_segment_aggregate_index` (workspace_id, type, client_id, occurred_at, amount): one type's events in client order, aggregated as a stream (no hash table to spill past work_mem) and joined with the live clients; also the per-client range of a correlated aggregate.",
   );
   L.push(
-    "- What migration 0026's two indexes cost (measured by hand on this dataset, 2026-11-22 20:31 UTC): `clients_live_city_index` grew from 7 MB (deduplicated) to 101 MB and `clients_live_locale_index` is 88 MB; both were built in 5.3 s on the million clients (the migration of this run). Inserting 300,000 clients into an empty copy of the table carrying one index only (`insert … select`, 0.67 s without any index): the old city index adds 2.6 µs per row, the new city index 5.7 µs, the locale index 5.7 µs, so about 8.8 s more per million imported clients, against the 51.6 s raw COPY floor of the imports benchmark (+17 % of that floor). Without the locale index the `not` tree is counted in 650–950 ms instead of ~530–580 ms (the statistics alone are free).",
+    "- What migration 0028 costs (measured by hand on this dataset, 2026-11-22 20:31 UTC): `clients_live_city_index` grew from 7 MB (deduplicated) to 101 MB, built in about 3 s on the million clients. Inserting 300,000 clients into an empty copy of the table carrying one index only (`insert … select`, 0.67 s without any index): the old city index adds 2.6 µs per row, the new one 5.7 µs, so about 3.1 s more per million imported clients (+6 % of the imports benchmark's 51.6 s raw COPY floor). A covering locale index of the same columns (88 MB, another 5.7 µs per imported client) counted the `not` tree in ~530–580 ms instead of 650–950 ms; left out, since that tree misses its target either way and every import would pay for it.",
   );
   L.push(
     "- `clients_archived_id_index` (workspace_id, id) where archived_at is not null (migration 0023): the compiled WHERE subtracts the few archived clients as an anti-join with it instead of testing `c.archived_at is null`, a column no index on the live clients holds; that test, added with client archiving, had sent every count back to the table's rows (the city count 9 → 264 ms, the consent count 46 → 210 ms on this dataset).",
@@ -587,7 +587,7 @@ export function renderSegments(r: SegmentsBenchResult, before: SegmentsBenchResu
     L.push(`### Before / after (before: ${before.date})`);
     L.push('');
     L.push(
-      `Before: the same benchmark with ${before.options.runs} measured runs per figure${before.options.migrate === false ? ', `--no-migrate`' : ''}, on the database as it was (without the migration that came with the change) and with the compiled SQL as it was (for migration 0026: main's \`src/modules/segments/segment-sql.ts\` at 26cf768, the same data before 0026); a product figure of about 5,000 ms is the statement timeout (422 SEGMENT_TIMEOUT, no answer). After: this run. ${
+      `Before: the same benchmark with ${before.options.runs} measured runs per figure${before.options.migrate === false ? ', `--no-migrate`' : ''}, on the database as it was (without the migration that came with the change) and with the compiled SQL as it was (for migration 0028: main's \`src/modules/segments/segment-sql.ts\` at 26cf768, the same data before 0028); a product figure of about 5,000 ms is the statement timeout (422 SEGMENT_TIMEOUT, no answer). After: this run. ${
         added.length
           ? `Indexes added or redefined between the two runs: ${added.map((i) => `\`${i.definition.replace(/ USING btree/, '').replace(/ ON public\./, ' ON ')}\``).join('; ')}.`
           : 'Same indexes in both runs.'

@@ -6,6 +6,7 @@ import { ensureFirstOwner, printFirstLogin } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import { openDatabase, resolveSecretKey } from './platform/db/database.ts';
 import { migrateDatabase } from './platform/db/db.ts';
+import { boundHeapGrowth } from './platform/heap.ts';
 import { startWorker } from './platform/queue/queue.ts';
 
 export function createLogger(config: Config) {
@@ -48,6 +49,7 @@ function onShutdown(logger: pino.Logger, stop: () => Promise<void>) {
 }
 
 export async function serve(config: Config, options: { worker: boolean }): Promise<void> {
+  boundHeapGrowth();
   const logger = createLogger(config);
   const log = (message: string) => logger.info(message);
   const startedAt = Date.now();
@@ -97,6 +99,7 @@ export async function serve(config: Config, options: { worker: boolean }): Promi
 
 /** Workers only: for scaling out on other machines against the same DATABASE_URL. */
 export async function workerOnly(config: Config): Promise<void> {
+  boundHeapGrowth();
   const logger = createLogger(config);
   const database = await openDatabase(config, (m) => logger.info(m));
   await migrateDatabase(database.url);

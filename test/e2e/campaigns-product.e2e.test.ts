@@ -14,6 +14,8 @@ describe('campaign product', () => {
   const api = <T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown) =>
     callApi<T>(session, method, path, body);
   let campaignId = '';
+  /** The quiet hours set in Settings › Sending (hours ahead of now, so nothing sent here waits). */
+  let quiet = { start: 21, end: 9 };
   const clients: Record<string, string> = {};
 
   it('logs in; the home page says what to do while there is nothing to show', async () => {
@@ -46,14 +48,42 @@ describe('campaign product', () => {
     await page().getByRole('switch', { name: 'Estimate costs' }).check({ force: true });
     await page().getByRole('textbox', { name: 'Per email' }).fill('0.002');
     await page().getByRole('textbox', { name: 'Per SMS segment' }).fill('0.05');
+    // Quiet hours: on by default (21:00–09:00). The business sets its own, chosen 3 to 5 hours ahead
+    // of the workspace's clock so that the SMS sent below goes at once whatever hour the suite runs.
+    expect(await page().getByRole('switch', { name: 'Hold SMS and WhatsApp at night' }).isChecked()).toBe(
+      true,
+    );
+    const { default_timezone } = await api<{ default_timezone: string }>('GET', '/api/v1/workspace');
+    const hourNow = Number(
+      new Intl.DateTimeFormat('en-GB', {
+        hour: '2-digit',
+        hourCycle: 'h23',
+        timeZone: default_timezone,
+      }).format(new Date()),
+    );
+    quiet = { start: (hourNow + 3) % 24, end: (hourNow + 5) % 24 };
+    const label = (hour: number) => `${String(hour).padStart(2, '0')}:00`;
+    const pickHour = async (name: string, hour: number) => {
+      await page().getByRole('combobox', { name }).click();
+      await page()
+        .getByRole('option', { name: label(hour), exact: true })
+        .click();
+    };
+    await pickHour('Until', quiet.start);
+    await pickHour('From', quiet.start);
+    // The same hour twice is refused before anything is sent.
+    await page().getByText('Pick two different hours.').waitFor();
+    expect(await page().getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+    await pickHour('Until', quiet.end);
     await screenshot(page(), 'campaigns-product-settings-sending');
     await page().getByRole('button', { name: 'Save' }).click();
     await page().getByText('Sending settings saved').waitFor();
-    const settings = await api<{ prices: { email: number; sms_segment: number } }>(
-      'GET',
-      '/api/v1/campaign-settings',
-    );
+    const settings = await api<{
+      prices: { email: number; sms_segment: number };
+      quiet_hours: { start: number; end: number } | null;
+    }>('GET', '/api/v1/campaign-settings');
     expect(settings.prices).toMatchObject({ currency: 'EUR', email: 0.002, sms_segment: 0.05 });
+    expect(settings.quiet_hours).toEqual(quiet);
   });
 
   it('wizard basics: the provider account and an SMS fallback', async () => {
@@ -123,7 +153,9 @@ describe('campaign product', () => {
   it('schedule: at a time, with the choice of when recipients are decided and the quiet-hours note', async () => {
     await page().getByRole('radio', { name: 'At a date and time' }).check();
     await page().getByTestId('determine').waitFor();
-    await page().getByTestId('quiet-hours').waitFor();
+    // The note says the workspace's own quiet hours, set in Settings › Sending above.
+    const hours = [quiet.start, quiet.end].map((h) => `${String(h).padStart(2, '0')}:00`);
+    await page().getByTestId('quiet-hours').getByText(`between ${hours[0]} and ${hours[1]}`).waitFor();
     await dismissNotifications(page());
     await screenshot(page(), 'campaigns-product-wizard-schedule');
     await page().getByRole('radio', { name: 'Now', exact: true }).check();

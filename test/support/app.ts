@@ -4,6 +4,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { type Clientela, createClientela } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createApiKey } from '../../src/modules/api-keys/api-keys.service.ts';
+import { upsertCampaignSettings } from '../../src/modules/campaigns/campaigns.repo.ts';
 import { addMember, createWorkspace } from '../../src/modules/workspaces/workspaces.service.ts';
 import { systemContext } from '../../src/platform/auth/context.ts';
 import type { Role } from '../../src/platform/auth/roles.ts';
@@ -60,8 +61,16 @@ export async function newUser(t: TestApp, name = 'Test user'): Promise<User> {
   });
 }
 
+/**
+ * A workspace of its own for a test. Without quiet hours: an SMS or WhatsApp sent "now" must not
+ * wait until 09:00 because the suite runs at night. Tests of quiet hours set them
+ * (PUT /api/v1/campaign-settings) and pick the hour with the clients' time zones.
+ */
 export async function newWorkspace(t: TestApp, owner?: User) {
-  return createWorkspace(t.app.dbHandle.db, { name: unique('Workspace') }, { user: owner ?? null });
+  const db = t.app.dbHandle.db;
+  const workspace = await createWorkspace(db, { name: unique('Workspace') }, { user: owner ?? null });
+  await upsertCampaignSettings(db, workspace.id, { quietHours: null });
+  return workspace;
 }
 
 export async function join(t: TestApp, workspaceId: string, user: User, role: Role) {

@@ -3,7 +3,7 @@ import type { Actor, WorkspaceContext } from '../../platform/auth/context.ts';
 import { hasRole, type Role } from '../../platform/auth/roles.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
 import { UUID } from '../../platform/db/ids.ts';
-import { AppError, type ErrorDetail } from '../../platform/errors.ts';
+import { AppError, type ErrorDetail, pgErrorCode } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { afterCursor, decodeCursor, page } from '../../platform/pagination.ts';
 import { recordAudit } from '../audit/audit.service.ts';
@@ -568,6 +568,22 @@ const SKIP_REASON: Partial<Record<BulkAction, string>> = {
 };
 
 /**
+ * A chunk whose clients are deleted, merged away or erased while it writes their tag rows or
+ * timeline entries fails as a whole (foreign_key_violation, the checks of migration 0026), since
+ * nothing may stay behind on such a client. It runs again: its statements only touch live clients
+ * of the workspace, so the retry leaves the clients that went away out (counted as skipped).
+ */
+async function againIfClientsWentAway<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= 3 || pgErrorCode(error) !== '23503') throw error;
+    }
+  }
+}
+
+/**
  * The run: the selection is evaluated again now, then walked in chunks of CHUNK clients, each
  * chunk one transaction (set-based statements, progress with it). Between chunks the row is
  * locked and read: a cancel stops the run there, with what was done kept and reported.
@@ -625,19 +641,21 @@ export async function runBulkAction(db: Database, workspaceId: string, id: strin
     let cancelled = false;
     for (let at = 0; at < ids.length; at += size) {
       const chunk = ids.slice(at, at + size);
-      const next = await db.transaction(async (tx) => {
-        const [locked] = await tx.select().from(bulkActions).where(eq(bulkActions.id, id)).for('update');
-        if (locked!.status === 'cancelled') return null;
-        const changed = await applyChunk(tx, ctx, locked!, chunk);
-        const skipped = { ...locked!.skipped };
-        if (chunk.length - changed > 0) skipped[reason] = (skipped[reason] ?? 0) + chunk.length - changed;
-        const [updated] = await tx
-          .update(bulkActions)
-          .set({ processed: locked!.processed + chunk.length, done: locked!.done + changed, skipped })
-          .where(eq(bulkActions.id, id))
-          .returning();
-        return updated!;
-      });
+      const next = await againIfClientsWentAway(() =>
+        db.transaction(async (tx) => {
+          const [locked] = await tx.select().from(bulkActions).where(eq(bulkActions.id, id)).for('update');
+          if (locked!.status === 'cancelled') return null;
+          const changed = await applyChunk(tx, ctx, locked!, chunk);
+          const skipped = { ...locked!.skipped };
+          if (chunk.length - changed > 0) skipped[reason] = (skipped[reason] ?? 0) + chunk.length - changed;
+          const [updated] = await tx
+            .update(bulkActions)
+            .set({ processed: locked!.processed + chunk.length, done: locked!.done + changed, skipped })
+            .where(eq(bulkActions.id, id))
+            .returning();
+          return updated!;
+        }),
+      );
       if (!next) {
         cancelled = true;
         break;

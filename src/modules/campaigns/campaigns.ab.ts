@@ -9,8 +9,8 @@ import { quietEndSql, recipientTimezoneSql } from '../deliveries/audience.ts';
 import { inboundReplyWithin } from '../events/events.repo.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import { type CampaignRow, updateCampaignRow } from './campaigns.repo.ts';
-import { DISPATCH_LANES, DISPATCH_TASK, QUIET_HOURS } from './campaigns.send.ts';
-import { getCampaignRow, toCampaignJson } from './campaigns.service.ts';
+import { DISPATCH_LANES, DISPATCH_TASK } from './campaigns.send.ts';
+import { getCampaignRow, getCampaignSettings, toCampaignJson } from './campaigns.service.ts';
 
 /**
  * A/B test: 2–4 content variants go to a random test share of the eligible recipients (split evenly
@@ -224,15 +224,13 @@ async function decide(
     // Released now: SMS and WhatsApp still wait out the quiet hours of each recipient's zone, as at
     // the snapshot (a release at 22:00 goes at 09:00 local, never at night and never dropped).
     const { defaultTimezone } = await getWorkspace(tx, ctx.workspaceId);
-    const quietEnd = quietEndSql(
-      QUIET_HOURS,
-      sql`now()`,
-      recipientTimezoneSql(defaultTimezone),
-      sql`d.channel`,
-    );
+    const { quiet_hours } = await getCampaignSettings(tx, ctx);
+    const quietEnd = quiet_hours
+      ? sql`(select ${quietEndSql(quiet_hours, sql`now()`, recipientTimezoneSql(defaultTimezone), sql`d.channel`)} from clients c where c.id = d.client_id)`
+      : sql`null::timestamptz`;
     const released = await tx.execute(sql`
       update deliveries d set status = 'queued', variant = ${winner}, updated_at = now(),
-        send_after = greatest(d.send_after, (select ${quietEnd} from clients c where c.id = d.client_id))
+        send_after = greatest(d.send_after, ${quietEnd})
       where d.campaign_id = ${campaignId} and d.status = 'held'`);
     const decided: AbTestState = {
       ...state,

@@ -44,6 +44,12 @@ async function world(clients = 20) {
   return { ...w, ids, ledger, outboxSubjects };
 }
 
+/** A zone where it is `hour`:xx now (Etc/GMT-N is UTC+N): the hour a test needs, whenever it runs. */
+function zoneAt(hour: number) {
+  const offset = (((hour - new Date().getUTCHours()) % 24) + 24) % 24;
+  return offset === 0 ? 'Etc/GMT' : offset <= 14 ? `Etc/GMT-${offset}` : `Etc/GMT+${24 - offset}`;
+}
+
 const AB = { test_share_percent: 50, criterion: 'opened', wait_hours: 4 } as const;
 const twoVariants = {
   variants: [
@@ -170,12 +176,9 @@ describe('A/B test', () => {
 
   it('held SMS released during the quiet hours of their zone wait until 09:00 local, never dropped', async () => {
     const w = await world(0);
-    // A zone where it is `hour`:xx now (Etc/GMT-N is UTC+N): the test share goes out at noon, and the
-    // held recipients are released when it has become 23:xx for them (they moved, as it were).
-    const zoneAt = (hour: number) => {
-      const offset = (((hour - new Date().getUTCHours()) % 24) + 24) % 24;
-      return offset === 0 ? 'Etc/GMT' : offset <= 14 ? `Etc/GMT-${offset}` : `Etc/GMT+${24 - offset}`;
-    };
+    await w.call('PUT', '/api/v1/campaign-settings', { quiet_hours: { start: 21, end: 9 } });
+    // The test share goes out at noon in the clients' zone, and the held recipients are released
+    // when it has become 23:xx for them (they moved, as it were).
     const zone = zoneAt(23);
     const ids = await insertClients(
       w.db,
@@ -213,6 +216,73 @@ describe('A/B test', () => {
     // Nothing went out at night: the released wait for 09:00 in their zone.
     expect(rows.rows.every((r) => r.status === 'queued' && r.local === '09:00')).toBe(true);
     expect(rows.rows.every((r) => new Date(r.send_after!).getTime() > Date.now())).toBe(true);
+  });
+
+  it("quiet hours are the workspace's: 21–9 by default, changed by admins, off with null; SMS at 23:00 local waits for their end", async () => {
+    const w = await world(0);
+    const settings = () => w.call('GET', '/api/v1/campaign-settings');
+    // A workspace that never changed its sending rules has the default quiet hours.
+    await w.db.execute(sql`delete from campaign_settings where workspace_id = ${w.workspaceId}`);
+    expect((await settings()).json().quiet_hours).toEqual({ start: 21, end: 9 });
+    const same = await w.call('PUT', '/api/v1/campaign-settings', { quiet_hours: { start: 9, end: 9 } });
+    expect(same.statusCode).toBe(400);
+    expect(same.json().error.details).toEqual([expect.objectContaining({ path: '/quiet_hours/end' })]);
+    const late = await w.call('PUT', '/api/v1/campaign-settings', { quiet_hours: { start: 24, end: 9 } });
+    expect(late.statusCode).toBe(400);
+    expect(JSON.stringify(late.json().error.details)).toContain('/quiet_hours/start');
+    const marketer = withKey(t, await newApiKey(t, w.workspaceId, 'marketer'));
+    expect((await marketer('PUT', '/api/v1/campaign-settings', { quiet_hours: null })).statusCode).toBe(403);
+    expect((await settings()).json().quiet_hours).toEqual({ start: 21, end: 9 });
+
+    const zone = zoneAt(23);
+    const sendSms = async (name: string) => {
+      const [client] = await insertClients(w.db, w.workspaceId, [
+        {
+          first_name: name,
+          phone: `+346000009${String(Math.floor(Math.random() * 100)).padStart(2, '0')}`,
+          consent: { sms: true },
+        },
+      ]);
+      await w.db.execute(sql`update clients set timezone = ${zone} where id = ${client!}`);
+      const id = (
+        await w.call('POST', '/api/v1/campaigns', {
+          name,
+          channel: 'sms',
+          content: { body: 'Hola' },
+          audience: { client_ids: [client!] },
+        })
+      ).json().id as string;
+      await w.call('POST', `/api/v1/campaigns/${id}/send`, {});
+      await work();
+      return (
+        await w.db.execute<{ status: string; local: string | null }>(
+          sql`select status, to_char(send_after at time zone ${zone}, 'HH24:MI') as local
+              from deliveries where campaign_id = ${id}`,
+        )
+      ).rows;
+    };
+    // 23:xx local: within the default 21–9, the SMS waits for 09:00 in the client's zone.
+    expect(await sendSms('Default')).toEqual([{ status: 'queued', local: '09:00' }]);
+    // Hours of the workspace's own (23–7): it waits for 07:00.
+    expect(
+      (await w.call('PUT', '/api/v1/campaign-settings', { quiet_hours: { start: 23, end: 7 } })).json()
+        .quiet_hours,
+    ).toEqual({ start: 23, end: 7 });
+    expect(await sendSms('Own hours')).toEqual([{ status: 'queued', local: '07:00' }]);
+    // No quiet hours: it goes now.
+    expect((await w.call('PUT', '/api/v1/campaign-settings', { quiet_hours: null })).json().quiet_hours).toBe(
+      null,
+    );
+    expect((await sendSms('Off')).map((r) => r.status)).toEqual(['sent']);
+    // Each change is audited with its before and after.
+    const audit = await w.db.execute<{ changes: Record<string, unknown> }>(
+      sql`select changes from audit_log where workspace_id = ${w.workspaceId}
+          and action = 'campaign_settings.updated' order by created_at`,
+    );
+    expect(audit.rows.map((r) => r.changes.quiet_hours)).toEqual([
+      { before: { start: 21, end: 9 }, after: { start: 23, end: 7 } },
+      { before: { start: 23, end: 7 }, after: null },
+    ]);
   });
 
   it('cancel also cancels the held recipients; the copy of a decided test tests again', async () => {
@@ -389,7 +459,7 @@ describe('costs', () => {
     expect((await marketer('PUT', '/api/v1/campaign-settings', { prices })).statusCode).toBe(403);
     const put = await w.call('PUT', '/api/v1/campaign-settings', { prices });
     expect(put.statusCode, put.body).toBe(200);
-    expect(put.json()).toEqual({ frequency_cap_7d: null, prices });
+    expect(put.json()).toEqual({ frequency_cap_7d: null, prices, quiet_hours: null });
     // Setting the cap alone keeps the prices.
     expect((await w.call('PUT', '/api/v1/campaign-settings', { frequency_cap_7d: 3 })).json().prices).toEqual(
       prices,

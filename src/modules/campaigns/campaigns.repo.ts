@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/db.ts';
 import type { Cursor } from '../../platform/pagination.ts';
-import { campaignExclusions, campaignSettings, campaigns } from './campaigns.schema.ts';
+import { campaignExclusions, campaignSettings, campaigns, type QuietHours } from './campaigns.schema.ts';
 
 export type CampaignRow = typeof campaigns.$inferSelect;
 export type NewCampaignRow = typeof campaigns.$inferInsert;
@@ -69,7 +69,11 @@ export async function findCampaignSettings(db: DbOrTx, workspaceId: string) {
 export async function upsertCampaignSettings(
   db: DbOrTx,
   workspaceId: string,
-  values: { frequencyCap7d?: number | null; prices?: Record<string, unknown> | null },
+  values: {
+    frequencyCap7d?: number | null;
+    prices?: Record<string, unknown> | null;
+    quietHours?: QuietHours | null;
+  },
 ) {
   const [row] = await db
     .insert(campaignSettings)

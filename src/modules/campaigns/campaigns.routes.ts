@@ -207,6 +207,23 @@ const Settings = Type.Object({
     }),
   ),
   prices: Nullable(PricesSchema),
+  quiet_hours: Nullable(
+    Type.Object(
+      {
+        start: Type.Integer({ minimum: 0, maximum: 23, description: 'Hour (local) the quiet period starts' }),
+        end: Type.Integer({
+          minimum: 0,
+          maximum: 23,
+          description: 'Hour (local) it ends; before start: the next day',
+        }),
+      },
+      {
+        additionalProperties: false,
+        description:
+          "No SMS or WhatsApp between these hours in each recipient's time zone: held until the end, never dropped; email is not held. Default 21 to 9; null = none",
+      },
+    ),
+  ),
 });
 
 const Stats = Type.Object({
@@ -745,11 +762,13 @@ export function registerCampaignRoutes(
       schema: {
         tags,
         summary: "Change the workspace's sending rules",
-        description: 'Only the fields given change; `prices: null` removes the prices.',
+        description:
+          'Only the fields given change; `prices: null` removes the prices, `quiet_hours: null` lets SMS and WhatsApp go at any hour.',
         body: Type.Object(
           {
             frequency_cap_7d: Type.Optional(Settings.properties.frequency_cap_7d),
             prices: Type.Optional(Nullable(PricesSchema)),
+            quiet_hours: Type.Optional(Settings.properties.quiet_hours),
           },
           { additionalProperties: false },
         ),

@@ -84,6 +84,14 @@ export const campaigns = pgTable(
   ],
 );
 
+/** Hours (0–23, local to each recipient) during which SMS and WhatsApp wait; `start > end` spans midnight. */
+export interface QuietHours {
+  start: number;
+  end: number;
+}
+/** The quiet hours of a workspace that has not changed them: 21:00 to 09:00. */
+export const DEFAULT_QUIET_HOURS: QuietHours = { start: 21, end: 9 };
+
 /** A workspace's sending rules (one row, created on first write; absent = the defaults). */
 export const campaignSettings = pgTable(
   'campaign_settings',
@@ -98,6 +106,11 @@ export const campaignSettings = pgTable(
      * `{ currency, email, sms_segment, whatsapp: { marketing, utility, authentication, service } }`.
      */
     prices: jsonb().$type<Record<string, unknown>>(),
+    /**
+     * No SMS or WhatsApp between `start` and `end` o'clock in each recipient's zone (delayed to `end`,
+     * never dropped); email is never held. null = no quiet hours.
+     */
+    quietHours: jsonb().$type<QuietHours>().default(DEFAULT_QUIET_HOURS),
     updatedAt: ts().notNull().defaultNow(),
   },
   (t) => [

@@ -11,6 +11,7 @@ import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { type MessageChannel, type SendTiming, snapshotAudience } from '../deliveries/audience.ts';
 import { holdClaimOwner } from '../deliveries/claim-owner.ts';
 import {
+  type ClaimCursor,
   type ClaimedDelivery,
   cancelQueued,
   claimDeliveries,
@@ -48,7 +49,6 @@ const MAX_ATTEMPTS = 5;
 /** Failures among the last sends that pause the campaign by itself. */
 const FAILURE_WINDOW = 200;
 const FAILURE_PAUSE_RATE = 0.2;
-export const QUIET_HOURS = { start: 21, end: 9 } as const;
 
 /** A message rendered for one client, in the shape the channel providers send. */
 export type CampaignMessage = Omit<RenderedMessage, 'whatsappTemplate'> & {
@@ -198,13 +198,13 @@ async function prepareCampaign(db: Database, deps: SendDeps, campaignId: string,
     if (row.snapshotAt || (row.status !== 'sending' && row.status !== 'scheduled')) return;
     const workspace = await getWorkspace(tx, workspaceId);
     const now = new Date();
-    const { frequency_cap_7d } = await getCampaignSettings(tx, systemContext(workspaceId));
+    const { frequency_cap_7d, quiet_hours } = await getCampaignSettings(tx, systemContext(workspaceId));
     const timing: SendTiming = {
       localTime:
         row.recipientTimeZone && row.scheduledAt
           ? localIso(row.scheduledAt, workspace.defaultTimezone).slice(0, 16)
           : null,
-      quietHours: QUIET_HOURS,
+      quietHours: quiet_hours,
     };
     const audience = await compileAudience(tx, workspaceId, row.audience as Audience, { now });
     const channels = [row.channel, ...(row.fallbackChannels as MessageChannel[])];
@@ -325,11 +325,14 @@ async function dispatchLane(
     return cache.get(kind)!;
   };
 
+  // Each claim of this run starts where its last one ended (deliveries.repo.ts, ClaimCursor).
+  const cursor: ClaimCursor = { after: null };
+
   /** Claims the next batch (committed as `sending`) and renders it; null when nothing is due or the campaign stopped. */
   const prepareBatch = async (): Promise<PreparedBatch | null> => {
     const row = await getCampaignRow(db, workspaceId, campaignId);
     if (row.status !== 'sending') return null;
-    const batch = await claimDeliveries(db, campaignId, BATCH, owner);
+    const batch = await claimDeliveries(db, campaignId, BATCH, owner, cursor);
     if (!batch.length) return null;
     const prepared: PreparedBatch = { ids: batch.map((d) => d.id), outcomes: [], groups: [] };
     for (const kind of new Set(batch.map((d) => d.channel))) {

@@ -51,7 +51,12 @@ import {
   updateCampaignRow,
   upsertCampaignSettings,
 } from './campaigns.repo.ts';
-import { CAMPAIGN_CHANNELS, CAMPAIGN_STATUSES } from './campaigns.schema.ts';
+import {
+  CAMPAIGN_CHANNELS,
+  CAMPAIGN_STATUSES,
+  DEFAULT_QUIET_HOURS,
+  type QuietHours,
+} from './campaigns.schema.ts';
 
 export { CAMPAIGN_CHANNELS, CAMPAIGN_STATUSES };
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
@@ -374,31 +379,49 @@ export async function duplicateCampaign(
 
 // ---- settings ------------------------------------------------------------------------------------
 
-export async function getCampaignSettings(db: DbOrTx, ctx: WorkspaceContext) {
-  const row = await findCampaignSettings(db, ctx.workspaceId);
+export type CampaignSettings = {
+  frequency_cap_7d: number | null;
+  prices: Prices | null;
+  quiet_hours: QuietHours | null;
+};
+
+function settingsJson(row: Awaited<ReturnType<typeof findCampaignSettings>>): CampaignSettings {
   return {
     frequency_cap_7d: row?.frequencyCap7d ?? null,
     prices: (row?.prices as Prices | null | undefined) ?? null,
+    quiet_hours: row ? (row.quietHours ?? null) : DEFAULT_QUIET_HOURS,
   };
 }
 
-/** Only the fields given change (`prices: null` removes the prices). */
+export async function getCampaignSettings(db: DbOrTx, ctx: WorkspaceContext): Promise<CampaignSettings> {
+  return settingsJson(await findCampaignSettings(db, ctx.workspaceId));
+}
+
+/**
+ * Only the fields given change (`prices: null` removes the prices, `quiet_hours: null` lets SMS and
+ * WhatsApp go at any hour).
+ */
 export async function setCampaignSettings(
   db: Database,
   ctx: WorkspaceContext,
-  input: { frequency_cap_7d?: number | null; prices?: Prices | null },
+  input: { frequency_cap_7d?: number | null; prices?: Prices | null; quiet_hours?: QuietHours | null },
 ) {
+  if (input.quiet_hours && input.quiet_hours.start === input.quiet_hours.end)
+    throw AppError.validation([
+      { path: '/quiet_hours/end', message: 'must differ from start (null turns quiet hours off)' },
+    ]);
   return db.transaction(async (tx) => {
     const before = await getCampaignSettings(tx, ctx);
     const row = await upsertCampaignSettings(tx, ctx.workspaceId, {
       frequencyCap7d: input.frequency_cap_7d,
       prices: input.prices === undefined ? undefined : input.prices ? { ...input.prices } : null,
+      quietHours:
+        input.quiet_hours === undefined
+          ? undefined
+          : input.quiet_hours && { start: input.quiet_hours.start, end: input.quiet_hours.end },
     });
-    const after = {
-      frequency_cap_7d: row.frequencyCap7d,
-      prices: (row.prices as Prices | null) ?? null,
-    };
-    const changes = diff(before, after, ['frequency_cap_7d', 'prices']);
+    const after = settingsJson(row);
+    const changes = diff(before, after, ['frequency_cap_7d', 'prices', 'quiet_hours']);
     if (Object.keys(changes).length)
       await recordAudit(tx, ctx, {
         action: 'campaign_settings.updated',

@@ -200,6 +200,7 @@ describe('campaigns: eligibility (review and snapshot)', () => {
     expect((await w.call('PUT', '/api/v1/campaign-settings', { frequency_cap_7d: 2 })).json()).toEqual({
       frequency_cap_7d: 2,
       prices: null,
+      quiet_hours: null,
     });
 
     const campaign = (

@@ -94,7 +94,7 @@ export const clients = pgTable(
       .where(sql`${t.erasedAt} is null`),
     // The city index also carries the id and the small scalar values trees test beside a city
     // (consents, last contact, LTV, label), so "in Madrid or Valencia, WhatsApp consent, not
-    // contacted in 14 days" is answered from the index alone (migration 0026: the example tree of
+    // contacted in 14 days" is answered from the index alone (migration 0028: the example tree of
     // SEGMENTS.md read 109,000 scattered client rows before). Key columns after the unique id
     // order nothing; drizzle-kit writes no INCLUDE.
     index('clients_live_city_index')
@@ -102,23 +102,6 @@ export const clients = pgTable(
         t.workspaceId,
         sql`lower(${t.city})`,
         t.city,
-        t.id,
-        t.consentEmail,
-        t.consentSms,
-        t.consentWhatsapp,
-        t.consentPush,
-        t.lastContactedAt,
-        t.lifetimeValue,
-        t.label,
-      )
-      .where(sql`${t.erasedAt} is null`),
-    // The same for the locale (the `not` tree of bench/segments.ts: locale, LTV and label of 600,000
-    // Spanish-speaking clients without a sequential scan of the table).
-    index('clients_live_locale_index')
-      .on(
-        t.workspaceId,
-        sql`lower(${t.locale})`,
-        t.locale,
         t.id,
         t.consentEmail,
         t.consentSms,
@@ -191,13 +174,11 @@ export const clientHistory = pgTable(
   'client_history',
   {
     id: uuid().primaryKey().default(sql`gen_random_uuid()`),
-    // No foreign key to workspaces: a deleted workspace takes its clients, and their history goes
-    // with each client (the key below). One check less per row is 10 % of a bulk tag of 100,000
-    // clients, which writes one entry per client (bench/RESULTS.md, bulk actions).
+    // No foreign keys, for the speed of bulk actions (one entry per client): migration
+    // 0026_bulktag checks the client (same workspace, not erased) set-based in a statement
+    // trigger, and deleting a client deletes its history, as client_tags (tags.schema.ts).
     workspaceId: uuid().notNull(),
-    clientId: uuid()
-      .notNull()
-      .references(() => clients.id, { onDelete: 'cascade' }),
+    clientId: uuid().notNull(),
     kind: text().notNull(),
     actorType: text().notNull(),
     actorId: uuid(),

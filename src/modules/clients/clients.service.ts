@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, isNull, type SQL, sql } from 'drizzle-orm';
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { Actor, WorkspaceContext } from '../../platform/auth/context.ts';
 import { hasRole, type Role } from '../../platform/auth/roles.ts';
@@ -511,11 +511,27 @@ export async function getClientRows(
 ): Promise<Map<string, ClientRow>> {
   const wanted = ids.filter((id) => UUID.test(id));
   if (!wanted.length) return new Map();
-  const rows = await db
-    .select()
-    .from(clients)
-    .where(and(eq(clients.workspaceId, workspaceId), inArray(clients.id, wanted)));
+  const rows = await clientRowsQuery(db, workspaceId, wanted);
   return new Map(rows.map((row) => [row.id, row]));
+}
+
+/**
+ * getClientRows' query: one primary-key probe per id, as a lateral subquery that its `limit` keeps
+ * a parameterized index scan (the workspace is checked outside it, or the planner may probe a
+ * workspace index instead). As `id in (…)` the planner, on clients freshly imported (not yet
+ * analysed), walked all of the workspace's entries of another index: 3.9 ms for 100 of 20,000
+ * clients, and a campaign reads one batch of 100 after another (bench/campaigns-send.ts).
+ */
+export function clientRowsQuery(db: DbOrTx, workspaceId: string, ids: readonly string[]) {
+  const one = db.select().from(clients).where(eq(clients.id, sql`k.id`)).limit(1).as('c');
+  const fields = Object.fromEntries(
+    Object.keys(getTableColumns(clients)).map((key) => [key, one[key as keyof typeof one]]),
+  ) as unknown as typeof clients._.columns;
+  return db
+    .select(fields)
+    .from(sql`unnest(${sql.param(ids)}::uuid[]) as k(id)`)
+    .crossJoinLateral(one)
+    .where(eq(one.workspaceId, workspaceId));
 }
 
 export async function getClient(db: DbOrTx, ctx: WorkspaceContext, id: string) {

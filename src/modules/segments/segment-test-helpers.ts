@@ -71,11 +71,18 @@ export async function insertClients(
       consentWhatsapp: s.consent?.whatsapp ?? false,
       consentPush: s.consent?.push ?? false,
       custom: s.custom ?? {},
-      erasedAt: s.erased ? new Date() : null,
+      // Erased after their tags are written (below): tags of an erased client are refused
+      // (migration 0026), and these fixtures keep some to prove segments skip erased clients.
+      erasedAt: null,
       archivedAt: s.archived ? new Date() : null,
       tags: s.tags ?? [],
     })),
   );
+  const erased = ids.filter((_, i) => specs[i]!.erased);
+  if (erased.length)
+    await db.execute(
+      sql`update clients set erased_at = now() where id = any(${`{${erased.join(',')}}`}::uuid[])`,
+    );
   return ids;
 }
 

@@ -84,9 +84,24 @@ export interface Cost {
     amount: number;
   }[];
 }
+/** Hours (0–23, each recipient's local time) during which SMS and WhatsApp wait; start > end spans midnight. */
+export interface QuietHours {
+  start: number;
+  end: number;
+}
 export interface CampaignSettings {
   frequency_cap_7d: number | null;
   prices: Prices | null;
+  /** null: SMS and WhatsApp go at any hour. */
+  quiet_hours: QuietHours | null;
+}
+
+/** What a workspace that never changed its sending rules has (the server's default). */
+export const DEFAULT_QUIET_HOURS: QuietHours = { start: 21, end: 9 };
+
+/** "21:00" for 21: how the dashboard writes an hour of the quiet hours. */
+export function hourLabel(hour: number): string {
+  return `${String(hour).padStart(2, '0')}:00`;
 }
 export type CampaignAudience =
   | { segment_id: string }

@@ -45,9 +45,12 @@ import {
   type CampaignChannel,
   type CampaignContent,
   type CampaignReview,
+  hourLabel,
+  type QuietHours,
   type SingleContent,
   useCampaign,
   useCampaignReview,
+  useCampaignSettings,
   useCreateCampaign,
   useExcludeClients,
   useExclusions,
@@ -918,6 +921,7 @@ function ScheduleStep(props: {
   onDetermine(determine: Determine): void;
 }) {
   const { t } = useTranslation();
+  const quiet = useCampaignSettings().data?.quiet_hours ?? null;
   return (
     <Stack maw={620}>
       <Radio.Group
@@ -966,9 +970,9 @@ function ScheduleStep(props: {
           </Radio.Group>
         </>
       ) : null}
-      {props.channels.some((c) => c !== 'email') ? (
+      {quiet && props.channels.some((c) => c !== 'email') ? (
         <Alert icon={<IconInfoCircle size={18} />} variant="light" data-testid="quiet-hours">
-          {t('campaigns.wizard.quietHours')}
+          {t('campaigns.wizard.quietHours', { from: hourLabel(quiet.start), to: hourLabel(quiet.end) })}
         </Alert>
       ) : null}
     </Stack>
@@ -978,7 +982,13 @@ function ScheduleStep(props: {
 /** What to look at before sending: each as a sentence. */
 function warningsOf(
   review: CampaignReview,
-  options: { channel: CampaignChannel; when: When; ab: AbTestSettings | null; variants: number },
+  options: {
+    channel: CampaignChannel;
+    when: When;
+    ab: AbTestSettings | null;
+    variants: number;
+    quiet: QuietHours | null;
+  },
 ): Array<{ key: string; values?: Record<string, unknown> }> {
   const warnings: Array<{ key: string; values?: Record<string, unknown> }> = [];
   if (review.audience > 0 && review.skipped / review.audience >= 0.2)
@@ -990,8 +1000,14 @@ function warningsOf(
     .filter((s) => s.reason === 'no_consent')
     .reduce((n, s) => n + s.count, 0);
   if (noConsent > 0) warnings.push({ key: 'noConsent', values: { count: noConsent } });
-  if (options.channel !== 'email' || Object.keys(review.eligible_by_channel).some((c) => c !== 'email'))
-    warnings.push({ key: 'quietHours' });
+  if (
+    options.quiet &&
+    (options.channel !== 'email' || Object.keys(review.eligible_by_channel).some((c) => c !== 'email'))
+  )
+    warnings.push({
+      key: 'quietHours',
+      values: { from: hourLabel(options.quiet.start), to: hourLabel(options.quiet.end) },
+    });
   if (options.ab) {
     const test = Math.ceil((review.eligible * options.ab.test_share_percent) / 100);
     warnings.push({
@@ -1029,10 +1045,11 @@ function ReviewStep({
 }) {
   const { t } = useTranslation();
   const review = useCampaignReview(id, true);
+  const quiet = useCampaignSettings().data?.quiet_hours ?? null;
   if (review.error) return <QueryError error={review.error} onRetry={() => void review.refetch()} />;
   if (!review.data) return <Loader aria-label={t('campaigns.loading')} />;
   const data = review.data;
-  const warnings = warningsOf(data, { channel, when, ab, variants });
+  const warnings = warningsOf(data, { channel, when, ab, variants, quiet });
   return (
     <Grid gap="xl">
       <Grid.Col span={{ base: 12, md: 7 }}>

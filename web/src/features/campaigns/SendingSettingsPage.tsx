@@ -4,6 +4,7 @@ import {
   Group,
   Loader,
   NumberInput,
+  Select,
   SimpleGrid,
   Stack,
   Switch,
@@ -15,7 +16,10 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import {
   type CampaignSettings,
+  DEFAULT_QUIET_HOURS,
+  hourLabel,
   type Prices,
+  type QuietHours,
   useCampaignSettings,
   useUpdateCampaignSettings,
 } from '../../api/campaigns';
@@ -33,8 +37,12 @@ const NO_PRICES: Prices = {
   whatsapp: { marketing: 0, utility: 0, authentication: 0, service: 0 },
 };
 const CATEGORIES = ['marketing', 'utility', 'authentication', 'service'] as const;
+const HOURS = Array.from({ length: 24 }, (_, h) => ({ value: String(h), label: hourLabel(h) }));
 
-/** Settings → Sending: the frequency cap and the prices the campaign cost estimate uses. Admins change them. */
+/**
+ * Settings → Sending: the frequency cap, the quiet hours of SMS and WhatsApp, and the prices the
+ * campaign cost estimate uses. Admins change them.
+ */
 export function SendingSettingsPage() {
   const { t } = useTranslation();
   const settings = useCampaignSettings();
@@ -57,6 +65,22 @@ function SettingsForm({ initial }: { initial: CampaignSettings }) {
   const [cap, setCap] = useState<number | null>(initial.frequency_cap_7d);
   const [pricesOn, setPricesOn] = useState(initial.prices !== null);
   const [prices, setPrices] = useState<Prices>(initial.prices ?? NO_PRICES);
+  const [quietOn, setQuietOn] = useState(initial.quiet_hours !== null);
+  const [quiet, setQuiet] = useState<QuietHours>(initial.quiet_hours ?? DEFAULT_QUIET_HOURS);
+  const quietInvalid = quietOn && quiet.start === quiet.end;
+  const hourSelect = (key: keyof QuietHours, label: string) => (
+    <Select
+      label={label}
+      data={HOURS}
+      value={String(quiet[key])}
+      onChange={(v) => v !== null && setQuiet({ ...quiet, [key]: Number(v) })}
+      allowDeselect={false}
+      disabled={!canEdit}
+      error={key === 'end' && quietInvalid ? t('sendingSettings.quietSame') : undefined}
+      maw={160}
+      data-testid={`quiet-${key}`}
+    />
+  );
   const price = (value: number, onChange: (n: number) => void, label: string, testId: string) => (
     <NumberInput
       label={label}
@@ -73,7 +97,7 @@ function SettingsForm({ initial }: { initial: CampaignSettings }) {
   );
   const save = () =>
     update.mutate(
-      { frequency_cap_7d: cap, prices: pricesOn ? prices : null },
+      { frequency_cap_7d: cap, prices: pricesOn ? prices : null, quiet_hours: quietOn ? quiet : null },
       {
         onSuccess: () => notifySuccess(t('sendingSettings.saved')),
         onError: (error) => notifyError(errorMessage(error)),
@@ -96,6 +120,30 @@ function SettingsForm({ initial }: { initial: CampaignSettings }) {
           disabled={!canEdit}
           maw={320}
         />
+      </Card>
+      <Card withBorder>
+        <Title order={2} size="h4" mb="xs">
+          {t('sendingSettings.quietTitle')}
+        </Title>
+        <Text size="sm" c="dimmed" mb="sm">
+          {t('sendingSettings.quietHelp')}
+        </Text>
+        <Switch
+          label={t('sendingSettings.quietOn')}
+          checked={quietOn}
+          onChange={(e) => setQuietOn(e.currentTarget.checked)}
+          disabled={!canEdit}
+          mb="sm"
+          data-testid="quiet-on"
+        />
+        {quietOn ? (
+          <Group align="flex-start">
+            {hourSelect('start', t('sendingSettings.quietFrom'))}
+            {hourSelect('end', t('sendingSettings.quietTo'))}
+          </Group>
+        ) : (
+          <Text size="sm">{t('sendingSettings.quietOff')}</Text>
+        )}
       </Card>
       <Card withBorder>
         <Title order={2} size="h4" mb="xs">
@@ -156,7 +204,7 @@ function SettingsForm({ initial }: { initial: CampaignSettings }) {
       </Card>
       {canEdit ? (
         <Group>
-          <Button onClick={save} loading={update.isPending}>
+          <Button onClick={save} loading={update.isPending} disabled={quietInvalid}>
             {t('sendingSettings.save')}
           </Button>
         </Group>

@@ -1,0 +1,1 @@
+ALTER TABLE "campaign_settings" ADD COLUMN "quiet_hours" jsonb DEFAULT '{"start":21,"end":9}'::jsonb;
