@@ -3,9 +3,12 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupTestApp } from '../../../test/support/app.ts';
 import { ingestEvents } from '../events/events.service.ts';
+import { refreshEventWindows, requestEventWindows } from './event-windows.ts';
+import type { Node } from './segment-definition.ts';
 import { compileSegment, countSql } from './segment-sql.ts';
 import { insertClients, insertEvents, segmentWorld, sqlMembers } from './segment-test-helpers.ts';
 import { registerEngagementSource, unregisterEngagementSource } from './segments.registry.ts';
+import { countMembers, memberIds, memberPage } from './segments.repo.ts';
 import { checkDefinition, compileFor, segmentEnvironment } from './segments.service.ts';
 
 const t = setupTestApp();
@@ -698,6 +701,113 @@ describe('the example of SEGMENTS.md', () => {
       'neverContacted',
       'spender',
     ]);
+  });
+
+  it('is counted narrowed first: city, tag and consent behind a fence, then the events of the few left', async () => {
+    const world = await segmentWorld(t);
+    const base = { city: 'Madrid', tags: ['vip'], consent: { whatsapp: true } };
+    const [booked, archived, unbooked] = await insertClients(world.db, world.workspaceId, [
+      { first_name: 'booked', ...base },
+      { first_name: 'archived', ...base, archived: true },
+      { first_name: 'unbooked', ...base },
+    ]);
+    const booking = (client: string) => ({
+      client_id: client,
+      type: 'booking',
+      occurred_at: ago(5),
+      amount: null,
+      location_id: null,
+    });
+    await insertEvents(world.db, world.workspaceId, [booking(booked!), booking(archived!)]);
+    const tree: Node = {
+      all: [
+        { field: 'city', op: 'in', value: ['Madrid', 'Valencia'] },
+        { field: 'tags', op: 'has', value: 'VIP' },
+        { field: 'consent.whatsapp', op: 'is', value: true },
+        { event: 'booking', measure: 'count', op: 'gte', value: 1, within_days: 30 },
+      ],
+    };
+    const env = await segmentEnvironment(world.db, { workspaceId: world.workspaceId, role: 'owner' });
+    const compiled = compileFor(env, tree, NOW);
+    const count = new PgDialect().sqlToQuery(countSql(compiled)).sql;
+    // The event aggregate sits outside the fenced subquery of the narrowing conditions.
+    expect(count).toMatch(/offset 0\) c where .*from events ev/s);
+    expect(count).not.toMatch(/archived_at is null/);
+    expect(await countMembers(world.db, compiled)).toBe(1);
+    expect(await memberIds(world.db, compiled)).toEqual([booked]);
+    expect(unbooked).toBeDefined();
+  });
+});
+
+describe('a narrowing tree with events under not', () => {
+  it('reads the kept window for them, exact for clients whose events changed since it was kept', async () => {
+    const world = await segmentWorld(t);
+    const es = { locale: 'es', lifetime_value: 200, label: 'customer' };
+    const specs = {
+      visited: { ...es, tags: ['Newsletter'] },
+      neverVisited: { ...es, tags: ['Newsletter'] },
+      untagged: { ...es },
+      visitedLongAgo: { ...es, tags: ['Newsletter'] },
+      prospect: { ...es, label: 'prospect' },
+      french: { ...es, locale: 'fr' },
+      visitsAfterKept: { ...es, tags: ['Newsletter'] },
+    };
+    const names = Object.keys(specs) as Array<keyof typeof specs>;
+    const ids = await insertClients(
+      world.db,
+      world.workspaceId,
+      names.map((n) => ({ first_name: n, ...specs[n] })),
+    );
+    const byName = Object.fromEntries(names.map((n, i) => [n, ids[i]!])) as Record<
+      keyof typeof specs,
+      string
+    >;
+    const visit = (client: string, when: Date) => ({
+      client_id: client,
+      type: 'visit',
+      occurred_at: when,
+      amount: null,
+      location_id: null,
+    });
+    await insertEvents(world.db, world.workspaceId, [
+      visit(byName.visited, ago(10)),
+      visit(byName.visitedLongAgo, ago(100)),
+    ]);
+    const tree: Node = {
+      all: [
+        { field: 'locale', op: 'eq', value: 'ES' },
+        { field: 'lifetime_value', op: 'gt', value: 100 },
+        {
+          not: {
+            any: [
+              { field: 'label', op: 'eq', value: 'prospect' },
+              {
+                all: [
+                  { field: 'tags', op: 'has', value: 'newsletter' },
+                  { event: 'visit', measure: 'count', op: 'eq', value: 0, within_days: 90 },
+                ],
+              },
+            ],
+          },
+        },
+      ],
+    };
+    const before = await segmentEnvironment(world.db, { workspaceId: world.workspaceId, role: 'owner' });
+    await requestEventWindows(world.db, world.workspaceId, compileFor(before, tree, NOW).windows ?? []);
+    await refreshEventWindows(world.db, world.workspaceId, { maxAgeMs: 0, asOf: ago(0, 2) });
+    // After the window was kept: a visit of a client the kept rows say never visited.
+    await insertEvents(world.db, world.workspaceId, [visit(byName.visitsAfterKept, ago(0, 1))]);
+    const env = await segmentEnvironment(world.db, { workspaceId: world.workspaceId, role: 'owner' });
+    const compiled = compileFor(env, tree, NOW);
+    const dialect = new PgDialect();
+    expect(dialect.sqlToQuery(countSql(compiled)).sql).toContain('event_window_aggregates');
+    // The page stays per client (the newest members are found after a few clients).
+    expect(compiled.page).toBeDefined();
+    expect(dialect.sqlToQuery(countSql(compiled.page!)).sql).not.toContain('event_window_aggregates');
+    const expected = [byName.visited, byName.untagged, byName.visitsAfterKept].sort();
+    expect((await memberIds(world.db, compiled)).sort()).toEqual(expected);
+    expect(await countMembers(world.db, compiled)).toBe(expected.length);
+    expect((await memberPage(world.db, compiled, 20, null)).map((c) => c.id).sort()).toEqual(expected);
   });
 });
 

@@ -50,7 +50,10 @@ import { engagementSources } from './segments.registry.ts';
  * vip, with ≥ 3 bookings" — each EventCond is instead a correlated aggregate over the client's own
  * events (an index range per client, coalesced to 0), which PostgreSQL evaluates only for the
  * clients the cheaper conditions left, instead of aggregating every client's events
- * (bench/segments.ts: the example tree of SEGMENTS.md on 1M clients and 10M events).
+ * (bench/segments.ts: the example tree of SEGMENTS.md on 1M clients and 10M events). Its count
+ * puts the root's other conditions behind a fence (narrowedCount), so those aggregates run only
+ * for the clients they leave; and an event condition mixed with others under `not` or `any`
+ * there, which no fence can defer, reads its kept window (below) when there is one.
  *
  * Kept windows. An event condition on a type and window the workspace keeps (event-windows.ts:
  * no location or property filter, `now` not before the window's T0) reads the kept per-client
@@ -187,10 +190,30 @@ function zeroMatches(op: CompareOp, value: number): boolean {
   }
 }
 
+/** A condition made of event conditions alone (with all / any / not): it reads only the client's id. */
+function eventsOnly(node: Node): boolean {
+  return (
+    isEvent(node) ||
+    (isAll(node) && node.all.length > 0 && node.all.every(eventsOnly)) ||
+    (isAny(node) && node.any.length > 0 && node.any.every(eventsOnly)) ||
+    (isNot(node) && eventsOnly(node.not))
+  );
+}
+
 class Compiler {
   private joins: SQL[] = [];
   /** Events as correlated aggregates (the tree narrows the clients first), not joined aggregates. */
   private correlated = false;
+  /**
+   * While compiling a root conjunct that mixes events with other conditions (under `not` or
+   * `any`, as "not (tagged Newsletter and no visit in 90 days)"), even when the tree narrows the
+   * clients first: such a conjunct cannot be deferred behind the narrowing fence (narrowedCount),
+   * so a correlated aggregate would run for every client the narrowing leaves (65,680 of them
+   * for the `not` tree of bench/segments.ts); a kept window's set is one hash join instead.
+   */
+  private keptInMixed = false;
+  /** Some event condition was compiled as a kept window's set (the page is then compiled apart). */
+  private readKept = false;
   /** Event conditions on a type and window that could be kept (no location or property filter). */
   readonly windows: WantedWindow[] = [];
   constructor(
@@ -205,19 +228,79 @@ class Compiler {
     return !('error' in resolved) && (NARROWING_OPS[resolved.type]?.has(node.op) ?? false);
   }
 
+  /**
+   * The workspace's live clients. For a count, archived ones (few) are an anti-join with their
+   * partial index rather than `c.archived_at is null`, which no index on the live clients holds:
+   * that test sent every count back to the table's rows (bench/segments.ts: the city count
+   * 9 → 264 ms once migration 0023 added the column); the anti-join keeps the counts index-only.
+   * Members and pages read the rows anyway and keep the plain test: with the anti-join in the
+   * members' query the bulk archive job of clients.archive.test.ts timed out (30 s instead of 4;
+   * the cause was not diagnosed).
+   */
+  private live(forCount = false): SQL {
+    const archived = this.ctx.includeArchived
+      ? sql``
+      : forCount
+        ? sql` and not exists (select 1 from clients xa where xa.workspace_id = ${this.ctx.workspaceId} and xa.archived_at is not null and xa.id = c.id)`
+        : sql` and c.archived_at is null`;
+    return sql`c.workspace_id = ${this.ctx.workspaceId} and c.erased_at is null${archived}`;
+  }
+
   compile(node: Node): CompiledSegment {
     this.correlated = this.forPage || (isAll(node) && node.all.some((child) => this.narrows(child)));
-    const predicate = this.node(node, 1, true, true);
+    const predicate =
+      this.correlated && !this.forPage && isAll(node) && node.all.length
+        ? sql`(${sql.join(
+            node.all.map((child) => {
+              this.keptInMixed = !eventsOnly(child);
+              const compiled = this.node(child, 2, true, true);
+              this.keptInMixed = false;
+              return compiled;
+            }),
+            sql` and `,
+          )})`
+        : this.node(node, 1, true, true);
     const compiled: CompiledSegment = {
       from: sql.join([sql`clients c`, ...this.joins], sql` `),
-      where: sql`c.workspace_id = ${this.ctx.workspaceId} and c.erased_at is null ${this.ctx.includeArchived ? sql`` : sql`and c.archived_at is null `}and ${predicate}`,
+      where: sql`${this.live()} and ${predicate}`,
       windows: this.windows,
     };
     if (this.forPage) return compiled;
     const set = this.singleSet(node);
     if (set) compiled.count = countLive(this.ctx.workspaceId, set);
-    if (!this.correlated && this.windows.length) compiled.page = new Compiler(this.ctx, true).compile(node);
+    else {
+      const narrowed = this.correlated ? new Compiler(this.ctx).narrowedCount(node) : null;
+      compiled.count =
+        narrowed ??
+        sql`select count(*)::int as n from ${compiled.from} where ${this.live(true)} and ${predicate}`;
+    }
+    if ((!this.correlated && this.windows.length) || this.readKept)
+      compiled.page = new Compiler(this.ctx, true).compile(node);
     return compiled;
+  }
+
+  /**
+   * The count of a tree whose root `all` narrows the clients first (see the header): the root's
+   * conditions on the client's own values and tags are counted first, behind a fence (`offset 0`),
+   * and only the clients they leave have their events aggregated. Without the fence PostgreSQL
+   * pushes the per-client event aggregates into the first scan, before the tag join, and runs
+   * them for every client of the city instead of the few thousand the tag leaves (bench/segments.ts,
+   * the example of SEGMENTS.md: 34,560 aggregates instead of 6,110). Null when the root has no such
+   * split (no condition made of events alone, or nothing else).
+   */
+  private narrowedCount(node: Node): SQL | null {
+    if (!isAll(node)) return null;
+    this.correlated = true;
+    const later = node.all.filter(eventsOnly);
+    const first = node.all.filter((child) => !eventsOnly(child));
+    if (!later.length || !first.length) return null;
+    this.keptInMixed = true;
+    const narrowing = this.node({ all: first }, 1, true, true);
+    this.keptInMixed = false;
+    // Correlated event conditions read only `c.id`, which the fenced subquery keeps.
+    const events = this.node({ all: later }, 1, true, true);
+    return sql`select count(*)::int as n from (select c.id from ${sql.join([sql`clients c`, ...this.joins], sql` `)}
+      where ${this.live(true)} and ${narrowing} offset 0) c where ${events}`;
   }
 
   /** The members as a set of client ids, when the tree is one positive tag or kept event condition. */
@@ -226,7 +309,7 @@ class Compiler {
     while (isAll(single) && single.all.length === 1) single = single.all[0]!;
     if (isField(single) && single.field === 'tags' && ['has', 'has_any', 'has_all'].includes(single.op)) {
       const names = single.op === 'has' ? [single.value as string] : (single.value as string[]);
-      return this.tagSet(names, single.op === 'has_all');
+      return this.tagSet(names, single.op === 'has_all', true);
     }
     if (isEvent(single) && !zeroMatches(single.op, single.value)) {
       const kept = this.keptEvent(single);
@@ -463,25 +546,35 @@ class Compiler {
   }
 
   /**
-   * Tags by name, case-insensitively (tags.name_key is the folded name). A positive tag condition
-   * that is one of the WHERE's own conjuncts is `c.id in (…)`, which PostgreSQL plans as a
-   * semi-join (never a subplan there); anywhere else, a joined set (inSet).
+   * Clients with the tags (any, or all of them), each once. The tag ids are looked up first (an
+   * InitPlan), so client_tags is one range of its (tag_id, client_id) index, read index-only, and
+   * the planner estimates it from that index rather than from a join with `tags`, which it guessed
+   * at a third of its size and then built the whole tag set as a hash before any cheaper
+   * condition. `ownWorkspace`: the set is counted by itself (countLive), not joined with the
+   * workspace's clients, so its rows are checked to be the workspace's too.
    */
-  /** Clients with the tags (any, or all of them), each once. */
-  private tagSet(names: string[], all: boolean): SQL {
+  private tagSet(names: string[], all: boolean, ownWorkspace = false): SQL {
     const keys = [...new Set(names.map(tagKey))];
-    const match =
-      keys.length === 1 ? sql`t.name_key = ${keys[0]}` : sql`t.name_key = any(${sql.param(keys)}::text[])`;
+    const ws = this.ctx.workspaceId;
+    const tagIds =
+      keys.length === 1
+        ? sql`ct.tag_id = (select t.id from tags t where t.workspace_id = ${ws} and t.name_key = ${keys[0]})`
+        : sql`ct.tag_id = any(array(select t.id from tags t where t.workspace_id = ${ws} and t.name_key = any(${sql.param(keys)}::text[])))`;
     // One key is one tag (unique per workspace), so each client at most once (the primary key of
     // client_tags): no grouping, whose hash table every parallel worker would build again.
     const grouping =
       keys.length === 1
         ? sql``
         : sql` group by ct.client_id${all ? sql` having count(*) = ${keys.length}` : sql``}`;
-    return sql`select ct.client_id from client_tags ct join tags t on t.id = ct.tag_id
-        where ct.workspace_id = ${this.ctx.workspaceId} and t.workspace_id = ${this.ctx.workspaceId} and ${match}${grouping}`;
+    const own = ownWorkspace ? sql` and ct.workspace_id = ${ws}` : sql``;
+    return sql`select ct.client_id from client_tags ct where ${tagIds}${own}${grouping}`;
   }
 
+  /**
+   * Tags by name, case-insensitively (tags.name_key is the folded name). A positive tag condition
+   * that is one of the WHERE's own conjuncts is `c.id in (…)`, which PostgreSQL plans as a
+   * semi-join (never a subplan there); anywhere else, a joined set (inSet).
+   */
   private tags(cond: FieldCond, top: boolean): SQL {
     const tagged = (names: string[], all: boolean, semi = false) => {
       const set = this.tagSet(names, all);
@@ -529,7 +622,8 @@ class Compiler {
 
   private event(cond: EventCond, positive: boolean, top: boolean): SQL {
     const kept = this.keptEvent(cond);
-    if (kept && !this.correlated) {
+    if (kept && (!this.correlated || this.keptInMixed)) {
+      this.readKept = true;
       const passes = (value: SQL) => compareMeasure(cond, value);
       // The set holds only clients with events: where 0 passes, the condition is "not among those failing".
       if (zeroMatches(cond.op, cond.value)) return NOT(this.inSet(kept((value) => NOT(passes(value)))));
