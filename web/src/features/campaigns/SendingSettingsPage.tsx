@@ -12,7 +12,7 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import {
   type CampaignSettings,
@@ -121,87 +121,70 @@ function SettingsForm({ initial }: { initial: CampaignSettings }) {
           maw={320}
         />
       </Card>
-      <Card withBorder>
-        <Title order={2} size="h4" mb="xs">
-          {t('sendingSettings.quietTitle')}
-        </Title>
-        <Text size="sm" c="dimmed" mb="sm">
-          {t('sendingSettings.quietHelp')}
-        </Text>
-        <Switch
-          label={t('sendingSettings.quietOn')}
-          checked={quietOn}
-          onChange={(e) => setQuietOn(e.currentTarget.checked)}
-          disabled={!canEdit}
-          mb="sm"
-          data-testid="quiet-on"
-        />
-        {quietOn ? (
-          <Group align="flex-start">
-            {hourSelect('start', t('sendingSettings.quietFrom'))}
-            {hourSelect('end', t('sendingSettings.quietTo'))}
-          </Group>
-        ) : (
-          <Text size="sm">{t('sendingSettings.quietOff')}</Text>
-        )}
-      </Card>
-      <Card withBorder>
-        <Title order={2} size="h4" mb="xs">
-          {t('sendingSettings.pricesTitle')}
-        </Title>
-        <Text size="sm" c="dimmed" mb="sm">
-          {t('sendingSettings.pricesHelp')}
-        </Text>
-        <Switch
-          label={t('sendingSettings.pricesOn')}
-          checked={pricesOn}
-          onChange={(e) => setPricesOn(e.currentTarget.checked)}
-          disabled={!canEdit}
-          mb="sm"
-          data-testid="prices-on"
-        />
-        {pricesOn ? (
-          <Stack>
-            <TextInput
-              label={t('sendingSettings.currency')}
-              description={t('sendingSettings.currencyHelp')}
-              value={prices.currency}
-              onChange={(e) =>
-                setPrices({ ...prices, currency: e.currentTarget.value.toUpperCase().slice(0, 3) })
-              }
-              maw={240}
-              disabled={!canEdit}
-            />
-            <SimpleGrid cols={{ base: 1, sm: 2 }}>
-              {price(
-                prices.email,
-                (email) => setPrices({ ...prices, email }),
-                t('sendingSettings.email'),
-                'price-email',
-              )}
-              {price(
-                prices.sms_segment,
-                (sms_segment) => setPrices({ ...prices, sms_segment }),
-                t('sendingSettings.smsSegment'),
-                'price-sms',
-              )}
-            </SimpleGrid>
-            <Text size="sm" fw={500}>
-              {t('sendingSettings.whatsapp')}
-            </Text>
-            <SimpleGrid cols={{ base: 1, sm: 4 }}>
-              {CATEGORIES.map((c) =>
-                price(
-                  prices.whatsapp[c],
-                  (n) => setPrices({ ...prices, whatsapp: { ...prices.whatsapp, [c]: n } }),
-                  t(`sendingSettings.categories.${c}`),
-                  `price-whatsapp-${c}`,
-                ),
-              )}
-            </SimpleGrid>
-          </Stack>
-        ) : null}
-      </Card>
+      <SwitchedCard
+        title={t('sendingSettings.quietTitle')}
+        help={t('sendingSettings.quietHelp')}
+        label={t('sendingSettings.quietOn')}
+        checked={quietOn}
+        onChange={setQuietOn}
+        disabled={!canEdit}
+        testId="quiet-on"
+        off={<Text size="sm">{t('sendingSettings.quietOff')}</Text>}
+      >
+        <Group align="flex-start">
+          {hourSelect('start', t('sendingSettings.quietFrom'))}
+          {hourSelect('end', t('sendingSettings.quietTo'))}
+        </Group>
+      </SwitchedCard>
+      <SwitchedCard
+        title={t('sendingSettings.pricesTitle')}
+        help={t('sendingSettings.pricesHelp')}
+        label={t('sendingSettings.pricesOn')}
+        checked={pricesOn}
+        onChange={setPricesOn}
+        disabled={!canEdit}
+        testId="prices-on"
+      >
+        <Stack>
+          <TextInput
+            label={t('sendingSettings.currency')}
+            description={t('sendingSettings.currencyHelp')}
+            value={prices.currency}
+            onChange={(e) =>
+              setPrices({ ...prices, currency: e.currentTarget.value.toUpperCase().slice(0, 3) })
+            }
+            maw={240}
+            disabled={!canEdit}
+          />
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
+            {price(
+              prices.email,
+              (email) => setPrices({ ...prices, email }),
+              t('sendingSettings.email'),
+              'price-email',
+            )}
+            {price(
+              prices.sms_segment,
+              (sms_segment) => setPrices({ ...prices, sms_segment }),
+              t('sendingSettings.smsSegment'),
+              'price-sms',
+            )}
+          </SimpleGrid>
+          <Text size="sm" fw={500}>
+            {t('sendingSettings.whatsapp')}
+          </Text>
+          <SimpleGrid cols={{ base: 1, sm: 4 }}>
+            {CATEGORIES.map((c) =>
+              price(
+                prices.whatsapp[c],
+                (n) => setPrices({ ...prices, whatsapp: { ...prices.whatsapp, [c]: n } }),
+                t(`sendingSettings.categories.${c}`),
+                `price-whatsapp-${c}`,
+              ),
+            )}
+          </SimpleGrid>
+        </Stack>
+      </SwitchedCard>
       {canEdit ? (
         <Group>
           <Button onClick={save} loading={update.isPending} disabled={quietInvalid}>
@@ -214,5 +197,39 @@ function SettingsForm({ initial }: { initial: CampaignSettings }) {
         </Text>
       )}
     </Stack>
+  );
+}
+
+/** A card of one optional rule: its title and help, the switch that turns it on, its fields when on. */
+function SwitchedCard(props: {
+  title: string;
+  help: string;
+  label: string;
+  checked: boolean;
+  onChange(checked: boolean): void;
+  disabled: boolean;
+  testId: string;
+  /** What the card says while the rule is off. */
+  off?: ReactNode;
+  children: ReactNode;
+}) {
+  return (
+    <Card withBorder>
+      <Title order={2} size="h4" mb="xs">
+        {props.title}
+      </Title>
+      <Text size="sm" c="dimmed" mb="sm">
+        {props.help}
+      </Text>
+      <Switch
+        label={props.label}
+        checked={props.checked}
+        onChange={(e) => props.onChange(e.currentTarget.checked)}
+        disabled={props.disabled}
+        mb="sm"
+        data-testid={props.testId}
+      />
+      {props.checked ? props.children : (props.off ?? null)}
+    </Card>
   );
 }
