@@ -721,8 +721,10 @@ export function memberIdsSql(segment: CompiledSegment): SQL {
   return sql`select c.id as client_id from ${segment.from} where ${segment.where}`;
 }
 
-/** One page of member ids, newest clients first, after a keyset position. */
-/** A page of members, newest first: `columns` of `c` (`c.id`, `c.*`) of up to `limit` clients. */
+/**
+ * One page of members, newest clients first, after a keyset position: `columns` of `c` (`c.id`,
+ * `c.*`) of up to `limit` clients.
+ */
 export function pageSql(
   segment: CompiledSegment,
   limit: number,
