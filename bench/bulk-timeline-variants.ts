@@ -21,7 +21,7 @@ import { addTagsToClients } from '../src/modules/clients/clients.bulk-actions.ts
 import { ensureTags } from '../src/modules/tags/tags.service.ts';
 import { createWorkspace } from '../src/modules/workspaces/workspaces.service.ts';
 import { systemContext } from '../src/platform/auth/context.ts';
-import { createDb, migrateDatabase } from '../src/platform/db/db.ts';
+import { createDb, migrateDatabase, type Tx } from '../src/platform/db/db.ts';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded.ts';
 import { latency, ms1 } from './lib/clients-util.ts';
 
@@ -51,11 +51,7 @@ try {
   ).rows.map((r) => r.id);
 
   /** The product's statement with one tag and its timeline data built once (no per-client aggregate). */
-  const oneTag = async (
-    tx: Parameters<Parameters<typeof db.transaction>[0]>[0],
-    chunk: string[],
-    name: string,
-  ) => {
+  const oneTag = async (tx: Tx, chunk: string[], name: string) => {
     const [tag] = await ensureTags(tx, ws, [name]);
     const r = await tx.execute<{ n: number }>(sql`with added as (
         insert into client_tags (client_id, tag_id, workspace_id)
@@ -70,11 +66,7 @@ try {
     return Number(r.rows[0]!.n);
   };
   /** The product's statement with a plain insert of the pairs not there yet instead of ON CONFLICT. */
-  const plainInsert = async (
-    tx: Parameters<Parameters<typeof db.transaction>[0]>[0],
-    chunk: string[],
-    name: string,
-  ) => {
+  const plainInsert = async (tx: Tx, chunk: string[], name: string) => {
     const [tag] = await ensureTags(tx, ws, [name]);
     const r = await tx.execute<{ n: number }>(sql`with added as (
         insert into client_tags (client_id, tag_id, workspace_id)

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
+import { runOnce } from 'graphile-worker';
 import { afterAll, beforeAll } from 'vitest';
 import { type Clientela, createClientela } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -9,6 +10,7 @@ import { addMember, createWorkspace } from '../../src/modules/workspaces/workspa
 import { systemContext } from '../../src/platform/auth/context.ts';
 import type { Role } from '../../src/platform/auth/roles.ts';
 import { createPasswordUser, type User } from '../../src/platform/auth/users.ts';
+import { silentWorkerLogger } from '../../src/platform/db/db.ts';
 import { createDatabaseForTest } from './db.ts';
 
 export const ORIGIN = 'http://clientela.test';
@@ -132,4 +134,9 @@ export function withKey(t: TestApp, key: string) {
       headers: { authorization: `Bearer ${key}` },
       ...(payload !== undefined ? { payload: payload as object } : {}),
     });
+}
+
+/** Runs the app's jobs that are due now, once, as a worker would (the test waits for them). */
+export async function runDueJobs(t: TestApp): Promise<void> {
+  await runOnce({ pgPool: t.app.dbHandle.pool, taskList: t.app.jobs.tasks, logger: silentWorkerLogger() });
 }

@@ -1,18 +1,14 @@
 import { sql } from 'drizzle-orm';
 import type { JobHelpers } from 'graphile-worker';
-import { runOnce } from 'graphile-worker';
 import { describe, expect, it } from 'vitest';
-import { newApiKey, setupTestApp, withKey } from '../../../test/support/app.ts';
-import { silentWorkerLogger } from '../../platform/db/db.ts';
+import { newApiKey, runDueJobs, setupTestApp, withKey } from '../../../test/support/app.ts';
 import { insertClients, insertEvents, segmentWorld } from '../segments/segment-test-helpers.ts';
 import { AB_DECIDE_TASK } from './campaigns.ab.ts';
 
 const t = setupTestApp();
 
 /** Runs the jobs that are due now (the A/B decision, due hours later, is not among them). */
-async function work() {
-  await runOnce({ pgPool: t.app.dbHandle.pool, taskList: t.app.jobs.tasks, logger: silentWorkerLogger() });
-}
+const work = () => runDueJobs(t);
 
 /** Runs the A/B decision job now, as the worker would when its time comes. */
 async function decideNow(campaignId: string) {

@@ -1,15 +1,11 @@
 import { sql } from 'drizzle-orm';
-import { runOnce } from 'graphile-worker';
 import { describe, expect, it } from 'vitest';
-import { setupTestApp } from '../../../test/support/app.ts';
-import { silentWorkerLogger } from '../../platform/db/db.ts';
+import { runDueJobs, setupTestApp } from '../../../test/support/app.ts';
 import { insertClients, segmentWorld } from '../segments/segment-test-helpers.ts';
 
 const t = setupTestApp();
 
-async function work() {
-  await runOnce({ pgPool: t.app.dbHandle.pool, taskList: t.app.jobs.tasks, logger: silentWorkerLogger() });
-}
+const work = () => runDueJobs(t);
 
 async function world() {
   const w = await segmentWorld(t);

@@ -2,10 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { runOnce } from 'graphile-worker';
 import { afterEach, describe, expect, it } from 'vitest';
-import { newApiKey, setupTestApp, withKey } from '../../../test/support/app.ts';
-import { silentWorkerLogger } from '../../platform/db/db.ts';
+import { newApiKey, runDueJobs, setupTestApp, withKey } from '../../../test/support/app.ts';
 import { bulkTestHooks } from '../bulk/bulk.service.ts';
 import { insertClients, segmentWorld } from '../segments/segment-test-helpers.ts';
 import { createSegment } from '../segments/segments.service.ts';
@@ -13,9 +11,7 @@ import { createTemplate } from '../templates/templates.service.ts';
 
 const t = setupTestApp({ CLIENTELA_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'clientela-archive-')) });
 
-async function work() {
-  await runOnce({ pgPool: t.app.dbHandle.pool, taskList: t.app.jobs.tasks, logger: silentWorkerLogger() });
-}
+const work = () => runDueJobs(t);
 
 afterEach(() => {
   bulkTestHooks.chunkSize = null;

@@ -1,8 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { runOnce } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newApiKey, setupTestApp, withKey } from '../../../test/support/app.ts';
-import { silentWorkerLogger } from '../../platform/db/db.ts';
+import { newApiKey, runDueJobs, setupTestApp, withKey } from '../../../test/support/app.ts';
 import { insertClients, segmentWorld } from '../segments/segment-test-helpers.ts';
 import { createTemplate } from '../templates/templates.service.ts';
 import { CODE_ALPHABET, CODE_RANDOM_BITS, generateCodes } from './coupons.codes.ts';
@@ -24,9 +22,7 @@ afterAll(async () => {
   await t.app.http.close();
 });
 
-async function work() {
-  await runOnce({ pgPool: t.app.dbHandle.pool, taskList: t.app.jobs.tasks, logger: silentWorkerLogger() });
-}
+const work = () => runDueJobs(t);
 
 async function world() {
   const w = await segmentWorld(t);

@@ -2,10 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { runOnce } from 'graphile-worker';
 import { describe, expect, it } from 'vitest';
-import { setupTestApp } from '../../../test/support/app.ts';
-import { silentWorkerLogger } from '../../platform/db/db.ts';
+import { runDueJobs, setupTestApp } from '../../../test/support/app.ts';
 import { createClient } from '../clients/clients.service.ts';
 import { insertClients, segmentWorld } from '../segments/segment-test-helpers.ts';
 
@@ -13,9 +11,7 @@ const t = setupTestApp({
   CLIENTELA_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'clientela-exports-records-')),
 });
 
-async function work() {
-  await runOnce({ pgPool: t.app.dbHandle.pool, taskList: t.app.jobs.tasks, logger: silentWorkerLogger() });
-}
+const work = () => runDueJobs(t);
 
 type World = Awaited<ReturnType<typeof segmentWorld>>;
 

@@ -1,15 +1,11 @@
 import { sql } from 'drizzle-orm';
-import { runOnce } from 'graphile-worker';
 import { describe, expect, it } from 'vitest';
-import { setupTestApp } from '../../../test/support/app.ts';
-import { silentWorkerLogger } from '../../platform/db/db.ts';
+import { runDueJobs, setupTestApp } from '../../../test/support/app.ts';
 import { insertClients, insertEvents, segmentWorld } from '../segments/segment-test-helpers.ts';
 
 const t = setupTestApp();
 
-async function work() {
-  await runOnce({ pgPool: t.app.dbHandle.pool, taskList: t.app.jobs.tasks, logger: silentWorkerLogger() });
-}
+const work = () => runDueJobs(t);
 
 const DAY = 86_400_000;
 const event = (client_id: string, daysAgo: number) => ({
