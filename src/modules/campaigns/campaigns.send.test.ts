@@ -87,6 +87,43 @@ describe('sending a campaign', () => {
     expect(await w.outbox()).toHaveLength(4);
   });
 
+  it('moves the last contact of every client a message reached, never back, and not the skipped ones', async () => {
+    const w = await world();
+    const later = new Date(Date.now() + 86_400_000);
+    // Dani was contacted "tomorrow" (an imported date): a send today must not move it back.
+    await w.db.execute(
+      sql`update clients set last_contacted_at = ${later.toISOString()} where id = ${w.ids[3]}`,
+    );
+    const before = Date.now();
+    expect((await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/send`, {})).statusCode).toBe(200);
+    await work();
+    const rows = (
+      await w.db.execute<{ first_name: string; last_contacted_at: string | null; sent_at: string | null }>(
+        sql`select c.first_name, c.last_contacted_at, d.sent_at from clients c
+            join deliveries d on d.client_id = c.id and d.campaign_id = ${w.campaign.id} order by c.first_name`,
+      )
+    ).rows;
+    const contacted = Object.fromEntries(rows.map((r) => [r.first_name, r.last_contacted_at]));
+    for (const name of ['Ana', 'Bruno', 'Chloé 🌸']) {
+      const at = new Date(contacted[name]!).getTime();
+      expect(at, name).toBeGreaterThanOrEqual(before - 1000);
+      expect(at, name).toBeGreaterThanOrEqual(
+        new Date(rows.find((r) => r.first_name === name)!.sent_at!).getTime(),
+      );
+    }
+    expect(new Date(contacted.Dani!).getTime()).toBe(later.getTime());
+    expect(contacted.Eva).toBeNull();
+    // The API and a segment of the recently contacted see it (Dani's later date counts too: the
+    // contract's `within_last_days` has no upper bound).
+    const ana = (await w.call('GET', `/api/v1/clients/${w.ids[0]}`)).json();
+    expect(ana.last_contacted_at).toBe(new Date(contacted.Ana!).toISOString());
+    const recent = await w.call('POST', '/api/v1/segments/evaluate', {
+      definition: { field: 'last_contacted_at', op: 'within_last_days', value: 1 },
+      limit: 0,
+    });
+    expect(recent.json().count).toBe(4);
+  });
+
   it('re-reads consent (and archiving) at send time, turns a dead worker’s claims into unknown, and never sends those', async () => {
     const w = await world();
     await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/send`, {});

@@ -7,12 +7,14 @@ import { AppError } from '../../platform/errors.ts';
 import type { JobDefinitions } from '../../platform/queue/queue.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import type { OutgoingMessage, SendResult, WhatsappTemplateRef } from '../channels/channel-types.ts';
+import { recordContacted } from '../clients/clients.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { type MessageChannel, type SendTiming, snapshotAudience } from '../deliveries/audience.ts';
 import { holdClaimOwner } from '../deliveries/claim-owner.ts';
 import {
   type ClaimCursor,
   type ClaimedDelivery,
+  campaignContactsSql,
   cancelQueued,
   claimDeliveries,
   consentWithdrawnSince,
@@ -22,6 +24,7 @@ import {
   recordOutcomes,
   releaseClaims,
   requeueDeliveries,
+  sentContactsSql,
 } from '../deliveries/deliveries.repo.ts';
 import { paced } from '../deliveries/rate-limiter.ts';
 import { type Audience, compileAudience, markSegmentUsed } from '../segments/segments.service.ts';
@@ -498,6 +501,7 @@ async function dispatchLane(
       if (pending) await releaseClaims(db, pending.ids);
       throw error;
     }
+    await advanceSentClients(db, workspaceId, outcomes);
     // The failure rate can only have passed the threshold when this batch failed somewhere.
     if (outcomes.some((o) => o.status === 'failed') && (await failuresPassThreshold(db, campaignId))) {
       const pending = await next;
@@ -507,6 +511,18 @@ async function dispatchLane(
     }
   }
   await finishOrWait(db, campaignId, workspaceId, lane);
+}
+
+/**
+ * The last contact of the clients a batch reached. After the batch's ledger transaction and outside
+ * it: two lanes or campaigns updating the same clients in another order could deadlock, and a
+ * failed update must never undo the record of messages that left. What it misses (an error here,
+ * a worker killed just before) the campaign's end catches up (`finishOrWait`), so it is not retried.
+ */
+async function advanceSentClients(db: Database, workspaceId: string, outcomes: DeliveryOutcome[]) {
+  const sent = outcomes.filter((o) => o.status === 'sent').map((o) => o.id);
+  if (!sent.length) return;
+  await recordContacted(db, workspaceId, sentContactsSql(sent)).catch(() => 0);
 }
 
 /** A claimed batch, rendered, waiting for its sends. */
@@ -559,6 +575,8 @@ async function finishOrWait(db: Database, campaignId: string, workspaceId: strin
     await enqueue(db, DISPATCH_TASK, campaignId, lane, new Date(Date.now() + 15_000));
     return;
   }
+  // Every client the campaign reached, including batches whose own update was missed.
+  await recordContacted(db, workspaceId, campaignContactsSql(campaignId));
   await db.transaction(async (tx) => {
     const row = await getCampaignRow(tx, workspaceId, campaignId, true);
     // Not snapshotted yet (a lane queued again while the snapshot is still to be taken): not done.

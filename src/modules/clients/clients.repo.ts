@@ -116,6 +116,22 @@ export async function updateClientRow(db: DbOrTx, id: string, values: ClientValu
   return row!;
 }
 
+/**
+ * Moves each client's `last_contacted_at` forward to the time of a message they were sent, never
+ * back (a later import or an older campaign finishing late cannot make a client look less recently
+ * contacted). `contacts` is a subquery of `(client_id, at)` rows, one or more per client, from the
+ * module that sent the messages. Erased clients are left alone. `updated_at` is not touched: a
+ * message sent is not an edit of the client.
+ */
+export async function advanceLastContacted(db: DbOrTx, workspaceId: string, contacts: SQL): Promise<number> {
+  const result = await db.execute(sql`
+    update clients c set last_contacted_at = x.at
+    from (select s.client_id, max(s.at) as at from (${contacts}) s group by s.client_id) x
+    where c.workspace_id = ${workspaceId} and c.id = x.client_id and c.erased_at is null
+      and (c.last_contacted_at is null or c.last_contacted_at < x.at)`);
+  return result.rowCount ?? 0;
+}
+
 export async function deleteClientRow(db: DbOrTx, workspaceId: string, id: string): Promise<void> {
   await db.delete(clients).where(and(eq(clients.workspaceId, workspaceId), eq(clients.id, id)));
 }

@@ -26,6 +26,7 @@ import {
 import { getWorkspace, membershipOf } from '../workspaces/workspaces.service.ts';
 import { clientDataParticipants, type TimelineItem, type TimelineWindow } from './client-data.ts';
 import {
+  advanceLastContacted,
   type ClientRow,
   type ClientValues,
   deleteHistory,
@@ -939,6 +940,14 @@ export interface ActivityScores {
 }
 
 /** Writes the activity columns (and risk, when given) for many clients in one statement. */
+/**
+ * Messages the clients were sent move their last contact forward (never back). `contacts`: a
+ * subquery of `(client_id, at)` rows from the module that sent them (the deliveries ledger).
+ */
+export async function recordContacted(db: DbOrTx, workspaceId: string, contacts: SQL): Promise<number> {
+  return advanceLastContacted(db, workspaceId, contacts);
+}
+
 export async function applyActivityScores(db: DbOrTx, workspaceId: string, rows: ActivityScores[]) {
   if (!rows.length) return;
   const payload = JSON.stringify(

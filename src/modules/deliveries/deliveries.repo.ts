@@ -216,6 +216,21 @@ export async function recordOutcomes(db: DbOrTx, outcomes: DeliveryOutcome[]): P
 }
 
 /**
+ * `(client_id, at)` of the deliveries among `deliveryIds` that the provider accepted: what moves
+ * those clients' last contact (clients.repo.ts `advanceLastContacted`).
+ */
+export function sentContactsSql(deliveryIds: readonly string[]): SQL {
+  return sql`select d.client_id, d.sent_at as at from deliveries d
+    where d.id = any(${`{${deliveryIds.join(',')}}`}::uuid[]) and d.sent_at is not null`;
+}
+
+/** The same for every delivery of a campaign that was sent: the catch-up when the campaign ends. */
+export function campaignContactsSql(campaignId: string): SQL {
+  return sql`select d.client_id, d.sent_at as at from deliveries d
+    where d.campaign_id = ${campaignId} and d.sent_at is not null`;
+}
+
+/**
  * Claims whose worker died between the claim and the record: the lane run that holds them no longer
  * holds its advisory lock (claim-owner.ts; its process is gone), or, for a claim without an owner,
  * it is older than `staleMs`. The provider may have the message, so they become `unknown` (shown
