@@ -3,6 +3,7 @@ import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { ChannelProvider, ProviderRuntime, SendResult } from '../channel-types.ts';
 import { listHeaders } from './email-headers.ts';
 import { buildEmail, type MimeSender, mimeSender } from './email-mime.ts';
+import { SmtpPool } from './smtp-client.ts';
 
 type Pool = ReturnType<typeof nodemailer.createTransport<SMTPPool.SentMessageInfo>>;
 
@@ -40,6 +41,37 @@ function transportFor(runtime: ProviderRuntime): Pool {
   pools.set(runtime.channelId, { key, transport });
   return transport;
 }
+
+/** One pool of our own SMTP client per channel (smtp-client.ts), rebuilt when its settings change. */
+const clients = new Map<string, { key: string; pool: SmtpPool }>();
+
+/**
+ * The channel's pool of smtp-client.ts for prebuilt messages, or null when nodemailer must send:
+ * DKIM signing is nodemailer's.
+ */
+function clientFor(runtime: ProviderRuntime): SmtpPool | null {
+  const s = runtime.settings;
+  if (s.dkim_private_key && s.dkim_domain && s.dkim_selector) return null;
+  const timeoutMs = runtime.timeoutMs ?? 30_000;
+  const key = JSON.stringify([s, timeoutMs]);
+  const existing = clients.get(runtime.channelId);
+  if (existing?.key === key) return existing.pool;
+  existing?.pool.close();
+  const pool = new SmtpPool({
+    host: String(s.host),
+    port: Number(s.port ?? 587),
+    secure: Boolean(s.secure),
+    ...(s.user ? { user: String(s.user), password: String(s.password ?? '') } : {}),
+    connectionTimeoutMs: Math.min(timeoutMs, 15_000),
+    socketTimeoutMs: timeoutMs,
+    maxConnections: 5,
+  });
+  clients.set(runtime.channelId, { key, pool });
+  return pool;
+}
+
+/** Envelope addresses our client can write as they are (non-ASCII ones need SMTPUTF8: nodemailer). */
+const ASCII_ADDRESS = /^[\x21-\x7e]+$/;
 
 /** The encoded From and Reply-To of one channel, built once per settings. */
 const senders = new Map<string, { key: string; sender: MimeSender }>();
@@ -113,9 +145,9 @@ export const smtpProvider: ChannelProvider = {
     const s = runtime.settings;
     const fromEmail = String(s.from_email);
     try {
-      const transport = transportFor(runtime);
       // The usual message as prebuilt bytes (email-mime.ts: the same headers and parts nodemailer
-      // would build, without its per-message streams); the rest through nodemailer's composer.
+      // would build, without its per-message streams), sent by our own client when it can; the
+      // rest through nodemailer's composer.
       const built = buildEmail(senderFor(runtime), {
         to: message.to,
         subject: message.subject ?? '',
@@ -123,6 +155,13 @@ export const smtpProvider: ChannelProvider = {
         html: message.html,
         headers: listHeaders(message, fromEmail),
       });
+      const client =
+        ASCII_ADDRESS.test(fromEmail) && ASCII_ADDRESS.test(message.to) ? clientFor(runtime) : null;
+      if (built && client) {
+        await client.send(fromEmail, message.to, built.raw);
+        return { status: 'sent', providerMessageId: built.messageId };
+      }
+      const transport = transportFor(runtime);
       if (built) {
         await transport.sendMail({ envelope: { from: fromEmail, to: [message.to] }, raw: built.raw });
         return { status: 'sent', providerMessageId: built.messageId };
@@ -144,6 +183,8 @@ export const smtpProvider: ChannelProvider = {
   release(channelId) {
     pools.get(channelId)?.transport.close();
     pools.delete(channelId);
+    clients.get(channelId)?.pool.close();
+    clients.delete(channelId);
     senders.delete(channelId);
   },
 };

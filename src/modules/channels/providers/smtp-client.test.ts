@@ -1,0 +1,135 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SmtpSink, startSmtpSink } from '../../../../test/peers/smtp-sink.ts';
+import { dataBody, SmtpError, SmtpPool } from './smtp-client.ts';
+
+let sink: SmtpSink;
+let authSink: SmtpSink;
+beforeAll(async () => {
+  [sink, authSink] = await Promise.all([
+    startSmtpSink(),
+    startSmtpSink({ requireAuth: { user: 'desk', pass: 's3cret' } }),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([sink.close(), authSink.close()]);
+});
+
+const options = (port: number, extra: Partial<ConstructorParameters<typeof SmtpPool>[0]> = {}) => ({
+  host: '127.0.0.1',
+  port,
+  secure: false,
+  connectionTimeoutMs: 5000,
+  socketTimeoutMs: 5000,
+  maxConnections: 3,
+  ...extra,
+});
+
+const message = (subject: string, body: string) =>
+  Buffer.from(`From: desk@clinic.example\r\nTo: ana@example.com\r\nSubject: ${subject}\r\n\r\n${body}`);
+
+describe('smtp client', () => {
+  it('dot-stuffs lines that start with a dot and ends the body once', () => {
+    const [body, end] = dataBody(Buffer.from('.first\r\nmiddle\r\n.\r\n..two\r\nlast'));
+    expect(body.toString()).toBe('..first\r\nmiddle\r\n..\r\n...two\r\nlast');
+    expect(end.toString()).toBe('\r\n.\r\n');
+    expect(dataBody(Buffer.from('a\r\n'))[1].toString()).toBe('.\r\n');
+  });
+
+  it('delivers many messages over a few pipelined connections, byte for byte', async () => {
+    const pool = new SmtpPool(options(sink.port));
+    const before = sink.messages.length;
+    const sends = Array.from({ length: 30 }, (_, i) =>
+      pool.send(
+        'desk@clinic.example',
+        `client${i}@example.com`,
+        message(`n${i}`, `.dot line ${i}\r\nHola 🌸\r\n`),
+      ),
+    );
+    await Promise.all(sends);
+    const got = (await sink.waitFor(before + 30)).slice(before);
+    expect(got.map((m) => m.to[0]).sort()).toEqual(
+      Array.from({ length: 30 }, (_, i) => `client${i}@example.com`).sort(),
+    );
+    const first = got.find((m) => m.headers.subject === 'n0')!;
+    expect(first.raw).toContain('\r\n.dot line 0\r\nHola 🌸');
+    pool.close();
+  });
+
+  it('reports a refused recipient with its reply code and sends the next message on a reset session', async () => {
+    const pool = new SmtpPool(options(sink.port, { maxConnections: 1 }));
+    const before = sink.messages.length;
+    sink.failNext(550, 'No such user here');
+    const refused = await pool
+      .send('desk@clinic.example', 'nobody@example.com', message('refused', 'x'))
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(SmtpError);
+    expect(refused).toMatchObject({ responseCode: 550, command: 'RCPT TO' });
+    sink.failNext(451, 'Try again later');
+    await expect(
+      pool.send('desk@clinic.example', 'later@example.com', message('later', 'x')),
+    ).rejects.toMatchObject({
+      responseCode: 451,
+    });
+    await pool.send('desk@clinic.example', 'ana@example.com', message('after', 'x'));
+    const got = (await sink.waitFor(before + 1)).slice(before);
+    expect(got.map((m) => m.headers.subject)).toEqual(['after']);
+    pool.close();
+  });
+
+  it('logs in with AUTH PLAIN, and a wrong password is EAUTH with the reply code', async () => {
+    const good = new SmtpPool(options(authSink.port, { user: 'desk', password: 's3cret' }));
+    const before = authSink.messages.length;
+    await good.send('desk@clinic.example', 'ana@example.com', message('authed', 'x'));
+    expect((await authSink.waitFor(before + 1)).at(-1)!.headers.subject).toBe('authed');
+    good.close();
+    const bad = new SmtpPool(options(authSink.port, { user: 'desk', password: 'wrong' }));
+    await expect(
+      bad.send('desk@clinic.example', 'ana@example.com', message('no', 'x')),
+    ).rejects.toMatchObject({
+      code: 'EAUTH',
+      responseCode: 535,
+    });
+    bad.close();
+  });
+
+  it('talks one command at a time to a relay without PIPELINING', async () => {
+    const seen: string[] = [];
+    const server = new SMTPServer({
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      authOptional: true,
+      hidePIPELINING: true,
+      logger: false,
+      closeTimeout: 200,
+      onData(stream, session, callback) {
+        stream.resume();
+        stream.on('end', () => {
+          seen.push(session.envelope.rcptTo[0]!.address);
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const pool = new SmtpPool(options((server.server.address() as AddressInfo).port));
+    await pool.send('desk@clinic.example', 'one@example.com', message('1', 'x'));
+    await pool.send('desk@clinic.example', 'two@example.com', message('2', 'x'));
+    expect(seen).toEqual(['one@example.com', 'two@example.com']);
+    pool.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('says nothing was handed over when the relay cannot be reached', async () => {
+    const server = new SMTPServer({ logger: false });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.server.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const pool = new SmtpPool(options(port));
+    await expect(
+      pool.send('desk@clinic.example', 'ana@example.com', message('x', 'x')),
+    ).rejects.toMatchObject({
+      code: 'ECONNECTION',
+    });
+    pool.close();
+  });
+});
