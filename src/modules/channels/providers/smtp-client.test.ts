@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +117,41 @@ describe('smtp client', () => {
     await pool.send('desk@clinic.example', 'two@example.com', message('2', 'x'));
     expect(seen).toEqual(['one@example.com', 'two@example.com']);
     pool.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('upgrades with STARTTLS when the relay offers it, and refuses a certificate it cannot trust', async () => {
+    const secure: boolean[] = [];
+    // A self-signed certificate for "localhost" (test/fixtures/tls, valid for 100 years).
+    const key = readFileSync(new URL('../../../../test/fixtures/tls/localhost.key', import.meta.url));
+    const ca = readFileSync(new URL('../../../../test/fixtures/tls/localhost.crt', import.meta.url));
+    const server = new SMTPServer({
+      key,
+      cert: ca,
+      disabledCommands: ['AUTH'],
+      authOptional: true,
+      logger: false,
+      closeTimeout: 200,
+      onData(stream, session, callback) {
+        stream.resume();
+        stream.on('end', () => {
+          secure.push(session.secure);
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.server.address() as AddressInfo).port;
+    const trusted = new SmtpPool(options(port, { host: 'localhost', ca }));
+    await trusted.send('desk@clinic.example', 'ana@example.com', message('tls', 'x'));
+    expect(secure).toEqual([true]);
+    trusted.close();
+    const untrusted = new SmtpPool(options(port, { host: 'localhost' }));
+    await expect(
+      untrusted.send('desk@clinic.example', 'ana@example.com', message('tls', 'x')),
+    ).rejects.toMatchObject({ code: 'ECONNECTION' });
+    expect(secure).toEqual([true]);
+    untrusted.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 

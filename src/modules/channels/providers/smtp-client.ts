@@ -34,6 +34,8 @@ export interface SmtpClientOptions {
   maxMessages?: number;
   /** Idle connections are closed after this long. */
   idleMs?: number;
+  /** Certificates trusted besides the system's (a relay with its own CA; the tests' self-signed one). */
+  ca?: string | Buffer;
 }
 
 export class SmtpError extends Error {
@@ -89,7 +91,7 @@ class SmtpConnection {
     const { host, port, secure, connectionTimeoutMs } = this.options;
     this.socket = await new Promise<net.Socket>((resolve, reject) => {
       const socket = secure
-        ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host })
+        ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ca: this.caList() })
         : net.connect({ host, port });
       const timer = setTimeout(() => {
         socket.destroy();
@@ -217,11 +219,19 @@ class SmtpConnection {
     plain.removeAllListeners('timeout');
     const { host } = this.options;
     this.socket = await new Promise<net.Socket>((resolve, reject) => {
-      const secured = tls.connect({ socket: plain, servername: net.isIP(host) ? undefined : host });
+      const secured = tls.connect({
+        socket: plain,
+        servername: net.isIP(host) ? undefined : host,
+        ca: this.caList(),
+      });
       secured.once('secureConnect', () => resolve(secured));
       secured.once('error', (error) => reject(new SmtpError(error.message, 'ECONNECTION')));
     });
     this.listen();
+  }
+
+  private caList() {
+    return this.options.ca ? [...tls.rootCertificates, this.options.ca.toString()] : undefined;
   }
 
   private listen() {
