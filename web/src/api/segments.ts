@@ -88,9 +88,13 @@ export const isEngagementNode = (node: SegmentNode): node is EngagementCondition
 export type SegmentKind = 'dynamic' | 'static';
 
 export interface SegmentUse {
+  /** campaign or bulk_action */
   type: string;
   id: string;
+  /** A campaign's name; a bulk action's action key (add_tags, export…). */
   name: string;
+  /** Still has to read the members (a campaign picking its recipients at send time, a queued bulk action). */
+  pending: boolean;
 }
 
 export interface Segment {
@@ -307,9 +311,10 @@ export function useUpdateSegment() {
   );
 }
 
+/** A copy; the dashboard names it in the user's language ("Madrid VIPs (copia)"). */
 export function useDuplicateSegment() {
-  return useSegmentMutation((id: string) =>
-    request<Segment>(`${segmentPath(id)}/duplicate`, { method: 'POST', body: {} }),
+  return useSegmentMutation(({ id, name }: { id: string; name?: string }) =>
+    request<Segment>(`${segmentPath(id)}/duplicate`, { method: 'POST', body: name ? { name } : {} }),
   );
 }
 

@@ -39,7 +39,6 @@ import {
   useUpdateSegment,
 } from '../../api/segments';
 import { hasRole } from '../../lib/roles';
-import { useConfirm } from '../../ui/confirm';
 import { EmptyState } from '../../ui/EmptyState';
 import { useErrorMessage } from '../../ui/errors';
 import { notifyError, notifySuccess } from '../../ui/notify';
@@ -70,6 +69,7 @@ import { isStarter, STARTERS, type StarterKey, starterDefinition } from './prese
 import { queryText } from './query-text';
 import { SEGMENT_EDIT_ROLE } from './roles';
 import { StaticSegmentView } from './StaticSegmentView';
+import { useAskToArchive, useCopyName } from './usage';
 
 /** /segments/new and /segments/:id: the builder of a dynamic segment, or the members of a static one. */
 export default function SegmentEditor() {
@@ -105,7 +105,7 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
   const navigate = useNavigate();
   const [searchParams] = useSearchParams();
   const errorMessage = useErrorMessage();
-  const confirm = useConfirm();
+  const askToArchive = useAskToArchive();
   const { data: me } = useMe();
   const canEdit = hasRole(me?.role, SEGMENT_EDIT_ROLE);
   const readOnly = !canEdit;
@@ -133,6 +133,7 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
   const create = useCreateSegment();
   const update = useUpdateSegment();
   const duplicate = useDuplicateSegment();
+  const copyName = useCopyName();
   const freeze = useFreezeSegment();
   const archive = useArchiveSegment();
   const restore = useRestoreSegment();
@@ -288,13 +289,16 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
 
   const runDuplicate = () => {
     if (!segment) return;
-    duplicate.mutate(segment.id, {
-      onSuccess: (copy) => {
-        notifySuccess(t('segments.notify.duplicated', { name: copy.name }));
-        navigate(`/segments/${copy.id}`);
+    duplicate.mutate(
+      { id: segment.id, name: copyName(segment.name) },
+      {
+        onSuccess: (copy) => {
+          notifySuccess(t('segments.notify.duplicated', { name: copy.name }));
+          navigate(`/segments/${copy.id}`);
+        },
+        onError: (error) => notifyError(errorMessage(error)),
       },
-      onError: (error) => notifyError(errorMessage(error)),
-    });
+    );
   };
 
   const runFreeze = () => {
@@ -323,20 +327,16 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
 
   const runArchive = () => {
     if (!segment) return;
-    confirm({
-      title: t('segments.archive.title'),
-      message: t('segments.archive.text', { name: segment.name }),
-      confirmLabel: t('segments.archive.confirm'),
-      onConfirm: () =>
-        archive.mutate(segment.id, {
-          onSuccess: () => {
-            leaving.current = true;
-            notifySuccess(t('segments.notify.archived', { name: segment.name }));
-            navigate('/segments');
-          },
-          onError: (error) => notifyError(errorMessage(error)),
-        }),
-    });
+    askToArchive(segment, (onError) =>
+      archive.mutate(segment.id, {
+        onSuccess: () => {
+          leaving.current = true;
+          notifySuccess(t('segments.notify.archived', { name: segment.name }));
+          navigate('/segments');
+        },
+        onError,
+      }),
+    );
   };
 
   useHotkeys([['mod+S', save]], []);

@@ -30,6 +30,7 @@ import { BulkActionBar } from '../bulk/BulkActionBar';
 import { DetailsModal, type SegmentDetails } from './builder/DetailsModal';
 import { KindBadge, LiveCount, PreviewTable } from './builder/LivePreview';
 import { SEGMENT_EDIT_ROLE } from './roles';
+import { useCopyName } from './usage';
 
 /** A static segment: a fixed list of clients (frozen from a dynamic one, or given by id). */
 export function StaticSegmentView({ segment }: { segment: Segment }) {
@@ -42,6 +43,7 @@ export function StaticSegmentView({ segment }: { segment: Segment }) {
   const members = useSegmentMembers(segment.id);
   const update = useUpdateSegment();
   const duplicate = useDuplicateSegment();
+  const copyName = useCopyName();
   const archive = useArchiveSegment();
   const restore = useRestoreSegment();
   const [detailsOpen, setDetailsOpen] = useState(false);
@@ -125,13 +127,16 @@ export function StaticSegmentView({ segment }: { segment: Segment }) {
                   <Menu.Item
                     leftSection={<IconCopy size={16} aria-hidden />}
                     onClick={() =>
-                      duplicate.mutate(segment.id, {
-                        onSuccess: (copy) => {
-                          notifySuccess(t('segments.notify.duplicated', { name: copy.name }));
-                          navigate(`/segments/${copy.id}`);
+                      duplicate.mutate(
+                        { id: segment.id, name: copyName(segment.name) },
+                        {
+                          onSuccess: (copy) => {
+                            notifySuccess(t('segments.notify.duplicated', { name: copy.name }));
+                            navigate(`/segments/${copy.id}`);
+                          },
+                          onError: (error) => notifyError(errorMessage(error)),
                         },
-                        onError: (error) => notifyError(errorMessage(error)),
-                      })
+                      )
                     }
                   >
                     {t('segments.actions.duplicate')}
