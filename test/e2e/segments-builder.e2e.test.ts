@@ -317,6 +317,27 @@ describe('segment builder', () => {
     await api('POST', `/api/v1/campaigns/${campaign.id}/cancel`, {});
   });
 
+  it('pages through every matching client with Load more', async () => {
+    for (let i = 0; i < 21; i += 1)
+      await api('POST', '/api/v1/clients', { first_name: `Walker ${i}`, city: 'Bilbao' });
+    await page.goto('/segments/new');
+    await query().fill('city:Bilbao');
+    await query().press('Enter');
+    await expect.poll(() => count().innerText()).toBe('21');
+    const rows = page.getByTestId('segment-preview-row');
+    await expect.poll(() => rows.count()).toBe(20);
+    await page.getByText('The first 20 of 21').waitFor();
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await expect.poll(() => rows.count()).toBe(21);
+    await expect.poll(() => page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'All segments' }).click();
+    await page
+      .getByRole('dialog', { name: 'Leave without saving?' })
+      .getByRole('button', { name: 'Leave' })
+      .click();
+    await page.getByRole('heading', { name: 'Segments' }).waitFor();
+  });
+
   it('works at tablet width in dark mode', async () => {
     await page.setViewportSize({ width: 820, height: 1180 });
     await page.getByRole('button', { name: 'Switch to dark mode' }).click();

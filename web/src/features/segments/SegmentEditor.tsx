@@ -1,4 +1,17 @@
-import { Affix, Anchor, Button, Chip, Grid, Group, Loader, Menu, Paper, Stack, Text } from '@mantine/core';
+import {
+  Affix,
+  Anchor,
+  Button,
+  Center,
+  Chip,
+  Grid,
+  Group,
+  Loader,
+  Menu,
+  Paper,
+  Stack,
+  Text,
+} from '@mantine/core';
 import {
   useDebouncedValue,
   useHotkeys,
@@ -541,6 +554,19 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
           clients={preview.error && !isApiError(preview.error) ? undefined : preview.clients}
           count={evaluation.count}
           loading={preview.isFetching}
+          footer={
+            preview.hasNextPage && !preview.isPlaceholderData ? (
+              <Center p="md">
+                <Button
+                  variant="default"
+                  loading={preview.isFetchingNextPage}
+                  onClick={() => void preview.fetchNextPage()}
+                >
+                  {t('common.loadMore')}
+                </Button>
+              </Center>
+            ) : null
+          }
         />
         {segment ? <AlertPanel segmentId={segment.id} canEdit={canEdit} /> : null}
       </Stack>
