@@ -252,7 +252,11 @@ export async function createClientela(options: {
   registerConsentRoutes(http, { db, suppressions });
   registerClientGdprRoutes(http, { db, suppressions });
   registerSegmentRoutes(http, { db, timeoutMs: config.segmentTimeoutMs });
-  registerSegmentAlertRoutes(http, { db, timeoutMs: config.segmentTimeoutMs });
+  registerSegmentAlertRoutes(http, {
+    db,
+    timeoutMs: config.segmentTimeoutMs,
+    mailConfigured: mailer.configured,
+  });
   registerClientQueryFilter(clientQueryFilterSql);
   registerImportRoutes(http, {
     db,
