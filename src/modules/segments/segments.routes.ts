@@ -90,7 +90,7 @@ const SegmentJson = Type.Object({
     }),
     {
       description:
-        'Campaigns and bulk actions (the latest 10 per segment, and every pending one) that use this segment, newest first',
+        'Campaigns, then bulk actions (the latest 10, and every pending one), that use this segment; each kind newest first',
     },
   ),
   problems: Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), {
