@@ -300,7 +300,13 @@ describe('segment builder', () => {
       at: new Date(Date.now() + 86_400_000).toISOString(),
       determine_recipients: 'at_send',
     });
-    await page.reload();
+    // The segment's page says who uses it, the campaign still to read it marked pending.
+    await page.goto(`/segments/${segment.id}`);
+    await page
+      .getByTestId('segment-used-by')
+      .getByText('Used by VIP weekend (pending)', { exact: true })
+      .waitFor();
+    await page.goto('/segments');
     const row = page
       .getByRole('table', { name: 'Segments' })
       .getByRole('row')

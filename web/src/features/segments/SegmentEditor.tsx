@@ -82,7 +82,7 @@ import { isStarter, STARTERS, type StarterKey, starterDefinition } from './prese
 import { queryText } from './query-text';
 import { SEGMENT_EDIT_ROLE } from './roles';
 import { StaticSegmentView } from './StaticSegmentView';
-import { useAskToArchive, useCopyName } from './usage';
+import { UsedByLine, useAskToArchive, useCopyName } from './usage';
 
 /** /segments/new and /segments/:id: the builder of a dynamic segment, or the members of a static one. */
 export default function SegmentEditor() {
@@ -481,6 +481,7 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
         }
         actions={headerActions}
       />
+      {segment ? <UsedByLine segment={segment} /> : null}
       {readOnly ? (
         <Text size="sm" c="dimmed" mb="md">
           {t('segments.builder.readOnly')}

@@ -6,6 +6,7 @@ import { useNavigate } from 'react-router';
 import { isApiError } from '../../api/client';
 import type { Segment, SegmentUse } from '../../api/segments';
 import { useConfirm } from '../../ui/confirm';
+import { DateTime } from '../../ui/DateTime';
 import { useErrorMessage } from '../../ui/errors';
 import { notifyError } from '../../ui/notify';
 
@@ -93,4 +94,29 @@ export function useAskToArchive() {
 export function useCopyName() {
   const { t } = useTranslation();
   return useCallback((name: string) => t('segments.copyName', { name }).slice(0, 200), [t]);
+}
+
+/** Under a saved segment's title: what uses it (pending ones marked) and when it was last used. */
+export function UsedByLine({ segment }: { segment: Segment }) {
+  const { t } = useTranslation();
+  const label = useUseLabel();
+  if (!segment.used_by.length && !segment.last_used_at) return null;
+  const names = segment.used_by.map((use) =>
+    use.pending ? t('segments.usage.pending', { name: label(use) }) : label(use),
+  );
+  return (
+    <Group gap={6} mb="md" data-testid="segment-used-by">
+      {names.length ? (
+        <Text size="sm" c="dimmed">
+          {t('segments.usage.usedBy', { names: names.join(', ') })}
+        </Text>
+      ) : null}
+      {segment.last_used_at ? (
+        <Text size="sm" c="dimmed" span>
+          {names.length ? '· ' : ''}
+          {t('segments.usage.lastUsed')} <DateTime value={segment.last_used_at} />
+        </Text>
+      ) : null}
+    </Group>
+  );
 }
