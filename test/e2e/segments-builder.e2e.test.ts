@@ -306,6 +306,7 @@ describe('segment builder', () => {
       .getByTestId('segment-used-by')
       .getByText('Used by VIP weekend (pending)', { exact: true })
       .waitFor();
+    await screenshotView('segments-used-by-en');
     await page.goto('/segments');
     const row = page
       .getByRole('table', { name: 'Segments' })
