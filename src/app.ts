@@ -12,6 +12,7 @@ import {
 import { registerAuditRoutes } from './modules/audit/audit.routes.ts';
 import { bulkJobs } from './modules/bulk/bulk.jobs.ts';
 import { registerBulkRoutes } from './modules/bulk/bulk.routes.ts';
+import { bulkSegmentUsage } from './modules/bulk/bulk.usage.ts';
 import { abJobs } from './modules/campaigns/campaigns.ab.ts';
 import { campaignPipeline } from './modules/campaigns/campaigns.pipeline.ts';
 import { registerCampaignRoutes } from './modules/campaigns/campaigns.routes.ts';
@@ -243,6 +244,7 @@ export async function createClientela(options: {
   registerClientData(deliveriesParticipant);
   registerEngagementSource(deliveriesEngagementSource);
   registerSegmentUsage(campaignSegmentUsage);
+  registerSegmentUsage(bulkSegmentUsage);
   registerClientData(channelMessagesParticipant);
   registerEventRoutes(http, { db, bodyLimitBytes: config.bodyLimitBytes });
   registerClientTimelineRoutes(http, { db });
@@ -250,7 +252,11 @@ export async function createClientela(options: {
   registerConsentRoutes(http, { db, suppressions });
   registerClientGdprRoutes(http, { db, suppressions });
   registerSegmentRoutes(http, { db, timeoutMs: config.segmentTimeoutMs });
-  registerSegmentAlertRoutes(http, { db, timeoutMs: config.segmentTimeoutMs });
+  registerSegmentAlertRoutes(http, {
+    db,
+    timeoutMs: config.segmentTimeoutMs,
+    mailConfigured: mailer.configured,
+  });
   registerClientQueryFilter(clientQueryFilterSql);
   registerImportRoutes(http, {
     db,

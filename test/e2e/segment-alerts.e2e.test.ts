@@ -44,6 +44,18 @@ describe('segment alerts', () => {
     await page.getByTestId('segment-alert').scrollIntoViewIfNeeded();
     await screenshot(page, 'segment-alert');
 
+    // This server has no SMTP_URL: asking for email too says it cannot leave.
+    const alertPanel = page.getByTestId('segment-alert');
+    await alertPanel.getByRole('checkbox', { name: 'Also by email' }).check();
+    await alertPanel.getByRole('button', { name: 'Save alert' }).click();
+    await alertPanel.getByTestId('segment-alert-no-mail').waitFor();
+    await alertPanel
+      .getByText('This server can’t send email (SMTP_URL isn’t set)', { exact: false })
+      .waitFor();
+    await dismissNotifications(page);
+    await alertPanel.scrollIntoViewIfNeeded();
+    await screenshot(page, 'segment-alert-no-mail');
+
     await page.getByRole('button', { name: 'Notifications' }).click();
     await expect
       .poll(() => page.getByText('Nothing new.', { exact: false }).count(), { timeout: 15_000 })

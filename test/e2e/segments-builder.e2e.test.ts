@@ -284,6 +284,67 @@ describe('segment builder', () => {
     await row.waitFor();
   });
 
+  it('will not archive a segment a scheduled campaign still needs, and says which', async () => {
+    const { segments } = await api<{ segments: Array<{ id: string; name: string }> }>(
+      'GET',
+      '/api/v1/segments',
+    );
+    const segment = segments.find((s) => s.name === 'All VIPs')!;
+    const campaign = await api<{ id: string }>('POST', '/api/v1/campaigns', {
+      name: 'VIP weekend',
+      channel: 'email',
+      content: { subject: 'Hola', body: '<p>Hola</p>' },
+      audience: { segment_id: segment.id },
+    });
+    await api('POST', `/api/v1/campaigns/${campaign.id}/send`, {
+      at: new Date(Date.now() + 86_400_000).toISOString(),
+      determine_recipients: 'at_send',
+    });
+    // The segment's page says who uses it, the campaign still to read it marked pending.
+    await page.goto(`/segments/${segment.id}`);
+    await page
+      .getByTestId('segment-used-by')
+      .getByText('Used by VIP weekend (pending)', { exact: true })
+      .waitFor();
+    await screenshotView('segments-used-by-en');
+    await page.goto('/segments');
+    const row = page
+      .getByRole('table', { name: 'Segments' })
+      .getByRole('row')
+      .filter({ has: page.getByRole('link', { name: 'All VIPs', exact: true }) });
+    await row.getByText('1 campaign or action').waitFor();
+    await row.getByRole('button', { name: 'Actions for All VIPs' }).click();
+    await page.getByRole('menuitem', { name: 'Archive' }).click();
+    const dialog = page.getByRole('dialog', { name: "This segment can't be archived yet" });
+    await dialog.getByText('These still need “All VIPs”', { exact: false }).waitFor();
+    await dialog.getByRole('link', { name: 'VIP weekend' }).waitFor();
+    await screenshotView('segments-archive-blocked-en');
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await row.waitFor();
+    await api('POST', `/api/v1/campaigns/${campaign.id}/cancel`, {});
+  });
+
+  it('pages through every matching client with Load more', async () => {
+    for (let i = 0; i < 21; i += 1)
+      await api('POST', '/api/v1/clients', { first_name: `Walker ${i}`, city: 'Bilbao' });
+    await page.goto('/segments/new');
+    await query().fill('city:Bilbao');
+    await query().press('Enter');
+    await expect.poll(() => count().innerText()).toBe('21');
+    const rows = page.getByTestId('segment-preview-row');
+    await expect.poll(() => rows.count()).toBe(20);
+    await page.getByText('The first 20 of 21').waitFor();
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await expect.poll(() => rows.count()).toBe(21);
+    await expect.poll(() => page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'All segments' }).click();
+    await page
+      .getByRole('dialog', { name: 'Leave without saving?' })
+      .getByRole('button', { name: 'Leave' })
+      .click();
+    await page.getByRole('heading', { name: 'Segments' }).waitFor();
+  });
+
   it('works at tablet width in dark mode', async () => {
     await page.setViewportSize({ width: 820, height: 1180 });
     await page.getByRole('button', { name: 'Switch to dark mode' }).click();

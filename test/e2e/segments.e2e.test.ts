@@ -233,6 +233,15 @@ describe('segments', () => {
       .getByRole('link', { name: 'Madrid VIPs', exact: true })
       .waitFor();
     await expect.poll(() => page.locator('html').getAttribute('data-mantine-color-scheme')).toBe('dark');
+    // A copy is named in the user's language.
+    const spanish = page.getByRole('table', { name: 'Segmentos' });
+    await spanish
+      .getByRole('row')
+      .filter({ has: page.getByRole('link', { name: 'Madrid VIPs', exact: true }) })
+      .getByRole('button', { name: 'Acciones de Madrid VIPs' })
+      .click();
+    await page.getByRole('menuitem', { name: 'Duplicar' }).click();
+    await spanish.getByRole('link', { name: 'Madrid VIPs (copia)', exact: true }).waitFor();
     await screenshotView('segments-manager-es-dark');
 
     // The builder speaks Spanish too, the sentence included.

@@ -146,7 +146,9 @@ describe('campaigns: drafts', () => {
       await w.call('POST', '/api/v1/campaigns', emailDraft({ segment_id: segment.id }))
     ).json();
     const seen = (await w.call('GET', `/api/v1/segments/${segment.id}`)).json();
-    expect(seen.used_by).toEqual([{ type: 'campaign', id: campaign.id, name: 'Spring offer' }]);
+    expect(seen.used_by).toEqual([
+      { type: 'campaign', id: campaign.id, name: 'Spring offer', pending: false },
+    ]);
     expect(seen.last_used_at).not.toBeNull();
   });
 

@@ -14,6 +14,10 @@ const AlertJson = Type.Object({
   segment_id: Uuid,
   user_ids: Type.Array(Uuid, { description: 'Members notified' }),
   email: Type.Boolean({ description: 'Also by email (when the server has SMTP_URL)' }),
+  mail_configured: Type.Boolean({
+    description:
+      'false: this server has no SMTP_URL, so `email` sends nothing; members get the dashboard notification only',
+  }),
   on_exit: Type.Boolean({ description: 'Also when clients leave the segment' }),
   last_checked_at: Nullable(Timestamp),
   members_tracked: Type.Integer({ description: 'Members at the last check: the baseline of the next one' }),
@@ -21,8 +25,13 @@ const AlertJson = Type.Object({
   updated_at: Timestamp,
 });
 
-export function registerSegmentAlertRoutes(app: HttpApp, deps: { db: Database; timeoutMs: number }) {
+export function registerSegmentAlertRoutes(
+  app: HttpApp,
+  deps: { db: Database; timeoutMs: number; mailConfigured: boolean },
+) {
   const { db, timeoutMs } = deps;
+  // The alert says whether its emails can leave at all, so nobody waits for mail that never comes.
+  const withMail = <T extends object>(alert: T) => ({ ...alert, mail_configured: deps.mailConfigured });
   const tags = ['Segments'];
   app.get(
     '/api/v1/segments/:id/alert',
@@ -35,7 +44,7 @@ export function registerSegmentAlertRoutes(app: HttpApp, deps: { db: Database; t
         response: { 200: AlertJson, ...errors },
       },
     },
-    async (request) => getSegmentAlert(db, workspaceOf(request), request.params.id),
+    async (request) => withMail(await getSegmentAlert(db, workspaceOf(request), request.params.id)),
   );
   app.put(
     '/api/v1/segments/:id/alert',
@@ -60,7 +69,9 @@ export function registerSegmentAlertRoutes(app: HttpApp, deps: { db: Database; t
       },
     },
     async (request) =>
-      setSegmentAlert(db, workspaceOf(request), request.params.id, request.body, { timeoutMs }),
+      withMail(
+        await setSegmentAlert(db, workspaceOf(request), request.params.id, request.body, { timeoutMs }),
+      ),
   );
   app.delete(
     '/api/v1/segments/:id/alert',

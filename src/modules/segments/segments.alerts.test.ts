@@ -48,6 +48,21 @@ describe('segment alerts', () => {
     });
     expect(set.statusCode, set.body).toBe(200);
     expect(set.json()).toMatchObject({ on_exit: true, email: false, members_tracked: 1 });
+    // This server has no SMTP_URL: the alert says its emails cannot leave.
+    const withEmail = await call('PUT', `/api/v1/segments/${segment.id}/alert`, {
+      user_ids: [owner.id, agent.id],
+      on_exit: true,
+      email: true,
+    });
+    expect(withEmail.json()).toMatchObject({ email: true, mail_configured: false, members_tracked: 1 });
+    expect((await call('GET', `/api/v1/segments/${segment.id}/alert`)).json()).toMatchObject({
+      email: true,
+      mail_configured: false,
+    });
+    await call('PUT', `/api/v1/segments/${segment.id}/alert`, {
+      user_ids: [owner.id, agent.id],
+      on_exit: true,
+    });
 
     // Ana was already in: the baseline. Luis enters, Ana moves away.
     const luis = (await call('POST', '/api/v1/clients', { first_name: 'Luis', city: 'madrid' })).json();

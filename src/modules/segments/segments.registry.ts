@@ -13,6 +13,7 @@ import type { Engagement, EngagementChannel } from './segment-definition.ts';
  *   should answer.
  * - Usage providers. A saved segment's `used_by` lists what refers to it (campaigns, bulk
  *   actions…); each provider answers for its own kind. None registered: `used_by` is empty.
+ *   A use still `pending` keeps the segment from being archived.
  */
 
 export interface EngagementQuery {
@@ -54,7 +55,13 @@ export interface SegmentUse {
   /** campaign, bulk_action, … */
   type: string;
   id: string;
+  /** A campaign's name; a bulk action's action (add_tags, export…). */
   name: string;
+  /**
+   * It has yet to read the segment's members (a campaign that picks its recipients at send time,
+   * a queued bulk action): archiving the segment now would make it fail, so archiving is refused.
+   */
+  pending: boolean;
 }
 
 export interface SegmentUsageProvider {

@@ -78,9 +78,21 @@ const SegmentJson = Type.Object({
   last_count: Nullable(Type.Integer()),
   last_counted_at: Nullable(Timestamp),
   last_used_at: Nullable(Timestamp),
-  used_by: Type.Array(Type.Object({ type: Type.String(), id: Type.String(), name: Type.String() }), {
-    description: 'Campaigns and bulk actions that use this segment',
-  }),
+  used_by: Type.Array(
+    Type.Object({
+      type: Type.String({ description: 'campaign or bulk_action' }),
+      id: Type.String(),
+      name: Type.String({ description: "A campaign's name; a bulk action's action (add_tags, export…)" }),
+      pending: Type.Boolean({
+        description:
+          'Still has to read the members (a campaign picking its recipients at send time, a queued bulk action): the segment cannot be archived meanwhile',
+      }),
+    }),
+    {
+      description:
+        'Campaigns, then bulk actions (the latest 10, and every pending one), that use this segment; each kind newest first',
+    },
+  ),
   problems: Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), {
     description:
       'Why the saved tree no longer evaluates (an archived custom field, a removed label…); empty when fine',
@@ -336,7 +348,8 @@ export function registerSegmentRoutes(app: HttpApp, deps: { db: Database; timeou
       schema: {
         tags,
         summary: 'Archive a segment',
-        description: 'Segments are archived, never dropped; PATCH `{"archived": false}` restores one.',
+        description:
+          'Segments are archived, never dropped; PATCH `{"archived": false}` restores one. 409 CONFLICT while a campaign or bulk action still has to read its members (`used_by` with `pending: true`, also named in `error.details`).',
         params: IdParams,
         response: { 204: Type.Null(), ...errors },
       },

@@ -38,7 +38,7 @@ import {
   compileStaticSegment,
   memberIdsSql,
 } from './segment-sql.ts';
-import { segmentUses } from './segments.registry.ts';
+import { type SegmentUse, segmentUses } from './segments.registry.ts';
 import {
   countHistory,
   countMembers,
@@ -190,7 +190,7 @@ function compileRow(env: SegmentEnvironment, row: SegmentRow, now = new Date()):
 // ---- JSON --------------------------------------------------------------------------------------
 
 export interface SegmentJsonExtras {
-  usedBy: Array<{ type: string; id: string; name: string }>;
+  usedBy: SegmentUse[];
   problems: ErrorDetail[];
 }
 
@@ -660,8 +660,10 @@ export async function updateSegment(db: Database, ctx: WorkspaceContext, id: str
       // An edited preset is the user's own from now on: the count job no longer rewrites it.
       patch.autoRefresh = false;
     }
-    if (input.archived !== undefined && input.archived !== (before.archivedAt !== null))
+    if (input.archived !== undefined && input.archived !== (before.archivedAt !== null)) {
+      if (input.archived) await refuseArchiveWhileNeeded(tx, before);
       patch.archivedAt = input.archived ? new Date() : null;
+    }
     const after = await updateSegmentRow(tx, before.id, patch);
     const changes = diff(auditShape(before), auditShape(after), AUDITED);
     if (Object.keys(changes).length)
@@ -670,11 +672,37 @@ export async function updateSegment(db: Database, ctx: WorkspaceContext, id: str
   });
 }
 
-/** DELETE archives: campaigns that used the segment keep naming it; PATCH archived:false restores it. */
+/**
+ * An archived segment can no longer be read as an audience, so a campaign that has yet to pick its
+ * recipients from it (scheduled with `determine_recipients: at_send`) or a queued bulk action would
+ * fail later, out of sight: archiving is refused (409) naming them, until they are sent, cancelled
+ * or changed. The caller holds the segment's row lock, which a campaign scheduling on it also takes
+ * (markSegmentUsed), so a use that commits first is seen here.
+ */
+async function refuseArchiveWhileNeeded(tx: DbOrTx, row: SegmentRow) {
+  const pending = ((await segmentUses(tx, row.workspaceId, [row.id])).get(row.id) ?? []).filter(
+    (use) => use.pending,
+  );
+  if (!pending.length) return;
+  throw new AppError(
+    'CONFLICT',
+    `"${row.name}" cannot be archived yet: ${pending.length === 1 ? 'a campaign or bulk action still has' : `${pending.length} campaigns or bulk actions still have`} to read its members`,
+    pending.map((use, i) => ({
+      path: `/used_by/${i}`,
+      message: `${use.type === 'campaign' ? `campaign "${use.name}"` : `bulk action ${use.name}`} (${use.id}) reads this segment when it runs: send, cancel or change it first`,
+    })),
+  );
+}
+
+/**
+ * DELETE archives: campaigns that used the segment keep naming it; PATCH archived:false restores
+ * it. Refused while a campaign or a bulk action still has to read its members.
+ */
 export async function archiveSegment(db: Database, ctx: WorkspaceContext, id: string) {
   await db.transaction(async (tx) => {
     const before = await getRow(tx, ctx.workspaceId, id, true);
     if (before.archivedAt) return;
+    await refuseArchiveWhileNeeded(tx, before);
     const after = await updateSegmentRow(tx, before.id, { archivedAt: new Date() });
     await recordAudit(tx, ctx, {
       action: 'segment.archived',

@@ -275,6 +275,77 @@ describe('saved segments', () => {
     expect(await auditActions(w.workspaceId, copy.json().id)).toEqual(['segment.created']);
   });
 
+  it('lists the campaigns and bulk actions that use it, and is not archived while one still has to read it', async () => {
+    const w = await world();
+    await insertClients(w.db, w.workspaceId, [
+      { first_name: 'Ana', email: 'ana@example.com', city: 'Madrid', consent: { email: true } },
+      { first_name: 'Bruno', email: 'bruno@example.com', city: 'Bilbao', consent: { email: true } },
+    ]);
+    const segment = (
+      await w.call('POST', '/api/v1/segments', {
+        name: 'Madrid',
+        definition: { field: 'city', op: 'eq', value: 'madrid' },
+      })
+    ).json();
+    const tagged = await w.call('POST', '/api/v1/bulk/add_tags', {
+      selection: { segment_id: segment.id },
+      tags: ['spring'],
+    });
+    expect(tagged.json()).toMatchObject({ status: 'completed', done: 1 });
+    const afterBulk = (await w.call('GET', `/api/v1/segments/${segment.id}`)).json();
+    expect(afterBulk.used_by).toEqual([
+      { type: 'bulk_action', id: tagged.json().id, name: 'add_tags', pending: false },
+    ]);
+    expect(afterBulk.last_used_at).not.toBeNull();
+
+    // A campaign that picks its recipients at send time still has to read the segment.
+    const campaign = (
+      await w.call('POST', '/api/v1/campaigns', {
+        name: 'Spring',
+        channel: 'email',
+        content: { subject: 'Hola', body: '<p>Hola</p>' },
+        audience: { segment_id: segment.id },
+      })
+    ).json();
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    const scheduled = await w.call('POST', `/api/v1/campaigns/${campaign.id}/send`, {
+      at,
+      determine_recipients: 'at_send',
+    });
+    expect(scheduled.json()).toMatchObject({ status: 'scheduled' });
+    const listed = (await w.call('GET', '/api/v1/segments')).json().segments;
+    expect(listed.find((s: { id: string }) => s.id === segment.id).used_by).toEqual([
+      { type: 'campaign', id: campaign.id, name: 'Spring', pending: true },
+      { type: 'bulk_action', id: tagged.json().id, name: 'add_tags', pending: false },
+    ]);
+    const admin = await w.role('admin');
+    for (const refused of [
+      await admin('DELETE', `/api/v1/segments/${segment.id}`),
+      await w.call('PATCH', `/api/v1/segments/${segment.id}`, { archived: true }),
+    ]) {
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json().error).toMatchObject({
+        code: 'CONFLICT',
+        message: '"Madrid" cannot be archived yet: a campaign or bulk action still has to read its members',
+        details: [
+          {
+            path: '/used_by/0',
+            message: `campaign "Spring" (${campaign.id}) reads this segment when it runs: send, cancel or change it first`,
+          },
+        ],
+      });
+    }
+    expect((await w.call('GET', `/api/v1/segments/${segment.id}`)).json().archived).toBe(false);
+
+    // Cancelled, it no longer needs the segment: archiving goes through.
+    expect((await w.call('POST', `/api/v1/campaigns/${campaign.id}/cancel`)).statusCode).toBe(200);
+    expect((await w.call('GET', `/api/v1/segments/${segment.id}`)).json().used_by[0]).toMatchObject({
+      type: 'campaign',
+      pending: false,
+    });
+    expect((await admin('DELETE', `/api/v1/segments/${segment.id}`)).statusCode).toBe(204);
+  });
+
   it('reports a saved tree that no longer evaluates (an archived custom field) instead of failing the list', async () => {
     const w = await world();
     const field = (

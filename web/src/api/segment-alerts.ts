@@ -5,6 +5,8 @@ export interface SegmentAlert {
   segment_id: string;
   user_ids: string[];
   email: boolean;
+  /** false: the server has no SMTP_URL, so `email` sends nothing (dashboard notification only). */
+  mail_configured: boolean;
   on_exit: boolean;
   last_checked_at: string | null;
   members_tracked: number;

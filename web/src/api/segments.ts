@@ -88,9 +88,13 @@ export const isEngagementNode = (node: SegmentNode): node is EngagementCondition
 export type SegmentKind = 'dynamic' | 'static';
 
 export interface SegmentUse {
+  /** campaign or bulk_action */
   type: string;
   id: string;
+  /** A campaign's name; a bulk action's action key (add_tags, export…). */
   name: string;
+  /** Still has to read the members (a campaign picking its recipients at send time, a queued bulk action). */
+  pending: boolean;
 }
 
 export interface Segment {
@@ -216,19 +220,19 @@ export function useSavedSegmentCount(id: string, enabled: boolean) {
 }
 
 /**
- * A tree's live count (`limit: 0`) or its first clients without the count (`count: false`): two
- * requests, so the preview shows as soon as its page is read even when counting takes a second.
- * Each new tree is a new query: the one it replaces loses its observer and TanStack Query aborts its
- * request (the signal reaches fetch, the server cancels the SQL), so superseded previews never pile
- * up; the previous answer stays on screen until the new one arrives.
+ * A tree's live count (`limit: 0`), and (useSegmentPreview) its clients without the count
+ * (`count: false`): separate requests, so the preview shows as soon as its page is read even when
+ * counting takes a second. Each new tree is a new query: the one it replaces loses its observer and
+ * TanStack Query aborts its request (the signal reaches fetch, the server cancels the SQL), so
+ * superseded previews never pile up; the previous answer stays on screen until the new one arrives.
  */
-function useEvaluation(definition: SegmentNode | null, limit: number) {
-  return useQuery({
-    queryKey: segmentKeys.evaluate(definition ?? { all: [] }, limit),
+export function useSegmentCount(definition: SegmentNode | null) {
+  const query = useQuery({
+    queryKey: segmentKeys.evaluate(definition ?? { all: [] }, 0),
     queryFn: ({ signal }) =>
       request<EvaluateResult>('/api/v1/segments/evaluate', {
         method: 'POST',
-        body: limit === 0 ? { definition, limit } : { definition, limit, count: false },
+        body: { definition, limit: 0 },
         signal,
       }),
     enabled: definition !== null,
@@ -236,16 +240,30 @@ function useEvaluation(definition: SegmentNode | null, limit: number) {
     retry: false,
     staleTime: 15_000,
   });
-}
-
-export function useSegmentCount(definition: SegmentNode | null) {
-  const query = useEvaluation(definition, 0);
   return { ...query, count: query.data?.count ?? undefined };
 }
 
+/**
+ * The first clients a tree matches, `limit` at a time: `fetchNextPage` reads the next page with the
+ * cursor, so every member of a segment can be looked through. Superseded trees abort as above.
+ */
 export function useSegmentPreview(definition: SegmentNode | null, limit = 20) {
-  const query = useEvaluation(definition, limit);
-  return { ...query, clients: query.data?.clients };
+  const query = useInfiniteQuery({
+    queryKey: [...segmentKeys.evaluate(definition ?? { all: [] }, limit), 'pages'],
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam, signal }) =>
+      request<EvaluateResult>('/api/v1/segments/evaluate', {
+        method: 'POST',
+        body: { definition, limit, count: false, ...(pageParam ? { cursor: pageParam } : {}) },
+        signal,
+      }),
+    getNextPageParam: (page) => page.next_cursor ?? undefined,
+    enabled: definition !== null,
+    placeholderData: keepPreviousData,
+    retry: false,
+    staleTime: 15_000,
+  });
+  return { ...query, clients: query.data?.pages.flatMap((page) => page.clients) };
 }
 
 export function parseSegmentQuery(q: string, signal?: AbortSignal) {
@@ -307,9 +325,10 @@ export function useUpdateSegment() {
   );
 }
 
+/** A copy; the dashboard names it in the user's language ("Madrid VIPs (copia)"). */
 export function useDuplicateSegment() {
-  return useSegmentMutation((id: string) =>
-    request<Segment>(`${segmentPath(id)}/duplicate`, { method: 'POST', body: {} }),
+  return useSegmentMutation(({ id, name }: { id: string; name?: string }) =>
+    request<Segment>(`${segmentPath(id)}/duplicate`, { method: 'POST', body: name ? { name } : {} }),
   );
 }
 

@@ -83,6 +83,14 @@ export function AlertPanel({ segmentId, canEdit }: AlertPanelProps) {
               checked={email}
               disabled={!canEdit}
               onChange={(event) => setEmail(event.currentTarget.checked)}
+              description={
+                // Known once an alert is saved: the server says whether it can send email at all.
+                email && alert.data?.mail_configured === false ? (
+                  <Text span size="xs" c="orange.8" data-testid="segment-alert-no-mail">
+                    {t('segments.alert.noMail')}
+                  </Text>
+                ) : undefined
+              }
             />
             <Checkbox
               label={t('segments.alert.onExit')}

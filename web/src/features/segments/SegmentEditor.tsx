@@ -1,4 +1,17 @@
-import { Affix, Anchor, Button, Chip, Grid, Group, Loader, Menu, Paper, Stack, Text } from '@mantine/core';
+import {
+  Affix,
+  Anchor,
+  Button,
+  Center,
+  Chip,
+  Grid,
+  Group,
+  Loader,
+  Menu,
+  Paper,
+  Stack,
+  Text,
+} from '@mantine/core';
 import {
   useDebouncedValue,
   useHotkeys,
@@ -39,7 +52,6 @@ import {
   useUpdateSegment,
 } from '../../api/segments';
 import { hasRole } from '../../lib/roles';
-import { useConfirm } from '../../ui/confirm';
 import { EmptyState } from '../../ui/EmptyState';
 import { useErrorMessage } from '../../ui/errors';
 import { notifyError, notifySuccess } from '../../ui/notify';
@@ -70,6 +82,7 @@ import { isStarter, STARTERS, type StarterKey, starterDefinition } from './prese
 import { queryText } from './query-text';
 import { SEGMENT_EDIT_ROLE } from './roles';
 import { StaticSegmentView } from './StaticSegmentView';
+import { UsedByLine, useAskToArchive, useCopyName } from './usage';
 
 /** /segments/new and /segments/:id: the builder of a dynamic segment, or the members of a static one. */
 export default function SegmentEditor() {
@@ -105,7 +118,7 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
   const navigate = useNavigate();
   const [searchParams] = useSearchParams();
   const errorMessage = useErrorMessage();
-  const confirm = useConfirm();
+  const askToArchive = useAskToArchive();
   const { data: me } = useMe();
   const canEdit = hasRole(me?.role, SEGMENT_EDIT_ROLE);
   const readOnly = !canEdit;
@@ -133,6 +146,7 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
   const create = useCreateSegment();
   const update = useUpdateSegment();
   const duplicate = useDuplicateSegment();
+  const copyName = useCopyName();
   const freeze = useFreezeSegment();
   const archive = useArchiveSegment();
   const restore = useRestoreSegment();
@@ -288,13 +302,16 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
 
   const runDuplicate = () => {
     if (!segment) return;
-    duplicate.mutate(segment.id, {
-      onSuccess: (copy) => {
-        notifySuccess(t('segments.notify.duplicated', { name: copy.name }));
-        navigate(`/segments/${copy.id}`);
+    duplicate.mutate(
+      { id: segment.id, name: copyName(segment.name) },
+      {
+        onSuccess: (copy) => {
+          notifySuccess(t('segments.notify.duplicated', { name: copy.name }));
+          navigate(`/segments/${copy.id}`);
+        },
+        onError: (error) => notifyError(errorMessage(error)),
       },
-      onError: (error) => notifyError(errorMessage(error)),
-    });
+    );
   };
 
   const runFreeze = () => {
@@ -323,20 +340,16 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
 
   const runArchive = () => {
     if (!segment) return;
-    confirm({
-      title: t('segments.archive.title'),
-      message: t('segments.archive.text', { name: segment.name }),
-      confirmLabel: t('segments.archive.confirm'),
-      onConfirm: () =>
-        archive.mutate(segment.id, {
-          onSuccess: () => {
-            leaving.current = true;
-            notifySuccess(t('segments.notify.archived', { name: segment.name }));
-            navigate('/segments');
-          },
-          onError: (error) => notifyError(errorMessage(error)),
-        }),
-    });
+    askToArchive(segment, (onError) =>
+      archive.mutate(segment.id, {
+        onSuccess: () => {
+          leaving.current = true;
+          notifySuccess(t('segments.notify.archived', { name: segment.name }));
+          navigate('/segments');
+        },
+        onError,
+      }),
+    );
   };
 
   useHotkeys([['mod+S', save]], []);
@@ -468,6 +481,7 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
         }
         actions={headerActions}
       />
+      {segment ? <UsedByLine segment={segment} /> : null}
       {readOnly ? (
         <Text size="sm" c="dimmed" mb="md">
           {t('segments.builder.readOnly')}
@@ -541,6 +555,19 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
           clients={preview.error && !isApiError(preview.error) ? undefined : preview.clients}
           count={evaluation.count}
           loading={preview.isFetching}
+          footer={
+            preview.hasNextPage && !preview.isPlaceholderData ? (
+              <Center p="md">
+                <Button
+                  variant="default"
+                  loading={preview.isFetchingNextPage}
+                  onClick={() => void preview.fetchNextPage()}
+                >
+                  {t('common.loadMore')}
+                </Button>
+              </Center>
+            ) : null
+          }
         />
         {segment ? <AlertPanel segmentId={segment.id} canEdit={canEdit} /> : null}
       </Stack>

@@ -38,7 +38,6 @@ import {
   useSegments,
 } from '../../api/segments';
 import { hasRole } from '../../lib/roles';
-import { useConfirm } from '../../ui/confirm';
 import { type Column, DataTable } from '../../ui/DataTable';
 import { DateTime } from '../../ui/DateTime';
 import { EmptyState } from '../../ui/EmptyState';
@@ -50,6 +49,7 @@ import { KindBadge } from './builder/LivePreview';
 import { STARTERS } from './presets';
 import { SEGMENT_EDIT_ROLE } from './roles';
 import { StaticFromListModal } from './StaticFromListModal';
+import { useAskToArchive, useCopyName, useUseLabel } from './usage';
 
 type View = 'active' | 'archived';
 
@@ -123,7 +123,8 @@ export default function SegmentList() {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const errorMessage = useErrorMessage();
-  const confirm = useConfirm();
+  const askToArchive = useAskToArchive();
+  const labelOfUse = useUseLabel();
   const { data: me } = useMe();
   const canEdit = hasRole(me?.role, SEGMENT_EDIT_ROLE);
   const [view, setView] = useState<View>('active');
@@ -131,6 +132,7 @@ export default function SegmentList() {
   const [fromList, setFromList] = useState(false);
   const segments = useSegments(view === 'archived');
   const duplicate = useDuplicateSegment();
+  const copyName = useCopyName();
   const archive = useArchiveSegment();
   const restore = useRestoreSegment();
 
@@ -151,22 +153,21 @@ export default function SegmentList() {
     view === 'active' && segments.data && !segments.isPlaceholderData && rows.length === 0 && !search;
 
   const runDuplicate = (segment: Segment) =>
-    duplicate.mutate(segment.id, {
-      onSuccess: (copy) => notifySuccess(t('segments.notify.duplicated', { name: copy.name })),
-      onError: (error) => notifyError(errorMessage(error)),
-    });
+    duplicate.mutate(
+      { id: segment.id, name: copyName(segment.name) },
+      {
+        onSuccess: (copy) => notifySuccess(t('segments.notify.duplicated', { name: copy.name })),
+        onError: (error) => notifyError(errorMessage(error)),
+      },
+    );
 
   const runArchive = (segment: Segment) =>
-    confirm({
-      title: t('segments.archive.title'),
-      message: t('segments.archive.text', { name: segment.name }),
-      confirmLabel: t('segments.archive.confirm'),
-      onConfirm: () =>
-        archive.mutate(segment.id, {
-          onSuccess: () => notifySuccess(t('segments.notify.archived', { name: segment.name })),
-          onError: (error) => notifyError(errorMessage(error)),
-        }),
-    });
+    askToArchive(segment, (onError) =>
+      archive.mutate(segment.id, {
+        onSuccess: () => notifySuccess(t('segments.notify.archived', { name: segment.name })),
+        onError,
+      }),
+    );
 
   const runRestore = (segment: Segment) =>
     restore.mutate(segment.id, {
@@ -226,25 +227,31 @@ export default function SegmentList() {
       key: 'used',
       header: t('segments.list.usedBy'),
       width: 170,
-      render: (segment) =>
-        segment.used_by?.length ? (
-          <Tooltip label={segment.used_by.map((use) => use.name).join(', ')} withArrow multiline maw={280}>
+      render: (segment) => {
+        // Last used shows even when nothing refers to it any more (a deleted campaign still used it).
+        const lastUsed = segment.last_used_at ? (
+          <Text size="xs" c="dimmed">
+            {t('segments.list.lastUsed')} <DateTime value={segment.last_used_at} />
+          </Text>
+        ) : null;
+        return segment.used_by?.length ? (
+          <Tooltip label={segment.used_by.map(labelOfUse).join(', ')} withArrow multiline maw={280}>
             <Stack gap={0}>
               <Text size="sm" tabIndex={0}>
                 {t('segments.list.usedByCount', { count: segment.used_by.length })}
               </Text>
-              {segment.last_used_at ? (
-                <Text size="xs" c="dimmed">
-                  {t('segments.list.lastUsed')} <DateTime value={segment.last_used_at} />
-                </Text>
-              ) : null}
+              {lastUsed}
             </Stack>
           </Tooltip>
         ) : (
-          <Text size="sm" c="dimmed">
-            {t('segments.list.notUsed')}
-          </Text>
-        ),
+          <Stack gap={0}>
+            <Text size="sm" c="dimmed">
+              {t(lastUsed ? 'segments.list.notUsedNow' : 'segments.list.notUsed')}
+            </Text>
+            {lastUsed}
+          </Stack>
+        );
+      },
     },
     {
       key: 'actions',

@@ -20,7 +20,6 @@ import {
   useUpdateSegment,
 } from '../../api/segments';
 import { hasRole } from '../../lib/roles';
-import { useConfirm } from '../../ui/confirm';
 import { DateTime } from '../../ui/DateTime';
 import { useErrorMessage } from '../../ui/errors';
 import { notifyError, notifySuccess } from '../../ui/notify';
@@ -30,18 +29,20 @@ import { BulkActionBar } from '../bulk/BulkActionBar';
 import { DetailsModal, type SegmentDetails } from './builder/DetailsModal';
 import { KindBadge, LiveCount, PreviewTable } from './builder/LivePreview';
 import { SEGMENT_EDIT_ROLE } from './roles';
+import { UsedByLine, useAskToArchive, useCopyName } from './usage';
 
 /** A static segment: a fixed list of clients (frozen from a dynamic one, or given by id). */
 export function StaticSegmentView({ segment }: { segment: Segment }) {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const errorMessage = useErrorMessage();
-  const confirm = useConfirm();
+  const askToArchive = useAskToArchive();
   const { data: me } = useMe();
   const canEdit = hasRole(me?.role, SEGMENT_EDIT_ROLE);
   const members = useSegmentMembers(segment.id);
   const update = useUpdateSegment();
   const duplicate = useDuplicateSegment();
+  const copyName = useCopyName();
   const archive = useArchiveSegment();
   const restore = useRestoreSegment();
   const [detailsOpen, setDetailsOpen] = useState(false);
@@ -64,19 +65,15 @@ export function StaticSegmentView({ segment }: { segment: Segment }) {
   };
 
   const runArchive = () =>
-    confirm({
-      title: t('segments.archive.title'),
-      message: t('segments.archive.text', { name: segment.name }),
-      confirmLabel: t('segments.archive.confirm'),
-      onConfirm: () =>
-        archive.mutate(segment.id, {
-          onSuccess: () => {
-            notifySuccess(t('segments.notify.archived', { name: segment.name }));
-            navigate('/segments');
-          },
-          onError: (error) => notifyError(errorMessage(error)),
-        }),
-    });
+    askToArchive(segment, (onError) =>
+      archive.mutate(segment.id, {
+        onSuccess: () => {
+          notifySuccess(t('segments.notify.archived', { name: segment.name }));
+          navigate('/segments');
+        },
+        onError,
+      }),
+    );
 
   return (
     <>
@@ -125,13 +122,16 @@ export function StaticSegmentView({ segment }: { segment: Segment }) {
                   <Menu.Item
                     leftSection={<IconCopy size={16} aria-hidden />}
                     onClick={() =>
-                      duplicate.mutate(segment.id, {
-                        onSuccess: (copy) => {
-                          notifySuccess(t('segments.notify.duplicated', { name: copy.name }));
-                          navigate(`/segments/${copy.id}`);
+                      duplicate.mutate(
+                        { id: segment.id, name: copyName(segment.name) },
+                        {
+                          onSuccess: (copy) => {
+                            notifySuccess(t('segments.notify.duplicated', { name: copy.name }));
+                            navigate(`/segments/${copy.id}`);
+                          },
+                          onError: (error) => notifyError(errorMessage(error)),
                         },
-                        onError: (error) => notifyError(errorMessage(error)),
-                      })
+                      )
                     }
                   >
                     {t('segments.actions.duplicate')}
@@ -165,6 +165,7 @@ export function StaticSegmentView({ segment }: { segment: Segment }) {
           </>
         }
       />
+      <UsedByLine segment={segment} />
       <Grid gap="md" align="flex-start">
         <Grid.Col span={{ base: 12, md: 5, lg: 4 }}>
           <Paper withBorder radius="md" p="md">
