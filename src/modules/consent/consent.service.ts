@@ -14,10 +14,11 @@ import {
   moveConsentEventRows,
   stripConsentEvidence,
   timelineConsentRows,
+  withdrawnChannelsOf,
 } from './consent.repo.ts';
 import { CHANNELS, CONSENT_SOURCES } from './consent.schema.ts';
 
-export { CHANNELS, CONSENT_SOURCES };
+export { CHANNELS, CONSENT_SOURCES, withdrawnChannelsOf };
 export type Channel = (typeof CHANNELS)[number];
 export type ConsentSource = (typeof CONSENT_SOURCES)[number];
 export type ConsentState = Record<Channel, boolean>;

@@ -35,7 +35,8 @@ const Counts = Type.Object({
   }),
   invalid: Type.Integer(),
   suppressed: Type.Integer({
-    description: 'Rows skipped because their email or phone is on the suppression list',
+    description:
+      'Rows skipped because their email or phone is on the suppression list, or (when the import grants consent) they are a client who withdrew that consent',
   }),
 });
 

@@ -23,7 +23,7 @@ import {
 } from '../clients/clients.bulk.ts';
 import type { ClientRow, ClientValues } from '../clients/clients.repo.ts';
 import { listLabels, searchTextOf } from '../clients/clients.service.ts';
-import { recordConsentChanges } from '../consent/consent.service.ts';
+import { recordConsentChanges, withdrawnChannelsOf } from '../consent/consent.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { createCustomField, listCustomFields } from '../custom-fields/custom-fields.service.ts';
 import { tagNamesOfClients, validateTagName } from '../tags/tags.service.ts';
@@ -510,6 +510,36 @@ async function suppressedAmong(
   return new Set(found.rows.map((r) => r.v));
 }
 
+/**
+ * When the import grants consent: identity key (x:/e:/p:) → a channel it grants that the client
+ * with that identity withdrew and has not given again.
+ */
+async function withdrawnAmong(
+  db: DbOrTx,
+  state: RunState,
+  rows: PreparedBatch['normalized'],
+): Promise<Map<string, string>> {
+  const channels = Object.keys(state.options.consent);
+  const withdrawn = new Map<string, string>();
+  if (!channels.length || !rows.length) return withdrawn;
+  const values = (pick: (v: ClientValues) => string | null | undefined) => [
+    ...new Set(rows.map((r) => pick(r.data.values)).filter((v): v is string => Boolean(v))),
+  ];
+  const found = await withdrawnChannelsOf(db, state.ctx.workspaceId, channels, {
+    externalIds: values((v) => v.externalId),
+    emails: values((v) => v.email),
+    phones: values((v) => v.phone),
+  });
+  for (const client of found)
+    for (const key of identityKeys({
+      externalId: client.external_id,
+      email: client.email,
+      phone: client.phone,
+    }))
+      if (!withdrawn.has(key)) withdrawn.set(key, client.channel);
+  return withdrawn;
+}
+
 async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch, counts: Counts) {
   const { ctx, options } = state;
   const timings = state.timings;
@@ -536,7 +566,7 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
       suppressedAmong(db, state, 'phone', [...new Set(phones)]),
     ]),
   );
-  const live = normalized.filter(({ row, data }) => {
+  const notSuppressed = normalized.filter(({ row, data }) => {
     const email = data.values.email && suppressedEmails.has(data.values.email);
     const phone = data.values.phone && suppressedPhones.has(data.values.phone);
     if (!email && !phone) return true;
@@ -545,6 +575,25 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
       column: null,
       value: null,
       reason: `skipped: the ${email ? 'email' : 'phone'} is on the suppression list (unsubscribed or erased)`,
+    };
+    errors.push({ row, problems: [problem] });
+    preview({ row, action: 'suppressed', client: null, problems: [problem] });
+    return false;
+  });
+  // An import that grants consent never subscribes again someone who withdrew it (an unsubscribe
+  // link, a STOP reply, a request): a row with the identity of such a client is skipped, whether
+  // it would update that client or create another one.
+  const withdrawn = await timed(timings, 'suppression', () => withdrawnAmong(db, state, notSuppressed));
+  const live = notSuppressed.filter(({ row, data }) => {
+    const channel = identityKeys(data.values)
+      .map((k) => withdrawn.get(k))
+      .find(Boolean);
+    if (!channel) return true;
+    counts.suppressed++;
+    const problem: RowProblem = {
+      column: null,
+      value: null,
+      reason: `skipped: this person unsubscribed from ${channel}; an import never subscribes them again (import without consent to update their details)`,
     };
     errors.push({ row, problems: [problem] });
     preview({ row, action: 'suppressed', client: null, problems: [problem] });

@@ -264,6 +264,45 @@ describe('imports', () => {
     expect(report).toContain('4,,,skipped: the email is on the suppression list');
   });
 
+  it('never subscribes again a person who unsubscribed, whether the row updates them or would create them anew', async () => {
+    const { workspace, api, upload, db, ctx } = await setup();
+    const left = await createClient(db, ctx, { email: 'left@example.com', first_name: 'Left' });
+    const consent = (changes: Record<string, boolean>, source: string) =>
+      api('PATCH', `/api/v1/clients/${left.id}/consent`, { changes, source, evidence: 'test' });
+    expect((await consent({ email: true }, 'form')).statusCode).toBe(200);
+    expect((await consent({ email: false }, 'unsubscribe_link')).statusCode).toBe(200);
+    // Never asked is not the same as unsubscribed: this one gets the import's consent.
+    await createClient(db, ctx, { email: 'never@example.com', first_name: 'Never' });
+    const file =
+      'email,first_name,city\nleft@example.com,Left,Lugo\nnever@example.com,Never,Soria\nnew@example.com,New,Vigo\n';
+    for (const policy of ['update', 'create']) {
+      const imp = (await upload('consent.csv', file)).json();
+      const options = {
+        on_duplicate: policy,
+        consent: { email: true, sms: true },
+        consent_evidence: 'Signed form, 2025',
+      };
+      const dry = (await api('POST', `/api/v1/imports/${imp.id}/dry-run`, options)).json();
+      expect(dry.counts).toMatchObject({ suppressed: 1 });
+      expect(dry.preview[0]).toMatchObject({ row: 2, action: 'suppressed' });
+      expect((await api('POST', `/api/v1/imports/${imp.id}/start`, options)).statusCode).toBe(202);
+      await runJobs();
+      const done = (await api('GET', `/api/v1/imports/${imp.id}`)).json();
+      expect(done.counts).toMatchObject({ suppressed: 1 });
+      const report = (await api('GET', `/api/v1/imports/${imp.id}/errors.csv`)).body;
+      expect(report).toContain('2,,,skipped: this person unsubscribed from email');
+    }
+    const rows = await db.execute<{ email: string; consent_email: boolean; city: string | null }>(sql`
+      select email, consent_email, city from clients where workspace_id = ${workspace.id} order by email, created_at`);
+    // Still one left@, still unsubscribed, untouched; the others got the consent.
+    expect(rows.rows.filter((r) => r.email === 'left@example.com')).toEqual([
+      { email: 'left@example.com', consent_email: false, city: null },
+    ]);
+    expect(rows.rows.filter((r) => r.email !== 'left@example.com').every((r) => r.consent_email)).toBe(true);
+    const history = await getConsent(db, workspace.id, left.id);
+    expect(history.history.filter((h) => h.source === 'import')).toEqual([]);
+  });
+
   it('resumes after a crash from the last committed batch without duplicating rows, and can be cancelled', async () => {
     const { workspace, api, upload, db } = await setup();
     const rows = ['email,first_name'];
