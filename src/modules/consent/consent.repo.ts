@@ -39,9 +39,9 @@ export async function latestConsentPerChannel(
   db: DbOrTx,
   workspaceId: string,
   clientId: string,
-): Promise<{ channel: string; granted: boolean }[]> {
-  const result = await db.execute<{ channel: string; granted: boolean }>(sql`
-    select distinct on (channel) channel, granted
+): Promise<{ channel: string; granted: boolean; source: string }[]> {
+  const result = await db.execute<{ channel: string; granted: boolean; source: string }>(sql`
+    select distinct on (channel) channel, granted, source
     from consent_events
     where workspace_id = ${workspaceId} and client_id = ${clientId}
     order by channel, occurred_at desc, id desc`);

@@ -18,7 +18,7 @@ import {
 } from './consent.repo.ts';
 import { CHANNELS, CONSENT_SOURCES } from './consent.schema.ts';
 
-export { CHANNELS, CONSENT_SOURCES, withdrawnChannelsOf };
+export { CHANNELS, CONSENT_SOURCES, latestConsentPerChannel, withdrawnChannelsOf };
 export type Channel = (typeof CHANNELS)[number];
 export type ConsentSource = (typeof CONSENT_SOURCES)[number];
 export type ConsentState = Record<Channel, boolean>;

@@ -291,7 +291,8 @@ export function registerImportRoutes(
       config: { access: { minRole: 'marketer' } },
       schema: {
         tags,
-        summary: 'Undo a finished import within 7 days: created clients removed, updated fields restored',
+        summary:
+          'Undo a finished import within 7 days: created clients removed, updated fields and tags restored, the consent it granted withdrawn',
         params: IdParams,
         response: {
           200: Type.Object({

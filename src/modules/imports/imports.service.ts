@@ -23,7 +23,11 @@ import {
 } from '../clients/clients.bulk.ts';
 import type { ClientRow, ClientValues } from '../clients/clients.repo.ts';
 import { listLabels, searchTextOf } from '../clients/clients.service.ts';
-import { recordConsentChanges, withdrawnChannelsOf } from '../consent/consent.service.ts';
+import {
+  latestConsentPerChannel,
+  recordConsentChanges,
+  withdrawnChannelsOf,
+} from '../consent/consent.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { createCustomField, listCustomFields } from '../custom-fields/custom-fields.service.ts';
 import { tagNamesOfClients, validateTagName } from '../tags/tags.service.ts';
@@ -793,7 +797,29 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
     // Updated: an existing client whose fields changed or who got a tag it did not have.
     const updated = touched.filter((w) => w.changed || addedTags.get(w.id!)?.length);
     counts.updated += updated.length;
-    // Undo records: the batch's created clients are one row of ids; an updated client keeps its old values.
+    // The channels each existing client was granted: undo withdraws them again.
+    const granted = new Map<string, Record<string, boolean>>();
+    if (Object.keys(options.consent).length) {
+      for (const w of created)
+        await recordConsentChanges(db, ctx, w.id!, options.consent, {
+          source: 'import',
+          evidence: options.consent_evidence,
+          ip: null,
+          audit: false,
+        });
+      for (const w of updated) {
+        const applied = await recordConsentChanges(db, ctx, w.id!, options.consent, {
+          source: 'import',
+          evidence: options.consent_evidence,
+          ip: null,
+          audit: false,
+        });
+        if (applied.length)
+          granted.set(w.id!, Object.fromEntries(applied.map((a) => [a.channel, !a.granted])));
+      }
+    }
+    // Undo records: the batch's created clients are one row of ids; an updated client keeps its old
+    // values (and, under `consent`, the state of the channels this import granted it).
     await insertCreatedBatch(db, state.importId, prepared.firstRow, newIds);
     await insertImportChanges(
       db,
@@ -804,18 +830,10 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
             before[column] = w.original![column] ?? null;
         if (JSON.stringify(w.original!.custom) !== JSON.stringify(w.custom))
           before.custom = w.original!.custom;
+        if (granted.has(w.id!)) before.consent = granted.get(w.id!);
         return { importId: state.importId, clientId: w.id!, before, addedTags: addedTags.get(w.id!) ?? [] };
       }),
     );
-    if (Object.keys(options.consent).length) {
-      for (const w of [...created, ...updated])
-        await recordConsentChanges(db, ctx, w.id!, options.consent, {
-          source: 'import',
-          evidence: options.consent_evidence,
-          ip: null,
-          audit: false,
-        });
-    }
     await copyHistorySet(tx, ctx, [
       ...created.map((c) => ({
         clientId: c.id!,
@@ -1387,6 +1405,15 @@ export async function undoImport(db: Database, ctx: WorkspaceContext, id: string
         ctx.workspaceId,
         updates.map((c) => ({ clientId: c.clientId, names: c.addedTags ?? [] })),
       );
+      for (const change of updates)
+        if (change.before!.consent)
+          await withdrawImportedConsent(
+            tx,
+            ctx,
+            id,
+            change.clientId,
+            change.before!.consent as Record<string, boolean>,
+          );
       restored += updates.length;
     }
     const updated = await updateImport(tx, ctx.workspaceId, id, { status: 'undone', undoneAt: new Date() });
@@ -1400,6 +1427,37 @@ export async function undoImport(db: Database, ctx: WorkspaceContext, id: string
       },
     });
     return { import: toImportJson(updated), removed_clients: removed, restored_clients: restored };
+  });
+}
+
+/**
+ * Undo of the consent an import granted an existing client: each channel goes back to its state
+ * before the import (a withdrawal in the consent history, source `import`), unless something newer
+ * than the import's grant decided it since (a form, an unsubscribe): the person's own word stays.
+ */
+async function withdrawImportedConsent(
+  tx: Tx,
+  ctx: WorkspaceContext,
+  importId: string,
+  clientId: string,
+  before: Record<string, boolean>,
+) {
+  const latest = await latestConsentPerChannel(tx, ctx.workspaceId, clientId);
+  const changes: Record<string, boolean> = {};
+  for (const [channel, state] of Object.entries(before)) {
+    const last = latest.find((l) => l.channel === channel);
+    if (!state && last?.granted && last.source === 'import') changes[channel] = false;
+  }
+  if (!Object.keys(changes).length) return;
+  const erased = await tx.execute<{ erased: boolean }>(
+    sql`select erased_at is not null as erased from clients where workspace_id = ${ctx.workspaceId} and id = ${clientId}`,
+  );
+  if (erased.rows[0]?.erased !== false) return;
+  await recordConsentChanges(tx, ctx, clientId, changes, {
+    source: 'import',
+    evidence: `import ${importId} undone`,
+    ip: null,
+    audit: false,
   });
 }
 

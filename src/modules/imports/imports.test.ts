@@ -303,6 +303,47 @@ describe('imports', () => {
     expect(history.history.filter((h) => h.source === 'import')).toEqual([]);
   });
 
+  it('undo takes back the consent it granted to existing clients, unless the person decided since', async () => {
+    const { workspace, api, upload, db, ctx } = await setup();
+    const plain = await createClient(db, ctx, { email: 'plain@example.com', first_name: 'Plain' });
+    const decided = await createClient(db, ctx, { email: 'decided@example.com', first_name: 'Decided' });
+    const imp = (
+      await upload('consent.csv', 'email,city\nplain@example.com,Lugo\ndecided@example.com,Soria\n')
+    ).json();
+    const started = await api('POST', `/api/v1/imports/${imp.id}/start`, {
+      on_duplicate: 'update',
+      consent: { email: true },
+      consent_evidence: 'Signed form, 2025',
+    });
+    expect(started.statusCode, started.body).toBe(202);
+    await runJobs();
+    expect((await getConsent(db, workspace.id, plain.id)).consent.email).toBe(true);
+    // After the import, this one leaves and comes back by themselves: undo must not take that away.
+    for (const [granted, source] of [
+      [false, 'unsubscribe_link'],
+      [true, 'form'],
+    ] as const) {
+      const changed = await api('PATCH', `/api/v1/clients/${decided.id}/consent`, {
+        changes: { email: granted },
+        source,
+        evidence: 'their own choice',
+      });
+      expect(changed.statusCode).toBe(200);
+    }
+    const undo = await api('POST', `/api/v1/imports/${imp.id}/undo`);
+    expect(undo.statusCode, undo.body).toBe(200);
+    const plainAfter = await getConsent(db, workspace.id, plain.id);
+    expect(plainAfter.consent.email).toBe(false);
+    expect(plainAfter.history[0]).toMatchObject({
+      channel: 'email',
+      granted: false,
+      source: 'import',
+      evidence: `import ${imp.id} undone`,
+    });
+    expect((await getConsent(db, workspace.id, decided.id)).consent.email).toBe(true);
+    expect((await clientsOf(workspace.id)).map((c) => c.city)).toEqual([null, null]);
+  });
+
   it('resumes after a crash from the last committed batch without duplicating rows, and can be cancelled', async () => {
     const { workspace, api, upload, db } = await setup();
     const rows = ['email,first_name'];
