@@ -85,7 +85,7 @@ const Options = Type.Object(
     mapping: Type.Optional(
       Type.Record(Type.String(), Type.String(), {
         description:
-          'Column header → first_name, last_name, full_name, email, phone, city, country, locale, timezone, source, label, external_id, birthday, tags, custom.<key>, new.<key> (creates a text custom field) or ignore. Columns not given keep the proposed target.',
+          'Column header → first_name, last_name, full_name, email, phone, city, country, locale, timezone, source, label, external_id, birthday, tags, custom.<key>, new.<key> (creates a custom field of the detected type of the column: number, date or boolean, else text) or ignore. Columns not given keep the proposed target.',
       }),
     ),
     on_duplicate: Type.Optional(

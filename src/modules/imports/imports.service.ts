@@ -243,7 +243,7 @@ async function resolveOptions(db: DbOrTx, ctx: WorkspaceContext, row: ImportRow,
   const editable = new Map(
     fields.filter((f) => hasRole(ctx.role, f.editableMinRole as Role)).map((f) => [f.key, f]),
   );
-  const newFields: Array<{ key: string; label: string }> = [];
+  const newFields: Array<{ key: string; label: string; type: NewFieldType }> = [];
   for (const [header, target] of Object.entries(mapping)) {
     const path = `/mapping/${header.replace(/~/g, '~0').replace(/\//g, '~1')}`;
     if (!row.headers.includes(header)) {
@@ -267,7 +267,7 @@ async function resolveOptions(db: DbOrTx, ctx: WorkspaceContext, row: ImportRow,
         problems.push({ path, message: `a custom field "${key}" exists: map to custom.${key}` });
       else if (!hasRole(ctx.role, 'admin'))
         problems.push({ path, message: 'creating custom fields needs the admin role' });
-      else newFields.push({ key, label: header });
+      else newFields.push({ key, label: header, type: newFieldType(row, header) });
       continue;
     }
     problems.push({
@@ -311,6 +311,13 @@ async function resolveOptions(db: DbOrTx, ctx: WorkspaceContext, row: ImportRow,
     sheet: (row.options.sheet as string | null) ?? null,
   };
   return { options, newFields };
+}
+
+/** The custom field type `new.<key>` creates: the column's detected number, date or yes/no, else text. */
+type NewFieldType = 'text' | 'number' | 'date' | 'boolean';
+function newFieldType(row: ImportRow, header: string): NewFieldType {
+  const detected = row.columns.find((c) => c.header === header)?.detected_type;
+  return detected === 'number' || detected === 'date' || detected === 'boolean' ? detected : 'text';
 }
 
 async function rowContext(db: DbOrTx, workspaceId: string): Promise<RowContext> {
@@ -898,12 +905,12 @@ async function prepareRun(
     .filter((f) => f.required && !mapped.has(f.key))
     .map((f) => f.key);
   if (dryRun)
-    // Fields the run would create: known to the dry run as text fields.
+    // Fields the run would create, with the type it would give them.
     for (const c of plan)
       if (c.target.startsWith('new.') && !rc.customFields.has(c.target.slice(4)))
         rc.customFields.set(c.target.slice(4), {
           key: c.target.slice(4),
-          type: 'text',
+          type: newFieldType(row, c.header),
           options: [],
           required: false,
         } as unknown as import('../custom-fields/custom-fields.service.ts').CustomField);
@@ -1121,7 +1128,7 @@ export async function startImport(
     throw new AppError('NOT_ALLOWED_NOW', `This import is already ${row.status}`);
   const { options, newFields } = await resolveOptions(db, ctx, row, input);
   for (const field of newFields)
-    await createCustomField(db, ctx, { key: field.key, label: field.label.slice(0, 200), type: 'text' });
+    await createCustomField(db, ctx, { key: field.key, label: field.label.slice(0, 200), type: field.type });
   return db.transaction(async (tx) => {
     const locked = await getImportRow(tx, ctx.workspaceId, id, true);
     if (locked.status !== 'uploaded')

@@ -595,8 +595,11 @@ describe('imports', () => {
       first_name: 'Carmen',
       phone: '+34622333444',
       birthday: '1979-04-03',
-      custom: { gasto: '1234.5' },
+      custom: { gasto: 1234.5 },
     });
+    // the new field took the column's detected type
+    const fields = (await api('GET', '/api/v1/custom-fields')).json().custom_fields;
+    expect(fields.find((f: { key: string }) => f.key === 'gasto')).toMatchObject({ type: 'number' });
 
     const missing = await upload('hand-made-es.xlsx', undefined, { sheet: 'Nope' });
     expect(missing.statusCode).toBe(400);
