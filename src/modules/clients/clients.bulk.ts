@@ -299,7 +299,9 @@ export async function copyHistorySet(
 export type CsvExportColumn =
   | { source: 'column'; column: keyof ClientRow; kind: 'text' | 'number' | 'date' | 'datetime' | 'boolean' }
   | { source: 'custom'; key: string; kind: 'text' | 'number' | 'date' | 'datetime' | 'boolean' | 'list' }
-  | { source: 'tags' };
+  | { source: 'tags' }
+  /** The name of the client's home location. */
+  | { source: 'location' };
 
 /** A quoted SQL string literal (keys are validated names; quotes doubled all the same). */
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
@@ -315,6 +317,10 @@ const inert = (expr: string) =>
 
 function csvExpression(column: CsvExportColumn): string {
   if (column.source === 'tags') return inert('tg.names');
+  if (column.source === 'location')
+    return inert(
+      '(select l.name from locations l where l.id = c.location_id and l.workspace_id = c.workspace_id)',
+    );
   if (column.source === 'custom') {
     const value = `c.custom -> ${literal(column.key)}`;
     const text = `(c.custom ->> ${literal(column.key)})`;
