@@ -64,6 +64,12 @@ export const IMPORT_TASK = 'imports.run';
 export const ON_DUPLICATE = ['skip', 'update', 'overwrite', 'create'] as const;
 export type OnDuplicate = (typeof ON_DUPLICATE)[number];
 const CONSENT_CHANNELS = ['email', 'sms', 'whatsapp', 'push'] as const;
+const CONSENT_COLUMN = {
+  email: 'consentEmail',
+  sms: 'consentSms',
+  whatsapp: 'consentWhatsapp',
+  push: 'consentPush',
+} as const satisfies Record<(typeof CONSENT_CHANNELS)[number], keyof ClientRow>;
 export const UNDO_DAYS = 7;
 /** Rows per committed batch: the resume point after a crash, and one COPY of new clients. */
 export const BATCH_SIZE = 10_000;
@@ -774,7 +780,10 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
     );
     for (const w of touched) {
       const has = new Set((current.get(w.id!) ?? []).map((t) => t.toLowerCase()));
-      if (w.changed || w.tags.some((t) => !has.has(t.toLowerCase()))) counts.updated++;
+      const consentToGive = Object.keys(options.consent).some(
+        (channel) => !w.original![CONSENT_COLUMN[channel as keyof typeof CONSENT_COLUMN]],
+      );
+      if (w.changed || w.tags.some((t) => !has.has(t.toLowerCase())) || consentToGive) counts.updated++;
     }
     return;
   }
@@ -801,10 +810,9 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
       ctx.workspaceId,
       [...created, ...touched].filter((w) => w.tags.length).map((w) => ({ clientId: w.id!, names: w.tags })),
     );
-    // Updated: an existing client whose fields changed or who got a tag it did not have.
-    const updated = touched.filter((w) => w.changed || addedTags.get(w.id!)?.length);
-    counts.updated += updated.length;
-    // The channels each existing client was granted: undo withdraws them again.
+    // The consent asked for goes to every client of the file: the new ones, and the existing ones a
+    // row updates (even when the row brings nothing else new). For those, the channels' previous
+    // state is kept for undo.
     const granted = new Map<string, Record<string, boolean>>();
     if (Object.keys(options.consent).length) {
       for (const w of created)
@@ -814,7 +822,7 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
           ip: null,
           audit: false,
         });
-      for (const w of updated) {
+      for (const w of touched) {
         const applied = await recordConsentChanges(db, ctx, w.id!, options.consent, {
           source: 'import',
           evidence: options.consent_evidence,
@@ -825,6 +833,9 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
           granted.set(w.id!, Object.fromEntries(applied.map((a) => [a.channel, !a.granted])));
       }
     }
+    // Updated: an existing client whose fields changed, who got a tag it did not have, or consent.
+    const updated = touched.filter((w) => w.changed || addedTags.get(w.id!)?.length || granted.has(w.id!));
+    counts.updated += updated.length;
     // Undo records: the batch's created clients are one row of ids; an updated client keeps its old
     // values (and, under `consent`, the state of the channels this import granted it).
     await insertCreatedBatch(db, state.importId, prepared.firstRow, newIds);

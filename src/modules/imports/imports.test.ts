@@ -303,6 +303,40 @@ describe('imports', () => {
     expect(history.history.filter((h) => h.source === 'import')).toEqual([]);
   });
 
+  it('gives the consent asked for to existing clients the file updates, even when the row brings nothing else new', async () => {
+    const { workspace, api, upload, db, ctx } = await setup();
+    const known = await createClient(db, ctx, { email: 'known@example.com', first_name: 'Known' });
+    const imp = (await upload('consent.csv', 'email,first_name\nknown@example.com,Known\n')).json();
+    const options = {
+      on_duplicate: 'update',
+      consent: { email: true },
+      consent_evidence: 'Newsletter sign-up sheet, 2025',
+    };
+    const dry = (await api('POST', `/api/v1/imports/${imp.id}/dry-run`, options)).json();
+    expect(dry.counts).toEqual({ created: 0, updated: 1, duplicates: 1, invalid: 0, suppressed: 0 });
+    await api('POST', `/api/v1/imports/${imp.id}/start`, options);
+    await runJobs();
+    const done = (await api('GET', `/api/v1/imports/${imp.id}`)).json();
+    expect(done.counts).toEqual({ created: 0, updated: 1, duplicates: 1, invalid: 0, suppressed: 0 });
+    const consent = await getConsent(db, workspace.id, known.id);
+    expect(consent.consent.email).toBe(true);
+    expect(consent.history[0]).toMatchObject({
+      source: 'import',
+      evidence: 'Newsletter sign-up sheet, 2025',
+    });
+    // skip leaves existing clients as they are, consent included
+    const skipped = (await upload('consent.csv', 'email,first_name\nknown@example.com,Known\n')).json();
+    const skipDry = (
+      await api('POST', `/api/v1/imports/${skipped.id}/dry-run`, { ...options, on_duplicate: 'skip' })
+    ).json();
+    expect(skipDry.counts).toMatchObject({ updated: 0, duplicates: 1 });
+    // and undo takes it back
+    expect((await api('POST', `/api/v1/imports/${imp.id}/undo`)).json()).toMatchObject({
+      restored_clients: 1,
+    });
+    expect((await getConsent(db, workspace.id, known.id)).consent.email).toBe(false);
+  });
+
   it('undo takes back the consent it granted to existing clients, unless the person decided since', async () => {
     const { workspace, api, upload, db, ctx } = await setup();
     const plain = await createClient(db, ctx, { email: 'plain@example.com', first_name: 'Plain' });
