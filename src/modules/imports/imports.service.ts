@@ -843,12 +843,19 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
       db,
       updated.map((w) => {
         const before: Record<string, unknown> = {};
+        // What this import wrote: undo restores a field only while it still holds it.
+        const imported: Record<string, unknown> = {};
         for (const column of COLUMNS)
-          if ((w.original![column] ?? null) !== (w.values[column] ?? null))
+          if ((w.original![column] ?? null) !== (w.values[column] ?? null)) {
             before[column] = w.original![column] ?? null;
-        if (JSON.stringify(w.original!.custom) !== JSON.stringify(w.custom))
+            imported[column] = w.values[column] ?? null;
+          }
+        if (JSON.stringify(w.original!.custom) !== JSON.stringify(w.custom)) {
           before.custom = w.original!.custom;
+          imported.custom = w.custom;
+        }
         if (granted.has(w.id!)) before.consent = granted.get(w.id!);
+        before.imported = imported;
         return { importId: state.importId, clientId: w.id!, before, addedTags: addedTags.get(w.id!) ?? [] };
       }),
     );
@@ -1416,7 +1423,12 @@ export async function undoImport(db: Database, ctx: WorkspaceContext, id: string
       await restoreClientsSet(
         tx,
         ctx.workspaceId,
-        updates.map((c) => ({ id: c.clientId, before: c.before! })),
+        updates.map((c) => ({
+          id: c.clientId,
+          before: c.before!,
+          // Imports run before it was kept restore unconditionally.
+          imported: (c.before!.imported as Record<string, unknown> | undefined) ?? null,
+        })),
       );
       await removeTagsSet(
         tx,

@@ -188,11 +188,20 @@ describe('imports', () => {
       city: 'Toledo',
       last_name: 'ByEmail',
     });
+    // Someone corrects the city the import wrote: undo must not throw that correction away.
+    const byEmail = overwritten.find((c) => c.email === 'existing@example.com')!;
+    const [{ id: byEmailId }] = (
+      await db.execute<{ id: string }>(
+        sql`select id from clients where workspace_id = ${workspace.id} and email = ${byEmail.email as string}`,
+      )
+    ).rows as [{ id: string }];
+    const edited = await api('PATCH', `/api/v1/clients/${byEmailId}`, { city: 'Segovia' });
+    expect(edited.statusCode, edited.body).toBe(200);
     const undo = await api('POST', `/api/v1/imports/${again.id}/undo`);
     expect(undo.statusCode, undo.body).toBe(200);
     expect(undo.json()).toMatchObject({ removed_clients: 0, import: { status: 'undone' } });
     expect((await clientsOf(workspace.id)).find((c) => c.email === 'existing@example.com')).toMatchObject({
-      city: 'Madrid',
+      city: 'Segovia',
       last_name: 'Two',
     });
     const undoFirst = (await api('POST', `/api/v1/imports/${skip.id}/undo`)).json();
