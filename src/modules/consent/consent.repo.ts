@@ -99,41 +99,23 @@ export async function timelineConsentRows(
 }
 
 /**
- * Who withdrew consent and has not given it again: for the clients of the workspace with one of
- * these external ids, emails or phones, each channel among `channels` whose current state is off
- * and whose history holds a withdrawal ("never asked" is not "unsubscribed"). Imports read it so a
- * file never subscribes those people again.
+ * Of these clients, which withdrew which of `channels` at some point (a granted=false event):
+ * imports read it for matched clients whose channel is off now, so a file never subscribes those
+ * people again ("never asked" has no withdrawal and is not "unsubscribed"). One probe of the
+ * (client_id, occurred_at) index per client.
  */
-export async function withdrawnChannelsOf(
+export async function withdrawalsOf(
   db: DbOrTx,
   workspaceId: string,
+  clientIds: string[],
   channels: string[],
-  identities: { externalIds: string[]; emails: string[]; phones: string[] },
-): Promise<
-  Array<{ external_id: string | null; email: string | null; phone: string | null; channel: string }>
-> {
-  const { externalIds, emails, phones } = identities;
-  if (!channels.length || !(externalIds.length + emails.length + phones.length)) return [];
-  const found = await db.execute<{
-    external_id: string | null;
-    email: string | null;
-    phone: string | null;
-    channel: string;
-  }>(sql`
-    select c.external_id, c.email, c.phone, e.channel
-    from clients c
-    join consent_events e on e.client_id = c.id and e.workspace_id = c.workspace_id
-    where c.workspace_id = ${workspaceId} and c.erased_at is null
-      and (c.external_id = any(${sql.param(externalIds)}::text[])
-        or c.email = any(${sql.param(emails)}::text[])
-        or c.phone = any(${sql.param(phones)}::text[]))
-      and e.granted = false and e.channel = any(${sql.param(channels)}::text[])
-      and case e.channel
-        when 'email' then not c.consent_email
-        when 'sms' then not c.consent_sms
-        when 'whatsapp' then not c.consent_whatsapp
-        when 'push' then not c.consent_push
-      end
-    group by 1, 2, 3, 4`);
+): Promise<Array<{ client_id: string; channel: string }>> {
+  if (!clientIds.length || !channels.length) return [];
+  const found = await db.execute<{ client_id: string; channel: string }>(sql`
+    select distinct e.client_id, e.channel
+    from unnest(${sql.param(clientIds)}::uuid[]) as k(id),
+      lateral (select client_id, channel from consent_events
+        where client_id = k.id and workspace_id = ${workspaceId} and granted = false
+          and channel = any(${sql.param(channels)}::text[])) e`);
   return found.rows;
 }

@@ -23,11 +23,7 @@ import {
 } from '../clients/clients.bulk.ts';
 import type { ClientRow, ClientValues } from '../clients/clients.repo.ts';
 import { listLabels, searchTextOf } from '../clients/clients.service.ts';
-import {
-  latestConsentPerChannel,
-  recordConsentChanges,
-  withdrawnChannelsOf,
-} from '../consent/consent.service.ts';
+import { latestConsentPerChannel, recordConsentChanges, withdrawalsOf } from '../consent/consent.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { createCustomField, listCustomFields } from '../custom-fields/custom-fields.service.ts';
 import { tagNamesOfClients, validateTagName } from '../tags/tags.service.ts';
@@ -528,32 +524,30 @@ async function suppressedAmong(
 }
 
 /**
- * When the import grants consent: identity key (x:/e:/p:) → a channel it grants that the client
- * with that identity withdrew and has not given again.
+ * When the import grants consent: identity key (x:/e:/p:) → a channel it grants that the matched
+ * client with that identity has off now after withdrawing it (unsubscribe link, STOP, request).
  */
 async function withdrawnAmong(
   db: DbOrTx,
   state: RunState,
-  rows: PreparedBatch['normalized'],
+  existing: ClientRow[],
 ): Promise<Map<string, string>> {
-  const channels = Object.keys(state.options.consent);
+  const channels = Object.keys(state.options.consent) as Array<keyof typeof CONSENT_COLUMN>;
   const withdrawn = new Map<string, string>();
-  if (!channels.length || !rows.length) return withdrawn;
-  const values = (pick: (v: ClientValues) => string | null | undefined) => [
-    ...new Set(rows.map((r) => pick(r.data.values)).filter((v): v is string => Boolean(v))),
-  ];
-  const found = await withdrawnChannelsOf(db, state.ctx.workspaceId, channels, {
-    externalIds: values((v) => v.externalId),
-    emails: values((v) => v.email),
-    phones: values((v) => v.phone),
-  });
-  for (const client of found)
-    for (const key of identityKeys({
-      externalId: client.external_id,
-      email: client.email,
-      phone: client.phone,
-    }))
-      if (!withdrawn.has(key)) withdrawn.set(key, client.channel);
+  // Only clients with a granted channel off now can have withdrawn it.
+  const off = existing.filter((c) => channels.some((ch) => !c[CONSENT_COLUMN[ch]]));
+  if (!off.length) return withdrawn;
+  const byId = new Map(off.map((c) => [c.id, c]));
+  for (const { client_id, channel } of await withdrawalsOf(
+    db,
+    state.ctx.workspaceId,
+    [...byId.keys()],
+    channels,
+  )) {
+    const client = byId.get(client_id)!;
+    if (client[CONSENT_COLUMN[channel as keyof typeof CONSENT_COLUMN]]) continue;
+    for (const key of identityKeys(client)) if (!withdrawn.has(key)) withdrawn.set(key, channel);
+  }
   return withdrawn;
 }
 
@@ -597,10 +591,26 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
     preview({ row, action: 'suppressed', client: null, problems: [problem] });
     return false;
   });
+  const existing = await timed(timings, 'lookup', async () => {
+    if (state.fresh && !state.dryRun && (await someoneElseWrote(db, state, state.fresh))) state.fresh = null;
+    const fresh = state.fresh;
+    // In a fresh workspace only keys this run may have written can match anything.
+    const wanted = (prefix: string, value: string | null | undefined): value is string =>
+      Boolean(value) && (!fresh || fresh.written.mayHave(`${prefix}${value}`));
+    const keys = {
+      externalIds: [
+        ...new Set(notSuppressed.map((n) => n.data.values.externalId).filter((v) => wanted('x:', v))),
+      ],
+      emails: [...new Set(notSuppressed.map((n) => n.data.values.email).filter((v) => wanted('e:', v)))],
+      phones: [...new Set(notSuppressed.map((n) => n.data.values.phone).filter((v) => wanted('p:', v)))],
+    };
+    state.lookedUpKeys += keys.externalIds.length + keys.emails.length + keys.phones.length;
+    return findClientsByIdentity(db, ctx.workspaceId, keys);
+  });
   // An import that grants consent never subscribes again someone who withdrew it (an unsubscribe
   // link, a STOP reply, a request): a row with the identity of such a client is skipped, whether
   // it would update that client or create another one.
-  const withdrawn = await timed(timings, 'suppression', () => withdrawnAmong(db, state, notSuppressed));
+  const withdrawn = await timed(timings, 'suppression', () => withdrawnAmong(db, state, existing));
   const live = notSuppressed.filter(({ row, data }) => {
     const channel = identityKeys(data.values)
       .map((k) => withdrawn.get(k))
@@ -615,20 +625,6 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
     errors.push({ row, problems: [problem] });
     preview({ row, action: 'suppressed', client: null, problems: [problem] });
     return false;
-  });
-  const existing = await timed(timings, 'lookup', async () => {
-    if (state.fresh && !state.dryRun && (await someoneElseWrote(db, state, state.fresh))) state.fresh = null;
-    const fresh = state.fresh;
-    // In a fresh workspace only keys this run may have written can match anything.
-    const wanted = (prefix: string, value: string | null | undefined): value is string =>
-      Boolean(value) && (!fresh || fresh.written.mayHave(`${prefix}${value}`));
-    const keys = {
-      externalIds: [...new Set(live.map((n) => n.data.values.externalId).filter((v) => wanted('x:', v)))],
-      emails: [...new Set(live.map((n) => n.data.values.email).filter((v) => wanted('e:', v)))],
-      phones: [...new Set(live.map((n) => n.data.values.phone).filter((v) => wanted('p:', v)))],
-    };
-    state.lookedUpKeys += keys.externalIds.length + keys.emails.length + keys.phones.length;
-    return findClientsByIdentity(db, ctx.workspaceId, keys);
   });
   const dedupeStarted = performance.now();
   const byKey = new Map<string, Working>();
