@@ -160,7 +160,8 @@ describe('clientela CLI', () => {
       first_name: 'José',
       phone: '+34912345678',
       birthday: '1985-04-03',
-      custom: { gasto: '1.234,56' },
+      // a new field takes the column's detected type: 1.234,56 read as a number with a decimal comma
+      custom: { gasto: 1234.56 },
     });
     const real = await cli(
       '--json',

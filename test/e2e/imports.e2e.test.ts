@@ -67,6 +67,12 @@ describe('import wizard', () => {
     await expect(page().getByTestId('count-created').innerText()).resolves.toMatch(/3$/);
     const preview = page().getByRole('table', { name: 'The first rows as they would be stored' });
     await preview.getByText('José Núñez Peña · jose.nunez@example.es · +34912345678').waitFor();
+    // The other values as they would be stored: 03/04 read day first, 1.234,56 as a number.
+    const jose = preview.getByTestId('preview-row').first();
+    await jose.getByText('Birthday: 1985-04-03').waitFor();
+    await jose.getByText('City: Madrid').waitFor();
+    await jose.getByText('Tags: vip, fidelizado, spring-fair').waitFor();
+    await jose.getByText('Gasto: 1234.56').waitFor();
     await screenshot(page(), 'imports-dry-run');
     await page().getByRole('button', { name: 'Import 3 rows' }).click();
 
@@ -91,7 +97,7 @@ describe('import wizard', () => {
     expect(body.clients).toHaveLength(3);
     expect(body.clients.every((c) => c.consent.email)).toBe(true);
     expect(body.clients.find((c) => c.email === 'jose.nunez@example.es')?.custom).toEqual({
-      gasto: '1.234,56',
+      gasto: 1234.56,
     });
   });
 

@@ -188,25 +188,43 @@ export async function deleteClientsSet(db: DbOrTx, workspaceId: string, ids: str
 export async function restoreClientsSet(
   db: DbOrTx,
   workspaceId: string,
-  rows: Array<{ id: string; before: Record<string, unknown> }>,
+  /**
+   * `imported`: the values the change wrote (columns, and `custom` by key). When given, a column or
+   * custom key is put back only while it still holds that value: an edit made since is kept.
+   */
+  rows: Array<{ id: string; before: Record<string, unknown>; imported?: Record<string, unknown> | null }>,
 ): Promise<void> {
   if (!rows.length) return;
   const current = await db.execute<Record<string, unknown>>(sql`
     select *, birthday::text as birthday from clients where workspace_id = ${workspaceId} and erased_at is null
       and id = any(${sql.param(rows.map((r) => r.id))}::uuid[])`);
   const byId = new Map(current.rows.map((r) => [String(r.id), toRow(r)]));
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
   const restored: Array<BulkClient & { id: string }> = [];
-  for (const { id, before } of rows) {
+  for (const { id, before, imported } of rows) {
     const row = byId.get(id);
     if (!row) continue;
+    const untouchedSince = (column: string, now: unknown) =>
+      !imported || !(column in imported) || same(now, imported[column]);
     const values: ClientValues = {};
     for (const column of Object.values(BULK_COLUMNS))
-      (values as Record<string, unknown>)[column] = column in before ? before[column] : row[column];
-    restored.push({
-      id,
-      values,
-      custom: (before.custom as Record<string, unknown> | undefined) ?? row.custom,
-    });
+      (values as Record<string, unknown>)[column] =
+        column in before && untouchedSince(column, row[column]) ? before[column] : row[column];
+    let custom = row.custom;
+    if (before.custom) {
+      const wrote = imported?.custom as Record<string, unknown> | undefined;
+      if (!imported || !wrote) custom = before.custom as Record<string, unknown>;
+      else {
+        custom = { ...row.custom };
+        const old = before.custom as Record<string, unknown>;
+        for (const key of new Set([...Object.keys(old), ...Object.keys(wrote)])) {
+          if (!same(row.custom?.[key], wrote[key])) continue;
+          if (old[key] === undefined) delete custom[key];
+          else custom[key] = old[key];
+        }
+      }
+    }
+    restored.push({ id, values, custom });
   }
   await updateClientsSet(db, workspaceId, restored);
 }
@@ -299,7 +317,9 @@ export async function copyHistorySet(
 export type CsvExportColumn =
   | { source: 'column'; column: keyof ClientRow; kind: 'text' | 'number' | 'date' | 'datetime' | 'boolean' }
   | { source: 'custom'; key: string; kind: 'text' | 'number' | 'date' | 'datetime' | 'boolean' | 'list' }
-  | { source: 'tags' };
+  | { source: 'tags' }
+  /** The name of the client's home location. */
+  | { source: 'location' };
 
 /** A quoted SQL string literal (keys are validated names; quotes doubled all the same). */
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
@@ -315,6 +335,10 @@ const inert = (expr: string) =>
 
 function csvExpression(column: CsvExportColumn): string {
   if (column.source === 'tags') return inert('tg.names');
+  if (column.source === 'location')
+    return inert(
+      '(select l.name from locations l where l.id = c.location_id and l.workspace_id = c.workspace_id)',
+    );
   if (column.source === 'custom') {
     const value = `c.custom -> ${literal(column.key)}`;
     const text = `(c.custom ->> ${literal(column.key)})`;

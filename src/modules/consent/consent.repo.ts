@@ -39,9 +39,9 @@ export async function latestConsentPerChannel(
   db: DbOrTx,
   workspaceId: string,
   clientId: string,
-): Promise<{ channel: string; granted: boolean }[]> {
-  const result = await db.execute<{ channel: string; granted: boolean }>(sql`
-    select distinct on (channel) channel, granted
+): Promise<{ channel: string; granted: boolean; source: string }[]> {
+  const result = await db.execute<{ channel: string; granted: boolean; source: string }>(sql`
+    select distinct on (channel) channel, granted, source
     from consent_events
     where workspace_id = ${workspaceId} and client_id = ${clientId}
     order by channel, occurred_at desc, id desc`);
@@ -96,4 +96,26 @@ export async function timelineConsentRows(
     .where(and(...where))
     .orderBy(desc(consentEvents.occurredAt), desc(consentEvents.id))
     .limit(window.limit);
+}
+
+/**
+ * Of these clients, which withdrew which of `channels` at some point (a granted=false event):
+ * imports read it for matched clients whose channel is off now, so a file never subscribes those
+ * people again ("never asked" has no withdrawal and is not "unsubscribed"). One probe of the
+ * (client_id, occurred_at) index per client.
+ */
+export async function withdrawalsOf(
+  db: DbOrTx,
+  workspaceId: string,
+  clientIds: string[],
+  channels: string[],
+): Promise<Array<{ client_id: string; channel: string }>> {
+  if (!clientIds.length || !channels.length) return [];
+  const found = await db.execute<{ client_id: string; channel: string }>(sql`
+    select distinct e.client_id, e.channel
+    from unnest(${sql.param(clientIds)}::uuid[]) as k(id),
+      lateral (select client_id, channel from consent_events
+        where client_id = k.id and workspace_id = ${workspaceId} and granted = false
+          and channel = any(${sql.param(channels)}::text[])) e`);
+  return found.rows;
 }

@@ -14,10 +14,11 @@ import {
   moveConsentEventRows,
   stripConsentEvidence,
   timelineConsentRows,
+  withdrawalsOf,
 } from './consent.repo.ts';
 import { CHANNELS, CONSENT_SOURCES } from './consent.schema.ts';
 
-export { CHANNELS, CONSENT_SOURCES };
+export { CHANNELS, CONSENT_SOURCES, latestConsentPerChannel, withdrawalsOf };
 export type Channel = (typeof CHANNELS)[number];
 export type ConsentSource = (typeof CONSENT_SOURCES)[number];
 export type ConsentState = Record<Channel, boolean>;

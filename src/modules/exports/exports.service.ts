@@ -29,6 +29,7 @@ import type { ClientRow } from '../clients/clients.repo.ts';
 import { clients } from '../clients/clients.schema.ts';
 import { clientTimeline, clientTimelinePage, summarize } from '../clients/clients.timeline.ts';
 import { type CustomField, listCustomFields } from '../custom-fields/custom-fields.service.ts';
+import { listLocations } from '../locations/locations.service.ts';
 import { membersSql } from '../segments/segments.service.ts';
 import { exports } from './exports.schema.ts';
 
@@ -73,6 +74,8 @@ const FIELDS: Record<
   label: { kind: 'text', read: (c) => c.label, columns: ['label'] },
   external_id: { kind: 'text', read: (c) => c.externalId, columns: ['externalId'] },
   location_id: { kind: 'text', read: (c) => c.locationId, columns: ['locationId'] },
+  /** The home location's name (read through a map of the workspace's locations, see columnsFor). */
+  location: { kind: 'text', read: () => null, columns: ['locationId'] },
   birthday: { kind: 'date', read: (c) => c.birthday, columns: ['birthday'] },
   tags: { kind: 'list', read: (c) => c.tags, columns: [] },
   consent_email: { kind: 'boolean', read: (c) => c.consentEmail, columns: ['consentEmail'] },
@@ -204,8 +207,18 @@ function customKind(field: CustomField): Kind {
   return 'text';
 }
 
-function columnsFor(names: string[], fields: CustomField[]): Column[] {
+function columnsFor(
+  names: string[],
+  fields: CustomField[],
+  locationNames: Map<string, string> = new Map(),
+): Column[] {
   return names.map((name) => {
+    if (name === 'location')
+      return {
+        ...FIELDS.location!,
+        name,
+        read: (c: ExportedClient) => (c.locationId ? (locationNames.get(c.locationId) ?? null) : null),
+      };
     if (name.startsWith('custom.')) {
       const key = name.slice(7);
       const field = fields.find((f) => f.key === key)!;
@@ -603,6 +616,7 @@ async function writeClientsCsv(
   const fields = await listCustomFields(db, ctx.workspaceId, true);
   const columns: CsvExportColumn[] = row.fields.map((name) => {
     if (name === 'tags') return { source: 'tags' };
+    if (name === 'location') return { source: 'location' };
     if (name.startsWith('custom.')) {
       const field = fields.find((f) => f.key === name.slice(7))!;
       return { source: 'custom', key: field.key, kind: customKind(field) };
@@ -648,7 +662,10 @@ async function writeClients(
   progress: Progress,
 ): Promise<number> {
   const fields = await listCustomFields(db, ctx.workspaceId, true);
-  const columns = columnsFor(row.fields, fields);
+  const locationNames = row.fields.includes('location')
+    ? new Map((await listLocations(db, ctx.workspaceId, true)).map((l) => [l.id, l.name]))
+    : new Map<string, string>();
+  const columns = columnsFor(row.fields, fields, locationNames);
   const where = await selectionWhere(db, ctx, selection);
   const writer = openWriter(file, format, columns, row.options);
   const wanted = {

@@ -11,6 +11,7 @@ import { createSecretBox } from '../../platform/crypto.ts';
 import { silentWorkerLogger } from '../../platform/db/db.ts';
 import { createClient } from '../clients/clients.service.ts';
 import { createCustomField } from '../custom-fields/custom-fields.service.ts';
+import { createLocation } from '../locations/locations.service.ts';
 import { createSegment } from '../segments/segments.service.ts';
 import { createExport, neutralizeCell, removeExpiredExportFiles, runExport } from './exports.service.ts';
 
@@ -122,6 +123,9 @@ describe('exports', () => {
       risk_override = 80, last_booking_at = '2025-03-04T05:06:07.089Z', consent_sms = true
       where id = ${ana.id}`);
     await db.execute(sql`update clients set lifetime_value = 100 where id = ${bob.id}`);
+    // The home location by its name (made inert like any text), not only its id.
+    const centre = await createLocation(db, ctx, { name: '=Centro, Norte' });
+    await db.execute(sql`update clients set location_id = ${centre.id} where id = ${bob.id}`);
     const fields = [
       'id',
       'first_name',
@@ -136,6 +140,7 @@ describe('exports', () => {
       'label',
       'external_id',
       'location_id',
+      'location',
       'birthday',
       'tags',
       'consent_email',
@@ -180,6 +185,8 @@ describe('exports', () => {
     expect(files[0]).toContain(`"'=HYPERLINK(""http://evil.example"",""click"")"`);
     expect(files[0]).toContain(',"Línea\nnueva, con coma",');
     expect(files[0]).toContain(`'-12.5`);
+    expect(files[0]).toContain(`,${centre.id},"'=Centro, Norte",`);
+    expect(files[1]).toContain(`;${centre.id};'=Centro, Norte;`);
     expect(files[0]!.split('\r\n')).toHaveLength(6);
     expect(files[0]).toBe(files[2]);
     expect(files[1]).toBe(files[3]);

@@ -4,7 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../platform/errors.ts';
 import { foldHeader, headerShape, proposeMapping } from './imports.mapping.ts';
 import { detectDelimiter, detectEncoding, inspectFile, openTable } from './imports.reader.ts';
-import { countryCodeOf, normalizeRow, parseDate, parseNumber, type RowContext } from './imports.rows.ts';
+import {
+  countryCodeOf,
+  normalizeRow,
+  parseDate,
+  parseNumber,
+  type RowContext,
+  splitList,
+} from './imports.rows.ts';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/imports');
 const fixture = (name: string) => path.join(FIXTURES, name);
@@ -178,6 +185,20 @@ describe('row normalization', () => {
     expect(parseNumber('1.234', true)).toBe(1234);
     expect(parseNumber('1.5', true)).toBe(1.5);
     expect(parseNumber('abc', true)).toBeNull();
+  });
+
+  it("splits tag lists on , ; and Google's :::, and reads Mailchimp's quoted tags without their quotes", async () => {
+    expect(splitList('vip, newsletter; 2024')).toEqual(['vip', 'newsletter', '2024']);
+    expect(splitList('* myContacts ::: VIP')).toEqual(['myContacts', 'VIP']);
+    expect(splitList('"Spring promo","VIP, gold"')).toEqual(['Spring promo', 'VIP, gold']);
+    const mailchimp = await readAll('mailchimp.csv');
+    const mapping = proposeMapping(mailchimp.headers, []);
+    const plan = mailchimp.headers
+      .map((header, index) => ({ header, index, target: mapping[header]! }))
+      .filter((c) => c.target !== 'ignore');
+    const first = normalizeRow(mailchimp.rows[0]!.cells, plan, { ...rc, defaultCountry: 'FR' });
+    expect(first.problems).toEqual([]);
+    expect(first.tags).toEqual(['Spring promo', 'VIP']);
   });
 
   it('knows countries by code or name in three languages', () => {

@@ -35,7 +35,8 @@ const Counts = Type.Object({
   }),
   invalid: Type.Integer(),
   suppressed: Type.Integer({
-    description: 'Rows skipped because their email or phone is on the suppression list',
+    description:
+      'Rows skipped because their email or phone is on the suppression list, or (when the import grants consent) they are a client who withdrew that consent',
   }),
 });
 
@@ -84,7 +85,7 @@ const Options = Type.Object(
     mapping: Type.Optional(
       Type.Record(Type.String(), Type.String(), {
         description:
-          'Column header → first_name, last_name, full_name, email, phone, city, country, locale, timezone, source, label, external_id, birthday, tags, custom.<key>, new.<key> (creates a text custom field) or ignore. Columns not given keep the proposed target.',
+          'Column header → first_name, last_name, full_name, email, phone, city, country, locale, timezone, source, label, external_id, birthday, tags, custom.<key>, new.<key> (creates a custom field of the detected type of the column: number, date or boolean, else text) or ignore. Columns not given keep the proposed target.',
       }),
     ),
     on_duplicate: Type.Optional(
@@ -290,7 +291,8 @@ export function registerImportRoutes(
       config: { access: { minRole: 'marketer' } },
       schema: {
         tags,
-        summary: 'Undo a finished import within 7 days: created clients removed, updated fields restored',
+        summary:
+          'Undo a finished import within 7 days: created clients removed, updated fields and tags restored, the consent it granted withdrawn',
         params: IdParams,
         response: {
           200: Type.Object({

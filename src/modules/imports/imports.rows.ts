@@ -138,14 +138,36 @@ export function parseNumber(value: unknown, decimalComma: boolean): number | nul
 const TRUE = new Set(['true', 'yes', 'y', 'si', 'oui', '1', 'x', 'vrai', 'verdadero']);
 const FALSE = new Set(['false', 'no', 'n', 'non', '0', 'faux', 'falso']);
 
-/** Splits "vip, newsletter; 2024" into tag names. */
+/**
+ * Splits "vip, newsletter; 2024" into tag names. Mailchimp writes its tags quoted
+ * (`"Spring promo","VIP, gold"`): a quoted name keeps its commas and loses its quotes.
+ */
 export function splitList(value: unknown): string[] {
   if (Array.isArray(value)) return value.map((v) => String(v).trim()).filter(Boolean);
-  // Google Contacts joins labels with " ::: " and marks system ones with "* ".
-  return String(value)
-    .split(/[,;]|:::/)
-    .map((v) => v.trim().replace(/^\* /, ''))
-    .filter(Boolean);
+  const text = String(value);
+  const names: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '"') {
+      if (quoted && text[i + 1] === '"') {
+        current += '"';
+        i++;
+      } else quoted = !quoted;
+    } else if (!quoted && (ch === ',' || ch === ';')) {
+      names.push(current);
+      current = '';
+    } else if (!quoted && text.startsWith(':::', i)) {
+      // Google Contacts joins labels with " ::: ".
+      names.push(current);
+      current = '';
+      i += 2;
+    } else current += ch;
+  }
+  names.push(current);
+  // Google Contacts marks its system labels with "* ".
+  return names.map((v) => v.trim().replace(/^\* /, '')).filter(Boolean);
 }
 
 function cellText(value: unknown): string {

@@ -106,7 +106,8 @@ export const importErrors = pgTable(
 
 /**
  * What each batch changed on existing clients, for undo: the columns as they were before (and
- * the tags it added). Clients a batch created are in `import_created`; imports run before it
+ * the tags it added). Inside `before`, `imported` holds the values the import wrote (undo leaves a
+ * field edited since alone) and `consent` the previous state of the channels it granted. Clients a batch created are in `import_created`; imports run before it
  * existed have them here with `before` null, and undo still reads those.
  */
 export const importChanges = pgTable(

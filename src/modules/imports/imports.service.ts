@@ -23,7 +23,7 @@ import {
 } from '../clients/clients.bulk.ts';
 import type { ClientRow, ClientValues } from '../clients/clients.repo.ts';
 import { listLabels, searchTextOf } from '../clients/clients.service.ts';
-import { recordConsentChanges } from '../consent/consent.service.ts';
+import { latestConsentPerChannel, recordConsentChanges, withdrawalsOf } from '../consent/consent.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { createCustomField, listCustomFields } from '../custom-fields/custom-fields.service.ts';
 import { tagNamesOfClients, validateTagName } from '../tags/tags.service.ts';
@@ -60,6 +60,12 @@ export const IMPORT_TASK = 'imports.run';
 export const ON_DUPLICATE = ['skip', 'update', 'overwrite', 'create'] as const;
 export type OnDuplicate = (typeof ON_DUPLICATE)[number];
 const CONSENT_CHANNELS = ['email', 'sms', 'whatsapp', 'push'] as const;
+const CONSENT_COLUMN = {
+  email: 'consentEmail',
+  sms: 'consentSms',
+  whatsapp: 'consentWhatsapp',
+  push: 'consentPush',
+} as const satisfies Record<(typeof CONSENT_CHANNELS)[number], keyof ClientRow>;
 export const UNDO_DAYS = 7;
 /** Rows per committed batch: the resume point after a crash, and one COPY of new clients. */
 export const BATCH_SIZE = 10_000;
@@ -239,7 +245,7 @@ async function resolveOptions(db: DbOrTx, ctx: WorkspaceContext, row: ImportRow,
   const editable = new Map(
     fields.filter((f) => hasRole(ctx.role, f.editableMinRole as Role)).map((f) => [f.key, f]),
   );
-  const newFields: Array<{ key: string; label: string }> = [];
+  const newFields: Array<{ key: string; label: string; type: NewFieldType }> = [];
   for (const [header, target] of Object.entries(mapping)) {
     const path = `/mapping/${header.replace(/~/g, '~0').replace(/\//g, '~1')}`;
     if (!row.headers.includes(header)) {
@@ -263,7 +269,7 @@ async function resolveOptions(db: DbOrTx, ctx: WorkspaceContext, row: ImportRow,
         problems.push({ path, message: `a custom field "${key}" exists: map to custom.${key}` });
       else if (!hasRole(ctx.role, 'admin'))
         problems.push({ path, message: 'creating custom fields needs the admin role' });
-      else newFields.push({ key, label: header });
+      else newFields.push({ key, label: header, type: newFieldType(row, header) });
       continue;
     }
     problems.push({
@@ -307,6 +313,13 @@ async function resolveOptions(db: DbOrTx, ctx: WorkspaceContext, row: ImportRow,
     sheet: (row.options.sheet as string | null) ?? null,
   };
   return { options, newFields };
+}
+
+/** The custom field type `new.<key>` creates: the column's detected number, date or yes/no, else text. */
+type NewFieldType = 'text' | 'number' | 'date' | 'boolean';
+function newFieldType(row: ImportRow, header: string): NewFieldType {
+  const detected = row.columns.find((c) => c.header === header)?.detected_type;
+  return detected === 'number' || detected === 'date' || detected === 'boolean' ? detected : 'text';
 }
 
 async function rowContext(db: DbOrTx, workspaceId: string): Promise<RowContext> {
@@ -510,6 +523,34 @@ async function suppressedAmong(
   return new Set(found.rows.map((r) => r.v));
 }
 
+/**
+ * When the import grants consent: identity key (x:/e:/p:) → a channel it grants that the matched
+ * client with that identity has off now after withdrawing it (unsubscribe link, STOP, request).
+ */
+async function withdrawnAmong(
+  db: DbOrTx,
+  state: RunState,
+  existing: ClientRow[],
+): Promise<Map<string, string>> {
+  const channels = Object.keys(state.options.consent) as Array<keyof typeof CONSENT_COLUMN>;
+  const withdrawn = new Map<string, string>();
+  // Only clients with a granted channel off now can have withdrawn it.
+  const off = existing.filter((c) => channels.some((ch) => !c[CONSENT_COLUMN[ch]]));
+  if (!off.length) return withdrawn;
+  const byId = new Map(off.map((c) => [c.id, c]));
+  for (const { client_id, channel } of await withdrawalsOf(
+    db,
+    state.ctx.workspaceId,
+    [...byId.keys()],
+    channels,
+  )) {
+    const client = byId.get(client_id)!;
+    if (client[CONSENT_COLUMN[channel as keyof typeof CONSENT_COLUMN]]) continue;
+    for (const key of identityKeys(client)) if (!withdrawn.has(key)) withdrawn.set(key, channel);
+  }
+  return withdrawn;
+}
+
 async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch, counts: Counts) {
   const { ctx, options } = state;
   const timings = state.timings;
@@ -536,7 +577,7 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
       suppressedAmong(db, state, 'phone', [...new Set(phones)]),
     ]),
   );
-  const live = normalized.filter(({ row, data }) => {
+  const notSuppressed = normalized.filter(({ row, data }) => {
     const email = data.values.email && suppressedEmails.has(data.values.email);
     const phone = data.values.phone && suppressedPhones.has(data.values.phone);
     if (!email && !phone) return true;
@@ -557,12 +598,33 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
     const wanted = (prefix: string, value: string | null | undefined): value is string =>
       Boolean(value) && (!fresh || fresh.written.mayHave(`${prefix}${value}`));
     const keys = {
-      externalIds: [...new Set(live.map((n) => n.data.values.externalId).filter((v) => wanted('x:', v)))],
-      emails: [...new Set(live.map((n) => n.data.values.email).filter((v) => wanted('e:', v)))],
-      phones: [...new Set(live.map((n) => n.data.values.phone).filter((v) => wanted('p:', v)))],
+      externalIds: [
+        ...new Set(notSuppressed.map((n) => n.data.values.externalId).filter((v) => wanted('x:', v))),
+      ],
+      emails: [...new Set(notSuppressed.map((n) => n.data.values.email).filter((v) => wanted('e:', v)))],
+      phones: [...new Set(notSuppressed.map((n) => n.data.values.phone).filter((v) => wanted('p:', v)))],
     };
     state.lookedUpKeys += keys.externalIds.length + keys.emails.length + keys.phones.length;
     return findClientsByIdentity(db, ctx.workspaceId, keys);
+  });
+  // An import that grants consent never subscribes again someone who withdrew it (an unsubscribe
+  // link, a STOP reply, a request): a row with the identity of such a client is skipped, whether
+  // it would update that client or create another one.
+  const withdrawn = await timed(timings, 'suppression', () => withdrawnAmong(db, state, existing));
+  const live = notSuppressed.filter(({ row, data }) => {
+    const channel = identityKeys(data.values)
+      .map((k) => withdrawn.get(k))
+      .find(Boolean);
+    if (!channel) return true;
+    counts.suppressed++;
+    const problem: RowProblem = {
+      column: null,
+      value: null,
+      reason: `skipped: this person unsubscribed from ${channel}; an import never subscribes them again (import without consent to update their details)`,
+    };
+    errors.push({ row, problems: [problem] });
+    preview({ row, action: 'suppressed', client: null, problems: [problem] });
+    return false;
   });
   const dedupeStarted = performance.now();
   const byKey = new Map<string, Working>();
@@ -714,7 +776,10 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
     );
     for (const w of touched) {
       const has = new Set((current.get(w.id!) ?? []).map((t) => t.toLowerCase()));
-      if (w.changed || w.tags.some((t) => !has.has(t.toLowerCase()))) counts.updated++;
+      const consentToGive = Object.keys(options.consent).some(
+        (channel) => !w.original![CONSENT_COLUMN[channel as keyof typeof CONSENT_COLUMN]],
+      );
+      if (w.changed || w.tags.some((t) => !has.has(t.toLowerCase())) || consentToGive) counts.updated++;
     }
     return;
   }
@@ -741,32 +806,55 @@ async function processBatch(db: DbOrTx, state: RunState, prepared: PreparedBatch
       ctx.workspaceId,
       [...created, ...touched].filter((w) => w.tags.length).map((w) => ({ clientId: w.id!, names: w.tags })),
     );
-    // Updated: an existing client whose fields changed or who got a tag it did not have.
-    const updated = touched.filter((w) => w.changed || addedTags.get(w.id!)?.length);
-    counts.updated += updated.length;
-    // Undo records: the batch's created clients are one row of ids; an updated client keeps its old values.
-    await insertCreatedBatch(db, state.importId, prepared.firstRow, newIds);
-    await insertImportChanges(
-      db,
-      updated.map((w) => {
-        const before: Record<string, unknown> = {};
-        for (const column of COLUMNS)
-          if ((w.original![column] ?? null) !== (w.values[column] ?? null))
-            before[column] = w.original![column] ?? null;
-        if (JSON.stringify(w.original!.custom) !== JSON.stringify(w.custom))
-          before.custom = w.original!.custom;
-        return { importId: state.importId, clientId: w.id!, before, addedTags: addedTags.get(w.id!) ?? [] };
-      }),
-    );
+    // The consent asked for goes to every client of the file: the new ones, and the existing ones a
+    // row updates (even when the row brings nothing else new). For those, the channels' previous
+    // state is kept for undo.
+    const granted = new Map<string, Record<string, boolean>>();
     if (Object.keys(options.consent).length) {
-      for (const w of [...created, ...updated])
+      for (const w of created)
         await recordConsentChanges(db, ctx, w.id!, options.consent, {
           source: 'import',
           evidence: options.consent_evidence,
           ip: null,
           audit: false,
         });
+      for (const w of touched) {
+        const applied = await recordConsentChanges(db, ctx, w.id!, options.consent, {
+          source: 'import',
+          evidence: options.consent_evidence,
+          ip: null,
+          audit: false,
+        });
+        if (applied.length)
+          granted.set(w.id!, Object.fromEntries(applied.map((a) => [a.channel, !a.granted])));
+      }
     }
+    // Updated: an existing client whose fields changed, who got a tag it did not have, or consent.
+    const updated = touched.filter((w) => w.changed || addedTags.get(w.id!)?.length || granted.has(w.id!));
+    counts.updated += updated.length;
+    // Undo records: the batch's created clients are one row of ids; an updated client keeps its old
+    // values (and, under `consent`, the state of the channels this import granted it).
+    await insertCreatedBatch(db, state.importId, prepared.firstRow, newIds);
+    await insertImportChanges(
+      db,
+      updated.map((w) => {
+        const before: Record<string, unknown> = {};
+        // What this import wrote: undo restores a field only while it still holds it.
+        const imported: Record<string, unknown> = {};
+        for (const column of COLUMNS)
+          if ((w.original![column] ?? null) !== (w.values[column] ?? null)) {
+            before[column] = w.original![column] ?? null;
+            imported[column] = w.values[column] ?? null;
+          }
+        if (JSON.stringify(w.original!.custom) !== JSON.stringify(w.custom)) {
+          before.custom = w.original!.custom;
+          imported.custom = w.custom;
+        }
+        if (granted.has(w.id!)) before.consent = granted.get(w.id!);
+        before.imported = imported;
+        return { importId: state.importId, clientId: w.id!, before, addedTags: addedTags.get(w.id!) ?? [] };
+      }),
+    );
     await copyHistorySet(tx, ctx, [
       ...created.map((c) => ({
         clientId: c.id!,
@@ -831,12 +919,12 @@ async function prepareRun(
     .filter((f) => f.required && !mapped.has(f.key))
     .map((f) => f.key);
   if (dryRun)
-    // Fields the run would create: known to the dry run as text fields.
+    // Fields the run would create, with the type it would give them.
     for (const c of plan)
       if (c.target.startsWith('new.') && !rc.customFields.has(c.target.slice(4)))
         rc.customFields.set(c.target.slice(4), {
           key: c.target.slice(4),
-          type: 'text',
+          type: newFieldType(row, c.header),
           options: [],
           required: false,
         } as unknown as import('../custom-fields/custom-fields.service.ts').CustomField);
@@ -1054,7 +1142,7 @@ export async function startImport(
     throw new AppError('NOT_ALLOWED_NOW', `This import is already ${row.status}`);
   const { options, newFields } = await resolveOptions(db, ctx, row, input);
   for (const field of newFields)
-    await createCustomField(db, ctx, { key: field.key, label: field.label.slice(0, 200), type: 'text' });
+    await createCustomField(db, ctx, { key: field.key, label: field.label.slice(0, 200), type: field.type });
   return db.transaction(async (tx) => {
     const locked = await getImportRow(tx, ctx.workspaceId, id, true);
     if (locked.status !== 'uploaded')
@@ -1331,13 +1419,27 @@ export async function undoImport(db: Database, ctx: WorkspaceContext, id: string
       await restoreClientsSet(
         tx,
         ctx.workspaceId,
-        updates.map((c) => ({ id: c.clientId, before: c.before! })),
+        updates.map((c) => ({
+          id: c.clientId,
+          before: c.before!,
+          // Imports run before it was kept restore unconditionally.
+          imported: (c.before!.imported as Record<string, unknown> | undefined) ?? null,
+        })),
       );
       await removeTagsSet(
         tx,
         ctx.workspaceId,
         updates.map((c) => ({ clientId: c.clientId, names: c.addedTags ?? [] })),
       );
+      for (const change of updates)
+        if (change.before!.consent)
+          await withdrawImportedConsent(
+            tx,
+            ctx,
+            id,
+            change.clientId,
+            change.before!.consent as Record<string, boolean>,
+          );
       restored += updates.length;
     }
     const updated = await updateImport(tx, ctx.workspaceId, id, { status: 'undone', undoneAt: new Date() });
@@ -1351,6 +1453,37 @@ export async function undoImport(db: Database, ctx: WorkspaceContext, id: string
       },
     });
     return { import: toImportJson(updated), removed_clients: removed, restored_clients: restored };
+  });
+}
+
+/**
+ * Undo of the consent an import granted an existing client: each channel goes back to its state
+ * before the import (a withdrawal in the consent history, source `import`), unless something newer
+ * than the import's grant decided it since (a form, an unsubscribe): the person's own word stays.
+ */
+async function withdrawImportedConsent(
+  tx: Tx,
+  ctx: WorkspaceContext,
+  importId: string,
+  clientId: string,
+  before: Record<string, boolean>,
+) {
+  const latest = await latestConsentPerChannel(tx, ctx.workspaceId, clientId);
+  const changes: Record<string, boolean> = {};
+  for (const [channel, state] of Object.entries(before)) {
+    const last = latest.find((l) => l.channel === channel);
+    if (!state && last?.granted && last.source === 'import') changes[channel] = false;
+  }
+  if (!Object.keys(changes).length) return;
+  const erased = await tx.execute<{ erased: boolean }>(
+    sql`select erased_at is not null as erased from clients where workspace_id = ${ctx.workspaceId} and id = ${clientId}`,
+  );
+  if (erased.rows[0]?.erased !== false) return;
+  await recordConsentChanges(tx, ctx, clientId, changes, {
+    source: 'import',
+    evidence: `import ${importId} undone`,
+    ip: null,
+    audit: false,
   });
 }
 

@@ -188,11 +188,20 @@ describe('imports', () => {
       city: 'Toledo',
       last_name: 'ByEmail',
     });
+    // Someone corrects the city the import wrote: undo must not throw that correction away.
+    const byEmail = overwritten.find((c) => c.email === 'existing@example.com')!;
+    const [{ id: byEmailId }] = (
+      await db.execute<{ id: string }>(
+        sql`select id from clients where workspace_id = ${workspace.id} and email = ${byEmail.email as string}`,
+      )
+    ).rows as [{ id: string }];
+    const edited = await api('PATCH', `/api/v1/clients/${byEmailId}`, { city: 'Segovia' });
+    expect(edited.statusCode, edited.body).toBe(200);
     const undo = await api('POST', `/api/v1/imports/${again.id}/undo`);
     expect(undo.statusCode, undo.body).toBe(200);
     expect(undo.json()).toMatchObject({ removed_clients: 0, import: { status: 'undone' } });
     expect((await clientsOf(workspace.id)).find((c) => c.email === 'existing@example.com')).toMatchObject({
-      city: 'Madrid',
+      city: 'Segovia',
       last_name: 'Two',
     });
     const undoFirst = (await api('POST', `/api/v1/imports/${skip.id}/undo`)).json();
@@ -262,6 +271,120 @@ describe('imports', () => {
     });
     const report = (await api('GET', `/api/v1/imports/${imp.id}/errors.csv`)).body;
     expect(report).toContain('4,,,skipped: the email is on the suppression list');
+  });
+
+  it('never subscribes again a person who unsubscribed, whether the row updates them or would create them anew', async () => {
+    const { workspace, api, upload, db, ctx } = await setup();
+    const left = await createClient(db, ctx, { email: 'left@example.com', first_name: 'Left' });
+    const consent = (changes: Record<string, boolean>, source: string) =>
+      api('PATCH', `/api/v1/clients/${left.id}/consent`, { changes, source, evidence: 'test' });
+    expect((await consent({ email: true }, 'form')).statusCode).toBe(200);
+    expect((await consent({ email: false }, 'unsubscribe_link')).statusCode).toBe(200);
+    // Never asked is not the same as unsubscribed: this one gets the import's consent.
+    await createClient(db, ctx, { email: 'never@example.com', first_name: 'Never' });
+    const file =
+      'email,first_name,city\nleft@example.com,Left,Lugo\nnever@example.com,Never,Soria\nnew@example.com,New,Vigo\n';
+    for (const policy of ['update', 'create']) {
+      const imp = (await upload('consent.csv', file)).json();
+      const options = {
+        on_duplicate: policy,
+        consent: { email: true, sms: true },
+        consent_evidence: 'Signed form, 2025',
+      };
+      const dry = (await api('POST', `/api/v1/imports/${imp.id}/dry-run`, options)).json();
+      expect(dry.counts).toMatchObject({ suppressed: 1 });
+      expect(dry.preview[0]).toMatchObject({ row: 2, action: 'suppressed' });
+      expect((await api('POST', `/api/v1/imports/${imp.id}/start`, options)).statusCode).toBe(202);
+      await runJobs();
+      const done = (await api('GET', `/api/v1/imports/${imp.id}`)).json();
+      expect(done.counts).toMatchObject({ suppressed: 1 });
+      const report = (await api('GET', `/api/v1/imports/${imp.id}/errors.csv`)).body;
+      expect(report).toContain('2,,,skipped: this person unsubscribed from email');
+    }
+    const rows = await db.execute<{ email: string; consent_email: boolean; city: string | null }>(sql`
+      select email, consent_email, city from clients where workspace_id = ${workspace.id} order by email, created_at`);
+    // Still one left@, still unsubscribed, untouched; the others got the consent.
+    expect(rows.rows.filter((r) => r.email === 'left@example.com')).toEqual([
+      { email: 'left@example.com', consent_email: false, city: null },
+    ]);
+    expect(rows.rows.filter((r) => r.email !== 'left@example.com').every((r) => r.consent_email)).toBe(true);
+    const history = await getConsent(db, workspace.id, left.id);
+    expect(history.history.filter((h) => h.source === 'import')).toEqual([]);
+  });
+
+  it('gives the consent asked for to existing clients the file updates, even when the row brings nothing else new', async () => {
+    const { workspace, api, upload, db, ctx } = await setup();
+    const known = await createClient(db, ctx, { email: 'known@example.com', first_name: 'Known' });
+    const imp = (await upload('consent.csv', 'email,first_name\nknown@example.com,Known\n')).json();
+    const options = {
+      on_duplicate: 'update',
+      consent: { email: true },
+      consent_evidence: 'Newsletter sign-up sheet, 2025',
+    };
+    const dry = (await api('POST', `/api/v1/imports/${imp.id}/dry-run`, options)).json();
+    expect(dry.counts).toEqual({ created: 0, updated: 1, duplicates: 1, invalid: 0, suppressed: 0 });
+    await api('POST', `/api/v1/imports/${imp.id}/start`, options);
+    await runJobs();
+    const done = (await api('GET', `/api/v1/imports/${imp.id}`)).json();
+    expect(done.counts).toEqual({ created: 0, updated: 1, duplicates: 1, invalid: 0, suppressed: 0 });
+    const consent = await getConsent(db, workspace.id, known.id);
+    expect(consent.consent.email).toBe(true);
+    expect(consent.history[0]).toMatchObject({
+      source: 'import',
+      evidence: 'Newsletter sign-up sheet, 2025',
+    });
+    // skip leaves existing clients as they are, consent included
+    const skipped = (await upload('consent.csv', 'email,first_name\nknown@example.com,Known\n')).json();
+    const skipDry = (
+      await api('POST', `/api/v1/imports/${skipped.id}/dry-run`, { ...options, on_duplicate: 'skip' })
+    ).json();
+    expect(skipDry.counts).toMatchObject({ updated: 0, duplicates: 1 });
+    // and undo takes it back
+    expect((await api('POST', `/api/v1/imports/${imp.id}/undo`)).json()).toMatchObject({
+      restored_clients: 1,
+    });
+    expect((await getConsent(db, workspace.id, known.id)).consent.email).toBe(false);
+  });
+
+  it('undo takes back the consent it granted to existing clients, unless the person decided since', async () => {
+    const { workspace, api, upload, db, ctx } = await setup();
+    const plain = await createClient(db, ctx, { email: 'plain@example.com', first_name: 'Plain' });
+    const decided = await createClient(db, ctx, { email: 'decided@example.com', first_name: 'Decided' });
+    const imp = (
+      await upload('consent.csv', 'email,city\nplain@example.com,Lugo\ndecided@example.com,Soria\n')
+    ).json();
+    const started = await api('POST', `/api/v1/imports/${imp.id}/start`, {
+      on_duplicate: 'update',
+      consent: { email: true },
+      consent_evidence: 'Signed form, 2025',
+    });
+    expect(started.statusCode, started.body).toBe(202);
+    await runJobs();
+    expect((await getConsent(db, workspace.id, plain.id)).consent.email).toBe(true);
+    // After the import, this one leaves and comes back by themselves: undo must not take that away.
+    for (const [granted, source] of [
+      [false, 'unsubscribe_link'],
+      [true, 'form'],
+    ] as const) {
+      const changed = await api('PATCH', `/api/v1/clients/${decided.id}/consent`, {
+        changes: { email: granted },
+        source,
+        evidence: 'their own choice',
+      });
+      expect(changed.statusCode).toBe(200);
+    }
+    const undo = await api('POST', `/api/v1/imports/${imp.id}/undo`);
+    expect(undo.statusCode, undo.body).toBe(200);
+    const plainAfter = await getConsent(db, workspace.id, plain.id);
+    expect(plainAfter.consent.email).toBe(false);
+    expect(plainAfter.history[0]).toMatchObject({
+      channel: 'email',
+      granted: false,
+      source: 'import',
+      evidence: `import ${imp.id} undone`,
+    });
+    expect((await getConsent(db, workspace.id, decided.id)).consent.email).toBe(true);
+    expect((await clientsOf(workspace.id)).map((c) => c.city)).toEqual([null, null]);
   });
 
   it('resumes after a crash from the last committed batch without duplicating rows, and can be cancelled', async () => {
@@ -515,8 +638,11 @@ describe('imports', () => {
       first_name: 'Carmen',
       phone: '+34622333444',
       birthday: '1979-04-03',
-      custom: { gasto: '1234.5' },
+      custom: { gasto: 1234.5 },
     });
+    // the new field took the column's detected type
+    const fields = (await api('GET', '/api/v1/custom-fields')).json().custom_fields;
+    expect(fields.find((f: { key: string }) => f.key === 'gasto')).toMatchObject({ type: 'number' });
 
     const missing = await upload('hand-made-es.xlsx', undefined, { sheet: 'Nope' });
     expect(missing.statusCode).toBe(400);

@@ -67,6 +67,7 @@ export const EXPORT_FIELDS = [
   'risk_score',
   'last_booking_at',
   'last_activity_at',
+  'location',
   'location_id',
   'created_at',
   'updated_at',

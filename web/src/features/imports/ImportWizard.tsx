@@ -237,7 +237,7 @@ export function ImportWizard() {
                   : null}
               </Alert>
             ) : null}
-            {dryRun.data ? <DryRunSummary result={dryRun.data} /> : null}
+            {dryRun.data ? <DryRunSummary result={dryRun.data} mapping={mapping} /> : null}
             {start.error ? (
               <Alert color="red" role="alert">
                 {errorMessage(start.error)}
@@ -382,8 +382,43 @@ function warningKey(warning: string): 'empty' | 'notEmails' | 'notPhones' | 'not
   return 'other';
 }
 
-function DryRunSummary({ result }: { result: DryRun }) {
+/** Shown on the first line of a preview row; the other stored values go below it. */
+const HEADLINE = new Set(['first_name', 'last_name', 'email', 'phone']);
+
+/**
+ * The values a preview row would store besides its name, email and phone, as stored (dates
+ * YYYY-MM-DD, numbers with a dot): how 03/04/2025 or 1.234,56 were read is checked here.
+ */
+function storedValues(
+  client: Record<string, unknown>,
+  label: (key: string, custom: boolean) => string,
+): Array<[string, string]> {
+  const shown = (value: unknown) =>
+    Array.isArray(value)
+      ? value.join(', ')
+      : typeof value === 'object'
+        ? JSON.stringify(value)
+        : String(value);
+  const present = (value: unknown) =>
+    value !== null && value !== undefined && value !== '' && !(Array.isArray(value) && !value.length);
+  const out: Array<[string, string]> = [];
+  for (const [key, value] of Object.entries(client))
+    if (key !== 'custom' && !HEADLINE.has(key) && present(value)) out.push([label(key, false), shown(value)]);
+  for (const [key, value] of Object.entries((client.custom as Record<string, unknown> | undefined) ?? {}))
+    if (present(value)) out.push([label(key, true), shown(value)]);
+  return out;
+}
+
+function DryRunSummary({ result, mapping }: { result: DryRun; mapping: Record<string, string> }) {
   const { t } = useTranslation();
+  const { data: customFields = [] } = useCustomFields();
+  const fieldLabel = (key: string, custom: boolean) =>
+    custom
+      ? (customFields.find((f) => f.key === key)?.label ??
+        // A field the import will create is named after its column.
+        Object.keys(mapping).find((header) => mapping[header] === `new.${key}`) ??
+        key)
+      : t(`exports.fields.${key as 'city'}`, { defaultValue: key });
   return (
     <Stack>
       <Text>{t('imports.review.total', { count: result.total_rows })}</Text>
@@ -410,11 +445,18 @@ function DryRunSummary({ result }: { result: DryRun }) {
                   </Table.Td>
                   <Table.Td>
                     {row.client ? (
-                      <Text size="sm">
-                        {[row.client.first_name, row.client.last_name].filter(Boolean).join(' ')}
-                        {row.client.email ? ` · ${row.client.email}` : ''}
-                        {row.client.phone ? ` · ${row.client.phone}` : ''}
-                      </Text>
+                      <Stack gap={2}>
+                        <Text size="sm">
+                          {[row.client.first_name, row.client.last_name].filter(Boolean).join(' ')}
+                          {row.client.email ? ` · ${row.client.email}` : ''}
+                          {row.client.phone ? ` · ${row.client.phone}` : ''}
+                        </Text>
+                        {storedValues(row.client, fieldLabel).map(([label, value]) => (
+                          <Text size="xs" c="dimmed" key={label} data-testid="preview-value">
+                            {label}: {value}
+                          </Text>
+                        ))}
+                      </Stack>
                     ) : (
                       '—'
                     )}
