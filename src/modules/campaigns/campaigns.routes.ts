@@ -459,7 +459,7 @@ export function registerCampaignRoutes(
         tags,
         summary: 'Who would be messaged now, and why the others would not',
         description:
-          'The audience evaluated now with the eligibility rules of the send (consent for the channel, suppression list, address present and valid, frequency cap, one message per address, fallback channels in order), without writing anything. Skip reasons: ' +
+          'The audience evaluated now with the eligibility rules of the send (consent for the channel, suppression list, address present and valid, WhatsApp template approved in the list last synced from the account, frequency cap, one message per address, fallback channels in order), without writing anything. Skip reasons: ' +
           SKIP_REASONS.join(', ') +
           '.',
         params: IdParams,

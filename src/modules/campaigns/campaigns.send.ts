@@ -37,7 +37,12 @@ import {
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import { type CampaignContent, contentForVariant, contentVariants, startAbTest } from './campaigns.ab.ts';
 import { type CampaignRow, excludedFromCampaignSql, updateCampaignRow } from './campaigns.repo.ts';
-import { getCampaignRow, getCampaignSettings, toCampaignJson } from './campaigns.service.ts';
+import {
+  blockedChannelsOf,
+  getCampaignRow,
+  getCampaignSettings,
+  toCampaignJson,
+} from './campaigns.service.ts';
 
 export const PREPARE_TASK = 'campaigns.prepare';
 export const DISPATCH_TASK = 'campaigns.dispatch';
@@ -220,6 +225,7 @@ async function prepareCampaign(db: Database, deps: SendDeps, campaignId: string,
         channels,
         marketing: row.marketing,
         frequencyCap: frequency_cap_7d,
+        blockedChannels: await blockedChannelsOf(db, row, deps.pipeline),
         excluded: excludedFromCampaignSql(campaignId),
         workspaceTimezone: workspace.defaultTimezone,
         now,

@@ -5,8 +5,10 @@ import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { decodeCursor, page } from '../../platform/pagination.ts';
 import { type Changes, diff, recordAudit } from '../audit/audit.service.ts';
+import { syncedWhatsappTemplateStatuses } from '../channels/channels.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import {
+  type EligibilityRules,
   type EligibilitySummary,
   type MessageChannel,
   summarizeEligibility,
@@ -26,6 +28,7 @@ import {
   compileAudience,
   markSegmentUsed,
 } from '../segments/segments.service.ts';
+import { getTemplateRow } from '../templates/templates.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import {
   type AbTestSettings,
@@ -33,6 +36,7 @@ import {
   abTestStats,
   type CampaignContent,
   checkAbTest,
+  contentVariants,
   REPLY_WINDOW_HOURS,
   type SingleContent,
 } from './campaigns.ab.ts';
@@ -57,6 +61,7 @@ import {
   DEFAULT_QUIET_HOURS,
   type QuietHours,
 } from './campaigns.schema.ts';
+import type { MessagePipeline } from './campaigns.send.ts';
 
 export { CAMPAIGN_CHANNELS, CAMPAIGN_STATUSES };
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
@@ -82,6 +87,11 @@ export interface CampaignInput {
 
 export interface CampaignDeps {
   suppressions: SuppressionList;
+  /**
+   * The provider account each kind of message goes through, whose synced WhatsApp templates are
+   * checked (the app always gives it; a benchmark of the snapshot SQL alone may not).
+   */
+  pipeline?: Pick<MessagePipeline, 'channel'>;
 }
 
 export function toCampaignJson(row: CampaignRow) {
@@ -433,6 +443,45 @@ export async function setCampaignSettings(
   });
 }
 
+// ---- eligibility that depends on the provider account --------------------------------------------
+
+/**
+ * Channels none of whose messages may go out, with the skip reason: WhatsApp when a template the
+ * campaign sends (inline or from a saved template, any A/B variant) is not APPROVED in the list last
+ * synced from the WhatsApp account it goes through (a template missing from that list is not
+ * approved either). Meta refuses such a template for every client, so each is skipped with
+ * `template_not_approved` (or falls back to the next channel) instead of failing one by one. An
+ * account whose list was never synced (Twilio, the Outbox) cannot tell: nothing is blocked.
+ */
+export async function blockedChannelsOf(
+  db: Database,
+  row: CampaignRow,
+  pipeline: Pick<MessagePipeline, 'channel'>,
+): Promise<EligibilityRules['blockedChannels']> {
+  const channels = [row.channel, ...(row.fallbackChannels as MessageChannel[])];
+  if (!channels.includes('whatsapp')) return {};
+  const refs: Array<{ name: string; language: string }> = [];
+  for (const content of contentVariants(row.content as CampaignContent)) {
+    const ref =
+      'template_id' in content
+        ? // A deleted template: its deliveries fail at render time, with that reason.
+          (await getTemplateRow(db, row.workspaceId, content.template_id).catch(() => null))?.whatsappTemplate
+        : content.whatsapp_template;
+    if (ref?.name && ref.language) refs.push({ name: ref.name, language: ref.language });
+  }
+  if (!refs.length) return {};
+  const account = await pipeline.channel(
+    db,
+    row.workspaceId,
+    row.channel === 'whatsapp' ? row.channelId : null,
+    'whatsapp',
+  );
+  const statuses = await syncedWhatsappTemplateStatuses(db, row.workspaceId, account.id);
+  if (!statuses) return {};
+  const approved = refs.every((ref) => statuses.get(`${ref.name}:${ref.language}`) === 'APPROVED');
+  return approved ? {} : { whatsapp: 'template_not_approved' };
+}
+
 // ---- review --------------------------------------------------------------------------------------
 
 export interface CampaignReview extends EligibilitySummary {
@@ -448,7 +497,7 @@ export interface CampaignReview extends EligibilitySummary {
  * be (same SQL), without writing anything.
  */
 export async function reviewCampaign(
-  db: DbOrTx,
+  db: Database,
   ctx: WorkspaceContext,
   id: string,
   deps: CampaignDeps,
@@ -465,6 +514,7 @@ export async function reviewCampaign(
       channels: [row.channel, ...(row.fallbackChannels as MessageChannel[])],
       marketing: row.marketing,
       frequencyCap: frequency_cap_7d,
+      blockedChannels: deps.pipeline ? await blockedChannelsOf(db, row, deps.pipeline) : {},
       excluded: excludedFromCampaignSql(row.id),
       workspaceTimezone: (await getWorkspace(db, ctx.workspaceId)).defaultTimezone,
       now,

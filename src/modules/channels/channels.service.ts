@@ -350,6 +350,21 @@ function toTemplateJson(row: WhatsappTemplateRow) {
 }
 
 /**
+ * The status (APPROVED, PENDING, REJECTED, PAUSED…) of each WhatsApp template of a channel as last
+ * synced from its business account, keyed `name:language`; null when the channel's list was never
+ * synced (only Meta channels sync), so nobody can say whether a template is approved.
+ */
+export async function syncedWhatsappTemplateStatuses(
+  db: DbOrTx,
+  workspaceId: string,
+  channelId: string,
+): Promise<Map<string, string> | null> {
+  const rows = await listWhatsappTemplateRows(db, workspaceId, channelId, null);
+  if (!rows.length) return null;
+  return new Map(rows.map((row) => [`${row.name}:${row.language}`, row.status]));
+}
+
+/**
  * The channels module's services, built once by the composition root with the secret box (for
  * provider secrets) and PUBLIC_URL (for provider callbacks).
  */
