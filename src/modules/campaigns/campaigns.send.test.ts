@@ -182,6 +182,34 @@ describe('sending a campaign', () => {
     expect((await w.call('POST', `/api/v1/campaigns/${other.campaign.id}/resume`)).statusCode).toBe(404);
   });
 
+  it('a paused campaign whose deliveries are already due leaves no lane coming back until resume (no busy loop)', async () => {
+    const w = await world();
+    const id = w.campaign.id as string;
+    await w.call('POST', `/api/v1/campaigns/${id}/send`, {});
+    await work([PREPARE_TASK]);
+    // Due a minute ago, as after a scheduled time, a retry's backoff or the quiet hours.
+    await w.db.execute(
+      sql`update deliveries set send_after = now() - interval '1 minute' where campaign_id = ${id} and status = 'queued'`,
+    );
+    expect((await w.call('POST', `/api/v1/campaigns/${id}/pause`)).json().status).toBe('paused');
+    const laneJobs = async () =>
+      (
+        await w.db.execute<{ key: string }>(
+          sql`select key from graphile_worker._private_jobs where key like ${`${DISPATCH_TASK}:${id}:%`}`,
+        )
+      ).rows;
+    expect(await laneJobs()).toHaveLength(3);
+    // A lane that runs while the campaign is paused: it ends without queuing itself again (before,
+    // it came back at once for the due deliveries, again and again, until someone pressed Resume).
+    await work([DISPATCH_TASK]);
+    expect(await laneJobs()).toEqual([]);
+    expect(await w.outbox()).toHaveLength(0);
+    expect((await w.call('POST', `/api/v1/campaigns/${id}/resume`)).json().status).toBe('sending');
+    await work();
+    expect(await w.outbox()).toHaveLength(4);
+    expect((await w.call('GET', `/api/v1/campaigns/${id}`)).json().status).toBe('sent');
+  });
+
   it('sends a saved template, rendered per client with the unsubscribe link, and counts its use', async () => {
     const w = await world();
     const template = await w.call('POST', '/api/v1/templates', {

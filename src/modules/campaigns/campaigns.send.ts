@@ -569,6 +569,9 @@ async function pauseByItself(db: Database, workspaceId: string, campaignId: stri
 
 /** Nothing due now: done when nothing is queued or in flight, else come back when the next one is due. */
 async function finishOrWait(db: Database, campaignId: string, workspaceId: string, lane: number) {
+  // Paused (by hand or by itself) or cancelled meanwhile: the lane ends here; /resume queues the lanes
+  // again. Queued again instead, it would come back at once for a delivery already due, forever.
+  if ((await getCampaignRow(db, workspaceId, campaignId)).status !== 'sending') return;
   const { counts, nextDue } = await deliveryProgress(db, campaignId);
   if ((counts.queued ?? 0) > 0) {
     await enqueue(db, DISPATCH_TASK, campaignId, lane, nextDue ?? new Date(Date.now() + 5_000));
