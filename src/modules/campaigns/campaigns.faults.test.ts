@@ -100,6 +100,32 @@ describe('campaigns against provider faults', () => {
     expect((await w.call('GET', `/api/v1/campaigns/${w.id}`)).json().status).toBe('sent');
   }, 60_000);
 
+  it('the provider says the account is locked: the campaign pauses at once and says why, nothing is failed, resume sends the rest once', async () => {
+    const w = await whatsappCampaign(12, 100);
+    meta.inject(metaError(131031, 'Business account is locked', 400));
+    expect((await w.call('POST', `/api/v1/campaigns/${w.id}/send`, {})).statusCode).toBe(200);
+    await work();
+    const paused = (await w.call('GET', `/api/v1/campaigns/${w.id}/stats`)).json();
+    expect(paused.status).toBe('paused');
+    expect(paused.status_reason).toMatch(/refused the account: 131031: .*locked/);
+    // The refused message and the rest of its batch wait in the queue: none failed, none half-sent.
+    const ledger = await w.ledger();
+    expect(ledger.filter((d) => d.status !== 'sent' && d.status !== 'queued')).toEqual([]);
+    expect(ledger.filter((d) => d.status === 'queued').length).toBe(12 - w.mine().length);
+    expect(w.mine().length).toBeLessThan(12);
+
+    expect((await w.call('POST', `/api/v1/campaigns/${w.id}/resume`)).json()).toMatchObject({
+      status: 'sending',
+      status_reason: null,
+    });
+    await work();
+    expect((await w.ledger()).map((d) => d.status)).toEqual(Array(12).fill('sent'));
+    const phones = w.mine().map((m) => m.body.to);
+    expect(phones).toHaveLength(12);
+    expect(new Set(phones).size).toBe(12);
+    expect((await w.call('GET', `/api/v1/campaigns/${w.id}`)).json().status).toBe('sent');
+  }, 60_000);
+
   it('pause: no provider call for 5 s, even mid-batch; resume: all the rest, each once', async () => {
     const w = await whatsappCampaign(150, 20);
     const worker = await startWorker({

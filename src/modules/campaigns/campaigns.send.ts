@@ -292,6 +292,14 @@ function outcomeOf(
     return { id: delivery.id, status: 'sent', providerMessageId: result.providerMessageId };
   if (result.status === 'unknown') return { id: delivery.id, status: 'unknown', error: result.message };
   if (result.consentWithdrawn) return { id: delivery.id, status: 'skipped', reason: 'no_consent' };
+  // Not this message's fault: it waits in the queue while the campaign pauses (see sendBatch).
+  if (result.accountBlocked)
+    return {
+      id: delivery.id,
+      status: 'queued',
+      error: `${result.code}: ${result.message}`,
+      retryAt: new Date(),
+    };
   if (result.retryable && delivery.attempts < MAX_ATTEMPTS)
     return {
       id: delivery.id,
@@ -391,6 +399,8 @@ async function dispatchLane(
     // (a pause or cancel stops the remaining sends; they go back to the queue untouched) and the
     // consent of its clients (an unsubscribe meanwhile stops that client's message).
     let stopped = false;
+    /** Set when the provider refused the account itself: the rest of the batch stays unsent. */
+    let accountRefused: string | null = null;
     const unsent: string[] = [];
     const claimed = prepared.groups.flatMap((g) => g.deliveries.map((d) => d.id));
     // Read now too: the batch was claimed ahead, while the one before it was sending.
@@ -420,7 +430,7 @@ async function dispatchLane(
       await recordOutcomes(tx, outcomes);
       await releaseClaims(tx, unsent);
     });
-    return outcomes;
+    return { outcomes, accountRefused };
 
     async function sendGroups() {
       await Promise.all(
@@ -464,6 +474,10 @@ async function dispatchLane(
                 deliveryId: delivery.id,
               });
               outcomes.push(outcomeOf(delivery, result));
+              if (result.status === 'failed' && result.accountBlocked) {
+                stopped = true;
+                accountRefused ??= `${result.code}: ${result.message}`;
+              }
             } catch (error) {
               // A provider that threw instead of answering: it may have the message.
               outcomes.push({ id: delivery.id, status: 'unknown', error: (error as Error).message });
@@ -499,8 +513,9 @@ async function dispatchLane(
     }
     next = prepareBatch();
     let outcomes: DeliveryOutcome[];
+    let accountRefused: string | null;
     try {
-      outcomes = await sendBatch(current);
+      ({ outcomes, accountRefused } = await sendBatch(current));
     } catch (error) {
       // The current batch's claims stay `sending` (the reaper makes them `unknown`); the next one was never sent.
       const pending = await next.catch(() => null);
@@ -508,6 +523,13 @@ async function dispatchLane(
       throw error;
     }
     await advanceSentClients(db, workspaceId, outcomes);
+    // The provider refused the account (locked, suspended, credentials): nothing more can go through it.
+    if (accountRefused) {
+      const pending = await next;
+      if (pending) await releaseClaims(db, pending.ids);
+      await pauseByItself(db, workspaceId, campaignId, `The provider refused the account: ${accountRefused}`);
+      return;
+    }
     // The failure rate can only have passed the threshold when this batch failed somewhere.
     if (outcomes.some((o) => o.status === 'failed') && (await failuresPassThreshold(db, campaignId))) {
       const pending = await next;

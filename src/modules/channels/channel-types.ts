@@ -41,6 +41,12 @@ export type SendResult =
       message: string;
       consentWithdrawn?: boolean;
       retryAfterMs?: number;
+      /**
+       * The provider refused the account itself (credentials rejected, account locked, suspended or
+       * blocked for a policy): no message of it can go until someone fixes the account, so a
+       * campaign pauses at once and says why, and the message waits in the queue.
+       */
+      accountBlocked?: boolean;
     }
   | { status: 'unknown'; message: string };
 

@@ -60,6 +60,10 @@ export const evolutionProvider: ChannelProvider = {
       };
     if (response.status >= 500)
       return { status: 'unknown', message: `Evolution answered ${response.status}: ${message_}` };
+    if (response.status === 401 || response.status === 403)
+      return providerFailure(String(response.status), `The Evolution instance refused the key: ${message_}`, {
+        accountBlocked: true,
+      });
     return providerFailure(String(response.status), message_);
   },
 };

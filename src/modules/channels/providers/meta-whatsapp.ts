@@ -57,6 +57,12 @@ interface GraphError {
   error?: { message?: string; code?: number; error_data?: { details?: string } };
 }
 
+/**
+ * Cloud API codes about the account, not the message: 190 access token invalid or expired, 368
+ * temporarily blocked for policy violations, 131031 business account locked, 131042 payment issue.
+ */
+const META_ACCOUNT_BLOCKED = new Set([190, 368, 131031, 131042]);
+
 /** Cloud API error codes → what the sender should do. */
 export function classifyMetaError(status: number, body: GraphError, retryAfter: string | null): SendResult {
   const code = body.error?.code;
@@ -77,6 +83,10 @@ export function classifyMetaError(status: number, body: GraphError, retryAfter: 
       retryAfterMs: retryAfterMs(retryAfter),
     };
   if (status >= 500) return { status: 'unknown', message: `Meta answered ${status}: ${message}` };
+  if ((code !== undefined && META_ACCOUNT_BLOCKED.has(code)) || status === 401 || status === 403)
+    return providerFailure(String(code ?? status), `The WhatsApp account was refused: ${message}`, {
+      accountBlocked: true,
+    });
   return providerFailure(String(code ?? status), message);
 }
 

@@ -99,7 +99,8 @@ function classify(error: unknown): SendResult {
       return { status: 'failed', retryable: true, code, message, retryAfterMs: 60_000 };
     return { status: 'failed', retryable: false, code, message };
   }
-  if (e.code === 'EAUTH') return { status: 'failed', retryable: false, code: 'SMTP_AUTH', message };
+  if (e.code === 'EAUTH')
+    return { status: 'failed', retryable: false, code: 'SMTP_AUTH', message, accountBlocked: true };
   // Refused or unreachable before any command: nothing was handed over, safe to retry.
   if (e.code === 'ECONNECTION' || e.code === 'EDNS' || e.code === 'ECONNREFUSED')
     return { status: 'failed', retryable: true, code: 'SMTP_CONNECTION', message, retryAfterMs: 30_000 };

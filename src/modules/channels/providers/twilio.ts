@@ -9,6 +9,9 @@ import {
 
 export const TWILIO_API_URL = 'https://api.twilio.com';
 
+/** Codes about the account, not the message: 20003 authentication, 10001/20005 account not active, 30002 suspended. */
+const TWILIO_ACCOUNT_BLOCKED = new Set([10001, 20003, 20005, 30002]);
+
 /** Twilio error codes (https://www.twilio.com/docs/api/errors) → what the sender should do. */
 export function classifyTwilioError(
   httpStatus: number,
@@ -34,6 +37,10 @@ export function classifyTwilioError(
   if (code !== undefined && code >= 30003 && code <= 30006)
     return providerFailure(String(code), `Undeliverable: ${message}`);
   if (httpStatus >= 500) return { status: 'unknown', message: `Twilio answered ${httpStatus}: ${message}` };
+  if ((code !== undefined && TWILIO_ACCOUNT_BLOCKED.has(code)) || httpStatus === 401 || httpStatus === 403)
+    return providerFailure(String(code ?? httpStatus), `The Twilio account was refused: ${message}`, {
+      accountBlocked: true,
+    });
   return providerFailure(String(code ?? httpStatus), message);
 }
 
