@@ -5,7 +5,7 @@ import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { decodeCursor, page } from '../../platform/pagination.ts';
 import { type Changes, diff, recordAudit } from '../audit/audit.service.ts';
-import { syncedWhatsappTemplateStatuses } from '../channels/channels.service.ts';
+import { channelKindsOf, syncedWhatsappTemplateStatuses } from '../channels/channels.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import {
   type EligibilityRules,
@@ -177,6 +177,24 @@ function checkSingleContent(
     });
 }
 
+/** The provider account chosen for the campaign: one of this workspace's, carrying its kind of message. */
+async function checkChannelId(
+  db: DbOrTx,
+  workspaceId: string,
+  channelId: string | null | undefined,
+  channel: MessageChannel,
+  problems: ErrorDetail[],
+) {
+  if (!channelId) return;
+  const found = await channelKindsOf(db, workspaceId, channelId);
+  if (!found) problems.push({ path: '/channel_id', message: 'no such channel in this workspace' });
+  else if (!found.kinds.includes(channel))
+    problems.push({
+      path: '/channel_id',
+      message: `'${found.name}' sends ${found.kinds.join(', ')}, not ${channel}`,
+    });
+}
+
 async function checkAudience(db: DbOrTx, workspaceId: string, audience: Audience, problems: ErrorDetail[]) {
   if ('client_ids' in audience) {
     const { problems: found } = await checkClientIds(
@@ -220,6 +238,7 @@ export async function createCampaign(
 ) {
   const problems: ErrorDetail[] = [];
   checkInput({ ...input, ab_test: input.ab_test ?? null }, input.channel, problems);
+  await checkChannelId(db, ctx.workspaceId, input.channel_id, input.channel, problems);
   await checkAudience(db, ctx.workspaceId, input.audience, problems);
   if (problems.length) throw AppError.validation(problems);
   return db.transaction(async (tx) => {
@@ -304,6 +323,15 @@ export async function updateCampaign(db: Database, ctx: WorkspaceContext, id: st
     channel,
     problems,
   );
+  // The account is checked against the kind it will have after the change (a kind changed alone too).
+  if (input.channel_id !== undefined || input.channel !== undefined)
+    await checkChannelId(
+      db,
+      ctx.workspaceId,
+      input.channel_id === undefined ? current.channelId : input.channel_id,
+      channel,
+      problems,
+    );
   if (input.audience) await checkAudience(db, ctx.workspaceId, input.audience, problems);
   if (problems.length) throw AppError.validation(problems);
   return db.transaction(async (tx) => {

@@ -134,6 +134,61 @@ describe('campaigns: drafts', () => {
     expect(emoji.json().name).toBe('Rebajas 🌸 d’été');
   });
 
+  it("channel_id must be a channel of this workspace that carries the campaign's kind (400 naming /channel_id)", async () => {
+    const w = await world();
+    const other = await world();
+    const smtp = async (x: typeof w) =>
+      (
+        await x.call('POST', '/api/v1/channels', {
+          provider: 'smtp',
+          name: 'Mail relay',
+          settings: { host: '127.0.0.1', port: 2525, secure: false, from_email: 'hola@clinic.example' },
+        })
+      ).json().id as string;
+    const mine = await smtp(w);
+    const theirs = await smtp(other);
+    const withChannel = (channel_id: string, channel = 'email') => ({
+      ...emailDraft({ definition: { all: [] } }),
+      ...(channel === 'sms' ? { content: { body: 'Hola' } } : {}),
+      channel,
+      channel_id,
+    });
+    for (const [input, message] of [
+      [withChannel(theirs), 'no such channel in this workspace'],
+      [withChannel('00000000-0000-4000-8000-000000000000'), 'no such channel in this workspace'],
+      [withChannel(mine, 'sms'), "'Mail relay' sends email, not sms"],
+    ] as const) {
+      const refused = await w.call('POST', '/api/v1/campaigns', input);
+      expect(refused.statusCode, refused.body).toBe(400);
+      expect(refused.json().error.details).toEqual([{ path: '/channel_id', message }]);
+    }
+    const created = await w.call('POST', '/api/v1/campaigns', withChannel(mine));
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().id;
+    // A change of account, or of kind alone, is checked the same way; nothing half-written.
+    const patched = await w.call('PATCH', `/api/v1/campaigns/${id}`, { channel_id: theirs });
+    expect(patched.json().error.details).toEqual([
+      { path: '/channel_id', message: 'no such channel in this workspace' },
+    ]);
+    const kind = await w.call('PATCH', `/api/v1/campaigns/${id}`, {
+      channel: 'sms',
+      content: { body: 'Hola' },
+    });
+    expect(kind.json().error.details).toEqual([
+      { path: '/channel_id', message: "'Mail relay' sends email, not sms" },
+    ]);
+    expect((await w.call('GET', `/api/v1/campaigns/${id}`)).json()).toMatchObject({
+      channel: 'email',
+      channel_id: mine,
+    });
+    const both = await w.call('PATCH', `/api/v1/campaigns/${id}`, {
+      channel: 'sms',
+      channel_id: null,
+      content: { body: 'Hola' },
+    });
+    expect(both.statusCode, both.body).toBe(200);
+  });
+
   it('shows on its segment\'s "used by", and marks the segment used', async () => {
     const w = await world();
     const segment = (

@@ -349,6 +349,16 @@ function toTemplateJson(row: WhatsappTemplateRow) {
   };
 }
 
+/** The kinds of message a channel of the workspace carries, with its name; null when it has no such channel. */
+export async function channelKindsOf(
+  db: DbOrTx,
+  workspaceId: string,
+  channelId: string,
+): Promise<{ name: string; kinds: ChannelKind[] } | null> {
+  const row = await findChannel(db, workspaceId, channelId);
+  return row ? { name: row.name, kinds: providerOf(row.provider).kinds } : null;
+}
+
 /**
  * The status (APPROVED, PENDING, REJECTED, PAUSED…) of each WhatsApp template of a channel as last
  * synced from its business account, keyed `name:language`; null when the channel's list was never
