@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { runOnce } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,13 +22,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const work = () =>
   runOnce({ pgPool: t.app.dbHandle.pool, taskList: t.app.jobs.tasks, logger: silentWorkerLogger() });
 
-async function whatsappCampaign(recipients: number, ratePerSecond: number) {
+async function whatsappCampaign(recipients: number, ratePerSecond: number, baseUrl = meta.baseUrl) {
   const w = await segmentWorld(t);
   const channel = await w.call('POST', '/api/v1/channels', {
     provider: 'meta_whatsapp',
     name: 'WhatsApp',
     settings: {
-      base_url: meta.baseUrl,
+      base_url: baseUrl,
       phone_number_id: meta.phoneNumberId,
       business_account_id: meta.businessAccountId,
       access_token: meta.accessToken,
@@ -124,6 +126,26 @@ describe('campaigns against provider faults', () => {
     expect(phones).toHaveLength(12);
     expect(new Set(phones).size).toBe(12);
     expect((await w.call('GET', `/api/v1/campaigns/${w.id}`)).json().status).toBe('sent');
+  }, 60_000);
+
+  it('a provider that refuses the connection (nothing was written): retried with backoff, never unknown', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const w = await whatsappCampaign(3, 100, `http://127.0.0.1:${port}/v21.0`);
+    const sentAt = Date.now();
+    expect((await w.call('POST', `/api/v1/campaigns/${w.id}/send`, {})).statusCode).toBe(200);
+    await work();
+    const ledger = await w.ledger();
+    expect(ledger.map((d) => d.status)).toEqual(['queued', 'queued', 'queued']);
+    for (const d of ledger) {
+      expect(d.attempts).toBe(1);
+      expect(new Date(d.send_after!).getTime() - sentAt).toBeGreaterThan(20_000);
+    }
+    expect((await w.call('GET', `/api/v1/campaigns/${w.id}/recipients`)).json().recipients[0].error).toMatch(
+      /^ECONNREFUSED: The provider could not be reached/,
+    );
   }, 60_000);
 
   it('pause: no provider call for 5 s, even mid-batch; resume: all the rest, each once', async () => {

@@ -91,9 +91,25 @@ export async function timedFetch(url: string, init: RequestInit, timeoutMs = 15_
   return fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
 }
 
-/** Network failures before any answer: a timeout or reset may have reached the provider. */
+/** Socket errors raised before a connection exists: no byte of the request was written. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * Network failures before any answer. Refused or unresolvable before connecting: nothing reached
+ * the provider, so it is retried like a 429. Otherwise (a timeout, a reset) the provider may have
+ * the message: unknown.
+ */
 export function unknownOutcome(error: unknown): SendResult {
   const message = error instanceof Error ? error.message : String(error);
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  if (typeof cause?.code === 'string' && NOT_CONNECTED.has(cause.code))
+    return {
+      status: 'failed',
+      retryable: true,
+      code: cause.code,
+      message: `The provider could not be reached: ${String(cause.message ?? message)}`,
+      retryAfterMs: 30_000,
+    };
   return { status: 'unknown', message: `No answer from the provider: ${message}` };
 }
 
