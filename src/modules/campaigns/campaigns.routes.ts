@@ -560,7 +560,7 @@ export function registerCampaignRoutes(
         tags,
         summary: 'Send now or schedule',
         description:
-          "Now, or at `at` (then `scheduled`). `recipient_time_zone: true` sends at `at`'s wall-clock time (in the workspace's zone) in each recipient's own zone (client, else location, else workspace). SMS and WhatsApp never go out between 21:00 and 09:00 local: they wait, never dropped. `determine_recipients`: `now` (default) fixes the audience when the sending starts from this request; `at_send` when the scheduled time comes. The audience is written into the deliveries ledger by a background job (one row per client, unique), so a double click or two tabs send once: the second request answers 422 NOT_ALLOWED_NOW.",
+          "Now, or at `at` (then `scheduled`). `recipient_time_zone: true` sends at `at`'s wall-clock time (in the workspace's zone) in each recipient's own zone (client, else location, else workspace). SMS and WhatsApp never go out during the workspace's quiet hours (`GET /api/v1/campaign-settings`, 21:00 to 09:00 by default) in each recipient's zone: they wait, never dropped. `determine_recipients`: `now` (default) fixes the audience when the sending starts from this request; `at_send` when the scheduled time comes. The audience is written into the deliveries ledger by a background job (one row per client, unique), so a double click or two tabs send once: the second request answers 422 NOT_ALLOWED_NOW.",
         params: IdParams,
         body: Type.Object(
           {
