@@ -210,6 +210,89 @@ describe('sending a campaign', () => {
     expect((await w.call('GET', `/api/v1/campaigns/${id}`)).json().status).toBe('sent');
   });
 
+  it("issue 7's proof (7): clients in Tokyo (by their location), Madrid, the workspace's zone and Mexico City, scheduled for 10:00 local, are each sent at their own 10:00 as the clock moves", async () => {
+    const w = await segmentWorld(t, { timezone: 'UTC', locations: 1 });
+    const [tokyo, madrid, workspaceZone, mexico] = await insertClients(
+      w.db,
+      w.workspaceId,
+      ['tokyo', 'madrid', 'workspace', 'mexico'].map((name) => ({
+        first_name: name,
+        email: `${name}@example.com`,
+        consent: { email: true },
+      })),
+    );
+    await w.db.execute(sql`update locations set timezone = 'Asia/Tokyo' where id = ${w.locations[0]!}`);
+    await w.db.execute(sql`update clients set location_id = ${w.locations[0]!} where id = ${tokyo!}`);
+    await w.db.execute(sql`update clients set timezone = 'Europe/Madrid' where id = ${madrid!}`);
+    await w.db.execute(sql`update clients set timezone = 'America/Mexico_City' where id = ${mexico!}`);
+    const campaign = await w.call('POST', '/api/v1/campaigns', {
+      name: 'Ten o’clock',
+      channel: 'email',
+      content: { subject: 'Buenos días', body: '<p>Son las diez</p>' },
+      audience: { client_ids: [tokyo, madrid, workspaceZone, mexico] },
+    });
+    const id = campaign.json().id as string;
+    const day = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
+    const send = await w.call('POST', `/api/v1/campaigns/${id}/send`, {
+      at: `${day}T10:00:00Z`,
+      recipient_time_zone: true,
+    });
+    expect(send.json().status).toBe('scheduled');
+    await work();
+    const due = Object.fromEntries(
+      (
+        await w.db.execute<{ client_id: string; send_after: string }>(
+          sql`select client_id, send_after from deliveries where campaign_id = ${id}`,
+        )
+      ).rows.map((r) => [r.client_id, new Date(r.send_after).getTime()]),
+    );
+    const localTime = (at: number, timeZone: string) =>
+      new Intl.DateTimeFormat('en-GB', { timeZone, dateStyle: 'short', timeStyle: 'short' }).format(at);
+    const [y, m, d] = day.split('-');
+    const ten = `${d}/${m}/${y}, 10:00`;
+    expect(localTime(due[tokyo!]!, 'Asia/Tokyo')).toBe(ten);
+    expect(localTime(due[madrid!]!, 'Europe/Madrid')).toBe(ten);
+    expect(localTime(due[workspaceZone!]!, 'UTC')).toBe(ten);
+    expect(localTime(due[mexico!]!, 'America/Mexico_City')).toBe(ten);
+
+    const recipients = async () =>
+      (
+        (await w.call('GET', `/api/v1/outbox?campaign_id=${id}&limit=10`)).json().messages as Array<{
+          to: string;
+        }>
+      )
+        .map((message) => message.to.split('@')[0])
+        .sort();
+    expect(await recipients()).toEqual([]);
+    // The controllable clock: the ledger and the queue are moved so that `instant` is now.
+    let movedMs = 0;
+    const moveClockTo = async (instant: number) => {
+      const shift = instant - Date.now() - movedMs;
+      movedMs += shift;
+      await w.db.execute(sql`update deliveries set send_after = send_after - make_interval(secs => ${shift / 1000})
+        where campaign_id = ${id} and status = 'queued'`);
+      await w.db.execute(sql`update graphile_worker._private_jobs set run_at = run_at - make_interval(secs => ${shift / 1000})
+        where key like ${`${DISPATCH_TASK}:${id}:%`}`);
+    };
+    // A minute before the first 10:00 (Tokyo's), nothing goes.
+    await moveClockTo(due[tokyo!]! - 60_000);
+    await work();
+    expect(await recipients()).toEqual([]);
+    const expected: string[] = [];
+    for (const [client, name] of [
+      [tokyo, 'tokyo'],
+      [madrid, 'madrid'],
+      [workspaceZone, 'workspace'],
+      [mexico, 'mexico'],
+    ] as const) {
+      await moveClockTo(due[client!]! + 1000);
+      await work();
+      expected.push(name);
+      expect(await recipients()).toEqual([...expected].sort());
+    }
+    expect((await w.call('GET', `/api/v1/campaigns/${id}`)).json().status).toBe('sent');
+  });
+
   it('sends a saved template, rendered per client with the unsubscribe link, and counts its use', async () => {
     const w = await world();
     const template = await w.call('POST', '/api/v1/templates', {
