@@ -76,6 +76,14 @@ describe('campaigns', () => {
     await page().getByTestId('review-eligible').getByText('3 of 4 will receive it').waitFor();
     await page().getByTestId('review-skipped').getByText('1 has no Email consent').waitFor();
     await screenshot(page(), 'campaigns-wizard-review');
+    // First a test to an address of ours, as Lucía would get it.
+    const testSend = page().getByTestId('test-send');
+    await testSend.getByRole('combobox', { name: 'As this client' }).fill('Lucía');
+    await page().getByRole('option', { name: /Lucía/ }).click();
+    await testSend.getByRole('textbox', { name: 'Send to (email)' }).fill('me@clinic.example');
+    await testSend.getByRole('button', { name: 'Send test' }).click();
+    await testSend.getByTestId('test-send-result').getByText('Test sent to me@clinic.example.').waitFor();
+    await screenshot(page(), 'campaigns-wizard-test-send');
     await page().getByRole('button', { name: 'Send now' }).click();
     await page().getByRole('dialog').getByText('Send this campaign?').waitFor();
     await screenshot(page(), 'campaigns-wizard-confirm');
@@ -103,14 +111,20 @@ describe('campaigns', () => {
     await expect.poll(() => page().getByTestId('recipients').locator('tbody tr').count()).toBe(1);
     await page().getByTestId('recipients').getByRole('link', { name: 'Marco' }).waitFor();
 
-    const outbox = await api<{ messages: Array<{ subject: string }> }>(
+    const outbox = await api<{ messages: Array<{ subject: string; to: string }> }>(
       'GET',
       `/api/v1/outbox?campaign_id=${campaignId}&limit=100`,
     );
+    // The test from the review went to our own address, marked as such.
+    expect(outbox.messages.find((m) => m.subject.startsWith('[TEST]'))).toMatchObject({
+      subject: '[TEST] Lucía, your spring check-up',
+      to: 'me@clinic.example',
+    });
     expect(outbox.messages.map((m) => m.subject).sort()).toEqual([
       'Lucía, your spring check-up',
       'Marco, your spring check-up',
       'Noor, your spring check-up',
+      '[TEST] Lucía, your spring check-up',
     ]);
     await page().getByRole('navigation').getByRole('link', { name: 'Outbox' }).click();
     await page().getByText('Noor, your spring check-up').waitFor();

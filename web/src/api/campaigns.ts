@@ -465,6 +465,20 @@ export function useChooseWinner(id: string) {
   });
 }
 
+/** What `POST /campaigns/{id}/test` answers: the provider's outcome for the one test message. */
+export interface TestSendResult {
+  status: 'sent' | 'failed' | 'unknown';
+  provider_message_id?: string;
+  error?: string;
+}
+
+export function useTestCampaign(id: string) {
+  return useMutation({
+    mutationFn: (body: { to: string; client_id: string; variant?: number }) =>
+      request<TestSendResult>(`${campaignPath(id)}/test`, { method: 'POST', body }),
+  });
+}
+
 export function useRetryCampaign(id: string) {
   const invalidate = useInvalidate();
   return useMutation({

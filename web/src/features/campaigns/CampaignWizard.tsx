@@ -72,6 +72,7 @@ import { MessagePreview } from '../templates/MessagePreview';
 import { AudienceBuilder } from './AudienceBuilder';
 import { CostView, letter } from './CampaignFigures';
 import { ClientMultiPicker } from './ClientMultiPicker';
+import { TestSendCard } from './TestSendCard';
 
 const ALL_CLIENTS = { all: [] };
 type When = 'now' | 'at' | 'recipient';
@@ -1107,18 +1108,21 @@ function ReviewStep({
         </Stack>
       </Grid.Col>
       <Grid.Col span={{ base: 12, md: 5 }}>
-        <Card withBorder>
-          <Text fw={600} mb="xs">
-            {t('campaigns.cost.estimate')}
-          </Text>
-          {data.cost_estimate ? (
-            <CostView cost={data.cost_estimate} testId="cost-estimate" />
-          ) : (
-            <Text size="sm" c="dimmed">
-              {t('campaigns.cost.noPrices')}
+        <Stack>
+          <Card withBorder>
+            <Text fw={600} mb="xs">
+              {t('campaigns.cost.estimate')}
             </Text>
-          )}
-        </Card>
+            {data.cost_estimate ? (
+              <CostView cost={data.cost_estimate} testId="cost-estimate" />
+            ) : (
+              <Text size="sm" c="dimmed">
+                {t('campaigns.cost.noPrices')}
+              </Text>
+            )}
+          </Card>
+          <TestSendCard id={id} channel={channel} variants={ab ? variants : 1} />
+        </Stack>
       </Grid.Col>
     </Grid>
   );
