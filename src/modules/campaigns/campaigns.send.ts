@@ -36,6 +36,7 @@ import {
 } from '../templates/templates.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import { type CampaignContent, contentForVariant, contentVariants, startAbTest } from './campaigns.ab.ts';
+import { accountRefusedReason, FAILURE_RATE_REASON } from './campaigns.reasons.ts';
 import { type CampaignRow, excludedFromCampaignSql, updateCampaignRow } from './campaigns.repo.ts';
 import {
   blockedChannelsOf,
@@ -527,14 +528,14 @@ async function dispatchLane(
     if (accountRefused) {
       const pending = await next;
       if (pending) await releaseClaims(db, pending.ids);
-      await pauseByItself(db, workspaceId, campaignId, `The provider refused the account: ${accountRefused}`);
+      await pauseByItself(db, workspaceId, campaignId, accountRefusedReason(accountRefused));
       return;
     }
     // The failure rate can only have passed the threshold when this batch failed somewhere.
     if (outcomes.some((o) => o.status === 'failed') && (await failuresPassThreshold(db, campaignId))) {
       const pending = await next;
       if (pending) await releaseClaims(db, pending.ids);
-      await pauseByItself(db, workspaceId, campaignId, 'More than 20% of the last 200 messages failed');
+      await pauseByItself(db, workspaceId, campaignId, FAILURE_RATE_REASON);
       return;
     }
   }

@@ -28,6 +28,7 @@ import dayjs from 'dayjs';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
+import { pauseReasonOf } from '../../../../src/modules/campaigns/campaigns.reasons.ts';
 import {
   type Campaign,
   type CampaignStats,
@@ -189,11 +190,7 @@ export function CampaignPage() {
           {t('campaigns.page.back')}
         </Anchor>
       </Group>
-      {stats.data?.status_reason ? (
-        <Alert color="orange" mb="md">
-          {stats.data.status_reason}
-        </Alert>
-      ) : null}
+      {stats.data?.status_reason ? <StatusReason reason={stats.data.status_reason} /> : null}
       {stats.data ? (
         <StatsView stats={stats.data} campaign={campaign.data} pace={pace} />
       ) : (
@@ -394,5 +391,32 @@ function StatsView({
       </SimpleGrid>
       <FailuresCard campaign={campaign} stats={stats} />
     </Stack>
+  );
+}
+
+/** Why the campaign paused itself (or failed), in the user's language when the reason is a known one. */
+function StatusReason({ reason }: { reason: string }) {
+  const { t } = useTranslation();
+  const known = pauseReasonOf(reason);
+  return (
+    <Alert
+      color="orange"
+      mb="md"
+      data-testid="status-reason"
+      title={known ? t('campaigns.page.pausedByItself') : undefined}
+    >
+      {known?.kind === 'failure_rate' ? (
+        t('campaigns.page.reason.failureRate')
+      ) : known?.kind === 'account_refused' ? (
+        <>
+          {t('campaigns.page.reason.accountRefused', { detail: known.detail })}{' '}
+          <Anchor component={Link} to="/settings/channels">
+            {t('campaigns.page.reason.openChannels')}
+          </Anchor>
+        </>
+      ) : (
+        reason
+      )}
+    </Alert>
   );
 }
