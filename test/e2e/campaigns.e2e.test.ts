@@ -152,10 +152,14 @@ describe('campaigns', () => {
   });
 
   it('schedules the copy for later, then cancels it after confirming', async () => {
+    // The workspace keeps Mexico City's clock while this browser is in Madrid: 10:00 is Mexico's.
+    await api('PATCH', '/api/v1/workspace', { default_timezone: 'America/Mexico_City' });
+    await page().reload();
     await page().getByRole('button', { name: 'Save and continue' }).click();
     await page().getByRole('textbox', { name: 'Message' }).waitFor();
     await page().getByRole('button', { name: 'Save and continue' }).click();
     await page().getByRole('radio', { name: 'At a date and time' }).check();
+    await page().getByText("On the workspace's clock (America/Mexico_City)").waitFor();
     await page().getByRole('textbox', { name: 'Date and time' }).fill('2030-03-01T10:00');
     await page().getByRole('button', { name: 'Save and continue' }).click();
     await page().getByTestId('review-eligible').getByText('3 of 4 will receive it').waitFor();
@@ -194,6 +198,10 @@ describe('campaigns', () => {
       'GET',
       '/api/v1/campaigns',
     );
-    expect(list.campaigns[0]).toMatchObject({ name: 'Spring check-up (copy)', status: 'cancelled' });
+    expect(list.campaigns[0]).toMatchObject({
+      name: 'Spring check-up (copy)',
+      status: 'cancelled',
+      scheduled_at: '2030-03-01T16:00:00.000Z',
+    });
   });
 });

@@ -34,9 +34,11 @@ import {
   IconTrash,
   IconUserMinus,
 } from '@tabler/icons-react';
+import dayjs from 'dayjs';
 import { useCallback, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router';
+import { instantOfLocalTime } from '../../../../src/modules/campaigns/campaigns.time.ts';
 import {
   type AbCriterion,
   type AbTestSettings,
@@ -62,6 +64,7 @@ import {
 import { useChannels, useWhatsappTemplates } from '../../api/channels';
 import { type SegmentNode, useSavedSegmentCount, useSegmentCount, useSegments } from '../../api/segments';
 import { useTemplatePreview, useTemplates } from '../../api/templates';
+import { useWorkspace } from '../../api/workspace';
 import { useErrorMessage } from '../../ui/errors';
 import { notifyError } from '../../ui/notify';
 import { PageHeader } from '../../ui/PageHeader';
@@ -178,7 +181,9 @@ function Wizard({ campaign }: { campaign: Campaign | null }) {
   );
 
   const [when, setWhen] = useState<When>('now');
+  /** `YYYY-MM-DDTHH:MM` on the workspace's clock (not the browser's). */
   const [at, setAt] = useState('');
+  const zone = useWorkspace().data?.default_timezone ?? 'UTC';
   const [determine, setDetermine] = useState<Determine>('now');
 
   const create = useCreateCampaign();
@@ -278,7 +283,7 @@ function Wizard({ campaign }: { campaign: Campaign | null }) {
           when === 'now'
             ? {}
             : {
-                at: new Date(at).toISOString(),
+                at: instantOfLocalTime(at, zone).toISOString(),
                 recipient_time_zone: when === 'recipient',
                 determine_recipients: determine,
               },
@@ -432,6 +437,7 @@ function Wizard({ campaign }: { campaign: Campaign | null }) {
             onWhen={setWhen}
             at={at}
             onAt={setAt}
+            zone={zone}
             determine={determine}
             onDetermine={setDetermine}
           />
@@ -443,6 +449,7 @@ function Wizard({ campaign }: { campaign: Campaign | null }) {
             when={when}
             at={at}
             determine={determine}
+            zone={zone}
             ab={abOn ? ab : null}
             variants={drafts.length}
           />
@@ -918,6 +925,8 @@ function ScheduleStep(props: {
   onWhen(when: When): void;
   at: string;
   onAt(at: string): void;
+  /** The workspace's time zone, in which `at` is read. */
+  zone: string;
   determine: Determine;
   onDetermine(determine: Determine): void;
 }) {
@@ -945,6 +954,7 @@ function ScheduleStep(props: {
           <TextInput
             type="datetime-local"
             label={t('campaigns.wizard.dateTime')}
+            description={t('campaigns.wizard.dateTimeZone', { zone: props.zone })}
             value={props.at}
             onChange={(e) => props.onAt(e.currentTarget.value)}
             leftSection={<IconClock size={16} />}
@@ -1033,6 +1043,7 @@ function ReviewStep({
   when,
   at,
   determine,
+  zone,
   ab,
   variants,
 }: {
@@ -1041,10 +1052,11 @@ function ReviewStep({
   when: When;
   at: string;
   determine: Determine;
+  zone: string;
   ab: AbTestSettings | null;
   variants: number;
 }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const review = useCampaignReview(id, true);
   const quiet = useCampaignSettings().data?.quiet_hours ?? null;
   if (review.error) return <QueryError error={review.error} onRetry={() => void review.refetch()} />;
@@ -1061,7 +1073,11 @@ function ReviewStep({
           <Text c="dimmed">
             {when === 'now'
               ? t('campaigns.review.whenNow', { channel: t(`campaigns.channels.${channel}`) })
-              : t('campaigns.review.whenAt', { at: new Date(at).toLocaleString() })}
+              : t('campaigns.review.whenAt', {
+                  at: `${dayjs(at)
+                    .locale(i18n.resolvedLanguage ?? 'en')
+                    .format('LLL')} (${zone})`,
+                })}
             {when !== 'now' ? ` ${t(`campaigns.review.determine.${determine}`)}` : ''}
           </Text>
           {data.skipped_by_reason.length ? (
