@@ -10,6 +10,7 @@ import { setupTestApp } from '../../../test/support/app.ts';
 import { silentWorkerLogger } from '../../platform/db/db.ts';
 import { startWorker } from '../../platform/queue/queue.ts';
 import { segmentWorld } from '../segments/segment-test-helpers.ts';
+import { FAILURE_RATE_REASON } from './campaigns.reasons.ts';
 
 /** Issue 7's proofs (5) and (6), through the fake WhatsApp Cloud API. */
 const t = setupTestApp();
@@ -129,6 +130,27 @@ describe('campaigns against provider faults', () => {
     expect(phones).toHaveLength(12);
     expect(new Set(phones).size).toBe(12);
     expect((await w.call('GET', `/api/v1/campaigns/${w.id}`)).json().status).toBe('sent');
+  }, 60_000);
+
+  it('more than 20 % of the last 200 sends failed: the campaign pauses itself and says why; the rest waits', async () => {
+    const w = await whatsappCampaign(300, 1000);
+    for (let i = 0; i < 60; i++) meta.inject(metaError(131026, 'Message undeliverable', 400));
+    expect((await w.call('POST', `/api/v1/campaigns/${w.id}/send`, {})).statusCode).toBe(200);
+    await work();
+    const stats = (await w.call('GET', `/api/v1/campaigns/${w.id}/stats`)).json();
+    expect(stats.status).toBe('paused');
+    expect(stats.status_reason).toBe(FAILURE_RATE_REASON);
+    const ledger = await w.ledger();
+    const count = (status: string) => ledger.filter((d) => d.status === status).length;
+    // The first batch (100: 60 undeliverable) went; the next ones were never sent.
+    expect(count('failed')).toBe(60);
+    expect(count('sent')).toBe(40);
+    expect(count('queued')).toBe(200);
+    expect(count('sending')).toBe(0);
+    expect(w.mine()).toHaveLength(40);
+    expect(stats.failures).toEqual([
+      expect.objectContaining({ status: 'failed', reason: '131026', count: 60 }),
+    ]);
   }, 60_000);
 
   it('a provider that refuses the connection (nothing was written): retried with backoff, never unknown', async () => {

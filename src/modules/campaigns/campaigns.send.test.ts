@@ -194,8 +194,8 @@ describe('sending a campaign', () => {
     expect((await w.call('POST', `/api/v1/campaigns/${id}/pause`)).json().status).toBe('paused');
     const laneJobs = async () =>
       (
-        await w.db.execute<{ key: string }>(
-          sql`select key from graphile_worker._private_jobs where key like ${`${DISPATCH_TASK}:${id}:%`}`,
+        await w.db.execute<{ key: string; last_error: string | null }>(
+          sql`select key, last_error from graphile_worker._private_jobs where key like ${`${DISPATCH_TASK}:${id}:%`}`,
         )
       ).rows;
     expect(await laneJobs()).toHaveLength(3);
