@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { runOnce } from 'graphile-worker';
+import { type JobHelpers, runOnce } from 'graphile-worker';
 import { describe, expect, it } from 'vitest';
 import { setupTestApp } from '../../../test/support/app.ts';
 import { silentWorkerLogger } from '../../platform/db/db.ts';
@@ -199,9 +199,16 @@ describe('sending a campaign', () => {
         )
       ).rows;
     expect(await laneJobs()).toHaveLength(3);
-    // A lane that runs while the campaign is paused: it ends without queuing itself again (before,
-    // it came back at once for the due deliveries, again and again, until someone pressed Resume).
-    await work([DISPATCH_TASK]);
+    // Each lane runs once while the campaign is paused (called directly, as the worker would): it
+    // ends without queuing itself again. Before, it came back at once for the due deliveries, again
+    // and again, until someone pressed Resume.
+    await w.db.execute(
+      sql`select graphile_worker.remove_job(key) from graphile_worker._private_jobs where key like ${`${DISPATCH_TASK}:${id}:%`}`,
+    );
+    for (let lane = 0; lane < 3; lane++)
+      await t.app.jobs.tasks[DISPATCH_TASK]!({ campaign_id: id }, {
+        job: { key: `${DISPATCH_TASK}:${id}:${lane}` },
+      } as unknown as JobHelpers);
     expect(await laneJobs()).toEqual([]);
     expect(await w.outbox()).toHaveLength(0);
     expect((await w.call('POST', `/api/v1/campaigns/${id}/resume`)).json().status).toBe('sending');
