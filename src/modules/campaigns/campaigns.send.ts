@@ -50,8 +50,12 @@ export const DISPATCH_TASK = 'campaigns.dispatch';
 export const RECOVER_TASK = 'campaigns.recover_lanes';
 /** Workers that send one campaign side by side (each claims its own batches). */
 export const DISPATCH_LANES = 3;
-/** Deliveries one lane claims at a time: all become `unknown` if its worker dies mid-batch. */
-const BATCH = 100;
+/**
+ * Deliveries one lane claims at a time: all become `unknown` if its worker dies mid-batch. 200, not
+ * 100: each batch pays fixed round trips (claim, consent re-read, outcomes), and at 100 the worker
+ * sat idle a third of the time (bench/campaigns-send.ts: 1,189 → 1,353 messages/s at 20,000).
+ */
+const BATCH = 200;
 /** A claim this old without an outcome: its worker died mid-send. */
 const STALE_CLAIM_MS = 120_000;
 const MAX_ATTEMPTS = 5;
