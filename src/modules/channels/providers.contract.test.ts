@@ -216,6 +216,36 @@ for (const [name, make] of Object.entries(harnesses)) {
 }
 
 describe('smtp', () => {
+  it('a login the relay refuses blocks the account (the campaign pauses), not only this message', async () => {
+    const relay = await startSmtpSink({ requireAuth: { user: 'desk', pass: 'right' } });
+    try {
+      const result = await PROVIDERS.smtp.send(
+        {
+          channelId: 'contract-smtp-auth',
+          settings: {
+            host: relay.host,
+            port: relay.port,
+            user: 'desk',
+            password: 'wrong',
+            from_email: 'hola@clinic.example',
+          },
+          publicUrl: 'https://clientela.example',
+          timeoutMs: 5000,
+        },
+        messageFor(harnesses.smtp!()),
+      );
+      expect(result).toMatchObject({
+        status: 'failed',
+        code: 'SMTP_AUTH',
+        retryable: false,
+        accountBlocked: true,
+      });
+    } finally {
+      PROVIDERS.smtp.release?.('contract-smtp-auth');
+      await relay.close();
+    }
+  });
+
   it('sends HTML with a text alternative and the one-click unsubscribe headers on marketing email', async () => {
     const h = harnesses.smtp!();
     const before = smtp.messages.length;

@@ -93,14 +93,15 @@ function senderFor(runtime: ProviderRuntime): MimeSender {
 function classify(error: unknown): SendResult {
   const e = error as { responseCode?: number; code?: string; command?: string; message?: string };
   const message = e.message ?? String(error);
+  // Before the reply code: a refused login carries one (535) but blocks every message of the account.
+  if (e.code === 'EAUTH')
+    return { status: 'failed', retryable: false, code: 'SMTP_AUTH', message, accountBlocked: true };
   if (typeof e.responseCode === 'number') {
     const code = `SMTP_${e.responseCode}`;
     if (e.responseCode >= 400 && e.responseCode < 500)
       return { status: 'failed', retryable: true, code, message, retryAfterMs: 60_000 };
     return { status: 'failed', retryable: false, code, message };
   }
-  if (e.code === 'EAUTH')
-    return { status: 'failed', retryable: false, code: 'SMTP_AUTH', message, accountBlocked: true };
   // Refused or unreachable before any command: nothing was handed over, safe to retry.
   if (e.code === 'ECONNECTION' || e.code === 'EDNS' || e.code === 'ECONNREFUSED')
     return { status: 'failed', retryable: true, code: 'SMTP_CONNECTION', message, retryAfterMs: 30_000 };
