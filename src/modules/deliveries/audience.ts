@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../../platform/db/db.ts';
+import type pg from 'pg';
+import { type DbOrTx, withConnection } from '../../platform/db/db.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import type { CompiledSegment } from '../segments/segment-sql.ts';
 import type { SKIP_REASONS } from './deliveries.schema.ts';
@@ -233,9 +234,10 @@ export function recipientTimezoneSql(workspaceTimezone: string): SQL {
 }
 
 /** Sorting a million addresses for the duplicates needs more than the default 4–16 MB, or it spills to disk. */
+const WORK_MEM = '256MB';
 async function withWorkMem<T>(db: DbOrTx, fn: (tx: DbOrTx) => Promise<T>): Promise<T> {
   const run = async (tx: DbOrTx) => {
-    await tx.execute(sql`select set_config('work_mem', '128MB', true)`);
+    await tx.execute(sql`select set_config('work_mem', ${WORK_MEM}, true)`);
     return fn(tx);
   };
   return 'transaction' in db ? db.transaction(run) : run(db);
@@ -251,10 +253,96 @@ const TIME_ORDERED_ID = sql.raw(
 );
 
 /**
- * Writes the audience into the deliveries ledger: eligible recipients `queued`, the others
- * `skipped` with their reason; of the eligible clients with the same address on the same channel,
- * all but the oldest become `duplicate_address`. Idempotent: (campaign, client, channel)
- * is unique and a second snapshot adds nobody already there. Returns how many rows it added.
+ * The audience's clients whose address is also another client's: the only ones that can be a
+ * `duplicate_address`. From the clients' email and phone indexes (one ordered pass each, no sort),
+ * so the duplicates are decided among a few clients instead of sorting a million addresses (the
+ * window over every eligible row spilled 150 MB to disk and took about 3 s at a million).
+ */
+function sharedAddressSql(workspaceId: string, channels: readonly MessageChannel[]): SQL {
+  const shared = (column: 'email' | 'phone') =>
+    sql`nullif(c.${sql.raw(column)}, '') in (select s.${sql.raw(column)} from clients s
+      where s.workspace_id = ${workspaceId} and s.${sql.raw(column)} <> ''
+      group by s.${sql.raw(column)} having count(*) > 1)`;
+  const parts: SQL[] = [];
+  if (channels.includes('email')) parts.push(shared('email'));
+  if (channels.some((c) => c !== 'email')) parts.push(shared('phone'));
+  return parts.length ? sql`(${sql.join(parts, sql` or `)})` : sql`false`;
+}
+
+/**
+ * The client ids of the audience that are `duplicate_address`: of the eligible clients with the
+ * same address on the same channel, all but the oldest (created_at, then id). Decided among the
+ * clients whose address another client also has (sharedAddressSql), which is every member of every
+ * such group: the same answer as a window over the whole audience. Read in one snapshot of the
+ * database, it is the same for every chunk of a snapshot taken in parts (writeAudience).
+ */
+export function duplicateLosersSql(
+  audience: CompiledSegment,
+  rules: EligibilityRules,
+  suppressions: SuppressionList,
+): SQL {
+  const candidates: CompiledSegment = {
+    from: audience.from,
+    where: sql`${audience.where} and ${sharedAddressSql(rules.workspaceId, rules.channels)}`,
+  };
+  return sql`select client_id from (
+      select client_id, reason, row_number() over (
+        partition by channel, address collate "C", reason is null order by created_at, client_id) as n
+      from (${eligibilitySql(candidates, rules, suppressions)}) j
+    ) r where reason is null and n > 1`;
+}
+
+/** A part of the audience by client id: `from` inclusive, `to` exclusive; null = unbounded. */
+export interface ClientIdRange {
+  from: string | null;
+  to: string | null;
+}
+
+/**
+ * Writes the audience (or the part of it in `range`) into the deliveries ledger, inside the
+ * caller's transaction: eligible recipients `queued`, the others `skipped` with their reason;
+ * the duplicates' losers (duplicateLosersSql) `duplicate_address`. Idempotent: (campaign, client,
+ * channel) is unique and a second write adds nobody already there. Returns how many rows it added.
+ */
+export async function writeAudience(
+  tx: DbOrTx,
+  campaignId: string,
+  audience: CompiledSegment,
+  rules: EligibilityRules,
+  suppressions: SuppressionList,
+  timing: SendTiming,
+  range: ClientIdRange = { from: null, to: null },
+): Promise<number> {
+  await tx.execute(sql`select set_config('work_mem', ${WORK_MEM}, true)`);
+  const zoned = timing.localTime !== null || timing.quietHours !== null;
+  const bounds = [
+    range.from ? sql` and c.id >= ${range.from}::uuid` : sql``,
+    range.to ? sql` and c.id < ${range.to}::uuid` : sql``,
+  ];
+  const part: CompiledSegment = {
+    from: audience.from,
+    where: sql`${audience.where}${bounds[0]}${bounds[1]}`,
+  };
+  // The losers are read once into a hash table (no outer reference), over the whole audience.
+  const duplicate = sql`e.client_id in (${duplicateLosersSql(audience, rules, suppressions)})`;
+  const result = await tx.execute(sql`
+    insert into deliveries (id, workspace_id, campaign_id, client_id, channel, address, status, skip_reason, marketing, send_after)
+    select ${TIME_ORDERED_ID}, ${rules.workspaceId}::uuid, ${campaignId}::uuid, e.client_id, e.channel, e.address,
+           case when e.reason is null and not e.duplicate then 'queued' else 'skipped' end,
+           case when e.reason is null and e.duplicate then 'duplicate_address' else e.reason end,
+           ${rules.marketing}, ${sendAfterSql(timing)}
+    from (
+      select e.*, e.reason is null and ${duplicate} as duplicate
+      from (${eligibilitySql(part, rules, suppressions, { timezone: zoned })}) e
+    ) e
+    order by e.client_id
+    on conflict (campaign_id, client_id, channel) do nothing`);
+  return result.rowCount ?? 0;
+}
+
+/**
+ * The whole audience in one statement, in its own transaction (or the caller's): see writeAudience.
+ * The prepare job of a large audience writes it in parts instead (campaigns.send.ts).
  */
 export async function snapshotAudience(
   db: DbOrTx,
@@ -264,26 +352,57 @@ export async function snapshotAudience(
   suppressions: SuppressionList,
   timing: SendTiming = { localTime: null, quietHours: null },
 ): Promise<number> {
-  return withWorkMem(db, async (tx) => {
-    const zoned = timing.localTime !== null || timing.quietHours !== null;
-    // Duplicates in the same statement (a window over the eligible rows): a second statement over the
-    // rows just written would be planned on the empty table's statistics and loop over them. The
-    // window sorts the addresses bytewise (collation "C"): the same partitions as the database's
-    // collation (equal is equal either way), without its costly comparisons.
-    const result = await tx.execute(sql`
-      insert into deliveries (id, workspace_id, campaign_id, client_id, channel, address, status, skip_reason, marketing, send_after)
-      select ${TIME_ORDERED_ID}, ${rules.workspaceId}::uuid, ${campaignId}::uuid, e.client_id, e.channel, e.address,
-             case when e.reason is null then 'queued' else 'skipped' end, e.reason, ${rules.marketing},
-             ${sendAfterSql(timing)}
-      from (
-        select client_id, channel, address${zoned ? sql`, timezone` : sql``},
-          case when reason is null and row_number() over (
-            partition by channel, address collate "C", reason is null order by created_at, client_id) > 1
-          then 'duplicate_address' else reason end as reason
-        from (${eligibilitySql(audience, rules, suppressions, { timezone: zoned })}) j
-      ) e
-      order by e.client_id
-      on conflict (campaign_id, client_id, channel) do nothing`);
-    return result.rowCount ?? 0;
-  });
+  const run = (tx: DbOrTx) => writeAudience(tx, campaignId, audience, rules, suppressions, timing);
+  return 'transaction' in db ? db.transaction(run) : run(db);
+}
+
+/**
+ * The middle client id of the workspace's live clients (read from their index, no sort): where a
+ * snapshot in two halves splits, about half of any audience spread over the clients on each side.
+ */
+export async function middleClientId(db: DbOrTx, workspaceId: string): Promise<string | undefined> {
+  const result = await db.execute<{ id: string }>(
+    sql`select id from clients where workspace_id = ${workspaceId} and erased_at is null order by id
+      offset (select count(*) / 2 from clients where workspace_id = ${workspaceId} and erased_at is null) limit 1`,
+  );
+  return result.rows[0]?.id;
+}
+
+/**
+ * `write` for the clients below `middle` and for the others at once, on two connections of the
+ * pool, each half in a transaction of its own committed when both are written (a failure of
+ * either rolls both back). Both read one snapshot of the database (the first half exports it, the
+ * second imports it): the same clients, consents, suppressions, frequency counts and duplicates'
+ * losers. Two halves can still not commit as one: the caller keeps the rows out of use until it
+ * has recorded the snapshot as complete (campaigns.send.ts, prepareCampaign). Returns the rows added.
+ */
+export async function writeAudienceInHalves(
+  pool: pg.Pool,
+  middle: string,
+  write: (tx: DbOrTx, range: ClientIdRange) => Promise<number>,
+): Promise<number> {
+  return withConnection(pool, (second) =>
+    withConnection(pool, async (first) => {
+      await first.execute(sql`begin isolation level repeatable read`);
+      const exported = await first.execute<{ id: string }>(sql`select pg_export_snapshot() as id`);
+      await second.execute(sql`begin isolation level repeatable read`);
+      // A snapshot id is PostgreSQL's own token (hex digits and dashes); SET takes no parameter.
+      const id = exported.rows[0]!.id;
+      if (!/^[0-9A-F-]+$/i.test(id)) throw new Error(`unexpected snapshot id ${id}`);
+      await second.execute(sql.raw(`set transaction snapshot '${id}'`));
+      const halves = await Promise.allSettled([
+        write(first, { from: null, to: middle }),
+        write(second, { from: middle, to: null }),
+      ]);
+      let added = 0;
+      for (const half of halves) {
+        // Thrown: withConnection closes both connections, and their transactions roll back.
+        if (half.status === 'rejected') throw half.reason;
+        added += half.value;
+      }
+      await second.execute(sql`commit`);
+      await first.execute(sql`commit`);
+      return added;
+    }),
+  );
 }
