@@ -72,6 +72,18 @@ describe('audience snapshot in two halves', () => {
     // Losers on both sides of the middle: a half alone could not have decided them.
     expect(duplicates.some((r) => r.client_id < middle)).toBe(true);
     expect(duplicates.some((r) => r.client_id >= middle)).toBe(true);
+    // Ids: version 7, increasing in client id order within each statement, each half in its own range.
+    for (const campaignId of [oneStatement, halves]) {
+      const ids = (
+        await w.db.execute<{ id: string }>(
+          sql`select id::text as id from deliveries where campaign_id = ${campaignId} order by client_id`,
+        )
+      ).rows.map((r) => r.id);
+      expect(ids.every((id) => id[14] === '7' && '89ab'.includes(id[19]!))).toBe(true);
+      const bad = ids.findIndex((id, i) => i > 0 && id <= ids[i - 1]!);
+      expect(bad, `${ids[bad - 1]} then ${ids[bad]}`).toBe(-1);
+      expect(new Set(ids).size).toBe(600);
+    }
     // And nothing is written twice when a half is written again (the unique key).
     const again = await writeAudienceInHalves(t.app.dbHandle.pool, middle, (tx, range) =>
       writeAudience(tx, halves, audience, rules, suppressions, timing, range),

