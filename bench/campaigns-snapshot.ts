@@ -157,7 +157,13 @@ try {
       [campaignId],
     );
     return timedCommitted([campaignId], async () => {
-      await prepareCampaign(app.dbHandle.pool, { suppressions, snapshotSplitFrom: 50_000 }, campaignId, ws);
+      await prepareCampaign(
+        db,
+        app.dbHandle.pool,
+        { suppressions, snapshotSplitFrom: 50_000 },
+        campaignId,
+        ws,
+      );
       const row = await raw.query<{ n: number; at: Date | null }>(
         'select audience_count as n, snapshot_at as at from campaigns where id = $1',
         [campaignId],

@@ -227,49 +227,52 @@ const PREPARE_LOCK_SPACE = 740_518;
  *   for a sending campaign without snapshot) from deleting what a live one is writing.
  */
 export async function prepareCampaign(
+  db: Database,
   pool: pg.Pool,
   deps: SnapshotDeps,
   campaignId: string,
   workspaceId: string,
 ) {
+  const splitFrom = deps.snapshotSplitFrom ?? DEFAULT_SNAPSHOT_SPLIT_FROM;
+  const live = await db.execute<{ n: number }>(
+    sql`select count(*)::int as n from (select 1 from clients where workspace_id = ${workspaceId} and erased_at is null
+        limit ${splitFrom}) c`,
+  );
+  if (live.rows[0]!.n < splitFrom) {
+    // One statement, in the final step's transaction, which holds the campaign's row throughout.
+    await db.transaction(async (tx) => {
+      const row = await getCampaignRow(tx, workspaceId, campaignId, true);
+      if (row.snapshotAt || (row.status !== 'sending' && row.status !== 'scheduled')) return;
+      // Rows of a prepare that died between two halves (when the workspace was larger): taken again.
+      await tx.execute(sql`delete from deliveries where campaign_id = ${campaignId}`);
+      await finishPrepare(tx, deps, campaignId, workspaceId, (snapshot) =>
+        snapshot(tx, { from: null, to: null }),
+      );
+    });
+    return;
+  }
   await withConnection(pool, async (session) => {
     await session.execute(sql`select pg_advisory_lock(${PREPARE_LOCK_SPACE}, hashtext(${campaignId}))`);
-    await prepareLocked(session, pool, deps, campaignId, workspaceId);
+    await prepareInHalves(session, pool, deps, campaignId, workspaceId);
     await session.execute(sql`select pg_advisory_unlock(${PREPARE_LOCK_SPACE}, hashtext(${campaignId}))`);
   });
 }
 
-async function prepareLocked(
+async function prepareInHalves(
   session: Database,
   pool: pg.Pool,
   deps: SnapshotDeps,
   campaignId: string,
   workspaceId: string,
 ) {
-  const plan = await session.transaction(async (tx) => {
+  const middle = await session.transaction(async (tx) => {
     const row = await getCampaignRow(tx, workspaceId, campaignId, true);
     if (row.snapshotAt || (row.status !== 'sending' && row.status !== 'scheduled')) return null;
     // An earlier prepare died between its two halves: what it committed is taken again from scratch.
     await tx.execute(sql`delete from deliveries where campaign_id = ${campaignId}`);
-    const live = await tx.execute<{ n: number }>(
-      sql`select count(*)::int as n from (select 1 from clients where workspace_id = ${workspaceId} and erased_at is null
-          limit ${deps.snapshotSplitFrom ?? DEFAULT_SNAPSHOT_SPLIT_FROM}) c`,
-    );
-    const split = live.rows[0]!.n >= (deps.snapshotSplitFrom ?? DEFAULT_SNAPSHOT_SPLIT_FROM);
-    const middle = split ? await middleClientId(tx, workspaceId) : undefined;
-    return { middle };
+    return (await middleClientId(tx, workspaceId)) ?? null;
   });
-  if (!plan) return;
-  if (plan.middle === undefined) {
-    // One statement, in the final step's transaction.
-    await session.transaction((tx) =>
-      finishPrepare(tx, deps, campaignId, workspaceId, async (snapshot) =>
-        snapshot(tx, { from: null, to: null }),
-      ),
-    );
-    return;
-  }
-  const middle = plan.middle;
+  if (middle === null) return;
   // Both halves committed by themselves (writeAudienceInHalves); the final step's transaction
   // (read committed) reads what they wrote once both are in.
   await session.transaction((tx) =>
@@ -730,7 +733,7 @@ export function campaignSendJobs(db: Database, pool: pg.Pool, deps: SendDeps): J
   const prepare: Task = async (payload) => {
     const { campaign_id } = payloadOf(payload);
     const workspaceId = await workspaceOfCampaign(db, campaign_id);
-    if (workspaceId) await prepareCampaign(pool, deps, campaign_id, workspaceId);
+    if (workspaceId) await prepareCampaign(db, pool, deps, campaign_id, workspaceId);
   };
   const dispatch: Task = async (payload, helpers) => {
     const { campaign_id } = payloadOf(payload);
