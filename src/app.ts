@@ -301,7 +301,11 @@ export async function createClientela(options: {
     notificationJobs(db, mailer),
     importsJobs(db, { suppressions }),
     exportsJobs(db, exportDeps),
-    campaignSendJobs(db, dbHandle.pool, { suppressions, pipeline }),
+    campaignSendJobs(db, dbHandle.pool, {
+      suppressions,
+      pipeline,
+      snapshotSplitFrom: config.snapshotSplitFrom,
+    }),
     bulkJobs(db),
     abJobs(db),
   );

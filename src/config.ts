@@ -22,6 +22,8 @@ export interface Config {
   maintenanceCron: string;
   segmentTimeoutMs: number;
   segmentCountCron: string;
+  /** A campaign snapshot of at least this many of the workspace's clients is written in two parts, on two connections. */
+  snapshotSplitFrom: number;
   embeddedPostgresPort: number | null;
   /** The product's own mail (alerts, invitations) to team members; null = not sent, shown in the dashboard only. */
   smtpUrl: string | null;
@@ -116,6 +118,12 @@ export const CONFIG_DOC: ReadonlyArray<{ name: string; default: string; descript
     name: 'SEGMENT_COUNT_CRON',
     default: '41 * * * *',
     description: "When every saved segment's count is refreshed and kept for its history (cron syntax, UTC).",
+  },
+  {
+    name: 'SNAPSHOT_SPLIT_FROM',
+    default: '50000',
+    description:
+      "A campaign's audience snapshot is written in two parts on two database connections (two cores) when the workspace has at least this many clients; below, in one statement.",
   },
   {
     name: 'IMPORT_MAX_BYTES',
@@ -225,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maintenanceCron: env.MAINTENANCE_CRON || '17 * * * *',
     segmentTimeoutMs: int(env, 'SEGMENT_TIMEOUT_MS', 5000, 1, 600_000),
     segmentCountCron: env.SEGMENT_COUNT_CRON || '41 * * * *',
+    snapshotSplitFrom: int(env, 'SNAPSHOT_SPLIT_FROM', 50_000, 2, 2_000_000_000),
     embeddedPostgresPort: env.EMBEDDED_PG_PORT ? int(env, 'EMBEDDED_PG_PORT', 0, 1, 65535) : null,
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: env.MAIL_FROM || 'Clientela <no-reply@localhost>',

@@ -14,7 +14,12 @@ const databaseUrl = process.env.TEST_DATABASE_URL;
 const secretKey = process.env.TEST_SECRET_KEY;
 if (!databaseUrl || !secretKey) throw new Error('TEST_DATABASE_URL and TEST_SECRET_KEY are needed');
 const app = await createClientela({
-  config: loadConfig({ CLIENTELA_DATA_DIR: '/nonexistent', LOG_LEVEL: 'silent' }),
+  config: loadConfig({
+    CLIENTELA_DATA_DIR: '/nonexistent',
+    LOG_LEVEL: 'silent',
+    // A crash test takes a small audience's snapshot in two parts, as a large one's.
+    SNAPSHOT_SPLIT_FROM: process.env.TEST_SNAPSHOT_SPLIT_FROM,
+  }),
   databaseUrl,
   secretKey,
   logger: false,

@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SmtpSink, startSmtpSink } from '../../../test/peers/smtp-sink.ts';
 import { setupTestApp } from '../../../test/support/app.ts';
+import { middleClientId } from '../deliveries/audience.ts';
 import { segmentWorld } from '../segments/segment-test-helpers.ts';
 
 /**
@@ -32,10 +33,15 @@ afterAll(() => {
 });
 
 /** A worker process on the test's database, loaded and waiting for `startLoaded`. */
-function loadWorkerProcess(): Promise<ChildProcess> {
+function loadWorkerProcess(env: Record<string, string> = {}): Promise<ChildProcess> {
   const child = fork(path.join(ROOT, 'bin/run-ts.mjs'), ['test/support/worker-process.ts'], {
     cwd: ROOT,
-    env: { ...process.env, TEST_DATABASE_URL: t.url, TEST_SECRET_KEY: randomBytes(32).toString('hex') },
+    env: {
+      ...process.env,
+      TEST_DATABASE_URL: t.url,
+      TEST_SECRET_KEY: randomBytes(32).toString('hex'),
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   children.add(child);
@@ -54,7 +60,8 @@ async function startLoaded(child: ChildProcess): Promise<ChildProcess> {
   return child;
 }
 
-const startWorkerProcess = async () => startLoaded(await loadWorkerProcess());
+const startWorkerProcess = async (env: Record<string, string> = {}) =>
+  startLoaded(await loadWorkerProcess(env));
 
 async function kill(child: ChildProcess) {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -161,7 +168,10 @@ describe('campaign workers killed with SIGKILL', () => {
     expect(await w.campaignStatus(), JSON.stringify(await w.statuses())).toBe('sent');
     await expectExactlyOnce(w, eligible);
     // The kills really fell mid-campaign: progress was made between them, and some were mid-batch.
-    expect(killedAt.some((n) => n > 0 && n < eligible)).toBe(true);
+    expect(
+      killedAt.some((n) => n > 0 && n < eligible),
+      JSON.stringify(killedAt),
+    ).toBe(true);
   }, 240_000);
 
   it('two worker processes and a double-clicked Send: one delivery and one message per recipient', async () => {
@@ -241,6 +251,83 @@ describe('campaign workers killed with SIGKILL', () => {
     const rows = await w.ledger();
     expect(rows.length).toBe(recipients);
     expect(new Set(rows.map((r) => r.address)).size).toBe(recipients);
+    await expectExactlyOnce(w, eligible);
+  }, 180_000);
+
+  it('a worker killed between the two halves of a snapshot (one committed): nothing counts, and the next worker takes the whole snapshot again, each recipient once', async () => {
+    const recipients = 3000;
+    const w = await emailWorld(recipients);
+    const eligible = recipients - recipients / 10;
+    // Workers that write any snapshot of 2 clients or more in two halves (as a large workspace's).
+    const split = { TEST_SNAPSHOT_SPLIT_FROM: '2' };
+    const middle = (await middleClientId(w.db, w.workspaceId))!;
+    // A test-only deferred trigger fires when the lower half's transaction commits, which is after
+    // the upper half's commit (writeAudienceInHalves), and holds it there: one half committed, the
+    // other written and not committed.
+    await w.db.execute(
+      sql.raw(`
+      create sequence halves_rows_${w.tag};
+      create function halves_pause_${w.tag}() returns trigger language plpgsql as $$
+      begin
+        if new.campaign_id = '${w.id}' and new.client_id < '${middle}' and nextval('halves_rows_${w.tag}') = 1 then
+          perform pg_sleep(120);
+        end if;
+        return null;
+      end $$;
+      create constraint trigger halves_pause_${w.tag} after insert on deliveries
+        deferrable initially deferred for each row execute function halves_pause_${w.tag}();`),
+    );
+    const send = await w.call('POST', `/api/v1/campaigns/${w.id}/send`, {});
+    expect(send.statusCode, send.body).toBe(200);
+    const first = await startWorkerProcess(split);
+    const deadline = Date.now() + 60_000;
+    let pid: number | undefined;
+    for (;;) {
+      pid = (
+        await w.db.execute<{ pid: number }>(
+          sql`select pid from pg_stat_activity where wait_event = 'PgSleep' and datname = current_database()`,
+        )
+      ).rows[0]?.pid;
+      if (pid || Date.now() > deadline) break;
+      await sleep(50);
+    }
+    expect(pid, 'the lower half reached its commit').toBeDefined();
+    // The upper half is committed: its rows are in the ledger…
+    const committed = await w.statuses();
+    expect((committed.queued ?? 0) + (committed.skipped ?? 0)).toBeGreaterThan(1000);
+    expect((committed.queued ?? 0) + (committed.skipped ?? 0)).toBeLessThan(recipients);
+    // …but the snapshot is not complete: no lane, no stats, no recipients.
+    const campaign = await w.db.execute<{ at: Date | null; count: number | null }>(
+      sql`select snapshot_at as at, audience_count as count from campaigns where id = ${w.id}`,
+    );
+    expect(campaign.rows[0]).toEqual({ at: null, count: null });
+    const stats = (await w.call('GET', `/api/v1/campaigns/${w.id}/stats`)).json();
+    expect(stats.progress).toEqual({ done: 0, total: 0 });
+    expect(stats.funnel.audience).toBe(0);
+    expect(Object.values(stats.counts).every((n) => n === 0)).toBe(true);
+    expect((await w.call('GET', `/api/v1/campaigns/${w.id}/recipients`)).json().recipients).toEqual([]);
+    const lanes = await w.db.execute<{ n: number }>(
+      sql`select count(*)::int as n from graphile_worker.jobs where key like ${`campaigns.dispatch:${w.id}:%`}`,
+    );
+    expect(lanes.rows[0]!.n).toBe(0);
+    // The crash: the worker process and its database sessions die.
+    await kill(first);
+    await w.db.execute(sql`select pg_terminate_backend(${pid!}::int)`);
+    await w.db.execute(sql.raw(`drop trigger halves_pause_${w.tag} on deliveries`));
+    // The next worker takes the whole snapshot again (the prepare job is retried, or queued by the
+    // lane recovery) and sends the campaign.
+    const second = await startWorkerProcess(split);
+    const until = Date.now() + 90_000;
+    while ((await w.campaignStatus()) !== 'sent' && Date.now() < until) await sleep(200);
+    await kill(second);
+    expect(await w.campaignStatus(), JSON.stringify(await w.statuses())).toBe('sent');
+    const rows = await w.ledger();
+    expect(rows.length).toBe(recipients);
+    expect(new Set(rows.map((r) => r.address)).size).toBe(recipients);
+    const after = await w.db.execute<{ count: number }>(
+      sql`select audience_count as count from campaigns where id = ${w.id}`,
+    );
+    expect(after.rows[0]!.count).toBe(recipients);
     await expectExactlyOnce(w, eligible);
   }, 180_000);
 });

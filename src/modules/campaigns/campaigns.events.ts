@@ -37,7 +37,10 @@ export const CampaignProgressEvent = Type.Object(
 /** One `progress` event of a campaign: counts by status, the rate over the last 10 s and the ETA. */
 export async function campaignProgress(db: DbOrTx, workspaceId: string, id: string) {
   const row = await getCampaignRow(db, workspaceId, id);
-  const pace = await deliveryPace(db, workspaceId, id);
+  // Nothing counts before the snapshot is complete (its halves may be half written: campaigns.send.ts).
+  const pace = row.snapshotAt
+    ? await deliveryPace(db, workspaceId, id)
+    : { counts: {} as Record<string, number>, ratePerSecond: 0 };
   const counts = Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, pace.counts[s] ?? 0])) as Record<
     DeliveryStatus,
     number

@@ -581,10 +581,15 @@ export async function campaignStats(db: DbOrTx, ctx: WorkspaceContext, id: strin
   const row = await getCampaignRow(db, ctx.workspaceId, id);
   const replied = (clientId: SQL, sentAt: SQL) =>
     inboundReplyWithin(ctx.workspaceId, clientId, sentAt, REPLY_WINDOW_HOURS);
+  // Before the snapshot is complete its ledger rows are part of an audience (written in halves by
+  // the prepare job, campaigns.send.ts): nothing is counted yet.
+  const snapshotted = row.snapshotAt !== null;
   const [groups, perMinute, funnel, overTime, failures, sentByChannel, abTest, settings] = await Promise.all([
-    deliveryCounts(db, ctx.workspaceId, id),
+    snapshotted ? deliveryCounts(db, ctx.workspaceId, id) : [],
     sentPerMinute(db, ctx.workspaceId, id),
-    campaignFunnel(db, ctx.workspaceId, id, replied),
+    snapshotted
+      ? campaignFunnel(db, ctx.workspaceId, id, replied)
+      : { audience: 0, eligible: 0, sent: 0, delivered: 0, opened: 0, clicked: 0, replied: 0 },
     sendsAndDeliveriesOverTime(db, ctx.workspaceId, id),
     failuresByReason(db, ctx.workspaceId, id),
     sentPerChannel(db, ctx.workspaceId, id),
@@ -638,14 +643,17 @@ export async function campaignRecipients(
   id: string,
   query: { status?: DeliveryStatus; q?: string; limit: number; cursor?: string },
 ) {
-  await getCampaignRow(db, ctx.workspaceId, id);
+  const row = await getCampaignRow(db, ctx.workspaceId, id);
   const after = decodeCursor(query.cursor);
-  const rows = await campaignRecipientRows(db, ctx.workspaceId, id, {
-    status: query.status,
-    q: query.q?.trim() || undefined,
-    after,
-    limit: query.limit + 1,
-  });
+  // No recipients before the snapshot is complete (see campaignStats).
+  const rows = !row.snapshotAt
+    ? []
+    : await campaignRecipientRows(db, ctx.workspaceId, id, {
+        status: query.status,
+        q: query.q?.trim() || undefined,
+        after,
+        limit: query.limit + 1,
+      });
   const { items, nextCursor } = page(rows, query.limit, (r) => [new Date(r.created_at), r.id]);
   return {
     recipients: items.map((r) => ({

@@ -41,6 +41,23 @@ export function createDb(url: string, options: { max?: number; applicationName?:
   return { pool, db, close: () => pool.end() };
 }
 
+/**
+ * `fn` with a Database bound to one connection of the pool, for what lives in a session: an
+ * advisory lock held across transactions, a transaction whose snapshot another connection imports.
+ * A failure closes the connection instead of returning it, so nothing of its session survives.
+ */
+export async function withConnection<T>(pool: pg.Pool, fn: (db: Database) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    const result = await fn(drizzle({ client, schema, casing: 'snake_case' }));
+    client.release();
+    return result;
+  } catch (error) {
+    client.release(error instanceof Error ? error : new Error(String(error)));
+    throw error;
+  }
+}
+
 const MIGRATION_LOCK = 727_217_001;
 
 /** Runs our migrations, then graphile-worker's, under an advisory lock so concurrent starts are safe. */
