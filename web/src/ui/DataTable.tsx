@@ -1,6 +1,6 @@
-import { Box, Button, Center, Skeleton, Table } from '@mantine/core';
+import { Box, Skeleton, Table } from '@mantine/core';
 import { Fragment, type ReactNode } from 'react';
-import { useTranslation } from 'react-i18next';
+import { LoadMore } from './LoadMore';
 import { QueryError } from './QueryError';
 
 export interface Column<Row> {
@@ -38,7 +38,6 @@ const SKELETON_ROWS = 3;
 
 /** The one table every settings list uses: loading, error, empty, rows, "Load more". */
 export function DataTable<Row>(props: DataTableProps<Row>) {
-  const { t } = useTranslation();
   const { label, columns, rows, rowKey, loading, error, onRetry, empty, renderExpansion } = props;
 
   if (error && !rows) {
@@ -110,12 +109,13 @@ export function DataTable<Row>(props: DataTableProps<Row>) {
           <QueryError error={error} onRetry={onRetry} />
         </Box>
       ) : null}
-      {props.hasMore && props.onLoadMore ? (
-        <Center p="md">
-          <Button variant="default" onClick={props.onLoadMore} loading={props.loadingMore}>
-            {t('common.loadMore')}
-          </Button>
-        </Center>
+      {props.onLoadMore ? (
+        <LoadMore
+          p="md"
+          hasMore={!!props.hasMore}
+          loading={!!props.loadingMore}
+          onLoadMore={props.onLoadMore}
+        />
       ) : null}
     </>
   );

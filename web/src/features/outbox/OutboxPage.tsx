@@ -3,7 +3,6 @@ import {
   Box,
   Button,
   Card,
-  Center,
   Code,
   Group,
   SegmentedControl,
@@ -18,6 +17,7 @@ import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { type OutboxMessage, useOutbox } from '../../api/channels';
 import { DateTime } from '../../ui/DateTime';
+import { LoadMore } from '../../ui/LoadMore';
 import { ModuleEmptyState } from '../../ui/ModuleEmptyPage';
 import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
@@ -67,17 +67,12 @@ export function OutboxPage() {
           <OutboxCard key={message.id} message={message} />
         ))}
       </Stack>
-      {outbox.hasNextPage ? (
-        <Center mt="md">
-          <Button
-            variant="default"
-            loading={outbox.isFetchingNextPage}
-            onClick={() => void outbox.fetchNextPage()}
-          >
-            {t('common.loadMore')}
-          </Button>
-        </Center>
-      ) : null}
+      <LoadMore
+        mt="md"
+        hasMore={outbox.hasNextPage}
+        loading={outbox.isFetchingNextPage}
+        onLoadMore={() => void outbox.fetchNextPage()}
+      />
     </>
   );
 }

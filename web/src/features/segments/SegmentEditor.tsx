@@ -1,17 +1,4 @@
-import {
-  Affix,
-  Anchor,
-  Button,
-  Center,
-  Chip,
-  Grid,
-  Group,
-  Loader,
-  Menu,
-  Paper,
-  Stack,
-  Text,
-} from '@mantine/core';
+import { Affix, Anchor, Button, Chip, Grid, Group, Loader, Menu, Paper, Stack, Text } from '@mantine/core';
 import {
   useDebouncedValue,
   useHotkeys,
@@ -54,6 +41,7 @@ import {
 import { hasRole } from '../../lib/roles';
 import { EmptyState } from '../../ui/EmptyState';
 import { useErrorMessage } from '../../ui/errors';
+import { LoadMore } from '../../ui/LoadMore';
 import { notifyError, notifySuccess } from '../../ui/notify';
 import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
@@ -556,17 +544,12 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
           count={evaluation.count}
           loading={preview.isFetching}
           footer={
-            preview.hasNextPage && !preview.isPlaceholderData ? (
-              <Center p="md">
-                <Button
-                  variant="default"
-                  loading={preview.isFetchingNextPage}
-                  onClick={() => void preview.fetchNextPage()}
-                >
-                  {t('common.loadMore')}
-                </Button>
-              </Center>
-            ) : null
+            <LoadMore
+              p="md"
+              hasMore={preview.hasNextPage && !preview.isPlaceholderData}
+              loading={preview.isFetchingNextPage}
+              onLoadMore={() => void preview.fetchNextPage()}
+            />
           }
         />
         {segment ? <AlertPanel segmentId={segment.id} canEdit={canEdit} /> : null}

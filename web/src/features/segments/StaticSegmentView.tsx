@@ -1,4 +1,4 @@
-import { Anchor, Button, Center, Grid, Group, Menu, Paper, Stack, Text } from '@mantine/core';
+import { Anchor, Button, Grid, Group, Menu, Paper, Stack, Text } from '@mantine/core';
 import {
   IconArchive,
   IconArchiveOff,
@@ -22,6 +22,7 @@ import {
 import { hasRole } from '../../lib/roles';
 import { DateTime } from '../../ui/DateTime';
 import { useErrorMessage } from '../../ui/errors';
+import { LoadMore } from '../../ui/LoadMore';
 import { notifyError, notifySuccess } from '../../ui/notify';
 import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
@@ -206,17 +207,12 @@ export function StaticSegmentView({ segment }: { segment: Segment }) {
             loading={members.isFetching}
             title={t('segments.static.members')}
             footer={
-              members.hasNextPage ? (
-                <Center p="md">
-                  <Button
-                    variant="default"
-                    loading={members.isFetchingNextPage}
-                    onClick={() => void members.fetchNextPage()}
-                  >
-                    {t('common.loadMore')}
-                  </Button>
-                </Center>
-              ) : null
+              <LoadMore
+                p="md"
+                hasMore={members.hasNextPage}
+                loading={members.isFetchingNextPage}
+                onLoadMore={() => void members.fetchNextPage()}
+              />
             }
           />
         )}

@@ -35,6 +35,7 @@ import { hasRole } from '../../../lib/roles';
 import { useConfirm } from '../../../ui/confirm';
 import { EmptyState } from '../../../ui/EmptyState';
 import { useErrorMessage } from '../../../ui/errors';
+import { LoadMore } from '../../../ui/LoadMore';
 import { notifyError, notifySuccess } from '../../../ui/notify';
 import { QueryError } from '../../../ui/QueryError';
 import { applyServerErrors } from '../../../ui/server-errors';
@@ -342,17 +343,11 @@ export function NotesTab({ client }: { client: Client }) {
           {notes.data.map((note) => (
             <NoteCard key={note.id} note={note} />
           ))}
-          {notes.hasNextPage ? (
-            <Group justify="center">
-              <Button
-                variant="default"
-                onClick={() => void notes.fetchNextPage()}
-                loading={notes.isFetchingNextPage}
-              >
-                {t('common.loadMore')}
-              </Button>
-            </Group>
-          ) : null}
+          <LoadMore
+            hasMore={notes.hasNextPage}
+            loading={notes.isFetchingNextPage}
+            onLoadMore={() => void notes.fetchNextPage()}
+          />
         </Stack>
       )}
     </Stack>

@@ -12,6 +12,7 @@ import { useMembers } from '../../../api/members';
 import { downloadTimelineCsv, TIMELINE_KINDS, type TimelineItem, useTimeline } from '../../../api/timeline';
 import { EmptyState } from '../../../ui/EmptyState';
 import { useErrorMessage } from '../../../ui/errors';
+import { LoadMore } from '../../../ui/LoadMore';
 import { notifyError } from '../../../ui/notify';
 import { QueryError } from '../../../ui/QueryError';
 import { RecordsExportDialog } from '../../imports/RecordsExportDialog';
@@ -189,17 +190,11 @@ export function TimelineTab({ client }: { client: Client }) {
               </Timeline>
             </section>
           ))}
-          {timeline.hasNextPage ? (
-            <Group justify="center">
-              <Button
-                variant="default"
-                onClick={() => void timeline.fetchNextPage()}
-                loading={timeline.isFetchingNextPage}
-              >
-                {t('common.loadMore')}
-              </Button>
-            </Group>
-          ) : null}
+          <LoadMore
+            hasMore={timeline.hasNextPage}
+            loading={timeline.isFetchingNextPage}
+            onLoadMore={() => void timeline.fetchNextPage()}
+          />
         </Stack>
       )}
     </Stack>
