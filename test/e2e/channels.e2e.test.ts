@@ -108,14 +108,7 @@ describe('channels and outbox', () => {
     await callApi(session, 'POST', '/api/v1/channels', {
       provider: 'meta_whatsapp',
       name: 'WhatsApp Clínica',
-      settings: {
-        base_url: meta.baseUrl,
-        phone_number_id: meta.phoneNumberId,
-        business_account_id: meta.businessAccountId,
-        access_token: meta.accessToken,
-        app_secret: meta.appSecret,
-        verify_token: 'clinic-verify',
-      },
+      settings: meta.channelSettings({ verify_token: 'clinic-verify' }),
     });
     await page().reload();
     const card = page().getByRole('region', { name: 'WhatsApp Clínica' });

@@ -13,6 +13,8 @@ export interface MetaPeer extends HttpPeer {
   businessAccountId: string;
   accessToken: string;
   appSecret: string;
+  /** A `meta_whatsapp` channel's settings pointing at this peer (`overrides` win). */
+  channelSettings(overrides?: Record<string, unknown>): Record<string, unknown>;
   /** `at`: when the request arrived (ms since the epoch, sub-millisecond). */
   sent: Array<{ id: string; body: Record<string, unknown>; at: number }>;
   templates: Array<{
@@ -171,6 +173,15 @@ export async function startMetaPeer(
     businessAccountId,
     accessToken,
     appSecret,
+    channelSettings: (overrides = {}) => ({
+      base_url: base,
+      phone_number_id: phoneNumberId,
+      business_account_id: businessAccountId,
+      access_token: accessToken,
+      app_secret: appSecret,
+      verify_token: 'v',
+      ...overrides,
+    }),
     sent,
     templates,
     post,

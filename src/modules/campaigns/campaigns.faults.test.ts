@@ -1,10 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { sql } from 'drizzle-orm';
-import { runOnce } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MetaPeer, metaError, startMetaPeer } from '../../../test/peers/meta-graph.ts';
-import { setupTestApp } from '../../../test/support/app.ts';
+import { runDueJobs, setupTestApp } from '../../../test/support/app.ts';
 import { silentWorkerLogger } from '../../platform/db/db.ts';
 import { startWorker } from '../../platform/queue/queue.ts';
 import { segmentWorld } from '../segments/segment-test-helpers.ts';
@@ -20,22 +19,14 @@ afterAll(async () => {
   await meta?.close();
 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const work = () =>
-  runOnce({ pgPool: t.app.dbHandle.pool, taskList: t.app.jobs.tasks, logger: silentWorkerLogger() });
+const work = () => runDueJobs(t);
 
 async function whatsappCampaign(recipients: number, ratePerSecond: number, baseUrl = meta.baseUrl) {
   const w = await segmentWorld(t);
   const channel = await w.call('POST', '/api/v1/channels', {
     provider: 'meta_whatsapp',
     name: 'WhatsApp',
-    settings: {
-      base_url: baseUrl,
-      phone_number_id: meta.phoneNumberId,
-      business_account_id: meta.businessAccountId,
-      access_token: meta.accessToken,
-      app_secret: meta.appSecret,
-      verify_token: 'v',
-    },
+    settings: meta.channelSettings({ base_url: baseUrl }),
     rate_per_second: ratePerSecond,
     daily_cap: null,
   });

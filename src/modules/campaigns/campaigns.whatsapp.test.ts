@@ -19,14 +19,7 @@ async function world() {
   const channel = await w.call('POST', '/api/v1/channels', {
     provider: 'meta_whatsapp',
     name: 'WhatsApp',
-    settings: {
-      base_url: meta.baseUrl,
-      phone_number_id: meta.phoneNumberId,
-      business_account_id: meta.businessAccountId,
-      access_token: meta.accessToken,
-      app_secret: meta.appSecret,
-      verify_token: 'v',
-    },
+    settings: meta.channelSettings(),
     rate_per_second: 100,
     daily_cap: null,
   });

@@ -339,14 +339,7 @@ describe('sending through a channel', () => {
     const { api } = await world();
     const created = await api('POST', '/api/v1/channels', {
       provider: 'meta_whatsapp',
-      settings: {
-        base_url: meta.baseUrl,
-        phone_number_id: meta.phoneNumberId,
-        business_account_id: meta.businessAccountId,
-        access_token: meta.accessToken,
-        app_secret: 's',
-        verify_token: 'v',
-      },
+      settings: meta.channelSettings({ app_secret: 's' }),
     });
     expect(created.json()).toMatchObject({ rate_per_second: 80, daily_cap: 250 });
     const synced = await api('POST', `/api/v1/channels/${created.json().id}/whatsapp-templates/sync`);

@@ -151,14 +151,10 @@ describe('signatures', () => {
 describe('Meta WhatsApp webhooks', () => {
   async function metaWorld() {
     const w = await world(`+3460${Math.floor(1_000_000 + Math.random() * 8_999_999)}`);
-    const channelId = await w.channel('meta_whatsapp', {
-      base_url: meta.baseUrl,
-      phone_number_id: meta.phoneNumberId,
-      business_account_id: meta.businessAccountId,
-      access_token: meta.accessToken,
-      app_secret: meta.appSecret,
-      verify_token: `verify-${w.workspace.id}`,
-    });
+    const channelId = await w.channel(
+      'meta_whatsapp',
+      meta.channelSettings({ verify_token: `verify-${w.workspace.id}` }),
+    );
     return { ...w, channelId };
   }
 
