@@ -502,7 +502,8 @@ describe('the SQL compiler agrees with the reference evaluator of the contract',
     expect(checked).toBeGreaterThanOrEqual(RUNS * TREES_PER_RUN);
     // Most trees split the clients: they are not trivially everyone or nobody.
     expect(split / checked).toBeGreaterThan(0.3);
-    // A good share of the trees read kept windows.
-    expect(keptTrees / checked).toBeGreaterThan(0.05);
+    // A good share of the trees read kept windows: about 5 % of a random draw (4.9 % in one CI run,
+    // which failed a 5 % bound), so the bound is 3 %.
+    expect(keptTrees / checked).toBeGreaterThan(0.03);
   });
 });
