@@ -125,6 +125,23 @@ const Fallbacks = Type.Array(Channel, {
   description: 'Channels tried in order when the main one is not possible for a client',
 });
 
+const AudienceSnapshotJson = Nullable(
+  Type.Object(
+    {
+      kind: StringEnum(['segment', 'definition', 'client_ids'] as const),
+      segment_id: Type.Optional(Uuid),
+      segment_name: Type.Optional(Type.String({ description: "The segment's name then" })),
+      segment_kind: Type.Optional(StringEnum(['dynamic', 'static'] as const)),
+      definition: Type.Optional(Definition),
+      count: Type.Integer({ description: 'Clients in the audience (the skipped ones included)' }),
+    },
+    {
+      description:
+        'Read-only. The audience as it was compiled when the recipients were fixed (set with `snapshot_at`, null before): a saved segment with its name and kind then and, when dynamic, its condition tree then (a later edit of the segment does not change it); an inline tree (`definition`); or a list of clients (`client_ids`). Not copied by duplicate.',
+    },
+  ),
+);
+
 const CampaignJson = Type.Object({
   id: Uuid,
   name: Type.String(),
@@ -143,6 +160,7 @@ const CampaignJson = Type.Object({
   determine_recipients: StringEnum(['now', 'at_send'] as const),
   snapshot_at: Nullable(Timestamp),
   audience_count: Nullable(Type.Integer()),
+  audience_snapshot: AudienceSnapshotJson,
   created_at: Timestamp,
   updated_at: Timestamp,
 });
