@@ -6,6 +6,14 @@ import { failReasonOf } from '../../../../src/modules/campaigns/campaigns.reason
 import type { AudienceSnapshot } from '../../api/campaigns';
 import { useDescribe } from '../segments/builder/editing';
 
+/** "/all/0/field: custom field 'tier' is archived; …" without the JSON paths the API gives. */
+function withoutPaths(detail: string): string {
+  return detail
+    .split('; ')
+    .map((part) => part.replace(/^\/[^:]*: /, ''))
+    .join('; ');
+}
+
 /**
  * Why a campaign could not run, in the user's language, with what to do: each reason names the
  * thing to fix and where, then "send again" (the page's button) or duplicate.
@@ -34,7 +42,7 @@ export function FailedReason({ reason, canSendAgain }: { reason: string; canSend
         </>
       ) : known?.kind === 'audience_invalid' ? (
         <>
-          {t('campaigns.failed.audienceInvalid', { detail: known.detail })} {next}
+          {t('campaigns.failed.audienceInvalid', { detail: withoutPaths(known.detail) })} {next}
         </>
       ) : known?.kind === 'channel_gone' ? (
         <>

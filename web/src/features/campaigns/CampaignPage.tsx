@@ -248,106 +248,110 @@ export function CampaignPage() {
         )
       ) : null}
       {campaign.data.audience_snapshot ? <AudienceAsSent snapshot={campaign.data.audience_snapshot} /> : null}
-      {stats.data ? (
+      {/* A campaign that failed before fixing its recipients has no figures and no recipients. */}
+      {canSendAgain ? null : stats.data ? (
         <StatsView stats={stats.data} campaign={campaign.data} pace={pace} />
       ) : (
         <Loader aria-label={t('campaigns.loading')} />
       )}
-
-      <Title order={2} size="h3" mt="xl" mb="sm">
-        {t('campaigns.page.recipients')}
-      </Title>
-      <Group mb="sm" gap="sm" align="flex-end">
-        <SegmentedControl
-          value={filter}
-          onChange={(v) => setFilter(v as DeliveryStatus | 'all')}
-          data={FILTERS.filter((f) => f !== 'held' || campaign.data.ab_test).map((f) => ({
-            value: f,
-            label: f === 'all' ? t('campaigns.page.all') : t(`campaigns.delivery.${f}`),
-          }))}
-        />
-        <TextInput
-          aria-label={t('campaigns.page.search')}
-          placeholder={t('campaigns.page.search')}
-          leftSection={<IconSearch size={16} />}
-          value={search}
-          onChange={(e) => setSearch(e.currentTarget.value)}
-        />
-        <Button
-          variant="default"
-          leftSection={<IconDownload size={16} aria-hidden />}
-          onClick={() => setExporting(true)}
-        >
-          {t('exports.exportRecipients')}
-        </Button>
-      </Group>
-      <RecordsExportDialog
-        opened={exporting}
-        onClose={() => setExporting(false)}
-        selection={{
-          kind: 'campaign_recipients',
-          campaign_id: id,
-          ...(filter === 'all' ? {} : { status: filter }),
-        }}
-      />
-      {recipients.data?.recipients.length ? (
-        <Table.ScrollContainer minWidth={720}>
-          <Table verticalSpacing="xs" data-testid="recipients">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('campaigns.page.client')}</Table.Th>
-                <Table.Th>{t('campaigns.page.address')}</Table.Th>
-                <Table.Th>{t('campaigns.columns.channel')}</Table.Th>
-                <Table.Th>{t('campaigns.columns.status')}</Table.Th>
-                <Table.Th>{t('campaigns.page.detail')}</Table.Th>
-                <Table.Th>{t('campaigns.page.sentAt')}</Table.Th>
-                {canExclude ? <Table.Th aria-label={t('campaigns.exclusions.exclude')} /> : null}
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {recipients.data.recipients.map((r) => (
-                <Table.Tr key={r.id}>
-                  <Table.Td>
-                    <Anchor component={Link} to={`/clients/${r.client_id}`}>
-                      {r.client_name ?? '—'}
-                    </Anchor>
-                  </Table.Td>
-                  <Table.Td>{r.address ?? '—'}</Table.Td>
-                  <Table.Td>{t(`campaigns.channels.${r.channel}`)}</Table.Td>
-                  <Table.Td>{t(`campaigns.delivery.${r.status}`)}</Table.Td>
-                  <Table.Td>
-                    {r.skip_reason ? t(`campaigns.skipReason.${r.skip_reason}`) : (r.error ?? '')}
-                  </Table.Td>
-                  <Table.Td>
-                    <DateTime value={r.sent_at} />
-                  </Table.Td>
-                  {canExclude ? (
-                    <Table.Td>
-                      {r.status === 'queued' || r.status === 'held' ? (
-                        <Button
-                          size="compact-xs"
-                          variant="subtle"
-                          color="red"
-                          onClick={() => excludeOne(r.client_id, r.client_name ?? r.address ?? '')}
-                        >
-                          {t('campaigns.exclusions.exclude')}
-                        </Button>
+      {canSendAgain ? null : (
+        <>
+          <Title order={2} size="h3" mt="xl" mb="sm">
+            {t('campaigns.page.recipients')}
+          </Title>
+          <Group mb="sm" gap="sm" align="flex-end">
+            <SegmentedControl
+              value={filter}
+              onChange={(v) => setFilter(v as DeliveryStatus | 'all')}
+              data={FILTERS.filter((f) => f !== 'held' || campaign.data.ab_test).map((f) => ({
+                value: f,
+                label: f === 'all' ? t('campaigns.page.all') : t(`campaigns.delivery.${f}`),
+              }))}
+            />
+            <TextInput
+              aria-label={t('campaigns.page.search')}
+              placeholder={t('campaigns.page.search')}
+              leftSection={<IconSearch size={16} />}
+              value={search}
+              onChange={(e) => setSearch(e.currentTarget.value)}
+            />
+            <Button
+              variant="default"
+              leftSection={<IconDownload size={16} aria-hidden />}
+              onClick={() => setExporting(true)}
+            >
+              {t('exports.exportRecipients')}
+            </Button>
+          </Group>
+          <RecordsExportDialog
+            opened={exporting}
+            onClose={() => setExporting(false)}
+            selection={{
+              kind: 'campaign_recipients',
+              campaign_id: id,
+              ...(filter === 'all' ? {} : { status: filter }),
+            }}
+          />
+          {recipients.data?.recipients.length ? (
+            <Table.ScrollContainer minWidth={720}>
+              <Table verticalSpacing="xs" data-testid="recipients">
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>{t('campaigns.page.client')}</Table.Th>
+                    <Table.Th>{t('campaigns.page.address')}</Table.Th>
+                    <Table.Th>{t('campaigns.columns.channel')}</Table.Th>
+                    <Table.Th>{t('campaigns.columns.status')}</Table.Th>
+                    <Table.Th>{t('campaigns.page.detail')}</Table.Th>
+                    <Table.Th>{t('campaigns.page.sentAt')}</Table.Th>
+                    {canExclude ? <Table.Th aria-label={t('campaigns.exclusions.exclude')} /> : null}
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {recipients.data.recipients.map((r) => (
+                    <Table.Tr key={r.id}>
+                      <Table.Td>
+                        <Anchor component={Link} to={`/clients/${r.client_id}`}>
+                          {r.client_name ?? '—'}
+                        </Anchor>
+                      </Table.Td>
+                      <Table.Td>{r.address ?? '—'}</Table.Td>
+                      <Table.Td>{t(`campaigns.channels.${r.channel}`)}</Table.Td>
+                      <Table.Td>{t(`campaigns.delivery.${r.status}`)}</Table.Td>
+                      <Table.Td>
+                        {r.skip_reason ? t(`campaigns.skipReason.${r.skip_reason}`) : (r.error ?? '')}
+                      </Table.Td>
+                      <Table.Td>
+                        <DateTime value={r.sent_at} />
+                      </Table.Td>
+                      {canExclude ? (
+                        <Table.Td>
+                          {r.status === 'queued' || r.status === 'held' ? (
+                            <Button
+                              size="compact-xs"
+                              variant="subtle"
+                              color="red"
+                              onClick={() => excludeOne(r.client_id, r.client_name ?? r.address ?? '')}
+                            >
+                              {t('campaigns.exclusions.exclude')}
+                            </Button>
+                          ) : null}
+                        </Table.Td>
                       ) : null}
-                    </Table.Td>
-                  ) : null}
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      ) : (
-        <Text c="dimmed">{recipients.isPending ? '' : t('campaigns.page.noRecipients')}</Text>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </Table.ScrollContainer>
+          ) : (
+            <Text c="dimmed">{recipients.isPending ? '' : t('campaigns.page.noRecipients')}</Text>
+          )}
+          {recipients.data?.next_cursor ? (
+            <Text size="sm" c="dimmed" mt="xs">
+              {t('campaigns.page.firstHundred')}
+            </Text>
+          ) : null}
+        </>
       )}
-      {recipients.data?.next_cursor ? (
-        <Text size="sm" c="dimmed" mt="xs">
-          {t('campaigns.page.firstHundred')}
-        </Text>
-      ) : null}
     </>
   );
 }
