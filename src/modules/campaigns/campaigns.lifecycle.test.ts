@@ -1,12 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { runOnce } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SmtpSink, startSmtpSink } from '../../../test/peers/smtp-sink.ts';
 import { setupTestApp } from '../../../test/support/app.ts';
 import { silentWorkerLogger } from '../../platform/db/db.ts';
+import { createSuppressionList } from '../consent/suppressions.service.ts';
 import { insertClients, segmentWorld } from '../segments/segment-test-helpers.ts';
+import { campaignPipeline } from './campaigns.pipeline.ts';
 import { failReasonText } from './campaigns.reasons.ts';
-import { PREPARE_TASK, RECOVER_TASK } from './campaigns.send.ts';
+import { campaignSendJobs, PREPARE_TASK, RECOVER_TASK } from './campaigns.send.ts';
 
 /**
  * The ends of a campaign's life the engine did not cover: the audience kept as it was compiled,
@@ -53,15 +56,29 @@ async function world() {
         sql`select count(*)::int as n from deliveries where campaign_id = ${id}`,
       )
     ).rows[0]!.n;
-  /** The campaign's jobs still in the queue (the prepare, the lanes). */
-  const jobs = async (id: string) =>
-    (
-      await w.db.execute<{ task_identifier: string; attempts: number; last_error: string | null }>(
-        sql`select t.identifier as task_identifier, j.attempts, j.last_error
-            from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
-            where j.payload->>'campaign_id' = ${id} order by t.identifier`,
-      )
-    ).rows;
+  /**
+   * The campaign's jobs still in the queue (the prepare, the lanes). graphile-worker records a job's
+   * completion without awaiting it, so runOnce may return just before: a job still locked by the
+   * worker that ran it is waited for (its success deletes it, its failure records it).
+   */
+  const jobs = async (id: string) => {
+    for (let wait = 0; ; wait++) {
+      const rows = (
+        await w.db.execute<{
+          task_identifier: string;
+          attempts: number;
+          last_error: string | null;
+          locked: boolean;
+        }>(
+          sql`select t.identifier as task_identifier, j.attempts, j.last_error, j.locked_at is not null as locked
+              from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+              where j.payload->>'campaign_id' = ${id} order by t.identifier`,
+        )
+      ).rows;
+      if (!rows.some((r) => r.locked) || wait === 100) return rows.map(({ locked: _, ...job }) => job);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
   const audit = async (id: string) =>
     (
       await w.db.execute<{ action: string; changes: Record<string, { after: unknown }> }>(
@@ -297,6 +314,62 @@ describe('a campaign that cannot run', () => {
     await work();
     expect(await w.get(id)).toMatchObject({ status: 'sent', audience_count: 3 });
     expect(await w.deliveries(id)).toBe(3);
+  });
+
+  it('in a large workspace (the snapshot written in halves) fails the same way, writes no half and frees its lock; a good one keeps its audience too', async () => {
+    const w = await world();
+    // The prepare of a workspace of 2 clients or more written in two halves, as a large one's.
+    const split = campaignSendJobs(t.app.dbHandle.db, t.app.dbHandle.pool, {
+      suppressions: createSuppressionList(randomBytes(32).toString('hex')),
+      pipeline: campaignPipeline(t.app.channels, t.app.templates),
+      snapshotSplitFrom: 2,
+    });
+    const prepareInHalves = () =>
+      runOnce({
+        pgPool: t.app.dbHandle.pool,
+        taskList: { [PREPARE_TASK]: split.tasks[PREPARE_TASK]! },
+        logger: silentWorkerLogger(),
+      });
+    const tree = { field: 'city', op: 'eq', value: 'Madrid' };
+    const gone = (await w.call('POST', '/api/v1/segments', { name: 'Gone', definition: tree })).json();
+    const kept = (await w.call('POST', '/api/v1/segments', { name: 'Kept', definition: tree })).json();
+    const failing = await w.createCampaign({ segment_id: gone.id });
+    const good = await w.createCampaign({ segment_id: kept.id });
+    for (const id of [failing, good])
+      expect((await w.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
+    await w.db.execute(sql`update segments set archived_at = now() where id = ${gone.id}`);
+    await prepareInHalves();
+
+    expect(await w.get(failing)).toMatchObject({
+      status: 'failed',
+      status_reason: failReasonText({ kind: 'segment_gone', detail: 'Gone' }),
+    });
+    expect(await w.deliveries(failing)).toBe(0);
+    expect(await w.jobs(failing)).toEqual([]);
+    // The prepare's session lock on the campaign is free (another prepare could take it).
+    const client = await t.app.dbHandle.pool.connect();
+    try {
+      const lock = await client.query<{ taken: boolean }>(
+        'select pg_try_advisory_lock(740518, hashtext($1)) as taken',
+        [failing],
+      );
+      expect(lock.rows[0]!.taken).toBe(true);
+      await client.query('select pg_advisory_unlock_all()');
+    } finally {
+      client.release();
+    }
+
+    expect(await w.get(good)).toMatchObject({
+      audience_count: 2,
+      audience_snapshot: {
+        kind: 'segment',
+        segment_id: kept.id,
+        segment_name: 'Kept',
+        segment_kind: 'dynamic',
+        definition: tree,
+        count: 2,
+      },
+    });
   });
 
   it('another workspace can neither read a failed campaign nor send it', async () => {
