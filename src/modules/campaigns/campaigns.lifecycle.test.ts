@@ -292,6 +292,42 @@ describe('a campaign that cannot run', () => {
     expect(sink.messages.length).toBe(0);
   });
 
+  it('fails when its channel is deleted after its recipients were fixed: nothing more is sent, what waited is cancelled, no lane is left', async () => {
+    const w = await world();
+    const smtp = await w.call('POST', '/api/v1/channels', {
+      provider: 'smtp',
+      name: 'Sink',
+      settings: { host: sink.host, port: sink.port, secure: false, from_email: 'hola@clinic.example' },
+    });
+    const id = await w.createCampaign({ client_ids: w.ids }, { channel_id: smtp.json().id });
+    expect((await w.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
+    await work([PREPARE_TASK]);
+    expect((await w.get(id)).snapshot_at).not.toBeNull();
+    const before = sink.messages.length;
+    expect((await w.call('DELETE', `/api/v1/channels/${smtp.json().id}`)).statusCode).toBe(204);
+    await work();
+
+    expect(await w.get(id)).toMatchObject({
+      status: 'failed',
+      status_reason: failReasonText({ kind: 'channel_gone' }),
+      audience_count: 3,
+    });
+    const statuses = (
+      await w.db.execute<{ status: string }>(
+        sql`select status from deliveries where campaign_id = ${id} order by status`,
+      )
+    ).rows.map((r) => r.status);
+    expect(statuses).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    expect(sink.messages.length).toBe(before);
+    expect(await w.jobs(id)).toEqual([]);
+    const failed = (await w.audit(id)).find((a) => a.action === 'campaign.failed');
+    expect(failed?.changes).toMatchObject({ cancelled_deliveries: { after: 3 } });
+    // Its recipients were fixed: it cannot be sent again as it is; a duplicate can.
+    expect((await w.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(422);
+    expect((await w.call('PATCH', `/api/v1/campaigns/${id}`, { name: 'x' })).statusCode).toBe(422);
+    expect((await w.call('POST', `/api/v1/campaigns/${id}/duplicate`, {})).statusCode).toBe(201);
+  });
+
   it('keeps retrying a transient error (the database), and sends once it is over', async () => {
     const w = await world();
     const id = await w.createCampaign({ client_ids: w.ids });

@@ -452,9 +452,12 @@ async function audienceFailure(
   return error;
 }
 
-/** The channel the campaign sends through and the saved templates of its content still exist. */
+/**
+ * The channel the campaign sends through and the saved templates of its content still exist. (No
+ * channel chosen: the workspace's default for the kind, else the Outbox, which cannot be deleted.)
+ */
 async function checkCanRun(db: Database, tx: DbOrTx, deps: SnapshotDeps, row: CampaignRow) {
-  if (deps.pipeline)
+  if (deps.pipeline && row.channelId)
     await deps.pipeline.channel(db, row.workspaceId, row.channelId, row.channel).catch((error: unknown) => {
       throw isPermanent(error) && error.code === 'NOT_FOUND'
         ? new CampaignCannotRun({ kind: 'channel_gone' })
@@ -969,12 +972,41 @@ export function campaignSendJobs(db: Database, pool: pg.Pool, deps: SendDeps): J
           .at(-1),
       ) || 0;
     if (!workspaceId) return;
+    // Its channel or template deleted since the prepare (or while it was paused): it cannot go on.
+    const row = await getCampaignRow(db, workspaceId, campaign_id);
+    if (row.status === 'sending' || row.status === 'scheduled') {
+      const cannot = await checkCanRun(db, db, deps, row).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      if (cannot) {
+        const reason = failReasonOfError(cannot);
+        if (!reason) throw retryable(cannot);
+        await failCampaign(db, workspaceId, campaign_id, reason);
+        return;
+      }
+    }
+    let failure: FailReason | null = null;
     // Held while the lane sends: claims of a lane whose process died are known as orphans at once.
     const owner = await holdClaimOwner(pool);
     try {
       await dispatchLane(db, deps, campaign_id, workspaceId, lane, owner.id);
+    } catch (error) {
+      // Permanent (e.g. the channel deleted during this run): the campaign fails instead of being
+      // retried forever. Anything else is retried.
+      failure = failReasonOfError(error);
+      if (!failure) throw retryable(error);
     } finally {
       await owner.release();
+    }
+    if (failure) {
+      const precise = await checkCanRun(db, db, deps, row).then(
+        () => null,
+        (error: unknown) => (error instanceof CampaignCannotRun ? error.reason : null),
+      );
+      // This lane's claims (its owner lock is free now): whether their messages left is not known.
+      await reapStaleClaims(db, campaign_id, STALE_CLAIM_MS);
+      await failCampaign(db, workspaceId, campaign_id, precise ?? failure);
     }
   };
   /**
