@@ -126,6 +126,22 @@ describe('the audience as it was compiled', () => {
     expect(copy.json()).toMatchObject({ status: 'draft', audience_snapshot: null, snapshot_at: null });
   });
 
+  it('is documented read-only in the OpenAPI document, and a PATCH cannot set it', async () => {
+    const doc = (await t.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    const campaign =
+      doc.paths['/api/v1/campaigns/{id}'].get.responses['200'].content['application/json'].schema;
+    const snapshot = JSON.stringify(campaign.properties.audience_snapshot);
+    expect(snapshot).toContain('as it was compiled when the recipients were fixed');
+    expect(snapshot).toContain('segment_name');
+    const w = await world();
+    const id = await w.createCampaign({ client_ids: w.ids });
+    const patched = await w.call('PATCH', `/api/v1/campaigns/${id}`, {
+      audience_snapshot: { kind: 'client_ids', count: 99 },
+    });
+    expect(patched.statusCode).toBe(400);
+    expect((await w.get(id)).audience_snapshot).toBeNull();
+  });
+
   it('keeps an inline tree as it was, and only the fact and count of a static segment or a list', async () => {
     const w = await world();
     const tree = {
