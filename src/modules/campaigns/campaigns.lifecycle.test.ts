@@ -9,7 +9,7 @@ import { createSuppressionList } from '../consent/suppressions.service.ts';
 import { insertClients, segmentWorld } from '../segments/segment-test-helpers.ts';
 import { campaignPipeline } from './campaigns.pipeline.ts';
 import { failReasonText } from './campaigns.reasons.ts';
-import { campaignSendJobs, PREPARE_TASK, RECOVER_TASK } from './campaigns.send.ts';
+import { campaignSendJobs, DISPATCH_TASK, PREPARE_TASK, RECOVER_TASK } from './campaigns.send.ts';
 
 /**
  * The ends of a campaign's life the engine did not cover: the audience kept as it was compiled,
@@ -447,6 +447,27 @@ describe('a campaign that cannot run', () => {
 });
 
 describe('cancelling a campaign', () => {
+  it('cancels the batch a lane hands back to the queue after the cancel', async () => {
+    const w = await world();
+    const id = await w.createCampaign({ client_ids: w.ids });
+    expect((await w.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
+    await work([PREPARE_TASK]);
+    expect((await w.call('POST', `/api/v1/campaigns/${id}/cancel`, {})).statusCode).toBe(200);
+    // A lane had two claimed when the cancel came; seeing it, it gives them back unsent (queued).
+    await w.db.execute(sql`
+      update deliveries set status = 'queued'
+      where campaign_id = ${id} and client_id = any(${`{${w.ids[0]},${w.ids[1]}}`}::uuid[])`);
+    await w.db.execute(
+      sql`select graphile_worker.add_job(${DISPATCH_TASK}, json_build_object('campaign_id', ${id}::text))`,
+    );
+    await work([DISPATCH_TASK]);
+    const statuses = (
+      await w.db.execute<{ status: string }>(sql`select status from deliveries where campaign_id = ${id}`)
+    ).rows.map((r) => r.status);
+    expect(statuses).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    expect((await w.get(id)).status).toBe('cancelled');
+  });
+
   it('moves the last contact of the clients its messages reached before the cancel', async () => {
     const w = await world();
     const id = await w.createCampaign({ client_ids: w.ids });

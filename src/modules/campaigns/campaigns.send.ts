@@ -999,15 +999,20 @@ export function campaignSendJobs(db: Database, pool: pg.Pool, deps: SendDeps): J
     } finally {
       await owner.release();
     }
-    if (failure) {
-      const precise = await checkCanRun(db, db, deps, row).then(
-        () => null,
-        (error: unknown) => (error instanceof CampaignCannotRun ? error.reason : null),
-      );
-      // This lane's claims (its owner lock is free now): whether their messages left is not known.
-      await reapStaleClaims(db, campaign_id, STALE_CLAIM_MS);
-      await failCampaign(db, workspaceId, campaign_id, precise ?? failure);
+    if (!failure) {
+      // A lane that stopped because the campaign was cancelled or failed meanwhile handed its claimed,
+      // unsent batches back to the queue, after the cancel had cancelled what was queued: those too.
+      const after = await getCampaignRow(db, workspaceId, campaign_id);
+      if (after.status === 'cancelled' || after.status === 'failed') await cancelQueued(db, campaign_id);
+      return;
     }
+    const precise = await checkCanRun(db, db, deps, row).then(
+      () => null,
+      (error: unknown) => (error instanceof CampaignCannotRun ? error.reason : null),
+    );
+    // This lane's claims (its owner lock is free now): whether their messages left is not known.
+    await reapStaleClaims(db, campaign_id, STALE_CLAIM_MS);
+    await failCampaign(db, workspaceId, campaign_id, precise ?? failure);
   };
   /**
    * A worker killed mid-lane leaves its job locked (graphile-worker frees it only after 4 hours):
