@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { accountRefusedReason, FAILURE_RATE_REASON, pauseReasonOf } from './campaigns.reasons.ts';
+import {
+  accountRefusedReason,
+  FAILURE_RATE_REASON,
+  type FailReason,
+  failReasonOf,
+  failReasonText,
+  pauseReasonOf,
+} from './campaigns.reasons.ts';
 
 describe('pause reasons', () => {
   it('reads back the reasons the engine writes, and nothing else', () => {
@@ -9,5 +16,20 @@ describe('pause reasons', () => {
       detail: '131031: Business account is locked',
     });
     expect(pauseReasonOf('Paused by an operator')).toBeNull();
+  });
+});
+
+describe('failure reasons', () => {
+  it('reads back every reason the engine writes, with its detail, and nothing else', () => {
+    const reasons: FailReason[] = [
+      { kind: 'segment_gone', detail: 'VIP Madrid' },
+      { kind: 'audience_invalid', detail: '/all/0/field: unknown custom field "vip_level"' },
+      { kind: 'channel_gone' },
+      { kind: 'template_gone' },
+      { kind: 'other', detail: 'Campaign not found' },
+    ];
+    for (const reason of reasons) expect(failReasonOf(failReasonText(reason))).toEqual(reason);
+    expect(failReasonOf(FAILURE_RATE_REASON)).toBeNull();
+    expect(failReasonOf('Something else')).toBeNull();
   });
 });

@@ -125,6 +125,23 @@ const Fallbacks = Type.Array(Channel, {
   description: 'Channels tried in order when the main one is not possible for a client',
 });
 
+const AudienceSnapshotJson = Nullable(
+  Type.Object(
+    {
+      kind: StringEnum(['segment', 'definition', 'client_ids'] as const),
+      segment_id: Type.Optional(Uuid),
+      segment_name: Type.Optional(Type.String({ description: "The segment's name then" })),
+      segment_kind: Type.Optional(StringEnum(['dynamic', 'static'] as const)),
+      definition: Type.Optional(Definition),
+      count: Type.Integer({ description: 'Clients in the audience (the skipped ones included)' }),
+    },
+    {
+      description:
+        'Read-only. The audience as it was compiled when the recipients were fixed (set with `snapshot_at`, null before): a saved segment with its name and kind then and, when dynamic, its condition tree then (a later edit of the segment does not change it); an inline tree (`definition`); or a list of clients (`client_ids`). Not copied by duplicate.',
+    },
+  ),
+);
+
 const CampaignJson = Type.Object({
   id: Uuid,
   name: Type.String(),
@@ -136,13 +153,22 @@ const CampaignJson = Type.Object({
   fallback_channels: Fallbacks,
   marketing: Type.Boolean(),
   ab_test: AbTestJson,
-  status: StringEnum(CAMPAIGN_STATUSES),
-  status_reason: Nullable(Type.String()),
+  status: StringEnum(CAMPAIGN_STATUSES, {
+    description:
+      'draft → scheduled → sending ⇄ paused → sent | cancelled | failed. `failed`: the campaign could not run (its segment archived, its conditions invalid, its channel or template deleted), see `status_reason`; a campaign whose messages failed one by one is `sent`, with its failures.',
+  }),
+  status_reason: Nullable(
+    Type.String({
+      description:
+        "Why the campaign paused itself or failed, in English; the dashboard says it in the user's language",
+    }),
+  ),
   scheduled_at: Nullable(Timestamp),
   recipient_time_zone: Type.Boolean(),
   determine_recipients: StringEnum(['now', 'at_send'] as const),
   snapshot_at: Nullable(Timestamp),
   audience_count: Nullable(Type.Integer()),
+  audience_snapshot: AudienceSnapshotJson,
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -391,7 +417,8 @@ export function registerCampaignRoutes(
       schema: {
         tags,
         summary: 'Change a draft or scheduled campaign',
-        description: 'Any other status answers 422 NOT_ALLOWED_NOW (duplicate the campaign instead).',
+        description:
+          'Also a `failed` campaign that never fixed its recipients (`snapshot_at` null: it failed before writing any), so its problem can be fixed and it can be sent again. Any other status answers 422 NOT_ALLOWED_NOW (duplicate the campaign instead).',
         params: IdParams,
         body: Type.Object(
           {
@@ -560,7 +587,7 @@ export function registerCampaignRoutes(
         tags,
         summary: 'Send now or schedule',
         description:
-          "Now, or at `at` (then `scheduled`). `recipient_time_zone: true` sends at `at`'s wall-clock time (in the workspace's zone) in each recipient's own zone (client, else location, else workspace). SMS and WhatsApp never go out during the workspace's quiet hours (`GET /api/v1/campaign-settings`, 21:00 to 09:00 by default) in each recipient's zone: they wait, never dropped. `determine_recipients`: `now` (default) fixes the audience when the sending starts from this request; `at_send` when the scheduled time comes. The audience is written into the deliveries ledger by a background job (one row per client, unique), so a double click or two tabs send once: the second request answers 422 NOT_ALLOWED_NOW.",
+          "A draft, a scheduled campaign, or a `failed` one that never fixed its recipients (`snapshot_at` null) once its problem is fixed: the audience is checked first (404 for an archived segment, 400 INVALID_SEGMENT for conditions that no longer validate). A failed campaign that had fixed its recipients answers 422: duplicate it. Now, or at `at` (then `scheduled`). `recipient_time_zone: true` sends at `at`'s wall-clock time (in the workspace's zone) in each recipient's own zone (client, else location, else workspace). SMS and WhatsApp never go out during the workspace's quiet hours (`GET /api/v1/campaign-settings`, 21:00 to 09:00 by default) in each recipient's zone: they wait, never dropped. `determine_recipients`: `now` (default) fixes the audience when the sending starts from this request; `at_send` when the scheduled time comes. The audience is written into the deliveries ledger by a background job (one row per client, unique), so a double click or two tabs send once: the second request answers 422 NOT_ALLOWED_NOW.",
         params: IdParams,
         body: Type.Object(
           {
@@ -584,7 +611,7 @@ export function registerCampaignRoutes(
         tags,
         summary: 'Send again the deliveries that failed or whose outcome is unknown',
         description:
-          'Only the statuses you pick go back to the queue. An `unknown` delivery may already have reached the client (the provider took the request but its answer was lost): retrying it is your decision, the engine never does it on its own.',
+          'Only the statuses you pick go back to the queue (a sending, paused or sent campaign; a failed one has nothing to retry: 422). An `unknown` delivery may already have reached the client (the provider took the request but its answer was lost): retrying it is your decision, the engine never does it on its own.',
         params: IdParams,
         body: Type.Object(
           {

@@ -67,6 +67,12 @@ export const campaigns = pgTable(
     /** Set when the audience was snapshotted into the ledger, with its size. */
     snapshotAt: ts(),
     audienceCount: integer(),
+    /**
+     * The audience as it was compiled at `snapshot_at` (AudienceSnapshot, campaigns.audience.ts): a
+     * saved segment's name and tree at that moment, an inline tree, or the fact of a list and its
+     * count. Written once, by the prepare's final step; a later edit of the segment does not move it.
+     */
+    audienceSnapshot: jsonb().$type<Record<string, unknown>>(),
     createdBy: uuid().references(() => users.id, { onDelete: 'set null' }),
     createdAt: ts().notNull().defaultNow(),
     updatedAt: ts().notNull().defaultNow(),

@@ -34,8 +34,9 @@ import {
   sentContactsSql,
 } from '../deliveries/deliveries.repo.ts';
 import { paced } from '../deliveries/rate-limiter.ts';
-import { type Audience, compileAudience, markSegmentUsed } from '../segments/segments.service.ts';
+import { type Audience, compileAudience, getSegment, markSegmentUsed } from '../segments/segments.service.ts';
 import {
+  getTemplateRow,
   localIso,
   type RenderedMessage,
   type RenderInput,
@@ -43,7 +44,13 @@ import {
 } from '../templates/templates.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import { type CampaignContent, contentForVariant, contentVariants, startAbTest } from './campaigns.ab.ts';
-import { accountRefusedReason, FAILURE_RATE_REASON } from './campaigns.reasons.ts';
+import { type AudienceSnapshot, audienceAsCompiled } from './campaigns.audience.ts';
+import {
+  accountRefusedReason,
+  FAILURE_RATE_REASON,
+  type FailReason,
+  failReasonText,
+} from './campaigns.reasons.ts';
 import { type CampaignRow, excludedFromCampaignSql, updateCampaignRow } from './campaigns.repo.ts';
 import {
   blockedChannelsOf,
@@ -163,6 +170,14 @@ async function enqueue(db: DbOrTx, task: string, campaignId: string, lane: numbe
 }
 
 /**
+ * Draft and scheduled campaigns can be sent; so can a failed one that never fixed its recipients
+ * (it failed in the prepare: nothing was written to the ledger), once its problem is fixed.
+ */
+function canSend(row: CampaignRow): boolean {
+  return row.status === 'draft' || row.status === 'scheduled' || (row.status === 'failed' && !row.snapshotAt);
+}
+
+/**
  * Send (or schedule) a draft or scheduled campaign. The row is locked: a double-clicked Send or two
  * tabs get one answer each, and only the first starts anything (the other: 422 NOT_ALLOWED_NOW).
  * The audience is snapshotted by a job, not in the request: a million recipients take seconds.
@@ -178,8 +193,18 @@ export async function sendCampaign(db: Database, ctx: WorkspaceContext, id: stri
     ]);
   return db.transaction(async (tx) => {
     const row = await getCampaignRow(tx, ctx.workspaceId, id, true);
-    if (row.status !== 'draft' && row.status !== 'scheduled')
-      throw new AppError('NOT_ALLOWED_NOW', `This campaign is already ${row.status}`);
+    if (!canSend(row))
+      throw new AppError(
+        'NOT_ALLOWED_NOW',
+        row.status === 'failed'
+          ? 'This campaign failed after its recipients were fixed; duplicate it to send it again'
+          : `This campaign is already ${row.status}`,
+      );
+    // Refused now rather than failed later: a segment archived meanwhile (404), conditions that no
+    // longer validate (400 INVALID_SEGMENT), e.g. when a failed campaign is sent again unchanged.
+    await compileAudience(tx, ctx.workspaceId, row.audience as Audience, {
+      pathPrefix: '/audience/definition',
+    });
     const recipientTimeZone = input.recipient_time_zone === true;
     // With recipients' zones, the first of them may be due hours before `at` (Pacific/Kiritimati is UTC+14).
     const startAt = later ? (recipientTimeZone ? new Date(at.getTime() - 26 * 3_600_000) : at) : new Date();
@@ -329,7 +354,15 @@ async function finishPrepare(
         : null,
     quietHours: quiet_hours,
   };
-  const audience = await compileAudience(tx, workspaceId, row.audience as Audience, { now });
+  // What could make the campaign fail for good is checked before anything is written: the audience
+  // (its segment, its conditions), the channel and the templates. A CampaignCannotRun ends it `failed`.
+  const audience = await compileAudience(tx, workspaceId, row.audience as Audience, { now }).catch(
+    async (error: unknown) => {
+      throw await audienceFailure(tx, workspaceId, error, row.audience as Audience);
+    },
+  );
+  const asCompiled = await audienceAsCompiled(tx, workspaceId, row.audience as Audience);
+  await checkCanRun(db, tx, deps, row);
   const channels = [row.channel, ...(row.fallbackChannels as MessageChannel[])];
   const rules = {
     workspaceId,
@@ -360,6 +393,7 @@ async function finishPrepare(
   await updateCampaignRow(tx, workspaceId, campaignId, {
     snapshotAt: now,
     audienceCount: added,
+    audienceSnapshot: asCompiled(added) as AudienceSnapshot & Record<string, unknown>,
     ...(live ? { status: stillScheduled ? 'scheduled' : 'sending' } : {}),
   });
   const content = row.content as CampaignContent;
@@ -370,6 +404,113 @@ async function finishPrepare(
   if (live)
     for (let lane = 0; lane < DISPATCH_LANES; lane++)
       await enqueue(tx, DISPATCH_TASK, campaignId, lane, stillScheduled ? firstDue : undefined);
+}
+
+/**
+ * A campaign that cannot run until the user changes something (its segment was archived, its
+ * channel deleted…): retrying the job would fail the same way, so the campaign ends `failed`.
+ */
+export class CampaignCannotRun extends Error {
+  constructor(readonly reason: FailReason) {
+    super(failReasonText(reason));
+    this.name = 'CampaignCannotRun';
+  }
+}
+
+/** Errors the user has to fix (validation, not found): permanent. Anything else (the database, a timeout) is retried. */
+const PERMANENT_CODES: readonly string[] = [
+  'VALIDATION_FAILED',
+  'INVALID_SEGMENT',
+  'BAD_REQUEST',
+  'NOT_FOUND',
+];
+
+function isPermanent(error: unknown): error is AppError {
+  return error instanceof AppError && PERMANENT_CODES.includes(error.code);
+}
+
+/** The audience did not compile: its segment is gone, or its conditions no longer validate. */
+async function audienceFailure(
+  db: DbOrTx,
+  workspaceId: string,
+  error: unknown,
+  audience: Audience,
+): Promise<unknown> {
+  if (!isPermanent(error)) return error;
+  if (error.code === 'NOT_FOUND' && 'segment_id' in audience) {
+    // An archived segment still has its name; one deleted from the database only its id.
+    const segment = await getSegment(db, systemContext(workspaceId), audience.segment_id).catch(() => null);
+    return new CampaignCannotRun({ kind: 'segment_gone', detail: segment?.name ?? audience.segment_id });
+  }
+  if (error.code === 'INVALID_SEGMENT')
+    return new CampaignCannotRun({
+      kind: 'audience_invalid',
+      detail: error.details.length
+        ? error.details.map((d) => `${d.path || '/'}: ${d.message}`).join('; ')
+        : error.message,
+    });
+  return error;
+}
+
+/**
+ * The channel the campaign sends through and the saved templates of its content still exist. (No
+ * channel chosen: the workspace's default for the kind, else the Outbox, which cannot be deleted.)
+ */
+async function checkCanRun(db: Database, tx: DbOrTx, deps: SnapshotDeps, row: CampaignRow) {
+  if (deps.pipeline && row.channelId)
+    await deps.pipeline.channel(db, row.workspaceId, row.channelId, row.channel).catch((error: unknown) => {
+      throw isPermanent(error) && error.code === 'NOT_FOUND'
+        ? new CampaignCannotRun({ kind: 'channel_gone' })
+        : error;
+    });
+  for (const content of contentVariants(row.content as CampaignContent))
+    if ('template_id' in content)
+      await getTemplateRow(tx, row.workspaceId, content.template_id).catch((error: unknown) => {
+        throw isPermanent(error) && error.code === 'NOT_FOUND'
+          ? new CampaignCannotRun({ kind: 'template_gone' })
+          : error;
+      });
+}
+
+/** The reason a prepare or a lane stopped for good; null when the error is worth retrying. */
+function failReasonOfError(error: unknown): FailReason | null {
+  if (error instanceof CampaignCannotRun) return error.reason;
+  if (isPermanent(error)) return { kind: 'other', detail: error.message };
+  return null;
+}
+
+/**
+ * The campaign could not run: `failed`, with the reason the dashboard explains, in the audit log.
+ * Its lanes are taken off the queue and whatever was still queued is cancelled, so nothing more is
+ * sent and nothing retries it (the lane recovery only looks at `sending` campaigns). A campaign
+ * paused or cancelled meanwhile keeps its status.
+ */
+export async function failCampaign(
+  db: Database,
+  workspaceId: string,
+  campaignId: string,
+  reason: FailReason,
+) {
+  const text = failReasonText(reason);
+  return db.transaction(async (tx) => {
+    const row = await getCampaignRow(tx, workspaceId, campaignId, true);
+    if (row.status !== 'sending' && row.status !== 'scheduled') return false;
+    const cancelled = await cancelQueued(tx, campaignId);
+    for (let lane = 0; lane < DISPATCH_LANES; lane++)
+      await tx.execute(sql`select graphile_worker.remove_job(${`${DISPATCH_TASK}:${campaignId}:${lane}`})`);
+    await updateCampaignRow(tx, workspaceId, campaignId, { status: 'failed', statusReason: text });
+    await recordAudit(tx, systemContext(workspaceId, 'campaign'), {
+      action: 'campaign.failed',
+      entityType: 'campaign',
+      entityId: campaignId,
+      changes: {
+        status: { before: row.status, after: 'failed' },
+        reason: { before: null, after: text },
+        ...(cancelled ? { cancelled_deliveries: { before: null, after: cancelled } } : {}),
+      },
+    });
+    return true;
+  });
 }
 
 /** When the earliest queued delivery of a campaign may go (null: now, or nothing queued). */
@@ -746,7 +887,7 @@ export async function changeCampaignState(
   id: string,
   action: 'pause' | 'resume' | 'cancel',
 ) {
-  return db.transaction(async (tx) => {
+  const json = await db.transaction(async (tx) => {
     const row = await getCampaignRow(tx, ctx.workspaceId, id, true);
     const allowed: Record<typeof action, CampaignRow['status'][]> = {
       pause: ['sending'],
@@ -772,6 +913,11 @@ export async function changeCampaignState(
     });
     return toCampaignJson(updated);
   });
+  // What left before the cancel still moves its clients' last contact (as a finished campaign's end
+  // does in finishOrWait): a batch's own update may have been missed, and no lane will finish it.
+  // After the transaction, like every last-contact update (see advanceSentClients).
+  if (action === 'cancel') await recordContacted(db, ctx.workspaceId, campaignContactsSql(id));
+  return json;
 }
 
 function payloadOf(payload: unknown): { campaign_id: string } {
@@ -787,12 +933,34 @@ async function workspaceOfCampaign(db: Database, campaignId: string): Promise<st
   return result.rows[0]?.workspace_id ?? null;
 }
 
+/**
+ * A transient error as graphile-worker records it for the retry. A failed query's message carries its
+ * parameters, some binary (the suppression list's key): a NUL in it makes graphile-worker's own
+ * update of the job fail, which would leave the job locked for 4 hours instead of retried.
+ */
+function retryable(error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+  const clean = message.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '�');
+  if (clean === message && error instanceof Error) return error;
+  return new Error(clean, { cause: error });
+}
+
 /** `pool`: the lanes hold their claim-owner lock on a connection of their own from it. */
 export function campaignSendJobs(db: Database, pool: pg.Pool, deps: SendDeps): JobDefinitions {
   const prepare: Task = async (payload) => {
     const { campaign_id } = payloadOf(payload);
     const workspaceId = await workspaceOfCampaign(db, campaign_id);
-    if (workspaceId) await prepareCampaign(db, pool, deps, campaign_id, workspaceId);
+    if (!workspaceId) return;
+    try {
+      await prepareCampaign(db, pool, deps, campaign_id, workspaceId);
+    } catch (error) {
+      // Permanent: the campaign fails, and the job ends (graphile-worker would retry it 25 times,
+      // and the lane recovery queue it again every minute). Transient: thrown, so it is retried.
+      const reason = failReasonOfError(error);
+      if (!reason) throw retryable(error);
+      await failCampaign(db, workspaceId, campaign_id, reason);
+    }
   };
   const dispatch: Task = async (payload, helpers) => {
     const { campaign_id } = payloadOf(payload);
@@ -804,13 +972,47 @@ export function campaignSendJobs(db: Database, pool: pg.Pool, deps: SendDeps): J
           .at(-1),
       ) || 0;
     if (!workspaceId) return;
+    // Its channel or template deleted since the prepare (or while it was paused): it cannot go on.
+    const row = await getCampaignRow(db, workspaceId, campaign_id);
+    if (row.status === 'sending' || row.status === 'scheduled') {
+      const cannot = await checkCanRun(db, db, deps, row).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      if (cannot) {
+        const reason = failReasonOfError(cannot);
+        if (!reason) throw retryable(cannot);
+        await failCampaign(db, workspaceId, campaign_id, reason);
+        return;
+      }
+    }
+    let failure: FailReason | null = null;
     // Held while the lane sends: claims of a lane whose process died are known as orphans at once.
     const owner = await holdClaimOwner(pool);
     try {
       await dispatchLane(db, deps, campaign_id, workspaceId, lane, owner.id);
+    } catch (error) {
+      // Permanent (e.g. the channel deleted during this run): the campaign fails instead of being
+      // retried forever. Anything else is retried.
+      failure = failReasonOfError(error);
+      if (!failure) throw retryable(error);
     } finally {
       await owner.release();
     }
+    if (!failure) {
+      // A lane that stopped because the campaign was cancelled or failed meanwhile handed its claimed,
+      // unsent batches back to the queue, after the cancel had cancelled what was queued: those too.
+      const after = await getCampaignRow(db, workspaceId, campaign_id);
+      if (after.status === 'cancelled' || after.status === 'failed') await cancelQueued(db, campaign_id);
+      return;
+    }
+    const precise = await checkCanRun(db, db, deps, row).then(
+      () => null,
+      (error: unknown) => (error instanceof CampaignCannotRun ? error.reason : null),
+    );
+    // This lane's claims (its owner lock is free now): whether their messages left is not known.
+    await reapStaleClaims(db, campaign_id, STALE_CLAIM_MS);
+    await failCampaign(db, workspaceId, campaign_id, precise ?? failure);
   };
   /**
    * A worker killed mid-lane leaves its job locked (graphile-worker frees it only after 4 hours):
@@ -863,7 +1065,12 @@ export async function retryCampaign(
   return db.transaction(async (tx) => {
     const row = await getCampaignRow(tx, ctx.workspaceId, id, true);
     if (!['sending', 'paused', 'sent'].includes(row.status))
-      throw new AppError('NOT_ALLOWED_NOW', `A ${row.status} campaign has nothing to retry`);
+      throw new AppError(
+        'NOT_ALLOWED_NOW',
+        row.status === 'failed'
+          ? 'A failed campaign could not run: fix what its status_reason says, then send it again (or duplicate it)'
+          : `A ${row.status} campaign has nothing to retry`,
+      );
     const requeued = await requeueDeliveries(tx, id, statuses);
     const updated =
       requeued > 0 && row.status === 'sent'

@@ -40,6 +40,7 @@ import {
   REPLY_WINDOW_HOURS,
   type SingleContent,
 } from './campaigns.ab.ts';
+import type { AudienceSnapshot } from './campaigns.audience.ts';
 import { costOf, type Prices, smsSegmentsPerMessage } from './campaigns.costs.ts';
 import {
   type CampaignRow,
@@ -113,6 +114,7 @@ export function toCampaignJson(row: CampaignRow) {
     determine_recipients: row.determineRecipients,
     snapshot_at: row.snapshotAt ? iso(row.snapshotAt) : null,
     audience_count: row.audienceCount,
+    audience_snapshot: (row.audienceSnapshot as AudienceSnapshot | null) ?? null,
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
   };
@@ -222,8 +224,12 @@ export async function getCampaignRow(
   return row;
 }
 
+/**
+ * Draft and scheduled campaigns; also a failed one that never fixed its recipients (it failed before
+ * writing any: its segment was archived, its channel deleted…), so it can be fixed and sent again.
+ */
 function assertEditable(row: CampaignRow) {
-  if (!EDITABLE.includes(row.status))
+  if (!EDITABLE.includes(row.status) && !(row.status === 'failed' && !row.snapshotAt))
     throw new AppError(
       'NOT_ALLOWED_NOW',
       `A ${row.status} campaign can no longer be changed; duplicate it instead`,

@@ -108,6 +108,19 @@ export type CampaignAudience =
   | { definition: SegmentNode }
   | { client_ids: string[] };
 
+/** The audience as it was compiled when the recipients were fixed (read-only, null before). */
+export type AudienceSnapshot =
+  | {
+      kind: 'segment';
+      segment_id: string;
+      segment_name: string;
+      segment_kind: 'dynamic' | 'static';
+      definition?: SegmentNode;
+      count: number;
+    }
+  | { kind: 'definition'; definition: SegmentNode; count: number }
+  | { kind: 'client_ids'; count: number };
+
 export interface Campaign {
   id: string;
   name: string;
@@ -126,6 +139,7 @@ export interface Campaign {
   determine_recipients: 'now' | 'at_send';
   snapshot_at: string | null;
   audience_count: number | null;
+  audience_snapshot: AudienceSnapshot | null;
   created_at: string;
   updated_at: string;
 }

@@ -19,13 +19,15 @@ import { modals } from '@mantine/modals';
 import {
   IconCopy,
   IconDownload,
+  IconPencil,
   IconPlayerPause,
   IconPlayerPlay,
   IconSearch,
+  IconSend,
   IconX,
 } from '@tabler/icons-react';
 import dayjs from 'dayjs';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { pauseReasonOf } from '../../../../src/modules/campaigns/campaigns.reasons.ts';
@@ -40,6 +42,7 @@ import {
   useCampaignStats,
   useDuplicateCampaign,
   useExcludeClients,
+  useSendCampaign,
 } from '../../api/campaigns';
 import { DateTime } from '../../ui/DateTime';
 import { useErrorMessage } from '../../ui/errors';
@@ -48,6 +51,7 @@ import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
 import { RecordsExportDialog } from '../imports/RecordsExportDialog';
 import { AbTestCard, CostView, FailuresCard, FunnelCard, OverTimeCard } from './CampaignFigures';
+import { AudienceAsSent, FailedReason } from './CampaignLifecycle';
 import { CampaignStatusBadge } from './CampaignStatusBadge';
 
 const SHOWN: DeliveryStatus[] = ['queued', 'sent', 'delivered', 'failed', 'unknown', 'skipped', 'cancelled'];
@@ -84,12 +88,40 @@ export function CampaignPage() {
   const [q] = useDebouncedValue(search, 300);
   const recipients = useCampaignRecipients(id, filter === 'all' ? null : filter, q, stats.dataUpdatedAt);
   const exclude = useExcludeClients(id);
+  const sendAgain = useSendCampaign(id);
+  // The campaign itself (its status, the audience as sent) is read again when the live figures
+  // show it changed: a new status, or the recipients just fixed.
+  const fixed = stats.data ? stats.data.progress.total > 0 : null;
+  const refetchCampaign = campaign.refetch;
+  useEffect(() => {
+    if (liveStatus !== undefined && fixed !== null) void refetchCampaign();
+  }, [liveStatus, fixed, refetchCampaign]);
 
   if (campaign.error) return <QueryError error={campaign.error} onRetry={() => void campaign.refetch()} />;
   if (!campaign.data) return <Loader aria-label={t('campaigns.loading')} />;
   const status = stats.data?.status ?? campaign.data.status;
   // A scheduled campaign's recipients are fixed but not sent yet: one can still be taken out.
   const canExclude = status === 'scheduled';
+  // A campaign that failed before fixing its recipients wrote nothing: once its problem is fixed
+  // (the segment restored, another channel…) it is edited and sent like a draft.
+  const canSendAgain = status === 'failed' && !campaign.data.snapshot_at;
+  const confirmSendAgain = () =>
+    modals.openConfirmModal({
+      title: t('campaigns.failed.sendAgainTitle'),
+      children: <Text size="sm">{t('campaigns.failed.sendAgainText')}</Text>,
+      labels: { confirm: t('campaigns.failed.sendAgain'), cancel: t('common.cancel') },
+      onConfirm: () =>
+        sendAgain.mutate(
+          {},
+          {
+            onSuccess: () => {
+              void stats.refetch();
+              notifySuccess(t('campaigns.failed.sendAgainDone'));
+            },
+            onError: (error) => notifyError(errorMessage(error)),
+          },
+        ),
+    });
   const excludeOne = (clientId: string, name: string) =>
     modals.openConfirmModal({
       title: t('campaigns.exclusions.confirmTitle', { name }),
@@ -157,6 +189,24 @@ export function CampaignPage() {
                 {t('campaigns.actions.cancel')}
               </Button>
             ) : null}
+            {canSendAgain ? (
+              <>
+                <Button
+                  variant="default"
+                  leftSection={<IconPencil size={16} />}
+                  onClick={() => navigate(`/campaigns/${id}/edit`)}
+                >
+                  {t('campaigns.failed.edit')}
+                </Button>
+                <Button
+                  leftSection={<IconSend size={16} />}
+                  loading={sendAgain.isPending}
+                  onClick={confirmSendAgain}
+                >
+                  {t('campaigns.failed.sendAgain')}
+                </Button>
+              </>
+            ) : null}
             <Button
               variant="default"
               leftSection={<IconCopy size={16} />}
@@ -190,107 +240,118 @@ export function CampaignPage() {
           {t('campaigns.page.back')}
         </Anchor>
       </Group>
-      {stats.data?.status_reason ? <StatusReason reason={stats.data.status_reason} /> : null}
-      {stats.data ? (
+      {stats.data?.status_reason ? (
+        stats.data.status === 'failed' ? (
+          <FailedReason reason={stats.data.status_reason} canSendAgain={canSendAgain} />
+        ) : (
+          <StatusReason reason={stats.data.status_reason} />
+        )
+      ) : null}
+      {campaign.data.audience_snapshot ? <AudienceAsSent snapshot={campaign.data.audience_snapshot} /> : null}
+      {/* A campaign that failed before fixing its recipients has no figures and no recipients. */}
+      {canSendAgain ? null : stats.data ? (
         <StatsView stats={stats.data} campaign={campaign.data} pace={pace} />
       ) : (
         <Loader aria-label={t('campaigns.loading')} />
       )}
-
-      <Title order={2} size="h3" mt="xl" mb="sm">
-        {t('campaigns.page.recipients')}
-      </Title>
-      <Group mb="sm" gap="sm" align="flex-end">
-        <SegmentedControl
-          value={filter}
-          onChange={(v) => setFilter(v as DeliveryStatus | 'all')}
-          data={FILTERS.filter((f) => f !== 'held' || campaign.data.ab_test).map((f) => ({
-            value: f,
-            label: f === 'all' ? t('campaigns.page.all') : t(`campaigns.delivery.${f}`),
-          }))}
-        />
-        <TextInput
-          aria-label={t('campaigns.page.search')}
-          placeholder={t('campaigns.page.search')}
-          leftSection={<IconSearch size={16} />}
-          value={search}
-          onChange={(e) => setSearch(e.currentTarget.value)}
-        />
-        <Button
-          variant="default"
-          leftSection={<IconDownload size={16} aria-hidden />}
-          onClick={() => setExporting(true)}
-        >
-          {t('exports.exportRecipients')}
-        </Button>
-      </Group>
-      <RecordsExportDialog
-        opened={exporting}
-        onClose={() => setExporting(false)}
-        selection={{
-          kind: 'campaign_recipients',
-          campaign_id: id,
-          ...(filter === 'all' ? {} : { status: filter }),
-        }}
-      />
-      {recipients.data?.recipients.length ? (
-        <Table.ScrollContainer minWidth={720}>
-          <Table verticalSpacing="xs" data-testid="recipients">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('campaigns.page.client')}</Table.Th>
-                <Table.Th>{t('campaigns.page.address')}</Table.Th>
-                <Table.Th>{t('campaigns.columns.channel')}</Table.Th>
-                <Table.Th>{t('campaigns.columns.status')}</Table.Th>
-                <Table.Th>{t('campaigns.page.detail')}</Table.Th>
-                <Table.Th>{t('campaigns.page.sentAt')}</Table.Th>
-                {canExclude ? <Table.Th aria-label={t('campaigns.exclusions.exclude')} /> : null}
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {recipients.data.recipients.map((r) => (
-                <Table.Tr key={r.id}>
-                  <Table.Td>
-                    <Anchor component={Link} to={`/clients/${r.client_id}`}>
-                      {r.client_name ?? '—'}
-                    </Anchor>
-                  </Table.Td>
-                  <Table.Td>{r.address ?? '—'}</Table.Td>
-                  <Table.Td>{t(`campaigns.channels.${r.channel}`)}</Table.Td>
-                  <Table.Td>{t(`campaigns.delivery.${r.status}`)}</Table.Td>
-                  <Table.Td>
-                    {r.skip_reason ? t(`campaigns.skipReason.${r.skip_reason}`) : (r.error ?? '')}
-                  </Table.Td>
-                  <Table.Td>
-                    <DateTime value={r.sent_at} />
-                  </Table.Td>
-                  {canExclude ? (
-                    <Table.Td>
-                      {r.status === 'queued' || r.status === 'held' ? (
-                        <Button
-                          size="compact-xs"
-                          variant="subtle"
-                          color="red"
-                          onClick={() => excludeOne(r.client_id, r.client_name ?? r.address ?? '')}
-                        >
-                          {t('campaigns.exclusions.exclude')}
-                        </Button>
+      {canSendAgain ? null : (
+        <>
+          <Title order={2} size="h3" mt="xl" mb="sm">
+            {t('campaigns.page.recipients')}
+          </Title>
+          <Group mb="sm" gap="sm" align="flex-end">
+            <SegmentedControl
+              value={filter}
+              onChange={(v) => setFilter(v as DeliveryStatus | 'all')}
+              data={FILTERS.filter((f) => f !== 'held' || campaign.data.ab_test).map((f) => ({
+                value: f,
+                label: f === 'all' ? t('campaigns.page.all') : t(`campaigns.delivery.${f}`),
+              }))}
+            />
+            <TextInput
+              aria-label={t('campaigns.page.search')}
+              placeholder={t('campaigns.page.search')}
+              leftSection={<IconSearch size={16} />}
+              value={search}
+              onChange={(e) => setSearch(e.currentTarget.value)}
+            />
+            <Button
+              variant="default"
+              leftSection={<IconDownload size={16} aria-hidden />}
+              onClick={() => setExporting(true)}
+            >
+              {t('exports.exportRecipients')}
+            </Button>
+          </Group>
+          <RecordsExportDialog
+            opened={exporting}
+            onClose={() => setExporting(false)}
+            selection={{
+              kind: 'campaign_recipients',
+              campaign_id: id,
+              ...(filter === 'all' ? {} : { status: filter }),
+            }}
+          />
+          {recipients.data?.recipients.length ? (
+            <Table.ScrollContainer minWidth={720}>
+              <Table verticalSpacing="xs" data-testid="recipients">
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>{t('campaigns.page.client')}</Table.Th>
+                    <Table.Th>{t('campaigns.page.address')}</Table.Th>
+                    <Table.Th>{t('campaigns.columns.channel')}</Table.Th>
+                    <Table.Th>{t('campaigns.columns.status')}</Table.Th>
+                    <Table.Th>{t('campaigns.page.detail')}</Table.Th>
+                    <Table.Th>{t('campaigns.page.sentAt')}</Table.Th>
+                    {canExclude ? <Table.Th aria-label={t('campaigns.exclusions.exclude')} /> : null}
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {recipients.data.recipients.map((r) => (
+                    <Table.Tr key={r.id}>
+                      <Table.Td>
+                        <Anchor component={Link} to={`/clients/${r.client_id}`}>
+                          {r.client_name ?? '—'}
+                        </Anchor>
+                      </Table.Td>
+                      <Table.Td>{r.address ?? '—'}</Table.Td>
+                      <Table.Td>{t(`campaigns.channels.${r.channel}`)}</Table.Td>
+                      <Table.Td>{t(`campaigns.delivery.${r.status}`)}</Table.Td>
+                      <Table.Td>
+                        {r.skip_reason ? t(`campaigns.skipReason.${r.skip_reason}`) : (r.error ?? '')}
+                      </Table.Td>
+                      <Table.Td>
+                        <DateTime value={r.sent_at} />
+                      </Table.Td>
+                      {canExclude ? (
+                        <Table.Td>
+                          {r.status === 'queued' || r.status === 'held' ? (
+                            <Button
+                              size="compact-xs"
+                              variant="subtle"
+                              color="red"
+                              onClick={() => excludeOne(r.client_id, r.client_name ?? r.address ?? '')}
+                            >
+                              {t('campaigns.exclusions.exclude')}
+                            </Button>
+                          ) : null}
+                        </Table.Td>
                       ) : null}
-                    </Table.Td>
-                  ) : null}
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      ) : (
-        <Text c="dimmed">{recipients.isPending ? '' : t('campaigns.page.noRecipients')}</Text>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </Table.ScrollContainer>
+          ) : (
+            <Text c="dimmed">{recipients.isPending ? '' : t('campaigns.page.noRecipients')}</Text>
+          )}
+          {recipients.data?.next_cursor ? (
+            <Text size="sm" c="dimmed" mt="xs">
+              {t('campaigns.page.firstHundred')}
+            </Text>
+          ) : null}
+        </>
       )}
-      {recipients.data?.next_cursor ? (
-        <Text size="sm" c="dimmed" mt="xs">
-          {t('campaigns.page.firstHundred')}
-        </Text>
-      ) : null}
     </>
   );
 }
