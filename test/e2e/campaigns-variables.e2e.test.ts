@@ -17,11 +17,16 @@ describe('campaign content variables', () => {
   it('logs in; a custom field and a client with a value for it', async () => {
     await logIn(session);
     await api('POST', '/api/v1/custom-fields', { key: 'vip_level', label: 'VIP level', type: 'text' });
-    await api('POST', '/api/v1/clients', {
+    const lucia = await api<{ id: string }>('POST', '/api/v1/clients', {
       first_name: 'Lucía',
       email: 'lucia@example.com',
       consent: { email: true },
       custom: { vip_level: 'Gold' },
+    });
+    // At risk by hand: the home page's at-risk point of this week is 1.
+    await api('POST', `/api/v1/clients/${lucia.id}/risk-override`, {
+      score: 85,
+      reason: 'Missed two visits',
     });
   });
 
@@ -80,6 +85,7 @@ describe('campaign content variables', () => {
       .getByText('The at-risk line starts with the first daily reading')
       .waitFor();
     await page().getByTestId('home-clients').getByText('At risk', { exact: true }).waitFor();
+    await page().getByText('1 client is at risk of not coming back.').waitFor();
     await page().getByTestId('home-clients').scrollIntoViewIfNeeded();
     await screenshot(page(), 'home-clients-at-risk');
   });
