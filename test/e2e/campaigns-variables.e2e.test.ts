@@ -13,11 +13,12 @@ describe('campaign content variables', () => {
   const page = () => session.page;
   const api = <T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown) =>
     callApi<T>(session, method, path, body);
+  let lucia = { id: '' };
 
   it('logs in; a custom field and a client with a value for it', async () => {
     await logIn(session);
     await api('POST', '/api/v1/custom-fields', { key: 'vip_level', label: 'VIP level', type: 'text' });
-    const lucia = await api<{ id: string }>('POST', '/api/v1/clients', {
+    lucia = await api<{ id: string }>('POST', '/api/v1/clients', {
       first_name: 'Lucía',
       email: 'lucia@example.com',
       consent: { email: true },
@@ -73,6 +74,40 @@ describe('campaign content variables', () => {
     await page().getByRole('option', { name: /Lucía/ }).click();
     await page().frameLocator('iframe').getByText('Hello Lucía, your level: Gold! — see you soon.').waitFor();
     await screenshot(page(), 'campaigns-variables-preview');
+  });
+
+  it('a WhatsApp template parameter takes the variable picked for it', async () => {
+    const campaign = await api<{ id: string }>('POST', '/api/v1/campaigns', {
+      name: 'Gold on WhatsApp',
+      channel: 'whatsapp',
+      content: {
+        body: 'Hola {{ client.first_name }}',
+        whatsapp_template: { name: 'gold_news', language: 'es', parameters: ['client.first_name'] },
+      },
+      audience: { client_ids: [lucia.id] },
+    });
+    // A saved draft opens at its audience.
+    await page().goto(new URL(`/campaigns/${campaign.id}/edit`, page().url()).toString());
+    await page().getByTestId('audience-count').waitFor();
+    await page().getByRole('button', { name: 'Save and continue' }).click();
+    const parameter = page().getByRole('textbox', { name: 'Parameter 1' });
+    await expect.poll(() => parameter.inputValue()).toBe('client.first_name');
+    await page().getByRole('button', { name: 'Pick a variable for parameter 1' }).click();
+    const search = page().getByRole('searchbox', { name: 'Search variables' });
+    await expect.poll(() => search.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page().keyboard.type('vip');
+    await page().keyboard.press('ArrowDown');
+    await page().keyboard.press('Enter');
+    await expect.poll(() => parameter.inputValue()).toBe('client.custom.vip_level');
+    await page().getByTestId('whatsapp-template').scrollIntoViewIfNeeded();
+    await screenshot(page(), 'campaigns-variables-whatsapp-parameter');
+    await page().getByRole('button', { name: 'Save and continue' }).click();
+    await page().getByRole('radio', { name: 'Now', exact: true }).waitFor();
+    const saved = await api<{ content: { whatsapp_template: { parameters: string[] } } }>(
+      'GET',
+      `/api/v1/campaigns/${campaign.id}`,
+    );
+    expect(saved.content.whatsapp_template.parameters).toEqual(['client.custom.vip_level']);
   });
 
   it('the home page draws the at-risk line and says its history starts now', async () => {

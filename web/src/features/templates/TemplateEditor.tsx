@@ -20,7 +20,7 @@ import '@mantine/tiptap/styles.css';
 import { IconAlertTriangle, IconArrowLeft, IconDeviceFloppy } from '@tabler/icons-react';
 import { useEditor } from '@tiptap/react';
 import StarterKit from '@tiptap/starter-kit';
-import { useRef, useState } from 'react';
+import { type KeyboardEvent, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { type ErrorDetail, isApiError } from '../../api/client';
 import {
@@ -87,6 +87,14 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
   const [clientId, setClientId] = useState<string | null>(null);
   const [saveProblems, setSaveProblems] = useState<ErrorDetail[]>([]);
   const textArea = useRef<HTMLTextAreaElement>(null);
+  // The variable picker inserts in the subject when it was the field last used, else in the body.
+  const subjectField = useRef<HTMLInputElement>(null);
+  const lastField = useRef<'subject' | 'body'>('body');
+  const openPickerOnHotkey = (event: KeyboardEvent<HTMLInputElement | HTMLTextAreaElement>) => {
+    if (!isPickerHotkey(event)) return;
+    event.preventDefault();
+    setPickerOpened(true);
+  };
   const save = useSaveTemplate();
   const variables = useTemplateVariables();
   const [pickerOpened, setPickerOpened] = useState(false);
@@ -99,6 +107,12 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
     shouldRerenderOnTransaction: false,
     onUpdate: ({ editor: e }) => setBody(e.getHTML()),
     editorProps: {
+      handleDOMEvents: {
+        focus: () => {
+          lastField.current = 'body';
+          return false;
+        },
+      },
       handleKeyDown: (_view, event) => {
         if (!isPickerHotkey(event)) return false;
         event.preventDefault();
@@ -123,6 +137,13 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
   const previewProblems = isApiError(preview.error, 400) ? preview.error.details : [];
 
   function insertVariable(snippet: string) {
+    if (channel === 'email' && lastField.current === 'subject') {
+      const field = subjectField.current;
+      const { value, caret } = insertAtCursor(field, subject, snippet);
+      setSubject(value);
+      focusAfterInsert(field, caret);
+      return;
+    }
     if (channel === 'email' && mode === 'visual' && editor) {
       editor.chain().focus().insertContent(snippet).run();
       // After the menu gives the focus back to whatever opened it.
@@ -258,8 +279,13 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
             </Group>
             {channel === 'email' ? (
               <TextInput
+                ref={subjectField}
                 label={t('templates.subject')}
                 value={subject}
+                onFocus={() => {
+                  lastField.current = 'subject';
+                }}
+                onKeyDown={openPickerOnHotkey}
                 onChange={(e) => setSubject(e.currentTarget.value)}
                 required
                 readOnly={!canEdit}
@@ -313,11 +339,10 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
                   aria-label={t('templates.body')}
                   value={body}
                   onChange={(e) => setBody(e.currentTarget.value)}
-                  onKeyDown={(e) => {
-                    if (!isPickerHotkey(e)) return;
-                    e.preventDefault();
-                    setPickerOpened(true);
+                  onFocus={() => {
+                    lastField.current = 'body';
                   }}
+                  onKeyDown={openPickerOnHotkey}
                   autosize
                   minRows={channel === 'email' ? 12 : 6}
                   styles={{ input: { fontFamily: channel === 'email' ? 'monospace' : undefined } }}
