@@ -909,7 +909,11 @@ function ContentStep(props: {
             <>
               <Group justify="space-between" wrap="nowrap" gap="sm">
                 <Text size="xs" c="dimmed" style={{ flex: 1 }}>
-                  {t('campaigns.wizard.variablesHint')}
+                  {t(
+                    props.channel === 'email'
+                      ? 'campaigns.wizard.variablesHint'
+                      : 'campaigns.wizard.variablesHintBody',
+                  )}
                 </Text>
                 <VariablePicker
                   opened={pickerOpened}
