@@ -23,9 +23,13 @@ export type DailyFigure = {
  * score — of 70 or more: the "At risk" preset's rule) and stores them as the figure of `day`
  * (default: today in the workspace's zone), replacing an earlier reading of that day.
  *
- * Four index counts, no pass over the workspace's rows: live clients from the live-id index minus
- * the few archived ones; at risk = scores ≥ 70 whose override does not pull them down (the risk
- * index) + overrides ≥ 70 over a lower or missing score (the small override index).
+ * At risk is two index reads, never a pass over the workspace's rows: scores ≥ 70 whose override
+ * does not pull them down (the risk index) + overrides ≥ 70 over a lower or missing score (the
+ * small override index). The total is the count of live clients (not erased, via the live-id
+ * index when the planner finds it cheaper) minus the few archived ones. On a 20,000-client test
+ * workspace that is alone in its table the planner reads the total by a sequential scan, and the
+ * whole reading costs about as much as one plain count over the rows (~10 ms against ~8 ms,
+ * clients.daily-figures.test.ts); the index reads are for workspaces sharing a big table.
  */
 export async function recordDailyFigure(
   db: DbOrTx,
