@@ -26,6 +26,7 @@ import {
 } from './modules/channels/channels.service.ts';
 import { registerWebhookRoutes } from './modules/channels/webhooks.routes.ts';
 import { registerClientData } from './modules/clients/client-data.ts';
+import { clientsDailyFiguresJobs } from './modules/clients/clients.daily-figures.ts';
 import { registerClientGdprRoutes } from './modules/clients/clients.gdpr.routes.ts';
 import { clientsGdprJobs } from './modules/clients/clients.gdpr.ts';
 import { registerClientQueryFilter } from './modules/clients/clients.list.ts';
@@ -292,6 +293,7 @@ export async function createClientela(options: {
   const jobs = mergeJobs(
     maintenanceJobs(db, config.maintenanceCron),
     clientsGdprJobs(db, { suppressions }),
+    clientsDailyFiguresJobs(db),
     eventsJobs(db),
     segmentsJobs(db, {
       cron: config.segmentCountCron,

@@ -8,6 +8,7 @@ import {
   jsonb,
   numeric,
   pgTable,
+  primaryKey,
   smallint,
   text,
   timestamp,
@@ -85,6 +86,11 @@ export const clients = pgTable(
     index().on(t.workspaceId, t.lifetimeValue.desc(), t.id.desc()),
     index().on(t.workspaceId, t.lastActivityAt),
     index().on(t.workspaceId, t.riskScore),
+    // The few hand-set risk overrides: the daily at-risk count (clients.daily-figures.ts) finds
+    // those that lift a client over the line without reading the workspace's every row.
+    index('clients_risk_override_index')
+      .on(t.workspaceId, t.riskOverride)
+      .where(sql`${t.riskOverride} is not null`),
     // Segment counts (bench/segments.ts) read these without touching the table's rows (index-only
     // scans): the workspace's live clients in id order, to join tag and event sets against; the
     // city, the most common text condition (the plain column too, for `city is not null`); and
@@ -187,4 +193,26 @@ export const clientHistory = pgTable(
     occurredAt: ts().notNull().defaultNow(),
   },
   (t) => [index().on(t.clientId, t.occurredAt.desc())],
+);
+
+/**
+ * One reading a day per workspace of figures that keep no history of their own (risk scores are
+ * recomputed in place): the home page's "at risk" line per week reads these. `day` is the date in
+ * the workspace's time zone; the row of a day is rewritten by every reading of that day, so it
+ * ends as the day's last one.
+ */
+export const clientDailyFigures = pgTable(
+  'client_daily_figures',
+  {
+    workspaceId: uuid()
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    day: date({ mode: 'string' }).notNull(),
+    /** Live clients (not erased, not archived). */
+    total: integer().notNull(),
+    /** Of them, effective churn risk (the override, else the score) of 70 or more. */
+    atRisk: integer().notNull(),
+    measuredAt: ts().notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.day] })],
 );

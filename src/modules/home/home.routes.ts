@@ -14,12 +14,19 @@ const Home = Type.Object({
   time_zone: Type.String(),
   clients: Type.Object({
     total: Type.Integer(),
-    at_risk: Type.Integer({ description: 'Churn risk ≥ 70 now (the score keeps no history)' }),
+    at_risk: Type.Integer({ description: 'Effective churn risk (override, else score) ≥ 70 now' }),
     weekly: Type.Array(
       Type.Object({
         week: Week,
         new: Type.Integer({ description: 'Clients created that week' }),
         active: Type.Integer({ description: 'Clients with at least one event that week' }),
+        at_risk: Nullable(
+          Type.Integer({
+            description:
+              "At risk on the week's last day with a daily reading (hourly job, and each home request for today); null before the first reading",
+          }),
+        ),
+        total: Nullable(Type.Integer({ description: 'Live clients on that same day; null likewise' })),
       }),
     ),
   }),
@@ -77,7 +84,7 @@ export function registerHomeRoutes(app: HttpApp, deps: { db: Database }) {
         tags: ['Home'],
         summary: "The dashboard's landing figures",
         description:
-          'Clients per week (new, active) and at risk now, messages per channel per week with delivery and read rates, the 5 last campaigns, and the saved segments whose counts moved in 7 days.',
+          'Clients per week (new, active, at risk from the daily readings) and at risk now, messages per channel per week with delivery and read rates, the 5 last campaigns, and the saved segments whose counts moved in 7 days.',
         querystring: Type.Object({ weeks: Type.Integer({ minimum: 1, maximum: 52, default: 12 }) }),
         response: { 200: Home, ...errors },
       },

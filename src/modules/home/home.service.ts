@@ -3,6 +3,7 @@ import type { WorkspaceContext } from '../../platform/auth/context.ts';
 import type { DbOrTx } from '../../platform/db/db.ts';
 import { listCampaigns } from '../campaigns/campaigns.service.ts';
 import { messagesPerWeek } from '../channels/channels.figures.ts';
+import { dailyFiguresPerWeek, recordDailyFigure } from '../clients/clients.daily-figures.ts';
 import { clientFigures } from '../clients/clients.figures.ts';
 import { campaignTotals } from '../deliveries/deliveries.figures.ts';
 import { activeClientsPerWeek } from '../events/events.repo.ts';
@@ -16,8 +17,9 @@ export const SEGMENT_MOVE_DAYS = 7;
 const rate = (part: number, whole: number) => (whole ? Math.round((part / whole) * 1000) / 1000 : null);
 
 /**
- * The dashboard's landing page in one request: clients per week (new, active) with the total and
- * those at risk now, messages per channel per week with delivery and read rates, the last
+ * The dashboard's landing page in one request: clients per week (new, active, at risk and total
+ * from the daily figures: the last reading of each week, null before the first one) with the
+ * total and those at risk now (counted here and stored as today's reading), messages per channel per week with delivery and read rates, the last
  * campaigns with their figures, and the segments whose counts moved. Weeks start on Monday in the
  * workspace's time zone; each figure is one grouped query asked of the module that owns its rows.
  */
@@ -29,7 +31,10 @@ export async function homeFigures(db: DbOrTx, ctx: WorkspaceContext, weeks: numb
                          date_trunc('week', now() at time zone ${timeZone}), interval '1 week') w`);
   const weekKeys = series.rows.map((r) => r.week);
   const since = new Date(series.rows[0]!.starts_at);
-  const [clients, active, messages, campaigns, moved] = await Promise.all([
+  // Today's reading first, so this week's point is the figure shown as "now".
+  const today = await recordDailyFigure(db, ctx.workspaceId, { timeZone });
+  const [daily, clients, active, messages, campaigns, moved] = await Promise.all([
+    dailyFiguresPerWeek(db, ctx.workspaceId, weekKeys[0]!),
     clientFigures(db, ctx.workspaceId, timeZone, since),
     activeClientsPerWeek(db, ctx.workspaceId, timeZone, since),
     messagesPerWeek(db, ctx.workspaceId, timeZone, since),
@@ -46,12 +51,14 @@ export async function homeFigures(db: DbOrTx, ctx: WorkspaceContext, weeks: numb
     weeks,
     time_zone: timeZone,
     clients: {
-      total: clients.total,
-      at_risk: clients.atRisk,
+      total: today.total,
+      at_risk: today.at_risk,
       weekly: weekKeys.map((week) => ({
         week,
         new: clients.newPerWeek.get(week) ?? 0,
         active: active.get(week) ?? 0,
+        at_risk: daily.get(week)?.at_risk ?? null,
+        total: daily.get(week)?.total ?? null,
       })),
     },
     messages: {

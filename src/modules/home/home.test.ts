@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { runDueJobs, setupTestApp } from '../../../test/support/app.ts';
+import { recordDailyFigure } from '../clients/clients.daily-figures.ts';
 import { insertClients, insertEvents, segmentWorld } from '../segments/segment-test-helpers.ts';
 
 const t = setupTestApp();
@@ -134,5 +135,68 @@ describe('GET /home', () => {
     expect(empty.last_campaigns).toEqual([]);
     expect(empty.segments_moved).toEqual([]);
     expect((await other.call('GET', '/api/v1/home?weeks=0')).statusCode).toBe(400);
+  });
+
+  it('at risk per week: the last daily reading of each week, null before the first; another workspace never sees them', async () => {
+    const w = await segmentWorld(t, { timezone: 'UTC' });
+    // At risk now: Ana (score), Cai (an override lifts a low score). Not: Bea (an override pulls a
+    // high score down), Dan (no score), the archived and the erased.
+    const [ana, , cai] = await insertClients(w.db, w.workspaceId, [
+      { first_name: 'Ana', risk_score: 85 },
+      { first_name: 'Bea', risk_score: 90, risk_override: 20 },
+      { first_name: 'Cai', risk_score: 10, risk_override: 75 },
+      { first_name: 'Dan' },
+      { first_name: 'Old', risk_score: 95, archived: true },
+      { first_name: 'Gone', risk_score: 80, erased: true },
+    ]);
+    const first = (await w.call('GET', '/api/v1/home?weeks=4')).json();
+    expect(first.clients).toMatchObject({ total: 4, at_risk: 2 });
+    // Nothing was recorded before this request: the earlier weeks have no data, not 0.
+    expect(first.clients.weekly.map((x: { at_risk: number | null }) => x.at_risk)).toEqual([
+      null,
+      null,
+      null,
+      2,
+    ]);
+    expect(first.clients.weekly.at(-1).total).toBe(4);
+
+    const weeks: string[] = first.clients.weekly.map((x: { week: string }) => x.week);
+    const plus = (day: string, n: number) =>
+      new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
+    // Week 1: Saturday's reading (1 at risk: Ana overridden down) is written before Tuesday's (2);
+    // the week shows Saturday's, its last day, whatever the order of writing.
+    await w.db.execute(sql`update clients set risk_override = 10 where id = ${ana}`);
+    await recordDailyFigure(w.db, w.workspaceId, { day: plus(weeks[1]!, 5) });
+    await w.db.execute(sql`update clients set risk_override = null where id = ${ana}`);
+    await recordDailyFigure(w.db, w.workspaceId, { day: plus(weeks[1]!, 1) });
+    // Week 2: Monday, with a new client exactly on the line (70 counts).
+    await insertClients(w.db, w.workspaceId, [{ first_name: 'Eva', risk_score: 70 }]);
+    await recordDailyFigure(w.db, w.workspaceId, { day: weeks[2]! });
+    // Now: Cai is archived.
+    await w.db.execute(sql`update clients set archived_at = now() where id = ${cai}`);
+
+    // Another workspace's readings, on the same days, change nothing here.
+    const other = await segmentWorld(t, { timezone: 'UTC' });
+    await insertClients(other.db, other.workspaceId, [
+      { risk_score: 99 },
+      { risk_score: 99 },
+      { risk_score: 99 },
+    ]);
+    await recordDailyFigure(other.db, other.workspaceId, { day: weeks[0]! });
+    await recordDailyFigure(other.db, other.workspaceId, { day: plus(weeks[1]!, 6) });
+
+    const home = (await w.call('GET', '/api/v1/home?weeks=4')).json();
+    expect(
+      home.clients.weekly.map((x: { at_risk: number | null; total: number | null }) => [x.at_risk, x.total]),
+    ).toEqual([
+      [null, null],
+      [1, 4],
+      [3, 5],
+      [2, 4],
+    ]);
+    expect(home.clients).toMatchObject({ total: 4, at_risk: 2 });
+
+    const theirs = (await other.call('GET', '/api/v1/home?weeks=4')).json();
+    expect(theirs.clients.weekly.map((x: { at_risk: number | null }) => x.at_risk)).toEqual([3, 3, null, 3]);
   });
 });

@@ -18,6 +18,7 @@ import {
   toTemplateJson,
   updateTemplate,
 } from './templates.service.ts';
+import { listTemplateVariables, VARIABLE_GROUPS } from './templates.variables.ts';
 
 const Channel = StringEnum(TEMPLATE_CHANNELS, { description: 'email, sms or whatsapp' });
 const VariableList = Type.Array(Type.String({ maxLength: 200 }), { maxItems: 20 });
@@ -91,11 +92,39 @@ export function registerTemplateRoutes(
       config: { access: { minRole: 'viewer' } },
       schema: {
         tags,
-        summary: 'The variables a template may use (client.custom.* takes any custom field key)',
-        response: { 200: Type.Object({ variables: Type.Array(Type.String()) }), ...errors },
+        summary: 'The variables a template may use, grouped for the editors’ pickers',
+        description:
+          "`variables` is the list the checker accepts (`client.custom.*` takes any custom field key); `groups` is what the editors offer: every variable the renderer fills, with the workspace's custom fields the caller may see one by one.",
+        response: {
+          200: Type.Object({
+            variables: Type.Array(Type.String()),
+            groups: Type.Array(
+              Type.Object({
+                group: StringEnum(VARIABLE_GROUPS),
+                variables: Type.Array(
+                  Type.Object({
+                    path: Type.String({
+                      description: 'e.g. client.first_name (a WhatsApp parameter takes this)',
+                    }),
+                    insert: Type.String({
+                      description: 'What an editor inserts, e.g. {{ client.first_name }}',
+                    }),
+                    label: Nullable(
+                      Type.String({ description: "A custom field's label; null when built in" }),
+                    ),
+                  }),
+                ),
+              }),
+            ),
+          }),
+          ...errors,
+        },
       },
     },
-    async () => ({ variables: [...TEMPLATE_VARIABLES] }),
+    async (request) => ({
+      variables: [...TEMPLATE_VARIABLES],
+      groups: await listTemplateVariables(db, workspaceOf(request)),
+    }),
   );
   app.get(
     '/api/v1/templates/:id',

@@ -360,4 +360,76 @@ describe('templates API', () => {
     expect(crossTemplate.statusCode).toBe(404);
     expect((await b.api('GET', `/api/v1/templates/${inB.json().id}`)).json().name).toBe('B');
   });
+
+  it('lists the variables by group with the workspace’s own custom fields (those the role may see); another workspace’s never appear', async () => {
+    const { api, viewer, clientId } = await workspace('viewer');
+    const other = await workspace();
+    const field = (call: typeof api, body: Record<string, unknown>) =>
+      call('POST', '/api/v1/custom-fields', body).then((r) => {
+        expect(r.statusCode, r.body).toBe(201);
+        return r.json();
+      });
+    await field(api, { key: 'vip_level', label: 'VIP level', type: 'text' });
+    await field(api, { key: 'salary', label: 'Salary', type: 'number', visible_min_role: 'admin' });
+    const retired = await field(api, { key: 'old_code', label: 'Old code', type: 'text' });
+    await api('DELETE', `/api/v1/custom-fields/${retired.id}`);
+    await field(other.api, { key: 'their_secret', label: 'Their secret', type: 'text' });
+    await api('PATCH', `/api/v1/clients/${clientId}`, { custom: { vip_level: 'Gold' } });
+
+    const response = await api('GET', '/api/v1/templates/variables');
+    expect(response.statusCode, response.body).toBe(200);
+    const { groups, variables } = response.json() as {
+      variables: string[];
+      groups: { group: string; variables: { path: string; insert: string; label: string | null }[] }[];
+    };
+    expect(variables).toContain('client.custom.*');
+    expect(groups.map((g) => g.group)).toEqual([
+      'client',
+      'custom_fields',
+      'location',
+      'sender',
+      'coupon',
+      'dates',
+      'links',
+    ]);
+    const of = (group: string) => groups.find((g) => g.group === group)!.variables;
+    expect(of('custom_fields')).toEqual([
+      { path: 'client.custom.salary', insert: '{{ client.custom.salary }}', label: 'Salary' },
+      { path: 'client.custom.vip_level', insert: '{{ client.custom.vip_level }}', label: 'VIP level' },
+    ]);
+    expect(of('client').map((v) => v.path)).toContain('client.first_name');
+    expect(of('location').map((v) => v.path)).toEqual(['location.name', 'location.address']);
+    expect(of('links').map((v) => v.insert)).toEqual(['{{ unsubscribe_url }}', '{{ preferences_url }}']);
+    // Every variable offered but the wildcard, once.
+    const offered = groups.flatMap((g) => g.variables.map((v) => v.path));
+    expect(offered.filter((p) => !p.startsWith('client.custom.')).sort()).toEqual(
+      variables.filter((v) => v !== 'client.custom.*').sort(),
+    );
+
+    // A viewer does not see the admin-only field; the other workspace sees only its own.
+    const seenByViewer = (await viewer('GET', '/api/v1/templates/variables')).json();
+    expect(
+      seenByViewer.groups
+        .find((g: { group: string }) => g.group === 'custom_fields')
+        .variables.map((v: { path: string }) => v.path),
+    ).toEqual(['client.custom.vip_level']);
+    const theirs = (await other.api('GET', '/api/v1/templates/variables')).json();
+    expect(
+      theirs.groups
+        .find((g: { group: string }) => g.group === 'custom_fields')
+        .variables.map((v: { path: string }) => v.path),
+    ).toEqual(['client.custom.their_secret']);
+
+    // Everything the picker inserts is accepted by the checker and rendered for a real client.
+    const body = groups.flatMap((g) => g.variables.map((v) => `[${v.path}=${v.insert}]`)).join('\n');
+    const preview = await api('POST', '/api/v1/templates/preview', {
+      channel: 'sms',
+      body,
+      client_id: clientId,
+    });
+    expect(preview.statusCode, preview.body).toBe(200);
+    expect(preview.json().text).toContain('[client.custom.vip_level=Gold]');
+    expect(preview.json().text).toContain('[client.first_name=Lucía]');
+    expect(preview.json().text).toContain('[client.tags=vip]');
+  });
 });

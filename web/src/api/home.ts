@@ -5,7 +5,12 @@ import { request } from './client';
 export interface HomeFigures {
   weeks: number;
   time_zone: string;
-  clients: { total: number; at_risk: number; weekly: { week: string; new: number; active: number }[] };
+  clients: {
+    total: number;
+    at_risk: number;
+    /** at_risk and total come from the daily readings: null for weeks before the first one. */
+    weekly: { week: string; new: number; active: number; at_risk: number | null; total: number | null }[];
+  };
   messages: {
     weekly: {
       week: string;

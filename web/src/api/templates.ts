@@ -70,12 +70,38 @@ export function useTemplates() {
   });
 }
 
+export type TemplateVariableGroup =
+  | 'client'
+  | 'custom_fields'
+  | 'location'
+  | 'sender'
+  | 'coupon'
+  | 'dates'
+  | 'links';
+
+export interface TemplateVariable {
+  /** e.g. client.first_name: what a WhatsApp template parameter takes. */
+  path: string;
+  /** What an editor inserts at the cursor, e.g. {{ client.first_name }}. */
+  insert: string;
+  /** A custom field's label; null for the built-in variables. */
+  label: string | null;
+}
+
+/**
+ * The variables the renderer fills, grouped, with the workspace's custom fields (those the
+ * member's role may see). Refetched when custom fields may have changed (a minute stale at most).
+ */
 export function useTemplateVariables() {
   return useQuery({
     queryKey: templateKeys.variables,
-    queryFn: ({ signal }) => request<{ variables: string[] }>('/api/v1/templates/variables', { signal }),
-    select: (data) => data.variables,
-    staleTime: Number.POSITIVE_INFINITY,
+    queryFn: ({ signal }) =>
+      request<{
+        variables: string[];
+        groups: { group: TemplateVariableGroup; variables: TemplateVariable[] }[];
+      }>('/api/v1/templates/variables', { signal }),
+    select: (data) => data.groups,
+    staleTime: 60_000,
   });
 }
 

@@ -35,7 +35,7 @@ import {
   IconUserMinus,
 } from '@tabler/icons-react';
 import dayjs from 'dayjs';
-import { useCallback, useRef, useState } from 'react';
+import { type KeyboardEvent, useCallback, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router';
 import { instantOfLocalTime } from '../../../../src/modules/campaigns/campaigns.time.ts';
@@ -63,7 +63,7 @@ import {
 } from '../../api/campaigns';
 import { useChannels, useWhatsappTemplates } from '../../api/channels';
 import { type SegmentNode, useSavedSegmentCount, useSegmentCount, useSegments } from '../../api/segments';
-import { useTemplatePreview, useTemplates } from '../../api/templates';
+import { type TemplateVariable, useTemplatePreview, useTemplates } from '../../api/templates';
 import { useWorkspace } from '../../api/workspace';
 import { useErrorMessage } from '../../ui/errors';
 import { notifyError } from '../../ui/notify';
@@ -72,6 +72,12 @@ import { QueryError } from '../../ui/QueryError';
 import { WriteWithAiPanel } from '../ai/WriteWithAiPanel';
 import { ClientPicker } from '../templates/ClientPicker';
 import { MessagePreview } from '../templates/MessagePreview';
+import {
+  focusAfterInsert,
+  insertAtCursor,
+  isPickerHotkey,
+  VariablePicker,
+} from '../templates/VariablePicker';
 import { AudienceBuilder } from './AudienceBuilder';
 import { CostView, letter } from './CampaignFigures';
 import { ClientMultiPicker } from './ClientMultiPicker';
@@ -771,6 +777,18 @@ function WhatsappTemplateEditor({
                     })
                   }
                 />
+                <div style={{ marginTop: 24 }}>
+                  <VariablePicker
+                    compact
+                    label={t('campaigns.wizard.waPickVariable', { n: i + 1 })}
+                    onPick={(variable) =>
+                      onChange({
+                        ...value,
+                        parameters: parameters.map((x, j) => (j === i ? variable.path : x)),
+                      })
+                    }
+                  />
+                </div>
                 <Tooltip label={t('campaigns.wizard.waRemoveParameter')}>
                   <ActionIcon
                     variant="subtle"
@@ -827,6 +845,28 @@ function ContentStep(props: {
     latestDraft.current = { ...latestDraft.current, ...change };
     props.onDraft(latestDraft.current);
   };
+  // The variable picker inserts where the caret was in the field last used (the body at first).
+  const subjectField = useRef<HTMLInputElement>(null);
+  const bodyField = useRef<HTMLTextAreaElement>(null);
+  const lastField = useRef<'subject' | 'body'>('body');
+  const [pickerOpened, setPickerOpened] = useState(false);
+  const openPickerOnHotkey = (event: KeyboardEvent<HTMLInputElement | HTMLTextAreaElement>) => {
+    if (!isPickerHotkey(event)) return;
+    event.preventDefault();
+    setPickerOpened(true);
+  };
+  function insertVariable(variable: TemplateVariable) {
+    const inSubject = lastField.current === 'subject' && props.channel === 'email';
+    const field = inSubject ? subjectField.current : bodyField.current;
+    const current = latestDraft.current;
+    const { value, caret } = insertAtCursor(
+      field,
+      inSubject ? current.subject : current.body,
+      variable.insert,
+    );
+    editDraft(inSubject ? { subject: value } : { body: value });
+    focusAfterInsert(field, caret);
+  }
   const subject = props.source === 'template' ? (template?.subject ?? '') : draft.subject;
   const body = props.source === 'template' ? (template?.body ?? '') : draft.body;
   const [settled] = useDebouncedValue({ subject, body, clientId }, 400);
@@ -867,21 +907,45 @@ function ContentStep(props: {
             />
           ) : (
             <>
+              <Group justify="space-between" wrap="nowrap" gap="sm">
+                <Text size="xs" c="dimmed" style={{ flex: 1 }}>
+                  {t(
+                    props.channel === 'email'
+                      ? 'campaigns.wizard.variablesHint'
+                      : 'campaigns.wizard.variablesHintBody',
+                  )}
+                </Text>
+                <VariablePicker
+                  opened={pickerOpened}
+                  onOpenedChange={setPickerOpened}
+                  onPick={insertVariable}
+                />
+              </Group>
               {props.channel === 'email' ? (
                 <TextInput
+                  ref={subjectField}
                   label={t('campaigns.wizard.subject')}
                   required
                   value={draft.subject}
+                  onFocus={() => {
+                    lastField.current = 'subject';
+                  }}
+                  onKeyDown={openPickerOnHotkey}
                   onChange={(e) => props.onDraft({ ...draft, subject: e.currentTarget.value })}
                 />
               ) : null}
               <Textarea
+                ref={bodyField}
                 label={t('campaigns.wizard.body')}
                 description={t('campaigns.wizard.bodyHelp', { example: '{{ client.first_name }}' })}
                 required
                 autosize
                 minRows={6}
                 value={draft.body}
+                onFocus={() => {
+                  lastField.current = 'body';
+                }}
+                onKeyDown={openPickerOnHotkey}
                 onChange={(e) => props.onDraft({ ...draft, body: e.currentTarget.value })}
               />
               <WriteWithAiPanel

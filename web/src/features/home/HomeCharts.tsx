@@ -6,8 +6,8 @@ export function ClientsChart({
   data,
   labels,
 }: {
-  data: { week: string; new: number; active: number }[];
-  labels: { new: string; active: string };
+  data: { week: string; new: number; active: number; at_risk: number | null }[];
+  labels: { new: string; active: string; atRisk: string };
 }) {
   return (
     <LineChart
@@ -16,9 +16,12 @@ export function ClientsChart({
       dataKey="week"
       withLegend
       curveType="monotone"
+      // Weeks before the first daily reading have no at-risk figure: a gap, not a drop to 0.
+      connectNulls={false}
       series={[
         { name: 'new', label: labels.new, color: 'teal.6' },
         { name: 'active', label: labels.active, color: 'blue.6' },
+        { name: 'at_risk', label: labels.atRisk, color: 'red.6' },
       ]}
     />
   );

@@ -85,7 +85,10 @@ function Numbers({ data }: { data: HomeFigures }) {
 function ClientsCard({ data }: { data: HomeFigures }) {
   const { t, i18n } = useTranslation();
   const language = i18n.resolvedLanguage ?? 'en';
-  const empty = data.clients.weekly.every((w) => !w.new && !w.active);
+  const empty = data.clients.weekly.every((w) => !w.new && !w.active && !w.at_risk);
+  // The at-risk line is read from one reading a day, kept from the first day anyone looked (or the
+  // hourly job ran): until a past week has one, only this week has a point.
+  const noRiskHistory = data.clients.weekly.slice(0, -1).every((w) => w.at_risk === null);
   return (
     <Card withBorder data-testid="home-clients">
       <Title order={2} size="h4" mb="xs">
@@ -106,9 +109,18 @@ function ClientsCard({ data }: { data: HomeFigures }) {
           <Suspense fallback={<Loader size="sm" />}>
             <ClientsChart
               data={data.clients.weekly.map((w) => ({ ...w, week: weekLabel(w.week, language) }))}
-              labels={{ new: t('home.dashboard.new'), active: t('home.dashboard.active') }}
+              labels={{
+                new: t('home.dashboard.new'),
+                active: t('home.dashboard.active'),
+                atRisk: t('home.dashboard.atRiskSeries'),
+              }}
             />
           </Suspense>
+          {noRiskHistory ? (
+            <Text size="sm" c="dimmed" mt="xs" data-testid="home-risk-no-history">
+              {t('home.dashboard.atRiskNoHistory')}
+            </Text>
+          ) : null}
           <Text size="sm" c="dimmed" mt="xs">
             {t('home.dashboard.atRiskNote', { count: data.clients.at_risk })}{' '}
             <Anchor component={Link} to="/segments/new?preset=atRisk" size="sm">

@@ -5,7 +5,6 @@ import {
   Grid,
   Group,
   List,
-  Menu,
   Paper,
   SegmentedControl,
   Stack,
@@ -18,10 +17,10 @@ import {
 import { useDebouncedValue } from '@mantine/hooks';
 import { Link, RichTextEditor } from '@mantine/tiptap';
 import '@mantine/tiptap/styles.css';
-import { IconAlertTriangle, IconArrowLeft, IconBraces, IconDeviceFloppy } from '@tabler/icons-react';
+import { IconAlertTriangle, IconArrowLeft, IconDeviceFloppy } from '@tabler/icons-react';
 import { useEditor } from '@tiptap/react';
 import StarterKit from '@tiptap/starter-kit';
-import { useRef, useState } from 'react';
+import { type KeyboardEvent, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { type ErrorDetail, isApiError } from '../../api/client';
 import {
@@ -38,6 +37,7 @@ import { WriteWithAiPanel } from '../ai/WriteWithAiPanel';
 import { ApprovedTemplatePickers } from './ApprovedTemplatePicker';
 import { ClientPicker } from './ClientPicker';
 import { MessagePreview } from './MessagePreview';
+import { focusAfterInsert, insertAtCursor, isPickerHotkey, VariablePicker } from './VariablePicker';
 
 interface Props {
   template: MessageTemplate | null;
@@ -87,8 +87,17 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
   const [clientId, setClientId] = useState<string | null>(null);
   const [saveProblems, setSaveProblems] = useState<ErrorDetail[]>([]);
   const textArea = useRef<HTMLTextAreaElement>(null);
+  // The variable picker inserts in the subject when it was the field last used, else in the body.
+  const subjectField = useRef<HTMLInputElement>(null);
+  const lastField = useRef<'subject' | 'body'>('body');
+  const openPickerOnHotkey = (event: KeyboardEvent<HTMLInputElement | HTMLTextAreaElement>) => {
+    if (!isPickerHotkey(event)) return;
+    event.preventDefault();
+    setPickerOpened(true);
+  };
   const save = useSaveTemplate();
   const variables = useTemplateVariables();
+  const [pickerOpened, setPickerOpened] = useState(false);
 
   const editor = useEditor({
     extensions: [StarterKit.configure({ link: false }), Link],
@@ -97,6 +106,20 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
     immediatelyRender: true,
     shouldRerenderOnTransaction: false,
     onUpdate: ({ editor: e }) => setBody(e.getHTML()),
+    editorProps: {
+      handleDOMEvents: {
+        focus: () => {
+          lastField.current = 'body';
+          return false;
+        },
+      },
+      handleKeyDown: (_view, event) => {
+        if (!isPickerHotkey(event)) return false;
+        event.preventDefault();
+        setPickerOpened(true);
+        return true;
+      },
+    },
   });
 
   const [settled] = useDebouncedValue({ channel, subject, body, marketing, clientId }, 400);
@@ -113,21 +136,24 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
   );
   const previewProblems = isApiError(preview.error, 400) ? preview.error.details : [];
 
-  function insertVariable(variable: string) {
-    const snippet = `{{ ${variable.replace('.*', '.your_field')} }}`;
+  function insertVariable(snippet: string) {
+    if (channel === 'email' && lastField.current === 'subject') {
+      const field = subjectField.current;
+      const { value, caret } = insertAtCursor(field, subject, snippet);
+      setSubject(value);
+      focusAfterInsert(field, caret);
+      return;
+    }
     if (channel === 'email' && mode === 'visual' && editor) {
       editor.chain().focus().insertContent(snippet).run();
+      // After the menu gives the focus back to whatever opened it.
+      window.setTimeout(() => editor.commands.focus(), 30);
       return;
     }
     const area = textArea.current;
-    const start = area?.selectionStart ?? body.length;
-    const end = area?.selectionEnd ?? body.length;
-    const next = body.slice(0, start) + snippet + body.slice(end);
-    setBody(next);
-    requestAnimationFrame(() => {
-      area?.focus();
-      area?.setSelectionRange(start + snippet.length, start + snippet.length);
-    });
+    const { value, caret } = insertAtCursor(area, body, snippet);
+    setBody(value);
+    focusAfterInsert(area, caret);
   }
 
   function switchMode(next: string) {
@@ -185,27 +211,12 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
   }
 
   const variablePicker = (
-    <Menu shadow="md" width={280} position="bottom-end" withinPortal>
-      <Menu.Target>
-        <Button variant="light" size="xs" leftSection={<IconBraces size={14} />} disabled={!canEdit}>
-          {t('templates.insertVariable')}
-        </Button>
-      </Menu.Target>
-      <Menu.Dropdown mah={360} style={{ overflowY: 'auto' }}>
-        {(variables.data ?? []).map((variable) => (
-          <Menu.Item key={variable} onClick={() => insertVariable(variable)}>
-            <Text size="sm" ff="monospace">
-              {variable}
-            </Text>
-            <Text size="xs" c="dimmed">
-              {t(`templates.variableHelp.${variable.replaceAll('.', '_').replace('_*', '')}`, {
-                defaultValue: '',
-              })}
-            </Text>
-          </Menu.Item>
-        ))}
-      </Menu.Dropdown>
-    </Menu>
+    <VariablePicker
+      opened={pickerOpened}
+      onOpenedChange={setPickerOpened}
+      onPick={(variable) => insertVariable(variable.insert)}
+      disabled={!canEdit}
+    />
   );
 
   const problems = saveProblems.length ? saveProblems : previewProblems;
@@ -268,8 +279,13 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
             </Group>
             {channel === 'email' ? (
               <TextInput
+                ref={subjectField}
                 label={t('templates.subject')}
                 value={subject}
+                onFocus={() => {
+                  lastField.current = 'subject';
+                }}
+                onKeyDown={openPickerOnHotkey}
                 onChange={(e) => setSubject(e.currentTarget.value)}
                 required
                 readOnly={!canEdit}
@@ -323,6 +339,10 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
                   aria-label={t('templates.body')}
                   value={body}
                   onChange={(e) => setBody(e.currentTarget.value)}
+                  onFocus={() => {
+                    lastField.current = 'body';
+                  }}
+                  onKeyDown={openPickerOnHotkey}
                   autosize
                   minRows={channel === 'email' ? 12 : 6}
                   styles={{ input: { fontFamily: channel === 'email' ? 'monospace' : undefined } }}
@@ -385,7 +405,7 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
                   <TagsInput
                     label={t('templates.waParameters')}
                     description={t('templates.waParametersHelp')}
-                    data={(variables.data ?? []).filter((v) => !v.endsWith('*'))}
+                    data={(variables.data ?? []).flatMap((g) => g.variables.map((v) => v.path))}
                     value={waParameters}
                     onChange={setWaParameters}
                     readOnly={!canEdit}
