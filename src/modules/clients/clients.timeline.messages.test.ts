@@ -1,0 +1,252 @@
+import { createServer } from 'node:net';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MetaPeer, metaError, startMetaPeer } from '../../../test/peers/meta-graph.ts';
+import { newApiKey, newWorkspace, runDueJobs, setupTestApp, withKey } from '../../../test/support/app.ts';
+import { timelineDeliveryRows } from '../deliveries/deliveries.repo.ts';
+import type { TimelineItem } from './client-data.ts';
+import { compareDesc } from './clients.timeline.ts';
+
+/**
+ * Issue 7: every delivery and status change is its own item on the client's timeline (kind
+ * `message`, type the status it reached), driven end to end: a WhatsApp campaign through the fake
+ * Graph API, its delivered / read / failed webhooks posted back to the app by the peer.
+ */
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+const port = await freePort();
+const PUBLIC_URL = `http://127.0.0.1:${port}`;
+const WEBHOOK = `${PUBLIC_URL}/webhooks/meta`;
+const t = setupTestApp({ PUBLIC_URL });
+
+let meta: MetaPeer;
+beforeAll(async () => {
+  await t.app.http.listen({ port, host: '127.0.0.1' });
+  meta = await startMetaPeer();
+});
+afterAll(async () => {
+  await meta?.close();
+});
+
+interface Page {
+  items: TimelineItem[];
+  next_cursor: string | null;
+}
+
+/**
+ * A workspace with a WhatsApp channel and four clients: Ana's message is sent, delivered, then
+ * read; Bea has no WhatsApp consent (skipped); Carla's message fails at the provider after it was
+ * sent; Dani's send gets a 503 (unknown). Ana also has a note and a cancelled later campaign.
+ */
+async function world() {
+  const workspace = await newWorkspace(t);
+  const call = withKey(t, await newApiKey(t, workspace.id));
+  const channel = await call('POST', '/api/v1/channels', {
+    provider: 'meta_whatsapp',
+    name: 'WhatsApp',
+    settings: meta.channelSettings(),
+    rate_per_second: 100,
+    daily_cap: null,
+  });
+  expect(channel.statusCode, channel.body).toBe(201);
+  const channelId = channel.json().id as string;
+  const prefix = `+346${String(Math.floor(Math.random() * 9_000_000) + 1_000_000)}`;
+  const client = async (first_name: string, n: number, consent: boolean) => {
+    const created = await call('POST', '/api/v1/clients', {
+      first_name,
+      phone: `${prefix}${n}`,
+      consent: { whatsapp: consent },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    return created.json().id as string;
+  };
+  const ana = await client('Ana', 1, true);
+  const bea = await client('Bea', 2, false);
+  const carla = await client('Carla', 3, true);
+  const dani = await client('Dani', 4, true);
+  const campaign = async (name: string, clientIds: string[]) => {
+    const created = await call('POST', '/api/v1/campaigns', {
+      name,
+      channel: 'whatsapp',
+      channel_id: channelId,
+      content: { body: 'Hola', whatsapp_template: { name: 'spring_promo', language: 'es' } },
+      audience: { client_ids: clientIds },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    return created.json().id as string;
+  };
+  const wamidOf = async (clientId: string, campaignId: string) => {
+    const rows = await t.app.dbHandle.db.execute<{ provider_message_id: string }>(
+      sql`select provider_message_id from channel_messages
+          where client_id = ${clientId} and campaign_id = ${campaignId} and provider_message_id is not null`,
+    );
+    expect(rows.rows).toHaveLength(1);
+    return rows.rows[0]!.provider_message_id;
+  };
+
+  const spring = await campaign('Spring sale', [ana, bea, carla]);
+  expect((await call('POST', `/api/v1/campaigns/${spring}/send`, {})).statusCode).toBe(200);
+  await runDueJobs(t);
+  const anaWamid = await wamidOf(ana, spring);
+  expect((await meta.sendStatus(WEBHOOK, anaWamid, 'delivered')).status).toBe(200);
+  expect((await meta.sendStatus(WEBHOOK, anaWamid, 'read')).status).toBe(200);
+  const carlaWamid = await wamidOf(carla, spring);
+  expect(
+    (await meta.sendStatus(WEBHOOK, carlaWamid, 'failed', { code: 131026, title: 'Message undeliverable' }))
+      .status,
+  ).toBe(200);
+
+  const flash = await campaign('Flash', [dani]);
+  meta.inject(metaError(2, 'Service temporarily unavailable', 503));
+  expect((await call('POST', `/api/v1/campaigns/${flash}/send`, {})).statusCode).toBe(200);
+  await runDueJobs(t);
+
+  await call('POST', `/api/v1/clients/${ana}/notes`, { body: 'Asked about the spring offer' });
+  const autumn = await campaign('Autumn', [ana]);
+  const scheduled = await call('POST', `/api/v1/campaigns/${autumn}/send`, {
+    at: new Date(Date.now() + 86_400_000).toISOString(),
+  });
+  expect(scheduled.statusCode, scheduled.body).toBe(200);
+  await runDueJobs(t);
+  expect((await call('POST', `/api/v1/campaigns/${autumn}/cancel`)).statusCode).toBe(200);
+
+  const timeline = async (clientId: string, query = '') => {
+    const response = await call('GET', `/api/v1/clients/${clientId}/timeline?limit=200${query}`);
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json() as Page;
+  };
+  const walk = async (clientId: string, limit: number, query = '') => {
+    const items: TimelineItem[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const response = await call(
+        'GET',
+        `/api/v1/clients/${clientId}/timeline?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(response.statusCode, response.body).toBe(200);
+      const page = response.json() as Page;
+      expect(page.items.length).toBeLessThanOrEqual(limit);
+      items.push(...page.items);
+      cursor = page.next_cursor;
+      pages++;
+    } while (cursor && pages < 200);
+    return items;
+  };
+  return { workspace, call, ana, bea, carla, dani, spring, flash, autumn, timeline, walk };
+}
+
+const messages = (page: Page) => page.items.filter((i) => i.kind === 'message');
+const line = (i: TimelineItem) => `${i.data.campaign_name} ${i.type}${i.data.code ? ` ${i.data.code}` : ''}`;
+
+describe('messages on the client timeline', () => {
+  it('a WhatsApp message sent, then delivered, then read is one item per change, newest first; skips, failures, unknowns and cancels are items too', async () => {
+    const w = await world();
+    const ana = await w.timeline(w.ana);
+    expect(messages(ana).map(line)).toEqual([
+      'Autumn cancelled',
+      'Autumn queued',
+      'Spring sale read',
+      'Spring sale delivered',
+      'Spring sale sent',
+      'Spring sale queued',
+    ]);
+    const spring = messages(ana).filter((i) => i.data.campaign_id === w.spring);
+    expect(new Set(spring.map((i) => i.data.delivery_id)).size).toBe(1);
+    expect(spring.map((i) => i.data.step)).toEqual([3, 2, 1, 0]);
+    // Strictly newest first, although Meta's timestamps have whole seconds only.
+    const times = spring.map((i) => Date.parse(i.occurred_at));
+    for (let k = 1; k < times.length; k++) expect(times[k - 1]!).toBeGreaterThan(times[k]!);
+    expect(spring[0]!.data).toMatchObject({ channel: 'whatsapp', delivery_status: 'read', status: 'read' });
+    // The whole timeline (the note too) is in the exact keyset order.
+    expect(ana.items.map((i) => i.id)).toEqual([...ana.items].sort(compareDesc).map((i) => i.id));
+    expect(ana.items.some((i) => i.kind === 'note')).toBe(true);
+
+    expect(messages(await w.timeline(w.bea)).map(line)).toEqual(['Spring sale skipped no_consent']);
+    const carla = messages(await w.timeline(w.carla));
+    expect(carla.map(line)).toEqual(['Spring sale failed 131026', 'Spring sale sent', 'Spring sale queued']);
+    expect(carla[0]!.data).toMatchObject({ message: 'Message undeliverable', retried: false });
+    const dani = messages(await w.timeline(w.dani));
+    expect(dani.map((i) => i.type)).toEqual(['unknown', 'queued']);
+    expect(dani[0]!.data.message).toEqual(expect.any(String));
+  }, 60_000);
+
+  it('paging with a limit of 1 walks every item exactly once, also filtered', async () => {
+    const w = await world();
+    for (const clientId of [w.ana, w.carla]) {
+      const all = await w.timeline(clientId);
+      expect(all.next_cursor).toBeNull();
+      const walked = await w.walk(clientId, 1);
+      expect(walked.map((i) => i.id)).toEqual(all.items.map((i) => i.id));
+      expect(new Set(walked.map((i) => i.id)).size).toBe(walked.length);
+      const onlyMessages = await w.walk(clientId, 1, '&types=message');
+      expect(onlyMessages.map((i) => i.id)).toEqual(messages(all).map((i) => i.id));
+    }
+  }, 60_000);
+
+  it('filters by kind `message` and by the statuses', async () => {
+    const w = await world();
+    const url = (types: string) => `&types=${types}`;
+    const readAndDelivered = await w.timeline(w.ana, url('read,delivered'));
+    expect(readAndDelivered.items.map((i) => i.type)).toEqual(['read', 'delivered']);
+    const notes = await w.timeline(w.ana, url('note'));
+    expect(notes.items.map((i) => i.kind)).toEqual(['note']);
+    const both = await w.timeline(w.ana, url('note,cancelled'));
+    expect(both.items.map((i) => i.type).sort()).toEqual(['cancelled', 'info']);
+    const failed = await w.timeline(w.carla, url('failed'));
+    expect(failed.items).toHaveLength(1);
+    expect(failed.items[0]!.data.code).toBe('131026');
+    expect((await w.timeline(w.bea, url('sent'))).items).toEqual([]);
+  }, 60_000);
+
+  it("workspace B cannot see workspace A's client timeline, nor its messages through its own clients", async () => {
+    const w = await world();
+    const other = await newWorkspace(t);
+    const call = withKey(t, await newApiKey(t, other.id, 'owner'));
+    expect((await call('GET', `/api/v1/clients/${w.ana}/timeline`)).statusCode).toBe(404);
+    expect((await call('GET', `/api/v1/clients/${w.ana}/timeline.csv`)).statusCode).toBe(404);
+    // The statement itself filters by workspace: A's client id under B's workspace gives nothing.
+    const window = { before: null, from: null, to: null, limit: null };
+    expect(await timelineDeliveryRows(t.app.dbHandle.db, other.id, w.ana, window)).toEqual([]);
+    expect(
+      (await timelineDeliveryRows(t.app.dbHandle.db, w.workspace.id, w.ana, window)).length,
+    ).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('the GDPR export lists each delivery with the same changes, oldest first; the CSV says them in words', async () => {
+    const w = await world();
+    const exported = await w.call('GET', `/api/v1/clients/${w.ana}/export`);
+    expect(exported.statusCode, exported.body).toBe(200);
+    const deliveries = exported.json().deliveries as Array<{
+      campaign_id: string;
+      campaign_name: string;
+      status: string;
+      history: Array<{ status: string; at: string }>;
+    }>;
+    const spring = deliveries.find((d) => d.campaign_id === w.spring)!;
+    expect(spring).toMatchObject({ campaign_name: 'Spring sale', status: 'read' });
+    expect(spring.history.map((h) => h.status)).toEqual(['queued', 'sent', 'delivered', 'read']);
+    const fromTimeline = messages(await w.timeline(w.ana))
+      .filter((i) => i.data.campaign_id === w.spring)
+      .reverse();
+    expect(spring.history.map((h) => h.at)).toEqual(fromTimeline.map((i) => i.occurred_at));
+    expect(deliveries.find((d) => d.campaign_id === w.autumn)!.history.map((h) => h.status)).toEqual([
+      'queued',
+      'cancelled',
+    ]);
+    const csv = (await w.call('GET', `/api/v1/clients/${w.carla}/timeline.csv?types=message`)).rawPayload
+      .toString('utf8')
+      .trimEnd()
+      .split('\r\n');
+    expect(csv).toHaveLength(1 + 3);
+    expect(csv[1]).toContain("Campaign 'Spring sale' — whatsapp failed: 131026 Message undeliverable");
+    expect(csv[3]).toContain("Campaign 'Spring sale' — whatsapp queued");
+  }, 60_000);
+});
