@@ -3,7 +3,9 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MetaPeer, metaError, startMetaPeer } from '../../../test/peers/meta-graph.ts';
 import { newApiKey, newWorkspace, runDueJobs, setupTestApp, withKey } from '../../../test/support/app.ts';
+import type { DbOrTx } from '../../platform/db/db.ts';
 import { timelineDeliveryRows } from '../deliveries/deliveries.repo.ts';
+import { insertClients } from '../segments/segment-test-helpers.ts';
 import type { TimelineItem } from './client-data.ts';
 import { compareDesc } from './clients.timeline.ts';
 
@@ -248,5 +250,63 @@ describe('messages on the client timeline', () => {
     expect(csv).toHaveLength(1 + 3);
     expect(csv[1]).toContain("Campaign 'Spring sale' — whatsapp failed: 131026 Message undeliverable");
     expect(csv[3]).toContain("Campaign 'Spring sale' — whatsapp queued");
+  }, 60_000);
+
+  it('reads one page in one statement, through the client indexes of deliveries and channel_messages', async () => {
+    const w = await world();
+    const db = t.app.dbHandle.db;
+    // 2,000 other clients with 10 deliveries and 10 messages each around Ana's few.
+    const others = await insertClients(
+      db,
+      w.workspace.id,
+      Array.from({ length: 2000 }, (_, i) => ({ first_name: `Other ${i}` })),
+    );
+    const channelId = (
+      await db.execute<{ channel_id: string }>(
+        sql`select channel_id from channel_messages where client_id = ${w.ana} limit 1`,
+      )
+    ).rows[0]!.channel_id;
+    await db.execute(sql`
+      insert into deliveries (workspace_id, campaign_id, client_id, channel, address, status, created_at)
+      select ${w.workspace.id}::uuid, gen_random_uuid(), c, 'whatsapp', '+34600000000', 'sent',
+        now() - make_interval(days => n)
+      from unnest(${`{${others.join(',')}}`}::uuid[]) c, generate_series(1, 10) n`);
+    await db.execute(sql`
+      insert into channel_messages (workspace_id, channel_id, provider, kind, recipient, client_id, campaign_id,
+        delivery_id, status, status_history, created_at)
+      select workspace_id, ${channelId}::uuid, 'meta_whatsapp', 'whatsapp', address, client_id, campaign_id, id,
+        'sent', jsonb_build_array(jsonb_build_object('status', 'sent', 'at', created_at)), created_at
+      from deliveries where workspace_id = ${w.workspace.id} and client_id <> all(${`{${[w.ana, w.bea, w.carla, w.dani].join(',')}}`}::uuid[])`);
+    await db.execute(sql`analyze deliveries`);
+    await db.execute(sql`analyze channel_messages`);
+    const statements: string[] = [];
+    const plans: string[] = [];
+    const explaining = {
+      execute: async (query: ReturnType<typeof sql>) => {
+        statements.push('statement');
+        const result = await db.execute(sql`explain (analyze, costs off, timing off, summary off) ${query}`);
+        plans.push(result.rows.map((r) => Object.values(r).join(' ')).join('\n'));
+        return { rows: [] };
+      },
+    } as unknown as DbOrTx;
+    const first = (await w.timeline(w.ana)).items;
+    const cursor = first[2]!;
+    await timelineDeliveryRows(explaining, w.workspace.id, w.ana, {
+      before: { at: cursor.occurred_at, id: cursor.id },
+      from: null,
+      to: null,
+      limit: 3,
+    });
+    expect(statements).toHaveLength(1);
+    const plan = plans[0]!;
+    if (process.env.PRINT_PLAN) console.log(plan);
+    expect(plan).toMatch(/Index Scan using deliveries_client_index on deliveries/);
+    expect(plan).toMatch(/Index Cond: \(\(workspace_id = [^\n]*client_id = [^\n]*created_at <= /);
+    expect(plan).toMatch(/channel_messages_workspace_id_client_id_created_at_index/);
+    // The campaign names: one probe per item of the page, never the workspace's campaigns.
+    expect(plan).toMatch(
+      /Index Scan using campaigns_\w+ on campaigns[^\n]*\n\s*Index Cond: [^\n]*\bid = d\.campaign_id/,
+    );
+    expect(plan).not.toMatch(/Seq Scan on (deliveries|channel_messages|campaigns)/);
   }, 60_000);
 });

@@ -177,17 +177,23 @@ export async function timelineDeliveryRows(
         n.status = 'failed' and lead(n.step) over w is not null as failed_before_another
       from numbered n
       window w as (partition by n.delivery_id order by n.step)
+    ), page as (
+      select i.id, i.occurred_at, i.delivery_id, i.step, i.status, i.code, i.message,
+        i.failed_before_another or (i.status = 'failed' and d.status = 'queued') as retried,
+        d.campaign_id, d.channel, d.address, d.status as delivery_status, d.attempts::int as attempts
+      from items i join d on d.id = i.delivery_id
+      where ${sql.join(where, sql` and `)}
+      order by i.occurred_at desc, i.id desc
+      ${window.limit === null ? sql`` : sql`limit ${window.limit}`}
     )
-    select i.id, i.occurred_at, i.delivery_id, i.step, i.status, i.code, i.message,
-      i.failed_before_another or (i.status = 'failed' and d.status = 'queued') as retried,
-      d.campaign_id, c.name as campaign_name, c.deleted_at is not null as campaign_deleted,
-      d.channel, d.address, d.status as delivery_status, d.attempts::int as attempts
-    from items i
-      join d on d.id = i.delivery_id
-      left join campaigns c on c.id = d.campaign_id and c.workspace_id = ${workspaceId}
-    where ${sql.join(where, sql` and `)}
-    order by i.occurred_at desc, i.id desc
-    ${window.limit === null ? sql`` : sql`limit ${window.limit}`}`);
+    -- The campaign's name for the page's items only, one primary-key probe each (a lateral
+    -- subquery: as a plain join, the planner read every campaign of the workspace).
+    select page.*, c.name as campaign_name, c.deleted_at is not null as campaign_deleted
+    from page left join lateral (
+      select name, deleted_at from campaigns
+      where id = page.campaign_id and workspace_id = ${workspaceId} offset 0
+    ) c on true
+    order by page.occurred_at desc, page.id desc`);
   return result.rows.map((r) => ({
     id: r.id,
     occurredAt: new Date(r.occurred_at),
