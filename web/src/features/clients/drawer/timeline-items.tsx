@@ -163,17 +163,26 @@ export function useDescribe({ fields, role, labels, locations, members, campaign
     return String(value);
   };
 
-  /** "Campaign: Spring sale", the name a link to the campaign's page (a plain, focusable link). */
-  const campaignLine = (id: string | null, name: string | null, deleted = false) =>
+  /**
+   * "· Spring sale" after the title: the campaign's name, a plain focusable link to its page. One
+   * line per item keeps a long run of message statuses readable.
+   */
+  const campaignInline = (id: string | null, name: string | null, deleted = false) =>
     id ? (
-      <Text size="sm" c="dimmed">
-        {t('timeline.message.campaign')}:{' '}
+      <Text span size="sm" fw={400} c="dimmed">
+        {'· '}
         {deleted ? (
           <span>
             {name ?? '—'} {t('timeline.message.campaignDeleted')}
           </span>
         ) : (
-          <Anchor component={Link} to={`/campaigns/${id}`} size="sm" fw={600}>
+          <Anchor
+            component={Link}
+            to={`/campaigns/${id}`}
+            size="sm"
+            fw={600}
+            aria-label={`${t('timeline.message.campaign')}: ${name ?? campaigns?.get(id) ?? t('timeline.message.openCampaign')}`}
+          >
             {name ?? campaigns?.get(id) ?? t('timeline.message.openCampaign')}
           </Anchor>
         )}
@@ -203,27 +212,34 @@ export function useDescribe({ fields, role, labels, locations, members, campaign
         return {
           icon: MESSAGE_STATUSES[status].icon,
           color: MESSAGE_STATUSES[status].color,
-          title: t(`timeline.message.status.${status}`, {
-            channel: optionalT(`timeline.message.channels.${channel}`, channel),
-          }),
-          body: (
-            <Stack gap={2}>
-              {campaignLine(str(d.campaign_id), str(d.campaign_name), d.campaign_deleted === true)}
-              {reason ? (
-                <Text
-                  size="sm"
-                  c={status === 'failed' ? 'red.8' : status === 'unknown' ? 'orange.8' : 'dimmed'}
-                >
-                  {reason}
-                </Text>
-              ) : null}
-              {d.retried === true ? (
-                <Text size="xs" c="dimmed">
-                  {t('timeline.message.retried')}
-                </Text>
-              ) : null}
-            </Stack>
+          title: (
+            <Group gap={6} wrap="wrap">
+              <span>
+                {t(`timeline.message.status.${status}`, {
+                  channel: optionalT(`timeline.message.channels.${channel}`, channel),
+                })}
+              </span>
+              {campaignInline(str(d.campaign_id), str(d.campaign_name), d.campaign_deleted === true)}
+            </Group>
           ),
+          body:
+            reason || d.retried === true ? (
+              <Stack gap={2}>
+                {reason ? (
+                  <Text
+                    size="sm"
+                    c={status === 'failed' ? 'red.8' : status === 'unknown' ? 'orange.8' : 'dimmed'}
+                  >
+                    {reason}
+                  </Text>
+                ) : null}
+                {d.retried === true ? (
+                  <Text size="xs" c="dimmed">
+                    {t('timeline.message.retried')}
+                  </Text>
+                ) : null}
+              </Stack>
+            ) : undefined,
         };
       }
       case 'event': {
@@ -237,17 +253,17 @@ export function useDescribe({ fields, role, labels, locations, members, campaign
           return {
             icon: EVENT_ICONS[item.type] ?? IconBolt,
             color: ENGAGEMENT_COLORS[item.type] ?? 'blue',
-            title: optionalT(`timeline.eventTypes.${item.type}`, humanize(item.type)),
-            body: (
-              <Stack gap={2}>
-                {campaignLine(campaignId, campaignId ? (campaigns?.get(campaignId) ?? null) : null)}
-                {detail ? (
-                  <Text size="sm" c="dimmed" lineClamp={3} style={{ wordBreak: 'break-word' }}>
-                    {detail}
-                  </Text>
-                ) : null}
-              </Stack>
+            title: (
+              <Group gap={6} wrap="wrap">
+                <span>{optionalT(`timeline.eventTypes.${item.type}`, humanize(item.type))}</span>
+                {campaignInline(campaignId, campaignId ? (campaigns?.get(campaignId) ?? null) : null)}
+              </Group>
             ),
+            body: detail ? (
+              <Text size="sm" c="dimmed" lineClamp={3} style={{ wordBreak: 'break-word' }}>
+                {detail}
+              </Text>
+            ) : undefined,
           };
         }
         const amount = typeof d.amount === 'number' ? format.currency(d.amount, str(d.currency)) : null;
