@@ -435,7 +435,7 @@ describe('clients', () => {
     await failed.getByText('Reason: 131026 — Message undeliverable').waitFor();
     await items
       .filter({ hasText: 'WhatsApp message not sent' })
-      .getByText('Not sent: Excluded by hand')
+      .getByText('Excluded by hand')
       .waitFor();
     await items
       .filter({ hasText: 'no answer from the provider' })

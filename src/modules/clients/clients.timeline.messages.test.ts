@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MetaPeer, metaError, startMetaPeer } from '../../../test/peers/meta-graph.ts';
 import { newApiKey, newWorkspace, runDueJobs, setupTestApp, withKey } from '../../../test/support/app.ts';
 import type { DbOrTx } from '../../platform/db/db.ts';
+import { DISPATCH_TASK } from '../campaigns/campaigns.send.ts';
 import { timelineDeliveryRows } from '../deliveries/deliveries.repo.ts';
 import { insertClients } from '../segments/segment-test-helpers.ts';
 import type { TimelineItem } from './client-data.ts';
@@ -142,7 +143,7 @@ async function world() {
     } while (cursor && pages < 200);
     return items;
   };
-  return { workspace, call, ana, bea, carla, dani, spring, flash, autumn, timeline, walk };
+  return { workspace, call, ana, bea, carla, dani, spring, flash, autumn, timeline, walk, campaign, client };
 }
 
 const messages = (page: Page) => page.items.filter((i) => i.kind === 'message');
@@ -178,6 +179,37 @@ describe('messages on the client timeline', () => {
     const dani = messages(await w.timeline(w.dani));
     expect(dani.map((i) => i.type)).toEqual(['unknown', 'queued']);
     expect(dani[0]!.data.message).toEqual(expect.any(String));
+  }, 60_000);
+
+  it('an attempt the provider refused for a while (429) is a failed item marked retried, then the send that went through', async () => {
+    const w = await world();
+    const eva = await w.client('Eva', 5, true);
+    const retry = await w.campaign('Second chance', [eva]);
+    meta.inject(metaError(130429, 'Rate limit hit', 429));
+    expect((await w.call('POST', `/api/v1/campaigns/${retry}/send`, {})).statusCode).toBe(200);
+    await runDueJobs(t);
+    const waiting = messages(await w.timeline(eva));
+    expect(waiting.map(line)).toEqual(['Second chance failed 130429', 'Second chance queued']);
+    expect(waiting[0]!.data).toMatchObject({ retried: true, delivery_status: 'queued' });
+    // The backoff is over: the retry goes out.
+    await t.app.dbHandle.db.execute(
+      sql`update deliveries set send_after = now() where campaign_id = ${retry} and status = 'queued'`,
+    );
+    await t.app.dbHandle.db.execute(
+      sql`select graphile_worker.add_job(${DISPATCH_TASK}, json_build_object('campaign_id', ${retry}::text))`,
+    );
+    await runDueJobs(t);
+    const after = messages(await w.timeline(eva));
+    expect(after.map(line)).toEqual([
+      'Second chance sent',
+      'Second chance failed 130429',
+      'Second chance queued',
+    ]);
+    expect(after[1]!.data).toMatchObject({
+      retried: true,
+      message: expect.stringContaining('Rate limit hit'),
+    });
+    expect(after[1]!.id).toBe(waiting[0]!.id);
   }, 60_000);
 
   it('paging with a limit of 1 walks every item exactly once, also filtered', async () => {
