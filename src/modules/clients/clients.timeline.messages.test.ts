@@ -212,6 +212,47 @@ describe('messages on the client timeline', () => {
     expect(after[1]!.id).toBe(waiting[0]!.id);
   }, 60_000);
 
+  it('an email opened then clicked: the opens and clicks are events between the message items, never a second copy of them', async () => {
+    const w = await world();
+    const created = await w.call('POST', '/api/v1/clients', {
+      first_name: 'Flor',
+      email: `flor-${w.workspace.id.slice(0, 8)}@example.com`,
+      consent: { email: true },
+    });
+    const flor = created.json().id as string;
+    const campaign = await w.call('POST', '/api/v1/campaigns', {
+      name: 'Newsletter',
+      channel: 'email',
+      content: { subject: 'Hola', body: '<p><a href="https://shop.example.com/sale">Sale</a></p>' },
+      audience: { client_ids: [flor] },
+    });
+    const campaignId = campaign.json().id as string;
+    expect((await w.call('POST', `/api/v1/campaigns/${campaignId}/send`, {})).statusCode).toBe(200);
+    await runDueJobs(t);
+    const outbox = (await w.call('GET', `/api/v1/outbox?campaign_id=${campaignId}&limit=10`)).json();
+    const html = outbox.messages[0].html as string;
+    const path = (kind: 'o' | 'c') =>
+      new URL(new RegExp(`"(${PUBLIC_URL.replace(/\./g, '\\.')}/t/${kind}/[^"]+)"`).exec(html)![1]!).pathname;
+    expect((await t.inject({ method: 'GET', url: path('o') })).statusCode).toBe(200);
+    expect((await t.inject({ method: 'GET', url: path('c') })).statusCode).toBe(302);
+    const all = await w.timeline(flor);
+    const mine = all.items.filter((i) => i.kind === 'message' || i.type.startsWith('email_'));
+    expect(mine.map((i) => `${i.kind}:${i.type}`)).toEqual([
+      'event:email_clicked',
+      'event:email_opened',
+      'message:sent',
+      'message:queued',
+    ]);
+    expect(mine[0]!.data.properties).toMatchObject({ campaign_id: campaignId });
+    expect(mine[2]!.data).toMatchObject({ campaign_name: 'Newsletter', delivery_status: 'clicked' });
+    // What the dashboard's "Messages" filter asks for.
+    const filtered = await w.timeline(
+      flor,
+      '&types=message,email_opened,email_clicked,sms_inbound,whatsapp_inbound',
+    );
+    expect(filtered.items.map((i) => i.id)).toEqual(mine.map((i) => i.id));
+  }, 60_000);
+
   it('paging with a limit of 1 walks every item exactly once, also filtered', async () => {
     const w = await world();
     for (const clientId of [w.ana, w.carla]) {
