@@ -328,7 +328,7 @@ describe('messages on the client timeline', () => {
   it('reads one page in one statement, through the client indexes of deliveries and channel_messages', async () => {
     const w = await world();
     const db = t.app.dbHandle.db;
-    // 2,000 other clients with 10 deliveries and 10 messages each around Ana's few.
+    // 2,000 other clients with 10 deliveries and 10 messages each around Ana's few, 5,000 campaigns.
     const others = await insertClients(
       db,
       w.workspace.id,
@@ -350,6 +350,11 @@ describe('messages on the client timeline', () => {
       select workspace_id, ${channelId}::uuid, 'meta_whatsapp', 'whatsapp', address, client_id, campaign_id, id,
         'sent', jsonb_build_array(jsonb_build_object('status', 'sent', 'at', created_at)), created_at
       from deliveries where workspace_id = ${w.workspace.id} and client_id <> all(${`{${[w.ana, w.bea, w.carla, w.dani].join(',')}}`}::uuid[])`);
+    await db.execute(sql`
+      insert into campaigns (workspace_id, name, channel, content, audience, status)
+      select ${w.workspace.id}::uuid, 'Old ' || n, 'email', '{}'::jsonb, '{}'::jsonb, 'sent'
+      from generate_series(1, 5000) n`);
+    await db.execute(sql`analyze campaigns`);
     await db.execute(sql`analyze deliveries`);
     await db.execute(sql`analyze channel_messages`);
     const statements: string[] = [];
