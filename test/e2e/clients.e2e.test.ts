@@ -433,10 +433,7 @@ describe('clients', () => {
     ]);
     const failed = items.filter({ hasText: 'WhatsApp message failed' });
     await failed.getByText('Reason: 131026 — Message undeliverable').waitFor();
-    await items
-      .filter({ hasText: 'WhatsApp message not sent' })
-      .getByText('Excluded by hand')
-      .waitFor();
+    await items.filter({ hasText: 'WhatsApp message not sent' }).getByText('Excluded by hand').waitFor();
     await items
       .filter({ hasText: 'no answer from the provider' })
       .getByText(/check the campaign and reconcile/)

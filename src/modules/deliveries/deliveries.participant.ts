@@ -4,7 +4,6 @@ import {
   allDeliveryRows,
   type DeliveryRow,
   type DeliveryTimelineRow,
-  MESSAGE_STEP_STATUSES,
   moveDeliveryRows,
   scrubDeliveryRows,
   timelineDeliveryRows,
@@ -26,13 +25,6 @@ export function toDeliveryJson(row: DeliveryRow) {
   };
 }
 
-/**
- * The timeline types of messages: the status the delivery reached at that step (kind `message`
- * keeps them all). Opens, clicks and replies are events (email_opened, email_clicked,
- * sms_inbound, whatsapp_inbound), in the events stream.
- */
-export const MESSAGE_TIMELINE_TYPES = MESSAGE_STEP_STATUSES;
-
 /** One change of a delivery: what the timeline shows and the GDPR export lists per delivery. */
 function changeJson(row: DeliveryTimelineRow) {
   return {
@@ -45,6 +37,11 @@ function changeJson(row: DeliveryTimelineRow) {
   };
 }
 
+/**
+ * One timeline item per status change: kind `message`, type the status reached at that step (one
+ * of MESSAGE_STEP_STATUSES). Opens, clicks and replies are events (email_opened, email_clicked,
+ * sms_inbound, whatsapp_inbound), in the events stream.
+ */
 export function toDeliveryTimelineItem(row: DeliveryTimelineRow): TimelineItem {
   return {
     id: row.id,
