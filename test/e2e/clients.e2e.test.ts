@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type MetaPeer, metaError, startMetaPeer } from '../peers/meta-graph.ts';
 import { launchBrowser, SCREENSHOT_DIR, screenshot } from './support/browser';
 import { OWNER, startServer, type TestServer } from './support/server';
 
@@ -15,12 +16,15 @@ describe('clients', () => {
   let context: BrowserContext;
   let page: Page;
   let workspaceId = '';
+  let meta: MetaPeer;
+  /** José Pérez Núñez: consent for every channel, phone +34600100100. */
+  let joseId = '';
 
   const navLink = (name: string) => page.getByRole('navigation').getByRole('link', { name, exact: true });
   const drawer = () => page.getByRole('dialog').filter({ has: page.getByRole('tab', { name: 'Timeline' }) });
 
   /** A call to the API as the logged-in user (same cookies as the page). */
-  async function api<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
+  async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'PUT', path: string, body?: unknown): Promise<T> {
     const response = await page.request.fetch(`${server.url}${path}`, {
       method,
       headers: { 'X-Workspace-Id': workspaceId, Origin: server.url, 'Content-Type': 'application/json' },
@@ -49,6 +53,7 @@ describe('clients', () => {
 
   beforeAll(async () => {
     server = await startServer();
+    meta = await startMetaPeer();
     browser = await launchBrowser();
     context = await browser.newContext({
       baseURL: server.url,
@@ -72,6 +77,7 @@ describe('clients', () => {
     await context?.close();
     await browser?.close();
     await server?.stop();
+    await meta?.close();
   });
 
   it('logs in', async () => {
@@ -183,6 +189,7 @@ describe('clients', () => {
     );
     const result = await api<{ accepted: number }>('POST', '/api/v1/events', { events });
     expect(result.accepted).toBe(events.length);
+    joseId = ids[0]!;
   });
 
   it('shows the client list with its columns', async () => {
@@ -343,6 +350,121 @@ describe('clients', () => {
     // The timeline has both changes too.
     await panel.getByRole('tab', { name: 'Timeline' }).click();
     await panel.getByTestId('timeline-item').filter({ hasText: 'Consent withdrawn for WhatsApp' }).waitFor();
+  });
+
+  it("shows every status of the client's campaign messages on the timeline, newest first", async () => {
+    // A WhatsApp account at the fake Graph API, which posts its delivery webhooks back to the server.
+    const channel = await api<{ id: string }>('POST', '/api/v1/channels', {
+      provider: 'meta_whatsapp',
+      name: 'WhatsApp',
+      settings: meta.channelSettings(),
+      rate_per_second: 20,
+      daily_cap: null,
+    });
+    const webhook = `${server.url}/webhooks/meta`;
+    // WhatsApp goes out now whatever the hour this test runs at.
+    await api('PUT', '/api/v1/campaign-settings', { quiet_hours: null });
+    const sendCampaign = async (
+      name: string,
+      options: { email?: boolean; exclude?: boolean; at?: string } = {},
+    ) => {
+      const campaign = await api<{ id: string }>('POST', '/api/v1/campaigns', {
+        name,
+        ...(options.email
+          ? {
+              channel: 'email',
+              content: { subject: 'Hola {{ client.first_name }}', body: '<p>Novedades</p>' },
+            }
+          : {
+              channel: 'whatsapp',
+              channel_id: channel.id,
+              content: { body: 'Hola', whatsapp_template: { name: 'spring_promo', language: 'es' } },
+            }),
+        audience: { client_ids: [joseId] },
+      });
+      if (options.exclude)
+        await api('POST', `/api/v1/campaigns/${campaign.id}/exclusions`, { client_ids: [joseId] });
+      await api('POST', `/api/v1/campaigns/${campaign.id}/send`, options.at ? { at: options.at } : {});
+      const done = options.at ? ['scheduled'] : ['sent', 'paused', 'failed'];
+      await expect
+        .poll(async () => (await api<{ status: string }>('GET', `/api/v1/campaigns/${campaign.id}`)).status, {
+          timeout: 30_000,
+        })
+        .toSatisfy((status: string) => done.includes(status));
+      return campaign.id;
+    };
+    const lastWamid = () => meta.sent.filter((m) => String(m.body.to).includes('34600100100')).at(-1)!.id;
+
+    await sendCampaign('Newsletter', { email: true });
+    await sendCampaign('VIP preview', { exclude: true });
+    meta.inject(metaError(131026, 'Message undeliverable'));
+    await sendCampaign('Kayak week');
+    meta.inject(metaError(2, 'Service temporarily unavailable', 503));
+    await sendCampaign('Flash offer');
+    const autumn = await sendCampaign('Autumn', { at: new Date(Date.now() + 7 * 86_400_000).toISOString() });
+    await api('POST', `/api/v1/campaigns/${autumn}/cancel`, {});
+    const spring = await sendCampaign('Spring sale');
+    const wamid = lastWamid();
+    expect((await meta.sendStatus(webhook, wamid, 'delivered')).status).toBe(200);
+    expect((await meta.sendStatus(webhook, wamid, 'read')).status).toBe(200);
+
+    await page.goto(`/clients/${joseId}`);
+    const panel = drawer();
+    await panel.getByRole('heading', { name: 'José Pérez Núñez' }).waitFor();
+    await panel.getByRole('tab', { name: 'Timeline' }).click();
+    const items = panel.getByTestId('timeline-item');
+    await items.filter({ hasText: 'WhatsApp message read' }).first().waitFor();
+    const texts = (await items.allInnerTexts())
+      .slice(0, 12)
+      .map((text) => text.split('\n')[0]!.replace(/\s*·.*$/, ''));
+    expect(texts).toEqual([
+      'WhatsApp message read',
+      'WhatsApp message delivered',
+      'WhatsApp message sent',
+      'WhatsApp message queued',
+      'WhatsApp message cancelled',
+      'WhatsApp message queued',
+      'WhatsApp message: no answer from the provider',
+      'WhatsApp message queued',
+      'WhatsApp message failed',
+      'WhatsApp message queued',
+      'WhatsApp message not sent',
+      'Email message sent',
+    ]);
+    const failed = items.filter({ hasText: 'WhatsApp message failed' });
+    await failed.getByText('Reason: 131026 — Message undeliverable').waitFor();
+    await items.filter({ hasText: 'WhatsApp message not sent' }).getByText('Excluded by hand').waitFor();
+    await items
+      .filter({ hasText: 'no answer from the provider' })
+      .getByText(/check the campaign and reconcile/)
+      .waitFor();
+    await screenshotView('clients-timeline-messages');
+    // The older half: failure, skip and the email.
+    await items.nth(13).scrollIntoViewIfNeeded();
+    await screenshotView('clients-timeline-messages-failures');
+
+    // The campaign's name is a link to it, reached with the keyboard.
+    const link = items.first().getByRole('link', { name: 'Campaign: Spring sale' });
+    await link.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL((url) => url.pathname === `/campaigns/${spring}`);
+    await page.goBack();
+    await drawer().getByRole('tab', { name: 'Timeline' }).click();
+
+    // "Messages" alone: only the message items (the bookings and payments leave).
+    const only = drawer();
+    for (const kind of ['Activity', 'Notes', 'Consent', 'Changes'])
+      await only
+        .locator('label')
+        .filter({ hasText: new RegExp(`^${kind}$`) })
+        .click();
+    await expect.poll(() => only.getByTestId('timeline-item').filter({ hasText: 'Payment' }).count()).toBe(0);
+    await expect.poll(() => only.getByTestId('timeline-item').count()).toBe(13);
+    for (const kind of ['Activity', 'Notes', 'Consent', 'Changes'])
+      await only
+        .locator('label')
+        .filter({ hasText: new RegExp(`^${kind}$`) })
+        .click();
   });
 
   it('closes the drawer with Escape and returns to the list', async () => {

@@ -24,7 +24,8 @@ const Filters = {
   types: Type.Optional(
     Type.String({
       maxLength: 2000,
-      description: 'Comma-separated kinds and/or event types, e.g. note,booking',
+      description:
+        'Comma-separated kinds and/or types, e.g. note,booking; message,email_opened; failed,unknown (message statuses)',
     }),
   ),
   from: Type.Optional(DateOrDateTime),
@@ -42,7 +43,8 @@ export function registerClientTimelineRoutes(app: HttpApp, deps: { db: Database 
         tags,
         summary: 'Everything that happened to a client, newest first',
         description:
-          'Events, notes, consent changes, field/tag/risk changes, messages and coupons in one stream, ordered by (occurred_at, id) descending; `next_cursor` continues it without repeats or gaps.',
+          'Events, notes, consent changes, field/tag/risk changes, messages and coupons in one stream, ordered by (occurred_at, id) descending; `next_cursor` continues it without repeats or gaps.\n\n' +
+          "Messages (kind `message`): one item per status a campaign delivery went through, its type the status: `queued` (or `skipped`, `data.code` the reason: no_consent, suppressed…), `sent`, `delivered`, `read`, `failed` (`data.code` and `data.message` from the provider; `data.retried` when it was tried again), `unknown` (the provider may have it: check and reconcile), `cancelled`. `data` names the campaign (`campaign_id`, `campaign_name`), the `channel` and the `delivery_id`. A delivery's items are at least 1 ms apart, in the order they happened, even when a provider's clock says otherwise. Email opens and clicks and inbound replies are events: `email_opened`, `email_clicked`, `sms_inbound`, `whatsapp_inbound`.",
         params: IdParams,
         querystring: Type.Object({ ...Filters, ...PageQuery }),
         response: {

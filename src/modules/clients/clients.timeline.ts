@@ -248,6 +248,18 @@ export function summarize(item: TimelineItem): string {
         return `${item.type}: ${Object.keys(d.changes as object).join(', ')}`;
       return item.type;
     }
+    case 'message': {
+      // "Campaign 'Spring sale' — email failed: 550 mailbox unavailable"
+      const campaign = str(d.campaign_name);
+      const status = str(d.status) ?? item.type;
+      const why = [str(d.code), str(d.message)].filter(Boolean).join(' ');
+      return [
+        campaign ? `Campaign '${campaign}' — ` : '',
+        [str(d.channel), status].filter(Boolean).join(' '),
+        why ? `: ${why}` : '',
+        d.retried === true ? ' (retried)' : '',
+      ].join('');
+    }
     case 'consent': {
       const channel = str(d.channel) ?? item.type;
       const state = d.granted === true ? 'granted' : d.granted === false ? 'withdrawn' : '';

@@ -1,6 +1,5 @@
 import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/db.ts';
-import { timelineWindowSql } from '../clients/client-data.ts';
 import { CLAIM_OWNER_LOCK_SPACE } from './claim-owner.ts';
 import { deliveries } from './deliveries.schema.ts';
 
@@ -43,6 +42,61 @@ export async function allDeliveryRows(
     .orderBy(desc(deliveries.createdAt), desc(deliveries.id));
 }
 
+/** The statuses a delivery's timeline items can have: its timeline types. */
+export const MESSAGE_STEP_STATUSES = [
+  'queued',
+  'skipped',
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+  'unknown',
+  'cancelled',
+] as const;
+
+/** One status change of one delivery, as the client's timeline shows it (timelineDeliveryRows). */
+export interface DeliveryTimelineRow {
+  /** Stable: md5(delivery id, step, status) as a uuid, so the timeline's (occurred_at, id) keyset works. */
+  id: string;
+  occurredAt: Date;
+  deliveryId: string;
+  /** 0 = queued or skipped at the snapshot, then each change in the order it happened. */
+  step: number;
+  status: string;
+  /** The skip reason, or the provider's error code. */
+  code: string | null;
+  message: string | null;
+  /** A failed attempt that was (or will be) tried again: not the delivery's outcome. */
+  retried: boolean;
+  campaignId: string;
+  campaignName: string | null;
+  campaignDeleted: boolean;
+  channel: string;
+  /** The email address or phone it went to (null once the client is erased). */
+  address: string | null;
+  deliveryStatus: string;
+  attempts: number;
+}
+
+/**
+ * Every status change of a client's deliveries, newest first by (occurred_at, id), in ONE
+ * statement. The ledger row gives the start (queued, or skipped with its reason, at created_at)
+ * and an outcome only it knows (a failure before any provider call, `unknown` from a worker that
+ * died, a late skip, a cancel: at updated_at); each channel message of the delivery gives every
+ * entry of its `status_history` (sent, delivered, read, failed…, written by sends and webhooks).
+ * Email opens and clicks and inbound replies are events (email_opened, email_clicked,
+ * sms_inbound, whatsapp_inbound) and stay in the events stream.
+ *
+ * A delivery's items keep the order they happened in: a provider's timestamp can be earlier than
+ * ours (Meta's have whole seconds), so each item is at least 1 ms after the one before it. Hence
+ * every item is at or after its delivery's created_at, and a page before (at, id) only needs the
+ * deliveries created at or before `at` (the deliveries_client_index range). The first page reads
+ * all of the client's deliveries: a change can come any time after the send, and nothing indexed
+ * says which delivery changed last.
+ *
+ * `limit: null` reads everything (the GDPR export). `types` (the timeline filter) keeps every
+ * item for `message`, else only the listed statuses (MESSAGE_STEP_STATUSES).
+ */
 export async function timelineDeliveryRows(
   db: DbOrTx,
   workspaceId: string,
@@ -51,20 +105,112 @@ export async function timelineDeliveryRows(
     before: { at: string; id: string } | null;
     from: string | null;
     to: string | null;
-    limit: number;
+    limit: number | null;
+    types?: string[] | null;
   },
-): Promise<DeliveryRow[]> {
-  const where: (SQL | undefined)[] = [
-    eq(deliveries.workspaceId, workspaceId),
-    eq(deliveries.clientId, clientId),
-  ];
-  where.push(...timelineWindowSql(deliveries.createdAt, deliveries.id, window));
-  return db
-    .select()
-    .from(deliveries)
-    .where(and(...where))
-    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
-    .limit(window.limit);
+): Promise<DeliveryTimelineRow[]> {
+  const bound: SQL[] = [];
+  if (window.before) bound.push(sql`and created_at <= ${window.before.at}::timestamptz`);
+  if (window.to) bound.push(sql`and created_at < ${window.to}::timestamptz`);
+  const where: SQL[] = [sql`true`];
+  if (window.before)
+    where.push(sql`(i.occurred_at, i.id) < (${window.before.at}::timestamptz, ${window.before.id}::uuid)`);
+  if (window.from) where.push(sql`i.occurred_at >= ${window.from}::timestamptz`);
+  if (window.to) where.push(sql`i.occurred_at < ${window.to}::timestamptz`);
+  if (window.types && !window.types.includes('message')) {
+    const statuses = window.types.filter((t) => (MESSAGE_STEP_STATUSES as readonly string[]).includes(t));
+    if (!statuses.length) return [];
+    where.push(sql`i.status = any(${`{${statuses.join(',')}}`}::text[])`);
+  }
+  const result = await db.execute<{
+    id: string;
+    occurred_at: string;
+    delivery_id: string;
+    step: number;
+    status: string;
+    code: string | null;
+    message: string | null;
+    retried: boolean;
+    campaign_id: string;
+    campaign_name: string | null;
+    campaign_deleted: boolean;
+    channel: string;
+    address: string | null;
+    delivery_status: string;
+    attempts: number;
+  }>(sql`
+    with d as (
+      select id, campaign_id, channel, address, status, skip_reason, attempts, error, created_at, updated_at
+      from deliveries
+      where workspace_id = ${workspaceId} and client_id = ${clientId} ${sql.join(bound, sql` `)}
+    ), m as (
+      select m.id, m.delivery_id, m.status, m.status_history, m.created_at
+      from channel_messages m
+      where m.workspace_id = ${workspaceId} and m.client_id = ${clientId}
+        and m.delivery_id in (select id from d)
+    ), steps as (
+      select d.id as delivery_id, 0 as part, d.created_at as part_at, null::uuid as part_id, 0::bigint as n,
+        case when d.status = 'skipped' and d.attempts = 0 then 'skipped' else 'queued' end as status,
+        d.created_at as at,
+        case when d.status = 'skipped' and d.attempts = 0 then d.skip_reason end as code,
+        null::text as message
+      from d
+      union all
+      select m.delivery_id, 1, m.created_at, m.id, e.n, e.entry->>'status',
+        coalesce((e.entry->>'at')::timestamptz, m.created_at), e.entry->>'code', e.entry->>'message'
+      from m cross join lateral jsonb_array_elements(m.status_history) with ordinality as e(entry, n)
+      union all
+      select d.id, 2, d.updated_at, null, 0, d.status, d.updated_at,
+        case when d.status = 'skipped' then d.skip_reason end,
+        case when d.status = 'skipped' then null else d.error end
+      from d
+      where (d.status in ('failed', 'unknown', 'cancelled') or (d.status = 'skipped' and d.attempts > 0))
+        and not exists (select 1 from m where m.delivery_id = d.id and m.status = d.status)
+    ), numbered as (
+      select s.*, (row_number() over (partition by s.delivery_id order by s.part, s.part_at, s.part_id, s.n) - 1)::int as step
+      from steps s
+    ), items as (
+      select n.delivery_id, n.step, n.status, n.code, n.message,
+        date_trunc('milliseconds',
+          max(n.at - n.step * interval '1 millisecond') over w + n.step * interval '1 millisecond') as occurred_at,
+        md5(n.delivery_id::text || ':' || n.step || ':' || n.status)::uuid as id,
+        n.status = 'failed' and lead(n.step) over w is not null as failed_before_another
+      from numbered n
+      window w as (partition by n.delivery_id order by n.step)
+    ), page as (
+      select i.id, i.occurred_at, i.delivery_id, i.step, i.status, i.code, i.message,
+        i.failed_before_another or (i.status = 'failed' and d.status = 'queued') as retried,
+        d.campaign_id, d.channel, d.address, d.status as delivery_status, d.attempts::int as attempts
+      from items i join d on d.id = i.delivery_id
+      where ${sql.join(where, sql` and `)}
+      order by i.occurred_at desc, i.id desc
+      ${window.limit === null ? sql`` : sql`limit ${window.limit}`}
+    )
+    -- The campaign's name for the page's items only, one primary-key probe each (a lateral
+    -- subquery: as a plain join, the planner read every campaign of the workspace).
+    select page.*, c.name as campaign_name, c.deleted_at is not null as campaign_deleted
+    from page left join lateral (
+      select name, deleted_at from campaigns
+      where id = page.campaign_id and workspace_id = ${workspaceId} offset 0
+    ) c on true
+    order by page.occurred_at desc, page.id desc`);
+  return result.rows.map((r) => ({
+    id: r.id,
+    occurredAt: new Date(r.occurred_at),
+    deliveryId: r.delivery_id,
+    step: r.step,
+    status: r.status,
+    code: r.code,
+    message: r.message,
+    retried: r.retried,
+    campaignId: r.campaign_id,
+    campaignName: r.campaign_name,
+    campaignDeleted: r.campaign_deleted,
+    channel: r.channel,
+    address: r.address,
+    deliveryStatus: r.delivery_status,
+    attempts: r.attempts,
+  }));
 }
 
 // ---- the send loop -----------------------------------------------------------------------------

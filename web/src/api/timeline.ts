@@ -4,8 +4,26 @@ import { downloadFile } from './clients';
 import { queryKeys } from './query-keys';
 
 /** The streams of a client's timeline; `types` filters by these kinds or by an event type. */
-export const TIMELINE_KINDS = ['event', 'note', 'consent', 'history'] as const;
+export const TIMELINE_KINDS = ['event', 'message', 'note', 'consent', 'history'] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
+
+/**
+ * What the "Messages" filter asks for: every delivery status change (kind `message`), and the
+ * opens, clicks and replies, which the server keeps as events.
+ */
+export const MESSAGE_TIMELINE_TYPES = [
+  'message',
+  'email_opened',
+  'email_clicked',
+  'sms_inbound',
+  'whatsapp_inbound',
+];
+
+/** The `types` of the chosen kinds; null when every kind is chosen (everything). */
+export function timelineTypes(kinds: readonly string[]): string[] | null {
+  if (TIMELINE_KINDS.every((kind) => kinds.includes(kind))) return null;
+  return [...new Set(kinds.flatMap((kind) => (kind === 'message' ? MESSAGE_TIMELINE_TYPES : [kind])))];
+}
 
 export interface TimelineActor {
   type: string;
@@ -15,7 +33,7 @@ export interface TimelineActor {
 
 export interface TimelineItem {
   id: string;
-  /** event, note, consent, history — later also message, coupon… */
+  /** event, note, consent, history, message, coupon… */
   kind: string;
   /** The event type (booking, payment…) or the kind's own type (granted, tags, fields…). */
   type: string;

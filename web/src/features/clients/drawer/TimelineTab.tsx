@@ -9,7 +9,13 @@ import { useLabels } from '../../../api/labels';
 import { useLocations } from '../../../api/locations';
 import { useMe } from '../../../api/me';
 import { useMembers } from '../../../api/members';
-import { downloadTimelineCsv, TIMELINE_KINDS, type TimelineItem, useTimeline } from '../../../api/timeline';
+import {
+  downloadTimelineCsv,
+  TIMELINE_KINDS,
+  type TimelineItem,
+  timelineTypes,
+  useTimeline,
+} from '../../../api/timeline';
 import { EmptyState } from '../../../ui/EmptyState';
 import { useErrorMessage } from '../../../ui/errors';
 import { LoadMore } from '../../../ui/LoadMore';
@@ -35,7 +41,7 @@ export function TimelineTab({ client }: { client: Client }) {
   const { t, i18n } = useTranslation();
   const language = i18n.resolvedLanguage ?? 'en';
   const [kinds, setKinds] = useState<string[]>([...TIMELINE_KINDS]);
-  const types = kinds.length === TIMELINE_KINDS.length ? null : kinds;
+  const types = timelineTypes(kinds);
   const timeline = useTimeline(client.id, types, kinds.length > 0);
   const { data: me } = useMe();
   const fields = useCustomFields(true);
@@ -49,8 +55,14 @@ export function TimelineTab({ client }: { client: Client }) {
       labels: new Map((labels.data ?? []).map((label) => [label.key, label.name])),
       locations: new Map((locations.data ?? []).map((location) => [location.id, location.name])),
       members: new Map((members.data ?? []).map((member) => [member.user_id, member.name || member.email])),
+      // Campaign names the message items carry, so an open or click of the same campaign can say it too.
+      campaigns: new Map(
+        (timeline.data ?? [])
+          .filter((item) => item.kind === 'message' && typeof item.data.campaign_name === 'string')
+          .map((item) => [String(item.data.campaign_id), String(item.data.campaign_name)]),
+      ),
     }),
-    [fields.data, me?.role, labels.data, locations.data, members.data],
+    [fields.data, me?.role, labels.data, locations.data, members.data, timeline.data],
   );
   const describe = useDescribe(lookups);
   const errorMessage = useErrorMessage();

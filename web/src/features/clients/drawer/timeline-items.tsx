@@ -1,23 +1,34 @@
-import { Badge, Group, List, Text } from '@mantine/core';
+import { Anchor, Badge, Group, List, Stack, Text } from '@mantine/core';
 import {
   type Icon,
+  IconAlertCircle,
   IconAlertTriangle,
   IconArchive,
   IconArchiveOff,
   IconArrowMerge,
+  IconBan,
   IconBolt,
   IconCalendarEvent,
   IconCash,
   IconChecklist,
+  IconChecks,
   IconCircleCheck,
   IconCircleX,
+  IconClick,
+  IconClock,
   IconDoorEnter,
+  IconEye,
   IconFilter,
   IconFilterOff,
   IconGauge,
+  IconHelpCircle,
   IconLifebuoy,
+  IconMailOpened,
+  IconMessageCircle,
   IconNote,
   IconPencil,
+  IconPlayerSkipForward,
+  IconSend,
   IconShieldCheck,
   IconShoppingBag,
   IconSpeakerphone,
@@ -28,6 +39,7 @@ import {
 } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import { CLIENT_FIELDS } from '../../../api/clients';
 import type { CustomField } from '../../../api/custom-fields';
 import type { TimelineItem } from '../../../api/timeline';
@@ -56,6 +68,29 @@ const EVENT_ICONS: Record<string, Icon> = {
   logistics: IconTruck,
   promotion: IconSpeakerphone,
   insurance: IconShieldCheck,
+  email_opened: IconMailOpened,
+  email_clicked: IconClick,
+  sms_inbound: IconMessageCircle,
+  whatsapp_inbound: IconMessageCircle,
+};
+
+/** What a campaign message went through, one timeline item per status: its icon and colour. */
+export const MESSAGE_STATUSES = {
+  queued: { icon: IconClock, color: 'gray' },
+  skipped: { icon: IconPlayerSkipForward, color: 'yellow' },
+  sent: { icon: IconSend, color: 'blue' },
+  delivered: { icon: IconChecks, color: 'teal' },
+  read: { icon: IconEye, color: 'green' },
+  failed: { icon: IconAlertCircle, color: 'red' },
+  unknown: { icon: IconHelpCircle, color: 'orange' },
+  cancelled: { icon: IconBan, color: 'gray' },
+} as const satisfies Record<string, { icon: Icon; color: string }>;
+type MessageStatus = keyof typeof MESSAGE_STATUSES;
+const ENGAGEMENT_COLORS: Record<string, string> = {
+  email_opened: 'green',
+  email_clicked: 'grape',
+  sms_inbound: 'cyan',
+  whatsapp_inbound: 'cyan',
 };
 
 const NOTE_ICONS: Record<string, Icon> = {
@@ -98,10 +133,12 @@ export interface Lookups {
   labels: Map<string, string>;
   locations: Map<string, string>;
   members: Map<string, string>;
+  /** campaign id → name (from the message items loaded so far) */
+  campaigns?: Map<string, string>;
 }
 
 /** Words, icon and color for one timeline entry, whatever stream it comes from. */
-export function useDescribe({ fields, role, labels, locations, members }: Lookups) {
+export function useDescribe({ fields, role, labels, locations, members, campaigns }: Lookups) {
   const { t } = useTranslation();
   const optionalT = useOptionalT();
   const format = useFormatters();
@@ -126,10 +163,109 @@ export function useDescribe({ fields, role, labels, locations, members }: Lookup
     return String(value);
   };
 
+  /**
+   * "· Spring sale" after the title: the campaign's name, a plain focusable link to its page. One
+   * line per item keeps a long run of message statuses readable.
+   */
+  const campaignInline = (id: string | null, name: string | null, deleted = false) =>
+    id ? (
+      <Text span size="sm" fw={400} c="dimmed">
+        {'· '}
+        {deleted ? (
+          <span>
+            {name ?? '—'} {t('timeline.message.campaignDeleted')}
+          </span>
+        ) : (
+          <Anchor
+            component={Link}
+            to={`/campaigns/${id}`}
+            size="sm"
+            fw={600}
+            aria-label={`${t('timeline.message.campaign')}: ${name ?? campaigns?.get(id) ?? t('timeline.message.openCampaign')}`}
+          >
+            {name ?? campaigns?.get(id) ?? t('timeline.message.openCampaign')}
+          </Anchor>
+        )}
+      </Text>
+    ) : null;
+
   return (item: TimelineItem): Described => {
     const d = item.data;
     switch (item.kind) {
+      case 'message': {
+        const status = (item.type in MESSAGE_STATUSES ? item.type : 'sent') as MessageStatus;
+        const channel = str(d.channel) ?? '';
+        const code = str(d.code);
+        const text = str(d.message);
+        const reason =
+          status === 'skipped'
+            ? t('timeline.message.skippedBecause', {
+                reason: code ? optionalT(`campaigns.skipReason.${code}`, humanize(code)) : '—',
+              })
+            : status === 'failed'
+              ? code || text
+                ? t('timeline.message.failedBecause', { reason: [code, text].filter(Boolean).join(' — ') })
+                : t('timeline.message.failedUnknownReason')
+              : status === 'unknown'
+                ? [text, t('timeline.message.unknownHelp')].filter(Boolean).join(' — ')
+                : null;
+        return {
+          icon: MESSAGE_STATUSES[status].icon,
+          color: MESSAGE_STATUSES[status].color,
+          title: (
+            <Group gap={6} wrap="wrap">
+              <span>
+                {t(`timeline.message.status.${status}`, {
+                  channel: optionalT(`timeline.message.channels.${channel}`, channel),
+                })}
+              </span>
+              {campaignInline(str(d.campaign_id), str(d.campaign_name), d.campaign_deleted === true)}
+            </Group>
+          ),
+          body:
+            reason || d.retried === true ? (
+              <Stack gap={2}>
+                {reason ? (
+                  <Text
+                    size="sm"
+                    c={status === 'failed' ? 'red.8' : status === 'unknown' ? 'orange.8' : 'dimmed'}
+                  >
+                    {reason}
+                  </Text>
+                ) : null}
+                {d.retried === true ? (
+                  <Text size="xs" c="dimmed">
+                    {t('timeline.message.retried')}
+                  </Text>
+                ) : null}
+              </Stack>
+            ) : undefined,
+        };
+      }
       case 'event': {
+        if (item.type in ENGAGEMENT_COLORS) {
+          const properties = (d.properties && typeof d.properties === 'object' ? d.properties : {}) as Record<
+            string,
+            unknown
+          >;
+          const campaignId = str(properties.campaign_id);
+          const detail = str(properties.text) ?? str(properties.url);
+          return {
+            icon: EVENT_ICONS[item.type] ?? IconBolt,
+            color: ENGAGEMENT_COLORS[item.type] ?? 'blue',
+            title: (
+              <Group gap={6} wrap="wrap">
+                <span>{optionalT(`timeline.eventTypes.${item.type}`, humanize(item.type))}</span>
+                {campaignInline(campaignId, campaignId ? (campaigns?.get(campaignId) ?? null) : null)}
+              </Group>
+            ),
+            body: detail ? (
+              <Text size="sm" c="dimmed" lineClamp={3} style={{ wordBreak: 'break-word' }}>
+                {detail}
+              </Text>
+            ) : undefined,
+          };
+        }
         const amount = typeof d.amount === 'number' ? format.currency(d.amount, str(d.currency)) : null;
         const properties =
           d.properties && typeof d.properties === 'object' ? Object.entries(d.properties) : [];
