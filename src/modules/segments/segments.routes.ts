@@ -344,12 +344,14 @@ export function registerSegmentRoutes(app: HttpApp, deps: { db: Database; timeou
   app.delete(
     '/api/v1/segments/:id',
     {
-      config: { access: { minRole: 'admin' } },
+      // The same act as PATCH {archived: true}, so the same role: archiving is undone by a restore
+      // (marketer) and drops nothing, so it needs no more than the role that edits segments.
+      config: { access: { minRole: 'marketer' } },
       schema: {
         tags,
         summary: 'Archive a segment',
         description:
-          'Segments are archived, never dropped; PATCH `{"archived": false}` restores one. 409 CONFLICT while a campaign or bulk action still has to read its members (`used_by` with `pending: true`, also named in `error.details`).',
+          'Segments are archived, never dropped; PATCH `{"archived": false}` restores one. The same as PATCH `{"archived": true}`, with the same role (marketer). 409 CONFLICT while a campaign or bulk action still has to read its members (`used_by` with `pending: true`, also named in `error.details`).',
         params: IdParams,
         response: { 204: Type.Null(), ...errors },
       },

@@ -24,7 +24,7 @@ import {
   IconSearch,
 } from '@tabler/icons-react';
 import dayjs from 'dayjs';
-import { lazy, Suspense, useMemo, useState } from 'react';
+import { lazy, type ReactNode, Suspense, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
 import { useMe } from '../../api/me';
@@ -115,6 +115,17 @@ function CountCell({ segment }: { segment: Segment }) {
     </Tooltip>
   ) : (
     text
+  );
+}
+
+/** A menu item the role may not use: its reason as a tooltip (a disabled item gets no hover of its own). */
+function RoleGate({ allowed, children }: { allowed: boolean; children: ReactNode }) {
+  const { t } = useTranslation();
+  if (allowed) return children;
+  return (
+    <Tooltip label={t('segments.list.needsMarketer')} withArrow multiline maw={260} position="left">
+      <div>{children}</div>
+    </Tooltip>
   );
 }
 
@@ -283,33 +294,42 @@ export default function SegmentList() {
             >
               {t('segments.actions.open')}
             </Menu.Item>
-            {canEdit ? (
-              <>
+            {/* Below the marketer role the actions show disabled, with why, rather than vanish. */}
+            <RoleGate allowed={canEdit}>
+              <Menu.Item
+                leftSection={<IconCopy size={16} aria-hidden />}
+                onClick={() => runDuplicate(segment)}
+                disabled={!canEdit}
+              >
+                {t('segments.actions.duplicate')}
+              </Menu.Item>
+            </RoleGate>
+            <Menu.Divider />
+            <RoleGate allowed={canEdit}>
+              {segment.archived ? (
                 <Menu.Item
-                  leftSection={<IconCopy size={16} aria-hidden />}
-                  onClick={() => runDuplicate(segment)}
+                  leftSection={<IconArchiveOff size={16} aria-hidden />}
+                  onClick={() => runRestore(segment)}
+                  disabled={!canEdit}
                 >
-                  {t('segments.actions.duplicate')}
+                  {t('segments.actions.restore')}
                 </Menu.Item>
-                <Menu.Divider />
-                {segment.archived ? (
-                  <Menu.Item
-                    leftSection={<IconArchiveOff size={16} aria-hidden />}
-                    onClick={() => runRestore(segment)}
-                  >
-                    {t('segments.actions.restore')}
-                  </Menu.Item>
-                ) : (
-                  <Menu.Item
-                    color="red"
-                    leftSection={<IconArchive size={16} aria-hidden />}
-                    onClick={() => runArchive(segment)}
-                  >
-                    {t('segments.actions.archive')}
-                  </Menu.Item>
-                )}
-              </>
-            ) : null}
+              ) : (
+                <Menu.Item
+                  color="red"
+                  leftSection={<IconArchive size={16} aria-hidden />}
+                  onClick={() => runArchive(segment)}
+                  disabled={!canEdit}
+                >
+                  {t('segments.actions.archive')}
+                </Menu.Item>
+              )}
+            </RoleGate>
+            {canEdit ? null : (
+              <Menu.Label maw={240} style={{ whiteSpace: 'normal' }}>
+                {t('segments.list.needsMarketer')}
+              </Menu.Label>
+            )}
           </Menu.Dropdown>
         </Menu>
       ),
