@@ -137,11 +137,22 @@ export async function pruneCountHistory(db: DbOrTx, workspaceId: string, before:
     );
 }
 
-export async function markUsed(db: DbOrTx, workspaceId: string, segmentId: string, at: Date): Promise<void> {
-  await db
+/**
+ * Notes a use and takes the segment's row lock (held to the caller's commit). Answers the row as it
+ * stands once the lock is had: an archive that committed while this waited shows in `archivedAt`.
+ */
+export async function markUsed(
+  db: DbOrTx,
+  workspaceId: string,
+  segmentId: string,
+  at: Date,
+): Promise<Pick<SegmentRow, 'name' | 'archivedAt'> | null> {
+  const [row] = await db
     .update(segments)
     .set({ lastUsedAt: at })
-    .where(and(eq(segments.workspaceId, workspaceId), eq(segments.id, segmentId)));
+    .where(and(eq(segments.workspaceId, workspaceId), eq(segments.id, segmentId)))
+    .returning({ name: segments.name, archivedAt: segments.archivedAt });
+  return row ?? null;
 }
 
 // ---- members of static segments ----------------------------------------------------------------

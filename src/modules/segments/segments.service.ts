@@ -508,9 +508,24 @@ export async function membersSql(db: DbOrTx, workspaceId: string, segmentId: str
   return memberIdsSql(await compileSavedSegment(db, workspaceId, segmentId));
 }
 
-/** Campaigns and bulk actions call this when they use a segment (shown as last_used_at). */
-export async function markSegmentUsed(db: DbOrTx, workspaceId: string, segmentId: string, at = new Date()) {
-  await markUsed(db, workspaceId, segmentId, at);
+/**
+ * Campaigns and bulk actions call this, in the transaction that commits the use, when they use a
+ * segment (shown as last_used_at). It row-locks the segment, as archiving does: an archive that
+ * went first is seen here and the use refused (409 naming `field`, the caller's pointer to its
+ * segment id); a use that goes first is seen by the archive's check (refuseArchiveWhileNeeded).
+ */
+export async function markSegmentUsed(
+  db: DbOrTx,
+  workspaceId: string,
+  segmentId: string,
+  at = new Date(),
+  field = '/audience/segment_id',
+) {
+  const row = await markUsed(db, workspaceId, segmentId, at);
+  if (row?.archivedAt)
+    throw new AppError('CONFLICT', `The segment "${row.name}" was archived; restore it or pick another one`, [
+      { path: field, message: 'this segment is archived' },
+    ]);
 }
 
 // ---- saved segments ------------------------------------------------------------------------------
