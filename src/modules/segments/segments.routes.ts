@@ -263,9 +263,21 @@ export function registerSegmentRoutes(app: HttpApp, deps: { db: Database; timeou
         tags,
         summary: 'Saved segments, newest first',
         description:
-          "A workspace gets its presets (Not contacted in 30 days, New this month, VIP (LTV top 10%), At risk, one per label; named in the workspace's default language) the first time its segments are listed. Archived segments only with `include_archived=true`.",
+          "A workspace gets its presets (Not contacted in 30 days, New this month, VIP (LTV top 10%), At risk, one per label; named in the workspace's default language) the first time its segments are listed. Archived segments only with `include_archived=true` (with the live ones) or `archived=true` (alone). `q` searches names and descriptions. Read page by page: pass `next_cursor` back as `cursor` until it is null.",
         querystring: Type.Object({
-          include_archived: Type.Optional(Type.Boolean()),
+          include_archived: Type.Optional(Type.Boolean({ description: 'Archived segments too' })),
+          archived: Type.Optional(
+            Type.Boolean({
+              description: 'true: archived segments only; false: live ones only (wins over include_archived)',
+            }),
+          ),
+          q: Type.Optional(
+            Type.String({
+              maxLength: 200,
+              description:
+                'Every word must appear in the name or the description; case and accents do not matter ("vacia" finds "Vacía")',
+            }),
+          ),
           limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
           cursor: Type.Optional(Type.String({ maxLength: 500 })),
         }),

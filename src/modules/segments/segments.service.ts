@@ -11,6 +11,7 @@ import {
   type ClientJson,
   canSeeField,
   clientsToJson,
+  foldText,
   listLabels,
   resolveClientIdentities,
 } from '../clients/clients.service.ts';
@@ -626,12 +627,23 @@ export async function createSegment(db: Database, ctx: WorkspaceContext, input: 
 export async function listSegments(
   db: Database,
   ctx: WorkspaceContext,
-  query: { include_archived?: boolean; limit?: number; cursor?: string },
+  query: { include_archived?: boolean; archived?: boolean; q?: string; limit?: number; cursor?: string },
 ) {
   await ensurePresets(db, ctx.workspaceId);
   const limit = query.limit ?? DEFAULT_PAGE;
   const rows = await listSegmentRows(db, ctx.workspaceId, {
-    includeArchived: query.include_archived === true,
+    status:
+      query.archived !== undefined
+        ? query.archived
+          ? 'archived'
+          : 'live'
+        : query.include_archived === true
+          ? 'all'
+          : 'live',
+    words: foldText(query.q ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .slice(0, 8),
     after: decodeCursor(query.cursor),
     limit: limit + 1,
   });

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { newApiKey, setupTestApp, withKey } from '../../../test/support/app.ts';
 import { insertClients, insertEvents, segmentWorld } from './segment-test-helpers.ts';
+import { segments } from './segments.schema.ts';
 import { countWorkspaceSegments, refreshPresets } from './segments.service.ts';
 
 const t = setupTestApp();
@@ -500,6 +501,70 @@ describe('static segments', () => {
     ]);
     const patchStatic = await w.call('PATCH', `/api/v1/segments/${list.id}`, { definition: { all: [] } });
     expect(patchStatic.statusCode).toBe(400);
+  });
+});
+
+describe('the segment list, page by page', () => {
+  it('reaches the 250th of 250 segments by cursor, searches names and descriptions (case, accents, LIKE characters), shows archived ones alone, per workspace', async () => {
+    const w = await world();
+    const other = await world();
+    const presets = (await w.call('GET', '/api/v1/segments?limit=200')).json().segments.length;
+    // 250 segments, the oldest first, so newest-first pages end with "Campaña 0".
+    await w.db.insert(segments).values(
+      Array.from({ length: 250 }, (_, i) => ({
+        workspaceId: w.workspaceId,
+        name: i === 7 ? 'Rebajas 50% off' : `Campaña ${i}`,
+        description: i === 3 ? 'Clientes de Málaga' : null,
+        kind: 'dynamic' as const,
+        definition: { all: [] },
+        createdAt: new Date(Date.UTC(2025, 0, 1) + i * 60_000),
+      })),
+    );
+    const readAll = async (query: string, limit: number) => {
+      const names: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page = await w.call(
+          'GET',
+          `/api/v1/segments?limit=${limit}${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
+        expect(page.statusCode).toBe(200);
+        const body = page.json();
+        names.push(...body.segments.map((s: { name: string }) => s.name));
+        cursor = body.next_cursor;
+        pages += 1;
+      } while (cursor && pages < 20);
+      return { names, pages };
+    };
+    const everything = await readAll('', 100);
+    expect(everything.pages).toBe(Math.ceil((250 + presets) / 100));
+    expect(everything.names).toHaveLength(250 + presets);
+    expect(new Set(everything.names).size).toBe(everything.names.length);
+    expect(everything.names.at(-1)).toBe('Campaña 0');
+
+    // Search: every word, case and accents folded; paged like the list.
+    const campaigns = await readAll('&q=CAMPANA', 100);
+    expect(campaigns.names).toHaveLength(249);
+    expect(campaigns.pages).toBe(3);
+    expect((await readAll(`&q=${encodeURIComponent('campaña 249')}`, 50)).names).toEqual(['Campaña 249']);
+    expect((await readAll('&q=malaga', 50)).names).toEqual(['Campaña 3']);
+    // % and _ are characters to find, not patterns.
+    expect((await readAll('&q=0%25', 50)).names).toEqual(['Rebajas 50% off']);
+    expect((await readAll('&q=_', 50)).names).toEqual([]);
+    // Another workspace finds none of these.
+    expect((await other.call('GET', '/api/v1/segments?q=campana')).json().segments).toEqual([]);
+
+    // Archived ones: alone with archived=true, beside the live ones with include_archived=true.
+    const listed = (await w.call('GET', '/api/v1/segments?q=campana&limit=2')).json().segments;
+    for (const segment of listed)
+      expect((await w.call('DELETE', `/api/v1/segments/${segment.id}`)).statusCode).toBe(204);
+    expect((await readAll('&archived=true', 50)).names).toEqual(['Campaña 249', 'Campaña 248']);
+    expect((await readAll('&archived=true&q=248', 50)).names).toEqual(['Campaña 248']);
+    expect((await readAll('&q=campana', 100)).names).toHaveLength(247);
+    expect((await readAll('&include_archived=true&q=campana', 100)).names).toHaveLength(249);
+    expect((await readAll('&archived=false&include_archived=true&q=campana', 100)).names).toHaveLength(247);
+    expect((await w.call('GET', `/api/v1/segments?q=${'x'.repeat(201)}`)).statusCode).toBe(400);
   });
 });
 
