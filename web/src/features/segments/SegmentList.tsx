@@ -13,6 +13,7 @@ import {
   TextInput,
   Tooltip,
 } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
 import {
   IconArchive,
   IconArchiveOff,
@@ -24,7 +25,7 @@ import {
   IconSearch,
 } from '@tabler/icons-react';
 import dayjs from 'dayjs';
-import { lazy, type ReactNode, Suspense, useMemo, useState } from 'react';
+import { lazy, type ReactNode, Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
 import { useMe } from '../../api/me';
@@ -35,7 +36,7 @@ import {
   useRestoreSegment,
   useSavedSegmentCount,
   useSegmentCounts,
-  useSegments,
+  useSegmentPages,
 } from '../../api/segments';
 import { hasRole } from '../../lib/roles';
 import { type Column, DataTable } from '../../ui/DataTable';
@@ -141,27 +142,18 @@ export default function SegmentList() {
   const [view, setView] = useState<View>('active');
   const [search, setSearch] = useState('');
   const [fromList, setFromList] = useState(false);
-  const segments = useSegments(view === 'archived');
+  // The server searches (every word, accents folded) and pages: every segment is reachable.
+  const [q] = useDebouncedValue(search.trim(), 250);
+  const segments = useSegmentPages({ archived: view === 'archived', q });
   const duplicate = useDuplicateSegment();
   const copyName = useCopyName();
   const archive = useArchiveSegment();
   const restore = useRestoreSegment();
 
-  const rows = useMemo(() => {
-    const all = (segments.data ?? []).filter((segment) =>
-      view === 'archived' ? segment.archived : !segment.archived,
-    );
-    const needle = search.trim().toLocaleLowerCase();
-    if (!needle) return all;
-    return all.filter(
-      (segment) =>
-        segment.name.toLocaleLowerCase().includes(needle) ||
-        (segment.description ?? '').toLocaleLowerCase().includes(needle),
-    );
-  }, [segments.data, view, search]);
+  const rows = segments.segments;
 
   const workspaceHasNone =
-    view === 'active' && segments.data && !segments.isPlaceholderData && rows.length === 0 && !search;
+    view === 'active' && rows && !segments.isPlaceholderData && rows.length === 0 && !q && !search;
 
   const runDuplicate = (segment: Segment) =>
     duplicate.mutate(
@@ -415,11 +407,16 @@ export default function SegmentList() {
             <DataTable
               label={t('modules.segments.title')}
               columns={columns}
-              rows={segments.data ? rows : undefined}
+              rows={rows}
               rowKey={(segment) => segment.id}
               loading={segments.isPending}
+              busy={segments.isPlaceholderData}
               error={segments.error}
               onRetry={() => void segments.refetch()}
+              hasMore={segments.hasNextPage && !segments.isPlaceholderData}
+              loadingMore={segments.isFetchingNextPage}
+              onLoadMore={() => void segments.fetchNextPage()}
+              rowTestId="segment-row"
               minWidth={860}
               empty={
                 <EmptyState
