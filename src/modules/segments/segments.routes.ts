@@ -3,7 +3,15 @@ import type { FastifyReply } from 'fastify';
 import type { Database } from '../../platform/db/db.ts';
 import { workspaceOf } from '../../platform/http/access.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { errors, IdParams, Nullable, StringEnum, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import {
+  errors,
+  IdParams,
+  Nullable,
+  ProblemCode,
+  StringEnum,
+  Timestamp,
+  Uuid,
+} from '../../platform/http/schemas.ts';
 import {
   archiveSegment,
   changeSegmentMembers,
@@ -93,7 +101,7 @@ const SegmentJson = Type.Object({
         'Campaigns, then bulk actions (the latest 10, and every pending one), that use this segment; each kind newest first',
     },
   ),
-  problems: Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), {
+  problems: Type.Array(Type.Object({ path: Type.String(), message: Type.String(), ...ProblemCode }), {
     description:
       'Why the saved tree no longer evaluates (an archived custom field, a removed label…); empty when fine',
   }),
@@ -114,7 +122,7 @@ const evaluationErrors = {
       error: Type.Object({
         code: Type.String(),
         message: Type.String(),
-        details: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
+        details: Type.Array(Type.Object({ path: Type.String(), message: Type.String(), ...ProblemCode })),
         timeout_ms: Type.Optional(
           Type.Integer({ description: 'On SEGMENT_TIMEOUT: the limit, SEGMENT_TIMEOUT_MS' }),
         ),
@@ -229,7 +237,9 @@ export function registerSegmentRoutes(app: HttpApp, deps: { db: Database; timeou
           200: Type.Object({
             definition: Type.Unknown({ description: 'The condition tree' }),
             query: Nullable(Type.String()),
-            problems: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
+            problems: Type.Array(
+              Type.Object({ path: Type.String(), message: Type.String(), ...ProblemCode }),
+            ),
           }),
           ...errors,
           400: Type.Object(
@@ -241,6 +251,7 @@ export function registerSegmentRoutes(app: HttpApp, deps: { db: Database; timeou
                   Type.Object({
                     path: Type.String(),
                     message: Type.String(),
+                    ...ProblemCode,
                     column: Type.Optional(Type.Integer({ description: '1-based, in UTF-16 code units' })),
                     length: Type.Optional(Type.Integer()),
                   }),

@@ -73,7 +73,7 @@ describe('POST /api/v1/segments/evaluate', () => {
     expect(badCursor.statusCode).toBe(400);
   });
 
-  it('answers 400 INVALID_SEGMENT with every problem and its pointer into the tree', async () => {
+  it('answers 400 INVALID_SEGMENT with every problem, its pointer into the tree, its code and params', async () => {
     const w = await world();
     const response = await w.call('POST', '/api/v1/segments/evaluate', {
       definition: {
@@ -89,14 +89,36 @@ describe('POST /api/v1/segments/evaluate', () => {
       code: 'INVALID_SEGMENT',
       message: 'The segment definition is invalid',
       details: [
-        { path: '/all/0/op', message: "operator 'gt' is not valid for text field 'email'" },
-        { path: '/all/1/field', message: "unknown custom field 'nope'" },
+        {
+          path: '/all/0/op',
+          message: "operator 'gt' is not valid for text field 'email'",
+          code: 'operator_not_for_field',
+          params: {
+            op: 'gt',
+            field: 'email',
+            allowed:
+              'eq, neq, contains, not_contains, starts_with, ends_with, in, not_in, is_set, is_not_set',
+          },
+        },
+        {
+          path: '/all/1/field',
+          message: "unknown custom field 'nope'",
+          code: 'unknown_custom_field',
+          params: { key: 'nope' },
+        },
         {
           path: '/all/2/value',
           message: 'must be an ISO-8601 date (YYYY-MM-DD) or date-time with a zone (2025-03-01T09:30:00Z)',
+          code: 'date_required',
         },
       ],
     });
+    // The OpenAPI document names the two additive fields of a problem.
+    const doc = (await t.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    const detail =
+      doc.paths['/api/v1/segments/evaluate'].post.responses['400'].content['application/json'].schema
+        .properties.error.properties.details.items;
+    expect(Object.keys(detail.properties)).toEqual(expect.arrayContaining(['code', 'params']));
     const body = await w.call('POST', '/api/v1/segments/evaluate', {
       definition: { all: [] },
       limit: 500,
@@ -149,7 +171,12 @@ describe('POST /api/v1/segments/evaluate', () => {
     });
     expect(ctorField.statusCode).toBe(400);
     expect(ctorField.json().error.details).toEqual([
-      { path: '/field', message: "unknown field 'constructor'" },
+      {
+        path: '/field',
+        message: "unknown field 'constructor'",
+        code: 'unknown_field',
+        params: { field: 'constructor' },
+      },
     ]);
 
     for (const value of [1e308, -1e308, 'NaN', 'Infinity']) {
@@ -185,7 +212,12 @@ describe('POST /api/v1/segments/evaluate', () => {
     const asViewer = await viewer('POST', '/api/v1/segments/evaluate', { definition: tree });
     expect(asViewer.statusCode).toBe(400);
     expect(asViewer.json().error.details).toEqual([
-      { path: '/field', message: "unknown custom field 'salary'" },
+      {
+        path: '/field',
+        message: "unknown custom field 'salary'",
+        code: 'unknown_custom_field',
+        params: { key: 'salary' },
+      },
     ]);
     const admin = await w.role('admin');
     expect((await admin('POST', '/api/v1/segments/evaluate', { definition: tree })).json().count).toBe(1);
@@ -393,7 +425,14 @@ describe('saved segments', () => {
     ).json();
     await w.call('DELETE', `/api/v1/custom-fields/${field.id}`);
     const got = (await w.call('GET', `/api/v1/segments/${segment.id}`)).json();
-    expect(got.problems).toEqual([{ path: '/field', message: "custom field 'tier' is archived" }]);
+    expect(got.problems).toEqual([
+      {
+        path: '/field',
+        message: "custom field 'tier' is archived",
+        code: 'custom_field_archived',
+        params: { key: 'tier' },
+      },
+    ]);
     const members = await w.call('GET', `/api/v1/segments/${segment.id}/clients`);
     expect(members.statusCode).toBe(400);
     expect(members.json().error).toMatchObject({
@@ -708,7 +747,12 @@ describe('the one-line query syntax', () => {
     const unknownLabel = (await viewer('POST', '/api/v1/segments/parse', { q: 'label:gold' })).json();
     expect(unknownLabel.definition).toEqual({ field: 'label', op: 'eq', value: 'gold' });
     expect(unknownLabel.problems).toEqual([
-      { path: '/value', message: "unknown label 'gold'; this field takes prospect, customer, affiliate" },
+      {
+        path: '/value',
+        message: "unknown label 'gold'; this field takes prospect, customer, affiliate",
+        code: 'unknown_label',
+        params: { value: 'gold', allowed: 'prospect, customer, affiliate' },
+      },
     ]);
   });
 
