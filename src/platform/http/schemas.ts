@@ -19,7 +19,7 @@ export const ProblemCode = {
   code: Type.Optional(
     Type.String({
       description:
-        'A stable name for the problem (e.g. unknown_field, operator_not_for_field: every segment-tree problem has one, listed in SEGMENTS.md)',
+        'A stable name for the problem (e.g. unknown_field, operator_not_for_field): every problem of a segment tree has one (the list: docs/API.md, Segments)',
     }),
   ),
   params: Type.Optional(
