@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { setupTestApp } from '../../../test/support/app.ts';
+import { runDueJobs, setupTestApp } from '../../../test/support/app.ts';
 import { insertClients, segmentWorld } from './segment-test-helpers.ts';
 
 /**
@@ -66,7 +66,7 @@ async function scene() {
     archived: (await w.call('GET', `/api/v1/segments/${segment.id}`)).json().archived as boolean,
     status: (await w.call('GET', `/api/v1/campaigns/${campaign.id}`)).json().status as string,
   });
-  return { segment, campaign, archive, schedule, state };
+  return { segment, campaign, archive, schedule, state, call: w.call };
 }
 
 describe('archiving a segment while a campaign is scheduled on it', () => {
@@ -107,6 +107,27 @@ describe('archiving a segment while a campaign is scheduled on it', () => {
       },
     ]);
     expect(await s.state()).toEqual({ archived: false, status: 'scheduled' });
+  });
+
+  it('a campaign whose recipients are fixed already still sends after its segment is archived', async () => {
+    const s = await scene();
+    const campaignPath = `/api/v1/campaigns/${s.campaign.id}`;
+    // Scheduled with its recipients taken now: the prepare job fixes them at once.
+    const scheduled = await s.call('POST', `${campaignPath}/send`, {
+      at: new Date(Date.now() + 3_600_000).toISOString(),
+      determine_recipients: 'now',
+    });
+    expect(scheduled.statusCode).toBe(200);
+    await runDueJobs(t);
+    const { rows } = await t.app.dbHandle.db.execute<{ fixed: boolean }>(
+      sql`select snapshot_at is not null as fixed from campaigns where id = ${s.campaign.id}`,
+    );
+    expect(rows[0]!.fixed).toBe(true);
+    // Nothing reads the segment any more: it may be archived, and the campaign still goes out now.
+    expect((await s.archive()).statusCode).toBe(200);
+    const sent = await s.call('POST', `${campaignPath}/send`, {});
+    expect(sent.statusCode, sent.body).toBe(200);
+    expect(sent.json().status).toBe('sending');
   });
 
   it('both at once, unordered: never an archived segment under a scheduled campaign', async () => {

@@ -514,16 +514,18 @@ export async function membersSql(db: DbOrTx, workspaceId: string, segmentId: str
  * segment (shown as last_used_at). It row-locks the segment, as archiving does: an archive that
  * went first is seen here and the use refused (409 naming `field`, the caller's pointer to its
  * segment id); a use that goes first is seen by the archive's check (refuseArchiveWhileNeeded).
+ * `readsMembers: false` is a use that will not read the members again (a campaign whose
+ * recipients are fixed already): it is noted, never refused.
  */
 export async function markSegmentUsed(
   db: DbOrTx,
   workspaceId: string,
   segmentId: string,
-  at = new Date(),
-  field = '/audience/segment_id',
+  options: { at?: Date; field?: string; readsMembers?: boolean } = {},
 ) {
+  const { at = new Date(), field = '/audience/segment_id', readsMembers = true } = options;
   const row = await markUsed(db, workspaceId, segmentId, at);
-  if (row?.archivedAt)
+  if (row?.archivedAt && readsMembers)
     throw new AppError('CONFLICT', `The segment "${row.name}" was archived; restore it or pick another one`, [
       { path: field, message: 'this segment is archived' },
     ]);
