@@ -47,7 +47,13 @@ export function SegmentPicker({ value, onChange, ...select }: SegmentPickerProps
       }}
       // The server has filtered already (every word, accents folded): show what it answered.
       filter={({ options: all }) => all}
-      nothingFoundMessage={searching ? t('segments.picker.searching') : t('segments.picker.none')}
+      nothingFoundMessage={
+        searching
+          ? t('segments.picker.searching')
+          : q
+            ? t('segments.picker.none')
+            : t('segments.picker.empty')
+      }
       scrollAreaProps={{
         onBottomReached: () => {
           if (pages.hasNextPage && !pages.isFetchingNextPage) void pages.fetchNextPage();
