@@ -334,6 +334,11 @@ describe('saved segments', () => {
         expect((await (await w.role(below))('PATCH', path, { archived: false })).statusCode).toBe(403);
       expect((await call('PATCH', path, { archived: false })).statusCode, role).toBe(200);
     }
+    // A marketer of another workspace finds no such segment, either way.
+    const stranger = await (await world()).role('marketer');
+    expect((await stranger('DELETE', path)).statusCode).toBe(404);
+    expect((await stranger('PATCH', path, { archived: true })).statusCode).toBe(404);
+    expect(await archived()).toBe(false);
     // The OpenAPI document says the same least role for both ways of archiving.
     const doc = (await t.inject({ method: 'GET', url: '/api/openapi.json' })).json();
     const operations = doc.paths['/api/v1/segments/{id}'];
