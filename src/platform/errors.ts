@@ -9,6 +9,10 @@ export interface ErrorDetail {
   /** In a multi-line text (a template body): where the mistake is, both 1-based. */
   line?: number;
   column?: number;
+  /** A stable name for the problem, for programs and translations (segment trees: every problem). */
+  code?: string;
+  /** The variable parts of `message`, by name. */
+  params?: Record<string, string | number>;
 }
 
 export const ERROR_STATUS = {

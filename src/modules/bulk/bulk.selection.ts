@@ -139,7 +139,7 @@ export async function selectionIds(
 export async function describeSelection(db: DbOrTx, ctx: WorkspaceContext, selection: Selection) {
   if ('segment_id' in selection) {
     const segment = await getSegment(db, ctx, selection.segment_id);
-    await markSegmentUsed(db, ctx.workspaceId, selection.segment_id);
+    await markSegmentUsed(db, ctx.workspaceId, selection.segment_id, { field: '/selection/segment_id' });
     return { ...selection, segment_name: segment.name, definition: segment.definition };
   }
   if ('client_ids' in selection && selection.client_ids.length > 1000)

@@ -223,7 +223,9 @@ export async function sendCampaign(db: Database, ctx: WorkspaceContext, id: stri
       input.determine_recipients === 'at_send' ? startAt : new Date(),
     );
     const audience = row.audience as Audience;
-    if ('segment_id' in audience) await markSegmentUsed(tx, ctx.workspaceId, audience.segment_id);
+    // Refused (409) when the segment was archived meanwhile, unless the recipients are fixed already.
+    if ('segment_id' in audience)
+      await markSegmentUsed(tx, ctx.workspaceId, audience.segment_id, { readsMembers: !row.snapshotAt });
     await recordAudit(tx, ctx, {
       action: updated.status === 'scheduled' ? 'campaign.scheduled' : 'campaign.sent',
       entityType: 'campaign',

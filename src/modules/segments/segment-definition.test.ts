@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type ValidationContext, validateDefinition } from './segment-definition.ts';
+import {
+  SEGMENT_PROBLEM_CODES,
+  type SegmentProblemCode,
+  type ValidationContext,
+  validateDefinition,
+} from './segment-definition.ts';
 
 const LOCATION = '8f0d6c3e-1b7a-4d5e-9f10-2a3b4c5d6e7f';
 const context: ValidationContext = {
@@ -15,7 +20,9 @@ const context: ValidationContext = {
   labels: ['prospect', 'customer', 'affiliate'],
   locations: [LOCATION],
 };
-const check = (tree: unknown) => validateDefinition(tree, context);
+const full = (tree: unknown) => validateDefinition(tree, context);
+/** Path and message only: the codes and params are checked in their own tests. */
+const check = (tree: unknown) => full(tree).map(({ path, message }) => ({ path, message }));
 
 const EXAMPLE = {
   all: [
@@ -90,8 +97,8 @@ describe('validateDefinition accepts', () => {
 });
 
 describe('validateDefinition reports', () => {
-  it('every problem at once, with JSON Pointers into the tree and exact messages', () => {
-    const problems = check({
+  it('every problem at once, with JSON Pointers into the tree, exact messages, codes and params', () => {
+    const problems = full({
       all: [
         { field: 'city', op: 'eq', value: 'Madrid' },
         { field: 'favourite_colour', op: 'eq', value: 'red' },
@@ -106,29 +113,187 @@ describe('validateDefinition reports', () => {
       ],
     });
     expect(problems).toEqual([
-      { path: '/all/1/field', message: "unknown field 'favourite_colour'" },
-      { path: '/all/2/op', message: "operator 'gt' is not valid for text field 'email'" },
-      { path: '/all/3/field', message: "unknown custom field 'nope'" },
-      { path: '/all/4/field', message: "custom field 'old_code' is archived" },
-      { path: '/all/5/value', message: 'must be a number, not string' },
+      {
+        path: '/all/1/field',
+        message: "unknown field 'favourite_colour'",
+        code: 'unknown_field',
+        params: { field: 'favourite_colour' },
+      },
+      {
+        path: '/all/2/op',
+        message: "operator 'gt' is not valid for text field 'email'",
+        code: 'operator_not_for_field',
+        params: {
+          op: 'gt',
+          field: 'email',
+          allowed: 'eq, neq, contains, not_contains, starts_with, ends_with, in, not_in, is_set, is_not_set',
+        },
+      },
+      {
+        path: '/all/3/field',
+        message: "unknown custom field 'nope'",
+        code: 'unknown_custom_field',
+        params: { key: 'nope' },
+      },
+      {
+        path: '/all/4/field',
+        message: "custom field 'old_code' is archived",
+        code: 'custom_field_archived',
+        params: { key: 'old_code' },
+      },
+      {
+        path: '/all/5/value',
+        message: 'must be a number, not string',
+        code: 'number_required',
+        params: { got: 'text' },
+      },
       {
         path: '/all/6/value',
         message: 'must be an ISO-8601 date (YYYY-MM-DD) or date-time with a zone (2025-03-01T09:30:00Z)',
+        code: 'date_required',
       },
-      { path: '/all/7/value', message: "must be a list for 'has_any'" },
-      { path: '/all/8/any', message: 'an empty "any" matches nobody: add a condition or remove the group' },
+      {
+        path: '/all/7/value',
+        message: "must be a list for 'has_any'",
+        code: 'list_required',
+        params: { op: 'has_any' },
+      },
+      {
+        path: '/all/8/any',
+        message: 'an empty "any" matches nobody: add a condition or remove the group',
+        code: 'empty_any',
+      },
       {
         path: '/all/9/event',
         message: 'must be an event type such as booking (lower-case letters, digits and _)',
+        code: 'event_type_invalid',
       },
-      { path: '/all/9/measure', message: 'must be count or sum' },
+      { path: '/all/9/measure', message: 'must be count or sum', code: 'measure_invalid' },
       {
         path: '/all/9/op',
         message: "operator 'has' is not valid for an event condition; use eq, neq, lt, lte, gt, gte",
+        code: 'operator_not_for_event',
+        params: { op: 'has', allowed: 'eq, neq, lt, lte, gt, gte' },
       },
-      { path: '/all/9/value', message: 'must be a number, not string' },
-      { path: '/all/9/within_days', message: 'must be a whole number of days from 1 to 3650' },
+      {
+        path: '/all/9/value',
+        message: 'must be a number, not string',
+        code: 'number_required',
+        params: { got: 'text' },
+      },
+      {
+        path: '/all/9/within_days',
+        message: 'must be a whole number of days from 1 to 3650',
+        code: 'days_out_of_range',
+        params: { min: 1, max: 3650 },
+      },
     ]);
+  });
+
+  it('gives every problem one of the documented codes, and each code names one kind of problem', () => {
+    const codeOf = (tree: unknown) => full(tree).map((p) => p.code);
+    const many = Array.from({ length: 101 }, () => ({ field: 'city', op: 'is_set' }));
+    const cases: Array<[unknown, SegmentProblemCode[]]> = [
+      [nest(7), ['too_deep']],
+      [42, ['not_a_node']],
+      [{ all: [], any: [] }, ['mixed_group']],
+      [{ not: { field: 'city', op: 'is_set' }, x: 1 }, ['key_not_allowed']],
+      [{ all: 'x' }, ['group_not_list']],
+      [{ any: [] }, ['empty_any']],
+      [{ any: Array.from({ length: 51 }, () => ({ field: 'city', op: 'is_set' })) }, ['too_many_children']],
+      [
+        { all: [{ all: many.slice(0, 34) }, { all: many.slice(34, 68) }, { all: many.slice(68) }] },
+        ['too_many_conditions'],
+      ],
+      [{ field: 'city', op: 'is_set', x: 1 }, ['unknown_key']],
+      [{ field: 1, op: 'eq' }, ['field_missing']],
+      [{ field: 'nope', op: 'eq', value: 1 }, ['unknown_field']],
+      [{ field: 'custom.nope', op: 'eq', value: 1 }, ['unknown_custom_field']],
+      [{ field: 'custom.old_code', op: 'eq', value: 1 }, ['custom_field_archived']],
+
+      [{ field: 'city', op: 'frob', value: 1 }, ['unknown_operator']],
+      [{ field: 'city', op: 'gt', value: 1 }, ['operator_not_for_field']],
+      [{ field: 'city' }, ['operator_required']],
+      [{ field: 'city', op: 'is_set', value: 'x' }, ['value_not_taken']],
+      [{ field: 'city', op: 'eq' }, ['value_required']],
+      [{ field: 'city', op: 'in', value: 'x' }, ['list_required']],
+      [{ field: 'city', op: 'in', value: [] }, ['list_empty']],
+      [{ field: 'city', op: 'in', value: Array.from({ length: 101 }, () => 'x') }, ['too_many_values']],
+      [{ field: 'city', op: 'eq', value: ['x'] }, ['single_value_required']],
+      [{ field: 'city', op: 'eq', value: 1 }, ['text_required']],
+      [{ field: 'city', op: 'eq', value: '' }, ['text_empty']],
+      [{ field: 'city', op: 'eq', value: 'x'.repeat(501) }, ['text_too_long']],
+      [{ field: 'lifetime_value', op: 'gt', value: 'x' }, ['number_required']],
+      [{ event: 'booking', measure: 'count', op: 'gt', value: Number.NaN }, ['number_not_finite']],
+      [{ field: 'lifetime_value', op: 'gt', value: 1e308 }, ['number_out_of_range']],
+      [{ field: 'created_at', op: 'within_last_days', value: -1 }, ['days_out_of_range']],
+      [{ field: 'created_at', op: 'after', value: 'yesterday' }, ['date_required']],
+      [{ field: 'consent.sms', op: 'is', value: 'yes' }, ['boolean_required']],
+      [{ field: 'label', op: 'eq', value: 'vip' }, ['unknown_label']],
+      [{ field: 'custom.plan', op: 'eq', value: 'gold' }, ['unknown_option']],
+      [{ field: 'location_id', op: 'eq', value: 'nope' }, ['unknown_location']],
+      [{ field: 'tags', op: 'has', value: ' ' }, ['tag_required']],
+      [{ field: 'tags', op: 'has', value: 'x'.repeat(65) }, ['tag_too_long']],
+      [{ field: 'lifetime_value', op: 'between', value: [1] }, ['range_required']],
+      [{ field: 'lifetime_value', op: 'between', value: [2, 1] }, ['range_reversed']],
+      [{ event: 'Booking', measure: 'count', op: 'gt', value: 1 }, ['event_type_invalid']],
+      [{ event: 'booking', measure: 'avg', op: 'gt', value: 1 }, ['measure_invalid']],
+      [{ event: 'booking', measure: 'count', op: 'in', value: 1 }, ['operator_not_for_event']],
+      [{ engagement: 'opened', op: 'eq' }, ['operator_not_for_engagement']],
+      [{ engagement: 'bounced', op: 'has' }, ['engagement_invalid']],
+      [{ engagement: 'opened', op: 'has', campaign_id: 'x' }, ['campaign_id_invalid']],
+      [{ engagement: 'opened', op: 'has', channel: 'fax' }, ['channel_invalid']],
+      [{ event: 'booking', measure: 'count', op: 'gt', value: 1, properties: [] }, ['properties_not_object']],
+      [
+        {
+          event: 'booking',
+          measure: 'count',
+          op: 'gt',
+          value: 1,
+          properties: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`p${i}`, 1])),
+        },
+        ['too_many_properties'],
+      ],
+      [
+        { event: 'booking', measure: 'count', op: 'gt', value: 1, properties: { 'a b': 1 } },
+        ['property_name_invalid'],
+      ],
+      [
+        { event: 'booking', measure: 'count', op: 'gt', value: 1, properties: { a: null } },
+        ['property_value_invalid'],
+      ],
+    ];
+    for (const [tree, codes] of cases)
+      expect(codeOf(tree), JSON.stringify(tree).slice(0, 120)).toEqual(codes);
+    // A custom field of a type segments cannot compare (none today; a future type until it is mapped).
+    expect(
+      validateDefinition(
+        { field: 'custom.blob', op: 'eq', value: 1 },
+        { ...context, customFields: [{ key: 'blob', type: 'file', options: [], archived: false }] },
+      ).map((p) => p.code),
+    ).toEqual(['custom_field_uncomparable']);
+    const capped = full({
+      all: Array.from({ length: 50 }, () => ({
+        all: Array.from({ length: 50 }, () => ({ field: 'city', op: 'gt', value: 1 })),
+      })),
+    });
+    expect(capped.at(-1)).toMatchObject({ code: 'more_problems', params: { count: 2401 } });
+    // Every documented code is reached by some tree above, and nothing outside the list is produced.
+    const reached = new Set([
+      ...cases.flatMap(([, codes]) => codes),
+      'more_problems',
+      'custom_field_uncomparable',
+    ]);
+    expect([...reached].sort()).toEqual([...SEGMENT_PROBLEM_CODES].sort());
+    // Params are plain text and numbers: a translation can place them.
+    expect(full({ field: 'custom.plan', op: 'eq', value: 'gold' })[0]!.params).toEqual({
+      value: 'gold',
+      allowed: 'basic, pro',
+    });
+    expect(full({ field: 'consent.sms', op: 'is', value: [1] })[0]).toMatchObject({
+      code: 'single_value_required',
+      params: { op: 'is' },
+    });
   });
 
   it('wrong value types for every type, unknown labels, options and locations', () => {

@@ -1,7 +1,7 @@
 /**
  * The segment condition tree of SEGMENTS.md: its TypeScript types, the field catalogue, the
  * operators each type takes, and `validateDefinition`, which reports every problem of a tree at
- * once as `{ path, message }` with a JSON Pointer into the tree. Pure: no database.
+ * once as `{ path, message, code, params }` with a JSON Pointer into the tree. Pure: no database.
  *
  * The validator never trusts the shape of its input. It walks iteratively with an explicit stack
  * and stops descending past the depth limit, so a 10,000-level tree costs a few microseconds and
@@ -155,9 +155,79 @@ export interface ValidationContext {
   now?: Date;
 }
 
+/**
+ * What each problem is, stable for programs: the dashboard shows a problem in the user's language
+ * from its `code` and `params`; `message` stays the English sentence for API users.
+ */
+export const SEGMENT_PROBLEM_CODES = [
+  'too_deep',
+  'not_a_node',
+  'mixed_group',
+  'key_not_allowed',
+  'group_not_list',
+  'empty_any',
+  'too_many_children',
+  'too_many_conditions',
+  'more_problems',
+  'unknown_key',
+  'field_missing',
+  'unknown_field',
+  'unknown_custom_field',
+  'custom_field_archived',
+  'custom_field_uncomparable',
+  'unknown_operator',
+  'operator_not_for_field',
+  'operator_required',
+  'value_not_taken',
+  'value_required',
+  'list_required',
+  'list_empty',
+  'too_many_values',
+  'single_value_required',
+  'text_required',
+  'text_empty',
+  'text_too_long',
+  'number_required',
+  'number_not_finite',
+  'number_out_of_range',
+  'days_out_of_range',
+  'date_required',
+  'boolean_required',
+  'unknown_label',
+  'unknown_option',
+  'unknown_location',
+  'tag_required',
+  'tag_too_long',
+  'range_required',
+  'range_reversed',
+  'event_type_invalid',
+  'measure_invalid',
+  'operator_not_for_event',
+  'operator_not_for_engagement',
+  'engagement_invalid',
+  'campaign_id_invalid',
+  'channel_invalid',
+  'properties_not_object',
+  'too_many_properties',
+  'property_name_invalid',
+  'property_value_invalid',
+] as const;
+export type SegmentProblemCode = (typeof SEGMENT_PROBLEM_CODES)[number];
+/** The variable parts of a problem's message (a field, an operator, a limit, what was given…). */
+export type ProblemParams = Record<string, string | number>;
+
 export interface SegmentProblem {
   path: string;
   message: string;
+  code: SegmentProblemCode;
+  params?: ProblemParams;
+}
+
+/** A problem without its place: what the checks below answer, the caller adds the path. */
+interface Finding {
+  message: string;
+  code: SegmentProblemCode;
+  params?: ProblemParams;
 }
 
 /** A resolved field: its type and, for a custom field, its key. */
@@ -170,23 +240,32 @@ export interface ResolvedField {
 export function resolveField(
   name: string,
   customFields: ReadonlyMap<string, CustomFieldInfo>,
-): ResolvedField | { error: string } {
+): ResolvedField | { error: string; finding: Finding } {
   const builtin = BUILTIN_FIELDS.get(name);
   if (builtin) return { type: builtin, custom: null, options: null };
+  const refused = (message: string, code: SegmentProblemCode, params: ProblemParams) => ({
+    error: message,
+    finding: { message, code, params },
+  });
   if (name.startsWith('custom.')) {
     const key = name.slice(7);
     const field = customFields.get(key);
-    if (!field) return { error: `unknown custom field '${key}'` };
-    if (field.archived) return { error: `custom field '${key}' is archived` };
+    if (!field) return refused(`unknown custom field '${key}'`, 'unknown_custom_field', { key });
+    if (field.archived) return refused(`custom field '${key}' is archived`, 'custom_field_archived', { key });
     const type = CUSTOM_TYPE_AS.get(field.type);
-    if (!type) return { error: `custom field '${key}' has a type segments cannot compare` };
+    if (!type)
+      return refused(
+        `custom field '${key}' has a type segments cannot compare`,
+        'custom_field_uncomparable',
+        { key },
+      );
     return {
       type,
       custom: key,
       options: type === 'select' || type === 'multi_select' ? field.options : null,
     };
   }
-  return { error: `unknown field '${name}'` };
+  return refused(`unknown field '${name}'`, 'unknown_field', { field: quote(name) });
 }
 
 // ---- values ------------------------------------------------------------------------------------
@@ -223,6 +302,7 @@ export function parseDateValue(value: unknown): DateValue | null {
 }
 
 const DATE_HINT = 'an ISO-8601 date (YYYY-MM-DD) or date-time with a zone (2025-03-01T09:30:00Z)';
+const DATE_REQUIRED: Finding = { message: `must be ${DATE_HINT}`, code: 'date_required' };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -238,22 +318,46 @@ function quote(value: unknown): string {
   return short.length > 60 ? `${short.slice(0, 57)}...` : short;
 }
 
+/** What a value is, as a stable word (a problem's `got` param) and in the English message. */
+function kindOf(value: unknown): 'null' | 'list' | 'object' | 'text' | 'number' | 'boolean' | 'nothing' {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'string') return 'text';
+  if (typeof value === 'number' || typeof value === 'bigint') return 'number';
+  if (typeof value === 'boolean') return 'boolean';
+  return typeof value === 'object' ? 'object' : 'nothing';
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   return typeof value === 'object' ? 'an object' : typeof value;
 }
 
-function checkNumber(value: unknown): string | null {
-  if (typeof value !== 'number') return `must be a number, not ${describe(value)}`;
-  if (!Number.isFinite(value)) return 'must be a finite number';
-  if (Math.abs(value) > MAX_ABS_NUMBER) return `must be between -${MAX_ABS_NUMBER} and ${MAX_ABS_NUMBER}`;
+function checkNumber(value: unknown): Finding | null {
+  if (typeof value !== 'number')
+    return {
+      message: `must be a number, not ${describe(value)}`,
+      code: 'number_required',
+      params: { got: kindOf(value) },
+    };
+  if (!Number.isFinite(value)) return { message: 'must be a finite number', code: 'number_not_finite' };
+  if (Math.abs(value) > MAX_ABS_NUMBER)
+    return {
+      message: `must be between -${MAX_ABS_NUMBER} and ${MAX_ABS_NUMBER}`,
+      code: 'number_out_of_range',
+      params: { max: MAX_ABS_NUMBER },
+    };
   return null;
 }
 
-function checkDays(value: unknown, min: number, max: number): string | null {
+function checkDays(value: unknown, min: number, max: number): Finding | null {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    return `must be a whole number of days from ${min} to ${max}`;
+    return {
+      message: `must be a whole number of days from ${min} to ${max}`,
+      code: 'days_out_of_range',
+      params: { min, max },
+    };
   return null;
 }
 
@@ -279,8 +383,9 @@ const NODE_HINT =
 export function validateDefinition(tree: unknown, context: ValidationContext): SegmentProblem[] {
   const problems: SegmentProblem[] = [];
   let more = 0;
-  const report = (path: string, message: string) => {
-    if (problems.length < MAX_REPORTED_PROBLEMS) problems.push({ path: path || '/', message });
+  const report: Report = (path, message, code, params) => {
+    if (problems.length < MAX_REPORTED_PROBLEMS)
+      problems.push({ path: path || '/', message, code, ...(params ? { params } : {}) });
     else more += 1;
   };
   const fields = new Map(context.customFields.map((f) => [f.key, f]));
@@ -293,11 +398,13 @@ export function validateDefinition(tree: unknown, context: ValidationContext): S
     const { node, path, depth } = stack.pop()!;
     if (depth > MAX_DEPTH) {
       // Reported once per branch, where it crosses the limit; nothing below is walked.
-      report(path, `too deep: a tree has at most ${MAX_DEPTH} levels of groups and conditions`);
+      report(path, `too deep: a tree has at most ${MAX_DEPTH} levels of groups and conditions`, 'too_deep', {
+        max: MAX_DEPTH,
+      });
       continue;
     }
     if (!isPlainObject(node)) {
-      report(path, NODE_HINT);
+      report(path, NODE_HINT, 'not_a_node');
       continue;
     }
     const keys = Object.keys(node);
@@ -315,32 +422,53 @@ export function validateDefinition(tree: unknown, context: ValidationContext): S
                 : null
           : 'mixed';
     if (kind === null) {
-      report(path, NODE_HINT);
+      report(path, NODE_HINT, 'not_a_node');
       continue;
     }
     if (kind === 'mixed') {
-      report(path, `a node is one of all, any or not; this one has ${groupKeys.join(' and ')}`);
+      report(
+        path,
+        `a node is one of all, any or not; this one has ${groupKeys.join(' and ')}`,
+        'mixed_group',
+        {
+          keys: groupKeys.join(', '),
+        },
+      );
       continue;
     }
     if (kind === 'all' || kind === 'any' || kind === 'not') {
       for (const key of keys)
         if (key !== kind)
-          report(`${path}/${escapeToken(key)}`, `'${quote(key)}' is not allowed beside '${kind}'`);
+          report(
+            `${path}/${escapeToken(key)}`,
+            `'${quote(key)}' is not allowed beside '${kind}'`,
+            'key_not_allowed',
+            {
+              key: quote(key),
+              group: kind,
+            },
+          );
       const inner = node[kind];
       if (kind === 'not') {
         stack.push({ node: inner, path: `${path}/not`, depth: depth + 1 });
         continue;
       }
       if (!Array.isArray(inner)) {
-        report(`${path}/${kind}`, `must be a list of conditions and groups`);
+        report(`${path}/${kind}`, `must be a list of conditions and groups`, 'group_not_list');
         continue;
       }
       if (inner.length === 0 && kind === 'any')
-        report(`${path}/any`, 'an empty "any" matches nobody: add a condition or remove the group');
+        report(
+          `${path}/any`,
+          'an empty "any" matches nobody: add a condition or remove the group',
+          'empty_any',
+        );
       if (inner.length > MAX_CHILDREN)
         report(
           `${path}/${kind}`,
           `a group has at most ${MAX_CHILDREN} children, this one has ${inner.length}`,
+          'too_many_children',
+          { max: MAX_CHILDREN, count: inner.length },
         );
       const walked = Math.min(inner.length, MAX_CHILDREN);
       for (let i = walked - 1; i >= 0; i -= 1)
@@ -353,16 +481,36 @@ export function validateDefinition(tree: unknown, context: ValidationContext): S
     else validateEngagement(node, path, keys, report);
   }
   if (conditions > MAX_CONDITIONS)
-    report('', `a tree has at most ${MAX_CONDITIONS} conditions, this one has ${conditions}`);
-  if (more > 0) problems.push({ path: '/', message: `and ${more} more problems` });
+    report(
+      '',
+      `a tree has at most ${MAX_CONDITIONS} conditions, this one has ${conditions}`,
+      'too_many_conditions',
+      {
+        max: MAX_CONDITIONS,
+        count: conditions,
+      },
+    );
+  if (more > 0)
+    problems.push({
+      path: '/',
+      message: `and ${more} more problems`,
+      code: 'more_problems',
+      params: { count: more },
+    });
   return problems;
 }
 
-type Report = (path: string, message: string) => void;
+type Report = (path: string, message: string, code: SegmentProblemCode, params?: ProblemParams) => void;
+
+const found = (report: Report, path: string, finding: Finding) =>
+  report(path, finding.message, finding.code, finding.params);
 
 function unknownKeys(path: string, keys: string[], allowed: Set<string>, report: Report) {
   for (const key of keys)
-    if (!allowed.has(key)) report(`${path}/${escapeToken(key)}`, `'${quote(key)}' is not a known key here`);
+    if (!allowed.has(key))
+      report(`${path}/${escapeToken(key)}`, `'${quote(key)}' is not a known key here`, 'unknown_key', {
+        key: quote(key),
+      });
 }
 
 function validateField(
@@ -377,54 +525,68 @@ function validateField(
   unknownKeys(path, keys, FIELD_KEYS, report);
   const name = node.field;
   if (typeof name !== 'string') {
-    report(`${path}/field`, 'must be a field name such as email, tags or custom.<key>');
+    report(`${path}/field`, 'must be a field name such as email, tags or custom.<key>', 'field_missing');
     return;
   }
   const resolved = resolveField(name, fields);
   const op = Object.hasOwn(node, 'op') ? node.op : undefined;
   if ('error' in resolved) {
-    report(`${path}/field`, resolved.error);
+    found(report, `${path}/field`, resolved.finding);
     if (op !== undefined && (typeof op !== 'string' || !ALL_FIELD_OPS.has(op)))
-      report(`${path}/op`, `unknown operator '${quote(op)}'`);
+      report(`${path}/op`, `unknown operator '${quote(op)}'`, 'unknown_operator', { op: quote(op) });
     return;
   }
   const { type } = resolved;
   const ops = OPS_BY_TYPE[type] as readonly string[];
   if (op === undefined) {
-    report(`${path}/op`, `is required: one of ${ops.join(', ')}`);
+    report(`${path}/op`, `is required: one of ${ops.join(', ')}`, 'operator_required', {
+      allowed: ops.join(', '),
+    });
     return;
   }
   if (typeof op !== 'string' || !ops.includes(op)) {
     const kind = type === 'tags' ? 'tags' : `${type.replace('_', '-')}`;
-    report(
-      `${path}/op`,
-      typeof op === 'string' && ALL_FIELD_OPS.has(op)
-        ? `operator '${op}' is not valid for ${kind} field '${name}'`
-        : `unknown operator '${quote(op)}'; ${kind} fields take ${ops.join(', ')}`,
-    );
+    if (typeof op === 'string' && ALL_FIELD_OPS.has(op))
+      report(
+        `${path}/op`,
+        `operator '${op}' is not valid for ${kind} field '${name}'`,
+        'operator_not_for_field',
+        {
+          op,
+          field: name,
+          allowed: ops.join(', '),
+        },
+      );
+    else
+      report(
+        `${path}/op`,
+        `unknown operator '${quote(op)}'; ${kind} fields take ${ops.join(', ')}`,
+        'unknown_operator',
+        { op: quote(op), allowed: ops.join(', ') },
+      );
     return;
   }
   const hasValue = Object.hasOwn(node, 'value') && node.value !== null;
   const value = node.value;
   const vpath = `${path}/value`;
   if (op === 'is_set' || op === 'is_not_set') {
-    if (hasValue) report(vpath, `'${op}' takes no value`);
+    if (hasValue) report(vpath, `'${op}' takes no value`, 'value_not_taken', { op });
     return;
   }
   if (!hasValue) {
-    report(vpath, `is required for '${op}'`);
+    report(vpath, `is required for '${op}'`, 'value_required', { op });
     return;
   }
 
   const list = op === 'in' || op === 'not_in' || op === 'has_any' || op === 'has_all' || op === 'has_none';
   const eachOf = (check: (item: unknown, itemPath: string) => void) => {
     if (!Array.isArray(value)) {
-      report(vpath, `must be a list for '${op}'`);
+      report(vpath, `must be a list for '${op}'`, 'list_required', { op });
       return;
     }
-    if (value.length === 0) report(vpath, `must not be an empty list`);
+    if (value.length === 0) report(vpath, `must not be an empty list`, 'list_empty');
     if (value.length > MAX_LIST_VALUES) {
-      report(vpath, `at most ${MAX_LIST_VALUES} values`);
+      report(vpath, `at most ${MAX_LIST_VALUES} values`, 'too_many_values', { max: MAX_LIST_VALUES });
       return;
     }
     value.forEach((item, i) => {
@@ -432,7 +594,8 @@ function validateField(
     });
   };
   const single = (check: (item: unknown, itemPath: string) => void) => {
-    if (Array.isArray(value)) report(vpath, `must be a single value for '${op}', not a list`);
+    if (Array.isArray(value))
+      report(vpath, `must be a single value for '${op}', not a list`, 'single_value_required', { op });
     else check(value, vpath);
   };
   const apply = (check: (item: unknown, itemPath: string) => void) => (list ? eachOf(check) : single(check));
@@ -440,23 +603,25 @@ function validateField(
   switch (type) {
     case 'text':
       apply((item, p) => {
-        if (typeof item !== 'string') report(p, `must be text, not ${describe(item)}`);
-        else if (item === '') report(p, `must not be empty (use is_set / is_not_set for empty values)`);
-        else if (item.length > MAX_TEXT_VALUE) report(p, `at most ${MAX_TEXT_VALUE} characters`);
+        if (typeof item !== 'string') textRequired(report, p, item);
+        else if (item === '')
+          report(p, `must not be empty (use is_set / is_not_set for empty values)`, 'text_empty');
+        else if (item.length > MAX_TEXT_VALUE)
+          report(p, `at most ${MAX_TEXT_VALUE} characters`, 'text_too_long', { max: MAX_TEXT_VALUE });
       });
       return;
     case 'number':
       if (op === 'between') return checkRange(value, vpath, report, checkNumber, (a, b) => a > b);
       single((item, p) => {
         const problem = checkNumber(item);
-        if (problem) report(p, problem);
+        if (problem) found(report, p, problem);
       });
       return;
     case 'date':
       if (op === 'within_last_days' || op === 'more_than_days_ago') {
         single((item, p) => {
           const problem = checkDays(item, 0, MAX_DAYS);
-          if (problem) report(p, problem);
+          if (problem) found(report, p, problem);
         });
         return;
       }
@@ -465,16 +630,19 @@ function validateField(
           value,
           vpath,
           report,
-          (item) => (parseDateValue(item) ? null : `must be ${DATE_HINT}`),
+          (item) => (parseDateValue(item) ? null : DATE_REQUIRED),
           (a, b) => dateOrder(a, b) > 0,
         );
       single((item, p) => {
-        if (!parseDateValue(item)) report(p, `must be ${DATE_HINT}`);
+        if (!parseDateValue(item)) found(report, p, DATE_REQUIRED);
       });
       return;
     case 'boolean':
       single((item, p) => {
-        if (typeof item !== 'boolean') report(p, `must be true or false, not ${describe(item)}`);
+        if (typeof item !== 'boolean')
+          report(p, `must be true or false, not ${describe(item)}`, 'boolean_required', {
+            got: kindOf(item),
+          });
       });
       return;
     case 'select': {
@@ -493,28 +661,37 @@ function validateField(
                 what: 'option',
               };
       apply((item, p) => {
-        if (typeof item !== 'string') report(p, `must be text, not ${describe(item)}`);
-        else if (!allowed.has(item))
-          report(
-            p,
-            allowed.list
-              ? `unknown ${allowed.what} '${quote(item)}'; this field takes ${allowed.list.join(', ') || 'no values yet'}`
-              : `no such location in this workspace`,
-          );
+        if (typeof item !== 'string') textRequired(report, p, item);
+        else if (!allowed.has(item)) {
+          if (allowed.list)
+            report(
+              p,
+              `unknown ${allowed.what} '${quote(item)}'; this field takes ${allowed.list.join(', ') || 'no values yet'}`,
+              allowed.what === 'label' ? 'unknown_label' : 'unknown_option',
+              { value: quote(item), allowed: allowed.list.join(', ') },
+            );
+          else report(p, `no such location in this workspace`, 'unknown_location');
+        }
       });
       return;
     }
     case 'multi_select':
       apply((item, p) => {
-        if (typeof item !== 'string') report(p, `must be text, not ${describe(item)}`);
+        if (typeof item !== 'string') textRequired(report, p, item);
         else if (!resolved.options!.includes(item))
-          report(p, `unknown option '${quote(item)}'; this field takes ${resolved.options!.join(', ')}`);
+          report(
+            p,
+            `unknown option '${quote(item)}'; this field takes ${resolved.options!.join(', ')}`,
+            'unknown_option',
+            { value: quote(item), allowed: resolved.options!.join(', ') },
+          );
       });
       return;
     case 'tags':
       apply((item, p) => {
-        if (typeof item !== 'string' || !item.trim()) report(p, 'must be a tag name');
-        else if (item.trim().length > 64) report(p, 'a tag name has at most 64 characters');
+        if (typeof item !== 'string' || !item.trim()) report(p, 'must be a tag name', 'tag_required');
+        else if (item.trim().length > 64)
+          report(p, 'a tag name has at most 64 characters', 'tag_too_long', { max: 64 });
       });
       return;
   }
@@ -524,18 +701,22 @@ function checkRange(
   value: unknown,
   vpath: string,
   report: Report,
-  check: (item: unknown) => string | null,
+  check: (item: unknown) => Finding | null,
   reversed: (a: never, b: never) => boolean,
 ) {
   if (!Array.isArray(value) || value.length !== 2) {
-    report(vpath, `must be a list of two values [from, to] for 'between'`);
+    report(vpath, `must be a list of two values [from, to] for 'between'`, 'range_required');
     return;
   }
   const [a, b] = [check(value[0]), check(value[1])];
-  if (a) report(`${vpath}/0`, a);
-  if (b) report(`${vpath}/1`, b);
+  if (a) found(report, `${vpath}/0`, a);
+  if (b) found(report, `${vpath}/1`, b);
   if (!a && !b && reversed(value[0] as never, value[1] as never))
-    report(vpath, 'the first value must not be after the second');
+    report(vpath, 'the first value must not be after the second', 'range_reversed');
+}
+
+function textRequired(report: Report, path: string, item: unknown) {
+  report(path, `must be text, not ${describe(item)}`, 'text_required', { got: kindOf(item) });
 }
 
 /** Orders two valid date values approximately (a day as its UTC midnight): only to catch reversed ranges. */
@@ -559,52 +740,66 @@ function validateEvent(
 ) {
   unknownKeys(path, keys, EVENT_KEYS, report);
   if (typeof node.event !== 'string' || !EVENT_TYPE.test(node.event))
-    report(`${path}/event`, 'must be an event type such as booking (lower-case letters, digits and _)');
-  if (node.measure !== 'count' && node.measure !== 'sum') report(`${path}/measure`, 'must be count or sum');
-  if (typeof node.op !== 'string' || !(COMPARE_OPS as readonly string[]).includes(node.op))
     report(
-      `${path}/op`,
-      typeof node.op === 'string' && ALL_FIELD_OPS.has(node.op)
-        ? `operator '${node.op}' is not valid for an event condition; use ${COMPARE_OPS.join(', ')}`
-        : `must be one of ${COMPARE_OPS.join(', ')}`,
+      `${path}/event`,
+      'must be an event type such as booking (lower-case letters, digits and _)',
+      'event_type_invalid',
     );
-  if (!Object.hasOwn(node, 'value')) report(`${path}/value`, 'is required');
+  if (node.measure !== 'count' && node.measure !== 'sum')
+    report(`${path}/measure`, 'must be count or sum', 'measure_invalid');
+  if (typeof node.op !== 'string' || !(COMPARE_OPS as readonly string[]).includes(node.op)) {
+    const allowed = COMPARE_OPS.join(', ');
+    if (typeof node.op === 'string' && ALL_FIELD_OPS.has(node.op))
+      report(
+        `${path}/op`,
+        `operator '${node.op}' is not valid for an event condition; use ${allowed}`,
+        'operator_not_for_event',
+        { op: node.op, allowed },
+      );
+    else report(`${path}/op`, `must be one of ${allowed}`, 'unknown_operator', { allowed });
+  }
+  if (!Object.hasOwn(node, 'value')) report(`${path}/value`, 'is required', 'value_required');
   else {
     const problem = checkNumber(node.value);
-    if (problem) report(`${path}/value`, problem);
+    if (problem) found(report, `${path}/value`, problem);
   }
   if (Object.hasOwn(node, 'within_days')) {
     const problem = checkDays(node.within_days, 1, MAX_WITHIN_DAYS);
-    if (problem) report(`${path}/within_days`, problem);
+    if (problem) found(report, `${path}/within_days`, problem);
   }
   if (Object.hasOwn(node, 'location_id')) {
     const id = node.location_id;
     if (typeof id !== 'string' || !UUID.test(id) || !locations.has(id.toLowerCase()))
-      report(`${path}/location_id`, 'no such location in this workspace');
+      report(`${path}/location_id`, 'no such location in this workspace', 'unknown_location');
   }
   if (Object.hasOwn(node, 'properties')) {
     const properties = node.properties;
     if (!isPlainObject(properties)) {
-      report(`${path}/properties`, 'must be an object of property names and values');
+      report(`${path}/properties`, 'must be an object of property names and values', 'properties_not_object');
       return;
     }
     const entries = Object.keys(properties);
     if (entries.length > MAX_EVENT_PROPERTIES) {
-      report(`${path}/properties`, `at most ${MAX_EVENT_PROPERTIES} properties`);
+      report(`${path}/properties`, `at most ${MAX_EVENT_PROPERTIES} properties`, 'too_many_properties', {
+        max: MAX_EVENT_PROPERTIES,
+      });
       return;
     }
     for (const key of entries) {
       const p = `${path}/properties/${escapeToken(key)}`;
       const value = properties[key];
       if (!PROPERTY_KEY.test(key) || key === '__proto__' || key === 'constructor' || key === 'prototype')
-        report(p, 'a property name has 1 to 64 letters, digits, _, . or -');
+        report(p, 'a property name has 1 to 64 letters, digits, _, . or -', 'property_name_invalid');
       else if (typeof value === 'string') {
-        if (value.length > MAX_TEXT_VALUE) report(p, `at most ${MAX_TEXT_VALUE} characters`);
+        if (value.length > MAX_TEXT_VALUE)
+          report(p, `at most ${MAX_TEXT_VALUE} characters`, 'text_too_long', { max: MAX_TEXT_VALUE });
       } else if (typeof value === 'number') {
         const problem = checkNumber(value);
-        if (problem) report(p, problem);
+        if (problem) found(report, p, problem);
       } else if (typeof value !== 'boolean')
-        report(p, `must be text, a number or true/false, not ${describe(value)}`);
+        report(p, `must be text, a number or true/false, not ${describe(value)}`, 'property_value_invalid', {
+          got: kindOf(value),
+        });
     }
   }
 }
@@ -612,27 +807,34 @@ function validateEvent(
 function validateEngagement(node: Record<string, unknown>, path: string, keys: string[], report: Report) {
   unknownKeys(path, keys, ENGAGEMENT_KEYS, report);
   if (typeof node.engagement !== 'string' || !(ENGAGEMENTS as readonly string[]).includes(node.engagement))
-    report(`${path}/engagement`, `must be one of ${ENGAGEMENTS.join(', ')}`);
-  if (node.op !== 'has' && node.op !== 'has_not')
-    report(
-      `${path}/op`,
-      typeof node.op === 'string' && ALL_FIELD_OPS.has(node.op)
-        ? `operator '${node.op}' is not valid for an engagement condition; use has or has_not`
-        : 'must be has or has_not',
-    );
+    report(`${path}/engagement`, `must be one of ${ENGAGEMENTS.join(', ')}`, 'engagement_invalid', {
+      allowed: ENGAGEMENTS.join(', '),
+    });
+  if (node.op !== 'has' && node.op !== 'has_not') {
+    if (typeof node.op === 'string' && ALL_FIELD_OPS.has(node.op))
+      report(
+        `${path}/op`,
+        `operator '${node.op}' is not valid for an engagement condition; use has or has_not`,
+        'operator_not_for_engagement',
+        { op: node.op, allowed: 'has, has_not' },
+      );
+    else report(`${path}/op`, 'must be has or has_not', 'unknown_operator', { allowed: 'has, has_not' });
+  }
   if (
     Object.hasOwn(node, 'campaign_id') &&
     (typeof node.campaign_id !== 'string' || !UUID.test(node.campaign_id))
   )
-    report(`${path}/campaign_id`, 'must be a campaign id');
+    report(`${path}/campaign_id`, 'must be a campaign id', 'campaign_id_invalid');
   if (
     Object.hasOwn(node, 'channel') &&
     (typeof node.channel !== 'string' || !(ENGAGEMENT_CHANNELS as readonly string[]).includes(node.channel))
   )
-    report(`${path}/channel`, `must be one of ${ENGAGEMENT_CHANNELS.join(', ')}`);
+    report(`${path}/channel`, `must be one of ${ENGAGEMENT_CHANNELS.join(', ')}`, 'channel_invalid', {
+      allowed: ENGAGEMENT_CHANNELS.join(', '),
+    });
   if (Object.hasOwn(node, 'within_days')) {
     const problem = checkDays(node.within_days, 1, MAX_WITHIN_DAYS);
-    if (problem) report(`${path}/within_days`, problem);
+    if (problem) found(report, `${path}/within_days`, problem);
   }
 }
 

@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../../platform/db/db.ts';
 import type { Cursor } from '../../platform/pagination.ts';
 import { type ClientRow, clientRowsFromRaw } from '../clients/clients.repo.ts';
@@ -49,10 +50,35 @@ export async function findSegment(
   return row ?? null;
 }
 
+/** Lower-case, without accents: "Vacía" and "vacia" read alike (the clients search folds the same way). */
+const folded = (column: SQL | AnyPgColumn) =>
+  sql`regexp_replace(normalize(lower(${column}), NFD), ${'[\u0300-\u036f]'}, '', 'g')`;
+
+/** Every word (already folded) in the name or the description. */
+function searchWords(words: string[]): SQL | undefined {
+  if (!words.length) return undefined;
+  return and(
+    ...words.map((word) => {
+      const pattern = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      return or(
+        sql`${folded(segments.name)} like ${pattern}`,
+        sql`${folded(sql`coalesce(${segments.description}, '')`)} like ${pattern}`,
+      );
+    }),
+  );
+}
+
 export async function listSegmentRows(
   db: DbOrTx,
   workspaceId: string,
-  options: { includeArchived: boolean; after: Cursor | null; limit: number },
+  options: {
+    /** live: not archived (the default list); archived: archived only; all: both. */
+    status: 'live' | 'archived' | 'all';
+    /** Folded words that must each appear in the name or description. */
+    words?: string[];
+    after: Cursor | null;
+    limit: number;
+  },
 ): Promise<SegmentRow[]> {
   return db
     .select()
@@ -60,7 +86,12 @@ export async function listSegmentRows(
     .where(
       and(
         eq(segments.workspaceId, workspaceId),
-        options.includeArchived ? undefined : isNull(segments.archivedAt),
+        options.status === 'live'
+          ? isNull(segments.archivedAt)
+          : options.status === 'archived'
+            ? isNotNull(segments.archivedAt)
+            : undefined,
+        searchWords(options.words ?? []),
         options.after
           ? sql`(${segments.createdAt}, ${segments.id}) < (${options.after.at}::timestamptz, ${options.after.id}::uuid)`
           : undefined,
@@ -137,11 +168,22 @@ export async function pruneCountHistory(db: DbOrTx, workspaceId: string, before:
     );
 }
 
-export async function markUsed(db: DbOrTx, workspaceId: string, segmentId: string, at: Date): Promise<void> {
-  await db
+/**
+ * Notes a use and takes the segment's row lock (held to the caller's commit). Answers the row as it
+ * stands once the lock is had: an archive that committed while this waited shows in `archivedAt`.
+ */
+export async function markUsed(
+  db: DbOrTx,
+  workspaceId: string,
+  segmentId: string,
+  at: Date,
+): Promise<Pick<SegmentRow, 'name' | 'archivedAt'> | null> {
+  const [row] = await db
     .update(segments)
     .set({ lastUsedAt: at })
-    .where(and(eq(segments.workspaceId, workspaceId), eq(segments.id, segmentId)));
+    .where(and(eq(segments.workspaceId, workspaceId), eq(segments.id, segmentId)))
+    .returning({ name: segments.name, archivedAt: segments.archivedAt });
+  return row ?? null;
 }
 
 // ---- members of static segments ----------------------------------------------------------------

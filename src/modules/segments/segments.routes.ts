@@ -3,7 +3,15 @@ import type { FastifyReply } from 'fastify';
 import type { Database } from '../../platform/db/db.ts';
 import { workspaceOf } from '../../platform/http/access.ts';
 import type { HttpApp } from '../../platform/http/app.ts';
-import { errors, IdParams, Nullable, StringEnum, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import {
+  errors,
+  IdParams,
+  Nullable,
+  ProblemCode,
+  StringEnum,
+  Timestamp,
+  Uuid,
+} from '../../platform/http/schemas.ts';
 import {
   archiveSegment,
   changeSegmentMembers,
@@ -93,7 +101,7 @@ const SegmentJson = Type.Object({
         'Campaigns, then bulk actions (the latest 10, and every pending one), that use this segment; each kind newest first',
     },
   ),
-  problems: Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), {
+  problems: Type.Array(Type.Object({ path: Type.String(), message: Type.String(), ...ProblemCode }), {
     description:
       'Why the saved tree no longer evaluates (an archived custom field, a removed label…); empty when fine',
   }),
@@ -114,7 +122,7 @@ const evaluationErrors = {
       error: Type.Object({
         code: Type.String(),
         message: Type.String(),
-        details: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
+        details: Type.Array(Type.Object({ path: Type.String(), message: Type.String(), ...ProblemCode })),
         timeout_ms: Type.Optional(
           Type.Integer({ description: 'On SEGMENT_TIMEOUT: the limit, SEGMENT_TIMEOUT_MS' }),
         ),
@@ -229,7 +237,9 @@ export function registerSegmentRoutes(app: HttpApp, deps: { db: Database; timeou
           200: Type.Object({
             definition: Type.Unknown({ description: 'The condition tree' }),
             query: Nullable(Type.String()),
-            problems: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
+            problems: Type.Array(
+              Type.Object({ path: Type.String(), message: Type.String(), ...ProblemCode }),
+            ),
           }),
           ...errors,
           400: Type.Object(
@@ -241,6 +251,7 @@ export function registerSegmentRoutes(app: HttpApp, deps: { db: Database; timeou
                   Type.Object({
                     path: Type.String(),
                     message: Type.String(),
+                    ...ProblemCode,
                     column: Type.Optional(Type.Integer({ description: '1-based, in UTF-16 code units' })),
                     length: Type.Optional(Type.Integer()),
                   }),
@@ -263,9 +274,21 @@ export function registerSegmentRoutes(app: HttpApp, deps: { db: Database; timeou
         tags,
         summary: 'Saved segments, newest first',
         description:
-          "A workspace gets its presets (Not contacted in 30 days, New this month, VIP (LTV top 10%), At risk, one per label; named in the workspace's default language) the first time its segments are listed. Archived segments only with `include_archived=true`.",
+          "A workspace gets its presets (Not contacted in 30 days, New this month, VIP (LTV top 10%), At risk, one per label; named in the workspace's default language) the first time its segments are listed. Archived segments only with `include_archived=true` (with the live ones) or `archived=true` (alone). `q` searches names and descriptions. Read page by page: pass `next_cursor` back as `cursor` until it is null.",
         querystring: Type.Object({
-          include_archived: Type.Optional(Type.Boolean()),
+          include_archived: Type.Optional(Type.Boolean({ description: 'Archived segments too' })),
+          archived: Type.Optional(
+            Type.Boolean({
+              description: 'true: archived segments only; false: live ones only (wins over include_archived)',
+            }),
+          ),
+          q: Type.Optional(
+            Type.String({
+              maxLength: 200,
+              description:
+                'Every word must appear in the name or the description; case and accents do not matter ("vacia" finds "Vacía")',
+            }),
+          ),
           limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
           cursor: Type.Optional(Type.String({ maxLength: 500 })),
         }),
@@ -344,12 +367,14 @@ export function registerSegmentRoutes(app: HttpApp, deps: { db: Database; timeou
   app.delete(
     '/api/v1/segments/:id',
     {
-      config: { access: { minRole: 'admin' } },
+      // The same act as PATCH {archived: true}, so the same role: archiving is undone by a restore
+      // (marketer) and drops nothing, so it needs no more than the role that edits segments.
+      config: { access: { minRole: 'marketer' } },
       schema: {
         tags,
         summary: 'Archive a segment',
         description:
-          'Segments are archived, never dropped; PATCH `{"archived": false}` restores one. 409 CONFLICT while a campaign or bulk action still has to read its members (`used_by` with `pending: true`, also named in `error.details`).',
+          'Segments are archived, never dropped; PATCH `{"archived": false}` restores one. The same as PATCH `{"archived": true}`, with the same role (marketer). 409 CONFLICT while a campaign or bulk action still has to read its members (`used_by` with `pending: true`, also named in `error.details`).',
         params: IdParams,
         response: { 204: Type.Null(), ...errors },
       },

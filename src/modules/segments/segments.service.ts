@@ -11,6 +11,7 @@ import {
   type ClientJson,
   canSeeField,
   clientsToJson,
+  foldText,
   listLabels,
   resolveClientIdentities,
 } from '../clients/clients.service.ts';
@@ -508,9 +509,26 @@ export async function membersSql(db: DbOrTx, workspaceId: string, segmentId: str
   return memberIdsSql(await compileSavedSegment(db, workspaceId, segmentId));
 }
 
-/** Campaigns and bulk actions call this when they use a segment (shown as last_used_at). */
-export async function markSegmentUsed(db: DbOrTx, workspaceId: string, segmentId: string, at = new Date()) {
-  await markUsed(db, workspaceId, segmentId, at);
+/**
+ * Campaigns and bulk actions call this, in the transaction that commits the use, when they use a
+ * segment (shown as last_used_at). It row-locks the segment, as archiving does: an archive that
+ * went first is seen here and the use refused (409 naming `field`, the caller's pointer to its
+ * segment id); a use that goes first is seen by the archive's check (refuseArchiveWhileNeeded).
+ * `readsMembers: false` is a use that will not read the members again (a campaign whose
+ * recipients are fixed already): it is noted, never refused.
+ */
+export async function markSegmentUsed(
+  db: DbOrTx,
+  workspaceId: string,
+  segmentId: string,
+  options: { at?: Date; field?: string; readsMembers?: boolean } = {},
+) {
+  const { at = new Date(), field = '/audience/segment_id', readsMembers = true } = options;
+  const row = await markUsed(db, workspaceId, segmentId, at);
+  if (row?.archivedAt && readsMembers)
+    throw new AppError('CONFLICT', `The segment "${row.name}" was archived; restore it or pick another one`, [
+      { path: field, message: 'this segment is archived' },
+    ]);
 }
 
 // ---- saved segments ------------------------------------------------------------------------------
@@ -611,12 +629,23 @@ export async function createSegment(db: Database, ctx: WorkspaceContext, input: 
 export async function listSegments(
   db: Database,
   ctx: WorkspaceContext,
-  query: { include_archived?: boolean; limit?: number; cursor?: string },
+  query: { include_archived?: boolean; archived?: boolean; q?: string; limit?: number; cursor?: string },
 ) {
   await ensurePresets(db, ctx.workspaceId);
   const limit = query.limit ?? DEFAULT_PAGE;
   const rows = await listSegmentRows(db, ctx.workspaceId, {
-    includeArchived: query.include_archived === true,
+    status:
+      query.archived !== undefined
+        ? query.archived
+          ? 'archived'
+          : 'live'
+        : query.include_archived === true
+          ? 'all'
+          : 'live',
+    words: foldText(query.q ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .slice(0, 8),
     after: decodeCursor(query.cursor),
     limit: limit + 1,
   });

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { newApiKey, setupTestApp, withKey } from '../../../test/support/app.ts';
 import { insertClients, insertEvents, segmentWorld } from './segment-test-helpers.ts';
+import { segments } from './segments.schema.ts';
 import { countWorkspaceSegments, refreshPresets } from './segments.service.ts';
 
 const t = setupTestApp();
@@ -72,7 +73,7 @@ describe('POST /api/v1/segments/evaluate', () => {
     expect(badCursor.statusCode).toBe(400);
   });
 
-  it('answers 400 INVALID_SEGMENT with every problem and its pointer into the tree', async () => {
+  it('answers 400 INVALID_SEGMENT with every problem, its pointer into the tree, its code and params', async () => {
     const w = await world();
     const response = await w.call('POST', '/api/v1/segments/evaluate', {
       definition: {
@@ -88,14 +89,36 @@ describe('POST /api/v1/segments/evaluate', () => {
       code: 'INVALID_SEGMENT',
       message: 'The segment definition is invalid',
       details: [
-        { path: '/all/0/op', message: "operator 'gt' is not valid for text field 'email'" },
-        { path: '/all/1/field', message: "unknown custom field 'nope'" },
+        {
+          path: '/all/0/op',
+          message: "operator 'gt' is not valid for text field 'email'",
+          code: 'operator_not_for_field',
+          params: {
+            op: 'gt',
+            field: 'email',
+            allowed:
+              'eq, neq, contains, not_contains, starts_with, ends_with, in, not_in, is_set, is_not_set',
+          },
+        },
+        {
+          path: '/all/1/field',
+          message: "unknown custom field 'nope'",
+          code: 'unknown_custom_field',
+          params: { key: 'nope' },
+        },
         {
           path: '/all/2/value',
           message: 'must be an ISO-8601 date (YYYY-MM-DD) or date-time with a zone (2025-03-01T09:30:00Z)',
+          code: 'date_required',
         },
       ],
     });
+    // The OpenAPI document names the two additive fields of a problem.
+    const doc = (await t.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    const detail =
+      doc.paths['/api/v1/segments/evaluate'].post.responses['400'].content['application/json'].schema
+        .properties.error.properties.details.items;
+    expect(Object.keys(detail.properties)).toEqual(expect.arrayContaining(['code', 'params']));
     const body = await w.call('POST', '/api/v1/segments/evaluate', {
       definition: { all: [] },
       limit: 500,
@@ -148,7 +171,12 @@ describe('POST /api/v1/segments/evaluate', () => {
     });
     expect(ctorField.statusCode).toBe(400);
     expect(ctorField.json().error.details).toEqual([
-      { path: '/field', message: "unknown field 'constructor'" },
+      {
+        path: '/field',
+        message: "unknown field 'constructor'",
+        code: 'unknown_field',
+        params: { field: 'constructor' },
+      },
     ]);
 
     for (const value of [1e308, -1e308, 'NaN', 'Infinity']) {
@@ -184,7 +212,12 @@ describe('POST /api/v1/segments/evaluate', () => {
     const asViewer = await viewer('POST', '/api/v1/segments/evaluate', { definition: tree });
     expect(asViewer.statusCode).toBe(400);
     expect(asViewer.json().error.details).toEqual([
-      { path: '/field', message: "unknown custom field 'salary'" },
+      {
+        path: '/field',
+        message: "unknown custom field 'salary'",
+        code: 'unknown_custom_field',
+        params: { key: 'salary' },
+      },
     ]);
     const admin = await w.role('admin');
     expect((await admin('POST', '/api/v1/segments/evaluate', { definition: tree })).json().count).toBe(1);
@@ -252,10 +285,8 @@ describe('saved segments', () => {
     });
     expect(copy.json().id).not.toBe(segment.id);
 
-    expect((await marketer('DELETE', `/api/v1/segments/${segment.id}`)).statusCode).toBe(403);
-    const admin = await w.role('admin');
-    expect((await admin('DELETE', `/api/v1/segments/${segment.id}`)).statusCode).toBe(204);
-    expect((await admin('DELETE', `/api/v1/segments/${segment.id}`)).statusCode).toBe(204);
+    expect((await marketer('DELETE', `/api/v1/segments/${segment.id}`)).statusCode).toBe(204);
+    expect((await marketer('DELETE', `/api/v1/segments/${segment.id}`)).statusCode).toBe(204);
     const listed = (await viewer('GET', '/api/v1/segments')).json().segments.map((s: { id: string }) => s.id);
     expect(listed).not.toContain(segment.id);
     expect(listed).toContain(copy.json().id);
@@ -273,6 +304,46 @@ describe('saved segments', () => {
       'segment.updated',
     ]);
     expect(await auditActions(w.workspaceId, copy.json().id)).toEqual(['segment.created']);
+  });
+
+  it('archive and restore take a marketer whichever way they are asked (PATCH or DELETE); below that 403 and nothing changes', async () => {
+    const w = await world();
+    const segment = (
+      await w.call('POST', '/api/v1/segments', {
+        name: 'Roles',
+        definition: { field: 'city', op: 'eq', value: 'madrid' },
+      })
+    ).json();
+    const path = `/api/v1/segments/${segment.id}`;
+    const archived = async () => (await w.call('GET', path)).json().archived as boolean;
+    for (const role of ['viewer', 'agent'] as const) {
+      const call = await w.role(role);
+      expect((await call('PATCH', path, { archived: true })).statusCode, role).toBe(403);
+      expect((await call('DELETE', path)).statusCode, role).toBe(403);
+      expect(await archived()).toBe(false);
+    }
+    for (const role of ['marketer', 'admin'] as const) {
+      const call = await w.role(role);
+      expect((await call('PATCH', path, { archived: true })).statusCode, role).toBe(200);
+      expect(await archived()).toBe(true);
+      expect((await call('PATCH', path, { archived: false })).statusCode, role).toBe(200);
+      expect((await call('DELETE', path)).statusCode, role).toBe(204);
+      expect(await archived()).toBe(true);
+      // A viewer or agent cannot restore it either.
+      for (const below of ['viewer', 'agent'] as const)
+        expect((await (await w.role(below))('PATCH', path, { archived: false })).statusCode).toBe(403);
+      expect((await call('PATCH', path, { archived: false })).statusCode, role).toBe(200);
+    }
+    // A marketer of another workspace finds no such segment, either way.
+    const stranger = await (await world()).role('marketer');
+    expect((await stranger('DELETE', path)).statusCode).toBe(404);
+    expect((await stranger('PATCH', path, { archived: true })).statusCode).toBe(404);
+    expect(await archived()).toBe(false);
+    // The OpenAPI document says the same least role for both ways of archiving.
+    const doc = (await t.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    const operations = doc.paths['/api/v1/segments/{id}'];
+    expect(operations.patch['x-min-role']).toBe('marketer');
+    expect(operations.delete['x-min-role']).toBe('marketer');
   });
 
   it('lists the campaigns and bulk actions that use it, and is not archived while one still has to read it', async () => {
@@ -359,7 +430,14 @@ describe('saved segments', () => {
     ).json();
     await w.call('DELETE', `/api/v1/custom-fields/${field.id}`);
     const got = (await w.call('GET', `/api/v1/segments/${segment.id}`)).json();
-    expect(got.problems).toEqual([{ path: '/field', message: "custom field 'tier' is archived" }]);
+    expect(got.problems).toEqual([
+      {
+        path: '/field',
+        message: "custom field 'tier' is archived",
+        code: 'custom_field_archived',
+        params: { key: 'tier' },
+      },
+    ]);
     const members = await w.call('GET', `/api/v1/segments/${segment.id}/clients`);
     expect(members.statusCode).toBe(400);
     expect(members.json().error).toMatchObject({
@@ -467,6 +545,70 @@ describe('static segments', () => {
     ]);
     const patchStatic = await w.call('PATCH', `/api/v1/segments/${list.id}`, { definition: { all: [] } });
     expect(patchStatic.statusCode).toBe(400);
+  });
+});
+
+describe('the segment list, page by page', () => {
+  it('reaches the 250th of 250 segments by cursor, searches names and descriptions (case, accents, LIKE characters), shows archived ones alone, per workspace', async () => {
+    const w = await world();
+    const other = await world();
+    const presets = (await w.call('GET', '/api/v1/segments?limit=200')).json().segments.length;
+    // 250 segments, the oldest first, so newest-first pages end with "Campaña 0".
+    await w.db.insert(segments).values(
+      Array.from({ length: 250 }, (_, i) => ({
+        workspaceId: w.workspaceId,
+        name: i === 7 ? 'Rebajas 50% off' : `Campaña ${i}`,
+        description: i === 3 ? 'Clientes de Málaga' : null,
+        kind: 'dynamic' as const,
+        definition: { all: [] },
+        createdAt: new Date(Date.UTC(2025, 0, 1) + i * 60_000),
+      })),
+    );
+    const readAll = async (query: string, limit: number) => {
+      const names: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page = await w.call(
+          'GET',
+          `/api/v1/segments?limit=${limit}${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
+        expect(page.statusCode).toBe(200);
+        const body = page.json();
+        names.push(...body.segments.map((s: { name: string }) => s.name));
+        cursor = body.next_cursor;
+        pages += 1;
+      } while (cursor && pages < 20);
+      return { names, pages };
+    };
+    const everything = await readAll('', 100);
+    expect(everything.pages).toBe(Math.ceil((250 + presets) / 100));
+    expect(everything.names).toHaveLength(250 + presets);
+    expect(new Set(everything.names).size).toBe(everything.names.length);
+    expect(everything.names.at(-1)).toBe('Campaña 0');
+
+    // Search: every word, case and accents folded; paged like the list.
+    const campaigns = await readAll('&q=CAMPANA', 100);
+    expect(campaigns.names).toHaveLength(249);
+    expect(campaigns.pages).toBe(3);
+    expect((await readAll(`&q=${encodeURIComponent('campaña 249')}`, 50)).names).toEqual(['Campaña 249']);
+    expect((await readAll('&q=malaga', 50)).names).toEqual(['Campaña 3']);
+    // % and _ are characters to find, not patterns.
+    expect((await readAll('&q=0%25', 50)).names).toEqual(['Rebajas 50% off']);
+    expect((await readAll('&q=_', 50)).names).toEqual([]);
+    // Another workspace finds none of these.
+    expect((await other.call('GET', '/api/v1/segments?q=campana')).json().segments).toEqual([]);
+
+    // Archived ones: alone with archived=true, beside the live ones with include_archived=true.
+    const listed = (await w.call('GET', '/api/v1/segments?q=campana&limit=2')).json().segments;
+    for (const segment of listed)
+      expect((await w.call('DELETE', `/api/v1/segments/${segment.id}`)).statusCode).toBe(204);
+    expect((await readAll('&archived=true', 50)).names).toEqual(['Campaña 249', 'Campaña 248']);
+    expect((await readAll('&archived=true&q=248', 50)).names).toEqual(['Campaña 248']);
+    expect((await readAll('&q=campana', 100)).names).toHaveLength(247);
+    expect((await readAll('&include_archived=true&q=campana', 100)).names).toHaveLength(249);
+    expect((await readAll('&archived=false&include_archived=true&q=campana', 100)).names).toHaveLength(247);
+    expect((await w.call('GET', `/api/v1/segments?q=${'x'.repeat(201)}`)).statusCode).toBe(400);
   });
 });
 
@@ -610,7 +752,12 @@ describe('the one-line query syntax', () => {
     const unknownLabel = (await viewer('POST', '/api/v1/segments/parse', { q: 'label:gold' })).json();
     expect(unknownLabel.definition).toEqual({ field: 'label', op: 'eq', value: 'gold' });
     expect(unknownLabel.problems).toEqual([
-      { path: '/value', message: "unknown label 'gold'; this field takes prospect, customer, affiliate" },
+      {
+        path: '/value',
+        message: "unknown label 'gold'; this field takes prospect, customer, affiliate",
+        code: 'unknown_label',
+        params: { value: 'gold', allowed: 'prospect, customer, affiliate' },
+      },
     ]);
   });
 

@@ -11,6 +11,24 @@ export const StringEnum = <T extends readonly string[]>(values: T, options: { de
 
 export const RoleSchema = StringEnum(ROLES, { description: 'viewer < agent < marketer < admin < owner' });
 
+/**
+ * What a problem is, for programs (additive: only some problems carry it). The dashboard shows a
+ * problem in the user's language from these; `message` stays the English sentence.
+ */
+export const ProblemCode = {
+  code: Type.Optional(
+    Type.String({
+      description:
+        'A stable name for the problem (e.g. unknown_field, operator_not_for_field): every problem of a segment tree has one (the list: docs/API.md, Segments)',
+    }),
+  ),
+  params: Type.Optional(
+    Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]), {
+      description: 'The variable parts of the message, by name (field, op, max, allowed…)',
+    }),
+  ),
+};
+
 export const ErrorResponse = Type.Object(
   {
     error: Type.Object({
@@ -20,6 +38,7 @@ export const ErrorResponse = Type.Object(
         Type.Object({
           path: Type.String(),
           message: Type.String(),
+          ...ProblemCode,
           column: Type.Optional(
             Type.Integer({ description: 'In a one-line query: where the mistake starts (1-based)' }),
           ),

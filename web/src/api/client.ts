@@ -7,6 +7,9 @@ export interface ErrorDetail {
   line?: number;
   path: string;
   message: string;
+  /** A stable name for the problem (every problem of a segment tree has one), and its variable parts. */
+  code?: string;
+  params?: Record<string, string | number>;
 }
 
 /** Any failed call: HTTP errors carry the server's code and message, network errors have status 0. */

@@ -145,7 +145,7 @@ export interface EvaluateResult {
 export const segmentKeys = {
   all: ['segments'] as const,
   lists: ['segments', 'list'] as const,
-  list: (includeArchived: boolean) => ['segments', 'list', { includeArchived }] as const,
+  list: (filter: { archived: boolean; q: string; limit: number }) => ['segments', 'list', filter] as const,
   detail: (id: string) => ['segments', 'detail', id] as const,
   counts: (id: string, days: number) => ['segments', 'counts', id, days] as const,
   members: (id: string) => ['segments', 'members', id] as const,
@@ -155,18 +155,32 @@ export const segmentKeys = {
 
 const segmentPath = (id: string) => `/api/v1/segments/${encodeURIComponent(id)}`;
 
-/** Saved segments, newest first (the first call gives a new workspace its presets); archived ones on demand. */
-export function useSegments(includeArchived: boolean) {
-  return useQuery({
-    queryKey: segmentKeys.list(includeArchived),
-    queryFn: ({ signal }) =>
-      request<{ segments: Segment[] }>('/api/v1/segments', {
-        query: { include_archived: includeArchived ? 'true' : undefined, limit: 200 },
+export interface SegmentPage {
+  segments: Segment[];
+  next_cursor: string | null;
+}
+
+/**
+ * Saved segments, newest first, a page at a time (the first call gives a new workspace its presets):
+ * the live ones or the archived ones, those whose name or description holds every word of `q` (the
+ * server searches, so the 250th segment is found like the first). `fetchNextPage` reads on.
+ */
+export function useSegmentPages(options: { archived?: boolean; q?: string; limit?: number }) {
+  const archived = options.archived ?? false;
+  const q = options.q?.trim() ?? '';
+  const limit = options.limit ?? 50;
+  const query = useInfiniteQuery({
+    queryKey: segmentKeys.list({ archived, q, limit }),
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam, signal }) =>
+      request<SegmentPage>('/api/v1/segments', {
+        query: { archived: archived ? 'true' : undefined, q: q || undefined, limit, cursor: pageParam },
         signal,
       }),
-    select: (data) => data.segments,
+    getNextPageParam: (page) => page.next_cursor ?? undefined,
     placeholderData: keepPreviousData,
   });
+  return { ...query, segments: query.data?.pages.flatMap((page) => page.segments) };
 }
 
 export function useSegment(id: string | undefined) {
@@ -340,8 +354,8 @@ export function useFreezeSegment() {
 }
 
 /**
- * Archives through PATCH (marketers may; DELETE needs an admin): the segment leaves the list, campaigns
- * that used it can still name it, and it can be restored.
+ * Archives (marketers and up, like a restore): the segment leaves the list, campaigns that used it can
+ * still name it, and it can be restored.
  */
 export function useArchiveSegment() {
   return useSegmentMutation((id: string) =>

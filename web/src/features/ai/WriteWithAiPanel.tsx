@@ -48,8 +48,8 @@ import {
   useAiSettings,
 } from '../../api/ai';
 import { ApiError } from '../../api/client';
-import { useSegments } from '../../api/segments';
 import type { TemplateChannel } from '../../api/templates';
+import { SegmentPicker } from '../segments/SegmentPicker';
 import { ClientPicker } from '../templates/ClientPicker';
 
 const LANGUAGES = ['en', 'es', 'fr', 'pt', 'it', 'de', 'ca'] as const;
@@ -169,7 +169,6 @@ function Panel(props: Props & { shareClientDetails: boolean }) {
   const [history, setHistory] = useState<HistoryEntry[]>(() => [...sessionHistory]);
   const [showSent, setShowSent] = useState(false);
   const abort = useRef<AbortController | null>(null);
-  const segments = useSegments(false);
   const ids = useId();
   const queryClient = useQueryClient();
 
@@ -377,18 +376,16 @@ function Panel(props: Props & { shareClientDetails: boolean }) {
             ) : null}
           </Group>
           {mode === 'compose' ? (
-            <Select
+            <SegmentPicker
               label={t('ai.panel.audience')}
               description={t('ai.panel.audienceHelp')}
               placeholder={t('ai.panel.noAudience')}
-              data={(segments.data ?? []).map((s) => ({ value: s.id, label: s.name }))}
               value={segmentId}
               onChange={(id) => {
                 setSegmentId(id);
                 if (id) setClientId(null);
               }}
               clearable
-              searchable
             />
           ) : null}
           {mode === 'compose' ? (

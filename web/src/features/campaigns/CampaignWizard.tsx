@@ -62,7 +62,7 @@ import {
   type WhatsappTemplateFields,
 } from '../../api/campaigns';
 import { useChannels, useWhatsappTemplates } from '../../api/channels';
-import { type SegmentNode, useSavedSegmentCount, useSegmentCount, useSegments } from '../../api/segments';
+import { type SegmentNode, useSavedSegmentCount, useSegmentCount } from '../../api/segments';
 import { type TemplateVariable, useTemplatePreview, useTemplates } from '../../api/templates';
 import { useWorkspace } from '../../api/workspace';
 import { useErrorMessage } from '../../ui/errors';
@@ -70,6 +70,7 @@ import { notifyError } from '../../ui/notify';
 import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
 import { WriteWithAiPanel } from '../ai/WriteWithAiPanel';
+import { SegmentPicker } from '../segments/SegmentPicker';
 import { ClientPicker } from '../templates/ClientPicker';
 import { MessagePreview } from '../templates/MessagePreview';
 import {
@@ -521,7 +522,6 @@ function AudienceStep(props: {
   onClientIds(ids: string[]): void;
 }) {
   const { t } = useTranslation();
-  const segments = useSegments(false);
   const allCount = useSegmentCount(props.kind === 'all' ? ALL_CLIENTS : null);
   const segmentCount = useSavedSegmentCount(
     props.segmentId ?? '',
@@ -550,15 +550,12 @@ function AudienceStep(props: {
         </Group>
       </Radio.Group>
       {props.kind === 'segment' ? (
-        <Select
+        <SegmentPicker
           maw={560}
           label={t('campaigns.wizard.segment')}
           placeholder={t('campaigns.wizard.pickSegment')}
-          searchable
-          data={(segments.data ?? []).map((s) => ({ value: s.id, label: s.name }))}
           value={props.segmentId}
           onChange={props.onSegment}
-          nothingFoundMessage={t('campaigns.wizard.noSegments')}
         />
       ) : null}
       {props.kind === 'conditions' ? (

@@ -67,6 +67,7 @@ import {
   toDefinition,
 } from './model';
 import { isStarter, STARTERS, type StarterKey, starterDefinition } from './presets';
+import { useProblemText } from './problems';
 import { queryText } from './query-text';
 import { SEGMENT_EDIT_ROLE } from './roles';
 import { StaticSegmentView } from './StaticSegmentView';
@@ -107,6 +108,7 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
   const [searchParams] = useSearchParams();
   const errorMessage = useErrorMessage();
   const askToArchive = useAskToArchive();
+  const problemText = useProblemText();
   const { data: me } = useMe();
   const canEdit = hasRole(me?.role, SEGMENT_EDIT_ROLE);
   const readOnly = !canEdit;
@@ -124,7 +126,9 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
   const [showIncomplete, setShowIncomplete] = useState(false);
   // Problems of the saved tree (an archived custom field, a removed label…) show on their rows until edited.
   const [saveErrors, setSaveErrors] = useState<Map<string, NodeError[]> | null>(() =>
-    segment?.problems?.length ? errorsByNode(toDefinition(root), root.id, segment.problems) : null,
+    segment?.problems?.length
+      ? errorsByNode(toDefinition(root), root.id, segment.problems, problemText)
+      : null,
   );
   const [detailsOpen, setDetailsOpen] = useState(false);
   const [exportOpen, setExportOpen] = useState(false);
@@ -221,7 +225,7 @@ function DynamicBuilder({ segment }: { segment: Segment | undefined }) {
 
   const handleSaveError = (error: unknown) => {
     if (isApiError(error) && error.code === 'INVALID_SEGMENT') {
-      setSaveErrors(errorsByNode(full, root.id, error.details));
+      setSaveErrors(errorsByNode(full, root.id, error.details, problemText));
       notifyError(t('segments.notify.invalid'));
       return true;
     }

@@ -13,6 +13,7 @@ import {
   TextInput,
   Tooltip,
 } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
 import {
   IconArchive,
   IconArchiveOff,
@@ -24,7 +25,7 @@ import {
   IconSearch,
 } from '@tabler/icons-react';
 import dayjs from 'dayjs';
-import { lazy, Suspense, useMemo, useState } from 'react';
+import { lazy, type ReactNode, Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
 import { useMe } from '../../api/me';
@@ -35,7 +36,7 @@ import {
   useRestoreSegment,
   useSavedSegmentCount,
   useSegmentCounts,
-  useSegments,
+  useSegmentPages,
 } from '../../api/segments';
 import { hasRole } from '../../lib/roles';
 import { type Column, DataTable } from '../../ui/DataTable';
@@ -118,6 +119,17 @@ function CountCell({ segment }: { segment: Segment }) {
   );
 }
 
+/** A menu item the role may not use: its reason as a tooltip (a disabled item gets no hover of its own). */
+function RoleGate({ allowed, children }: { allowed: boolean; children: ReactNode }) {
+  const { t } = useTranslation();
+  if (allowed) return children;
+  return (
+    <Tooltip label={t('segments.list.needsMarketer')} withArrow multiline maw={260} position="left">
+      <div>{children}</div>
+    </Tooltip>
+  );
+}
+
 /** The segment manager: saved segments with their count, trend, changes and usage. */
 export default function SegmentList() {
   const { t } = useTranslation();
@@ -130,27 +142,18 @@ export default function SegmentList() {
   const [view, setView] = useState<View>('active');
   const [search, setSearch] = useState('');
   const [fromList, setFromList] = useState(false);
-  const segments = useSegments(view === 'archived');
+  // The server searches (every word, accents folded) and pages: every segment is reachable.
+  const [q] = useDebouncedValue(search.trim(), 250);
+  const segments = useSegmentPages({ archived: view === 'archived', q });
   const duplicate = useDuplicateSegment();
   const copyName = useCopyName();
   const archive = useArchiveSegment();
   const restore = useRestoreSegment();
 
-  const rows = useMemo(() => {
-    const all = (segments.data ?? []).filter((segment) =>
-      view === 'archived' ? segment.archived : !segment.archived,
-    );
-    const needle = search.trim().toLocaleLowerCase();
-    if (!needle) return all;
-    return all.filter(
-      (segment) =>
-        segment.name.toLocaleLowerCase().includes(needle) ||
-        (segment.description ?? '').toLocaleLowerCase().includes(needle),
-    );
-  }, [segments.data, view, search]);
+  const rows = segments.segments;
 
   const workspaceHasNone =
-    view === 'active' && segments.data && !segments.isPlaceholderData && rows.length === 0 && !search;
+    view === 'active' && rows && !segments.isPlaceholderData && rows.length === 0 && !q && !search;
 
   const runDuplicate = (segment: Segment) =>
     duplicate.mutate(
@@ -283,33 +286,42 @@ export default function SegmentList() {
             >
               {t('segments.actions.open')}
             </Menu.Item>
-            {canEdit ? (
-              <>
+            {/* Below the marketer role the actions show disabled, with why, rather than vanish. */}
+            <RoleGate allowed={canEdit}>
+              <Menu.Item
+                leftSection={<IconCopy size={16} aria-hidden />}
+                onClick={() => runDuplicate(segment)}
+                disabled={!canEdit}
+              >
+                {t('segments.actions.duplicate')}
+              </Menu.Item>
+            </RoleGate>
+            <Menu.Divider />
+            <RoleGate allowed={canEdit}>
+              {segment.archived ? (
                 <Menu.Item
-                  leftSection={<IconCopy size={16} aria-hidden />}
-                  onClick={() => runDuplicate(segment)}
+                  leftSection={<IconArchiveOff size={16} aria-hidden />}
+                  onClick={() => runRestore(segment)}
+                  disabled={!canEdit}
                 >
-                  {t('segments.actions.duplicate')}
+                  {t('segments.actions.restore')}
                 </Menu.Item>
-                <Menu.Divider />
-                {segment.archived ? (
-                  <Menu.Item
-                    leftSection={<IconArchiveOff size={16} aria-hidden />}
-                    onClick={() => runRestore(segment)}
-                  >
-                    {t('segments.actions.restore')}
-                  </Menu.Item>
-                ) : (
-                  <Menu.Item
-                    color="red"
-                    leftSection={<IconArchive size={16} aria-hidden />}
-                    onClick={() => runArchive(segment)}
-                  >
-                    {t('segments.actions.archive')}
-                  </Menu.Item>
-                )}
-              </>
-            ) : null}
+              ) : (
+                <Menu.Item
+                  color="red"
+                  leftSection={<IconArchive size={16} aria-hidden />}
+                  onClick={() => runArchive(segment)}
+                  disabled={!canEdit}
+                >
+                  {t('segments.actions.archive')}
+                </Menu.Item>
+              )}
+            </RoleGate>
+            {canEdit ? null : (
+              <Menu.Label maw={240} style={{ whiteSpace: 'normal' }}>
+                {t('segments.list.needsMarketer')}
+              </Menu.Label>
+            )}
           </Menu.Dropdown>
         </Menu>
       ),
@@ -395,11 +407,16 @@ export default function SegmentList() {
             <DataTable
               label={t('modules.segments.title')}
               columns={columns}
-              rows={segments.data ? rows : undefined}
+              rows={rows}
               rowKey={(segment) => segment.id}
               loading={segments.isPending}
+              busy={segments.isPlaceholderData}
               error={segments.error}
               onRetry={() => void segments.refetch()}
+              hasMore={segments.hasNextPage && !segments.isPlaceholderData}
+              loadingMore={segments.isFetchingNextPage}
+              onLoadMore={() => void segments.fetchNextPage()}
+              rowTestId="segment-row"
               minWidth={860}
               empty={
                 <EmptyState

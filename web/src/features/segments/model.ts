@@ -561,7 +561,11 @@ export interface NodeError {
 export function errorsByNode(
   compiled: Compiled,
   rootId: string,
-  details: Array<{ path: string; message: string }>,
+  details: Array<{ path: string; message: string; code?: string; params?: Record<string, string | number> }>,
+  /** The text shown for a problem (the dashboard's: in the reader's language from its code). */
+  text: (detail: { message: string; code?: string; params?: Record<string, string | number> }) => string = (
+    detail,
+  ) => detail.message,
 ): Map<string, NodeError[]> {
   const byNode = new Map<string, NodeError[]>();
   const entries = [...compiled.placements.entries()];
@@ -579,7 +583,7 @@ export function errorsByNode(
     // A group's own list ("/any") is about the group itself.
     const part = /^(all|any|not)$/.test(rest) ? '' : rest;
     const list = byNode.get(id) ?? [];
-    list.push({ part, message: detail.message });
+    list.push({ part, message: text(detail) });
     byNode.set(id, list);
   }
   return byNode;

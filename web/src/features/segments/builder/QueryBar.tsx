@@ -17,6 +17,7 @@ import { useTranslation } from 'react-i18next';
 import { isApiError } from '../../../api/client';
 import { parseSegmentQuery, type SegmentNode } from '../../../api/segments';
 import { useErrorMessage } from '../../../ui/errors';
+import { useProblemText } from '../problems';
 
 interface Props {
   /** The tree's text form; null when the syntax can't write it. */
@@ -48,6 +49,7 @@ export const QUERY_EXAMPLES = [
  */
 export function QueryBar({ text, onApply, readOnly }: Props) {
   const { t } = useTranslation();
+  const problemText = useProblemText();
   const errorMessage = useErrorMessage();
   const inputId = useId();
   const errorId = useId();
@@ -111,7 +113,7 @@ export function QueryBar({ text, onApply, readOnly }: Props) {
           message: detail.message,
         });
       } else if (isApiError(error) && error.details.length) {
-        setFailure(error.details.map((item) => item.message).join(' · '));
+        setFailure(error.details.map(problemText).join(' · '));
       } else {
         setFailure(errorMessage(error));
       }

@@ -19,6 +19,7 @@ import {
   updateNode,
   wrapInGroup,
 } from '../model';
+import { useProblemText } from '../problems';
 import type { BuilderActions } from './context';
 
 /**
@@ -69,10 +70,11 @@ export function useBuilderActions(
 
 /** The problems an INVALID_SEGMENT answer of the live count names, on the rows they belong to. */
 export function useLiveErrors(error: unknown, settled: Compiled, rootId: string): Map<string, NodeError[]> {
+  const text = useProblemText();
   return useMemo(() => {
     if (!isApiError(error) || error.code !== 'INVALID_SEGMENT') return new Map<string, NodeError[]>();
-    return errorsByNode(settled, rootId, error.details);
-  }, [error, settled, rootId]);
+    return errorsByNode(settled, rootId, error.details, text);
+  }, [error, settled, rootId, text]);
 }
 
 /** The tree in one sentence, in the reader's language ("Clients in Madrid, tagged vip, who …"). */
