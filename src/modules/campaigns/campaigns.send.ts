@@ -202,9 +202,11 @@ export async function sendCampaign(db: Database, ctx: WorkspaceContext, id: stri
       );
     // Refused now rather than failed later: a segment archived meanwhile (404), conditions that no
     // longer validate (400 INVALID_SEGMENT), e.g. when a failed campaign is sent again unchanged.
-    await compileAudience(tx, ctx.workspaceId, row.audience as Audience, {
-      pathPrefix: '/audience/definition',
-    });
+    // A scheduled campaign whose recipients are fixed already never reads its audience again.
+    if (!row.snapshotAt)
+      await compileAudience(tx, ctx.workspaceId, row.audience as Audience, {
+        pathPrefix: '/audience/definition',
+      });
     const recipientTimeZone = input.recipient_time_zone === true;
     // With recipients' zones, the first of them may be due hours before `at` (Pacific/Kiritimati is UTC+14).
     const startAt = later ? (recipientTimeZone ? new Date(at.getTime() - 26 * 3_600_000) : at) : new Date();
