@@ -7,5 +7,4 @@ CREATE TABLE "client_daily_figures" (
 	CONSTRAINT "client_daily_figures_workspace_id_day_pk" PRIMARY KEY("workspace_id","day")
 );
 --> statement-breakpoint
-ALTER TABLE "client_daily_figures" ADD CONSTRAINT "client_daily_figures_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "clients_risk_override_index" ON "clients" USING btree ("workspace_id","risk_override") WHERE "clients"."risk_override" is not null;
+ALTER TABLE "client_daily_figures" ADD CONSTRAINT "client_daily_figures_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;

@@ -49,7 +49,7 @@ describe('client daily figures', () => {
     expect(e!.day).not.toBe(w!.day);
   });
 
-  it('20,000 clients: the indexed count equals the plain count of coalesce(override, score) ≥ 70', async () => {
+  it('20,000 clients: the reading counts what the rule says (the override over the score, archived and erased left out)', async () => {
     const w = await segmentWorld(t, { timezone: 'UTC' });
     // A fixed pseudo-random mix: scores 0–100 or none, 1 in 20 with an override, some archived/erased.
     let seed = 7;
@@ -66,29 +66,19 @@ describe('client daily figures', () => {
     await insertClientsBulk(w.db, w.workspaceId, rows);
     await w.db.execute(sql`update clients set erased_at = now()
       where workspace_id = ${w.workspaceId} and first_name like 'C1%' and risk_score = 99`);
-    await w.db.execute(sql`analyze clients`);
-
-    const plainCount = () =>
-      w.db.execute<{ total: number; at_risk: number }>(sql`
-        select count(*)::int as total, count(*) filter (where coalesce(risk_override, risk_score) >= 70)::int as at_risk
-        from clients where workspace_id = ${w.workspaceId} and erased_at is null and archived_at is null`);
-    const best = async (f: () => Promise<unknown>) => {
-      let ms = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < 3; i += 1) {
-        const started = performance.now();
-        await f();
-        ms = Math.min(ms, performance.now() - started);
-      }
-      return ms;
-    };
-    const plain = await plainCount();
-    const figure = await recordDailyFigure(w.db, w.workspaceId, { day: '2026-01-15' });
-    const plainMs = await best(plainCount);
-    const indexedMs = await best(() => recordDailyFigure(w.db, w.workspaceId, { day: '2026-01-15' }));
-    expect(plain.rows[0]!.at_risk).toBeGreaterThan(1000);
-    expect({ total: figure.total, at_risk: figure.at_risk }).toEqual(plain.rows[0]);
-    console.info(
-      `daily figure of 20,000 clients: ${indexedMs.toFixed(1)} ms (best of 3; the plain count over the rows: ${plainMs.toFixed(1)} ms)`,
+    // The same rule, straight from the rows written.
+    const live = rows.filter((r) => !r.archivedAt && !(r.firstName.startsWith('C1') && r.riskScore === 99));
+    const atRisk = live.filter((r) => (r.riskOverride ?? r.riskScore ?? -1) >= 70).length;
+    expect(live.length).toBeLessThan(rows.length - 100);
+    expect(atRisk).toBeGreaterThan(1000);
+    // Overrides that lift a low score over the line and pull a high one under it both occur.
+    expect(live.some((r) => r.riskOverride !== null && r.riskOverride >= 70 && (r.riskScore ?? 0) < 70)).toBe(
+      true,
     );
+    expect(live.some((r) => r.riskOverride !== null && r.riskOverride < 70 && (r.riskScore ?? 0) >= 70)).toBe(
+      true,
+    );
+    const figure = await recordDailyFigure(w.db, w.workspaceId, { day: '2026-01-15' });
+    expect(figure).toEqual({ day: '2026-01-15', total: live.length, at_risk: atRisk });
   });
 });

@@ -23,13 +23,7 @@ export type DailyFigure = {
  * score — of 70 or more: the "At risk" preset's rule) and stores them as the figure of `day`
  * (default: today in the workspace's zone), replacing an earlier reading of that day.
  *
- * At risk is two index reads, never a pass over the workspace's rows: scores ≥ 70 whose override
- * does not pull them down (the risk index) + overrides ≥ 70 over a lower or missing score (the
- * small override index). The total is the count of live clients (not erased, via the live-id
- * index when the planner finds it cheaper) minus the few archived ones. On a 20,000-client test
- * workspace that is alone in its table the planner reads the total by a sequential scan, and the
- * whole reading costs about as much as one plain count over the rows (~10 ms against ~8 ms,
- * clients.daily-figures.test.ts); the index reads are for workspaces sharing a big table.
+ * Archived and erased clients are left out, as everywhere on the home page.
  */
 export async function recordDailyFigure(
   db: DbOrTx,
@@ -38,17 +32,17 @@ export async function recordDailyFigure(
 ): Promise<DailyFigure> {
   const timeZone = options.timeZone ?? (await getWorkspace(db, workspaceId)).defaultTimezone;
   const day = options.day ? sql`${options.day}::date` : sql`(now() at time zone ${timeZone})::date`;
-  const live = sql`workspace_id = ${workspaceId} and erased_at is null and archived_at is null`;
+  // Counted by a plain select, apart from the insert: PostgreSQL never runs the select of an INSERT
+  // in parallel, and one parallel pass over the workspace's rows is the fastest way to both counts
+  // (1M clients: 233 ms, against 426 ms for index reads of the at-risk ones and their rows).
+  const counted = await db.execute<{ total: number; at_risk: number }>(sql`
+    select count(*)::int as total,
+      count(*) filter (where coalesce(risk_override, risk_score) >= ${AT_RISK_SCORE})::int as at_risk
+    from clients where workspace_id = ${workspaceId} and erased_at is null and archived_at is null`);
+  const { total, at_risk } = counted.rows[0]!;
   const result = await db.execute<DailyFigure>(sql`
     insert into client_daily_figures (workspace_id, day, total, at_risk, measured_at)
-    select ${workspaceId}::uuid, ${day},
-      (select count(*) from clients where workspace_id = ${workspaceId} and erased_at is null)
-        - (select count(*) from clients where workspace_id = ${workspaceId} and erased_at is null and archived_at is not null),
-      (select count(*) from clients where ${live} and risk_score >= ${AT_RISK_SCORE}
-          and (risk_override is null or risk_override >= ${AT_RISK_SCORE}))
-        + (select count(*) from clients where ${live} and risk_override >= ${AT_RISK_SCORE}
-          and (risk_score is null or risk_score < ${AT_RISK_SCORE})),
-      now()
+    values (${workspaceId}::uuid, ${day}, ${total}, ${at_risk}, now())
     on conflict (workspace_id, day) do update
       set total = excluded.total, at_risk = excluded.at_risk, measured_at = excluded.measured_at
     returning to_char(day, 'YYYY-MM-DD') as day, total, at_risk`);

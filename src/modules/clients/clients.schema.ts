@@ -86,11 +86,6 @@ export const clients = pgTable(
     index().on(t.workspaceId, t.lifetimeValue.desc(), t.id.desc()),
     index().on(t.workspaceId, t.lastActivityAt),
     index().on(t.workspaceId, t.riskScore),
-    // The few hand-set risk overrides: the daily at-risk count (clients.daily-figures.ts) finds
-    // those that lift a client over the line without reading the workspace's every row.
-    index('clients_risk_override_index')
-      .on(t.workspaceId, t.riskOverride)
-      .where(sql`${t.riskOverride} is not null`),
     // Segment counts (bench/segments.ts) read these without touching the table's rows (index-only
     // scans): the workspace's live clients in id order, to join tag and event sets against; the
     // city, the most common text condition (the plain column too, for `city is not null`); and
