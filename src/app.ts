@@ -307,6 +307,7 @@ export async function createClientela(options: {
       suppressions,
       pipeline,
       snapshotSplitFrom: config.snapshotSplitFrom,
+      mailConfigured: mailer.configured,
     }),
     bulkJobs(db),
     abJobs(db),

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MetaPeer, metaError, startMetaPeer } from '../../../test/peers/meta-graph.ts';
-import { runDueJobs, setupTestApp } from '../../../test/support/app.ts';
+import { join, newUser, runDueJobs, setupTestApp } from '../../../test/support/app.ts';
 import { silentWorkerLogger } from '../../platform/db/db.ts';
 import { startWorker } from '../../platform/queue/queue.ts';
 import { segmentWorld } from '../segments/segment-test-helpers.ts';
@@ -122,6 +122,9 @@ describe('campaigns against provider faults', () => {
 
   it('more than 20 % of the last 200 sends failed: the campaign pauses itself and says why; the rest waits', async () => {
     const w = await whatsappCampaign(300, 1000);
+    // The campaign was created by an API key: the owner hears that it paused.
+    const owner = await newUser(t, 'Olga');
+    await join(t, w.workspaceId, owner, 'owner');
     for (let i = 0; i < 60; i++) meta.inject(metaError(131026, 'Message undeliverable', 400));
     expect((await w.call('POST', `/api/v1/campaigns/${w.id}/send`, {})).statusCode).toBe(200);
     await work();
@@ -139,6 +142,13 @@ describe('campaigns against provider faults', () => {
     expect(stats.failures).toEqual([
       expect.objectContaining({ status: 'failed', reason: '131026', count: 60 }),
     ]);
+    const notices = await w.db.execute<{ user_id: string; kind: string; body: string; link: string }>(
+      sql`select user_id, kind, body, link from notifications where workspace_id = ${w.workspaceId}`,
+    );
+    expect(notices.rows).toEqual([
+      expect.objectContaining({ user_id: owner.id, kind: 'campaign_paused', link: `/campaigns/${w.id}` }),
+    ]);
+    expect(notices.rows[0]!.body).toContain(FAILURE_RATE_REASON);
   }, 60_000);
 
   it('a provider that refuses the connection (nothing was written): retried with backoff, never unknown', async () => {

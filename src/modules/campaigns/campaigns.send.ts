@@ -45,6 +45,7 @@ import {
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import { type CampaignContent, contentForVariant, contentVariants, startAbTest } from './campaigns.ab.ts';
 import { type AudienceSnapshot, audienceAsCompiled } from './campaigns.audience.ts';
+import { notifyCampaignStopped } from './campaigns.notify.ts';
 import {
   accountRefusedReason,
   FAILURE_RATE_REASON,
@@ -132,6 +133,8 @@ export interface SendDeps {
   pipeline: MessagePipeline;
   /** From how many clients of the workspace a snapshot is written in two parts (prepareCampaign). */
   snapshotSplitFrom?: number;
+  /** The server can send email: a campaign that stops by itself tells its creator by email too. */
+  mailConfigured?: boolean;
 }
 
 export interface SendInput {
@@ -494,6 +497,7 @@ export async function failCampaign(
   workspaceId: string,
   campaignId: string,
   reason: FailReason,
+  options: { mailConfigured: boolean },
 ) {
   const text = failReasonText(reason);
   return db.transaction(async (tx) => {
@@ -513,6 +517,7 @@ export async function failCampaign(
         ...(cancelled ? { cancelled_deliveries: { before: null, after: cancelled } } : {}),
       },
     });
+    await notifyCampaignStopped(tx, row, { status: 'failed', reason: text }, options);
     return true;
   });
 }
@@ -789,14 +794,14 @@ async function dispatchLane(
     if (accountRefused) {
       const pending = await next;
       if (pending) await releaseClaims(db, pending.ids);
-      await pauseByItself(db, workspaceId, campaignId, accountRefusedReason(accountRefused));
+      await pauseByItself(db, deps, workspaceId, campaignId, accountRefusedReason(accountRefused));
       return;
     }
     // The failure rate can only have passed the threshold when this batch failed somewhere.
     if (outcomes.some((o) => o.status === 'failed') && (await failuresPassThreshold(db, campaignId))) {
       const pending = await next;
       if (pending) await releaseClaims(db, pending.ids);
-      await pauseByItself(db, workspaceId, campaignId, FAILURE_RATE_REASON);
+      await pauseByItself(db, deps, workspaceId, campaignId, FAILURE_RATE_REASON);
       return;
     }
   }
@@ -837,11 +842,23 @@ async function failuresPassThreshold(db: DbOrTx, campaignId: string): Promise<bo
   return total >= 20 && failed / total > FAILURE_PAUSE_RATE;
 }
 
-async function pauseByItself(db: Database, workspaceId: string, campaignId: string, reason: string) {
+async function pauseByItself(
+  db: Database,
+  deps: SendDeps,
+  workspaceId: string,
+  campaignId: string,
+  reason: string,
+) {
   await db.transaction(async (tx) => {
     const row = await getCampaignRow(tx, workspaceId, campaignId, true);
     if (row.status !== 'sending') return;
     await updateCampaignRow(tx, workspaceId, campaignId, { status: 'paused', statusReason: reason });
+    await notifyCampaignStopped(
+      tx,
+      row,
+      { status: 'paused', reason },
+      { mailConfigured: deps.mailConfigured ?? false },
+    );
     await recordAudit(tx, systemContext(workspaceId, 'campaign'), {
       action: 'campaign.paused',
       entityType: 'campaign',
@@ -963,7 +980,9 @@ export function campaignSendJobs(db: Database, pool: pg.Pool, deps: SendDeps): J
       // and the lane recovery queue it again every minute). Transient: thrown, so it is retried.
       const reason = failReasonOfError(error);
       if (!reason) throw retryable(error);
-      await failCampaign(db, workspaceId, campaign_id, reason);
+      await failCampaign(db, workspaceId, campaign_id, reason, {
+        mailConfigured: deps.mailConfigured ?? false,
+      });
     }
   };
   const dispatch: Task = async (payload, helpers) => {
@@ -986,7 +1005,9 @@ export function campaignSendJobs(db: Database, pool: pg.Pool, deps: SendDeps): J
       if (cannot) {
         const reason = failReasonOfError(cannot);
         if (!reason) throw retryable(cannot);
-        await failCampaign(db, workspaceId, campaign_id, reason);
+        await failCampaign(db, workspaceId, campaign_id, reason, {
+          mailConfigured: deps.mailConfigured ?? false,
+        });
         return;
       }
     }
@@ -1016,7 +1037,9 @@ export function campaignSendJobs(db: Database, pool: pg.Pool, deps: SendDeps): J
     );
     // This lane's claims (its owner lock is free now): whether their messages left is not known.
     await reapStaleClaims(db, campaign_id, STALE_CLAIM_MS);
-    await failCampaign(db, workspaceId, campaign_id, precise ?? failure);
+    await failCampaign(db, workspaceId, campaign_id, precise ?? failure, {
+      mailConfigured: deps.mailConfigured ?? false,
+    });
   };
   /**
    * A worker killed mid-lane leaves its job locked (graphile-worker frees it only after 4 hours):

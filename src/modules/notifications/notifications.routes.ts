@@ -7,7 +7,9 @@ import { listNotifications, markNotificationsRead } from './notifications.servic
 
 const NotificationJson = Type.Object({
   id: Uuid,
-  kind: Type.String({ description: 'What produced it, e.g. segment_alert' }),
+  kind: Type.String({
+    description: 'What produced it: segment_alert, campaign_failed or campaign_paused',
+  }),
   title: Type.String(),
   body: Type.String(),
   link: Nullable(Type.String({ description: 'Dashboard path to open' })),

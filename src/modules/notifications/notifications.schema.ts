@@ -6,8 +6,8 @@ import { workspaces } from '../workspaces/workspaces.schema.ts';
 const ts = () => timestamp({ withTimezone: true, precision: 3 });
 
 /**
- * A message to one team member in one workspace (the dashboard's bell): segment alerts today,
- * campaign and import outcomes later. `kind` says what produced it; `data` keeps what the
+ * A message to one team member in one workspace (the dashboard's bell): segment alerts, and
+ * campaigns that failed or paused themselves. `kind` says what produced it; `data` keeps what the
  * dashboard needs to phrase it in the reader's language and link to it.
  */
 export const notifications = pgTable(
