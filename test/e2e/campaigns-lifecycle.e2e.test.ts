@@ -94,6 +94,16 @@ describe('campaign lifecycle', () => {
     expect(await page().getByTestId('progress').count()).toBe(0);
     expect(await reason.innerText()).not.toContain('/all/0/field');
     await screenshot(page(), 'campaigns-lifecycle-failed');
+    // The list says it too, before anyone opens the campaign.
+    await page().goto('/campaigns');
+    await page().getByText('Could not run: open it to see why').waitFor();
+    // The creator heard about it in the bell, in their own language.
+    await page().getByRole('button', { name: /notifications/i }).click();
+    await page().getByText('Campaign “Gold preview night” could not be sent').waitFor();
+    await screenshot(page(), 'campaigns-lifecycle-failed-list');
+    await page().keyboard.press('Escape');
+    await page().goto(`/campaigns/${campaignId}`);
+    await page().getByTestId('status-reason').waitFor();
   });
 
   it('once the field is restored, Send again sends it; the page shows the audience as it was sent', async () => {

@@ -4,7 +4,7 @@ import { notifyMembers } from '../notifications/notifications.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import type { CampaignRow } from './campaigns.repo.ts';
 
-/** Said in the workspace's language (the bell and the email show the text as it is stored). */
+/** The stored text, in the workspace's language, for the email; the bell words it in the reader's language from `data`. */
 const PHRASES = {
   en: {
     failed: (name: string) => `Campaign “${name}” could not be sent`,
@@ -53,7 +53,7 @@ export async function notifyCampaignStopped(
       title: phrases[stop.status](row.name),
       body: `${phrases.open} ${stop.reason}`,
       link: `/campaigns/${row.id}`,
-      data: { campaign_id: row.id, status: stop.status, reason: stop.reason },
+      data: { campaign_id: row.id, campaign_name: row.name, status: stop.status, reason: stop.reason },
     },
     { email: true, mailConfigured: options.mailConfigured },
   );

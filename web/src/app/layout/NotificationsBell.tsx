@@ -26,6 +26,21 @@ export function NotificationsBell() {
   const unread = list.data?.unread_count ?? 0;
   const items = list.data?.notifications ?? [];
 
+  /**
+   * A campaign's notice in the reader's language (its stored title is in the workspace's, for the
+   * email); any other notice as stored.
+   */
+  const wording = (item: AppNotification) => {
+    const name = item.data?.campaign_name;
+    const status = item.data?.status;
+    if (typeof name === 'string' && (status === 'failed' || status === 'paused'))
+      return {
+        title: t(`notifications.campaign.${status}`, { name }),
+        body: t('notifications.campaign.open'),
+      };
+    return { title: item.title, body: item.body };
+  };
+
   const open = (item: AppNotification) => {
     if (!item.read_at) mark.mutate(item.id);
     setOpened(false);
@@ -82,11 +97,11 @@ export function NotificationsBell() {
                     }}
                   >
                     <Text size="sm" fw={item.read_at ? 400 : 600}>
-                      {item.title}
+                      {wording(item).title}
                     </Text>
-                    {item.body ? (
+                    {wording(item).body ? (
                       <Text size="xs" c="dimmed" lineClamp={2}>
-                        {item.body}
+                        {wording(item).body}
                       </Text>
                     ) : null}
                     <Group gap={6} mt={4}>

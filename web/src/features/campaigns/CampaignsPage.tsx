@@ -77,6 +77,13 @@ export function CampaignsPage() {
                   </Table.Td>
                   <Table.Td>
                     <CampaignStatusBadge status={campaign.status} />
+                    {/* Stopped by itself (a person pausing gives no reason): say so before anyone opens it. */}
+                    {campaign.status_reason &&
+                    (campaign.status === 'failed' || campaign.status === 'paused') ? (
+                      <Text size="xs" c={campaign.status === 'failed' ? 'red' : 'orange'} mt={4}>
+                        {t(`campaigns.stoppedByItself.${campaign.status}`)}
+                      </Text>
+                    ) : null}
                   </Table.Td>
                   <Table.Td>{t(`campaigns.channels.${campaign.channel}`)}</Table.Td>
                   <Table.Td ta="right">{campaign.audience_count ?? '—'}</Table.Td>
