@@ -136,7 +136,12 @@ export function withKey(t: TestApp, key: string) {
     });
 }
 
-/** Runs the app's jobs that are due now, once, as a worker would (the test waits for them). */
-export async function runDueJobs(t: TestApp): Promise<void> {
-  await runOnce({ pgPool: t.app.dbHandle.pool, taskList: t.app.jobs.tasks, logger: silentWorkerLogger() });
+/**
+ * Runs the app's jobs that are due now, once, as a worker would (the test waits for them); only
+ * those of `tasks` when given (the others stay queued).
+ */
+export async function runDueJobs(t: TestApp, tasks?: string[]): Promise<void> {
+  const all = t.app.jobs.tasks;
+  const taskList = tasks ? Object.fromEntries(tasks.map((name) => [name, all[name]!])) : all;
+  await runOnce({ pgPool: t.app.dbHandle.pool, taskList, logger: silentWorkerLogger() });
 }

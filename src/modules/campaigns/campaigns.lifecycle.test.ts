@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { runOnce } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SmtpSink, startSmtpSink } from '../../../test/peers/smtp-sink.ts';
-import { setupTestApp } from '../../../test/support/app.ts';
+import { runDueJobs, setupTestApp } from '../../../test/support/app.ts';
 import { silentWorkerLogger } from '../../platform/db/db.ts';
 import { createSuppressionList } from '../consent/suppressions.service.ts';
 import { insertClients, segmentWorld } from '../segments/segment-test-helpers.ts';
@@ -25,11 +25,7 @@ afterAll(async () => {
 });
 
 /** Runs the queued jobs (only those of `tasks` when given) until none is ready. */
-async function work(tasks?: string[]) {
-  const all = t.app.jobs.tasks;
-  const taskList = tasks ? Object.fromEntries(tasks.map((name) => [name, all[name]!])) : all;
-  await runOnce({ pgPool: t.app.dbHandle.pool, taskList, logger: silentWorkerLogger() });
-}
+const work = (tasks?: string[]) => runDueJobs(t, tasks);
 
 async function world() {
   const w = await segmentWorld(t);

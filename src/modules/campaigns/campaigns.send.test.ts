@@ -1,19 +1,14 @@
 import { sql } from 'drizzle-orm';
-import { type JobHelpers, runOnce } from 'graphile-worker';
+import type { JobHelpers } from 'graphile-worker';
 import { describe, expect, it } from 'vitest';
-import { setupTestApp } from '../../../test/support/app.ts';
-import { silentWorkerLogger } from '../../platform/db/db.ts';
+import { runDueJobs, setupTestApp } from '../../../test/support/app.ts';
 import { insertClients, segmentWorld } from '../segments/segment-test-helpers.ts';
 import { DISPATCH_TASK, PREPARE_TASK } from './campaigns.send.ts';
 
 const t = setupTestApp();
 
 /** Runs the queued jobs (only those of `tasks` when given) until none is ready. */
-async function work(tasks?: string[]) {
-  const all = t.app.jobs.tasks;
-  const taskList = tasks ? Object.fromEntries(tasks.map((name) => [name, all[name]!])) : all;
-  await runOnce({ pgPool: t.app.dbHandle.pool, taskList, logger: silentWorkerLogger() });
-}
+const work = (tasks?: string[]) => runDueJobs(t, tasks);
 
 async function world() {
   const w = await segmentWorld(t);
