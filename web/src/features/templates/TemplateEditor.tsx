@@ -37,7 +37,13 @@ import { WriteWithAiPanel } from '../ai/WriteWithAiPanel';
 import { ApprovedTemplatePickers } from './ApprovedTemplatePicker';
 import { ClientPicker } from './ClientPicker';
 import { MessagePreview } from './MessagePreview';
-import { focusAfterInsert, insertAtCursor, isPickerHotkey, VariablePicker } from './VariablePicker';
+import {
+  focusAfterInsert,
+  insertAtCursor,
+  isPickerHotkey,
+  refocusAfterPick,
+  VariablePicker,
+} from './VariablePicker';
 
 interface Props {
   template: MessageTemplate | null;
@@ -147,7 +153,7 @@ export function TemplateEditor({ template, canEdit, onClose, onSaved }: Props) {
     if (channel === 'email' && mode === 'visual' && editor) {
       editor.chain().focus().insertContent(snippet).run();
       // After the menu gives the focus back to whatever opened it.
-      window.setTimeout(() => editor.commands.focus(), 30);
+      refocusAfterPick(() => editor.commands.focus(), editor.view.dom);
       return;
     }
     const area = textArea.current;

@@ -27,9 +27,28 @@ export function insertAtCursor(
  * it closes, to the button or the field that opened it), so the field keeps the focus.
  */
 export function focusAfterInsert(field: HTMLInputElement | HTMLTextAreaElement | null, caret: number) {
-  window.setTimeout(() => {
+  refocusAfterPick(() => {
     field?.focus();
     field?.setSelectionRange(caret, caret);
+  }, field);
+}
+
+/**
+ * Gives the focus (and the caret) back to `field`, where a variable went, once the menu has handed
+ * the focus back (30 ms later), unless the user has moved on meanwhile: typing in another field
+ * must keep it (a late refocus closed the client picker's list under a fast typist, and under CI
+ * load). Still with the picker, nowhere, or in the field itself: refocused.
+ */
+export function refocusAfterPick(refocus: () => void, field: Element | null) {
+  window.setTimeout(() => {
+    const active = document.activeElement;
+    if (
+      !active ||
+      active === document.body ||
+      active.closest('[data-variable-picker]') ||
+      (field && (field === active || field.contains(active)))
+    )
+      refocus();
   }, 30);
 }
 
@@ -108,7 +127,13 @@ export function VariablePicker(props: {
       <Menu.Target>
         {props.compact ? (
           <Tooltip label={label}>
-            <ActionIcon variant="light" size="lg" aria-label={label} disabled={props.disabled}>
+            <ActionIcon
+              variant="light"
+              size="lg"
+              aria-label={label}
+              disabled={props.disabled}
+              data-variable-picker
+            >
               <IconBraces size={16} />
             </ActionIcon>
           </Tooltip>
@@ -116,6 +141,7 @@ export function VariablePicker(props: {
           <Button
             variant="light"
             size="xs"
+            data-variable-picker
             leftSection={<IconBraces size={14} />}
             rightSection={<Kbd size="xs">Ctrl+Space</Kbd>}
             disabled={props.disabled}
@@ -125,7 +151,7 @@ export function VariablePicker(props: {
           </Button>
         )}
       </Menu.Target>
-      <Menu.Dropdown data-testid="variable-picker">
+      <Menu.Dropdown data-testid="variable-picker" data-variable-picker>
         <Menu.Search
           aria-label={t('templates.searchVariables')}
           placeholder={t('templates.searchVariables')}
