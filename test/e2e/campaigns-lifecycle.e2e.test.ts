@@ -98,7 +98,9 @@ describe('campaign lifecycle', () => {
     await page().goto('/campaigns');
     await page().getByText('Could not run: open it to see why').waitFor();
     // The creator heard about it in the bell, in their own language.
-    await page().getByRole('button', { name: /notifications/i }).click();
+    await page()
+      .getByRole('button', { name: /notifications/i })
+      .click();
     await page().getByText('Campaign “Gold preview night” could not be sent').waitFor();
     await screenshot(page(), 'campaigns-lifecycle-failed-list');
     await page().keyboard.press('Escape');
