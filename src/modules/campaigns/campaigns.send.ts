@@ -969,6 +969,8 @@ function retryable(error: unknown): Error {
 
 /** `pool`: the lanes hold their claim-owner lock on a connection of their own from it. */
 export function campaignSendJobs(db: Database, pool: pg.Pool, deps: SendDeps): JobDefinitions {
+  const fail = (workspaceId: string, campaignId: string, reason: FailReason) =>
+    failCampaign(db, workspaceId, campaignId, reason, { mailConfigured: deps.mailConfigured ?? false });
   const prepare: Task = async (payload) => {
     const { campaign_id } = payloadOf(payload);
     const workspaceId = await workspaceOfCampaign(db, campaign_id);
@@ -980,9 +982,7 @@ export function campaignSendJobs(db: Database, pool: pg.Pool, deps: SendDeps): J
       // and the lane recovery queue it again every minute). Transient: thrown, so it is retried.
       const reason = failReasonOfError(error);
       if (!reason) throw retryable(error);
-      await failCampaign(db, workspaceId, campaign_id, reason, {
-        mailConfigured: deps.mailConfigured ?? false,
-      });
+      await fail(workspaceId, campaign_id, reason);
     }
   };
   const dispatch: Task = async (payload, helpers) => {
@@ -1005,9 +1005,7 @@ export function campaignSendJobs(db: Database, pool: pg.Pool, deps: SendDeps): J
       if (cannot) {
         const reason = failReasonOfError(cannot);
         if (!reason) throw retryable(cannot);
-        await failCampaign(db, workspaceId, campaign_id, reason, {
-          mailConfigured: deps.mailConfigured ?? false,
-        });
+        await fail(workspaceId, campaign_id, reason);
         return;
       }
     }
@@ -1037,9 +1035,7 @@ export function campaignSendJobs(db: Database, pool: pg.Pool, deps: SendDeps): J
     );
     // This lane's claims (its owner lock is free now): whether their messages left is not known.
     await reapStaleClaims(db, campaign_id, STALE_CLAIM_MS);
-    await failCampaign(db, workspaceId, campaign_id, precise ?? failure, {
-      mailConfigured: deps.mailConfigured ?? false,
-    });
+    await fail(workspaceId, campaign_id, precise ?? failure);
   };
   /**
    * A worker killed mid-lane leaves its job locked (graphile-worker frees it only after 4 hours):
