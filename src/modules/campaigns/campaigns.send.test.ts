@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { JobHelpers } from 'graphile-worker';
 import { describe, expect, it } from 'vitest';
 import { runDueJobs, setupTestApp } from '../../../test/support/app.ts';
+import { manualClientAnalyses, writeClientsReported } from '../../../test/support/statistics.ts';
 import { insertClients, segmentWorld } from '../segments/segment-test-helpers.ts';
 import { DISPATCH_TASK, PREPARE_TASK } from './campaigns.send.ts';
 
@@ -117,6 +118,21 @@ describe('sending a campaign', () => {
       limit: 0,
     });
     expect(recent.json().count).toBe(4);
+  });
+
+  it('brings the clients’ statistics up to date before the snapshot when many were written since (an import, then a send)', async () => {
+    const w = await world();
+    await w.db.execute(sql`analyze clients`);
+    await writeClientsReported(w.db, w.workspaceId, 3000);
+    const before = await manualClientAnalyses(w.db);
+    expect((await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/send`, {})).statusCode).toBe(200);
+    await work([PREPARE_TASK]);
+    expect(await manualClientAnalyses(w.db)).toBe(before + 1);
+    // A second campaign right after: nothing changed since, no second ANALYZE.
+    const again = (await w.call('POST', `/api/v1/campaigns/${w.campaign.id}/duplicate`, {})).json();
+    expect((await w.call('POST', `/api/v1/campaigns/${again.id}/send`, {})).statusCode).toBe(200);
+    await work([PREPARE_TASK]);
+    expect(await manualClientAnalyses(w.db)).toBe(before + 1);
   });
 
   it('re-reads consent (and archiving) at send time, turns a dead worker’s claims into unknown, and never sends those', async () => {

@@ -7,7 +7,7 @@ import { AppError } from '../../platform/errors.ts';
 import type { JobDefinitions } from '../../platform/queue/queue.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import type { OutgoingMessage, SendResult, WhatsappTemplateRef } from '../channels/channel-types.ts';
-import { recordContacted } from '../clients/clients.service.ts';
+import { recordContacted, refreshClientStatistics } from '../clients/clients.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import {
   type ClientIdRange,
@@ -282,6 +282,8 @@ export async function prepareCampaign(
   workspaceId: string,
 ) {
   const splitFrom = deps.snapshotSplitFrom ?? DEFAULT_SNAPSHOT_SPLIT_FROM;
+  // The snapshot and every batch's last-contact update are planned from these statistics.
+  await refreshClientStatistics(db);
   const live = await db.execute<{ n: number }>(
     sql`select count(*)::int as n from (select 1 from clients where workspace_id = ${workspaceId} and erased_at is null
         limit ${splitFrom}) c`,
@@ -297,13 +299,13 @@ export async function prepareCampaign(
         snapshot(tx, { from: null, to: null }),
       );
     });
-    return;
+  } else {
+    await withConnection(pool, async (session) => {
+      await session.execute(sql`select pg_advisory_lock(${PREPARE_LOCK_SPACE}, hashtext(${campaignId}))`);
+      await prepareInHalves(db, session, pool, deps, campaignId, workspaceId);
+      await session.execute(sql`select pg_advisory_unlock(${PREPARE_LOCK_SPACE}, hashtext(${campaignId}))`);
+    });
   }
-  await withConnection(pool, async (session) => {
-    await session.execute(sql`select pg_advisory_lock(${PREPARE_LOCK_SPACE}, hashtext(${campaignId}))`);
-    await prepareInHalves(db, session, pool, deps, campaignId, workspaceId);
-    await session.execute(sql`select pg_advisory_unlock(${PREPARE_LOCK_SPACE}, hashtext(${campaignId}))`);
-  });
 }
 
 async function prepareInHalves(

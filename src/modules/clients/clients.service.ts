@@ -4,6 +4,7 @@ import type { Actor, WorkspaceContext } from '../../platform/auth/context.ts';
 import { hasRole, type Role } from '../../platform/auth/roles.ts';
 import type { Database, DbOrTx, Tx } from '../../platform/db/db.ts';
 import { UUID } from '../../platform/db/ids.ts';
+import { analyzeIfStale } from '../../platform/db/statistics.ts';
 import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { isCountryCode, isTimeZone } from '../../platform/locale.ts';
@@ -946,6 +947,14 @@ export interface ActivityScores {
  */
 export async function recordContacted(db: DbOrTx, workspaceId: string, contacts: SQL): Promise<number> {
   return advanceLastContacted(db, workspaceId, contacts);
+}
+
+/**
+ * Brings the planner's statistics of the clients table up to date when many clients were written
+ * since they were taken (an import, then a campaign a minute later): see platform/db/statistics.ts.
+ */
+export function refreshClientStatistics(db: Database): Promise<boolean> {
+  return analyzeIfStale(db, 'clients');
 }
 
 export async function applyActivityScores(db: DbOrTx, workspaceId: string, rows: ActivityScores[]) {

@@ -22,7 +22,7 @@ import {
   updateClientsSet,
 } from '../clients/clients.bulk.ts';
 import type { ClientRow, ClientValues } from '../clients/clients.repo.ts';
-import { listLabels, searchTextOf } from '../clients/clients.service.ts';
+import { listLabels, refreshClientStatistics, searchTextOf } from '../clients/clients.service.ts';
 import { latestConsentPerChannel, recordConsentChanges, withdrawalsOf } from '../consent/consent.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import { createCustomField, listCustomFields } from '../custom-fields/custom-fields.service.ts';
@@ -1342,6 +1342,9 @@ export async function runImport(
     return done;
   });
   await removeUpload(finished);
+  // Segment counts, lists and a campaign sent next are planned from the clients' statistics, which
+  // autovacuum would only bring up to date on its next round.
+  if (finished.status === 'completed') await refreshClientStatistics(db).catch(() => false);
   return toImportJson(finished);
 }
 
