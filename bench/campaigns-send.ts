@@ -158,6 +158,7 @@ try {
   }
   const cpu0 = cpuNow();
   const t0 = performance.now();
+  const sendWallMs = Date.now();
   await sendCampaign(db, ctx, campaign.id, {});
   const worker = await startWorker({
     pool: app.dbHandle.pool,
@@ -181,14 +182,17 @@ try {
     settled = pending.rows[0]!.n === 0;
     if (!settled) await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const times = await db.execute<{ first: string; last: string; sent: number }>(
-    sql`select min(sent_at) as first, max(sent_at) as last, count(*)::int as sent from deliveries where campaign_id = ${campaign.id} and status = 'sent'`,
+  const times = await db.execute<{ first: string; last: string; sent: number; snapshot: string }>(
+    sql`select min(sent_at) as first, max(sent_at) as last, count(*)::int as sent,
+          (select snapshot_at from campaigns where id = ${campaign.id}) as snapshot
+        from deliveries where campaign_id = ${campaign.id} and status = 'sent'`,
   );
   await worker.stop();
   const productRss = peakRss.value;
   const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
   const memoryAtPeak = `at the peak: V8 heap ${mib(peakRss.heapUsed)} used of ${mib(peakRss.heapTotal)}, external ${mib(peakRss.external)}; ${mib(rssBeforeSend)} before Send; V8 heap growth ${HEAP_GROWING_PERCENT} % as in \`serve\` and \`worker\`, src/platform/heap.ts`;
-  const { first, last, sent } = times.rows[0]!;
+  const { first, last, sent, snapshot } = times.rows[0]!;
+  const secondsAfterSend = (at: string) => ((new Date(at).getTime() - sendWallMs) / 1000).toFixed(1);
   const sendingMs = new Date(last).getTime() - new Date(first).getTime();
 
   // ---- the baselines: a raw pooled nodemailer loop, no database, no render in the loop ----
@@ -312,6 +316,7 @@ try {
     `| CPU of the SMTP sink per message | ${perMessage(productCpu.sinkMs)} ms | (1) ${perMessage(baselineCpu.sinkMs)} ms; (2) ${perMessage(rawCpu.sinkMs)} ms | | |`,
     `| Machine busy during the phase (2 cores) | ${machineBusy(productCpu)} | (1) ${machineBusy(baselineCpu)}; (2) ${machineBusy(rawCpu)} | | |`,
     `| Messages/s while sending (first to last sent_at) | ${sendingRate.toFixed(0)}/s | | ${(sendingRate / baselineRate).toFixed(2)} | |`,
+    `| Send to the recipients fixed (\`snapshot_at\`) / to the first message sent | ${secondsAfterSend(snapshot)} s / ${secondsAfterSend(first)} s | | | |`,
     `| Whole seconds at the sink while sending, slowest / fastest | ${productSteady ? `${productSteady.min} / ${productSteady.max}` : 'n/a'} | | | |`,
     `| Messages at the sink / deliveries \`sent\` | ${productStats.received} / ${sent} | | | = ${N} ${productStats.received === N && sent === N ? '✅' : '❌'} |`,
     `| Peak RSS of the process running server and worker (the SMTP sink in its own process) | ${(productRss / 1024 / 1024).toFixed(0)} MiB (${memoryAtPeak}) | | | ≤ 400 MiB ${productRss / 1024 / 1024 <= 400 ? '✅' : '❌'} |`,
