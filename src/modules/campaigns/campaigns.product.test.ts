@@ -79,6 +79,18 @@ describe('A/B test', () => {
     expect(test.filter((r) => r.variant === 0)).toHaveLength(5);
     expect(test.filter((r) => r.variant === 1)).toHaveLength(5);
     expect(rows.filter((r) => r.status === 'held')).toHaveLength(10);
+    // A held client's timeline says the message waits for the winner (not "queued").
+    const heldClient = rows.find((r) => r.status === 'held')!.client_id;
+    const messageSteps = async () =>
+      (
+        (await w.call('GET', `/api/v1/clients/${heldClient}/timeline?limit=50`)).json().items as Array<{
+          kind: string;
+          type: string;
+        }>
+      )
+        .filter((i) => i.kind === 'message')
+        .map((i) => i.type);
+    expect(await messageSteps()).toEqual(['held']);
     const subjects = await w.outboxSubjects(id);
     expect(subjects.filter((s) => s.startsWith('A:'))).toHaveLength(5);
     expect(subjects.filter((s) => s.startsWith('B:'))).toHaveLength(5);
@@ -114,6 +126,7 @@ describe('A/B test', () => {
     await work();
     rows = await w.ledger(id);
     expect(rows.filter((r) => r.status === 'held')).toHaveLength(0);
+    expect(await messageSteps()).toEqual(['sent', 'queued']);
     const rest = rows.filter((r) => !test.some((x) => x.client_id === r.client_id));
     expect(rest.every((r) => r.variant === 1 && r.status === 'sent')).toBe(true);
     expect((await w.outboxSubjects(id)).filter((s) => s.startsWith('B:'))).toHaveLength(15);

@@ -45,6 +45,7 @@ export async function allDeliveryRows(
 /** The statuses a delivery's timeline items can have: its timeline types. */
 export const MESSAGE_STEP_STATUSES = [
   'queued',
+  'held',
   'skipped',
   'sent',
   'delivered',
@@ -150,7 +151,9 @@ export async function timelineDeliveryRows(
         and m.delivery_id in (select id from d)
     ), steps as (
       select d.id as delivery_id, 0 as part, d.created_at as part_at, null::uuid as part_id, 0::bigint as n,
-        case when d.status = 'skipped' and d.attempts = 0 then 'skipped' else 'queued' end as status,
+        -- A recipient held back for an A/B test's winner shows as waiting, not queued, until released.
+        case when d.status = 'skipped' and d.attempts = 0 then 'skipped' when d.status = 'held' then 'held'
+          else 'queued' end as status,
         d.created_at as at,
         case when d.status = 'skipped' and d.attempts = 0 then d.skip_reason end as code,
         null::text as message

@@ -22,6 +22,7 @@ import {
   IconFilterOff,
   IconGauge,
   IconHelpCircle,
+  IconHourglass,
   IconLifebuoy,
   IconMailOpened,
   IconMessageCircle,
@@ -77,6 +78,7 @@ const EVENT_ICONS: Record<string, Icon> = {
 /** What a campaign message went through, one timeline item per status: its icon and colour. */
 export const MESSAGE_STATUSES = {
   queued: { icon: IconClock, color: 'gray' },
+  held: { icon: IconHourglass, color: 'grape' },
   skipped: { icon: IconPlayerSkipForward, color: 'yellow' },
   sent: { icon: IconSend, color: 'blue' },
   delivered: { icon: IconChecks, color: 'teal' },
