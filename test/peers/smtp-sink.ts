@@ -17,6 +17,8 @@ export interface SmtpSink {
   failNext(code: number, message: string): void;
   /** The next message is read but never acknowledged (the client times out after sending DATA). */
   hangNext(): void;
+  /** Runs `action` when the next message has been read, and acknowledges it once `action` is done. */
+  beforeNextAnswer(action: () => Promise<unknown>): void;
   /** Waits until `count` messages arrived (or throws after `timeoutMs`). */
   waitFor(count: number, timeoutMs?: number): Promise<SunkMessage[]>;
   close(): Promise<void>;
@@ -42,6 +44,7 @@ export async function startSmtpSink(
   const messages: SunkMessage[] = [];
   const failures: Array<{ code: number; message: string }> = [];
   let hangs = 0;
+  const beforeAnswers: Array<() => Promise<unknown>> = [];
   const server = new SMTPServer({
     disabledCommands: options.requireAuth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
     authOptional: !options.requireAuth,
@@ -75,7 +78,12 @@ export async function startSmtpSink(
           raw,
           headers: parseHeaders(raw),
         });
-        callback();
+        const action = beforeAnswers.shift();
+        if (!action) return callback();
+        action().then(
+          () => callback(),
+          (error: Error) => callback(error),
+        );
       });
     },
   });
@@ -92,6 +100,9 @@ export async function startSmtpSink(
     failNext: (code, message) => failures.push({ code, message }),
     hangNext: () => {
       hangs++;
+    },
+    beforeNextAnswer: (action) => {
+      beforeAnswers.push(action);
     },
     async waitFor(count, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;

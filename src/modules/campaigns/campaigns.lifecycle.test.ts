@@ -340,6 +340,58 @@ describe('a campaign that cannot run', () => {
     expect((await w.call('POST', `/api/v1/campaigns/${id}/duplicate`, {})).statusCode).toBe(201);
   });
 
+  it('fails when its channel is deleted while a lane sends: what no provider was handed is cancelled, never unknown; what left keeps its record', async () => {
+    const w = await world();
+    const smtp = await w.call('POST', '/api/v1/channels', {
+      provider: 'smtp',
+      name: 'Sink',
+      settings: { host: sink.host, port: sink.port, secure: false, from_email: 'hola@clinic.example' },
+      rate_per_second: 10_000,
+    });
+    const channelId = smtp.json().id as string;
+    // Two batches of the lane (200, then 60): the second is claimed while the first sends.
+    const many = await insertClients(
+      w.db,
+      w.workspaceId,
+      Array.from({ length: 260 }, (_, i) => ({ email: `client${i}@example.com`, consent: { email: true } })),
+    );
+    const id = await w.createCampaign({ client_ids: many }, { channel_id: channelId });
+    expect((await w.call('POST', `/api/v1/campaigns/${id}/send`, {})).statusCode).toBe(200);
+    await work([PREPARE_TASK]);
+    const before = sink.messages.length;
+    // The channel is deleted when its first message arrives: the first batch had its channel open,
+    // the second cannot open it any more.
+    sink.beforeNextAnswer(async () => {
+      expect((await w.call('DELETE', `/api/v1/channels/${channelId}`)).statusCode).toBe(204);
+    });
+    await work();
+    // The lane that met the deleted channel is retried later; its retry finds the channel gone.
+    await w.db.execute(
+      sql`update graphile_worker._private_jobs set run_at = now() where payload->>'campaign_id' = ${id}`,
+    );
+    await work();
+
+    expect(await w.get(id)).toMatchObject({
+      status: 'failed',
+      status_reason: failReasonText({ kind: 'channel_gone' }),
+    });
+    const counts: Record<string, number> = Object.fromEntries(
+      (
+        await w.db.execute<{ status: string; n: number }>(
+          sql`select status, count(*)::int as n from deliveries where campaign_id = ${id} group by status`,
+        )
+      ).rows.map((r) => [r.status, r.n]),
+    );
+    const arrived = sink.messages.length - before;
+    expect(arrived).toBeGreaterThan(0);
+    // Each message at the peer is recorded as sent (the channel's row outlived it, so its batch's
+    // record went through). The rest of the first batch, waiting for a connection of the closed
+    // pool, and the whole second batch (60), which no provider was ever handed, are cancelled:
+    // never `unknown`, nothing left claimed or queued.
+    expect(counts).toEqual({ sent: arrived, cancelled: 260 - arrived });
+    expect(await w.jobs(id)).toEqual([]);
+  });
+
   it('keeps retrying a transient error (the database), and sends once it is over', async () => {
     const w = await world();
     const id = await w.createCampaign({ client_ids: w.ids });

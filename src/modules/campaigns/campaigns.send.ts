@@ -620,7 +620,7 @@ async function dispatchLane(
     if (row.status !== 'sending') return null;
     const batch = await claimDeliveries(db, campaignId, BATCH, owner, cursor);
     if (!batch.length) return null;
-    const prepared: PreparedBatch = { ids: batch.map((d) => d.id), outcomes: [], groups: [] };
+    const prepared: PreparedBatch = { ids: batch.map((d) => d.id), outcomes: [], groups: [], handedOver: 0 };
     for (const kind of new Set(batch.map((d) => d.channel))) {
       const deliveries: ClaimedDelivery[] = [];
       for (const delivery of batch.filter((d) => d.channel === kind)) {
@@ -728,6 +728,7 @@ async function dispatchLane(
               return;
             }
             try {
+              prepared.handedOver++;
               const result = await sending.send({
                 channel: delivery.channel,
                 to: delivery.address,
@@ -786,9 +787,12 @@ async function dispatchLane(
     try {
       ({ outcomes, accountRefused } = await sendBatch(current));
     } catch (error) {
-      // The current batch's claims stay `sending` (the reaper makes them `unknown`); the next one was never sent.
+      // The next batch was never sent: its claims go back to the queue. So do the current one's when
+      // it failed before any message was handed to a channel (its channel was deleted, say);
+      // otherwise they stay `sending`, and the reaper makes them `unknown` (the provider may have them).
       const pending = await next.catch(() => null);
       if (pending) await releaseClaims(db, pending.ids);
+      if (current.handedOver === 0) await releaseClaims(db, current.ids).catch(() => undefined);
       throw error;
     }
     await advanceSentClients(db, workspaceId, outcomes);
@@ -833,6 +837,8 @@ interface PreparedBatch {
     deliveries: ClaimedDelivery[];
     messages: Map<string, CampaignMessage | Error>;
   }>;
+  /** Messages handed to a channel so far: while 0, no provider can have any of the batch. */
+  handedOver: number;
 }
 
 async function failuresPassThreshold(db: DbOrTx, campaignId: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/db.ts';
 import type { Cursor } from '../../platform/pagination.ts';
 import {
@@ -14,6 +14,9 @@ export type ChannelRow = typeof channels.$inferSelect;
 export type ChannelMessageRow = typeof channelMessages.$inferSelect;
 export type WhatsappTemplateRow = typeof whatsappTemplates.$inferSelect;
 
+/** Channels not deleted: every lookup but the history's (deleteChannelRow keeps the row). */
+const live = isNull(channels.deletedAt);
+
 export async function insertChannel(db: DbOrTx, values: typeof channels.$inferInsert): Promise<ChannelRow> {
   const [row] = await db.insert(channels).values(values).returning();
   return row!;
@@ -24,7 +27,7 @@ export async function ensureOutboxRow(db: DbOrTx, workspaceId: string, ratePerSe
   const hasDefault = await db
     .select({ id: channels.id })
     .from(channels)
-    .where(and(eq(channels.workspaceId, workspaceId), eq(channels.isDefault, true)));
+    .where(and(eq(channels.workspaceId, workspaceId), eq(channels.isDefault, true), live));
   await db
     .insert(channels)
     .values({
@@ -41,7 +44,7 @@ export async function findChannel(db: DbOrTx, workspaceId: string, id: string): 
   const [row] = await db
     .select()
     .from(channels)
-    .where(and(eq(channels.workspaceId, workspaceId), eq(channels.id, id)));
+    .where(and(eq(channels.workspaceId, workspaceId), eq(channels.id, id), live));
   return row ?? null;
 }
 
@@ -49,7 +52,7 @@ export async function listChannelRows(db: DbOrTx, workspaceId: string): Promise<
   return db
     .select()
     .from(channels)
-    .where(eq(channels.workspaceId, workspaceId))
+    .where(and(eq(channels.workspaceId, workspaceId), live))
     .orderBy(channels.createdAt, channels.id);
 }
 
@@ -62,7 +65,7 @@ export async function updateChannelRow(
   const [row] = await db
     .update(channels)
     .set({ ...patch, updatedAt: new Date() })
-    .where(and(eq(channels.workspaceId, workspaceId), eq(channels.id, id)))
+    .where(and(eq(channels.workspaceId, workspaceId), eq(channels.id, id), live))
     .returning();
   return row!;
 }
@@ -74,8 +77,22 @@ export async function clearDefaultChannel(db: DbOrTx, workspaceId: string): Prom
     .where(and(eq(channels.workspaceId, workspaceId), eq(channels.isDefault, true)));
 }
 
+/**
+ * Deletes a channel for everything but the history: the row stays (its messages, their statuses
+ * and its WhatsApp templates point to it), its secrets and settings are wiped, and it is no longer
+ * the default.
+ */
 export async function deleteChannelRow(db: DbOrTx, workspaceId: string, id: string): Promise<void> {
-  await db.delete(channels).where(and(eq(channels.workspaceId, workspaceId), eq(channels.id, id)));
+  await db
+    .update(channels)
+    .set({
+      deletedAt: new Date(),
+      updatedAt: new Date(),
+      isDefault: false,
+      sealedSecrets: null,
+      settings: {},
+    })
+    .where(and(eq(channels.workspaceId, workspaceId), eq(channels.id, id), live));
 }
 
 /**
@@ -84,12 +101,18 @@ export async function deleteChannelRow(db: DbOrTx, workspaceId: string, id: stri
  * proves the request with the channel's own secret before anything is touched.
  */
 export async function findChannelForWebhook(db: DbOrTx, id: string): Promise<ChannelRow | null> {
-  const [row] = await db.select().from(channels).where(eq(channels.id, id));
+  const [row] = await db
+    .select()
+    .from(channels)
+    .where(and(eq(channels.id, id), live));
   return row ?? null;
 }
 
 export async function findChannelsByProvider(db: DbOrTx, provider: string): Promise<ChannelRow[]> {
-  return db.select().from(channels).where(eq(channels.provider, provider));
+  return db
+    .select()
+    .from(channels)
+    .where(and(eq(channels.provider, provider), live));
 }
 
 /** Messages counted against today's cap (UTC day), failed ones excluded. */

@@ -44,6 +44,12 @@ export const channels = pgTable(
     lastTestError: text(),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    /**
+     * Deleting a channel keeps its row (name, provider) with its secrets wiped: its messages, their
+     * status history and the WhatsApp templates stay, and a batch that was sending through it still
+     * records what left. A deleted channel is gone for everything else (lists, sends, webhooks).
+     */
+    deletedAt: timestamp({ withTimezone: true, precision: 3 }),
   },
   (t) => [
     index().on(t.workspaceId, t.createdAt),

@@ -11,6 +11,7 @@ import {
   withKey,
 } from '../../../test/support/app.ts';
 import { systemContext } from '../../platform/auth/context.ts';
+import { findChannelForWebhook } from './channels.repo.ts';
 import { MASK } from './channels.service.ts';
 
 const t = setupTestApp();
@@ -219,6 +220,66 @@ describe('channels API', () => {
     channels = (await api('GET', '/api/v1/channels')).json().channels;
     expect(channels).toHaveLength(1);
     expect(channels[0]).toMatchObject({ provider: 'outbox', is_default: true });
+  });
+
+  it('deleting a channel keeps the messages sent through it and their history, wipes its secrets, and nothing else finds it', async () => {
+    const { api, ctx, workspace } = await world();
+    const created = await api('POST', '/api/v1/channels', {
+      provider: 'smtp',
+      name: 'Old relay',
+      settings: smtpSettings(),
+    });
+    const id = created.json().id as string;
+    const client = await api('POST', '/api/v1/clients', { first_name: 'Ana', email: 'ana@example.com' });
+    const sent = await t.app.channels.sendThroughChannel(t.app.dbHandle.db, ctx, id, {
+      channel: 'email',
+      to: 'ana@example.com',
+      subject: 'Hola',
+      text: 'Hola Ana',
+      marketing: false,
+      workspaceId: workspace.id,
+      clientId: client.json().id,
+    });
+    expect(sent.status).toBe('sent');
+    const messagesOf = async () =>
+      (
+        await t.app.dbHandle.pool.query<{ status: string; history: number }>(
+          'select status, jsonb_array_length(status_history)::int as history from channel_messages where channel_id = $1',
+          [id],
+        )
+      ).rows;
+    const before = await messagesOf();
+    expect(before).toHaveLength(1);
+
+    expect((await api('DELETE', `/api/v1/channels/${id}`)).statusCode).toBe(204);
+    // "Messages already sent keep their history", as the dashboard's confirmation says.
+    expect(await messagesOf()).toEqual(before);
+    const row = (
+      await t.app.dbHandle.pool.query(
+        'select name, settings, sealed_secrets, deleted_at from channels where id = $1',
+        [id],
+      )
+    ).rows[0];
+    expect(row).toMatchObject({ name: 'Old relay', settings: {}, sealed_secrets: null });
+    expect(row.deleted_at).not.toBeNull();
+    // Gone for everything else: read, list, change, delete again, send, webhooks.
+    expect((await api('GET', `/api/v1/channels/${id}`)).statusCode).toBe(404);
+    expect((await api('PATCH', `/api/v1/channels/${id}`, { name: 'Back' })).statusCode).toBe(404);
+    expect((await api('DELETE', `/api/v1/channels/${id}`)).statusCode).toBe(404);
+    expect(
+      (await api('GET', '/api/v1/channels')).json().channels.map((c: { id: string }) => c.id),
+    ).not.toContain(id);
+    await expect(
+      t.app.channels.sendThroughChannel(t.app.dbHandle.db, ctx, id, {
+        channel: 'email',
+        to: 'ana@example.com',
+        subject: 'Hola',
+        text: 'Hola',
+        marketing: false,
+        workspaceId: workspace.id,
+      }),
+    ).rejects.toThrow(/not found/);
+    expect(await findChannelForWebhook(t.app.dbHandle.db, id)).toBeNull();
   });
 });
 
