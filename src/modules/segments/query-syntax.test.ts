@@ -7,6 +7,8 @@ import {
   type ParseResult,
   parseSegmentQuery,
   printSegmentQuery,
+  QUERY_ERROR_CODES,
+  type QueryErrorCode,
   simplifySegment,
 } from './query-syntax.ts';
 
@@ -481,6 +483,139 @@ describe('errors', () => {
   });
 });
 
+describe('error codes', () => {
+  /** `n` different tag conditions, for the limits of the contract. */
+  const termsOf = (n: number) => Array.from({ length: n }, (_, i) => `tag:t${i}`).join(' ');
+  /** One bad query per code, each producing exactly that code. */
+  const BAD_QUERIES: Array<[string, QueryErrorCode]> = [
+    ['OR tag:vip', 'or_needs_term_before'],
+    ['tag:vip OR', 'or_needs_term_after'],
+    ['AND tag:vip', 'and_needs_term_before'],
+    ['tag:a AND', 'and_needs_term_after'],
+    ['NOT', 'not_needs_term_after'],
+    ['- tag:a', 'minus_needs_term'],
+    ['------tag:a', 'too_many_negations'],
+    ['tag:vip label:x)', 'unmatched_close_paren'],
+    ['tag:vip (label:x', 'unclosed_paren'],
+    ['()', 'empty_parentheses'],
+    [`${'('.repeat(17)}tag:a${')'.repeat(17)}`, 'parentheses_too_deep'],
+    ['name:"Ana', 'unterminated_quote'],
+    ['Madrid', 'not_a_condition'],
+    ['"Ana María"', 'quoted_value_alone'],
+    ['citi:Madrid', 'unknown_field'],
+    ['booking>3', 'unknown_field_maybe_event'],
+    ['custom.sise:M', 'unknown_custom_field'],
+    ['custom:x', 'custom_needs_key'],
+    ['opend(30d)', 'unknown_condition'],
+    ['email', 'missing_operator'],
+    ['ltv > 500', 'spaces_around_operator'],
+    ['city: Madrid', 'space_after_operator'],
+    ['city:', 'missing_value'],
+    ['tag:', 'missing_tag'],
+    ['city>5', 'comparison_not_for_field'],
+    ['city!=Ma*', 'negation_needs_minus'],
+    ['city:""', 'empty_value'],
+    ['city:a,""', 'empty_list_value'],
+    ['city:a,,b', 'empty_value_before_separator'],
+    ['city:a,', 'list_ends_with_separator'],
+    ['city:Ma*rid', 'wildcard_misplaced'],
+    ['city:*', 'wildcard_alone'],
+    ['city:a*,b', 'wildcard_in_list'],
+    ['label:pro*', 'wildcard_not_supported'],
+    ['tag:a,b+c', 'mixed_separators'],
+    ['ltv>"5"', 'number_quoted'],
+    ['ltv>abc', 'not_a_number'],
+    ['ltv>1,5', 'decimal_comma'],
+    ['ltv>1e999', 'number_too_large'],
+    ['ltv:1,2,3', 'number_list'],
+    ['ltv>1..5', 'range_needs_colon'],
+    ['ltv:500..100', 'range_reversed'],
+    ['created>"2025-01-01"', 'date_quoted'],
+    ['created>2025-13-01', 'not_a_date'],
+    ['created<0d', 'duration_out_of_range'],
+    ['created>=30d', 'date_strict_comparison'],
+    ['created:30d', 'duration_needs_comparison'],
+    ['created:2025-01-01T10:00', 'datetime_needs_comparison'],
+    ['consent.sms:yes', 'yes_no_field'],
+    ['consent>email', 'consent_syntax'],
+    ['consent:email,sms', 'consent_one_channel'],
+    ['consent:whatsap', 'unknown_consent_channel'],
+    ['has:', 'presence_needs_field'],
+    ['no:tag', 'presence_not_for_tags'],
+    ['has:email!x', 'unexpected_after'],
+    ['opened>3', 'engagement_syntax'],
+    ['bóoking.count>1', 'event_type_invalid'],
+    ['booking.count', 'event_needs_comparison'],
+    ['booking.count>', 'missing_number'],
+    ['booking.count:1..5', 'event_range'],
+    ['booking.count(180d>=3', 'unclosed_arguments'],
+    ['opened()', 'empty_arguments'],
+    ['opened(,email)', 'empty_argument'],
+    ['booking.count(30d,()>1', 'unexpected_paren_in_arguments'],
+    ['booking.count(30d,30d)>1', 'duplicate_argument'],
+    ['booking.count(a:1,a:2)>1', 'duplicate_property'],
+    ['opened(@loc)', 'location_not_for_engagement'],
+    ['booking.count(@)>1', 'empty_location'],
+    ['booking.count(email)>1', 'unknown_event_argument'],
+    ['opened(emial)', 'unknown_engagement_argument'],
+    ['booking.count(:x)>1', 'argument_missing_name'],
+    ['booking.count(a:)>1', 'argument_missing_value'],
+    ['booking.count(__proto__:1)>1', 'property_name_reserved'],
+    ['tag:a (tag:b OR (tag:c (tag:d OR (tag:e -tag:f))))', 'too_deep'],
+    [termsOf(51), 'too_many_terms'],
+    [`(${termsOf(50)}) (${termsOf(50)}) tag:x`, 'too_many_conditions'],
+    ['x'.repeat(20_001), 'query_too_long'],
+  ];
+
+  it('every bad query gives its code, and every code is given by some query', () => {
+    const known = new Set<string>(QUERY_ERROR_CODES);
+    const produced = new Set<string>();
+    for (const [text, code] of BAD_QUERIES) {
+      const found = errors(text);
+      for (const e of found) {
+        expect(known.has(e.code), `${text.slice(0, 60)}: ${e.code}`).toBe(true);
+        produced.add(e.code);
+      }
+      expect([...new Set(found.map((e) => e.code))], text.slice(0, 60)).toEqual([code]);
+    }
+    const notText = parseSegmentQuery(42 as unknown as string, options);
+    expect(notText.ok ? [] : notText.errors.map((e) => e.code)).toEqual(['not_text']);
+    produced.add('not_text');
+    expect([...produced].sort()).toEqual([...QUERY_ERROR_CODES].sort());
+  });
+
+  it('params hold what the message interpolates; "did you mean" is its own optional param', () => {
+    const [unknown] = errors('citi:Madrid');
+    expect(unknown).toMatchObject({
+      code: 'unknown_field',
+      message: "unknown field 'citi'; did you mean 'city'?",
+      params: { name: 'citi', suggestion: 'city' },
+    });
+    const [noGuess] = errors('x:1');
+    expect(noGuess).toMatchObject({
+      code: 'unknown_field',
+      message: "unknown field 'x'",
+      params: { name: 'x' },
+    });
+    expect(noGuess!.params).not.toHaveProperty('suggestion');
+    expect(errors('ltv:500..100')[0]).toMatchObject({
+      code: 'range_reversed',
+      message: 'the range is reversed: write ltv:100..500',
+      params: { fix: 'ltv:100..500' },
+    });
+    expect(errors('created<3651d')[0]).toMatchObject({
+      code: 'duration_out_of_range',
+      params: { text: '3651d', min: 1, max: 3650 },
+    });
+    expect(errors('tag:vip custom.sise:M')[0]!.params).toEqual({ key: 'sise', suggestion: 'custom.size' });
+    // Params are plain text and numbers: a translation can place them.
+    for (const [text] of BAD_QUERIES)
+      for (const e of errors(text))
+        for (const value of Object.values(e.params ?? {}))
+          expect(['string', 'number'], `${e.code} ${value}`).toContain(typeof value);
+  });
+});
+
 describe('limits of the contract', () => {
   it('depth 6 is accepted, 7 is an error at the offending term', () => {
     const six = 'tag:a (tag:b OR (tag:c (tag:d OR -tag:e)))';
@@ -524,7 +659,13 @@ describe('hostile input', () => {
     const closed = errors(')'.repeat(10_000));
     expect(performance.now() - started).toBeLessThan(1000);
     expect(balanced).toEqual([
-      { column: 17, length: 1, message: expect.stringMatching(/nested too deeply/) },
+      {
+        column: 17,
+        length: 1,
+        code: 'parentheses_too_deep',
+        message: expect.stringMatching(/nested too deeply/),
+        params: { max: 16 },
+      },
     ]);
     expect(tooLong[0]!.message).toMatch(/too long/);
     expect(open[0]!.message).toMatch(/nested too deeply/);
@@ -539,7 +680,9 @@ describe('hostile input', () => {
     expect(e).toEqual({
       column: MAX_QUERY_LENGTH + 1,
       length: 1_200_000 - MAX_QUERY_LENGTH,
+      code: 'query_too_long',
       message: expect.any(String),
+      params: { length: 1_200_000, max: MAX_QUERY_LENGTH },
     });
   });
 
