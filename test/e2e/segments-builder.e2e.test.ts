@@ -7,7 +7,8 @@ import { OWNER, startServer, type TestServer } from './support/server';
 /**
  * The builder beyond the basics: nested groups and NOT, event conditions, the depth limit shown as a
  * disabled button with its reason, a server validation message on its row, unsaved changes kept from an
- * accidental click away, freezing into a static segment, and the builder at tablet width in dark mode.
+ * accidental click away, freezing into a static segment, a query mistake worded in Spanish, and the
+ * builder at tablet width in dark mode.
  */
 describe('segment builder', () => {
   let server: TestServer;
@@ -343,6 +344,27 @@ describe('segment builder', () => {
       .getByRole('button', { name: 'Leave' })
       .click();
     await page.getByRole('heading', { name: 'Segments' }).waitFor();
+  });
+
+  it('words a query mistake in Spanish, at its column', async () => {
+    await page.goto('/segments/new');
+    await page.getByRole('button', { name: /^Language/ }).click();
+    await page.getByRole('menuitem', { name: 'Español' }).click();
+    await page.getByRole('button', { name: 'Añadir condición' }).first().waitFor();
+    await query().fill('tag:vip citi:Madrid');
+    await query().press('Enter');
+    const error = page.getByTestId('segment-query-error');
+    await error
+      .getByText('Columna 9: No existe el campo «citi». ¿Querías decir city?', { exact: true })
+      .waitFor();
+    expect(await error.getByText(/unknown field/).count()).toBe(0);
+    await screenshotView('segments-query-error-es');
+    // Escape gives back the builder's (empty) text, so nothing is left unsaved; then back to English.
+    await query().press('Escape');
+    await expect.poll(() => error.count()).toBe(0);
+    await page.getByRole('button', { name: /^Idioma/ }).click();
+    await page.getByRole('menuitem', { name: 'English' }).click();
+    await page.getByRole('button', { name: 'Add condition' }).first().waitFor();
   });
 
   it('works at tablet width in dark mode', async () => {

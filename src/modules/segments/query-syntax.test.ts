@@ -7,8 +7,10 @@ import {
   type ParseResult,
   parseSegmentQuery,
   printSegmentQuery,
+  QUERY_ERROR_CODES,
   simplifySegment,
 } from './query-syntax.ts';
+import { BAD_QUERIES } from './query-syntax-test-cases.ts';
 
 const CUSTOM: CustomFieldInfo[] = [
   { key: 'size', type: 'select' },
@@ -481,6 +483,56 @@ describe('errors', () => {
   });
 });
 
+describe('error codes', () => {
+  it('every bad query gives its code, and every code is given by some query', () => {
+    const known = new Set<string>(QUERY_ERROR_CODES);
+    const produced = new Set<string>();
+    for (const [text, code] of BAD_QUERIES) {
+      const found = errors(text);
+      for (const e of found) {
+        expect(known.has(e.code), `${text.slice(0, 60)}: ${e.code}`).toBe(true);
+        produced.add(e.code);
+      }
+      expect([...new Set(found.map((e) => e.code))], text.slice(0, 60)).toEqual([code]);
+    }
+    const notText = parseSegmentQuery(42 as unknown as string, options);
+    expect(notText.ok ? [] : notText.errors.map((e) => e.code)).toEqual(['not_text']);
+    produced.add('not_text');
+    expect([...produced].sort()).toEqual([...QUERY_ERROR_CODES].sort());
+  });
+
+  it('params hold what the message interpolates; "did you mean" is its own optional param', () => {
+    const [unknown] = errors('citi:Madrid');
+    expect(unknown).toMatchObject({
+      code: 'unknown_field',
+      message: "unknown field 'citi'; did you mean 'city'?",
+      params: { name: 'citi', suggestion: 'city' },
+    });
+    const [noGuess] = errors('x:1');
+    expect(noGuess).toMatchObject({
+      code: 'unknown_field',
+      message: "unknown field 'x'",
+      params: { name: 'x' },
+    });
+    expect(noGuess!.params).not.toHaveProperty('suggestion');
+    expect(errors('ltv:500..100')[0]).toMatchObject({
+      code: 'range_reversed',
+      message: 'the range is reversed: write ltv:100..500',
+      params: { fix: 'ltv:100..500' },
+    });
+    expect(errors('created<3651d')[0]).toMatchObject({
+      code: 'duration_out_of_range',
+      params: { text: '3651d', min: 1, max: 3650 },
+    });
+    expect(errors('tag:vip custom.sise:M')[0]!.params).toEqual({ key: 'sise', suggestion: 'custom.size' });
+    // Params are plain text and numbers: a translation can place them.
+    for (const [text] of BAD_QUERIES)
+      for (const e of errors(text))
+        for (const value of Object.values(e.params ?? {}))
+          expect(['string', 'number'], `${e.code} ${value}`).toContain(typeof value);
+  });
+});
+
 describe('limits of the contract', () => {
   it('depth 6 is accepted, 7 is an error at the offending term', () => {
     const six = 'tag:a (tag:b OR (tag:c (tag:d OR -tag:e)))';
@@ -524,7 +576,13 @@ describe('hostile input', () => {
     const closed = errors(')'.repeat(10_000));
     expect(performance.now() - started).toBeLessThan(1000);
     expect(balanced).toEqual([
-      { column: 17, length: 1, message: expect.stringMatching(/nested too deeply/) },
+      {
+        column: 17,
+        length: 1,
+        code: 'parentheses_too_deep',
+        message: expect.stringMatching(/nested too deeply/),
+        params: { max: 16 },
+      },
     ]);
     expect(tooLong[0]!.message).toMatch(/too long/);
     expect(open[0]!.message).toMatch(/nested too deeply/);
@@ -539,7 +597,9 @@ describe('hostile input', () => {
     expect(e).toEqual({
       column: MAX_QUERY_LENGTH + 1,
       length: 1_200_000 - MAX_QUERY_LENGTH,
+      code: 'query_too_long',
       message: expect.any(String),
+      params: { length: 1_200_000, max: MAX_QUERY_LENGTH },
     });
   });
 

@@ -131,11 +131,113 @@ export interface ParseOptions {
   now?: Date;
 }
 
+/**
+ * What each query error is, stable for programs: the dashboard words an error in the reader's language
+ * from its `code` and `params`; `message` stays the English sentence for the CLI and API users.
+ */
+export const QUERY_ERROR_CODES = [
+  // Structure: AND / OR / NOT / '-', parentheses, quotes
+  'or_needs_term_before',
+  'or_needs_term_after',
+  'and_needs_term_before',
+  'and_needs_term_after',
+  'not_needs_term_after',
+  'minus_needs_term',
+  'too_many_negations',
+  'unmatched_close_paren',
+  'unclosed_paren',
+  'empty_parentheses',
+  'parentheses_too_deep',
+  'unterminated_quote',
+  // Conditions and fields
+  'not_a_condition',
+  'quoted_value_alone',
+  'unknown_field',
+  'unknown_field_maybe_event',
+  'unknown_custom_field',
+  'custom_needs_key',
+  'unknown_condition',
+  'missing_operator',
+  'spaces_around_operator',
+  'space_after_operator',
+  'missing_value',
+  'missing_tag',
+  'comparison_not_for_field',
+  'negation_needs_minus',
+  // Values: lists and wildcards
+  'empty_value',
+  'empty_list_value',
+  'empty_value_before_separator',
+  'list_ends_with_separator',
+  'wildcard_misplaced',
+  'wildcard_alone',
+  'wildcard_in_list',
+  'wildcard_not_supported',
+  'mixed_separators',
+  // Numbers
+  'number_quoted',
+  'not_a_number',
+  'decimal_comma',
+  'number_too_large',
+  'number_list',
+  'range_needs_colon',
+  'range_reversed',
+  // Dates and durations
+  'date_quoted',
+  'not_a_date',
+  'duration_out_of_range',
+  'date_strict_comparison',
+  'duration_needs_comparison',
+  'datetime_needs_comparison',
+  // Yes/no fields, consent, has:/no:
+  'yes_no_field',
+  'consent_syntax',
+  'consent_one_channel',
+  'unknown_consent_channel',
+  'presence_needs_field',
+  'presence_not_for_tags',
+  'unexpected_after',
+  // Engagement and events, and their (…) arguments
+  'engagement_syntax',
+  'event_type_invalid',
+  'event_needs_comparison',
+  'missing_number',
+  'event_range',
+  'unclosed_arguments',
+  'empty_arguments',
+  'empty_argument',
+  'unexpected_paren_in_arguments',
+  'duplicate_argument',
+  'duplicate_property',
+  'location_not_for_engagement',
+  'empty_location',
+  'unknown_event_argument',
+  'unknown_engagement_argument',
+  'argument_missing_name',
+  'argument_missing_value',
+  'property_name_reserved',
+  // Limits of the segment contract and of the text
+  'too_deep',
+  'too_many_terms',
+  'too_many_conditions',
+  'query_too_long',
+  'not_text',
+] as const;
+export type QueryErrorCode = (typeof QUERY_ERROR_CODES)[number];
+/**
+ * The variable parts of an error's message: the text as written, a field's display name, a limit, a
+ * corrected spelling (`fix`, `example`). `suggestion`, when present, is the closest known name ("did
+ * you mean").
+ */
+export type QueryErrorParams = Record<string, string | number>;
+
 /** A problem in the query text. `column` is 1-based, in UTF-16 code units (as JS strings and inputs count). */
 export interface QueryError {
   column: number;
   length: number;
+  code: QueryErrorCode;
   message: string;
+  params?: QueryErrorParams;
 }
 
 export type ParseResult = { ok: true; definition: Node } | { ok: false; errors: QueryError[] };
@@ -318,6 +420,9 @@ function closest(word: string, candidates: Iterable<string>): string | null {
 }
 
 const didYouMean = (s: string | null): string => (s ? `; did you mean '${s}'?` : '');
+/** `params` with the "did you mean" name when there is one (a translation adds its own sentence for it). */
+const withSuggestion = (params: QueryErrorParams, suggestion: string | null): QueryErrorParams =>
+  suggestion ? { ...params, suggestion } : params;
 
 function isValidDate(text: string): boolean {
   const m = DATE_RE.exec(text);
@@ -389,6 +494,15 @@ const COMPARE: Record<OpSym, CompareOp> = {
 };
 const isMatch = (op: OpTok): boolean => op.sym === ':' || op.sym === '=';
 
+/** Marks an argument of `(…)` invalid; without a code the error was already reported. */
+type BadArgument = (
+  start: number,
+  end: number,
+  code?: QueryErrorCode,
+  message?: string,
+  params?: QueryErrorParams,
+) => undefined;
+
 interface Ctx {
   custom: ReadonlyMap<string, Kind>;
   now: Date;
@@ -409,9 +523,15 @@ class Parser {
     private readonly ctx: Ctx,
   ) {}
 
-  fail(start: number, end: number, message: string): null {
+  fail(start: number, end: number, code: QueryErrorCode, message: string, params?: QueryErrorParams): null {
     if (this.stopped) return null;
-    this.errors.push({ column: start + 1, length: Math.max(1, end - start), message });
+    this.errors.push({
+      column: start + 1,
+      length: Math.max(1, end - start),
+      code,
+      message,
+      ...(params ? { params } : {}),
+    });
     if (this.errors.length >= MAX_ERRORS) {
       this.stopped = true;
       this.pos = this.src.length;
@@ -454,7 +574,7 @@ class Parser {
       this.skipWs();
       if (this.done) break;
       // parseOr only stops early at a ')' that closes nothing.
-      this.fail(this.pos, this.pos + 1, "unmatched ')'");
+      this.fail(this.pos, this.pos + 1, 'unmatched_close_paren', "unmatched ')'");
       this.pos++;
       const more = this.parseOr(0);
       if (more) node = node ? { all: [node, more] } : more;
@@ -473,11 +593,12 @@ class Parser {
       if (this.stopped) break;
       const or = this.keyword('or');
       if (!or) break;
-      if (!previousHadTerm && !danglingReported) this.fail(or.start, or.end, 'OR needs a term before it');
+      if (!previousHadTerm && !danglingReported)
+        this.fail(or.start, or.end, 'or_needs_term_before', 'OR needs a term before it');
       this.pos = or.end;
       const next = this.parseAnd(depth);
       danglingReported = !next.saw;
-      if (!next.saw) this.fail(or.start, or.end, 'OR needs a term after it');
+      if (!next.saw) this.fail(or.start, or.end, 'or_needs_term_after', 'OR needs a term after it');
       if (next.node) parts.push(next.node);
       previousHadTerm = next.saw;
     }
@@ -494,10 +615,10 @@ class Parser {
       const and = this.keyword('and');
       if (and) {
         this.pos = and.end;
-        if (!saw) this.fail(and.start, and.end, 'AND needs a term before it');
+        if (!saw) this.fail(and.start, and.end, 'and_needs_term_before', 'AND needs a term before it');
         this.skipWs();
         if (this.atGroupEnd() || this.keyword('and'))
-          this.fail(and.start, and.end, 'AND needs a term after it');
+          this.fail(and.start, and.end, 'and_needs_term_after', 'AND needs a term after it');
         continue;
       }
       saw = true;
@@ -518,6 +639,7 @@ class Parser {
           this.fail(
             this.pos,
             this.pos + 1,
+            'minus_needs_term',
             "'-' must be written right before a term, without a space: -tag:vip",
           );
           this.pos++;
@@ -534,7 +656,7 @@ class Parser {
         this.pos = not.end;
         this.skipWs();
         if (this.atGroupEnd() || this.keyword('and'))
-          return this.fail(not.start, not.end, 'NOT needs a term after it');
+          return this.fail(not.start, not.end, 'not_needs_term_after', 'NOT needs a term after it');
         continue;
       }
       break;
@@ -543,7 +665,13 @@ class Parser {
     if (!node) return null;
     if (negations.length > SEGMENT_LIMITS.maxDepth - 1) {
       const first = negations[0]!;
-      return this.fail(first, negations.at(-1)! + 1, `too many negations in a row (${negations.length})`);
+      return this.fail(
+        first,
+        negations.at(-1)! + 1,
+        'too_many_negations',
+        `too many negations in a row (${negations.length})`,
+        { count: negations.length, max: SEGMENT_LIMITS.maxDepth - 1 },
+      );
     }
     const end = this.spans.get(node)!.end;
     for (let i = negations.length - 1; i >= 0; i--) node = this.mark({ not: node }, negations[i]!, end);
@@ -554,7 +682,13 @@ class Parser {
     const start = this.pos;
     if (this.src[start] !== '(') return this.parseCondition();
     if (depth >= MAX_PAREN_NESTING) {
-      this.fail(start, start + 1, `parentheses nested too deeply (at most ${MAX_PAREN_NESTING} levels)`);
+      this.fail(
+        start,
+        start + 1,
+        'parentheses_too_deep',
+        `parentheses nested too deeply (at most ${MAX_PAREN_NESTING} levels)`,
+        { max: MAX_PAREN_NESTING },
+      );
       this.skipBalanced(start);
       return null;
     }
@@ -564,9 +698,10 @@ class Parser {
     this.skipWs();
     if (this.src[this.pos] === ')') {
       this.pos++;
-      if (!inner && this.errors.length === errorsBefore) this.fail(start, this.pos, 'empty parentheses');
+      if (!inner && this.errors.length === errorsBefore)
+        this.fail(start, this.pos, 'empty_parentheses', 'empty parentheses');
     } else if (!this.stopped) {
-      this.fail(start, start + 1, "unclosed '(': add a ')'");
+      this.fail(start, start + 1, 'unclosed_paren', "unclosed '(': add a ')'");
     }
     return inner ? this.mark(inner, start, this.pos) : null;
   }
@@ -600,7 +735,7 @@ class Parser {
       if (ch === '"') {
         const close = quoteEnd(this.src, i);
         if (close < 0) {
-          this.fail(i, this.src.length, 'unterminated quote: add a closing "');
+          this.fail(i, this.src.length, 'unterminated_quote', 'unterminated quote: add a closing "');
           this.pos = this.src.length;
           return { start, end: i, broken: true };
         }
@@ -677,13 +812,14 @@ class Parser {
     let ok = true;
     const close = (sep: Piece | null) => {
       if (current.length === 0) {
-        const at = sep ?? { start: raw.end - 1, end: raw.end };
         ok = false;
-        this.fail(
-          at.start,
-          at.end,
-          sep ? `empty value before '${this.src[at.start]}'` : 'a list cannot end with a separator',
-        );
+        if (sep) {
+          const separator = this.src[sep.start]!;
+          this.fail(sep.start, sep.end, 'empty_value_before_separator', `empty value before '${separator}'`, {
+            separator,
+          });
+        } else
+          this.fail(raw.end - 1, raw.end, 'list_ends_with_separator', 'a list cannot end with a separator');
       } else {
         items.push({ pieces: current, start: current[0]!.start, end: current.at(-1)!.end });
       }
@@ -722,12 +858,15 @@ class Parser {
         return this.fail(
           start,
           end,
+          'quoted_value_alone',
           'a quoted value must follow a field and an operator, e.g. name:"Ana María"',
         );
       return this.fail(
         start,
         end,
+        'not_a_condition',
         `unexpected '${clip(text)}': conditions look like field:value, e.g. city:Madrid`,
+        { text: clip(text) },
       );
     }
     const name = m[0];
@@ -745,7 +884,9 @@ class Parser {
       return this.fail(
         start,
         this.pos,
+        'engagement_syntax',
         `'${lower}' is an engagement condition: write ${lower} or ${lower}(30d)`,
+        { name: lower },
       );
     }
     const parts = lower.split('.');
@@ -766,11 +907,16 @@ class Parser {
     if (!field || raw.broken) return null;
     if (raw.start === raw.end) {
       if (this.spacedValue(start, op)) return null;
-      const hint =
-        field.kind === 'tags'
-          ? ''
-          : ` (for any value / no value write has:${field.display} / no:${field.display})`;
-      return this.fail(start, op.end, `missing value after '${this.src.slice(start, op.end)}'${hint}`);
+      const written = this.src.slice(start, op.end);
+      if (field.kind === 'tags')
+        return this.fail(start, op.end, 'missing_tag', `missing value after '${written}'`, { text: written });
+      return this.fail(
+        start,
+        op.end,
+        'missing_value',
+        `missing value after '${written}' (for any value / no value write has:${field.display} / no:${field.display})`,
+        { text: written, field: field.display },
+      );
     }
     let node: FieldCond | null;
     switch (field.kind) {
@@ -801,7 +947,13 @@ class Parser {
       // `opend(30d)`: a misspelt engagement or event; skip its parentheses with it.
       this.skipBalanced(nameEnd);
       const suggestion = this.suggestField(lower);
-      return this.fail(start, nameEnd, `unknown condition '${clip(name)}'${didYouMean(suggestion)}`);
+      return this.fail(
+        start,
+        nameEnd,
+        'unknown_condition',
+        `unknown condition '${clip(name)}'${didYouMean(suggestion)}`,
+        withSuggestion({ name: clip(name) }, suggestion),
+      );
     }
     this.readRaw();
     if (known) {
@@ -817,16 +969,27 @@ class Parser {
       return this.fail(
         start,
         nameEnd,
+        'missing_operator',
         `'${clip(name)}' needs an operator and a value, e.g. ${example[known.kind]}`,
+        { name: clip(name), example: example[known.kind] },
       );
     }
     const suggestion = this.suggestField(lower);
     if (suggestion)
-      return this.fail(start, nameEnd, `unknown field '${clip(name)}'${didYouMean(suggestion)}`);
+      return this.fail(
+        start,
+        nameEnd,
+        'unknown_field',
+        `unknown field '${clip(name)}'${didYouMean(suggestion)}`,
+        withSuggestion({ name: clip(name) }, suggestion),
+      );
+    const text = clip(this.src.slice(start, this.pos));
     return this.fail(
       start,
       this.pos,
-      `'${clip(this.src.slice(start, this.pos))}' is not a condition: conditions look like field:value, e.g. city:Madrid`,
+      'not_a_condition',
+      `'${text}' is not a condition: conditions look like field:value, e.g. city:Madrid`,
+      { text },
     );
   }
 
@@ -839,11 +1002,8 @@ class Parser {
     const sym = this.readOperator()?.sym ?? this.src[this.pos++];
     this.skipWs();
     const raw = this.readRaw();
-    this.fail(
-      start,
-      raw.end,
-      `remove the spaces: write ${clip(label)}${sym}${clip(this.src.slice(raw.start, raw.end))}`,
-    );
+    const fix = `${clip(label)}${sym}${clip(this.src.slice(raw.start, raw.end))}`;
+    this.fail(start, raw.end, 'spaces_around_operator', `remove the spaces: write ${fix}`, { fix });
     return true;
   }
 
@@ -859,11 +1019,11 @@ class Parser {
     this.pos = j;
     const raw = this.readRaw();
     const label = this.src.slice(start, op.end);
-    this.fail(
-      start,
-      raw.end,
-      `remove the space after '${label}': write ${label}${clip(this.src.slice(raw.start, raw.end))}`,
-    );
+    const fix = `${label}${clip(this.src.slice(raw.start, raw.end))}`;
+    this.fail(start, raw.end, 'space_after_operator', `remove the space after '${label}': write ${fix}`, {
+      text: label,
+      fix,
+    });
     return true;
   }
 
@@ -873,11 +1033,14 @@ class Parser {
       const key = lower.slice('custom.'.length);
       const kind = this.ctx.custom.get(key);
       if (kind) return { field: `custom.${key}`, kind, display: `custom.${key}` };
-      const suggestion = closest(key, this.ctx.custom.keys());
+      const closestKey = closest(key, this.ctx.custom.keys());
+      const suggestion = closestKey && `custom.${closestKey}`;
       return this.fail(
         start,
         end,
-        `unknown custom field '${clip(key)}'${didYouMean(suggestion && `custom.${suggestion}`)}`,
+        'unknown_custom_field',
+        `unknown custom field '${clip(key)}'${didYouMean(suggestion)}`,
+        withSuggestion({ key: clip(key) }, suggestion),
       );
     }
     const builtIn = FIELD_BY_NAME.get(lower);
@@ -887,13 +1050,28 @@ class Parser {
       if (kind) return { field: `custom.${lower}`, kind, display: `custom.${lower}` };
     }
     if (lower === 'custom')
-      return this.fail(start, end, 'custom fields are written custom.<key>, e.g. custom.size:M');
+      return this.fail(
+        start,
+        end,
+        'custom_needs_key',
+        'custom fields are written custom.<key>, e.g. custom.size:M',
+      );
     const suggestion = this.suggestField(lower);
-    const eventHint =
-      !suggestion && op && !isMatch(op) && EVENT_TYPE_RE.test(lower)
-        ? ` (for events write ${lower}.count>0)`
-        : '';
-    return this.fail(start, end, `unknown field '${clip(name)}'${didYouMean(suggestion)}${eventHint}`);
+    if (!suggestion && op && !isMatch(op) && EVENT_TYPE_RE.test(lower))
+      return this.fail(
+        start,
+        end,
+        'unknown_field_maybe_event',
+        `unknown field '${clip(name)}' (for events write ${lower}.count>0)`,
+        { name: clip(name), example: `${lower}.count>0` },
+      );
+    return this.fail(
+      start,
+      end,
+      'unknown_field',
+      `unknown field '${clip(name)}'${didYouMean(suggestion)}`,
+      withSuggestion({ name: clip(name) }, suggestion),
+    );
   }
 
   private fieldCond(field: FieldInfo, op: FieldOp, value?: FieldValue): FieldCond {
@@ -901,10 +1079,13 @@ class Parser {
   }
 
   private noComparison(field: FieldInfo, op: OpTok): null {
+    const kind = field.kind === 'tags' ? 'tag' : field.kind;
     return this.fail(
       op.start,
       op.end,
-      `'${op.sym}' compares numbers and dates; ${field.display} is a ${field.kind === 'tags' ? 'tag' : field.kind} field, use ':'`,
+      'comparison_not_for_field',
+      `'${op.sym}' compares numbers and dates; ${field.display} is a ${kind} field, use ':'`,
+      { op: op.sym, field: field.display, kind },
     );
   }
 
@@ -931,28 +1112,46 @@ class Parser {
         return this.fail(
           stray.start,
           stray.end,
+          'wildcard_misplaced',
           "'*' only goes at the start or end of a value (quote a literal *)",
         );
       const text = inner.map((p) => (p.t === 'text' ? p.text : '')).join('');
       if (text === '') {
+        if (lead || trail)
+          return this.fail(
+            item.start,
+            item.end,
+            'wildcard_alone',
+            `'*' alone matches any value: write has:${d}`,
+            { field: d },
+          );
         return this.fail(
           item.start,
           item.end,
-          lead || trail
-            ? `'*' alone matches any value: write has:${d}`
-            : `empty value: to find clients without a ${d} write no:${d}`,
+          'empty_value',
+          `empty value: to find clients without a ${d} write no:${d}`,
+          { field: d },
         );
       }
       if ((lead || trail) && field.kind === 'select')
-        return this.fail(item.start, item.end, `${d} is a select field: wildcards (*) are not supported`);
+        return this.fail(
+          item.start,
+          item.end,
+          'wildcard_not_supported',
+          `${d} is a select field: wildcards (*) are not supported`,
+          { field: d },
+        );
       if (lead && trail) return this.fieldCond(field, negated ? 'not_contains' : 'contains', text);
       if (lead || trail) {
         if (negated) {
           const kind = lead ? 'end' : 'start';
+          const fix = `-${d}:${clip(this.src.slice(raw.start, raw.end))}`;
           return this.fail(
             op.start,
             op.end,
-            `there is no "does not ${kind} with": write -${d}:${clip(this.src.slice(raw.start, raw.end))}`,
+            'negation_needs_minus',
+            `there is no "does not ${kind} with": write ${fix}`,
+            { fix },
           );
         }
         return this.fieldCond(field, lead ? 'ends_with' : 'starts_with', text);
@@ -962,9 +1161,10 @@ class Parser {
     const values: string[] = [];
     for (const item of split.items) {
       const star = item.pieces.find((p) => p.t === 'sym');
-      if (star) return this.fail(star.start, star.end, "wildcards (*) can't be used in a list");
+      if (star)
+        return this.fail(star.start, star.end, 'wildcard_in_list', "wildcards (*) can't be used in a list");
       const text = this.textOf(item);
-      if (text === '') return this.fail(item.start, item.end, 'empty value in the list');
+      if (text === '') return this.fail(item.start, item.end, 'empty_list_value', 'empty value in the list');
       values.push(text);
     }
     return this.fieldCond(field, negated ? 'not_in' : 'in', values);
@@ -978,7 +1178,9 @@ class Parser {
       return this.fail(
         star.start,
         star.end,
+        'wildcard_not_supported',
         `${field.display} does not support wildcards (quote a literal *)`,
+        { field: field.display },
       );
     const split = this.items(pieces, ',+', raw);
     if (!split) return null;
@@ -986,7 +1188,7 @@ class Parser {
     const values: string[] = [];
     for (const item of split.items) {
       const text = this.textOf(item);
-      if (text === '') return this.fail(item.start, item.end, 'empty value');
+      if (text === '') return this.fail(item.start, item.end, 'empty_list_value', 'empty value');
       values.push(text);
     }
     const seps = new Set(split.seps);
@@ -995,37 +1197,62 @@ class Parser {
       return this.fail(
         plus.start,
         plus.end,
+        'mixed_separators',
         `can't mix ',' (any of) and '+' (all of) in one term: write two terms, e.g. ${field.display}:a+b ${field.display}:c,d`,
+        { field: field.display },
       );
     }
     const [first] = values;
     if (values.length === 1) return this.fieldCond(field, negated ? 'has_not' : 'has', first);
     if (seps.has('+')) {
-      if (negated)
+      if (negated) {
+        const fix = `-${field.display}:${values.join('+')}`;
         return this.fail(
           op.start,
           op.end,
-          `there is no "has not all of": write -${field.display}:${values.join('+')}`,
+          'negation_needs_minus',
+          `there is no "has not all of": write ${fix}`,
+          {
+            fix,
+          },
         );
+      }
       return this.fieldCond(field, 'has_all', values);
     }
     return this.fieldCond(field, negated ? 'has_none' : 'has_any', values);
   }
 
-  private plainValue(raw: Span, what: string): string | null {
+  private plainValue(raw: Span, what: 'numbers' | 'dates'): string | null {
     const text = this.src.slice(raw.start, raw.end);
     const q = text.indexOf('"');
-    if (q >= 0) return this.fail(raw.start + q, raw.end, `${what} are written without quotes`);
+    if (q >= 0)
+      return this.fail(
+        raw.start + q,
+        raw.end,
+        what === 'numbers' ? 'number_quoted' : 'date_quoted',
+        `${what} are written without quotes`,
+      );
     return text;
   }
 
   private number(text: string, start: number): number | null {
     if (!NUMBER_RE.test(text)) {
-      const hint = /^-?\d+,\d+$/.test(text) ? ' (use a dot for decimals)' : '';
-      return this.fail(start, start + text.length, `'${clip(text)}' is not a number${hint}`);
+      const params = { text: clip(text) };
+      if (/^-?\d+,\d+$/.test(text))
+        return this.fail(
+          start,
+          start + text.length,
+          'decimal_comma',
+          `'${clip(text)}' is not a number (use a dot for decimals)`,
+          params,
+        );
+      return this.fail(start, start + text.length, 'not_a_number', `'${clip(text)}' is not a number`, params);
     }
     const n = Number(text);
-    if (!Number.isFinite(n)) return this.fail(start, start + text.length, `'${clip(text)}' is too large`);
+    if (!Number.isFinite(n))
+      return this.fail(start, start + text.length, 'number_too_large', `'${clip(text)}' is too large`, {
+        text: clip(text),
+      });
     return n;
   }
 
@@ -1039,19 +1266,32 @@ class Parser {
         return this.fail(
           op.start,
           raw.end,
+          'range_needs_colon',
           `a range goes after ':', e.g. ${d}:100..500 (for "not between" write -${d}:…)`,
+          { example: `${d}:100..500` },
         );
       const lo = this.number(text.slice(0, range), raw.start);
       const hi = this.number(text.slice(range + 2), raw.start + range + 2);
       if (lo === null || hi === null) return null;
-      if (lo > hi) return this.fail(raw.start, raw.end, `the range is reversed: write ${d}:${hi}..${lo}`);
+      if (lo > hi)
+        return this.fail(
+          raw.start,
+          raw.end,
+          'range_reversed',
+          `the range is reversed: write ${d}:${hi}..${lo}`,
+          {
+            fix: `${d}:${hi}..${lo}`,
+          },
+        );
       return this.fieldCond(field, 'between', [lo, hi]);
     }
     if (text.includes(',') && !/^-?\d+,\d+$/.test(text))
       return this.fail(
         raw.start,
         raw.end,
+        'number_list',
         `number fields take one value or a range (${d}:100..500), not a list`,
+        { example: `${d}:100..500` },
       );
     const n = this.number(text, raw.start);
     if (n === null) return null;
@@ -1071,7 +1311,13 @@ class Parser {
       else days = daysInMonthsBack(this.ctx.now, unit === 'm' ? n : n * 12);
     }
     if (!(days >= 1 && days <= MAX_DAYS)) {
-      this.fail(start, start + text.length, `'${clip(text)}' must be between 1 and ${MAX_DAYS} days`);
+      this.fail(
+        start,
+        start + text.length,
+        'duration_out_of_range',
+        `'${clip(text)}' must be between 1 and ${MAX_DAYS} days`,
+        { text: clip(text), min: 1, max: MAX_DAYS },
+      );
       return Number.NaN;
     }
     return days;
@@ -1082,7 +1328,9 @@ class Parser {
     return this.fail(
       start,
       start + text.length,
+      'not_a_date',
       `'${clip(text)}' is not a valid date: use YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM], or a duration such as 30d`,
+      { text: clip(text) },
     );
   }
 
@@ -1094,14 +1342,28 @@ class Parser {
       return this.fail(
         op.start,
         op.end,
+        'date_strict_comparison',
         `dates compare strictly: use '${op.sym[0]}' or a range, e.g. ${d}:2025-01-01..2025-03-31`,
+        { op: op.sym[0]!, example: `${d}:2025-01-01..2025-03-31` },
       );
     if (op.sym === '!=')
-      return this.fail(op.start, op.end, `'!=' does not apply to dates: write -${d}:${clip(text)}`);
+      return this.fail(
+        op.start,
+        op.end,
+        'negation_needs_minus',
+        `'!=' does not apply to dates: write -${d}:${clip(text)}`,
+        { fix: `-${d}:${clip(text)}` },
+      );
     const range = text.indexOf('..');
     if (op.sym === '<' || op.sym === '>') {
       if (range >= 0)
-        return this.fail(op.start, raw.end, `a range goes after ':', e.g. ${d}:2025-01-01..2025-03-31`);
+        return this.fail(
+          op.start,
+          raw.end,
+          'range_needs_colon',
+          `a range goes after ':', e.g. ${d}:2025-01-01..2025-03-31`,
+          { example: `${d}:2025-01-01..2025-03-31` },
+        );
       const days = this.duration(text, raw.start);
       if (days !== null) {
         if (Number.isNaN(days)) return null;
@@ -1117,17 +1379,33 @@ class Parser {
       const hi = this.date(b, raw.start + range + 2);
       if (lo === null || hi === null) return null;
       if (DATE_ONLY_RE.test(lo) && DATE_ONLY_RE.test(hi) && lo > hi)
-        return this.fail(raw.start, raw.end, `the range is reversed: write ${d}:${hi}..${lo}`);
+        return this.fail(
+          raw.start,
+          raw.end,
+          'range_reversed',
+          `the range is reversed: write ${d}:${hi}..${lo}`,
+          {
+            fix: `${d}:${hi}..${lo}`,
+          },
+        );
       return this.fieldCond(field, 'between', [lo, hi]);
     }
     if (DURATION_RE.test(text))
       return this.fail(
         raw.start,
         raw.end,
+        'duration_needs_comparison',
         `write ${d}<${text} (within the last ${text}) or ${d}>${text} (more than ${text} ago)`,
+        { field: d, text },
       );
     if (!DATE_ONLY_RE.test(text) && isValidDate(text))
-      return this.fail(raw.start, raw.end, `a single date-time is an instant: use ${d}<…, ${d}>… or a range`);
+      return this.fail(
+        raw.start,
+        raw.end,
+        'datetime_needs_comparison',
+        `a single date-time is an instant: use ${d}<…, ${d}>… or a range`,
+        { field: d },
+      );
     const date = this.date(text, raw.start);
     return date === null ? null : this.fieldCond(field, 'between', [date, date]);
   }
@@ -1138,11 +1416,19 @@ class Parser {
       return this.fail(
         op.start,
         op.end,
+        'yes_no_field',
         `${field.display} is a yes/no field: write ${field.display}:true or ${field.display}:false`,
+        { field: field.display },
       );
     }
     if (text !== 'true' && text !== 'false')
-      return this.fail(raw.start, raw.end, `${field.display} is a yes/no field: its value is true or false`);
+      return this.fail(
+        raw.start,
+        raw.end,
+        'yes_no_field',
+        `${field.display} is a yes/no field: its value is true or false`,
+        { field: field.display },
+      );
     return this.fieldCond(field, 'is', text === 'true');
   }
 
@@ -1154,17 +1440,25 @@ class Parser {
       return this.fail(
         start,
         this.pos,
+        'consent_syntax',
         'write consent:whatsapp (has consent) or -consent:whatsapp (has not)',
       );
     const text = this.src.slice(raw.start, raw.end).toLowerCase();
     if (text.includes(','))
-      return this.fail(raw.start, raw.end, 'one channel per term: consent:whatsapp consent:email');
+      return this.fail(
+        raw.start,
+        raw.end,
+        'consent_one_channel',
+        'one channel per term: consent:whatsapp consent:email',
+      );
     if (!(CONSENT_CHANNELS as readonly string[]).includes(text)) {
       const suggestion = closest(text, CONSENT_CHANNELS);
       return this.fail(
         raw.start,
         Math.max(raw.end, raw.start + 1),
+        'unknown_consent_channel',
         `unknown consent channel '${clip(text)}' (email, sms, whatsapp, push)${didYouMean(suggestion)}`,
+        withSuggestion({ channel: clip(text), allowed: CONSENT_CHANNELS.join(', ') }, suggestion),
       );
     }
     const node: FieldCond = { field: `consent.${text}` as ConsentField, op: 'is', value: true };
@@ -1183,7 +1477,9 @@ class Parser {
       return this.fail(
         start,
         Math.max(this.pos, nameStart),
+        'presence_needs_field',
         `${word}: needs a field name, e.g. ${word}:email`,
+        { word },
       );
     }
     const lower = m[0].toLowerCase();
@@ -1198,18 +1494,20 @@ class Parser {
     if (!this.atBoundary(this.pos)) {
       const from = this.pos;
       this.readRaw();
-      return this.fail(
-        from,
-        this.pos,
-        `unexpected '${clip(this.src.slice(from, this.pos))}' after ${word}:${m[0]}`,
-      );
+      const text = clip(this.src.slice(from, this.pos));
+      return this.fail(from, this.pos, 'unexpected_after', `unexpected '${text}' after ${word}:${m[0]}`, {
+        text,
+        after: `${word}:${m[0]}`,
+      });
     }
     if (!field) return null;
     if (field.kind === 'tags') {
       return this.fail(
         start,
         nameEnd,
+        'presence_not_for_tags',
         `${field.display} has no "${word}:" form: use ${field.display}:name or -${field.display}:name`,
+        { field: field.display, word },
       );
     }
     return this.mark(this.fieldCond(field, positive ? 'is_set' : 'is_not_set'), start, nameEnd);
@@ -1225,7 +1523,11 @@ class Parser {
     if (!this.atBoundary(this.pos)) {
       const from = this.pos;
       this.readRaw();
-      return this.fail(from, this.pos, `unexpected '${clip(this.src.slice(from, this.pos))}' after ${kind}`);
+      const text = clip(this.src.slice(from, this.pos));
+      return this.fail(from, this.pos, 'unexpected_after', `unexpected '${text}' after ${kind}`, {
+        text,
+        after: kind,
+      });
     }
     const node: EngagementCond = { engagement: kind, op };
     if (args.days !== undefined) node.within_days = args.days;
@@ -1242,7 +1544,9 @@ class Parser {
       this.fail(
         start,
         nameEnd - measure.length - 1,
+        'event_type_invalid',
         `'${clip(type)}' is not an event type (lowercase letters, digits, _)`,
+        { text: clip(type) },
       );
     }
     let args: Args = {};
@@ -1256,16 +1560,32 @@ class Parser {
     if (!op) {
       if (this.spacedOperator(start, this.pos, this.src.slice(start, this.pos))) return null;
       this.readRaw();
-      return this.fail(start, this.pos, `${label} needs a comparison right after it, e.g. ${label}>=1`);
+      return this.fail(
+        start,
+        this.pos,
+        'event_needs_comparison',
+        `${label} needs a comparison right after it, e.g. ${label}>=1`,
+        { label },
+      );
     }
     const raw = this.readRaw();
     if (raw.broken) return null;
     const text = this.plainValue(raw, 'numbers');
     if (text === null) return null;
-    if (text === '')
-      return this.fail(start, op.end, `missing number after '${this.src.slice(start, op.end)}'`);
+    if (text === '') {
+      const written = this.src.slice(start, op.end);
+      return this.fail(start, op.end, 'missing_number', `missing number after '${written}'`, {
+        text: written,
+      });
+    }
     if (text.includes('..'))
-      return this.fail(raw.start, raw.end, `events compare with one number: write ${label}>=1 ${label}<=5`);
+      return this.fail(
+        raw.start,
+        raw.end,
+        'event_range',
+        `events compare with one number: write ${label}>=1 ${label}<=5`,
+        { label },
+      );
     const value = this.number(text, raw.start);
     if (value === null || !ok) return null;
     const node: EventCond = { event: type, measure, op: COMPARE[op.sym], value };
@@ -1290,7 +1610,7 @@ class Parser {
         }
       }
       if (ch === undefined || ch === '"') {
-        this.fail(open, open + 1, `unclosed '(' after ${label}: add a ')'`);
+        this.fail(open, open + 1, 'unclosed_arguments', `unclosed '(' after ${label}: add a ')'`, { label });
         this.pos = this.src.length;
         return null;
       }
@@ -1299,9 +1619,9 @@ class Parser {
     const args: Args = {};
     let ok = true;
     let count = 0;
-    const bad = (start: number, end: number, message: string): undefined => {
+    const bad: BadArgument = (start, end, code, message, params) => {
       ok = false;
-      if (message) this.fail(start, end, message);
+      if (code) this.fail(start, end, code, message ?? '', params);
     };
     const usage = forEvent
       ? `${label}(…) takes a period (180d), @location and property:value`
@@ -1311,7 +1631,7 @@ class Parser {
       if (this.stopped) return null;
       const ch = this.src[this.pos];
       if (ch === undefined) {
-        this.fail(open, open + 1, `unclosed '(' after ${label}: add a ')'`);
+        this.fail(open, open + 1, 'unclosed_arguments', `unclosed '(' after ${label}: add a ')'`, { label });
         return null;
       }
       if (ch === ')') {
@@ -1319,12 +1639,14 @@ class Parser {
         break;
       }
       if (ch === ',') {
-        bad(this.pos, this.pos + 1, 'empty argument');
+        bad(this.pos, this.pos + 1, 'empty_argument', 'empty argument');
         this.pos++;
         continue;
       }
       if (ch === '(') {
-        bad(this.pos, this.pos + 1, `unexpected '(' inside ${label}(…)`);
+        bad(this.pos, this.pos + 1, 'unexpected_paren_in_arguments', `unexpected '(' inside ${label}(…)`, {
+          label,
+        });
         this.pos++;
         continue;
       }
@@ -1336,7 +1658,7 @@ class Parser {
         if (c === '"') {
           const close = quoteEnd(this.src, i);
           if (close < 0) {
-            this.fail(i, this.src.length, 'unterminated quote: add a closing "');
+            this.fail(i, this.src.length, 'unterminated_quote', 'unterminated quote: add a closing "');
             this.pos = this.src.length;
             return null;
           }
@@ -1348,11 +1670,12 @@ class Parser {
       }
       this.pos = i;
       count++;
-      this.argument(start, i, forEvent, args, bad, usage);
+      this.argument(start, i, forEvent, args, bad, usage, label);
       this.skipWs();
       if (this.src[this.pos] === ',') this.pos++;
     }
-    if (count === 0) bad(open, this.pos, `empty parentheses: write ${label} without them`);
+    if (count === 0)
+      bad(open, this.pos, 'empty_arguments', `empty parentheses: write ${label} without them`, { label });
     return ok ? args : null;
   }
 
@@ -1361,26 +1684,31 @@ class Parser {
     end: number,
     forEvent: boolean,
     args: Args,
-    bad: (start: number, end: number, message: string) => undefined,
+    bad: BadArgument,
     usage: string,
+    label: string,
   ): undefined {
     const text = this.src.slice(start, end);
-    const duplicate = (what: string) => bad(start, end, `${what} is given twice`);
+    const duplicate = (what: 'period' | 'location' | 'channel' | 'campaign') =>
+      bad(start, end, 'duplicate_argument', `the ${what} is given twice`, { argument: what });
     if (DURATION_RE.test(text)) {
-      if (args.days !== undefined) return duplicate('the period');
+      if (args.days !== undefined) return duplicate('period');
       const days = this.duration(text, start);
-      // duration() has reported why (NaN); an empty message marks the argument bad without a second error.
-      if (days === null || Number.isNaN(days)) return bad(start, end, '');
+      // duration() has reported why (NaN); no code marks the argument bad without a second error.
+      if (days === null || Number.isNaN(days)) return bad(start, end);
       args.days = days;
       return;
     }
     if (text.startsWith('@')) {
-      if (!forEvent) return bad(start, end, `@location is for events only; ${usage}`);
-      if (args.location !== undefined) return duplicate('the location');
+      if (!forEvent)
+        return bad(start, end, 'location_not_for_engagement', `@location is for events only; ${usage}`, {
+          label,
+        });
+      if (args.location !== undefined) return duplicate('location');
       const value = this.pieces(start + 1, end, '')
         .map((p) => (p.t === 'text' ? p.text : ''))
         .join('');
-      if (!value) return bad(start, end, 'empty location after @');
+      if (!value) return bad(start, end, 'empty_location', 'empty location after @');
       args.location = value;
       return;
     }
@@ -1389,30 +1717,46 @@ class Parser {
     if (colon < 0) {
       const lower = text.toLowerCase();
       if (!forEvent && (CHANNELS as readonly string[]).includes(lower)) {
-        if (args.channel !== undefined) return duplicate('the channel');
+        if (args.channel !== undefined) return duplicate('channel');
         args.channel = lower as EngagementChannel;
         return;
       }
       const suggestion = forEvent ? null : closest(lower, CHANNELS);
-      return bad(start, end, `unknown argument '${clip(text)}'${didYouMean(suggestion)}: ${usage}`);
+      return bad(
+        start,
+        end,
+        forEvent ? 'unknown_event_argument' : 'unknown_engagement_argument',
+        `unknown argument '${clip(text)}'${didYouMean(suggestion)}: ${usage}`,
+        withSuggestion({ text: clip(text), label }, suggestion),
+      );
     }
     const join = (ps: Piece[]) => ps.map((p) => (p.t === 'text' ? p.text : p.ch)).join('');
     const key = join(pieces.slice(0, colon));
     const valuePieces = pieces.slice(colon + 1);
     const value = join(valuePieces);
-    if (!key) return bad(start, end, 'missing name before ":"');
+    if (!key) return bad(start, end, 'argument_missing_name', 'missing name before ":"');
     const quotedOnly = valuePieces.length === 1 && valuePieces[0]!.t === 'text' && valuePieces[0]!.quoted;
-    if (!value && !(forEvent && quotedOnly)) return bad(start, end, `missing value after '${clip(key)}:'`);
+    if (!value && !(forEvent && quotedOnly))
+      return bad(start, end, 'argument_missing_value', `missing value after '${clip(key)}:'`, {
+        name: clip(key),
+      });
     if (!forEvent) {
       if (key.toLowerCase() !== 'campaign')
-        return bad(start, end, `unknown argument '${clip(key)}': ${usage}`);
-      if (args.campaign !== undefined) return duplicate('the campaign');
+        return bad(start, end, 'unknown_engagement_argument', `unknown argument '${clip(key)}': ${usage}`, {
+          text: clip(key),
+          label,
+        });
+      if (args.campaign !== undefined) return duplicate('campaign');
       args.campaign = value;
       return;
     }
-    if (key === '__proto__') return bad(start, end, `'${key}' cannot be a property name`);
+    if (key === '__proto__')
+      return bad(start, end, 'property_name_reserved', `'${key}' cannot be a property name`, { name: key });
     args.properties ??= {};
-    if (Object.hasOwn(args.properties, key)) return duplicate(`property '${clip(key)}'`);
+    if (Object.hasOwn(args.properties, key))
+      return bad(start, end, 'duplicate_property', `property '${clip(key)}' is given twice`, {
+        name: clip(key),
+      });
     let typed: EventPropertyValue = value;
     if (!quotedOnly) {
       const lower = value.toLowerCase();
@@ -1433,7 +1777,9 @@ class Parser {
         this.fail(
           span.start,
           span.end,
+          'too_deep',
           `nested too deeply: a segment has at most ${SEGMENT_LIMITS.maxDepth} levels (groups, negations and the condition itself each count)`,
+          { max: SEGMENT_LIMITS.maxDepth },
         );
         return;
       }
@@ -1445,7 +1791,9 @@ class Parser {
           this.fail(
             at.start,
             at.end,
+            'too_many_terms',
             `more than ${SEGMENT_LIMITS.maxGroupChildren} terms in one group: put some of them in parentheses`,
+            { max: SEGMENT_LIMITS.maxGroupChildren },
           );
         }
         for (const child of children) walk(child, level + 1);
@@ -1460,7 +1808,9 @@ class Parser {
         this.fail(
           span.start,
           span.end,
+          'too_many_conditions',
           `too many conditions: a segment has at most ${SEGMENT_LIMITS.maxConditions}`,
+          { max: SEGMENT_LIMITS.maxConditions },
         );
     };
     walk(root, 1);
@@ -1485,7 +1835,10 @@ function contextOf(options: ParseOptions | undefined): Ctx {
  */
 export function parseSegmentQuery(text: string, options: ParseOptions): ParseResult {
   if (typeof text !== 'string')
-    return { ok: false, errors: [{ column: 1, length: 1, message: 'the query must be text' }] };
+    return {
+      ok: false,
+      errors: [{ column: 1, length: 1, code: 'not_text', message: 'the query must be text' }],
+    };
   if (text.length > MAX_QUERY_LENGTH) {
     return {
       ok: false,
@@ -1493,7 +1846,9 @@ export function parseSegmentQuery(text: string, options: ParseOptions): ParseRes
         {
           column: MAX_QUERY_LENGTH + 1,
           length: text.length - MAX_QUERY_LENGTH,
+          code: 'query_too_long',
           message: `the query is too long: ${text.length} characters, at most ${MAX_QUERY_LENGTH}`,
+          params: { length: text.length, max: MAX_QUERY_LENGTH },
         },
       ],
     };

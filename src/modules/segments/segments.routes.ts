@@ -12,6 +12,7 @@ import {
   Timestamp,
   Uuid,
 } from '../../platform/http/schemas.ts';
+import { QUERY_ERROR_CODES } from './query-syntax.ts';
 import {
   archiveSegment,
   changeSegmentMembers,
@@ -44,6 +45,21 @@ export const Definition = Type.Unsafe<unknown>({
     },
   ],
 });
+
+/** A syntax error's stable name and its variable parts, for a client wording it in its reader's language. */
+const QueryErrorCode = {
+  code: Type.Optional(
+    Type.String({
+      description: `What the syntax error is, stable for programs (the dashboard words each code in the reader's language): one of ${QUERY_ERROR_CODES.join(', ')}`,
+    }),
+  ),
+  params: Type.Optional(
+    Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]), {
+      description:
+        'The variable parts of the message, by name: the text as written (text, name, key), a field\'s display name (field), a limit (min, max), a corrected form (fix, example) and, for a misspelt name, the closest known one (suggestion: "did you mean")',
+    }),
+  ),
+};
 
 /** A client exactly as GET /api/v1/clients lists it (the clients module's JSON). */
 const ClientJson = Type.Object(
@@ -250,8 +266,8 @@ export function registerSegmentRoutes(app: HttpApp, deps: { db: Database; timeou
                 details: Type.Array(
                   Type.Object({
                     path: Type.String(),
-                    message: Type.String(),
-                    ...ProblemCode,
+                    message: Type.String({ description: 'The English sentence (what the CLI prints)' }),
+                    ...QueryErrorCode,
                     column: Type.Optional(Type.Integer({ description: '1-based, in UTF-16 code units' })),
                     length: Type.Optional(Type.Integer()),
                   }),

@@ -230,7 +230,14 @@ function parseWithEnvironment(env: SegmentEnvironment, q: string) {
     throw new AppError(
       'VALIDATION_FAILED',
       'The query has errors',
-      parsed.errors.map((e) => ({ path: '/q', message: e.message, column: e.column, length: e.length })),
+      parsed.errors.map((e) => ({
+        path: '/q',
+        message: e.message,
+        code: e.code,
+        ...(e.params ? { params: e.params } : {}),
+        column: e.column,
+        length: e.length,
+      })),
     );
   const definition: unknown = parsed.definition;
   return {

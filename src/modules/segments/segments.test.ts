@@ -746,8 +746,37 @@ describe('the one-line query syntax', () => {
     expect(broken.json().error).toEqual({
       code: 'VALIDATION_FAILED',
       message: 'The query has errors',
-      details: [{ path: '/q', column: 9, length: 1, message: "unclosed '(': add a ')'" }],
+      details: [
+        { path: '/q', column: 9, length: 1, code: 'unclosed_paren', message: "unclosed '(': add a ')'" },
+      ],
     });
+    // Each syntax error carries its code and the values of its message, for a client to word it.
+    const misspelt = await viewer('POST', '/api/v1/segments/parse', { q: 'citi:Madrid ltv>abc' });
+    expect(misspelt.json().error.details).toEqual([
+      {
+        path: '/q',
+        column: 1,
+        length: 4,
+        code: 'unknown_field',
+        message: "unknown field 'citi'; did you mean 'city'?",
+        params: { name: 'citi', suggestion: 'city' },
+      },
+      {
+        path: '/q',
+        column: 17,
+        length: 3,
+        code: 'not_a_number',
+        message: "'abc' is not a number",
+        params: { text: 'abc' },
+      },
+    ]);
+    // The OpenAPI document describes both, with the list of codes.
+    const doc = (await t.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    const detail =
+      doc.paths['/api/v1/segments/parse'].post.responses['400'].content['application/json'].schema.properties
+        .error.properties.details.items.properties;
+    expect(detail.code.description).toContain('unknown_field, unknown_field_maybe_event');
+    expect(detail.params.description).toContain('suggestion');
 
     const unknownLabel = (await viewer('POST', '/api/v1/segments/parse', { q: 'label:gold' })).json();
     expect(unknownLabel.definition).toEqual({ field: 'label', op: 'eq', value: 'gold' });
@@ -822,7 +851,12 @@ describe('the client list search box with a one-line query', () => {
 
     const wrong = await w.call('GET', `/api/v1/clients?filter=${encodeURIComponent('city:Madrid ltv>>5')}`);
     expect(wrong.statusCode).toBe(400);
-    expect(wrong.json().error.details[0]).toMatchObject({ path: '/query/filter', column: 17 });
+    expect(wrong.json().error.details[0]).toMatchObject({
+      path: '/query/filter',
+      column: 17,
+      code: 'not_a_number',
+      params: { text: '>5' },
+    });
     const unknown = await w.call('GET', `/api/v1/clients?filter=${encodeURIComponent('label:nope')}`);
     expect(unknown.statusCode).toBe(400);
     expect(unknown.json().error.code).toBe('INVALID_SEGMENT');

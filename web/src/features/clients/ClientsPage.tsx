@@ -22,6 +22,7 @@ import { EmptyState } from '../../ui/EmptyState';
 import { PageHeader } from '../../ui/PageHeader';
 import { QueryError } from '../../ui/QueryError';
 import { ExportDialog } from '../imports/ExportDialog';
+import { useProblemText, useQueryErrorText } from '../segments/problems';
 import { ClientDrawer } from './drawer/ClientDrawer';
 import { ClientFormModal } from './form/ClientFormModal';
 import { ClientsTable, NO_SELECTION, type Selection } from './list/ClientsTable';
@@ -42,6 +43,8 @@ const DEFAULT_SORT = '-created_at';
 /** The client list with search, filters, columns and selection; /clients/:id opens a client's drawer over it. */
 export function ClientsPage() {
   const { t } = useTranslation();
+  const queryErrorText = useQueryErrorText();
+  const problemText = useProblemText();
   const navigate = useNavigate();
   const { id: openId } = useParams();
   const { data: me } = useMe();
@@ -169,9 +172,9 @@ export function ClientsPage() {
                     ? queryMistake.column
                       ? t('clients.queryMistakeAt', {
                           column: queryMistake.column,
-                          message: queryMistake.message,
+                          message: queryErrorText(queryMistake),
                         })
-                      : queryMistake.message
+                      : problemText(queryMistake)
                     : undefined
                 }
                 description={queryMode && !queryMistake ? t('clients.queryMode') : undefined}

@@ -17,7 +17,7 @@ import { useTranslation } from 'react-i18next';
 import { isApiError } from '../../../api/client';
 import { parseSegmentQuery, type SegmentNode } from '../../../api/segments';
 import { useErrorMessage } from '../../../ui/errors';
-import { useProblemText } from '../problems';
+import { type ReportedProblem, useProblemText, useQueryErrorText } from '../problems';
 
 interface Props {
   /** The tree's text form; null when the syntax can't write it. */
@@ -26,10 +26,10 @@ interface Props {
   readOnly: boolean;
 }
 
-interface QueryProblem {
+/** A syntax error as the parse endpoint reports it: the English message, and its code with params. */
+interface QueryProblem extends ReportedProblem {
   column: number;
   length: number;
-  message: string;
 }
 
 export const QUERY_EXAMPLES = [
@@ -50,6 +50,7 @@ export const QUERY_EXAMPLES = [
 export function QueryBar({ text, onApply, readOnly }: Props) {
   const { t } = useTranslation();
   const problemText = useProblemText();
+  const queryErrorText = useQueryErrorText();
   const errorMessage = useErrorMessage();
   const inputId = useId();
   const errorId = useId();
@@ -111,6 +112,8 @@ export function QueryBar({ text, onApply, readOnly }: Props) {
           column: detail.column,
           length: Math.max(1, detail.length ?? 1),
           message: detail.message,
+          ...(detail.code ? { code: detail.code } : {}),
+          ...(detail.params ? { params: detail.params } : {}),
         });
       } else if (isApiError(error) && error.details.length) {
         setFailure(error.details.map(problemText).join(' · '));
@@ -247,7 +250,7 @@ export function QueryBar({ text, onApply, readOnly }: Props) {
             </Text>
           </Box>
           <Text size="sm" c="red" mt={4}>
-            {t('segments.query.errorAt', { column: problem.column, message: problem.message })}
+            {t('segments.query.errorAt', { column: problem.column, message: queryErrorText(problem) })}
           </Text>
         </Box>
       ) : failure ? (
