@@ -1256,6 +1256,13 @@ class Parser {
     return n;
   }
 
+  /** A range written high to low (numbers or dates): refused, with the same range the right way round. */
+  private reversedRange(raw: Span, d: string, lo: number | string, hi: number | string): null {
+    return this.fail(raw.start, raw.end, 'range_reversed', `the range is reversed: write ${d}:${hi}..${lo}`, {
+      fix: `${d}:${hi}..${lo}`,
+    });
+  }
+
   private numberValue(field: FieldInfo, op: OpTok, raw: Span): FieldCond | null {
     const text = this.plainValue(raw, 'numbers');
     if (text === null) return null;
@@ -1273,16 +1280,7 @@ class Parser {
       const lo = this.number(text.slice(0, range), raw.start);
       const hi = this.number(text.slice(range + 2), raw.start + range + 2);
       if (lo === null || hi === null) return null;
-      if (lo > hi)
-        return this.fail(
-          raw.start,
-          raw.end,
-          'range_reversed',
-          `the range is reversed: write ${d}:${hi}..${lo}`,
-          {
-            fix: `${d}:${hi}..${lo}`,
-          },
-        );
+      if (lo > hi) return this.reversedRange(raw, d, lo, hi);
       return this.fieldCond(field, 'between', [lo, hi]);
     }
     if (text.includes(',') && !/^-?\d+,\d+$/.test(text))
@@ -1379,15 +1377,7 @@ class Parser {
       const hi = this.date(b, raw.start + range + 2);
       if (lo === null || hi === null) return null;
       if (DATE_ONLY_RE.test(lo) && DATE_ONLY_RE.test(hi) && lo > hi)
-        return this.fail(
-          raw.start,
-          raw.end,
-          'range_reversed',
-          `the range is reversed: write ${d}:${hi}..${lo}`,
-          {
-            fix: `${d}:${hi}..${lo}`,
-          },
-        );
+        return this.reversedRange(raw, d, lo, hi);
       return this.fieldCond(field, 'between', [lo, hi]);
     }
     if (DURATION_RE.test(text))
