@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import { runOnce } from 'graphile-worker';
 import { describe, expect, it } from 'vitest';
 import { newApiKey, newWorkspace, setupTestApp, withKey } from '../../../test/support/app.ts';
+import { manualClientAnalyses } from '../../../test/support/statistics.ts';
 import { systemContext } from '../../platform/auth/context.ts';
 import { silentWorkerLogger } from '../../platform/db/db.ts';
 import { runStartupRecoveries } from '../../platform/queue/queue.ts';
@@ -140,6 +141,29 @@ describe('imports', () => {
       '71,,',
       '91,country,Atlantis',
     ]);
+  });
+
+  it('brings the clients’ statistics up to date when it wrote more than a tenth of them (a campaign may follow at once)', async () => {
+    const { api, upload, db } = await setup();
+    // Autovacuum must not analyze first (this file's own database only).
+    await db.execute(sql`alter table clients set (autovacuum_enabled = false)`);
+    await db.execute(sql`analyze clients`);
+    const tuples = (
+      await db.execute<{ n: number }>(
+        sql`select reltuples::int as n from pg_class where oid = 'clients'::regclass`,
+      )
+    ).rows[0]!.n;
+    const rows = Math.ceil(50 + 0.1 * Math.max(tuples, 0)) + 20;
+    const csv = [
+      'first_name,email',
+      ...Array.from({ length: rows }, (_, i) => `Row ${i},row${i}@example.com`),
+    ];
+    const before = await manualClientAnalyses(db);
+    const imp = (await upload('many.csv', csv.join('\n'))).json();
+    expect((await api('POST', `/api/v1/imports/${imp.id}/start`, {})).statusCode).toBe(202);
+    await runJobs();
+    expect((await api('GET', `/api/v1/imports/${imp.id}`)).json().counts.created).toBe(rows);
+    expect(await manualClientAnalyses(db)).toBe(before + 1);
   });
 
   it('deduplicates by external_id, then email, then phone, inside the file and against existing clients', async () => {

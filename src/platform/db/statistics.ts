@@ -14,15 +14,17 @@ import type { Database } from './db.ts';
  * Runs ANALYZE on `table` now when it changed by more than autovacuum's own default threshold
  * (50 rows + 10 %) since it was last analyzed, the same rule autovacuum would apply on its next
  * round. Never waits more than a second for a lock (a VACUUM or another ANALYZE of the table
- * holds it: it is being done anyway); returns whether it analyzed.
+ * holds it: it is being done anyway); returns whether it analyzed. `written`: rows the caller
+ * itself just wrote, counted even when its sessions have not reported them yet (a session reports
+ * its counts at most once a second).
  */
-export async function analyzeIfStale(db: Database, table: 'clients'): Promise<boolean> {
+export async function analyzeIfStale(db: Database, table: 'clients', written = 0): Promise<boolean> {
   const stats = await db.execute<{ tuples: number; changed: number }>(sql`
     select greatest(c.reltuples, 0)::float8 as tuples, s.n_mod_since_analyze::float8 as changed
     from pg_class c join pg_stat_user_tables s on s.relid = c.oid
     where c.oid = to_regclass(${table})`);
   const row = stats.rows[0];
-  if (!row || row.changed <= 50 + 0.1 * row.tuples) return false;
+  if (!row || Math.max(row.changed, written) <= 50 + 0.1 * row.tuples) return false;
   try {
     await db.transaction(async (tx) => {
       await tx.execute(sql`set local lock_timeout = '1s'`);
