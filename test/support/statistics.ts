@@ -10,14 +10,20 @@ export async function manualClientAnalyses(db: Database): Promise<number> {
 }
 
 /**
+ * Autovacuum must not analyze the clients before the code under test does: with a database per
+ * test file it visits each one often. Only the calling test file's database is changed.
+ */
+export async function stopAutoAnalyzeOfClients(db: Database) {
+  await db.execute(sql`alter table clients set (autovacuum_enabled = false)`);
+}
+
+/**
  * Writes `count` plain clients (no consent) and waits until the write is in the table statistics
  * that decide an ANALYZE: a session reports its counts at most once a second on its own, so the
  * insert's session is asked to report them at once.
  */
 export async function writeClientsReported(db: Database, workspaceId: string, count: number) {
-  // Autovacuum must not analyze them before the code under test does: with a database per test
-  // file it visits each one often. Only this file's database is changed.
-  await db.execute(sql`alter table clients set (autovacuum_enabled = false)`);
+  await stopAutoAnalyzeOfClients(db);
   const before = await db.execute<{ n: number }>(
     sql`select n_mod_since_analyze::int as n from pg_stat_user_tables where relid = 'clients'::regclass`,
   );

@@ -952,9 +952,10 @@ export async function recordContacted(db: DbOrTx, workspaceId: string, contacts:
 /**
  * Brings the planner's statistics of the clients table up to date when many clients were written
  * since they were taken (an import, then a campaign a minute later): see platform/db/statistics.ts.
+ * Only an optimization: a failure never fails the caller (false).
  */
 export function refreshClientStatistics(db: Database, written = 0): Promise<boolean> {
-  return analyzeIfStale(db, 'clients', written);
+  return analyzeIfStale(db, 'clients', written).catch(() => false);
 }
 
 export async function applyActivityScores(db: DbOrTx, workspaceId: string, rows: ActivityScores[]) {

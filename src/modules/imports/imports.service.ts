@@ -1344,8 +1344,7 @@ export async function runImport(
   await removeUpload(finished);
   // Segment counts, lists and a campaign sent next are planned from the clients' statistics, which
   // autovacuum would only bring up to date on its next round.
-  if (finished.status === 'completed')
-    await refreshClientStatistics(db, finished.created + finished.updated).catch(() => false);
+  if (finished.status === 'completed') await refreshClientStatistics(db, finished.created + finished.updated);
   return toImportJson(finished);
 }
 

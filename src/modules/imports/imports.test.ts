@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { runOnce } from 'graphile-worker';
 import { describe, expect, it } from 'vitest';
 import { newApiKey, newWorkspace, setupTestApp, withKey } from '../../../test/support/app.ts';
-import { manualClientAnalyses } from '../../../test/support/statistics.ts';
+import { manualClientAnalyses, stopAutoAnalyzeOfClients } from '../../../test/support/statistics.ts';
 import { systemContext } from '../../platform/auth/context.ts';
 import { silentWorkerLogger } from '../../platform/db/db.ts';
 import { runStartupRecoveries } from '../../platform/queue/queue.ts';
@@ -145,8 +145,7 @@ describe('imports', () => {
 
   it('brings the clients’ statistics up to date when it wrote more than a tenth of them (a campaign may follow at once)', async () => {
     const { api, upload, db } = await setup();
-    // Autovacuum must not analyze first (this file's own database only).
-    await db.execute(sql`alter table clients set (autovacuum_enabled = false)`);
+    await stopAutoAnalyzeOfClients(db);
     await db.execute(sql`analyze clients`);
     const tuples = (
       await db.execute<{ n: number }>(
