@@ -28,8 +28,17 @@ describe('dashboard shell', () => {
   async function openSettings(item: string) {
     const group = page.getByRole('navigation').getByRole('button', { name: 'Settings' });
     if ((await group.getAttribute('aria-expanded')) !== 'true') await group.click();
-    await navLink(item).click();
-    await page.waitForURL((url) => url.pathname === SETTINGS_PATHS[item]);
+    // A click landing while the group still unfolds under a loaded CI (the link moving in the
+    // navbar's scroll area) can miss: seen once as a 30 s wait for a navigation that never came.
+    for (let attempt = 1; ; attempt++) {
+      await navLink(item).click();
+      try {
+        await page.waitForURL((url) => url.pathname === SETTINGS_PATHS[item], { timeout: 10_000 });
+        return;
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
   }
 
   beforeAll(async () => {
