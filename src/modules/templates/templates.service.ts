@@ -520,6 +520,9 @@ async function contentOf(
   };
 }
 
+/** How many messages a batch renders before it lets pending I/O run (see batchRenderer). */
+const RENDERS_BETWEEN_IO = 20;
+
 export function createTemplateRenderer(deps: {
   secrets: SecretBox;
   defaultBaseUrl: string;
@@ -659,7 +662,13 @@ export function createTemplateRenderer(deps: {
           const data = await recipientsData(batchDb, workspaceId, clientIds, cache, !input.senderName);
           const now = new Date();
           const messages = new Map<string, RenderedMessage | Error>();
+          let rendered = 0;
           for (const clientId of clientIds) {
+            // A batch renders while the batch before it is being sent. Liquid's promises resolve as
+            // microtasks, so 200 renders would hold the event loop for tens of milliseconds and the
+            // SMTP replies of the batch in flight would wait that long: every 20 renders, let I/O in
+            // (bench/campaigns-send.ts: 5–16 % more messages a second).
+            if (++rendered % RENDERS_BETWEEN_IO === 0) await new Promise((resolve) => setImmediate(resolve));
             const one = { ...input, clientId };
             try {
               const recipientData = data.get(clientId);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { foldLines, isPlainText } from 'nodemailer/lib/mime-funcs';
 import MimeNode from 'nodemailer/lib/mime-node';
-import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
+import { encodeQuotedPrintable } from './quoted-printable.ts';
 
 /**
  * A campaign email as RFC 5322 bytes, built without nodemailer's per-message stream machinery.
@@ -12,7 +12,8 @@ import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
  * each message is a few string joins: its own To, Subject, list headers, Message-ID and Date, and
  * its text and HTML parts in the transfer encoding nodemailer would choose for them (7bit when
  * plain ASCII with short lines, else quoted-printable, or base64 for mostly non-Latin text), with
- * nodemailer's own encoders (RFC 2047 words, quoted-printable, line folding). The bytes are then
+ * nodemailer's encoders for headers (RFC 2047 words, line folding) and our own one-pass
+ * quoted-printable (quoted-printable.ts). The bytes are then
  * handed to the same pooled transport as a `raw` message, which still dot-stuffs and DKIM-signs.
  */
 
@@ -79,13 +80,13 @@ const LONG_LINE = /^.{77,}/m;
 
 /** One text part: its Content-Transfer-Encoding and its encoded lines (CRLF line ends). */
 function bodyPart(content: string): { encoding: string; body: string } {
-  const crlf = content.replace(/\r?\n|\r/g, '\r\n');
+  const crlf = () => content.replace(/\r?\n|\r/g, '\r\n');
   // nodemailer counts any text over 128 kB as having long lines.
   if (isPlainText(content) && content.length <= 128 * 1024 && !LONG_LINE.test(content))
-    return { encoding: '7bit', body: crlf };
+    return { encoding: '7bit', body: crlf() };
   if (prefersQuotedPrintable(content))
-    return { encoding: 'quoted-printable', body: qpWrap(qpEncode(crlf), 76) };
-  const base64 = Buffer.from(crlf, 'utf8').toString('base64');
+    return { encoding: 'quoted-printable', body: encodeQuotedPrintable(content) };
+  const base64 = Buffer.from(crlf(), 'utf8').toString('base64');
   const lines: string[] = [];
   for (let i = 0; i < base64.length; i += 76) lines.push(base64.slice(i, i + 76));
   return { encoding: 'base64', body: lines.join('\r\n') };

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SmtpSink, startSmtpSink } from '../../../../test/peers/smtp-sink.ts';
@@ -29,6 +29,77 @@ const options = (port: number, extra: Partial<ConstructorParameters<typeof SmtpP
 
 const message = (subject: string, body: string) =>
   Buffer.from(`From: desk@clinic.example\r\nTo: ana@example.com\r\nSubject: ${subject}\r\n\r\n${body}`);
+
+/**
+ * A relay speaking just enough SMTP with PIPELINING to see how the client groups its commands. It
+ * answers the end of a message's DATA only once the next message's MAIL FROM has arrived (or after
+ * `holdMs`), and notes which: a client that waits for that answer before sending the next envelope
+ * gets every answer late. `dropAfterBodies`: the connection is closed without answering once it got
+ * that many bodies.
+ */
+async function startHoldingRelay(holdMs: number, dropAfterBodies = 0) {
+  const answered: Array<{ to: string; by: 'next envelope' | 'timeout' }> = [];
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections++;
+    let buffer = '';
+    let inData = false;
+    let bodies = 0;
+    let rcpt = '';
+    let held: { to: string; timer: NodeJS.Timeout } | null = null;
+    const answerHeld = (by: 'next envelope' | 'timeout') => {
+      if (!held) return;
+      clearTimeout(held.timer);
+      answered.push({ to: held.to, by });
+      held = null;
+      socket.write('250 Queued\r\n');
+    };
+    socket.write('220 holding relay\r\n');
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('latin1');
+      for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (inData) {
+          if (line !== '.') continue;
+          inData = false;
+          bodies++;
+          if (dropAfterBodies && bodies >= dropAfterBodies) {
+            socket.destroy();
+            return;
+          }
+          const to = rcpt;
+          held = { to, timer: setTimeout(() => answerHeld('timeout'), holdMs) };
+          continue;
+        }
+        const verb = line.slice(0, 4).toUpperCase();
+        if (verb === 'EHLO') socket.write('250-holding relay\r\n250 PIPELINING\r\n');
+        else if (verb === 'MAIL') {
+          answerHeld('next envelope');
+          socket.write('250 OK\r\n');
+        } else if (verb === 'RCPT') {
+          rcpt = line.slice(line.indexOf('<') + 1, line.indexOf('>'));
+          socket.write('250 OK\r\n');
+        } else if (verb === 'DATA') {
+          inData = true;
+          socket.write('354 Go on\r\n');
+        } else if (verb === 'QUIT') {
+          answerHeld('next envelope');
+          socket.end('221 Bye\r\n');
+        } else socket.write('250 OK\r\n');
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => held && clearTimeout(held.timer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    answered,
+    connections: () => connections,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 describe('smtp client', () => {
   it('dot-stuffs lines that start with a dot and ends the body once', () => {
@@ -77,6 +148,53 @@ describe('smtp client', () => {
     const got = (await sink.waitFor(before + 1)).slice(before);
     expect(got.map((m) => m.headers.subject)).toEqual(['after']);
     pool.close();
+  });
+
+  it("sends the next message's envelope with the body before it: one round trip a message", async () => {
+    const relay = await startHoldingRelay(1500);
+    const pool = new SmtpPool(options(relay.port, { maxConnections: 1 }));
+    const started = performance.now();
+    await Promise.all(
+      [1, 2, 3, 4].map((n) => pool.send('desk@clinic.example', `c${n}@example.com`, message(`${n}`, 'x'))),
+    );
+    // Only the last message, with nothing behind it, waited for the relay's patience.
+    expect(relay.answered).toEqual([
+      { to: 'c1@example.com', by: 'next envelope' },
+      { to: 'c2@example.com', by: 'next envelope' },
+      { to: 'c3@example.com', by: 'next envelope' },
+      { to: 'c4@example.com', by: 'timeout' },
+    ]);
+    expect(performance.now() - started).toBeLessThan(3000);
+    pool.close();
+    await relay.close();
+  });
+
+  it("takes no message past a connection's allowance, and a message whose envelope went to a dropped connection goes out on a new one", async () => {
+    const limited = await startHoldingRelay(300);
+    const pool = new SmtpPool(options(limited.port, { maxConnections: 1, maxMessages: 2 }));
+    await Promise.all(
+      [1, 2, 3].map((n) => pool.send('desk@clinic.example', `m${n}@example.com`, message(`${n}`, 'x'))),
+    );
+    // The second message is its connection's last: the third did not ride on it.
+    expect(limited.answered.map((a) => a.by)).toEqual(['next envelope', 'timeout', 'timeout']);
+    expect(limited.connections()).toBe(2);
+    pool.close();
+    await limited.close();
+
+    // The relay drops the connection after the first body, which carried the second's envelope.
+    const dropping = await startHoldingRelay(300, 1);
+    const second = new SmtpPool(options(dropping.port, { maxConnections: 1 }));
+    const [first, next] = await Promise.allSettled(
+      [1, 2].map((n) => second.send('desk@clinic.example', `d${n}@example.com`, message(`${n}`, 'x'))),
+    );
+    // The first body went out: the relay may have it (not "nothing handed over").
+    expect(first).toMatchObject({ status: 'rejected', reason: { code: 'ESOCKET' } });
+    // Only the second's envelope went out on the dropped connection: it is sent again on a new one
+    // (and dropped there too after its body, which this relay does to every connection).
+    expect(next).toMatchObject({ status: 'rejected', reason: { code: 'ESOCKET' } });
+    expect(dropping.connections()).toBe(2);
+    second.close();
+    await dropping.close();
   });
 
   it('logs in with AUTH PLAIN, and a wrong password is EAUTH with the reply code', async () => {

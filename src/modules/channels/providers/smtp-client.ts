@@ -5,7 +5,7 @@ import tls from 'node:tls';
 /**
  * A small pooled SMTP client for the one thing a campaign does thousands of times: hand a prebuilt
  * message (email-mime.ts) to a relay. It speaks RFC 5321 with PIPELINING (RFC 2920: MAIL, RCPT and
- * DATA in one write), STARTTLS (RFC 3207) and AUTH PLAIN / LOGIN (RFC 4954).
+ * DATA in one write, behind the body of the message before), STARTTLS (RFC 3207) and AUTH PLAIN / LOGIN (RFC 4954).
  *
  * Why not nodemailer's pool for this: the send path of a campaign is bound by this process's CPU,
  * and on the same raw bytes to the same local relay nodemailer's pool spent 0.38 ms of CPU per
@@ -53,6 +53,8 @@ interface Reply {
   code: number;
   text: string;
 }
+
+const envelope = (from: string, to: string) => `MAIL FROM:<${from}>\r\nRCPT TO:<${to}>\r\nDATA\r\n`;
 
 const CRLF_DOT = Buffer.from('\r\n.\r\n');
 const DOT_CRLF = Buffer.from('.\r\n');
@@ -124,20 +126,31 @@ class SmtpConnection {
     }
   }
 
-  /** Sends one message; the connection can take the next one when this resolves (or rejects with a reply code). */
-  async send(from: string, to: string, raw: Buffer): Promise<Reply> {
+  /**
+   * Sends one message; the connection can take the next one when this resolves (or rejects with a
+   * reply code). `envelopeSent`: its MAIL, RCPT and DATA already went out behind the message before
+   * it. `following`: asked once this body is written, gives the next message for this connection,
+   * whose envelope then goes out in the same write (RFC 2920 lets the body of one message and the
+   * commands of the next share a group), so a message costs one round trip instead of two.
+   */
+  async send(
+    from: string,
+    to: string,
+    raw: Buffer,
+    envelopeSent = false,
+    following?: () => { from: string; to: string } | null,
+  ): Promise<Reply> {
     this.handingOver = false;
-    const mail = `MAIL FROM:<${from}>`;
-    const rcpt = `RCPT TO:<${to}>`;
+    const pipelining = this.extensions.has('PIPELINING');
     // [command, reply] of the envelope, in order; pipelined, the three replies are read whatever they say.
     const steps: Array<[string, Reply]> = [];
-    if (this.extensions.has('PIPELINING')) {
-      this.write(`${mail}\r\n${rcpt}\r\nDATA\r\n`);
+    if (pipelining) {
+      if (!envelopeSent) this.write(envelope(from, to));
       for (const command of ['MAIL FROM', 'RCPT TO', 'DATA']) steps.push([command, await this.reply()]);
     } else {
       for (const [command, line] of [
-        ['MAIL FROM', mail],
-        ['RCPT TO', rcpt],
+        ['MAIL FROM', `MAIL FROM:<${from}>`],
+        ['RCPT TO', `RCPT TO:<${to}>`],
         ['DATA', 'DATA'],
       ] as const) {
         const reply = await this.command(line);
@@ -156,7 +169,15 @@ class SmtpConnection {
     }
     if (data?.code !== 354) throw this.replyError(data ?? { code: 0, text: 'no reply' }, 'DATA');
     this.handingOver = true;
-    for (const chunk of dataBody(raw)) this.write(chunk);
+    // One write (one system call) for the body, its end and the next message's envelope.
+    this.socket.cork();
+    try {
+      for (const chunk of dataBody(raw)) this.write(chunk);
+      const next = pipelining ? following?.() : null;
+      if (next) this.write(envelope(next.from, next.to));
+    } finally {
+      this.socket.uncork();
+    }
     const final = await this.reply();
     this.handingOver = false;
     this.sent++;
@@ -302,20 +323,33 @@ function ehloName() {
   return cachedName;
 }
 
-/** Up to `maxConnections` sessions to one relay; a message waits for a free one. */
+/** A message waiting for a connection; given one, with whether its envelope already went out on it. */
+interface Waiting {
+  from: string;
+  to: string;
+  give: (connection: SmtpConnection | Error, envelopeSent: boolean) => void;
+}
+
+/**
+ * Up to `maxConnections` sessions to one relay; a message waits for a free one. A connection that
+ * finishes a message's body takes the first waiting message with it (its envelope pipelined behind
+ * the body), so under load each connection goes from message to message without a pause.
+ */
 export class SmtpPool {
   private idle: SmtpConnection[] = [];
   private open = 0;
-  private queue: Array<(c: SmtpConnection | Error) => void> = [];
+  private queue: Waiting[] = [];
+  /** The waiting message a connection took, by connection: handed that connection when it is free. */
+  private taken = new Map<SmtpConnection, Waiting>();
   private idleTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(private readonly options: SmtpClientOptions) {}
 
   async send(from: string, to: string, raw: Buffer): Promise<void> {
-    const connection = await this.acquire();
+    const [connection, envelopeSent] = await this.acquire(from, to);
     try {
-      await connection.send(from, to, raw);
+      await connection.send(from, to, raw, envelopeSent, () => this.takeNext(connection));
     } finally {
       this.release(connection);
     }
@@ -324,14 +358,27 @@ export class SmtpPool {
   close() {
     this.closed = true;
     for (const c of this.idle.splice(0)) c.quit();
-    for (const waiter of this.queue.splice(0)) waiter(new SmtpError('The pool was closed', 'ECONNECTION'));
+    for (const waiting of this.queue.splice(0))
+      waiting.give(new SmtpError('The pool was closed', 'ECONNECTION'), false);
     if (this.idleTimer) clearTimeout(this.idleTimer);
   }
 
-  private async acquire(): Promise<SmtpConnection> {
+  private get maxMessages() {
+    return this.options.maxMessages ?? 100;
+  }
+
+  private takeNext(connection: SmtpConnection): Waiting | null {
+    // The message after this one must fit in the connection's allowance.
+    if (this.closed || connection.sent + 1 >= this.maxMessages) return null;
+    const waiting = this.queue.shift();
+    if (waiting) this.taken.set(connection, waiting);
+    return waiting ?? null;
+  }
+
+  private async acquire(from: string, to: string): Promise<[SmtpConnection, boolean]> {
     if (this.closed) throw new SmtpError('The pool was closed', 'ECONNECTION');
     for (let idle = this.idle.pop(); idle; idle = this.idle.pop()) {
-      if (!idle.broken) return idle;
+      if (!idle.broken) return [idle, false];
       // Closed by the relay while idle.
       this.open--;
     }
@@ -340,29 +387,42 @@ export class SmtpPool {
       const connection = new SmtpConnection(this.options);
       try {
         await connection.open();
-        return connection;
+        return [connection, false];
       } catch (error) {
         this.open--;
         throw error;
       }
     }
-    const next = await new Promise<SmtpConnection | Error>((resolve) => this.queue.push(resolve));
+    const [next, envelopeSent] = await new Promise<[SmtpConnection | Error, boolean]>((resolve) =>
+      this.queue.push({ from, to, give: (connection, sent) => resolve([connection, sent]) }),
+    );
     if (next instanceof Error) throw next;
-    return next;
+    return [next, envelopeSent];
   }
 
   private release(connection: SmtpConnection) {
-    if (connection.broken || this.closed || connection.sent >= (this.options.maxMessages ?? 100)) {
+    const taken = this.taken.get(connection);
+    this.taken.delete(connection);
+    if (connection.broken || this.closed || connection.sent >= this.maxMessages) {
       connection.quit();
       this.open--;
-      // A message waiting for a connection gets a new one.
-      const waiter = this.queue.shift();
-      if (waiter) this.acquire().then(waiter, waiter);
+      // The message it took (its envelope went nowhere) or the next waiting one gets a new connection.
+      const waiting = taken ?? this.queue.shift();
+      if (waiting)
+        this.acquire(waiting.from, waiting.to).then(
+          ([next, sent]) => waiting.give(next, sent),
+          (error: Error) => waiting.give(error, false),
+        );
       return;
     }
-    const waiter = this.queue.shift();
-    if (waiter) {
-      waiter(connection);
+    // The message it took already has its envelope on this connection.
+    if (taken) {
+      taken.give(connection, true);
+      return;
+    }
+    const waiting = this.queue.shift();
+    if (waiting) {
+      waiting.give(connection, false);
       return;
     }
     this.idle.push(connection);
