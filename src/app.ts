@@ -17,7 +17,8 @@ import { abJobs } from './modules/campaigns/campaigns.ab.ts';
 import { campaignPipeline } from './modules/campaigns/campaigns.pipeline.ts';
 import { registerCampaignRoutes } from './modules/campaigns/campaigns.routes.ts';
 import { campaignSendJobs } from './modules/campaigns/campaigns.send.ts';
-import { campaignSegmentUsage } from './modules/campaigns/campaigns.usage.ts';
+import { campaignChannelUsage, campaignSegmentUsage } from './modules/campaigns/campaigns.usage.ts';
+import { registerChannelUsage } from './modules/channels/channels.registry.ts';
 import { registerChannelRoutes } from './modules/channels/channels.routes.ts';
 import {
   type ChannelService,
@@ -245,6 +246,7 @@ export async function createClientela(options: {
   registerClientData(deliveriesParticipant);
   registerEngagementSource(deliveriesEngagementSource);
   registerSegmentUsage(campaignSegmentUsage);
+  registerChannelUsage(campaignChannelUsage);
   registerSegmentUsage(bulkSegmentUsage);
   registerClientData(channelMessagesParticipant);
   registerEventRoutes(http, { db, bodyLimitBytes: config.bodyLimitBytes });

@@ -159,4 +159,48 @@ describe('channels and outbox', () => {
     await page().getByRole('button', { name: 'Show all messages' }).click();
     await expect.poll(() => messages.count()).toBe(3);
   });
+
+  it('will not delete a channel a scheduled campaign sends through: names the campaign; cancelled, the channel goes', async () => {
+    const { channels } = await callApi<{ channels: Array<{ id: string; name: string }> }>(
+      session,
+      'GET',
+      '/api/v1/channels',
+    );
+    const mail = channels.find((c) => c.name === 'Clinic mail')!;
+    const client = await callApi<{ id: string }>(session, 'POST', '/api/v1/clients', {
+      first_name: 'Ana',
+      email: 'ana.channels@example.com',
+      consent: { email: true },
+    });
+    const campaign = await callApi<{ id: string }>(session, 'POST', '/api/v1/campaigns', {
+      name: 'Spring reminder',
+      channel: 'email',
+      channel_id: mail.id,
+      content: { subject: 'Hola', body: '<p>Hola</p>' },
+      audience: { client_ids: [client.id] },
+    });
+    const at = new Date(Date.now() + 86_400_000).toISOString();
+    await callApi(session, 'POST', `/api/v1/campaigns/${campaign.id}/send`, { at });
+
+    await page().goto('/settings/channels');
+    const card = page().getByRole('region', { name: 'Clinic mail' });
+    await card.getByTestId('channel-used-by').getByRole('link', { name: 'Spring reminder' }).waitFor();
+    await card.getByRole('button', { name: 'Delete' }).click();
+    const blocked = page().getByRole('dialog', { name: 'Clinic mail cannot be deleted yet' });
+    await blocked.getByText('This campaign will still send through the channel.', { exact: false }).waitFor();
+    await blocked.getByRole('link', { name: 'Spring reminder' }).waitFor();
+    await blocked.getByText('Scheduled').waitFor();
+    await screenshot(page(), 'channels-delete-blocked');
+    await blocked.getByRole('button', { name: 'Done' }).click();
+    await blocked.waitFor({ state: 'hidden' });
+    await card.waitFor();
+
+    await callApi(session, 'POST', `/api/v1/campaigns/${campaign.id}/cancel`, {});
+    await page().reload();
+    await card.getByRole('button', { name: 'Delete' }).click();
+    const confirm = page().getByRole('dialog', { name: 'Delete this channel?' });
+    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await page().getByText('Clinic mail was deleted.').waitFor();
+    await card.waitFor({ state: 'detached' });
+  });
 });

@@ -40,11 +40,21 @@ export async function ensureOutboxRow(db: DbOrTx, workspaceId: string, ratePerSe
     .onConflictDoNothing();
 }
 
-export async function findChannel(db: DbOrTx, workspaceId: string, id: string): Promise<ChannelRow | null> {
-  const [row] = await db
+/**
+ * `lock`: 'update' while it is being deleted; 'share' while a campaign is sent through it, so a
+ * delete and a Send on the same channel go one after the other and each sees what the other did.
+ */
+export async function findChannel(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  lock?: 'update' | 'share',
+): Promise<ChannelRow | null> {
+  const query = db
     .select()
     .from(channels)
     .where(and(eq(channels.workspaceId, workspaceId), eq(channels.id, id), live));
+  const [row] = lock ? await query.for(lock) : await query;
   return row ?? null;
 }
 

@@ -36,6 +36,18 @@ const ChannelJson = Type.Object({
     sent_24h: Type.Integer(),
     failed_24h: Type.Integer(),
   }),
+  used_by: Type.Array(
+    Type.Object({
+      type: Type.Literal('campaign'),
+      id: Uuid,
+      name: Type.String(),
+      status: Type.String({ description: 'scheduled, sending or paused' }),
+    }),
+    {
+      description:
+        'Campaigns that will still send through this channel; while there are any, DELETE answers 409 naming them',
+    },
+  ),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -204,6 +216,8 @@ export function registerChannelRoutes(app: HttpApp, deps: { db: Database; channe
       schema: {
         tags,
         summary: 'Delete a channel (not the Outbox)',
+        description:
+          'Its messages keep their history. 409 CONFLICT while campaigns will still send through it (scheduled, sending or paused; listed in `used_by`): cancel them or change their channel first.',
         params: IdParams,
         response: { 204: Type.Null(), ...errors },
       },

@@ -15,6 +15,7 @@ import type {
   ProviderId,
   SendResult,
 } from './channel-types.ts';
+import { type ChannelOfUse, type ChannelUse, channelUses } from './channels.registry.ts';
 import {
   type ChannelMessageRow,
   type ChannelRow,
@@ -219,6 +220,7 @@ export function toChannelJson(
   row: ChannelRow,
   secretNames: string[],
   health?: { sent: number; failed: number },
+  uses: ChannelUse[] = [],
 ) {
   const provider = providerOf(row.provider);
   const settings: Record<string, unknown> = { ...row.settings };
@@ -240,6 +242,7 @@ export function toChannelJson(
       sent_24h: health?.sent ?? 0,
       failed_24h: health?.failed ?? 0,
     },
+    used_by: uses,
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
   };
@@ -350,6 +353,56 @@ function toTemplateJson(row: WhatsappTemplateRow) {
 }
 
 /** The kinds of message a channel of the workspace carries, with its name; null when it has no such channel. */
+/**
+ * A channel whose campaigns will still send through it cannot be deleted (409 naming them): each
+ * would fail when it next tried to send, scheduled for tonight or paused for a minute.
+ */
+/** The channel a send that names none gets for a kind: the default if it carries it, else the first that does, else the Outbox. */
+function chosenForKind(rows: ChannelRow[], kind: ChannelKind): ChannelRow | undefined {
+  const carries = (row: ChannelRow) => providerOf(row.provider).kinds.includes(kind);
+  return (
+    rows.find((row) => row.isDefault && carries(row)) ??
+    rows.find((row) => row.provider !== 'outbox' && carries(row)) ??
+    rows.find((row) => row.provider === 'outbox')
+  );
+}
+
+/** The workspace's channels as the usage registry wants them: each with the kinds it is chosen for. */
+function ofUse(rows: ChannelRow[]): ChannelOfUse[] {
+  const kinds: ChannelKind[] = ['email', 'sms', 'whatsapp'];
+  return rows.map((row) => ({
+    id: row.id,
+    defaultFor: kinds.filter((kind) => chosenForKind(rows, kind)?.id === row.id),
+  }));
+}
+
+async function refuseDeleteWhileUsed(tx: DbOrTx, row: ChannelRow) {
+  const all = await listChannelRows(tx, row.workspaceId);
+  const uses = (await channelUses(tx, row.workspaceId, ofUse(all))).get(row.id) ?? [];
+  if (!uses.length) return;
+  throw new AppError(
+    'CONFLICT',
+    `"${row.name}" cannot be deleted yet: ${uses.length === 1 ? 'a campaign still sends' : `${uses.length} campaigns still send`} through it`,
+    uses.map((use, i) => ({
+      path: `/used_by/${i}`,
+      message: `campaign "${use.name}" (${use.id}) is ${use.status}: ${use.status === 'sending' ? 'pause and cancel it, or wait until it is sent' : 'cancel it, or change its channel'} first`,
+    })),
+  );
+}
+
+/**
+ * For a Send: the campaign's channel, share-locked until the Send commits so a delete waits for it
+ * (and then sees the campaign among the channel's uses); a channel deleted meanwhile is a 409 on
+ * `/channel_id` instead of a campaign that fails later.
+ */
+export async function lockChannelForSend(tx: DbOrTx, workspaceId: string, channelId: string) {
+  const row = await findChannel(tx, workspaceId, channelId, 'share');
+  if (!row)
+    throw new AppError('CONFLICT', 'The campaign’s channel was deleted; pick another channel first', [
+      { path: '/channel_id', message: 'this channel was deleted' },
+    ]);
+}
+
 export async function channelKindsOf(
   db: DbOrTx,
   workspaceId: string,
@@ -387,27 +440,29 @@ export function createChannelService(deps: ChannelsDeps) {
     await ensureOutboxRow(db, workspaceId, PROVIDERS.outbox.limits.ratePerSecond);
   }
 
-  async function getRow(db: DbOrTx, workspaceId: string, id: string) {
-    const row = await findChannel(db, workspaceId, id);
+  async function getRow(db: DbOrTx, workspaceId: string, id: string, lock?: 'update') {
+    const row = await findChannel(db, workspaceId, id, lock);
     if (!row) throw AppError.notFound('Channel');
     return row;
   }
 
-  function json(row: ChannelRow, health?: { sent: number; failed: number }) {
-    return toChannelJson(row, Object.keys(secretsOf(row)), health);
+  function json(row: ChannelRow, health?: { sent: number; failed: number }, uses: ChannelUse[] = []) {
+    return toChannelJson(row, Object.keys(secretsOf(row)), health, uses);
   }
 
   async function listChannels(db: Database, workspaceId: string) {
     await ensureOutbox(db, workspaceId);
     const rows = await listChannelRows(db, workspaceId);
     const health = new Map((await channelHealthRows(db, workspaceId)).map((h) => [h.channelId, h]));
-    return { channels: rows.map((row) => json(row, health.get(row.id))) };
+    const uses = await channelUses(db, workspaceId, ofUse(rows));
+    return { channels: rows.map((row) => json(row, health.get(row.id), uses.get(row.id))) };
   }
 
   async function getChannel(db: DbOrTx, workspaceId: string, id: string) {
     const row = await getRow(db, workspaceId, id);
     const health = (await channelHealthRows(db, workspaceId)).find((h) => h.channelId === id);
-    return json(row, health);
+    const uses = await channelUses(db, workspaceId, ofUse(await listChannelRows(db, workspaceId)));
+    return json(row, health, uses.get(id));
   }
 
   async function createChannel(db: Database, ctx: WorkspaceContext, input: ChannelInput) {
@@ -490,8 +545,10 @@ export function createChannelService(deps: ChannelsDeps) {
 
   async function deleteChannel(db: Database, ctx: WorkspaceContext, id: string) {
     const row = await db.transaction(async (tx) => {
-      const before = await getRow(tx, ctx.workspaceId, id);
+      // Locked: a Send through this channel (lockChannelForSend) commits before or waits until after.
+      const before = await getRow(tx, ctx.workspaceId, id, 'update');
       if (before.provider === 'outbox') throw new AppError('NOT_ALLOWED_NOW', 'The Outbox cannot be deleted');
+      await refuseDeleteWhileUsed(tx, before);
       await deleteChannelRow(tx, ctx.workspaceId, id);
       // The Outbox takes over as default when the default channel goes.
       if (before.isDefault) {
@@ -779,13 +836,7 @@ export function createChannelService(deps: ChannelsDeps) {
    */
   async function channelForKind(db: Database, workspaceId: string, kind: ChannelKind) {
     await ensureOutbox(db, workspaceId);
-    const rows = await listChannelRows(db, workspaceId);
-    const carries = (row: ChannelRow) => providerOf(row.provider).kinds.includes(kind);
-    const chosen =
-      rows.find((row) => row.isDefault && carries(row)) ??
-      rows.find((row) => row.provider !== 'outbox' && carries(row)) ??
-      rows.find((row) => row.provider === 'outbox');
-    return json(chosen!);
+    return json(chosenForKind(await listChannelRows(db, workspaceId), kind)!);
   }
 
   return {

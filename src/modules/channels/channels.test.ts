@@ -283,6 +283,84 @@ describe('channels API', () => {
   });
 });
 
+describe('a channel campaigns will still send through', () => {
+  it('cannot be deleted (409 naming them) while a scheduled, sending or paused campaign names it or gets it as the default; drafts do not count, and a draft cannot be sent through a deleted one', async () => {
+    const { api } = await world();
+    const other = await world();
+    const relay = await api('POST', '/api/v1/channels', {
+      provider: 'smtp',
+      name: 'Relay',
+      settings: smtpSettings(),
+    });
+    expect(relay.statusCode, relay.body).toBe(201);
+    const id = relay.json().id as string;
+    const client = await api('POST', '/api/v1/clients', {
+      first_name: 'Ana',
+      email: 'ana@example.com',
+      consent: { email: true },
+    });
+    const campaign = async (name: string, channelId: string | null) => {
+      const created = await api('POST', '/api/v1/campaigns', {
+        name,
+        channel: 'email',
+        ...(channelId ? { channel_id: channelId } : {}),
+        content: { subject: 'Hola', body: '<p>Hola</p>' },
+        audience: { client_ids: [client.json().id] },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      return created.json().id as string;
+    };
+    const usedBy = async () => (await api('GET', `/api/v1/channels/${id}`)).json().used_by;
+
+    const draft = await campaign('Draft', id);
+    expect(await usedBy()).toEqual([]);
+    const scheduled = await campaign('Spring', id);
+    const at = new Date(Date.now() + 86_400_000).toISOString();
+    expect((await api('POST', `/api/v1/campaigns/${scheduled}/send`, { at })).json().status).toBe(
+      'scheduled',
+    );
+    expect(await usedBy()).toEqual([
+      { type: 'campaign', id: scheduled, name: 'Spring', status: 'scheduled' },
+    ]);
+    const listed = (await api('GET', '/api/v1/channels')).json().channels;
+    expect(listed.find((c: { id: string }) => c.id === id).used_by).toHaveLength(1);
+    const refused = await api('DELETE', `/api/v1/channels/${id}`);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error).toMatchObject({
+      code: 'CONFLICT',
+      message: '"Relay" cannot be deleted yet: a campaign still sends through it',
+      details: [
+        {
+          path: '/used_by/0',
+          message: `campaign "Spring" (${scheduled}) is scheduled: cancel it, or change its channel first`,
+        },
+      ],
+    });
+
+    // A campaign that names no channel gets the default for its kind: this relay, once it is the default.
+    expect((await api('PATCH', `/api/v1/channels/${id}`, { is_default: true })).statusCode).toBe(200);
+    const byDefault = await campaign('Default', null);
+    expect((await api('POST', `/api/v1/campaigns/${byDefault}/send`, {})).json().status).toBe('sending');
+    expect((await api('POST', `/api/v1/campaigns/${scheduled}/cancel`, {})).statusCode).toBe(200);
+    expect(await usedBy()).toEqual([{ type: 'campaign', id: byDefault, name: 'Default', status: 'sending' }]);
+    expect((await api('DELETE', `/api/v1/channels/${id}`)).statusCode).toBe(409);
+
+    // Another workspace sees none of it and cannot touch the channel.
+    const theirs = (await other.api('GET', '/api/v1/channels')).json().channels;
+    expect(theirs.flatMap((c: { used_by: unknown[] }) => c.used_by)).toEqual([]);
+    expect((await other.api('DELETE', `/api/v1/channels/${id}`)).statusCode).toBe(404);
+
+    expect((await api('POST', `/api/v1/campaigns/${byDefault}/cancel`, {})).statusCode).toBe(200);
+    expect(await usedBy()).toEqual([]);
+    expect((await api('DELETE', `/api/v1/channels/${id}`)).statusCode).toBe(204);
+    // The draft that named it is refused at Send, on its channel, instead of failing later.
+    const send = await api('POST', `/api/v1/campaigns/${draft}/send`, {});
+    expect(send.statusCode).toBe(409);
+    expect(send.json().error.details).toEqual([{ path: '/channel_id', message: 'this channel was deleted' }]);
+    expect((await api('GET', `/api/v1/campaigns/${draft}`)).json().status).toBe('draft');
+  });
+});
+
 describe('sending through a channel', () => {
   it('the Outbox stores each message as the recipient would see it, with headers and SMS segments', async () => {
     const { api, ctx, workspace } = await world();

@@ -1,4 +1,5 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { CampaignStatus } from './campaigns';
 import { request } from './client';
 
 export type ChannelKind = 'email' | 'sms' | 'whatsapp';
@@ -38,8 +39,17 @@ export interface Channel {
     sent_24h: number;
     failed_24h: number;
   };
+  /** Campaigns that will still send through it (scheduled, sending, paused): it cannot be deleted meanwhile. */
+  used_by: ChannelUse[];
   created_at: string;
   updated_at: string;
+}
+
+export interface ChannelUse {
+  type: 'campaign';
+  id: string;
+  name: string;
+  status: CampaignStatus;
 }
 
 export interface ChannelInput {

@@ -37,7 +37,6 @@ import {
   type TestResult,
   useChannels,
   useCreateChannel,
-  useDeleteChannel,
   useProviders,
   useSyncWhatsappTemplates,
   useTestChannel,
@@ -48,12 +47,12 @@ import { isApiError } from '../../api/client';
 import { useMe } from '../../api/me';
 import { hasRole } from '../../lib/roles';
 import { AddButton, CrudFormButtons } from '../../ui/CrudModal';
-import { useConfirmedMutation } from '../../ui/confirm';
 import { DateTime } from '../../ui/DateTime';
 import { useErrorMessage } from '../../ui/errors';
 import { notifyError, notifySuccess } from '../../ui/notify';
 import { QueryError } from '../../ui/QueryError';
 import { SettingsPage } from '../../ui/SettingsPage';
+import { ChannelUsedBy, useAskDeleteChannel } from './ChannelUses';
 import { WebhookAddresses } from './WebhookAddresses';
 
 /** Settings › Channels: the providers that carry messages, their limits, health and a test button. */
@@ -65,7 +64,7 @@ export function ChannelsPage() {
   const channels = useChannels();
   const [editing, setEditing] = useState<{ channel: Channel | null } | null>(null);
   const [testing, setTesting] = useState<Channel | null>(null);
-  const askDelete = useConfirmedMutation(useDeleteChannel());
+  const askDelete = useAskDeleteChannel();
   const sync = useSyncWhatsappTemplates();
   const errorMessage = useErrorMessage();
   const list = channels.data ?? [];
@@ -113,15 +112,7 @@ export function ChannelsPage() {
               })
             }
             syncing={sync.isPending && sync.variables === channel.id}
-            onDelete={() =>
-              askDelete({
-                id: channel.id,
-                title: t('channelSettings.deleteTitle'),
-                message: t('channelSettings.deleteText', { name: channel.name }),
-                confirmLabel: t('channelSettings.delete'),
-                doneMessage: t('channelSettings.deleted', { name: channel.name }),
-              })
-            }
+            onDelete={() => askDelete(channel)}
           />
         ))}
       </SimpleGrid>
@@ -248,6 +239,7 @@ function ChannelCard(props: {
         ) : (
           <HealthLine channel={channel} />
         )}
+        <ChannelUsedBy channel={channel} />
         {channel.provider === 'meta_whatsapp' ? <ApprovedTemplates channelId={channel.id} /> : null}
         {channel.provider !== 'outbox' ? <WebhookAddresses channel={channel} /> : null}
         <Group gap="xs">
