@@ -1,10 +1,10 @@
-import { Anchor, Button, Group, List, Stack, Text } from '@mantine/core';
-import { modals } from '@mantine/modals';
+import { Anchor, Group, Text } from '@mantine/core';
 import { useCallback } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useNavigate } from 'react-router';
+import { Link } from 'react-router';
 import { type Channel, useDeleteChannel } from '../../api/channels';
 import { isApiError } from '../../api/client';
+import { useBlockedByDialog } from '../../ui/blockedBy';
 import { useConfirm } from '../../ui/confirm';
 import { useErrorMessage } from '../../ui/errors';
 import { notifyError, notifySuccess } from '../../ui/notify';
@@ -39,7 +39,7 @@ export function useAskDeleteChannel() {
   const { t } = useTranslation();
   const confirm = useConfirm();
   const errorMessage = useErrorMessage();
-  const navigate = useNavigate();
+  const blockedBy = useBlockedByDialog();
   const deletion = useDeleteChannel();
   return useCallback(
     (channel: Channel) => {
@@ -62,41 +62,18 @@ export function useAskDeleteChannel() {
         });
         return;
       }
-      const id = modals.open({
+      blockedBy({
         title: t('channelSettings.deleteBlockedTitle', { name: channel.name }),
-        children: (
-          <Stack gap="sm" data-testid="channel-delete-blocked">
-            <Text size="sm">{t('channelSettings.deleteBlockedText', { count: channel.used_by.length })}</Text>
-            <List size="sm" spacing={6}>
-              {channel.used_by.map((use) => (
-                <List.Item key={use.id}>
-                  <Group gap="xs">
-                    <Anchor
-                      href={`/campaigns/${use.id}`}
-                      size="sm"
-                      onClick={(event) => {
-                        // The modal renders outside the router: navigate with the hook's function.
-                        event.preventDefault();
-                        modals.close(id);
-                        navigate(`/campaigns/${use.id}`);
-                      }}
-                    >
-                      {use.name}
-                    </Anchor>
-                    <CampaignStatusBadge status={use.status} />
-                  </Group>
-                </List.Item>
-              ))}
-            </List>
-            <Group justify="flex-end">
-              <Button onClick={() => modals.close(id)} data-autofocus>
-                {t('common.done')}
-              </Button>
-            </Group>
-          </Stack>
-        ),
+        text: t('channelSettings.deleteBlockedText', { count: channel.used_by.length }),
+        testId: 'channel-delete-blocked',
+        items: channel.used_by.map((use) => ({
+          key: use.id,
+          label: use.name,
+          href: `/campaigns/${use.id}`,
+          badge: <CampaignStatusBadge status={use.status} />,
+        })),
       });
     },
-    [t, confirm, errorMessage, navigate, deletion],
+    [t, confirm, errorMessage, deletion, blockedBy],
   );
 }

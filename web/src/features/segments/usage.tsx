@@ -1,10 +1,9 @@
-import { Anchor, Button, Group, List, Stack, Text } from '@mantine/core';
-import { modals } from '@mantine/modals';
+import { Group, Text } from '@mantine/core';
 import { useCallback } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useNavigate } from 'react-router';
 import { isApiError } from '../../api/client';
 import type { Segment, SegmentUse } from '../../api/segments';
+import { useBlockedByDialog } from '../../ui/blockedBy';
 import { useConfirm } from '../../ui/confirm';
 import { DateTime } from '../../ui/DateTime';
 import { useErrorMessage } from '../../ui/errors';
@@ -31,7 +30,7 @@ export function useAskToArchive() {
   const confirm = useConfirm();
   const label = useUseLabel();
   const errorMessage = useErrorMessage();
-  const navigate = useNavigate();
+  const blockedBy = useBlockedByDialog();
   return useCallback(
     (segment: Segment, archive: (onError: (error: unknown) => void) => void) => {
       const onError = (error: unknown) =>
@@ -50,43 +49,18 @@ export function useAskToArchive() {
         });
         return;
       }
-      const id = modals.open({
+      blockedBy({
         title: t('segments.archive.blockedTitle'),
-        children: (
-          <Stack gap="sm" data-testid="segment-archive-blocked">
-            <Text size="sm">{t('segments.archive.blockedText', { name: segment.name })}</Text>
-            <List size="sm" spacing={4}>
-              {pending.map((use) => (
-                <List.Item key={use.id}>
-                  {use.type === 'campaign' ? (
-                    <Anchor
-                      href={`/campaigns/${use.id}`}
-                      size="sm"
-                      onClick={(event) => {
-                        // The modal renders outside the router: navigate with the hook's function.
-                        event.preventDefault();
-                        modals.close(id);
-                        navigate(`/campaigns/${use.id}`);
-                      }}
-                    >
-                      {label(use)}
-                    </Anchor>
-                  ) : (
-                    label(use)
-                  )}
-                </List.Item>
-              ))}
-            </List>
-            <Group justify="flex-end">
-              <Button onClick={() => modals.close(id)} data-autofocus>
-                {t('common.done')}
-              </Button>
-            </Group>
-          </Stack>
-        ),
+        text: t('segments.archive.blockedText', { name: segment.name }),
+        testId: 'segment-archive-blocked',
+        items: pending.map((use) => ({
+          key: use.id,
+          label: label(use),
+          href: use.type === 'campaign' ? `/campaigns/${use.id}` : null,
+        })),
       });
     },
-    [t, confirm, label, errorMessage, navigate],
+    [t, confirm, label, errorMessage, blockedBy],
   );
 }
 
