@@ -238,8 +238,9 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
       'max_wal_size=2GB',
       // A campaign's snapshot writes a million ledger rows from two connections at once (700 MB of
       // WAL). With the default (1/32 of shared_buffers: 8 MB) the buffers fill and the backends
-      // wait to write WAL themselves; with 64 MB the 1M snapshot took 15–25 % less time in each
-      // figure of bench/campaigns-snapshot.ts (bench/RESULTS.md). Costs 56 MB more shared memory.
+      // wait to write WAL themselves; with 64 MB the figures of bench/campaigns-snapshot.ts took
+      // 6–14 % less on average (three runs each way on a noisy machine, bench/RESULTS.md). Costs
+      // 56 MB more shared memory.
       '-c',
       'wal_buffers=64MB',
     ],
