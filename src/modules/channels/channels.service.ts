@@ -352,11 +352,6 @@ function toTemplateJson(row: WhatsappTemplateRow) {
   };
 }
 
-/** The kinds of message a channel of the workspace carries, with its name; null when it has no such channel. */
-/**
- * A channel whose campaigns will still send through it cannot be deleted (409 naming them): each
- * would fail when it next tried to send, scheduled for tonight or paused for a minute.
- */
 /** The channel a send that names none gets for a kind: the default if it carries it, else the first that does, else the Outbox. */
 function chosenForKind(rows: ChannelRow[], kind: ChannelKind): ChannelRow | undefined {
   const carries = (row: ChannelRow) => providerOf(row.provider).kinds.includes(kind);
@@ -376,6 +371,10 @@ function ofUse(rows: ChannelRow[]): ChannelOfUse[] {
   }));
 }
 
+/**
+ * A channel whose campaigns will still send through it cannot be deleted (409 naming them): each
+ * would fail when it next tried to send, scheduled for tonight or paused for a minute.
+ */
 async function refuseDeleteWhileUsed(tx: DbOrTx, row: ChannelRow) {
   const all = await listChannelRows(tx, row.workspaceId);
   const uses = (await channelUses(tx, row.workspaceId, ofUse(all))).get(row.id) ?? [];
@@ -403,6 +402,7 @@ export async function lockChannelForSend(tx: DbOrTx, workspaceId: string, channe
     ]);
 }
 
+/** The kinds of message a channel of the workspace carries, with its name; null when it has no such channel. */
 export async function channelKindsOf(
   db: DbOrTx,
   workspaceId: string,
