@@ -5,7 +5,8 @@ import tls from 'node:tls';
 /**
  * A small pooled SMTP client for the one thing a campaign does thousands of times: hand a prebuilt
  * message (email-mime.ts) to a relay. It speaks RFC 5321 with PIPELINING (RFC 2920: MAIL, RCPT and
- * DATA in one write, behind the body of the message before), STARTTLS (RFC 3207) and AUTH PLAIN / LOGIN (RFC 4954).
+ * DATA in one write, behind the body of the message before), STARTTLS (RFC 3207) and AUTH PLAIN /
+ * LOGIN (RFC 4954).
  *
  * Why not nodemailer's pool for this: the send path of a campaign is bound by this process's CPU,
  * and on the same raw bytes to the same local relay nodemailer's pool spent 0.38 ms of CPU per
