@@ -7,7 +7,7 @@ import { AppError } from '../../platform/errors.ts';
 import type { JobDefinitions } from '../../platform/queue/queue.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import type { OutgoingMessage, SendResult, WhatsappTemplateRef } from '../channels/channel-types.ts';
-import { lockChannelForSend } from '../channels/channels.service.ts';
+import { lockChannelsForSend } from '../channels/channels.service.ts';
 import { recordContacted, refreshClientStatistics } from '../clients/clients.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import {
@@ -211,9 +211,9 @@ export async function sendCampaign(db: Database, ctx: WorkspaceContext, id: stri
       await compileAudience(tx, ctx.workspaceId, row.audience as Audience, {
         pathPrefix: '/audience/definition',
       });
-    // Refused (409) when its channel was deleted since it was chosen; held until this commits, so
-    // a delete of the channel waits and then sees this campaign among its uses.
-    if (row.channelId) await lockChannelForSend(tx, ctx.workspaceId, row.channelId);
+    // Refused (409) when its channel was deleted since it was chosen. The channels are held until
+    // this commits, so a delete of the one it will send through waits and then sees this campaign.
+    await lockChannelsForSend(tx, ctx.workspaceId, row.channelId);
     const recipientTimeZone = input.recipient_time_zone === true;
     // With recipients' zones, the first of them may be due hours before `at` (Pacific/Kiritimati is UTC+14).
     const startAt = later ? (recipientTimeZone ? new Date(at.getTime() - 26 * 3_600_000) : at) : new Date();

@@ -58,12 +58,18 @@ export async function findChannel(
   return row ?? null;
 }
 
-export async function listChannelRows(db: DbOrTx, workspaceId: string): Promise<ChannelRow[]> {
-  return db
+/** `lock: 'share'`: for a Send, which may go through any of them (named, or a kind's default). */
+export async function listChannelRows(
+  db: DbOrTx,
+  workspaceId: string,
+  lock?: 'share',
+): Promise<ChannelRow[]> {
+  const query = db
     .select()
     .from(channels)
     .where(and(eq(channels.workspaceId, workspaceId), live))
     .orderBy(channels.createdAt, channels.id);
+  return lock ? query.for(lock) : query;
 }
 
 export async function updateChannelRow(

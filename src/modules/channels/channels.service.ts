@@ -390,13 +390,14 @@ async function refuseDeleteWhileUsed(tx: DbOrTx, row: ChannelRow) {
 }
 
 /**
- * For a Send: the campaign's channel, share-locked until the Send commits so a delete waits for it
- * (and then sees the campaign among the channel's uses); a channel deleted meanwhile is a 409 on
- * `/channel_id` instead of a campaign that fails later.
+ * For a Send: the workspace's channels, share-locked until the Send commits, so a delete of the
+ * channel it names or of the default it gets for a kind waits for it (and then sees the campaign
+ * among the channel's uses). A named channel deleted meanwhile is a 409 on `/channel_id` instead of
+ * a campaign that fails later.
  */
-export async function lockChannelForSend(tx: DbOrTx, workspaceId: string, channelId: string) {
-  const row = await findChannel(tx, workspaceId, channelId, 'share');
-  if (!row)
+export async function lockChannelsForSend(tx: DbOrTx, workspaceId: string, channelId: string | null) {
+  const rows = await listChannelRows(tx, workspaceId, 'share');
+  if (channelId && !rows.some((row) => row.id === channelId))
     throw new AppError('CONFLICT', 'The campaign’s channel was deleted; pick another channel first', [
       { path: '/channel_id', message: 'this channel was deleted' },
     ]);

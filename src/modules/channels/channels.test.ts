@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MetaPeer, startMetaPeer } from '../../../test/peers/meta-graph.ts';
 import { type SmtpSink, startSmtpSink } from '../../../test/peers/smtp-sink.ts';
@@ -12,7 +13,7 @@ import {
 } from '../../../test/support/app.ts';
 import { systemContext } from '../../platform/auth/context.ts';
 import { findChannelForWebhook } from './channels.repo.ts';
-import { MASK } from './channels.service.ts';
+import { lockChannelsForSend, MASK } from './channels.service.ts';
 
 const t = setupTestApp();
 let smtp: SmtpSink;
@@ -358,6 +359,51 @@ describe('a channel campaigns will still send through', () => {
     expect(send.statusCode).toBe(409);
     expect(send.json().error.details).toEqual([{ path: '/channel_id', message: 'this channel was deleted' }]);
     expect((await api('GET', `/api/v1/campaigns/${draft}`)).json().status).toBe('draft');
+  });
+});
+
+describe('a delete racing a Send', () => {
+  it('waits for a Send that is committing through the channel, and then sees its campaign', async () => {
+    const { api, workspace } = await world();
+    const relay = await api('POST', '/api/v1/channels', {
+      provider: 'smtp',
+      name: 'Relay',
+      settings: smtpSettings(),
+    });
+    const id = relay.json().id as string;
+    const client = await api('POST', '/api/v1/clients', { first_name: 'Ana', email: 'ana@example.com' });
+    const created = await api('POST', '/api/v1/campaigns', {
+      name: 'Racing',
+      channel: 'email',
+      channel_id: id,
+      content: { subject: 'Hola', body: '<p>Hola</p>' },
+      audience: { client_ids: [client.json().id] },
+    });
+    const campaignId = created.json().id as string;
+    // A Send holding what sendCampaign holds: the channels share-locked, its campaign scheduled, not committed.
+    let commit!: () => void;
+    const committing = new Promise<void>((resolve) => {
+      commit = resolve;
+    });
+    let sending!: Promise<void>;
+    await new Promise<void>((locked) => {
+      sending = t.app.dbHandle.db.transaction(async (tx) => {
+        await lockChannelsForSend(tx, workspace.id, id);
+        await tx.execute(sql`update campaigns set status = 'scheduled' where id = ${campaignId}`);
+        locked();
+        await committing;
+      });
+    });
+    let answered = false;
+    const deletion = api('DELETE', `/api/v1/channels/${id}`).then((response) => {
+      answered = true;
+      return response;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(answered).toBe(false);
+    commit();
+    await sending;
+    expect((await deletion).statusCode).toBe(409);
   });
 });
 
