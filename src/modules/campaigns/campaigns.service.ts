@@ -5,7 +5,11 @@ import { AppError, type ErrorDetail } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { decodeCursor, page } from '../../platform/pagination.ts';
 import { type Changes, diff, recordAudit } from '../audit/audit.service.ts';
-import { channelKindsOf, syncedWhatsappTemplateStatuses } from '../channels/channels.service.ts';
+import {
+  channelKindsOf,
+  lockChannelsForSend,
+  syncedWhatsappTemplateStatuses,
+} from '../channels/channels.service.ts';
 import type { SuppressionList } from '../consent/suppressions.service.ts';
 import {
   type EligibilityRules,
@@ -343,6 +347,14 @@ export async function updateCampaign(db: Database, ctx: WorkspaceContext, id: st
   return db.transaction(async (tx) => {
     const locked = await getCampaignRow(tx, ctx.workspaceId, id, true);
     assertEditable(locked);
+    // A scheduled campaign moved to another channel (or kind) uses it from now on: held as a Send
+    // holds it, so a delete of that channel at this instant waits and then sees the campaign.
+    if (locked.status === 'scheduled' && (input.channel_id !== undefined || input.channel !== undefined))
+      await lockChannelsForSend(
+        tx,
+        ctx.workspaceId,
+        input.channel_id === undefined ? locked.channelId : input.channel_id,
+      );
     const row = await updateCampaignRow(tx, ctx.workspaceId, id, {
       name: input.name?.trim(),
       objective: input.objective,
