@@ -41,6 +41,9 @@ export function setupTestApp(env: Record<string, string> = {}): TestApp {
       webDist: null,
     });
     holder.app.markReady();
+    // As `listen` does at a real start: every route's validators and serializers are compiled here
+    // (seconds), not inside whichever test's first request comes first, which timed tests would count.
+    await holder.app.http.ready();
     holder.url = database.url;
     holder.inject = holder.app.http.inject.bind(holder.app.http);
   });
