@@ -36,7 +36,13 @@ describe('dashboard translations', () => {
       for (const [key, value] of entries(translated)) {
         expect(value.trim(), key).not.toBe('');
         const source = englishValues.get(key.replace(PLURAL_SUFFIX, '')) ?? '';
-        expect(placeholders(value), key).toEqual(placeholders(source));
+        // A singular form may say "this campaign" instead of "1 campaign"; every other form keeps the count.
+        const singular = key.endsWith('_one');
+        const wanted = placeholders(source).filter((name) => !singular || name !== 'count');
+        expect(
+          placeholders(value).filter((name) => !singular || name !== 'count'),
+          key,
+        ).toEqual(wanted);
       }
     });
   }
