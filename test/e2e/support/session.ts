@@ -97,6 +97,17 @@ export async function dismissNotifications(page: Page): Promise<void> {
 export async function openSettings(page: Page, item: string, path: string): Promise<void> {
   const group = page.getByRole('navigation').getByRole('button', { name: 'Settings' });
   if ((await group.getAttribute('aria-expanded')) !== 'true') await group.click();
-  await page.getByRole('navigation').getByRole('link', { name: item, exact: true }).click();
-  await page.waitForURL((url) => url.pathname === path);
+  const link = page.getByRole('navigation').getByRole('link', { name: item, exact: true });
+  // Once in CI a click made while the group was still opening went nowhere (the screenshot showed
+  // the group open on Home and 30 s gone): click again rather than wait for a navigation that
+  // will not come.
+  for (let attempt = 1; ; attempt++) {
+    await link.click();
+    try {
+      await page.waitForURL((url) => url.pathname === path, { timeout: 5_000 });
+      return;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
 }
