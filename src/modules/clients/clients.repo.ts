@@ -116,6 +116,13 @@ export async function updateClientRow(db: DbOrTx, id: string, values: ClientValu
   return row!;
 }
 
+/** Whether the workspace has archived clients (not erased): one probe of `clients_archived_id_index`. */
+export async function anyArchivedClient(db: DbOrTx, workspaceId: string): Promise<boolean> {
+  const result = await db.execute<{ any: boolean }>(sql`
+    select exists (select 1 from clients where workspace_id = ${workspaceId} and archived_at is not null) as any`);
+  return result.rows[0]?.any === true;
+}
+
 /**
  * Moves each client's `last_contacted_at` forward to the time of a message they were sent, never
  * back (a later import or an older campaign finishing late cannot make a client look less recently

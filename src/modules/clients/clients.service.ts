@@ -28,6 +28,7 @@ import { getWorkspace, membershipOf } from '../workspaces/workspaces.service.ts'
 import { clientDataParticipants, type TimelineItem, type TimelineWindow } from './client-data.ts';
 import {
   advanceLastContacted,
+  anyArchivedClient,
   type ClientRow,
   type ClientValues,
   deleteHistory,
@@ -941,6 +942,11 @@ export interface ActivityScores {
 }
 
 /** Writes the activity columns (and risk, when given) for many clients in one statement. */
+/** Whether any client of the workspace is archived now (segment counts skip subtracting them when not). */
+export async function hasArchivedClients(db: DbOrTx, workspaceId: string): Promise<boolean> {
+  return anyArchivedClient(db, workspaceId);
+}
+
 /**
  * Messages the clients were sent move their last contact forward (never back). `contacts`: a
  * subquery of `(client_id, at)` rows from the module that sent them (the deliveries ledger).

@@ -385,6 +385,71 @@ describe('plans', () => {
   });
 });
 
+describe('archived clients', () => {
+  it('a count subtracts archived clients only while the workspace has some, read at every evaluation', async () => {
+    const world = await segmentWorld(t);
+    const [ana, bruno] = await insertClients(world.db, world.workspaceId, [
+      { city: 'Madrid', tags: ['vip'] },
+      { city: 'Madrid', tags: ['vip'] },
+      { city: 'Madrid', tags: ['vip'] },
+    ]);
+    await insertEvents(
+      world.db,
+      world.workspaceId,
+      [ana!, bruno!].map((client_id) => ({
+        client_id,
+        type: 'booking',
+        occurred_at: new Date(),
+        amount: null,
+        location_id: null,
+      })),
+    );
+    const trees: Array<[string, unknown, number]> = [
+      ['a field', { field: 'city', op: 'eq', value: 'Madrid' }, 3],
+      ['one tag (a set counted alone)', { field: 'tags', op: 'has', value: 'vip' }, 3],
+      [
+        'a narrowing tree (its events counted behind a fence)',
+        {
+          all: [
+            { field: 'city', op: 'eq', value: 'Madrid' },
+            { event: 'booking', measure: 'count', op: 'gte', value: 1 },
+          ],
+        },
+        2,
+      ],
+    ];
+    const counts = async () => {
+      const found: Record<string, number> = {};
+      for (const [name, definition] of trees) {
+        const response = await world.call('POST', '/api/v1/segments/evaluate', { definition, limit: 0 });
+        expect(response.statusCode, response.body).toBe(200);
+        found[name] = response.json().count;
+      }
+      return found;
+    };
+    const countQueries = async () => {
+      const env = await segmentEnvironment(world.db, { workspaceId: world.workspaceId, role: 'owner' });
+      const dialect = new PgDialect();
+      return trees.map(
+        ([, tree]) => dialect.sqlToQuery(countSql(compileFor(env, checkDefinition(env, tree)))).sql,
+      );
+    };
+    const expected = (archived: string | null) =>
+      Object.fromEntries(trees.map(([name, , n]) => [name, archived === ana ? n - 1 : n]));
+
+    // No archived client: nothing to subtract, so no count pays for an anti-join with them.
+    expect(await counts()).toEqual(expected(null));
+    for (const query of await countQueries()) expect(query).not.toContain('archived_at');
+
+    expect((await world.call('POST', `/api/v1/clients/${ana}/archive`)).statusCode).toBe(200);
+    expect(await counts()).toEqual(expected(ana!));
+    for (const query of await countQueries()) expect(query).toContain('archived_at is not null');
+
+    expect((await world.call('POST', `/api/v1/clients/${ana}/unarchive`)).statusCode).toBe(200);
+    expect(await counts()).toEqual(expected(null));
+  });
+});
+
 describe('dates', () => {
   it('within_last_days / more_than_days_ago count from now and need a value', async () => {
     expect(await members({ field: 'created_at', op: 'within_last_days', value: 15 })).toEqual([

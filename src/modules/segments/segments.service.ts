@@ -12,6 +12,7 @@ import {
   canSeeField,
   clientsToJson,
   foldText,
+  hasArchivedClients,
   listLabels,
   resolveClientIdentities,
 } from '../clients/clients.service.ts';
@@ -89,6 +90,8 @@ export interface SegmentEnvironment {
   customFields: Map<string, CustomFieldInfo>;
   /** Kept event windows (event-windows.ts): key → T0. */
   keptWindows: Map<string, Date>;
+  /** No client of the workspace was archived when this was read: counts subtract none (segment-sql.ts `live`). */
+  noArchivedClients: boolean;
 }
 
 /**
@@ -99,12 +102,13 @@ export async function segmentEnvironment(
   db: DbOrTx,
   ctx: { workspaceId: string; role: Role },
 ): Promise<SegmentEnvironment> {
-  const [workspace, fields, labels, locations, keptWindows] = await Promise.all([
+  const [workspace, fields, labels, locations, keptWindows, archivedClients] = await Promise.all([
     getWorkspace(db, ctx.workspaceId),
     listCustomFields(db, ctx.workspaceId, true),
     listLabels(db, ctx.workspaceId),
     listLocations(db, ctx.workspaceId, true),
     keptEventWindows(db, ctx.workspaceId),
+    hasArchivedClients(db, ctx.workspaceId),
   ]);
   const customFields: CustomFieldInfo[] = fields
     .filter((f) => canSeeField(ctx.role, f))
@@ -119,6 +123,7 @@ export async function segmentEnvironment(
     },
     customFields: new Map(customFields.map((f) => [f.key, f])),
     keptWindows,
+    noArchivedClients: !archivedClients,
   };
 }
 
@@ -148,6 +153,7 @@ export function compileFor(
     now,
     customFields: env.customFields,
     keptWindows: env.keptWindows,
+    noArchivedClients: env.noArchivedClients,
     ...(options.includeArchived ? { includeArchived: true } : {}),
   });
 }
