@@ -941,18 +941,17 @@ export interface ActivityScores {
   riskScore?: number;
 }
 
-/** Writes the activity columns (and risk, when given) for many clients in one statement. */
-/** Whether any client of the workspace is archived now (segment counts skip subtracting them when not). */
-export async function hasArchivedClients(db: DbOrTx, workspaceId: string): Promise<boolean> {
-  return anyArchivedClient(db, workspaceId);
-}
-
 /**
  * Messages the clients were sent move their last contact forward (never back). `contacts`: a
  * subquery of `(client_id, at)` rows from the module that sent them (the deliveries ledger).
  */
 export async function recordContacted(db: DbOrTx, workspaceId: string, contacts: SQL): Promise<number> {
   return advanceLastContacted(db, workspaceId, contacts);
+}
+
+/** Whether any client of the workspace is archived now (segment counts skip subtracting them when not). */
+export async function hasArchivedClients(db: DbOrTx, workspaceId: string): Promise<boolean> {
+  return anyArchivedClient(db, workspaceId);
 }
 
 /**
@@ -964,6 +963,7 @@ export function refreshClientStatistics(db: Database, written = 0): Promise<bool
   return analyzeIfStale(db, 'clients', written).catch(() => false);
 }
 
+/** Writes the activity columns (and risk, when given) for many clients in one statement. */
 export async function applyActivityScores(db: DbOrTx, workspaceId: string, rows: ActivityScores[]) {
   if (!rows.length) return;
   const payload = JSON.stringify(
