@@ -391,6 +391,8 @@ export async function clientsToJson(
   db: DbOrTx,
   ctx: Pick<WorkspaceContext, 'workspaceId' | 'role'>,
   rows: ClientRow[],
+  /** The workspace's custom fields (archived too), when the caller has just read them. */
+  storedFields?: readonly CustomField[],
 ) {
   const [tags, fields] = await Promise.all([
     tagNamesOfClients(
@@ -398,7 +400,7 @@ export async function clientsToJson(
       ctx.workspaceId,
       rows.map((r) => r.id),
     ),
-    listCustomFields(db, ctx.workspaceId, true),
+    storedFields ?? listCustomFields(db, ctx.workspaceId, true),
   ]);
   return rows.map((r) =>
     toClientJson(r, tags.get(r.id) ?? [], visibleCustomValues(fields, r.custom, ctx.role)),

@@ -329,7 +329,11 @@ function key(obj: Record<string, unknown>, k: string): unknown {
 }
 
 /** Removes the fields the role may not see from a client's custom values. */
-export function visibleCustomValues(fields: CustomField[], custom: Record<string, unknown>, role: Role) {
+export function visibleCustomValues(
+  fields: readonly CustomField[],
+  custom: Record<string, unknown>,
+  role: Role,
+) {
   const hidden = new Set(fields.filter((f) => !hasRole(role, f.visibleMinRole as Role)).map((f) => f.key));
   if (!hidden.size) return custom;
   return Object.fromEntries(Object.entries(custom).filter(([k]) => !hidden.has(k)));

@@ -16,7 +16,7 @@ import {
   listLabels,
   resolveClientIdentities,
 } from '../clients/clients.service.ts';
-import { listCustomFields } from '../custom-fields/custom-fields.service.ts';
+import { type CustomField, listCustomFields } from '../custom-fields/custom-fields.service.ts';
 import { listLocations } from '../locations/locations.service.ts';
 import { getWorkspace } from '../workspaces/workspaces.service.ts';
 import { keptEventWindows, requestEventWindows, windowKey } from './event-windows.ts';
@@ -90,6 +90,8 @@ export interface SegmentEnvironment {
   customFields: Map<string, CustomFieldInfo>;
   /** Kept event windows (event-windows.ts): key → T0. */
   keptWindows: Map<string, Date>;
+  /** The custom fields as stored, archived ones too (the members' JSON hides what the role may not see). */
+  storedFields: CustomField[];
   /** No client of the workspace was archived when this was read: counts subtract none (segment-sql.ts `live`). */
   noArchivedClients: boolean;
 }
@@ -123,6 +125,7 @@ export async function segmentEnvironment(
     },
     customFields: new Map(customFields.map((f) => [f.key, f])),
     keptWindows,
+    storedFields: fields,
     noArchivedClients: !archivedClients,
   };
 }
@@ -392,6 +395,7 @@ type MembersPage<Count> = { count: Count; clients: ClientJson[]; next_cursor: st
 async function membersPage(
   db: Database,
   ctx: WorkspaceContext,
+  env: SegmentEnvironment,
   compiled: CompiledSegment,
   input: PageInput & { count: true },
   limits: RunLimits,
@@ -399,6 +403,7 @@ async function membersPage(
 async function membersPage(
   db: Database,
   ctx: WorkspaceContext,
+  env: SegmentEnvironment,
   compiled: CompiledSegment,
   input: PageInput,
   limits: RunLimits,
@@ -406,6 +411,7 @@ async function membersPage(
 async function membersPage(
   db: Database,
   ctx: WorkspaceContext,
+  env: SegmentEnvironment,
   compiled: CompiledSegment,
   input: PageInput,
   limits: RunLimits,
@@ -420,7 +426,7 @@ async function membersPage(
   const last = page.at(-1);
   return {
     count,
-    clients: page.length ? await clientsToJson(db, ctx, page) : [],
+    clients: page.length ? await clientsToJson(db, ctx, page, env.storedFields) : [],
     next_cursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
   };
 }
@@ -439,7 +445,7 @@ export async function evaluateSegment(
   const env = await segmentEnvironment(db, ctx);
   const compiled = compileFor(env, checkDefinition(env, input.definition));
   await noteWindowsUsed(db, env, compiled);
-  return membersPage(db, ctx, compiled, input, limits);
+  return membersPage(db, ctx, env, compiled, input, limits);
 }
 
 /** A saved segment's members, paged, with the count (stored as last_count on the first page). */
@@ -454,7 +460,7 @@ export async function listSegmentClients(
   const env = await segmentEnvironment(db, ctx);
   const compiled = compileRow(env, row);
   await noteWindowsUsed(db, env, compiled);
-  const result = await membersPage(db, ctx, compiled, { ...input, count: true }, limits);
+  const result = await membersPage(db, ctx, env, compiled, { ...input, count: true }, limits);
   if (!input.cursor && result.count !== null)
     await recordCount(db, ctx.workspaceId, row.id, result.count, new Date(), false);
   return result;

@@ -221,6 +221,13 @@ describe('POST /api/v1/segments/evaluate', () => {
     ]);
     const admin = await w.role('admin');
     expect((await admin('POST', '/api/v1/segments/evaluate', { definition: tree })).json().count).toBe(1);
+    // The page of members hides the field's value from the viewer, not from the admin.
+    const everyone = { definition: { field: 'first_name', op: 'eq', value: 'Rich' } };
+    const viewerPage = (await viewer('POST', '/api/v1/segments/evaluate', everyone)).json();
+    expect(viewerPage.clients).toHaveLength(1);
+    expect(viewerPage.clients[0].custom).toEqual({});
+    const adminPage = (await admin('POST', '/api/v1/segments/evaluate', everyone)).json();
+    expect(adminPage.clients[0].custom).toEqual({ salary: 100_000 });
   });
 });
 
