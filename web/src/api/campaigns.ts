@@ -280,11 +280,16 @@ export function useCampaignReview(id: string, enabled: boolean) {
   });
 }
 
-/** The campaign page's figures; while the campaign is live, `useCampaignEvents` keeps them current. */
+/**
+ * The campaign page's figures; while the campaign is live, `useCampaignEvents` keeps them current.
+ * They are also read again every 10 s while it is live, so a stream that stalls without closing
+ * (a buffering proxy, a sleeping laptop) cannot leave the page on "Sending" forever.
+ */
 export function useCampaignStats(id: string) {
   return useQuery({
     queryKey: campaignKeys.stats(id),
     queryFn: ({ signal }) => request<CampaignStats>(`${campaignPath(id)}/stats`, { signal }),
+    refetchInterval: (query) => (query.state.data && LIVE.includes(query.state.data.status) ? 10_000 : false),
   });
 }
 
