@@ -1,4 +1,4 @@
-import { and, asc, eq, getTableColumns, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, isNull, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { toSnakeCase } from 'drizzle-orm/casing';
 import type { DbOrTx } from '../../platform/db/db.ts';
 import { timelineWindowSql } from './client-data.ts';
@@ -117,10 +117,15 @@ export async function updateClientRow(db: DbOrTx, id: string, values: ClientValu
 }
 
 /** Whether the workspace has archived clients (not erased): one probe of `clients_archived_id_index`. */
-export async function anyArchivedClient(db: DbOrTx, workspaceId: string): Promise<boolean> {
-  const result = await db.execute<{ any: boolean }>(sql`
-    select exists (select 1 from clients where workspace_id = ${workspaceId} and archived_at is not null) as any`);
-  return result.rows[0]?.any === true;
+/** Whether the workspace has an archived client, as a boolean expression (clients_archived_id_index). */
+export function anyArchivedClientSql(workspaceId: SQLWrapper): SQL {
+  return sql`exists (select 1 from clients where workspace_id = ${workspaceId} and archived_at is not null)`;
+}
+
+/** The workspace's label keys in listing order, as one json array (a scalar subquery). */
+export function labelKeysJsonSql(workspaceId: SQLWrapper): SQL {
+  return sql`(select coalesce(json_agg(l.key order by l.position, l.key), '[]'::json)
+    from client_labels l where l.workspace_id = ${workspaceId})`;
 }
 
 /**

@@ -28,7 +28,6 @@ import { getWorkspace, membershipOf } from '../workspaces/workspaces.service.ts'
 import { clientDataParticipants, type TimelineItem, type TimelineWindow } from './client-data.ts';
 import {
   advanceLastContacted,
-  anyArchivedClient,
   type ClientRow,
   type ClientValues,
   deleteHistory,
@@ -952,9 +951,12 @@ export async function recordContacted(db: DbOrTx, workspaceId: string, contacts:
 }
 
 /** Whether any client of the workspace is archived now (segment counts skip subtracting them when not). */
-export async function hasArchivedClients(db: DbOrTx, workspaceId: string): Promise<boolean> {
-  return anyArchivedClient(db, workspaceId);
-}
+/**
+ * For a statement that reads several modules' settings in one round trip (the segment
+ * environment): whether any client of the workspace is archived (a boolean), and the label keys
+ * (a json array of strings).
+ */
+export { anyArchivedClientSql, labelKeysJsonSql } from './clients.repo.ts';
 
 /**
  * Brings the planner's statistics of the clients table up to date when many clients were written

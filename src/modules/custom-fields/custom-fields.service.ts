@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { WorkspaceContext } from '../../platform/auth/context.ts';
 import { hasRole, isRole, type Role } from '../../platform/auth/roles.ts';
@@ -71,6 +71,55 @@ export async function listCustomFields(
       ),
     )
     .orderBy(asc(customFields.section), asc(customFields.position), asc(customFields.key));
+}
+
+/**
+ * `listCustomFields(…, true)` as one json value (a scalar subquery), for a statement that reads
+ * several modules' settings in one round trip (the segment environment); `customFieldsFromJson`
+ * reads it back into rows.
+ */
+export function customFieldsJsonSql(workspaceId: SQLWrapper): SQL {
+  return sql`(select coalesce(json_agg(json_build_array(f.id, f.key, f.label, f.type, f.options, f.required,
+      f.section, f.position, f.help_text, f.visible_min_role, f.editable_min_role, f.archived_at,
+      f.created_at, f.updated_at) order by f.section, f.position, f.key), '[]'::json)
+    from custom_fields f where f.workspace_id = ${workspaceId})`;
+}
+
+type CustomFieldJson = [
+  string,
+  string,
+  string,
+  CustomFieldType,
+  string[],
+  boolean,
+  string | null,
+  number,
+  string | null,
+  string,
+  string,
+  string | null,
+  string,
+  string,
+];
+
+export function customFieldsFromJson(workspaceId: string, json: unknown): CustomField[] {
+  return (json as CustomFieldJson[]).map((f) => ({
+    id: f[0],
+    workspaceId,
+    key: f[1],
+    label: f[2],
+    type: f[3],
+    options: f[4],
+    required: f[5],
+    section: f[6],
+    position: f[7],
+    helpText: f[8],
+    visibleMinRole: f[9],
+    editableMinRole: f[10],
+    archivedAt: f[11] === null ? null : new Date(f[11]),
+    createdAt: new Date(f[12]),
+    updatedAt: new Date(f[13]),
+  }));
 }
 
 async function findField(db: DbOrTx, workspaceId: string, id: string): Promise<CustomField> {

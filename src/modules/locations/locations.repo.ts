@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/db.ts';
 import { locations } from './locations.schema.ts';
 
@@ -17,6 +17,12 @@ export async function listLocationRows(db: DbOrTx, workspaceId: string, includeA
       and(eq(locations.workspaceId, workspaceId), includeArchived ? undefined : isNull(locations.archivedAt)),
     )
     .orderBy(asc(locations.name), asc(locations.id));
+}
+
+/** The ids of the workspace's locations, archived ones too, as one json array (a scalar subquery). */
+export function locationIdsJsonSql(workspaceId: SQLWrapper): SQL {
+  return sql`(select coalesce(json_agg(l.id order by l.name, l.id), '[]'::json)
+    from locations l where l.workspace_id = ${workspaceId})`;
 }
 
 export async function findLocation(db: DbOrTx, workspaceId: string, id: string): Promise<Location | null> {

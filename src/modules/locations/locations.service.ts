@@ -12,6 +12,9 @@ import {
   updateLocationRow,
 } from './locations.repo.ts';
 
+/** For a statement that reads several modules' settings in one round trip (the segment environment). */
+export { locationIdsJsonSql } from './locations.repo.ts';
+
 export interface LocationInput {
   name?: string;
   address?: string | null;

@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
 
 /**
@@ -30,11 +30,23 @@ const UNUSED_DAYS = 7;
 export const windowKey = (type: string, days: number) => `${days}:${type}`;
 
 /** The workspace's built windows: key → T0. */
+/** The workspace's built windows as one json array of [type, days, T0] (a scalar subquery). */
+export function keptEventWindowsJsonSql(workspaceId: SQLWrapper): SQL {
+  return sql`(select coalesce(json_agg(json_build_array(w.type, w.window_days, w.computed_at)), '[]'::json)
+    from event_windows w where w.workspace_id = ${workspaceId} and w.computed_at is not null)`;
+}
+
+export function keptEventWindowsFromJson(json: unknown): Map<string, Date> {
+  return new Map(
+    (json as [string, number, string][]).map(([type, days, t0]) => [windowKey(type, days), new Date(t0)]),
+  );
+}
+
 export async function keptEventWindows(db: DbOrTx, workspaceId: string): Promise<Map<string, Date>> {
-  const result = await db.execute<{ type: string; window_days: number; computed_at: string }>(sql`
-    select type, window_days, computed_at from event_windows
-    where workspace_id = ${workspaceId} and computed_at is not null`);
-  return new Map(result.rows.map((r) => [windowKey(r.type, r.window_days), new Date(r.computed_at)]));
+  const result = await db.execute<{ windows: unknown }>(
+    sql`select ${keptEventWindowsJsonSql(sql`${workspaceId}::uuid`)} as windows`,
+  );
+  return keptEventWindowsFromJson(result.rows[0]!.windows);
 }
 
 export interface WantedWindow {

@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { WorkspaceContext } from '../../platform/auth/context.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
+import { preparedStatement } from '../../platform/db/prepared.ts';
 import { AppError, type ErrorDetail, pgErrorCode } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { diff, recordAudit } from '../audit/audit.service.ts';
@@ -71,15 +72,22 @@ export async function tagNamesOfClients(
 ): Promise<Map<string, string[]>> {
   const result = new Map<string, string[]>(clientIds.map((id) => [id, []]));
   if (!clientIds.length) return result;
-  const rows = await db
-    .select({ clientId: clientTags.clientId, name: tags.name })
-    .from(clientTags)
-    .innerJoin(tags, eq(tags.id, clientTags.tagId))
-    .where(and(eq(clientTags.workspaceId, workspaceId), inArray(clientTags.clientId, clientIds)))
-    .orderBy(asc(tags.nameKey));
-  for (const row of rows) result.get(row.clientId)?.push(row.name);
+  const rows = await readTagNamesOfClients(db, { workspaceId, clientIds });
+  for (const row of rows) result.get(row.client_id)?.push(row.name);
   return result;
 }
+
+/** Every list of clients (a page, a segment's preview) reads their tags: one prepared statement. */
+const readTagNamesOfClients = preparedStatement<
+  { workspaceId: string; clientIds: string[] },
+  { client_id: string; name: string }
+>(
+  'tags.names_of_clients',
+  () => sql`select ct.client_id, t.name from client_tags ct join tags t on t.id = ct.tag_id
+    where ct.workspace_id = ${sql.placeholder('workspaceId')}::uuid
+      and ct.client_id = any(${sql.placeholder('clientIds')}::uuid[])
+    order by t.name_key`,
+);
 
 /** Adds tags to a client; returns the names actually added (already present ones are skipped). */
 export async function addClientTags(

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { users } from '../../platform/auth/auth.schema.ts';
 import type { Role } from '../../platform/auth/roles.ts';
 import type { DbOrTx } from '../../platform/db/db.ts';
@@ -26,6 +26,11 @@ export async function insertWorkspace(
 ): Promise<Workspace> {
   const [row] = await db.insert(workspaces).values(values).returning();
   return row!;
+}
+
+/** The workspace's default time zone as a scalar subquery (null when there is no such workspace). */
+export function workspaceTimezoneSql(workspaceId: SQLWrapper): SQL {
+  return sql`(select w.default_timezone from workspaces w where w.id = ${workspaceId})`;
 }
 
 export async function findWorkspace(db: DbOrTx, id: string): Promise<Workspace | null> {

@@ -178,6 +178,9 @@ export async function addMember(db: Database, ctx: WorkspaceContext, user: User,
   });
 }
 
+/** For a statement that reads several modules' settings in one round trip (the segment environment). */
+export { workspaceTimezoneSql } from './workspaces.repo.ts';
+
 export async function getWorkspace(db: DbOrTx, workspaceId: string): Promise<Workspace> {
   const workspace = await findWorkspace(db, workspaceId);
   if (!workspace) throw AppError.notFound('Workspace');
