@@ -1,8 +1,9 @@
-import { and, asc, eq, isNull, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
+import { and, eq, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { WorkspaceContext } from '../../platform/auth/context.ts';
 import { hasRole, isRole, type Role } from '../../platform/auth/roles.ts';
 import type { Database, DbOrTx } from '../../platform/db/db.ts';
+import { preparedStatement } from '../../platform/db/prepared.ts';
 import { AppError, type ErrorDetail, pgErrorCode } from '../../platform/errors.ts';
 import { iso } from '../../platform/http/json.ts';
 import { diff, recordAudit } from '../audit/audit.service.ts';
@@ -56,22 +57,22 @@ export function toCustomFieldJson(f: CustomField) {
   };
 }
 
+/** The workspace's custom fields in form order (section, position, key), archived ones on request. */
 export async function listCustomFields(
   db: DbOrTx,
   workspaceId: string,
   includeArchived = false,
 ): Promise<CustomField[]> {
-  return db
-    .select()
-    .from(customFields)
-    .where(
-      and(
-        eq(customFields.workspaceId, workspaceId),
-        includeArchived ? undefined : isNull(customFields.archivedAt),
-      ),
-    )
-    .orderBy(asc(customFields.section), asc(customFields.position), asc(customFields.key));
+  const [row] = await readCustomFields(db, { workspaceId });
+  const fields = customFieldsFromJson(workspaceId, row?.fields ?? []);
+  return includeArchived ? fields : fields.filter((f) => f.archivedAt === null);
 }
+
+// Every client read (a list page, a client, a segment preview) lists the fields: one prepared statement.
+const readCustomFields = preparedStatement<{ workspaceId: string }, { fields: unknown }>(
+  'custom_fields.list',
+  () => sql`select ${customFieldsJsonSql(sql`${sql.placeholder('workspaceId')}::uuid`)} as fields`,
+);
 
 /**
  * `listCustomFields(…, true)` as one json value (a scalar subquery), for a statement that reads

@@ -1,9 +1,10 @@
-import { sql } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setupTestApp } from '../../../test/support/app.ts';
 import { archiveClientsByIds } from '../clients/clients.bulk-actions.ts';
 import { listLabels } from '../clients/clients.service.ts';
 import { createLabel } from '../clients/labels.ts';
+import { customFields } from '../custom-fields/custom-fields.schema.ts';
 import { listCustomFields, setCustomFieldArchived } from '../custom-fields/custom-fields.service.ts';
 import { listLocations, setLocationArchived } from '../locations/locations.service.ts';
 import { refreshEventWindows, requestEventWindows, windowKey } from './event-windows.ts';
@@ -49,8 +50,18 @@ describe('the segment environment', () => {
     expect(statements).toHaveBeenCalledTimes(1);
     statements.mockRestore();
     expect(env.timezone).toBe('America/Mexico_City');
-    // Row for row as the custom-fields module lists them: same order, Dates, nulls and options.
-    expect(env.storedFields).toEqual(await listCustomFields(world.db, world.workspaceId, true));
+    // Row for row as the table holds them (read here through the query builder): same order,
+    // Dates, nulls, options, emoji.
+    const stored = await world.db
+      .select()
+      .from(customFields)
+      .where(eq(customFields.workspaceId, world.workspaceId))
+      .orderBy(asc(customFields.section), asc(customFields.position), asc(customFields.key));
+    expect(env.storedFields).toEqual(stored);
+    expect(await listCustomFields(world.db, world.workspaceId, true)).toEqual(stored);
+    expect(await listCustomFields(world.db, world.workspaceId)).toEqual(
+      stored.filter((f) => f.archivedAt === null),
+    );
     expect(env.storedFields.find((f) => f.key === 'old_code')?.archivedAt).toBeInstanceOf(Date);
     expect(env.validation.labels).toEqual((await listLabels(world.db, world.workspaceId)).map((l) => l.key));
     expect(env.validation.labels).toContain('vip_gold');
