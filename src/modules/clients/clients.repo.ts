@@ -116,8 +116,10 @@ export async function updateClientRow(db: DbOrTx, id: string, values: ClientValu
   return row!;
 }
 
-/** Whether the workspace has archived clients (not erased): one probe of `clients_archived_id_index`. */
-/** Whether the workspace has an archived client, as a boolean expression (clients_archived_id_index). */
+/**
+ * Whether the workspace has archived clients (not erased), as a boolean expression: one probe of
+ * `clients_archived_id_index`.
+ */
 export function anyArchivedClientSql(workspaceId: SQLWrapper): SQL {
   return sql`exists (select 1 from clients where workspace_id = ${workspaceId} and archived_at is not null)`;
 }

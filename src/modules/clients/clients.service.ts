@@ -950,11 +950,10 @@ export async function recordContacted(db: DbOrTx, workspaceId: string, contacts:
   return advanceLastContacted(db, workspaceId, contacts);
 }
 
-/** Whether any client of the workspace is archived now (segment counts skip subtracting them when not). */
 /**
  * For a statement that reads several modules' settings in one round trip (the segment
- * environment): whether any client of the workspace is archived (a boolean), and the label keys
- * (a json array of strings).
+ * environment): whether any client of the workspace is archived now (a boolean; segment counts
+ * skip subtracting them when not), and the label keys (a json array of strings).
  */
 export { anyArchivedClientSql, labelKeysJsonSql } from './clients.repo.ts';
 

@@ -29,7 +29,6 @@ const UNUSED_DAYS = 7;
 
 export const windowKey = (type: string, days: number) => `${days}:${type}`;
 
-/** The workspace's built windows: key → T0. */
 /** The workspace's built windows as one json array of [type, days, T0] (a scalar subquery). */
 export function keptEventWindowsJsonSql(workspaceId: SQLWrapper): SQL {
   return sql`(select coalesce(json_agg(json_build_array(w.type, w.window_days, w.computed_at)), '[]'::json)
@@ -42,6 +41,7 @@ export function keptEventWindowsFromJson(json: unknown): Map<string, Date> {
   );
 }
 
+/** The workspace's built windows: key → T0. */
 export async function keptEventWindows(db: DbOrTx, workspaceId: string): Promise<Map<string, Date>> {
   const result = await db.execute<{ windows: unknown }>(
     sql`select ${keptEventWindowsJsonSql(sql`${workspaceId}::uuid`)} as windows`,
