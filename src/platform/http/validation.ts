@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 import { AppError, type ErrorDetail } from '../errors.ts';
@@ -27,9 +27,15 @@ function makeAjv(coerce: boolean) {
 const bodyAjv = makeAjv(false);
 const textAjv = makeAjv(true);
 
+/**
+ * Each route's validator is compiled on its first request, not at start-up: compiling the
+ * validators and serializers of every route made most of the product's start (see
+ * lazySerializers in app.ts), while a test or a small deployment calls a few dozen routes.
+ */
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
-  const validate = (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object);
+  let validate: ValidateFunction | null = null;
   return (data: unknown) => {
+    validate ??= (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object);
     if (validate(data)) return { value: data };
     return { error: new ValidationErrors(httpPart ?? 'body', validate.errors ?? []) };
   };

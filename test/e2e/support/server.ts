@@ -9,6 +9,8 @@ import pg from 'pg';
 /** The repository root, found from this file so tests run from any working directory. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = join(REPO_ROOT, 'bin', 'clientela.mjs');
+const RUN_TS = join(REPO_ROOT, 'bin', 'run-ts.mjs');
+const SEED = join(REPO_ROOT, 'test', 'e2e', 'support', 'seed.ts');
 
 export const OWNER = { name: 'Ana', email: 'ana@example.com', password: 'correct-horse-battery' } as const;
 
@@ -76,23 +78,23 @@ async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void>
   };
 }
 
-/** Runs one CLI command with --json and returns the JSON document it prints on stdout. */
-function cli<T>(args: string[], env: NodeJS.ProcessEnv): Promise<T> {
+/** Runs a Node script and returns the JSON document it prints last on stdout. */
+function runJson<T>(args: string[], env: NodeJS.ProcessEnv): Promise<T> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [CLI, ...args, '--json'],
+      args,
       { cwd: REPO_ROOT, env, timeout: 120_000, maxBuffer: 10 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const lastLine = stdout.trim().split('\n').pop() ?? '';
         if (error) {
-          reject(new Error(`clientela ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
+          reject(new Error(`${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
           return;
         }
         try {
           resolve(JSON.parse(lastLine) as T);
         } catch {
-          reject(new Error(`clientela ${args.join(' ')} printed no JSON:\n${stdout}\n${stderr}`));
+          reject(new Error(`${args.join(' ')} printed no JSON:\n${stdout}\n${stderr}`));
         }
       },
     );
@@ -127,8 +129,8 @@ function stopChild(child: ChildProcess, graceMs = 30_000): Promise<void> {
 }
 
 /**
- * Seeds two workspaces ("Clínica Sol" owned by Ana, "Rentals Norte" where she is admin) with the CLI,
- * then starts `clientela serve` and waits until /healthz answers 200.
+ * Seeds two workspaces ("Clínica Sol" owned by Ana, "Rentals Norte" where she is admin) in one
+ * process (support/seed.ts), then starts `clientela serve` and waits until /healthz answers 200.
  */
 export async function startServer(): Promise<TestServer> {
   const port = await freePort();
@@ -137,38 +139,8 @@ export async function startServer(): Promise<TestServer> {
   const database = await freshDatabase();
   if (database) env.DATABASE_URL = database.url;
 
-  const clinic = await cli<SeededWorkspace>(['workspace', 'create', '--name', 'Clínica Sol'], env);
-  await cli(
-    [
-      'user',
-      'create',
-      '--email',
-      OWNER.email,
-      '--password',
-      OWNER.password,
-      '--name',
-      OWNER.name,
-      '--workspace',
-      clinic.id,
-      '--role',
-      'owner',
-    ],
-    env,
-  );
-  const rentals = await cli<SeededWorkspace>(['workspace', 'create', '--name', 'Rentals Norte'], env);
-  await cli(
-    [
-      'user',
-      'create',
-      '--email',
-      OWNER.email,
-      '--password',
-      OWNER.password,
-      '--workspace',
-      rentals.id,
-      '--role',
-      'admin',
-    ],
+  const { clinic, rentals } = await runJson<{ clinic: SeededWorkspace; rentals: SeededWorkspace }>(
+    [RUN_TS, SEED, OWNER.email, OWNER.password, OWNER.name],
     env,
   );
 
