@@ -104,7 +104,7 @@ function errorHandler(
  * response instead of at start-up, where compiling them for every route took about a second
  * and a half of a five-second start.
  */
-function lazySerializers(): ReturnType<typeof SerializerSelector> {
+export function lazySerializers(): ReturnType<typeof SerializerSelector> {
   const factory = SerializerSelector();
   return (externalSchemas, options) => {
     const compile = factory(externalSchemas, options);
