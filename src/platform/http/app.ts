@@ -101,8 +101,8 @@ function errorHandler(
 
 /**
  * Fastify's own response serializers (fast-json-stringify), each compiled on the route's first
- * response instead of at start-up, where compiling them for every route took about a second
- * and a half of a five-second start.
+ * response instead of at start-up: compiling them and the request validators (validation.ts) for
+ * every route took 2.2–2.5 s of a 5.6 s start of `serve`.
  */
 export function lazySerializers(): ReturnType<typeof SerializerSelector> {
   const factory = SerializerSelector();

@@ -21,7 +21,7 @@ describe('compiled on first use, not at start-up', () => {
     expect(failed?.details).toEqual([{ path: '/n', message: 'must be integer' }]);
   });
 
-  it("a response serializer compiles on the route's first response, once, and writes what the schema says", () => {
+  it("a response serializer compiles on the route's first response, then writes what the schema says", () => {
     const compile = lazySerializers()({}, {});
     const serialize = compile({ schema: broken, method: 'GET', url: '/x', httpStatus: '200' });
     expect(() => serialize({ a: 1 })).toThrow(/schema is invalid/);
