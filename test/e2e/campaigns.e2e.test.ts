@@ -204,4 +204,72 @@ describe('campaigns', () => {
       scheduled_at: '2030-03-01T16:00:00.000Z',
     });
   });
+
+  it('counts an opened email as read, and looking at the outbox opened none', async () => {
+    await page().getByRole('navigation').getByRole('link', { name: 'Campaigns' }).click();
+    await page().getByRole('link', { name: 'Spring check-up', exact: true }).click();
+    await page().getByTestId('progress-text').getByText('4 of 4 done (100 %)').waitFor();
+    // The outbox showed these messages earlier in this run: without their tracking, so still `sent`.
+    await page().getByTestId('count-sent').getByText('3').waitFor();
+    await expect(page().getByTestId('count-read').count()).resolves.toBe(0);
+    // Noor's mail client loads the open pixel of the message as it was sent.
+    const outbox = await api<{ messages: Array<{ to: string; html: string | null }> }>(
+      'GET',
+      `/api/v1/outbox?campaign_id=${campaignId}&limit=100`,
+    );
+    const noor = outbox.messages.find((m) => m.to === 'noor@example.com')!;
+    const pixel = /src="([^"]*\/t\/o\/[^"]+)"/.exec(noor.html ?? '')?.[1];
+    expect(pixel).toBeTruthy();
+    expect((await fetch(pixel!.replaceAll('&amp;', '&'))).status).toBe(200);
+    await page().reload();
+    await page().getByTestId('count-read').getByText('1').waitFor();
+    await page().getByTestId('count-sent').getByText('2').waitFor();
+    await page()
+      .locator('label.mantine-SegmentedControl-label', { hasText: /^Read$/ })
+      .click();
+    await expect.poll(() => page().getByTestId('recipients').locator('tbody tr').count()).toBe(1);
+    await page().getByTestId('recipients').getByText('noor@example.com').waitFor();
+    await page().locator('label.mantine-SegmentedControl-label', { hasText: /^All$/ }).click();
+    await expect.poll(() => page().getByTestId('recipients').locator('tbody tr').count()).toBe(4);
+  });
+
+  it('shows the sent campaign in Spanish and French: progress, funnel, chart and recipients', async () => {
+    await dismissNotifications(page());
+    const languages = [
+      ['Language', 'Español', 'es', '4 de 4 hechos (100 %)', 'Embudo', 'Enviados y entregados por minuto'],
+      [
+        'Idioma',
+        'Français',
+        'fr',
+        '4 sur 4 traités (100 %)',
+        'Entonnoir',
+        'Envoyés et distribués par minute',
+      ],
+    ] as const;
+    for (const [menu, name, lang, progress, funnel, chart] of languages) {
+      await page()
+        .getByRole('button', { name: new RegExp(`^${menu}`) })
+        .click();
+      await page().getByRole('menuitem', { name }).click();
+      await page().getByTestId('progress-text').getByText(progress).waitFor();
+      await page().getByText(funnel, { exact: true }).waitFor();
+      await page().getByText(chart).waitFor();
+      await page().locator('.recharts-bar-rectangle').first().waitFor();
+      await expect(page().locator('html').getAttribute('lang')).resolves.toBe(lang);
+      // Nothing of the page is left in English.
+      const text = await page().locator('main').innerText();
+      for (const english of ['Funnel', 'Recipients', 'Skipped', 'Delivered', 'Export recipients'])
+        expect(text).not.toContain(english);
+      await page().evaluate(() => {
+        (document.activeElement as HTMLElement | null)?.blur();
+        window.scrollTo(0, 0);
+      });
+      await screenshot(page(), `campaigns-page-sent-${lang}`);
+    }
+    await page()
+      .getByRole('button', { name: /^Langue/ })
+      .click();
+    await page().getByRole('menuitem', { name: 'English' }).click();
+    await page().getByText('Funnel', { exact: true }).waitFor();
+  });
 });

@@ -99,6 +99,16 @@ const MessageJson = Type.Object({
   created_at: Timestamp,
 });
 
+const OutboxMessageJson = Type.Object({
+  ...MessageJson.properties,
+  html_preview: Nullable(
+    Type.String({
+      description:
+        'The email as a person should look at it: `html` without the open pixel, each tracked link pointing at its destination, so viewing it does not record an open or a click',
+    }),
+  ),
+});
+
 const TemplateJson = Type.Object({
   id: Uuid,
   name: Type.String(),
@@ -304,7 +314,7 @@ export function registerChannelRoutes(app: HttpApp, deps: { db: Database; channe
           client_id: Type.Optional(Uuid),
         }),
         response: {
-          200: Type.Object({ messages: Type.Array(MessageJson), next_cursor: Nullable(Type.String()) }),
+          200: Type.Object({ messages: Type.Array(OutboxMessageJson), next_cursor: Nullable(Type.String()) }),
           ...errors,
         },
       },

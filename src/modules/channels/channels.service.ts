@@ -8,6 +8,7 @@ import { decodeCursor, page } from '../../platform/pagination.ts';
 import { type Changes, recordAudit } from '../audit/audit.service.ts';
 import type { ClientDataParticipant } from '../clients/client-data.ts';
 import { getClientRow } from '../clients/clients.service.ts';
+import { untrackedHtml } from '../tracking/tracking.links.ts';
 import type {
   ChannelKind,
   ChannelProvider,
@@ -794,7 +795,11 @@ export function createChannelService(deps: ChannelsDeps) {
       query.limit,
     );
     const { items, nextCursor } = page(rows, query.limit, (r) => [r.createdAt, r.id]);
-    return { messages: items.map(toMessageJson), next_cursor: nextCursor };
+    const messages = items.map((row) => ({
+      ...toMessageJson(row),
+      html_preview: row.html === null ? null : untrackedHtml(deps.secrets, row.html),
+    }));
+    return { messages, next_cursor: nextCursor };
   }
 
   async function whatsappChannel(db: DbOrTx, workspaceId: string, id: string) {

@@ -33,3 +33,23 @@ export function readClickToken(secrets: SecretBox, token: string): ClickClaims |
   if (typeof claims.u !== 'string' || !/^https?:\/\//i.test(claims.u)) return null;
   return claims;
 }
+
+/** `&`, `"`, `<`, `>` and `'` as entities: a destination put back into an `href="…"`. */
+const escapeAttribute = (value: string) => value.replace(/[&"<>']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * A sent email's HTML for a person to look at (the dashboard's Outbox): our open pixel left out and
+ * each of our tracked links pointing straight at its destination. Shown as sent, the pixel loads as
+ * soon as the message is on screen and records the recipient as having opened it (and a click on a
+ * link, a click). Only what this workspace's secret signed is changed; the rest is left as it is.
+ */
+export function untrackedHtml(secrets: SecretBox, html: string): string {
+  return html
+    .replace(/<img\b[^>]*?\bsrc="[^"]*\/t\/o\/([A-Za-z0-9_.-]+)\.gif"[^>]*>/gi, (whole, token: string) =>
+      readOpenToken(secrets, token) ? '' : whole,
+    )
+    .replace(/\bhref="[^"]*\/t\/c\/([A-Za-z0-9_.-]+)"/gi, (whole, token: string) => {
+      const claims = readClickToken(secrets, token);
+      return claims ? `href="${escapeAttribute(claims.u)}"` : whole;
+    });
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newApiKey, newWorkspace, setupTestApp, withKey } from '../../../test/support/app.ts';
+import { systemContext } from '../../platform/auth/context.ts';
 
 const t = setupTestApp({ PUBLIC_URL: 'https://crm.example.com' });
 const CAMPAIGN = '00000000-0000-4000-8000-0000000000cc';
@@ -23,7 +24,17 @@ async function trackedMessage() {
       type: string;
       properties: Record<string, string>;
     }[];
-  return { api, click, pixel, events, clientId };
+  return {
+    api,
+    click,
+    pixel,
+    events,
+    clientId,
+    workspaceId: ws.id,
+    html,
+    text: message.text!,
+    unsubscribeUrl: message.unsubscribeUrl,
+  };
 }
 
 describe('email tracking', () => {
@@ -74,6 +85,49 @@ describe('email tracking', () => {
     await api('PATCH', '/api/v1/workspace', { email_tracking: false });
     expect((await t.inject({ method: 'GET', url: click })).statusCode).toBe(302);
     expect((await t.inject({ method: 'GET', url: pixel })).statusCode).toBe(200);
+    expect(await events()).toEqual([]);
+  });
+
+  it('shows an Outbox email without its pixel and with its links untracked, so looking at it records nothing', async () => {
+    const { api, events, clientId, workspaceId, html, text, unsubscribeUrl } = await trackedMessage();
+    // A stranger's pixel and a link that only looks like ours: not signed by us, left as they are.
+    const sent = html.replace(
+      '</body>',
+      '<img src="https://crm.example.com/t/o/forged.gif"><a href="https://crm.example.com/t/c/forged">x</a></body>',
+    );
+    const outboxId = (await api('GET', '/api/v1/channels')).json().channels[0].id as string;
+    const stored = await t.app.channels.sendThroughChannel(
+      t.app.dbHandle.db,
+      systemContext(workspaceId, 'test'),
+      outboxId,
+      {
+        channel: 'email',
+        to: 'ana@example.com',
+        subject: 'Hi',
+        html: sent,
+        text,
+        marketing: true,
+        unsubscribeUrl,
+        workspaceId,
+        clientId,
+      },
+    );
+    expect(stored.status, JSON.stringify(stored)).toBe('sent');
+    const listed = await api('GET', '/api/v1/outbox');
+    expect(listed.statusCode, listed.body).toBe(200);
+    const [message] = listed.json().messages as Array<{ html: string; html_preview: string }>;
+    // The record keeps the message as sent.
+    expect(message!.html).toBe(sent);
+    const preview = message!.html_preview;
+    expect(preview).toContain('href="https://shop.example.com/sale?x=1&#38;y=2"');
+    expect(preview).toContain('<img src="https://crm.example.com/t/o/forged.gif">');
+    expect(preview).toContain('href="https://crm.example.com/t/c/forged"');
+    // Everything the preview would load or link to on our host: only the stranger's two.
+    const ours = [...preview.matchAll(/(?:src|href)="https:\/\/crm\.example\.com(\/[^"]*)"/g)].map(
+      (m) => m[1]!,
+    );
+    expect(ours.filter((u) => u.startsWith('/t/'))).toEqual(['/t/o/forged.gif', '/t/c/forged']);
+    for (const url of ours) await t.inject({ method: 'GET', url });
     expect(await events()).toEqual([]);
   });
 });

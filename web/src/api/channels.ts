@@ -79,6 +79,8 @@ export interface OutboxMessage {
   status: string;
   subject: string | null;
   html: string | null;
+  /** `html` without the open pixel and with links untracked: what the dashboard shows. */
+  html_preview: string | null;
   text: string | null;
   headers: Record<string, string>;
   whatsapp_template: {

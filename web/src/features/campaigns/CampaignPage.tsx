@@ -54,12 +54,31 @@ import { AbTestCard, CostView, FailuresCard, FunnelCard, OverTimeCard } from './
 import { AudienceAsSent, FailedReason } from './CampaignLifecycle';
 import { CampaignStatusBadge } from './CampaignStatusBadge';
 
-const SHOWN: DeliveryStatus[] = ['queued', 'sent', 'delivered', 'failed', 'unknown', 'skipped', 'cancelled'];
-/** Shown only when there are some: recipients held for an A/B test's winner. */
-const SOMETIMES: DeliveryStatus[] = ['held'];
+/**
+ * Where each recipient is now, one card per status, in the order a message goes through them: the
+ * cards add up to the audience. The ones in `SOMETIMES` are shown only when they have recipients
+ * (a message being handed over, opened or clicked, one held for an A/B test's winner).
+ */
+const CARDS: DeliveryStatus[] = [
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'read',
+  'clicked',
+  'failed',
+  'unknown',
+  'skipped',
+  'cancelled',
+  'held',
+];
+const SOMETIMES: DeliveryStatus[] = ['sending', 'read', 'clicked', 'held'];
 const FILTERS: (DeliveryStatus | 'all')[] = [
   'all',
   'sent',
+  'delivered',
+  'read',
+  'clicked',
   'failed',
   'unknown',
   'skipped',
@@ -67,6 +86,8 @@ const FILTERS: (DeliveryStatus | 'all')[] = [
   'cancelled',
   'held',
 ];
+/** Filters offered only when some recipient has that status. */
+const FILTERS_WHEN_ANY: DeliveryStatus[] = ['delivered', 'read', 'clicked'];
 
 /** One campaign: live progress while sending, what happened to whom, and the controls. */
 export function CampaignPage() {
@@ -263,7 +284,12 @@ export function CampaignPage() {
             <SegmentedControl
               value={filter}
               onChange={(v) => setFilter(v as DeliveryStatus | 'all')}
-              data={FILTERS.filter((f) => f !== 'held' || campaign.data.ab_test).map((f) => ({
+              data={FILTERS.filter(
+                (f) =>
+                  (f !== 'held' || campaign.data.ab_test) &&
+                  (!(FILTERS_WHEN_ANY as string[]).includes(f) ||
+                    (stats.data?.counts[f as DeliveryStatus] ?? 0) > 0),
+              ).map((f) => ({
                 value: f,
                 label: f === 'all' ? t('campaigns.page.all') : t(`campaigns.delivery.${f}`),
               }))}
@@ -378,7 +404,7 @@ function StatsView({
         : t('campaigns.page.seconds', { seconds: Math.max(1, Math.round(seconds)) });
   const { done, total } = stats.progress;
   const percent = total ? Math.round((done / total) * 100) : 0;
-  const shown = [...SHOWN, ...SOMETIMES.filter((s) => stats.counts[s] > 0)];
+  const shown = CARDS.filter((s) => !SOMETIMES.includes(s) || stats.counts[s] > 0);
   const problems = stats.counts.failed + stats.counts.unknown;
   return (
     <Stack>
@@ -403,7 +429,7 @@ function StatsView({
           </Text>
         ) : null}
       </Card>
-      <SimpleGrid cols={{ base: 2, sm: 4, lg: shown.length }}>
+      <SimpleGrid cols={{ base: 2, sm: 4, lg: Math.min(shown.length, 8) }}>
         {shown.map((s) => (
           <Card withBorder key={s} p="sm" data-testid={`count-${s}`}>
             <Text size="xs" c="dimmed">

@@ -143,11 +143,12 @@ function EmailPreview({ message }: { message: OutboxMessage }) {
         style={{ alignSelf: 'flex-start' }}
       />
       {view === 'html' && message.html ? (
-        // No scripts, no same-origin access: the email is shown, never run.
+        // No scripts, no same-origin access: the email is shown, never run. The preview version,
+        // so that looking at a message does not record its recipient opening it.
         <Box
           component="iframe"
           sandbox=""
-          srcDoc={message.html}
+          srcDoc={message.html_preview ?? ''}
           title={t('outbox.htmlTitle', { to: message.to })}
           w="100%"
           h={320}
