@@ -24,8 +24,8 @@ function whatsappRef(rendered: RenderedMessage['whatsappTemplate']): WhatsappTem
 /** The campaign engine's view of the templates and channels modules. */
 export function campaignPipeline(channels: ChannelService, templates: TemplateRenderer): MessagePipeline {
   return {
-    async render(db, workspaceId, input) {
-      const rendered = await templates.renderMessage(db, workspaceId, input);
+    async render(db, workspaceId, input, options) {
+      const rendered = await templates.renderMessage(db, workspaceId, input, options);
       return { ...rendered, whatsappTemplate: whatsappRef(rendered.whatsappTemplate) };
     },
     async channel(db, workspaceId, channelId, kind) {

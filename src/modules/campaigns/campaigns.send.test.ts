@@ -422,8 +422,12 @@ describe('sending a campaign', () => {
     const outbox = (await w.call('GET', `/api/v1/outbox?campaign_id=${w.campaign.id}&limit=100`)).json()
       .messages as Array<{
       subject: string;
+      html: string;
     }>;
     expect(outbox.filter((m) => m.subject === '[TEST] Hola Chloé 🌸')).toHaveLength(1);
+    // The campaign's own message is tracked; the test copy is not, so opening it records nothing.
+    expect(outbox.find((m) => m.subject === 'Hola Chloé 🌸')!.html).toMatch(/\/t\/o\/[^"]+\.gif/);
+    expect(outbox.find((m) => m.subject === '[TEST] Hola Chloé 🌸')!.html).not.toMatch(/\/t\/[oc]\//);
     // The ledger did not change: still one row per client.
     expect(await w.deliveries()).toHaveLength(5);
   });

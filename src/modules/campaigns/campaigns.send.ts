@@ -91,6 +91,7 @@ export interface MessagePipeline {
     db: DbOrTx,
     workspaceId: string,
     input: RenderInput & { campaignId: string },
+    options?: { track?: boolean },
   ): Promise<CampaignMessage>;
   /**
    * The campaign's content for one claimed batch after another: what is the same for every message
@@ -1139,12 +1140,19 @@ export async function testCampaign(
   const variants = contentVariants(row.content as CampaignContent).length;
   if (input.variant !== undefined && input.variant >= variants)
     throw AppError.validation([{ path: '/variant', message: `must be between 0 and ${variants - 1}` }]);
-  const message = await pipeline.render(db, ctx.workspaceId, {
-    channel: row.channel,
-    content: contentForRender(row, input.variant),
-    clientId: input.client_id,
-    campaignId: id,
-  });
+  // Untracked: its pixel and links would record the client it is rendered for as having opened and
+  // clicked the campaign whenever the person testing opens their own copy.
+  const message = await pipeline.render(
+    db,
+    ctx.workspaceId,
+    {
+      channel: row.channel,
+      content: contentForRender(row, input.variant),
+      clientId: input.client_id,
+      campaignId: id,
+    },
+    { track: false },
+  );
   const channel = await pipeline.channel(db, ctx.workspaceId, row.channelId, row.channel);
   const result = await pipeline.send(
     db,
