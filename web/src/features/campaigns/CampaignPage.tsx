@@ -34,6 +34,7 @@ import { pauseReasonOf } from '../../../../src/modules/campaigns/campaigns.reaso
 import {
   type Campaign,
   type CampaignStats,
+  DELIVERY_STATUSES,
   type DeliveryStatus,
   useCampaign,
   useCampaignAction,
@@ -55,23 +56,10 @@ import { AudienceAsSent, FailedReason } from './CampaignLifecycle';
 import { CampaignStatusBadge } from './CampaignStatusBadge';
 
 /**
- * Where each recipient is now, one card per status, in the order a message goes through them: the
- * cards add up to the audience. The ones in `SOMETIMES` are shown only when they have recipients
- * (a message being handed over, opened or clicked, one held for an A/B test's winner).
+ * Where each recipient is now: one card per status (DELIVERY_STATUSES is in the order a message goes
+ * through them), so the cards add up to the audience. The ones in `SOMETIMES` are shown only when
+ * they have recipients (a message being handed over, opened or clicked, one held for an A/B winner).
  */
-const CARDS: DeliveryStatus[] = [
-  'queued',
-  'sending',
-  'sent',
-  'delivered',
-  'read',
-  'clicked',
-  'failed',
-  'unknown',
-  'skipped',
-  'cancelled',
-  'held',
-];
 const SOMETIMES: DeliveryStatus[] = ['sending', 'read', 'clicked', 'held'];
 const FILTERS: (DeliveryStatus | 'all')[] = [
   'all',
@@ -404,7 +392,7 @@ function StatsView({
         : t('campaigns.page.seconds', { seconds: Math.max(1, Math.round(seconds)) });
   const { done, total } = stats.progress;
   const percent = total ? Math.round((done / total) * 100) : 0;
-  const shown = CARDS.filter((s) => !SOMETIMES.includes(s) || stats.counts[s] > 0);
+  const shown = DELIVERY_STATUSES.filter((s) => !SOMETIMES.includes(s) || stats.counts[s] > 0);
   const problems = stats.counts.failed + stats.counts.unknown;
   return (
     <Stack>
