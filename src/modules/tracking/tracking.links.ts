@@ -41,7 +41,7 @@ const escapeAttribute = (value: string) => value.replace(/[&"<>']/g, (c) => `&#$
  * A sent email's HTML for a person to look at (the dashboard's Outbox): our open pixel left out and
  * each of our tracked links pointing straight at its destination. Shown as sent, the pixel loads as
  * soon as the message is on screen and records the recipient as having opened it (and a click on a
- * link, a click). Only what this workspace's secret signed is changed; the rest is left as it is.
+ * link, a click). Only what our secret signed is changed; the rest is left as it is.
  */
 export function untrackedHtml(secrets: SecretBox, html: string): string {
   return html
