@@ -1,4 +1,5 @@
 import type { SecretBox } from '../../platform/crypto.ts';
+import { escapeHtml } from '../templates/email-layout.ts';
 
 export interface OpenClaims {
   w: string;
@@ -34,9 +35,6 @@ export function readClickToken(secrets: SecretBox, token: string): ClickClaims |
   return claims;
 }
 
-/** `&`, `"`, `<`, `>` and `'` as entities: a destination put back into an `href="…"`. */
-const escapeAttribute = (value: string) => value.replace(/[&"<>']/g, (c) => `&#${c.charCodeAt(0)};`);
-
 /**
  * A sent email's HTML for a person to look at (the dashboard's Outbox): our open pixel left out and
  * each of our tracked links pointing straight at its destination. Shown as sent, the pixel loads as
@@ -50,6 +48,6 @@ export function untrackedHtml(secrets: SecretBox, html: string): string {
     )
     .replace(/\bhref="[^"]*\/t\/c\/([A-Za-z0-9_.-]+)"/gi, (whole, token: string) => {
       const claims = readClickToken(secrets, token);
-      return claims ? `href="${escapeAttribute(claims.u)}"` : whole;
+      return claims ? `href="${escapeHtml(claims.u)}"` : whole;
     });
 }

@@ -119,7 +119,7 @@ describe('email tracking', () => {
     // The record keeps the message as sent.
     expect(message!.html).toBe(sent);
     const preview = message!.html_preview;
-    expect(preview).toContain('href="https://shop.example.com/sale?x=1&#38;y=2"');
+    expect(preview).toContain('href="https://shop.example.com/sale?x=1&amp;y=2"');
     expect(preview).toContain('<img src="https://crm.example.com/t/o/forged.gif">');
     expect(preview).toContain('href="https://crm.example.com/t/c/forged"');
     // Everything the preview would load or link to on our host: only the stranger's two.
